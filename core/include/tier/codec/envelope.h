@@ -1,0 +1,50 @@
+#pragma once
+// The value encoding shared by L1 and L2 (docs/key-schema.md, "Value envelope").
+// Another service can read it: a fixed 32-byte little-endian header followed by a
+// UTF-8 JSON object.
+//
+//   off size field
+//   0   2    magic "TC"
+//   2   1    envelope version (1)
+//   3   1    payload type (1 = JSON object, UTF-8)
+//   4   4    namespace generation (u32) at the time of the fill
+//   8   8    entity version (i64): the row's `version` column in PostgreSQL
+//   16  8    written at (i64, Unix ms)
+//   24  4    payload length in bytes (u32)
+//   28  4    CRC-32 (IEEE) of the payload
+//   32  n    payload
+//
+// decode() never trusts its input: wrong size, magic, version, type, length,
+// checksum, or a payload over the limit is a clean "no value" plus a reason.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tier::codec {
+
+inline constexpr std::size_t kEnvelopeHeaderBytes = 32;
+inline constexpr std::uint8_t kEnvelopeVersion = 1;
+inline constexpr std::size_t kDefaultMaxValueBytes = 8u * 1024 * 1024;
+
+struct Envelope {
+  std::uint32_t ns_generation = 0;
+  std::int64_t entity_version = 0;
+  std::int64_t written_at_ms = 0;
+  std::string payload;  // JSON object text
+};
+
+std::string encode(const Envelope& e);
+
+enum class DecodeError { None, TooShort, TooLarge, BadMagic, BadVersion, BadType, BadLength, BadChecksum };
+const char* toString(DecodeError e) noexcept;
+
+struct Decoded {
+  std::optional<Envelope> envelope;
+  DecodeError error = DecodeError::None;
+};
+Decoded decode(std::string_view bytes, std::size_t maxBytes = kDefaultMaxValueBytes);
+
+std::uint32_t crc32(std::string_view data) noexcept;
+
+}  // namespace tier::codec

@@ -1,0 +1,108 @@
+#pragma once
+// Counters and latency histograms for the Phase 0B thresholds.
+//
+// Thread-safety: record*/count* are lock-free and wait-free (relaxed atomics on
+// per-thread-striped cells) so they can sit on the L1 hit path; snapshot() may
+// run concurrently with recording and sees a consistent-enough view (each
+// counter is read atomically; a snapshot may straddle one in-flight record).
+//
+// Windows: counts are kept in one-second slots of a ring covering the longest
+// window (5 min) plus a lifetime histogram; a snapshot aggregates the slots of
+// the requested window.
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tier::metrics {
+
+enum class Op : int {
+  RedisCommand = 0,    // one Redis round trip (command or pipeline)
+  SessionRetrieval,    // session + recent messages, through all tiers
+  DbQuery,             // one PostgreSQL query
+  KnowledgeLookup,     // one knowledge article, through all tiers
+  EntryRead,           // one journal entry, through all tiers
+  StatsRead,           // mood analytics, through all tiers
+  Write,               // any repository write (DB + cache update)
+  kCount
+};
+const char* toString(Op op) noexcept;
+
+enum class Tier : int { L1 = 0, L2, L3, kCount };
+
+enum class Counter : int {
+  L1Hit = 0,
+  L1Miss,
+  L2Hit,
+  L2Miss,
+  L3Read,        // reads served by the database (after L1+L2 misses)
+  Read,          // every repository read (the hit-rate denominator)
+  Write,
+  Error,         // failed operations (any tier, surfaced to the caller)
+  RedisError,    // L2 failures absorbed by falling through to L3
+  DecodeReject,  // values in L2 rejected by the decoder (corrupt/oversized/version)
+  BreakerOpenSkip,  // L2 skipped because the breaker was open
+  SingleFlightShared,  // misses that waited on another caller's L3 load
+  StaleServed,   // reads served stale because L3 was down
+  kCount
+};
+const char* toString(Counter c) noexcept;
+
+struct LatencySummary {
+  std::uint64_t count = 0;
+  double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0, mean_ms = 0;
+};
+
+struct Snapshot {
+  std::chrono::seconds window{0};  // 0 = lifetime
+  std::int64_t taken_at_unix_ms = 0;
+  std::array<std::uint64_t, static_cast<int>(Counter::kCount)> counters{};
+  std::array<LatencySummary, static_cast<int>(Op::kCount)> latency{};
+
+  std::uint64_t counter(Counter c) const { return counters[static_cast<int>(c)]; }
+  const LatencySummary& op(Op o) const { return latency[static_cast<int>(o)]; }
+  // (L1 hits + L2 hits) / reads; 1.0 when there were no reads.
+  double hitRate() const;
+  double l1HitRate() const;  // L1 hits / reads
+  double l2HitRate() const;  // L2 hits / reads
+  double perSecond(Counter c) const;  // counter / window seconds (lifetime: 0)
+};
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  void record(Op op, std::chrono::nanoseconds latency) noexcept;
+  void count(Counter c, std::uint64_t n = 1) noexcept;
+
+  // window 0 = lifetime. Windows longer than 300 s are clamped to 300 s.
+  Snapshot snapshot(std::chrono::seconds window) const;
+  void reset() noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// RAII latency recorder.
+class ScopedTimer {
+ public:
+  ScopedTimer(Metrics* m, Op op) noexcept : m_(m), op_(op), start_(std::chrono::steady_clock::now()) {}
+  ~ScopedTimer() {
+    if (m_) m_->record(op_, std::chrono::steady_clock::now() - start_);
+  }
+  ScopedTimer(const ScopedTimer&) = delete;
+  ScopedTimer& operator=(const ScopedTimer&) = delete;
+
+ private:
+  Metrics* m_;
+  Op op_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace tier::metrics

@@ -1,0 +1,28 @@
+#pragma once
+// Evaluates a metrics snapshot against the Phase 0B thresholds.
+#include <string>
+#include <vector>
+
+#include "tier/common/config.h"
+#include "tier/metrics/metrics.h"
+
+namespace tier::metrics {
+
+enum class Status { Ok, Warn, Violation, NoData };
+const char* toString(Status s) noexcept;  // "ok", "warn", "violation", "no_data"
+
+struct ThresholdResult {
+  std::string name;   // hit_rate, redis_p99, session_retrieval_p99, db_query_p99, knowledge_p99
+  double value = 0;   // fraction for hit_rate, ms for latencies
+  double limit = 0;
+  std::string unit;   // "ratio" or "ms"
+  Status status = Status::NoData;
+};
+
+// Latency: ok if value < warn_ratio*limit, warn if < limit, violation otherwise.
+// Hit rate: ok if value > limit, warn if within (1-warn_ratio)*limit... simply:
+// violation below limit, warn below limit + (1-limit)*(1-warn_ratio), else ok.
+// No samples => NoData (the CLI prints it; it never counts as a violation).
+std::vector<ThresholdResult> evaluate(const Snapshot& snapshot, const Thresholds& thresholds);
+
+}  // namespace tier::metrics

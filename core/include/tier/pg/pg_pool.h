@@ -1,0 +1,146 @@
+#pragma once
+// L3: PostgreSQL through libpq. A bounded pool of connections; each connection
+// prepares hot-path statements once and reuses them.
+//
+// Thread-safety: PgPool is shared by all threads. A Lease (one connection) is
+// used by one thread at a time and returns itself to the pool when destroyed.
+//
+// Connection strings are handed to libpq untouched (conninfo "k=v" strings and
+// postgresql:// URIs), so PG* environment variables, service files and .pgpass
+// are honoured exactly as psql honours them. Errors never quote the password.
+// Every query is parameterized; there is no API that splices text into SQL.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tier::metrics {
+class Metrics;
+}
+
+namespace tier::pg {
+
+struct PgOptions {
+  std::string conninfo;                               // libpq conninfo or URI; empty = all from PG* env
+  int pool_size = 8;                                  // max open connections
+  std::chrono::milliseconds connect_timeout{3000};    // passed as connect_timeout (rounded up to s, min 1 s... libpq limit)
+  std::chrono::milliseconds statement_timeout{5000};  // SET statement_timeout on each connection; 0 = none
+  std::chrono::milliseconds pool_wait{5000};          // how long acquire() waits for a free connection
+  std::string application_name = "tierconsole";
+};
+
+// Parameters travel in text format; std::nullopt is SQL NULL.
+using Param = std::optional<std::string>;
+using Params = std::vector<Param>;
+
+// A query result, fully materialised (it owns the PGresult).
+class Result {
+ public:
+  Result();
+  ~Result();
+  Result(Result&&) noexcept;
+  Result& operator=(Result&&) noexcept;
+
+  int rows() const noexcept;
+  int columns() const noexcept;
+  int column(std::string_view name) const;  // index or throws DataError
+  std::string_view columnName(int col) const;
+  bool isNull(int row, int col) const;
+  std::string_view value(int row, int col) const;  // "" for NULL
+  std::optional<std::string> optional(int row, int col) const;
+  long long toInt(int row, int col) const;  // throws DataError if not an integer
+  double toDouble(int row, int col) const;
+  long long affected() const;  // rows affected by INSERT/UPDATE/DELETE
+
+ private:
+  friend class Connection;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class Connection {
+ public:
+  ~Connection();
+  // Ad-hoc parameterized query (PQexecParams). Errors: BadInputError for SQL
+  // state class 22/23 (data/constraint), PermissionError for 42501,
+  // TimeoutError for 57014 (statement_timeout), ConnectionError when the
+  // connection is lost, DataError otherwise.
+  Result exec(std::string_view sql, const Params& params = {});
+  // Prepared on first use on this connection under `name`, then reused.
+  Result execPrepared(std::string_view name, std::string_view sql, const Params& params = {});
+  // COPY ... FROM STDIN with text-format rows already encoded by the caller
+  // (use copyEscape()). Returns rows copied.
+  long long copyIn(std::string_view copySql, const std::vector<std::string>& chunks);
+  void begin();
+  void commit();
+  void rollback();  // never throws
+
+  std::string serverVersion() const;  // e.g. "15.18"
+  std::string user() const;           // the role we are connected as
+  std::string database() const;
+  bool isOk() const;
+
+ private:
+  friend class PgPool;
+  Connection();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Escapes one field for COPY text format (backslash, tab, newline, CR).
+std::string copyEscape(std::string_view field);
+
+struct PoolStats {
+  int size = 0;
+  int open = 0;
+  int in_use = 0;
+  std::uint64_t connects = 0;
+  std::uint64_t connect_failures = 0;
+  std::uint64_t queries = 0;
+  std::uint64_t errors = 0;
+  std::string last_error;  // redacted
+};
+
+class PgPool {
+ public:
+  class Lease {
+   public:
+    Lease(Lease&&) noexcept;
+    Lease& operator=(Lease&&) noexcept;
+    ~Lease();
+    Connection* operator->() const noexcept { return conn_; }
+    Connection& operator*() const noexcept { return *conn_; }
+
+   private:
+    friend class PgPool;
+    Lease(PgPool* pool, Connection* conn) : pool_(pool), conn_(conn) {}
+    PgPool* pool_ = nullptr;
+    Connection* conn_ = nullptr;
+  };
+
+  // Does not connect. metrics may be null; if set every query's latency is
+  // recorded as metrics::Op::DbQuery.
+  explicit PgPool(PgOptions options, metrics::Metrics* metrics = nullptr);
+  ~PgPool();
+  PgPool(const PgPool&) = delete;
+  PgPool& operator=(const PgPool&) = delete;
+
+  // Returns a healthy connection (opening one if below pool_size), waiting up to
+  // pool_wait. Throws ConnectionError / PermissionError (bad password) / TimeoutError.
+  Lease acquire();
+
+  PoolStats stats() const;
+  const PgOptions& options() const noexcept;
+  // The conninfo with any password removed, for display.
+  std::string redactedConninfo() const;
+
+ private:
+  void release(Connection* conn) noexcept;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tier::pg
