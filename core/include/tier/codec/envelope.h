@@ -43,7 +43,8 @@ struct Decoded {
   std::optional<Envelope> envelope;
   DecodeError error = DecodeError::None;
 };
-Decoded decode(std::string_view bytes, std::size_t maxBytes = kDefaultMaxValueBytes);
+// verifyChecksum=false is for values this process wrote itself (L1).
+Decoded decode(std::string_view bytes, std::size_t maxBytes = kDefaultMaxValueBytes, bool verifyChecksum = true);
 
 std::uint32_t crc32(std::string_view data) noexcept;
 
