@@ -61,6 +61,29 @@ CREATE TABLE IF NOT EXISTS psychology_knowledge (
 );
 CREATE INDEX IF NOT EXISTS psychology_knowledge_topic ON psychology_knowledge (topic);
 
+-- The version rises on every UPDATE whoever the writer is (repositories, the
+-- platform's own backend, a DBA at psql), so a cached copy is never wrongly
+-- judged fresh.
+CREATE OR REPLACE FUNCTION tier_bump_version() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.version := OLD.version + 1;
+    RETURN NEW;
+END
+$$;
+DROP TRIGGER IF EXISTS users_bump_version ON users;
+CREATE TRIGGER users_bump_version BEFORE UPDATE ON users
+    FOR EACH ROW EXECUTE FUNCTION tier_bump_version();
+DROP TRIGGER IF EXISTS journal_entries_bump_version ON journal_entries;
+CREATE TRIGGER journal_entries_bump_version BEFORE UPDATE ON journal_entries
+    FOR EACH ROW EXECUTE FUNCTION tier_bump_version();
+DROP TRIGGER IF EXISTS chat_sessions_bump_version ON chat_sessions;
+CREATE TRIGGER chat_sessions_bump_version BEFORE UPDATE ON chat_sessions
+    FOR EACH ROW EXECUTE FUNCTION tier_bump_version();
+DROP TRIGGER IF EXISTS psychology_knowledge_bump_version ON psychology_knowledge;
+CREATE TRIGGER psychology_knowledge_bump_version BEFORE UPDATE ON psychology_knowledge
+    FOR EACH ROW EXECUTE FUNCTION tier_bump_version();
+
 -- Mood analytics: one query, parameterized by user and period (days).
 CREATE OR REPLACE FUNCTION mood_stats(p_user bigint, p_days integer)
 RETURNS TABLE (entries bigint, avg_mood numeric, min_mood smallint, max_mood smallint,

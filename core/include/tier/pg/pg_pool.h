@@ -11,6 +11,7 @@
 // Every query is parameterized; there is no API that splices text into SQL.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,13 +24,17 @@ class Metrics;
 
 namespace tier::pg {
 
+// Our keys only fill gaps: a value in the conninfo (or its PG* variable) wins.
 struct PgOptions {
   std::string conninfo;                               // libpq conninfo or URI; empty = all from PG* env
-  int pool_size = 8;                                  // max open connections
-  std::chrono::milliseconds connect_timeout{3000};    // passed as connect_timeout (rounded up to s, min 1 s... libpq limit)
-  std::chrono::milliseconds statement_timeout{5000};  // SET statement_timeout on each connection; 0 = none
-  std::chrono::milliseconds pool_wait{5000};          // how long acquire() waits for a free connection
-  std::string application_name = "tierconsole";
+  int pool_size = 8;                                  // max open connections (>= 1)
+  // libpq connect_timeout, rounded up to whole seconds (libpq treats 1 s as 2 s);
+  // used unless the conninfo or PGCONNECT_TIMEOUT sets one. 0 = libpq default (wait forever).
+  std::chrono::milliseconds connect_timeout{3000};
+  // SET statement_timeout on each new connection; 0 = leave the server/role default.
+  std::chrono::milliseconds statement_timeout{5000};
+  std::chrono::milliseconds pool_wait{5000};          // how long acquire() waits for a free connection; 0 = forever
+  std::string application_name = "tierconsole";       // fallback_application_name (conninfo/PGAPPNAME win)
 };
 
 // Parameters travel in text format; std::nullopt is SQL NULL.
@@ -72,8 +77,16 @@ class Connection {
   // Prepared on first use on this connection under `name`, then reused.
   Result execPrepared(std::string_view name, std::string_view sql, const Params& params = {});
   // COPY ... FROM STDIN with text-format rows already encoded by the caller
-  // (use copyEscape()). Returns rows copied.
+  // (use copyEscape()). Returns rows copied. Bulk loads are not recorded as
+  // DbQuery latency (they would swamp the p99 of interactive queries).
   long long copyIn(std::string_view copySql, const std::vector<std::string>& chunks);
+  // Streaming form: next(chunk) fills `chunk` (cleared before each call) and
+  // returns false when there is no more data; memory stays at one chunk.
+  long long copyIn(std::string_view copySql, const std::function<bool(std::string& chunk)>& next);
+  // Runs fixed, trusted SQL text that may hold several statements (simple
+  // query protocol, no parameters). REQUIRES: `sql` is a constant of ours
+  // (migrations), never built from input. Not recorded as DbQuery latency.
+  void execScript(std::string_view sql);
   void begin();
   void commit();
   void rollback();  // never throws
@@ -81,7 +94,8 @@ class Connection {
   std::string serverVersion() const;  // e.g. "15.18"
   std::string user() const;           // the role we are connected as
   std::string database() const;
-  bool isOk() const;
+  int backendPid() const;             // server process id (pg_backend_pid())
+  bool isOk() const;                  // false once the connection broke; the pool then drops it
 
  private:
   friend class PgPool;
@@ -129,7 +143,11 @@ class PgPool {
   PgPool& operator=(const PgPool&) = delete;
 
   // Returns a healthy connection (opening one if below pool_size), waiting up to
-  // pool_wait. Throws ConnectionError / PermissionError (bad password) / TimeoutError.
+  // pool_wait. Throws BadInputError (malformed conninfo), ConnectionError,
+  // PermissionError (authentication failed / role refused) or TimeoutError
+  // (pool exhausted). A connection returned broken, or left inside a
+  // transaction that cannot be rolled back, is closed instead of reused.
+  // REQUIRES: every Lease is destroyed before the pool.
   Lease acquire();
 
   PoolStats stats() const;
