@@ -1,0 +1,60 @@
+#pragma once
+// TierCore: one connection profile's worth of core — metrics, the three tiers,
+// the repositories and the operations — wired together. The CLI and the GUI
+// each hold one.
+//
+// Thread-safety: every accessor and every object it returns is safe to use from
+// any thread. Construction does not connect (it never blocks on the network);
+// connections are opened lazily by the first call that needs them.
+#include <memory>
+#include <string>
+
+#include "tier/common/config.h"
+#include "tier/l1/l1_cache.h"
+#include "tier/metrics/metrics.h"
+#include "tier/pg/pg_pool.h"
+#include "tier/redis/redis_client.h"
+#include "tier/repo/repositories.h"
+#include "tier/repo/tiered_cache.h"
+
+namespace tier {
+
+struct CoreConfig {
+  std::string profile = "default";  // name recorded in the audit table
+  std::string redis_url;            // empty = no L2 (L1 + L3 only)
+  std::string pg_conninfo;          // libpq conninfo or URI; empty = PG* environment
+  l1::L1Options l1;
+  redis::RedisOptions redis;        // url is filled from redis_url
+  pg::PgOptions pg;                 // conninfo is filled from pg_conninfo
+  CachePolicies policies;
+  Thresholds thresholds;
+  int session_recent_messages = repo::SessionRepository::kDefaultRecentMessages;
+};
+
+class TierCore {
+ public:
+  // Throws BadInputError for a malformed Redis URL or conninfo (before any I/O).
+  explicit TierCore(CoreConfig config);
+  ~TierCore();
+  TierCore(const TierCore&) = delete;
+  TierCore& operator=(const TierCore&) = delete;
+
+  const CoreConfig& config() const noexcept;
+  metrics::Metrics& metrics() noexcept;
+  l1::L1Cache& l1() noexcept;
+  redis::RedisClient* redis() noexcept;  // null when no Redis URL was configured
+  pg::PgPool& pg() noexcept;
+  repo::TieredCache& cache() noexcept;
+
+  repo::UserRepository& users() noexcept;
+  repo::JournalRepository& entries() noexcept;
+  repo::SessionRepository& sessions() noexcept;
+  repo::KnowledgeRepository& knowledge() noexcept;
+  repo::AnalyticsRepository& analytics() noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tier

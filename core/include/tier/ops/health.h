@@ -1,0 +1,58 @@
+#pragma once
+// Server health, for `tierctl health` and the console's server panel.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tier/pg/pg_pool.h"
+#include "tier/redis/redis_client.h"
+
+namespace tier {
+class TierCore;
+}
+
+namespace tier::ops {
+
+struct RedisHealth {
+  bool configured = false;
+  bool ok = false;
+  std::string error;         // one line, redacted
+  std::string endpoint;      // host:port or socket (no password)
+  std::string version;
+  double latency_ms = 0;     // PING round trip
+  long long used_memory = 0;
+  std::string used_memory_human;
+  long long connected_clients = 0;
+  long long keyspace_hits = 0;
+  long long keyspace_misses = 0;
+  long long evicted_keys = 0;
+  long long db_keys = 0;           // keys in our database
+  std::string latencystats;        // INFO latencystats section (raw text)
+  long long slowlog_len = 0;
+  std::string latency_latest;      // LATENCY LATEST rendered one event per line
+  redis::PoolStats pool;
+};
+
+struct PostgresHealth {
+  bool ok = false;
+  std::string error;
+  std::string endpoint;      // redacted conninfo
+  std::string version;
+  double latency_ms = 0;     // SELECT 1 round trip
+  double cache_hit_ratio = 0;  // blks_hit / (blks_hit + blks_read) for our database
+  long long connections = 0;   // backends connected to our database
+  long long max_connections = 0;
+  std::string role;
+  int schema_version = 0;
+  pg::PoolStats pool;
+};
+
+struct HealthReport {
+  RedisHealth redis;
+  PostgresHealth postgres;
+};
+
+// Never throws for a server being down: that is reported in ok/error.
+HealthReport checkHealth(TierCore& core);
+
+}  // namespace tier::ops

@@ -1,0 +1,69 @@
+#pragma once
+// Invalidation: by key, by glob pattern within a namespace, by namespace, by user.
+//
+// Patterns use SCAN MATCH in batches and pipelined UNLINK — never KEYS — so Redis
+// is never blocked; progress is reported per batch and the job can be cancelled
+// between batches. A dry run returns the exact count and a sample. A namespace
+// invalidation is O(1): a generation bump (every copy filled under an older
+// generation becomes a miss everywhere), plus dropping this instance's L1 copies.
+// Every run (dry or not) writes an audit row.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace tier {
+class TierCore;
+}
+
+namespace tier::ops {
+
+enum class InvalidateKind { Key, Pattern, Namespace, User };
+const char* toString(InvalidateKind k) noexcept;  // key, pattern, namespace, user
+
+struct InvalidateRequest {
+  InvalidateKind kind = InvalidateKind::Key;
+  std::string target;          // key, glob, namespace name, or user id
+  bool dry_run = false;
+  bool allow_any_namespace = false;  // permit a pattern without a namespace prefix
+  int sample_size = 20;        // keys returned in the sample
+  int scan_count = 1000;       // SCAN COUNT hint per batch
+  int unlink_batch = 500;      // keys per UNLINK in the pipeline
+};
+
+struct InvalidateProgress {
+  long long scanned = 0;  // keys examined by SCAN so far
+  long long matched = 0;
+  long long deleted = 0;
+  bool done = false;
+};
+
+struct InvalidateResult {
+  InvalidateKind kind = InvalidateKind::Key;
+  std::string target;
+  bool dry_run = false;
+  long long matched = 0;  // keys that matched (in L2; namespace: keys carrying the namespace prefix)
+  long long deleted = 0;  // keys actually removed from L2 (UNLINK's count)
+  long long l1_dropped = 0;
+  std::uint32_t new_generation = 0;  // namespace only
+  std::vector<std::string> sample;
+  bool cancelled = false;
+  double duration_ms = 0;
+  std::int64_t audit_id = 0;
+  std::string audit_error;  // non-empty if the audit row could not be written
+};
+
+// Validates the request (BadInputError for an unknown namespace, a pattern without
+// a namespace, a 1 MB key, non-UTF-8 text...) before touching anything.
+void validate(const InvalidateRequest& req);
+
+// Runs it. progress (may be empty) is called from this thread at most every
+// ~100 ms and once at the end; cancel (may be null) is polled between batches.
+// Throws tier::Error if Redis fails (the result so far is lost only for counts;
+// the keys already deleted stay deleted — the audit row records "error").
+InvalidateResult invalidate(TierCore& core, const InvalidateRequest& req,
+                            const std::function<void(const InvalidateProgress&)>& progress = {},
+                            const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace tier::ops

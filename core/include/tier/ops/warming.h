@@ -1,0 +1,50 @@
+#pragma once
+// Cache warming: load a set from PostgreSQL and fill L1 and L2 through the
+// normal read path (so single-flight, version guards and metrics apply), in
+// batches, with progress and cancel. Writes an audit row.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace tier {
+class TierCore;
+}
+
+namespace tier::ops {
+
+enum class WarmSet { Knowledge, Sessions, Entries };
+const char* toString(WarmSet s) noexcept;  // knowledge, sessions, entries
+bool parseWarmSet(const std::string& name, WarmSet& out);
+
+struct WarmOptions {
+  int session_hours = 24;   // sessions: active in the last N hours
+  int session_limit = 5000;
+  int top_users = 100;      // entries: the N users with most entries
+  int entries_per_user = 20;
+  int threads = 4;          // parallel loaders
+};
+
+struct WarmProgress {
+  long long total = 0;
+  long long done = 0;
+  long long failed = 0;
+};
+
+struct WarmResult {
+  WarmSet set = WarmSet::Knowledge;
+  long long candidates = 0;
+  long long warmed = 0;      // now present in the cache
+  long long already = 0;     // were already cached (L1 or L2)
+  long long failed = 0;
+  bool cancelled = false;
+  double duration_ms = 0;
+  std::int64_t audit_id = 0;
+  std::string audit_error;
+};
+
+WarmResult warm(TierCore& core, WarmSet set, const WarmOptions& options = {},
+                const std::function<void(const WarmProgress&)>& progress = {},
+                const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace tier::ops

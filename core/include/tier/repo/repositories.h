@@ -1,0 +1,135 @@
+#pragma once
+// Repositories: the platform's data through the tiers. Reads go through
+// TieredCache (L1 -> L2 -> L3, single-flight); writes go to PostgreSQL first and,
+// only once committed, update or invalidate the caches. A failed database write
+// throws a typed tier::Error and leaves every cache tier untouched.
+//
+// Thread-safety: every repository is safe to share between threads.
+// Latency of each public read is recorded under its metrics::Op.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tier/repo/models.h"
+#include "tier/repo/tiered_cache.h"
+
+namespace tier::pg {
+class PgPool;
+}
+
+namespace tier::repo {
+
+// Result of a cached read: the value and where it came from.
+template <typename T>
+struct Fetched {
+  std::optional<T> value;
+  Source source = Source::None;
+};
+
+class UserRepository {
+ public:
+  UserRepository(TieredCache& cache, pg::PgPool& pg) : cache_(cache), pg_(pg) {}
+  Fetched<User> get(std::int64_t id);
+  std::optional<User> findByEmail(const std::string& email);  // database, exact match
+  // Write-through: the new row is in L1 and L2 when this returns.
+  User create(const std::string& email, const std::string& displayName, const std::string& timezone = "UTC");
+  User update(std::int64_t id, const std::string& displayName, const std::string& timezone);
+  std::optional<User> loadFromDb(std::int64_t id);
+
+ private:
+  TieredCache& cache_;
+  pg::PgPool& pg_;
+};
+
+struct EntryDraft {
+  std::string title;
+  std::string content;
+  int mood_score = 5;
+  std::vector<std::string> tags;
+};
+
+class JournalRepository {
+ public:
+  JournalRepository(TieredCache& cache, pg::PgPool& pg) : cache_(cache), pg_(pg) {}
+  Fetched<JournalEntry> get(std::int64_t id);
+  // Newest first; database.
+  std::vector<JournalEntry> listByUser(std::int64_t userId, int limit = 50, int offset = 0);
+  // Full-text search over title+content (websearch syntax) plus a literal
+  // title substring match; the text is a parameter, never SQL. userId 0 = all users.
+  std::vector<JournalEntry> search(const std::string& text, std::int64_t userId = 0, int limit = 50);
+  JournalEntry create(std::int64_t userId, const EntryDraft& draft);
+  JournalEntry update(std::int64_t id, const EntryDraft& draft);  // NotFoundError if absent
+  void remove(std::int64_t id);                                    // NotFoundError if absent
+  std::optional<JournalEntry> loadFromDb(std::int64_t id);
+  // Ids of the newest entries of the users with most entries (for warming).
+  std::vector<std::int64_t> hotEntryIds(int topUsers, int perUser);
+
+ private:
+  void invalidateStats(std::int64_t userId);
+  TieredCache& cache_;
+  pg::PgPool& pg_;
+};
+
+struct SessionSummary {
+  std::int64_t id = 0;
+  std::int64_t user_id = 0;
+  std::string user_email;
+  std::string title;
+  std::string status;
+  int message_count = 0;
+  std::int64_t last_active_at = 0;
+};
+
+class SessionRepository {
+ public:
+  static constexpr int kDefaultRecentMessages = 50;
+  SessionRepository(TieredCache& cache, pg::PgPool& pg, int recentMessages = kDefaultRecentMessages)
+      : cache_(cache), pg_(pg), recent_(recentMessages) {}
+  // The session with its latest messages (one database round trip on a miss).
+  Fetched<ChatSession> get(std::int64_t id);
+  // Appends and writes the new session state through: the next get() sees it.
+  ChatMessage appendMessage(std::int64_t sessionId, const std::string& role, const std::string& content);
+  ChatSession create(std::int64_t userId, const std::string& title);
+  // Sessions active in the last `hours`, newest first.
+  std::vector<SessionSummary> listActive(int hours, int limit = 1000);
+  // Marks sessions idle for more than `hours` as expired and evicts them. Returns how many.
+  long long expireIdle(int hours);
+  // Support search: by session id, user id or email (exact) or email substring.
+  std::vector<SessionSummary> find(const std::string& query, int limit = 200);
+  std::optional<ChatSession> loadFromDb(std::int64_t id);
+  int recentMessages() const noexcept { return recent_; }
+
+ private:
+  TieredCache& cache_;
+  pg::PgPool& pg_;
+  int recent_;
+};
+
+class KnowledgeRepository {
+ public:
+  KnowledgeRepository(TieredCache& cache, pg::PgPool& pg) : cache_(cache), pg_(pg) {}
+  Fetched<KnowledgeArticle> get(const std::string& slug);  // BadInputError for an invalid slug
+  std::vector<KnowledgeArticle> listByTopic(const std::string& topic, int limit = 100);  // database
+  std::vector<std::string> allSlugs();
+  std::optional<KnowledgeArticle> loadFromDb(const std::string& slug);
+
+ private:
+  TieredCache& cache_;
+  pg::PgPool& pg_;
+};
+
+class AnalyticsRepository {
+ public:
+  AnalyticsRepository(TieredCache& cache, pg::PgPool& pg) : cache_(cache), pg_(pg) {}
+  // Cache-aside; invalidated when the user's entries change. periodDays: 7, 30 or 90.
+  Fetched<MoodStats> moodStats(std::int64_t userId, int periodDays);
+  std::optional<MoodStats> loadFromDb(std::int64_t userId, int periodDays);
+  static const std::vector<int>& periods();  // {7, 30, 90}
+
+ private:
+  TieredCache& cache_;
+  pg::PgPool& pg_;
+};
+
+}  // namespace tier::repo

@@ -1,0 +1,132 @@
+#pragma once
+// The read path L1 -> L2 -> L3 and the write-through path, shared by every
+// repository.
+//
+// Thread-safety: all methods may be called concurrently.
+//
+// Guarantees:
+// - A cache failure never fails a read: any L2 error (down, slow, breaker
+//   open, garbage value) is counted and the read goes on to L3.
+// - Single-flight: concurrent misses on one key run the loader once; the
+//   others wait for and share its result (or its exception).
+// - Fills never overwrite a newer copy: L2 fills and write-throughs go through
+//   a version-guarded SET (a Lua script comparing the envelope's entity
+//   version), so a reader that loaded before a concurrent write cannot put the
+//   older row back over the writer's value.
+// - Namespace invalidation is O(1): a generation counter per namespace lives in
+//   Redis (tc:nsgen:{ns}); every envelope records the generation it was filled
+//   under, and a copy from an older generation is a miss.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tier/codec/envelope.h"
+#include "tier/codec/keys.h"
+#include "tier/common/config.h"
+#include "tier/metrics/metrics.h"
+
+namespace tier::l1 {
+class L1Cache;
+}
+namespace tier::redis {
+class RedisClient;
+}
+
+namespace tier::repo {
+
+// What the loader (L3) returned for a key.
+struct Loaded {
+  std::string payload;        // JSON; "null" for a tombstone
+  std::int64_t version = 0;   // the row's version
+};
+
+enum class Source { None, L1, L2, L3 };
+const char* toString(Source s) noexcept;
+
+struct CacheRead {
+  std::optional<codec::Envelope> value;  // nullopt: not found in L3 either
+  Source source = Source::None;
+};
+
+// Per-namespace generations, cached locally and refreshed from Redis at most
+// every `refresh` (so another instance's namespace invalidation is seen within
+// that bound). Thread-safe; current() is an atomic load on the fast path.
+class NamespaceGenerations {
+ public:
+  explicit NamespaceGenerations(redis::RedisClient* redis, std::chrono::milliseconds refresh = std::chrono::milliseconds(1000));
+  std::uint32_t current(codec::Namespace ns);
+  // INCR in Redis; returns the new generation. Throws tier::Error if Redis fails.
+  std::uint32_t bump(codec::Namespace ns);
+
+ private:
+  struct Slot {
+    std::atomic<std::uint32_t> gen{0};
+    std::atomic<std::int64_t> refreshed_at_ns{-1};  // steady clock; -1 = never
+    std::atomic<bool> refreshing{false};
+  };
+  redis::RedisClient* redis_;
+  std::chrono::milliseconds refresh_;
+  Slot slots_[5];
+};
+
+class TieredCache {
+ public:
+  // redis may be null (L1 + L3 only). All pointers must outlive the cache.
+  TieredCache(l1::L1Cache* l1, redis::RedisClient* redis, metrics::Metrics* metrics, CachePolicies policies,
+              std::size_t maxValueBytes = codec::kDefaultMaxValueBytes);
+  ~TieredCache();
+
+  using Loader = std::function<std::optional<Loaded>()>;
+  // Read-through. The loader may throw; the exception reaches the caller (and
+  // every single-flight waiter) and nothing is cached.
+  CacheRead read(codec::Namespace ns, const std::string& key, const Loader& loader);
+
+  // After a committed database write: replace the copy in L1 and L2 (guarded by
+  // version). L2 failures are absorbed and counted (the L2 copy, if any, will be
+  // rejected by version on the next read... or expire), never thrown.
+  void writeThrough(codec::Namespace ns, const std::string& key, const std::string& payload, std::int64_t version);
+  // Bulk fill (warming): L1 puts plus one pipeline of version-guarded SETs.
+  // Returns how many L2 accepted. Throws tier::Error if Redis fails.
+  struct FillItem {
+    std::string key;
+    std::string payload;
+    std::int64_t version = 0;
+  };
+  std::size_t fillMany(codec::Namespace ns, const std::vector<FillItem>& items);
+
+  // Drop a key from L1 and L2 (UNLINK). Returns whether L2 held it. Throws if
+  // Redis fails (callers of explicit invalidation must know).
+  bool invalidate(const std::string& key);
+  // L1 only (e.g. after a cross-instance invalidation message).
+  void invalidateLocal(const std::string& key);
+
+  // Raw lookups for inspection (no metrics, no fills).
+  std::optional<codec::Envelope> peekL1(const std::string& key) const;
+  struct L2Peek {
+    bool present = false;
+    long long ttl_ms = -2;      // -2 absent, -1 no expiry
+    std::size_t bytes = 0;
+    std::optional<codec::Envelope> value;  // nullopt if absent or undecodable
+    std::string decode_error;  // non-empty if present but undecodable
+    bool generation_current = true;
+  };
+  L2Peek peekL2(codec::Namespace ns, const std::string& key);  // throws if Redis fails
+
+  NamespaceGenerations& generations() noexcept;
+  l1::L1Cache* l1() const noexcept;
+  redis::RedisClient* redis() const noexcept;
+  metrics::Metrics* metrics() const noexcept;
+  const CachePolicies& policies() const noexcept;
+  std::chrono::milliseconds ttlFor(codec::Namespace ns);  // with jitter
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tier::repo

@@ -1,0 +1,197 @@
+#pragma once
+// The synthetic workload: virtual users doing what the platform's users do,
+// through the repositories, verifying what they read.
+//
+// Each worker thread plays its share of the virtual users; each operation picks
+// a user, entry or session from a Zipf distribution (so a few are hot, as in
+// production) and one of the operation kinds by weight. It verifies every read:
+// `failed_reads` counts reads that threw; `stale_reads` counts reads that
+// returned a version older than the last write this process acknowledged for
+// that item before the read began.
+//
+// Virtual users: virtual user i is played by worker thread i % threads and has
+// a home user (Zipf-chosen, so a few users are heavy) whose mood analytics it
+// reads. A virtual user does one operation, then thinks for `think_time` (0 =
+// not at all) before its next one. A worker runs one operation at a time, so
+// with no think time the concurrency is min(threads, virtual_users) and the
+// population only spreads the analytics reads; with think time, more users
+// mean more load, as with real users. setVirtualUsers() takes effect at once;
+// 0 pauses every worker.
+//
+// Item spaces (loaded by start()): journal entries and users by their id range
+// (a missing id is a clean miss, not a failure), sessions from the active ones
+// (at most 20,000, so that appends land on sessions that accept them), and the
+// knowledge slugs. Each rank of the Zipf distribution maps to an item through a
+// fixed, seeded permutation, so the hot set is spread over the id range.
+//
+// Thread-safety: every method may be called from any thread, concurrently.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "tier/metrics/metrics.h"
+
+namespace tier {
+class TierCore;
+}
+
+namespace tier::workload {
+
+struct Mix {  // relative weights, each >= 0, not all 0
+  int entry_read = 40;
+  int session_read = 25;
+  int message_append = 5;
+  int knowledge_lookup = 20;
+  int analytics_read = 7;
+  int entry_edit = 3;
+};
+
+struct WorkloadOptions {
+  int virtual_users = 1000;           // >= 0; see the header comment for what a virtual user is
+  std::chrono::seconds duration{60};  // 0 = until stop()
+  double rate = 0;                    // target operations/s over all users; 0 = as fast as the workers go
+  int threads = 8;                    // worker threads, >= 1
+  double zipf_s = 0.99;               // skew of item choice, >= 0 (0 = uniform)
+  // Pause of each virtual user between two of its operations (uniformly
+  // jittered by +-50 %); 0 = none.
+  std::chrono::milliseconds think_time{0};
+  Mix mix;
+  std::uint64_t seed = 1;
+};
+
+struct WorkloadCounters {
+  std::uint64_t reads = 0;           // repository reads that returned (found or not)
+  std::uint64_t misses = 0;          // of those, the ones that found nothing (deleted or sparse ids)
+  std::uint64_t writes = 0;          // acknowledged writes
+  std::uint64_t skipped_writes = 0;  // writes refused legitimately: session no longer active, entry deleted
+  std::uint64_t failed_reads = 0;
+  std::uint64_t failed_writes = 0;
+  std::uint64_t stale_reads = 0;
+  std::uint64_t errors = 0;  // failed reads + failed writes
+  double elapsed_s = 0;      // since start(), until the workers finished
+  std::string last_error;    // message of the most recent failure, empty if none
+};
+
+class Workload {
+ public:
+  // Does no I/O. The core must outlive the workload.
+  Workload(TierCore& core, WorkloadOptions options);
+  ~Workload();  // stops and joins
+  Workload(const Workload&) = delete;
+  Workload& operator=(const Workload&) = delete;
+
+  // Loads the id spaces from the database and starts the workers. Throws
+  // BadInputError for invalid options or if already running, NotFoundError if
+  // the database holds no schema or no data, and the pool's errors if it cannot
+  // connect. A finished workload may be started again (counters restart at 0).
+  void start();
+  void stop();   // returns when all workers have finished their current operation
+  bool running() const;
+  // Blocks until the duration has passed or stop() was called (returns at once
+  // if not running).
+  void wait();
+  void setRate(double opsPerSecond);  // 0 = unlimited; negative is treated as 0
+  void setVirtualUsers(int n);        // negative is treated as 0
+
+  WorkloadCounters counters() const;
+  // The options as last set (rate and virtual_users follow setRate/setVirtualUsers).
+  WorkloadOptions options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+namespace detail {
+
+// splitmix64: a small, fast, seedable generator; each worker owns one.
+// Not thread-safe.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) noexcept : state_(seed) {}
+  std::uint64_t next() noexcept {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+  std::uint64_t below(std::uint64_t n) noexcept { return n ? next() % n : 0; }      // [0, n); 0 if n == 0
+
+ private:
+  std::uint64_t state_;
+};
+
+// Zipf over ranks 1..n with P(k) proportional to 1/k^s, by rejection-inversion
+// (Hörmann & Derflinger 1996): O(1) memory and expected O(1) time per sample
+// for any n. Immutable after construction: safe to share between threads.
+class ZipfSampler {
+ public:
+  // REQUIRES: n >= 1, s >= 0.
+  ZipfSampler(std::uint64_t n, double s);
+  std::uint64_t sample(Rng& rng) const;  // in [1, n]
+  std::uint64_t n() const noexcept { return n_; }
+  double s() const noexcept { return s_; }
+  // The exact probability of rank k (sums the normalisation once; O(n)). For tests.
+  static double probability(std::uint64_t n, double s, std::uint64_t k);
+
+ private:
+  double h(double x) const;
+  double hIntegral(double x) const;
+  double hIntegralInverse(double x) const;
+  std::uint64_t n_;
+  double s_;
+  double hIntegralX1_ = 0;
+  double hIntegralN_ = 0;
+  double squeeze_ = 0;
+};
+
+// A fixed pseudo-random permutation of [0, n): i -> (a*i + b) mod n with a
+// coprime to n. Maps Zipf ranks to items so the hot ones are spread out.
+class Permutation {
+ public:
+  Permutation() = default;
+  Permutation(std::uint64_t n, std::uint64_t seed);
+  std::uint64_t operator()(std::uint64_t i) const noexcept;  // REQUIRES: i < n
+  std::uint64_t size() const noexcept { return n_; }
+
+ private:
+  std::uint64_t n_ = 1, a_ = 1, b_ = 0;
+};
+
+// The last acknowledged write per item (an entry's version, a session's
+// message seq). A read is stale if it shows less than what was acknowledged
+// *before the read began* — a write acknowledged while the read was in flight
+// may legitimately be missed. So: e = expected(id); read; isStale(e, seen).
+// Thread-safe: sharded by id, one mutex per shard.
+class AckTracker {
+ public:
+  // Records that a write of `value` to `id` was acknowledged; keeps the maximum
+  // (acknowledgements of concurrent writers may arrive out of order).
+  void ack(std::int64_t id, std::int64_t value);
+  // The highest acknowledged value for `id`, 0 if this process never wrote it.
+  std::int64_t expected(std::int64_t id) const;
+  static bool isStale(std::int64_t expectedBeforeRead, std::int64_t seen) noexcept {
+    return seen < expectedBeforeRead;
+  }
+  std::size_t size() const;  // items tracked
+  void clear();
+
+ private:
+  static constexpr int kShards = 64;
+  struct alignas(64) Shard {
+    mutable std::mutex mu;
+    std::unordered_map<std::int64_t, std::int64_t> acked;  // guarded by mu
+  };
+  static std::size_t shardOf(std::int64_t id) noexcept;
+  Shard shards_[kShards];
+};
+
+}  // namespace detail
+
+}  // namespace tier::workload

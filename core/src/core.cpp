@@ -1,0 +1,62 @@
+#include "tier/core.h"
+
+#include "tier/common/error.h"
+
+namespace tier {
+
+struct TierCore::Impl {
+  CoreConfig config;
+  metrics::Metrics metrics;
+  l1::L1Cache l1;
+  std::unique_ptr<redis::RedisClient> redis;
+  pg::PgPool pg;
+  repo::TieredCache cache;
+  repo::UserRepository users;
+  repo::JournalRepository entries;
+  repo::SessionRepository sessions;
+  repo::KnowledgeRepository knowledge;
+  repo::AnalyticsRepository analytics;
+
+  static redis::RedisOptions redisOptions(const CoreConfig& c) {
+    redis::RedisOptions o = c.redis;
+    o.url = redis::RedisUrl::parse(c.redis_url);
+    if (o.url.connect_timeout_ms) o.connect_timeout = std::chrono::milliseconds(*o.url.connect_timeout_ms);
+    if (o.url.command_timeout_ms) o.command_timeout = std::chrono::milliseconds(*o.url.command_timeout_ms);
+    return o;
+  }
+  static pg::PgOptions pgOptions(const CoreConfig& c) {
+    pg::PgOptions o = c.pg;
+    o.conninfo = c.pg_conninfo;
+    return o;
+  }
+
+  explicit Impl(CoreConfig c)
+      : config(std::move(c)),
+        l1(config.l1),
+        redis(config.redis_url.empty() ? nullptr
+                                       : std::make_unique<redis::RedisClient>(redisOptions(config), &metrics)),
+        pg(pgOptions(config), &metrics),
+        cache(&l1, redis.get(), &metrics, config.policies),
+        users(cache, pg),
+        entries(cache, pg),
+        sessions(cache, pg, config.session_recent_messages),
+        knowledge(cache, pg),
+        analytics(cache, pg) {}
+};
+
+TierCore::TierCore(CoreConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+TierCore::~TierCore() = default;
+
+const CoreConfig& TierCore::config() const noexcept { return impl_->config; }
+metrics::Metrics& TierCore::metrics() noexcept { return impl_->metrics; }
+l1::L1Cache& TierCore::l1() noexcept { return impl_->l1; }
+redis::RedisClient* TierCore::redis() noexcept { return impl_->redis.get(); }
+pg::PgPool& TierCore::pg() noexcept { return impl_->pg; }
+repo::TieredCache& TierCore::cache() noexcept { return impl_->cache; }
+repo::UserRepository& TierCore::users() noexcept { return impl_->users; }
+repo::JournalRepository& TierCore::entries() noexcept { return impl_->entries; }
+repo::SessionRepository& TierCore::sessions() noexcept { return impl_->sessions; }
+repo::KnowledgeRepository& TierCore::knowledge() noexcept { return impl_->knowledge; }
+repo::AnalyticsRepository& TierCore::analytics() noexcept { return impl_->analytics; }
+
+}  // namespace tier

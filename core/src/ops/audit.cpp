@@ -1,0 +1,75 @@
+#include "tier/ops/audit.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "tier/common/error.h"
+#include "tier/core.h"
+
+namespace tier::ops {
+
+std::string osUserName() {
+  if (const char* u = std::getenv("USER"); u && *u) return u;
+  if (passwd* pw = ::getpwuid(::geteuid()); pw && pw->pw_name) return pw->pw_name;
+  return "uid:" + std::to_string(::geteuid());
+}
+
+namespace {
+std::string redisUser(TierCore& core) {
+  if (!core.redis()) return "";
+  const auto& u = core.redis()->options().url.username;
+  return u.empty() ? "default" : u;
+}
+}  // namespace
+
+std::int64_t writeAudit(TierCore& core, const AuditRecord& r) {
+  auto c = core.pg().acquire();
+  auto res = c->execPrepared(
+      "audit_insert",
+      "INSERT INTO cache_audit (os_user, redis_user, profile, action, args, dry_run, matched, affected, result, "
+      "duration_ms) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10) RETURNING id",
+      {osUserName(), redisUser(core), core.config().profile, r.action, r.args_json.empty() ? "{}" : r.args_json,
+       r.dry_run ? "true" : "false", std::to_string(r.matched), std::to_string(r.affected),
+       redactSecrets(r.result), std::to_string(r.duration_ms)});
+  return res.toInt(0, 0);
+}
+
+std::vector<AuditRow> readAudit(TierCore& core, int limit, const std::string& filter) {
+  auto c = core.pg().acquire();
+  std::string like = "%";
+  for (char ch : filter) {
+    if (ch == '\\' || ch == '%' || ch == '_') like += '\\';
+    like += ch;
+  }
+  like += '%';
+  auto r = c->execPrepared(
+      "audit_read",
+      "SELECT id, (extract(epoch from at)*1000)::bigint, os_user, pg_role, redis_user, profile, action, args::text, "
+      "dry_run, matched, affected, result, duration_ms FROM cache_audit "
+      "WHERE $1 = '' OR action ILIKE $2 OR result ILIKE $2 OR os_user ILIKE $2 "
+      "ORDER BY at DESC, id DESC LIMIT $3",
+      {filter, like, std::to_string(std::clamp(limit, 1, 100000))});
+  std::vector<AuditRow> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    AuditRow a;
+    a.id = r.toInt(i, 0);
+    a.at_ms = r.toInt(i, 1);
+    a.os_user = std::string(r.value(i, 2));
+    a.pg_role = std::string(r.value(i, 3));
+    a.redis_user = std::string(r.value(i, 4));
+    a.profile = std::string(r.value(i, 5));
+    a.action = std::string(r.value(i, 6));
+    a.args_json = std::string(r.value(i, 7));
+    a.dry_run = r.value(i, 8) == "t";
+    a.matched = r.toInt(i, 9);
+    a.affected = r.toInt(i, 10);
+    a.result = std::string(r.value(i, 11));
+    a.duration_ms = r.toDouble(i, 12);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace tier::ops

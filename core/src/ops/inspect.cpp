@@ -1,0 +1,110 @@
+#include "tier/ops/inspect.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include "tier/codec/keys.h"
+#include "tier/common/clock.h"
+#include "tier/common/error.h"
+#include "tier/core.h"
+#include "tier/ops/audit.h"
+
+namespace tier::ops {
+namespace {
+
+std::string sessionArgs(std::int64_t id) {
+  return QJsonDocument(QJsonObject{{QLatin1String("session_id"), double(id)}}).toJson(QJsonDocument::Compact).toStdString();
+}
+
+void auditOrThrow(TierCore& core, const AuditRecord& rec) {
+  try {
+    writeAudit(core, rec);
+  } catch (const Error& e) {
+    throw Error(e.kind(), std::string("the action succeeded but its audit row could not be written: ") + e.what());
+  }
+}
+
+}  // namespace
+
+SessionInspection inspectSession(TierCore& core, std::int64_t id) {
+  if (id <= 0) throw BadInputError("session id must be a positive number");
+  SessionInspection out;
+  out.session_id = id;
+  const std::string key = codec::sessionKey(id);
+  auto& cache = core.cache();
+
+  if (auto e = cache.peekL1(key)) {
+    out.l1 = TierCopy{true, e->entity_version, e->written_at_ms, codec::kEnvelopeHeaderBytes + e->payload.size()};
+    if (e->payload != "null") out.cached = repo::ChatSession::fromJson(e->payload);
+  }
+  if (core.redis()) {
+    try {
+      auto p = cache.peekL2(codec::Namespace::Session, key);
+      out.l2.present = p.present;
+      out.l2.bytes = p.bytes;
+      out.l2_ttl_s = p.ttl_ms < 0 ? p.ttl_ms : (p.ttl_ms + 999) / 1000;
+      out.l2_generation_current = p.generation_current;
+      if (!p.decode_error.empty()) out.l2_error = "cached value is unreadable: " + p.decode_error;
+      if (p.value) {
+        out.l2.version = p.value->entity_version;
+        out.l2.written_at_ms = p.value->written_at_ms;
+        if (p.value->payload != "null") out.cached = repo::ChatSession::fromJson(p.value->payload);
+      }
+    } catch (const Error& e) {
+      out.l2_error = redactSecrets(e.what());
+    }
+  } else {
+    out.l2_error = "no Redis configured";
+  }
+
+  out.l3 = core.sessions().loadFromDb(id);  // throws if PostgreSQL is unreachable
+  out.l3_present = out.l3.has_value();
+  if (out.l3) out.l3_version = out.l3->version;
+
+  if (!out.l1.present && !out.l2.present && !out.l3_present)
+    throw NotFoundError("session " + std::to_string(id) + " not found");
+
+  if (out.cached && out.l3) {
+    out.diff = repo::diffJsonFields(out.cached->toJson(), out.l3->toJson());
+    out.stale = !out.diff.empty();
+  } else if ((out.l1.present || out.l2.present) && !out.l3) {
+    out.stale = true;  // cached, but deleted from the database
+    out.diff = {"<deleted in database>"};
+  }
+  if (out.l1.present && out.l3 && out.l1.version != out.l3->version && !out.stale) {
+    out.stale = true;
+    out.diff.push_back("version");
+  }
+  return out;
+}
+
+bool evictSession(TierCore& core, std::int64_t id) {
+  if (id <= 0) throw BadInputError("session id must be a positive number");
+  auto started = Clock::now();
+  bool had = false;
+  try {
+    had = core.cache().invalidate(codec::sessionKey(id));
+  } catch (const Error& e) {
+    auditOrThrow(core, AuditRecord{"evict.session", sessionArgs(id), false, 0, 0, std::string("error: ") + e.what(),
+                                   std::chrono::duration<double, std::milli>(Clock::now() - started).count()});
+    throw;
+  }
+  auditOrThrow(core, AuditRecord{"evict.session", sessionArgs(id), false, had ? 1 : 0, had ? 1 : 0, "ok",
+                                 std::chrono::duration<double, std::milli>(Clock::now() - started).count()});
+  return had;
+}
+
+void refreshSession(TierCore& core, std::int64_t id) {
+  if (id <= 0) throw BadInputError("session id must be a positive number");
+  auto started = Clock::now();
+  auto s = core.sessions().loadFromDb(id);
+  if (!s) throw NotFoundError("session " + std::to_string(id) + " not found");
+  // A refresh is explicit: drop whatever is cached, then write the row through.
+  core.cache().invalidateLocal(codec::sessionKey(id));
+  if (core.redis()) core.redis()->unlink({codec::sessionKey(id)});
+  core.cache().writeThrough(codec::Namespace::Session, codec::sessionKey(id), s->toJson(), s->version);
+  auditOrThrow(core, AuditRecord{"refresh.session", sessionArgs(id), false, 1, 1, "ok",
+                                 std::chrono::duration<double, std::milli>(Clock::now() - started).count()});
+}
+
+}  // namespace tier::ops

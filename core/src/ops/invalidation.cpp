@@ -1,0 +1,274 @@
+#include "tier/ops/invalidation.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <charconv>
+#include <unordered_set>
+
+#include "tier/codec/keys.h"
+#include "tier/common/clock.h"
+#include "tier/common/error.h"
+#include "tier/core.h"
+#include "tier/ops/audit.h"
+
+namespace tier::ops {
+namespace {
+
+using codec::Namespace;
+
+std::int64_t parseUserId(const std::string& s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v <= 0)
+    throw BadInputError("user must be a positive numeric id");
+  return v;
+}
+
+// Reports progress at most every 100 ms, and always the final state.
+class Throttle {
+ public:
+  explicit Throttle(const std::function<void(const InvalidateProgress&)>& cb) : cb_(cb) {}
+  void report(const InvalidateProgress& p, bool force = false) {
+    if (!cb_) return;
+    auto now = Clock::now();
+    if (force || p.done || now - last_ >= std::chrono::milliseconds(100)) {
+      last_ = now;
+      cb_(p);
+    }
+  }
+
+ private:
+  const std::function<void(const InvalidateProgress&)>& cb_;
+  Clock::time_point last_{};
+};
+
+bool cancelled(const std::atomic<bool>* c) { return c && c->load(std::memory_order_relaxed); }
+
+std::string argsJson(const InvalidateRequest& req) {
+  QJsonObject o{{QLatin1String("kind"), QLatin1String(toString(req.kind))},
+                {QLatin1String("target"), QString::fromStdString(req.target)}};
+  if (req.allow_any_namespace) o.insert(QLatin1String("allow_any_namespace"), true);
+  return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
+}
+
+redis::RedisClient& requireRedis(TierCore& core) {
+  if (!core.redis()) throw BadInputError("no Redis configured: give --redis URL (or a profile)");
+  return *core.redis();
+}
+
+// UNLINK the keys in pipelined batches; returns how many existed.
+long long unlinkAll(redis::RedisClient& r, const std::vector<std::string>& keys, int batch) {
+  if (keys.empty()) return 0;
+  std::vector<redis::Command> cmds;
+  for (std::size_t i = 0; i < keys.size(); i += batch) {
+    redis::Command c{"UNLINK"};
+    for (std::size_t j = i; j < std::min(keys.size(), i + batch); ++j) c.push_back(keys[j]);
+    cmds.push_back(std::move(c));
+  }
+  long long n = 0;
+  for (const auto& rep : r.pipeline(cmds)) {
+    if (rep.isError()) {
+      if (rep.str.rfind("NOPERM", 0) == 0) throw PermissionError("Redis refused UNLINK: " + rep.str);
+      throw DataError("UNLINK failed: " + rep.str);
+    }
+    n += rep.integer;
+  }
+  return n;
+}
+
+// EXISTS for each key in one pipeline; returns the ones present.
+std::vector<std::string> existing(redis::RedisClient& r, const std::vector<std::string>& keys) {
+  std::vector<redis::Command> cmds;
+  cmds.reserve(keys.size());
+  for (const auto& k : keys) cmds.push_back({"EXISTS", k});
+  std::vector<std::string> out;
+  if (cmds.empty()) return out;
+  auto replies = r.pipeline(cmds);
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    if (replies[i].isError()) throw DataError("EXISTS failed: " + replies[i].str);
+    if (replies[i].integer > 0) out.push_back(keys[i]);
+  }
+  return out;
+}
+
+void runPattern(TierCore& core, const InvalidateRequest& req, InvalidateResult& res, Throttle& throttle,
+                const std::atomic<bool>* cancel) {
+  auto& r = requireRedis(core);
+  InvalidateProgress prog;
+  std::unordered_set<std::string> seen;  // SCAN may return a key twice
+  std::string cursor = "0";
+  std::vector<std::string> pending;
+  do {
+    if (cancelled(cancel)) {
+      res.cancelled = true;
+      break;
+    }
+    auto page = r.scan(cursor, req.target, req.scan_count);
+    cursor = page.cursor;
+    prog.scanned += static_cast<long long>(page.keys.size());
+    for (auto& k : page.keys) {
+      if (!seen.insert(k).second) continue;
+      ++res.matched;
+      if (static_cast<int>(res.sample.size()) < req.sample_size) res.sample.push_back(k);
+      if (!req.dry_run) pending.push_back(std::move(k));
+    }
+    if (!req.dry_run && (static_cast<int>(pending.size()) >= req.unlink_batch * 4 || cursor == "0")) {
+      res.deleted += unlinkAll(r, pending, req.unlink_batch);
+      pending.clear();
+    }
+    prog.matched = res.matched;
+    prog.deleted = res.deleted;
+    throttle.report(prog);
+  } while (cursor != "0");
+  if (!req.dry_run && !pending.empty()) res.deleted += unlinkAll(r, pending, req.unlink_batch);
+  if (!req.dry_run) {
+    const std::string pattern = req.target;
+    res.l1_dropped = static_cast<long long>(
+        core.l1().eraseIf([&](std::string_view key) { return codec::globMatch(pattern, key); }));
+  }
+}
+
+std::vector<std::string> userKeys(TierCore& core, std::int64_t userId) {
+  std::vector<std::string> keys{codec::userKey(userId)};
+  for (int p : repo::AnalyticsRepository::periods()) keys.push_back(codec::statsKey(userId, std::to_string(p) + "d"));
+  auto c = core.pg().acquire();
+  auto u = c->exec("SELECT 1 FROM users WHERE id = $1", {std::to_string(userId)});
+  if (u.rows() == 0) throw NotFoundError("user " + std::to_string(userId) + " not found");
+  auto e = c->exec("SELECT id FROM journal_entries WHERE user_id = $1", {std::to_string(userId)});
+  for (int i = 0; i < e.rows(); ++i) keys.push_back(codec::entryKey(e.toInt(i, 0)));
+  auto s = c->exec("SELECT id FROM chat_sessions WHERE user_id = $1", {std::to_string(userId)});
+  for (int i = 0; i < s.rows(); ++i) keys.push_back(codec::sessionKey(s.toInt(i, 0)));
+  return keys;
+}
+
+}  // namespace
+
+const char* toString(InvalidateKind k) noexcept {
+  switch (k) {
+    case InvalidateKind::Key: return "key";
+    case InvalidateKind::Pattern: return "pattern";
+    case InvalidateKind::Namespace: return "namespace";
+    case InvalidateKind::User: return "user";
+  }
+  return "?";
+}
+
+void validate(const InvalidateRequest& req) {
+  if (req.sample_size < 0 || req.scan_count <= 0 || req.unlink_batch <= 0)
+    throw BadInputError("sample size, scan count and batch size must be positive");
+  switch (req.kind) {
+    case InvalidateKind::Key:
+      if (req.target.size() > codec::kMaxKeyBytes)
+        throw BadInputError("key too long (" + std::to_string(req.target.size()) + " bytes; limit " +
+                            std::to_string(codec::kMaxKeyBytes) + ")");
+      if (!codec::parseKey(req.target))
+        throw BadInputError("not a Tier Console key (expected namespace:v1:id with a known namespace)");
+      break;
+    case InvalidateKind::Pattern:
+      codec::validatePattern(req.target, req.allow_any_namespace);
+      break;
+    case InvalidateKind::Namespace:
+      if (!codec::parseNamespace(req.target))
+        throw BadInputError("unknown namespace (known: entry, session, user, stats, knowledge)");
+      break;
+    case InvalidateKind::User:
+      parseUserId(req.target);
+      break;
+  }
+}
+
+InvalidateResult invalidate(TierCore& core, const InvalidateRequest& req,
+                            const std::function<void(const InvalidateProgress&)>& progress,
+                            const std::atomic<bool>* cancel) {
+  validate(req);
+  auto started = Clock::now();
+  InvalidateResult res;
+  res.kind = req.kind;
+  res.target = req.target;
+  res.dry_run = req.dry_run;
+  Throttle throttle(progress);
+
+  auto audit = [&](const std::string& outcome) {
+    res.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    AuditRecord a{std::string("invalidate.") + toString(req.kind), argsJson(req), req.dry_run, res.matched,
+                  res.deleted, outcome, res.duration_ms};
+    try {
+      res.audit_id = writeAudit(core, a);
+    } catch (const Error& e) {
+      res.audit_error = redactSecrets(e.what());
+    }
+  };
+
+  try {
+    switch (req.kind) {
+      case InvalidateKind::Key: {
+        auto& r = requireRedis(core);
+        auto present = existing(r, {req.target});
+        res.matched = static_cast<long long>(present.size());
+        if (!present.empty()) res.sample = present;
+        if (!req.dry_run) {
+          res.deleted = unlinkAll(r, {req.target}, 1);
+          res.l1_dropped = core.l1().erase(req.target) ? 1 : 0;
+        }
+        break;
+      }
+      case InvalidateKind::Pattern:
+        runPattern(core, req, res, throttle, cancel);
+        break;
+      case InvalidateKind::Namespace: {
+        auto ns = *codec::parseNamespace(req.target);
+        if (req.dry_run) {
+          // The preview counts what the generation bump will retire.
+          InvalidateRequest scan = req;
+          scan.kind = InvalidateKind::Pattern;
+          scan.target = req.target + ":*";
+          runPattern(core, scan, res, throttle, cancel);
+        } else {
+          requireRedis(core);
+          res.new_generation = core.cache().generations().bump(ns);
+          res.l1_dropped = static_cast<long long>(core.l1().erasePrefix(req.target + ":"));
+        }
+        break;
+      }
+      case InvalidateKind::User: {
+        auto& r = requireRedis(core);
+        auto keys = userKeys(core, parseUserId(req.target));
+        InvalidateProgress prog;
+        std::vector<std::string> present;
+        for (std::size_t i = 0; i < keys.size(); i += static_cast<std::size_t>(req.unlink_batch)) {
+          if (cancelled(cancel)) {
+            res.cancelled = true;
+            break;
+          }
+          std::vector<std::string> chunk(keys.begin() + static_cast<std::ptrdiff_t>(i),
+                                         keys.begin() + static_cast<std::ptrdiff_t>(
+                                                            std::min(keys.size(), i + req.unlink_batch)));
+          auto found = existing(r, chunk);
+          res.matched += static_cast<long long>(found.size());
+          for (const auto& k : found)
+            if (static_cast<int>(res.sample.size()) < req.sample_size) res.sample.push_back(k);
+          if (!req.dry_run) {
+            res.deleted += unlinkAll(r, found, req.unlink_batch);
+            for (const auto& k : chunk) res.l1_dropped += core.l1().erase(k) ? 1 : 0;
+          }
+          prog.scanned += static_cast<long long>(chunk.size());
+          prog.matched = res.matched;
+          prog.deleted = res.deleted;
+          throttle.report(prog);
+        }
+        break;
+      }
+    }
+  } catch (const Error& e) {
+    audit(std::string("error: ") + e.what());
+    throw;
+  }
+  InvalidateProgress done{res.matched, res.matched, res.deleted, true};
+  throttle.report(done, true);
+  std::string outcome = res.cancelled ? "cancelled" : (!req.dry_run && res.deleted < res.matched) ? "partial" : "ok";
+  audit(outcome);
+  return res;
+}
+
+}  // namespace tier::ops

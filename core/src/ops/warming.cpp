@@ -1,0 +1,164 @@
+#include "tier/ops/warming.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <mutex>
+#include <thread>
+
+#include "tier/codec/keys.h"
+#include "tier/common/clock.h"
+#include "tier/common/error.h"
+#include "tier/core.h"
+#include "tier/ops/audit.h"
+
+namespace tier::ops {
+namespace {
+
+using codec::Namespace;
+using repo::TieredCache;
+
+constexpr std::size_t kChunk = 100;  // items per DB batch and per Redis pipeline
+
+struct Job {
+  Namespace ns;
+  std::vector<std::string> ids;  // slugs or numeric ids
+  std::function<std::optional<TieredCache::FillItem>(const std::string& id)> load;
+};
+
+Job makeJob(TierCore& core, WarmSet set, const WarmOptions& o) {
+  Job j;
+  switch (set) {
+    case WarmSet::Knowledge:
+      j.ns = Namespace::Knowledge;
+      j.ids = core.knowledge().allSlugs();
+      j.load = [&core](const std::string& slug) -> std::optional<TieredCache::FillItem> {
+        auto a = core.knowledge().loadFromDb(slug);
+        if (!a) return std::nullopt;
+        return TieredCache::FillItem{codec::knowledgeKey(slug), a->toJson(), a->version};
+      };
+      break;
+    case WarmSet::Sessions:
+      j.ns = Namespace::Session;
+      for (const auto& s : core.sessions().listActive(o.session_hours, o.session_limit))
+        j.ids.push_back(std::to_string(s.id));
+      j.load = [&core](const std::string& id) -> std::optional<TieredCache::FillItem> {
+        auto s = core.sessions().loadFromDb(std::stoll(id));
+        if (!s) return std::nullopt;
+        return TieredCache::FillItem{codec::sessionKey(s->id), s->toJson(), s->version};
+      };
+      break;
+    case WarmSet::Entries:
+      j.ns = Namespace::Entry;
+      for (auto id : core.entries().hotEntryIds(o.top_users, o.entries_per_user)) j.ids.push_back(std::to_string(id));
+      j.load = [&core](const std::string& id) -> std::optional<TieredCache::FillItem> {
+        auto e = core.entries().loadFromDb(std::stoll(id));
+        if (!e) return std::nullopt;
+        return TieredCache::FillItem{codec::entryKey(e->id), e->toJson(), e->version};
+      };
+      break;
+  }
+  return j;
+}
+
+}  // namespace
+
+const char* toString(WarmSet s) noexcept {
+  switch (s) {
+    case WarmSet::Knowledge: return "knowledge";
+    case WarmSet::Sessions: return "sessions";
+    case WarmSet::Entries: return "entries";
+  }
+  return "?";
+}
+
+bool parseWarmSet(const std::string& name, WarmSet& out) {
+  for (auto s : {WarmSet::Knowledge, WarmSet::Sessions, WarmSet::Entries})
+    if (name == toString(s)) {
+      out = s;
+      return true;
+    }
+  return false;
+}
+
+WarmResult warm(TierCore& core, WarmSet set, const WarmOptions& o,
+                const std::function<void(const WarmProgress&)>& progress, const std::atomic<bool>* cancel) {
+  if (o.threads < 1 || o.threads > 64) throw BadInputError("warm threads must be between 1 and 64");
+  if (!core.redis()) throw BadInputError("no Redis configured: give --redis URL (or a profile)");
+  auto started = Clock::now();
+  WarmResult res;
+  res.set = set;
+
+  auto audit = [&](const std::string& outcome) {
+    res.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    QJsonObject args{{QLatin1String("set"), QLatin1String(toString(set))}};
+    if (set == WarmSet::Sessions) args.insert(QLatin1String("hours"), o.session_hours);
+    if (set == WarmSet::Entries) args.insert(QLatin1String("top_users"), o.top_users);
+    AuditRecord a{std::string("warm.") + toString(set), QJsonDocument(args).toJson(QJsonDocument::Compact).toStdString(),
+                  false, res.candidates, res.warmed, outcome, res.duration_ms};
+    try {
+      res.audit_id = writeAudit(core, a);
+    } catch (const Error& e) {
+      res.audit_error = redactSecrets(e.what());
+    }
+  };
+
+  try {
+    Job job = makeJob(core, set, o);
+    res.candidates = static_cast<long long>(job.ids.size());
+
+    std::mutex mu;  // guards res counters, firstError, lastReport
+    std::exception_ptr firstError;
+    auto lastReport = Clock::now();
+    std::atomic<std::size_t> nextChunk{0};
+    std::atomic<bool> stop{false};
+
+    auto worker = [&]() {
+      for (;;) {
+        if (stop.load() || (cancel && cancel->load())) return;
+        std::size_t start = nextChunk.fetch_add(kChunk);
+        if (start >= job.ids.size()) return;
+        std::vector<TieredCache::FillItem> items;
+        long long failed = 0;
+        for (std::size_t i = start; i < std::min(job.ids.size(), start + kChunk); ++i) {
+          try {
+            if (auto it = job.load(job.ids[i])) items.push_back(std::move(*it));
+          } catch (const Error&) {
+            ++failed;
+          }
+        }
+        std::size_t accepted = 0;
+        try {
+          accepted = core.cache().fillMany(job.ns, items);
+        } catch (...) {
+          std::lock_guard lk(mu);
+          if (!firstError) firstError = std::current_exception();
+          stop = true;
+          return;
+        }
+        std::lock_guard lk(mu);
+        res.warmed += static_cast<long long>(accepted);
+        res.already += static_cast<long long>(items.size() - accepted);
+        res.failed += failed;
+        if (progress && Clock::now() - lastReport >= std::chrono::milliseconds(100)) {
+          lastReport = Clock::now();
+          progress(WarmProgress{res.candidates, res.warmed + res.already + res.failed, res.failed});
+        }
+      }
+    };
+    std::vector<std::thread> threads;
+    for (int i = 1; i < o.threads; ++i) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+    if (firstError) std::rethrow_exception(firstError);
+    res.cancelled = cancel && cancel->load();
+  } catch (const Error& e) {
+    audit(std::string("error: ") + e.what());
+    throw;
+  }
+  if (progress) progress(WarmProgress{res.candidates, res.warmed + res.already + res.failed, res.failed});
+  audit(res.cancelled ? "cancelled" : res.failed > 0 ? "partial" : "ok");
+  return res;
+}
+
+}  // namespace tier::ops

@@ -1,0 +1,541 @@
+#include "tier/repo/repositories.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include "tier/common/error.h"
+#include "tier/pg/pg_pool.h"
+
+namespace tier::repo {
+namespace {
+
+using codec::Namespace;
+using metrics::Op;
+using pg::Params;
+
+#define TIER_MS(col) "(extract(epoch from " col ")*1000)::bigint"
+
+std::string s(std::int64_t v) { return std::to_string(v); }
+
+// ---- users -----------------------------------------------------------------
+constexpr const char* kUserCols =
+    "id, email, display_name, timezone, " TIER_MS("created_at") ", " TIER_MS("updated_at") ", version";
+
+User userFrom(const pg::Result& r, int row) {
+  User u;
+  u.id = r.toInt(row, 0);
+  u.email = std::string(r.value(row, 1));
+  u.display_name = std::string(r.value(row, 2));
+  u.timezone = std::string(r.value(row, 3));
+  u.created_at = r.toInt(row, 4);
+  u.updated_at = r.toInt(row, 5);
+  u.version = r.toInt(row, 6);
+  return u;
+}
+
+// ---- entries ---------------------------------------------------------------
+constexpr const char* kEntryCols =
+    "id, user_id, title, content, mood_score, array_to_json(tags)::text, " TIER_MS("created_at") ", " TIER_MS(
+        "updated_at") ", version";
+
+JournalEntry entryFrom(const pg::Result& r, int row) {
+  JournalEntry e;
+  e.id = r.toInt(row, 0);
+  e.user_id = r.toInt(row, 1);
+  e.title = std::string(r.value(row, 2));
+  e.content = std::string(r.value(row, 3));
+  e.mood_score = static_cast<int>(r.toInt(row, 4));
+  auto tags = QJsonDocument::fromJson(QByteArray::fromStdString(std::string(r.value(row, 5)))).array();
+  for (const auto& t : tags) e.tags.push_back(t.toString().toStdString());
+  e.created_at = r.toInt(row, 6);
+  e.updated_at = r.toInt(row, 7);
+  e.version = r.toInt(row, 8);
+  return e;
+}
+
+// text[] literal for a parameter: {"a","b"} with quotes and backslashes escaped.
+std::string pgTextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+void validateDraft(const EntryDraft& d) {
+  if (d.title.empty()) throw BadInputError("an entry needs a title");
+  if (d.mood_score < 1 || d.mood_score > 10) throw BadInputError("mood score must be between 1 and 10");
+  if (d.title.size() > 1000) throw BadInputError("entry title longer than 1000 bytes");
+  if (d.content.size() > 1024 * 1024) throw BadInputError("entry content larger than 1 MiB");
+}
+
+// ---- sessions --------------------------------------------------------------
+constexpr const char* kSessionSql =
+    "SELECT s.id, s.user_id, s.title, s.status, s.message_count, " TIER_MS("s.created_at") ", " TIER_MS(
+        "s.last_active_at") ", s.version, "
+    "coalesce((SELECT json_agg(json_build_object('id', m.id, 'seq', m.seq, 'role', m.role, 'content', m.content, "
+    "'created_at', " TIER_MS("m.created_at") ") ORDER BY m.seq) "
+    "FROM (SELECT * FROM chat_messages WHERE session_id = s.id ORDER BY seq DESC LIMIT $2) m), '[]')::text "
+    "FROM chat_sessions s WHERE s.id = $1";
+
+ChatSession sessionFrom(const pg::Result& r, int row) {
+  ChatSession c;
+  c.id = r.toInt(row, 0);
+  c.user_id = r.toInt(row, 1);
+  c.title = std::string(r.value(row, 2));
+  c.status = std::string(r.value(row, 3));
+  c.message_count = static_cast<int>(r.toInt(row, 4));
+  c.created_at = r.toInt(row, 5);
+  c.last_active_at = r.toInt(row, 6);
+  c.version = r.toInt(row, 7);
+  auto msgs = QJsonDocument::fromJson(QByteArray::fromStdString(std::string(r.value(row, 8)))).array();
+  for (const auto& v : msgs) {
+    auto o = v.toObject();
+    ChatMessage m;
+    m.id = static_cast<std::int64_t>(o.value(QLatin1String("id")).toDouble());
+    m.session_id = c.id;
+    m.seq = o.value(QLatin1String("seq")).toInt();
+    m.role = o.value(QLatin1String("role")).toString().toStdString();
+    m.content = o.value(QLatin1String("content")).toString().toStdString();
+    m.created_at = static_cast<std::int64_t>(o.value(QLatin1String("created_at")).toDouble());
+    c.messages.push_back(std::move(m));
+  }
+  return c;
+}
+
+constexpr const char* kSummaryCols =
+    "s.id, s.user_id, u.email, s.title, s.status, s.message_count, " TIER_MS("s.last_active_at");
+
+SessionSummary summaryFrom(const pg::Result& r, int row) {
+  SessionSummary m;
+  m.id = r.toInt(row, 0);
+  m.user_id = r.toInt(row, 1);
+  m.user_email = std::string(r.value(row, 2));
+  m.title = std::string(r.value(row, 3));
+  m.status = std::string(r.value(row, 4));
+  m.message_count = static_cast<int>(r.toInt(row, 5));
+  m.last_active_at = r.toInt(row, 6);
+  return m;
+}
+
+// ---- knowledge -------------------------------------------------------------
+constexpr const char* kKnowledgeCols = "id, slug, topic, title, body, " TIER_MS("updated_at") ", version";
+
+KnowledgeArticle articleFrom(const pg::Result& r, int row) {
+  KnowledgeArticle a;
+  a.id = r.toInt(row, 0);
+  a.slug = std::string(r.value(row, 1));
+  a.topic = std::string(r.value(row, 2));
+  a.title = std::string(r.value(row, 3));
+  a.body = std::string(r.value(row, 4));
+  a.updated_at = r.toInt(row, 5);
+  a.version = r.toInt(row, 6);
+  return a;
+}
+
+template <typename T>
+Fetched<T> fetched(const CacheRead& r) {
+  Fetched<T> f;
+  f.source = r.source;
+  if (r.value) {
+    f.value = T::fromJson(r.value->payload);
+    if (!f.value) throw DataError("cached value does not match its schema");
+  }
+  return f;
+}
+
+// Like a SQL LIKE pattern for a literal substring: escape \, % and _.
+std::string likeLiteral(const std::string& text) {
+  std::string out = "%";
+  for (char c : text) {
+    if (c == '\\' || c == '%' || c == '_') out += '\\';
+    out += c;
+  }
+  out += '%';
+  return out;
+}
+
+}  // namespace
+
+// ---- UserRepository ----------------------------------------------------------
+
+std::optional<User> UserRepository::loadFromDb(std::int64_t id) {
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("user_get", std::string("SELECT ") + kUserCols + " FROM users WHERE id = $1", {s(id)});
+  if (r.rows() == 0) return std::nullopt;
+  return userFrom(r, 0);
+}
+
+Fetched<User> UserRepository::get(std::int64_t id) {
+  metrics::ScopedTimer t(cache_.metrics(), Op::EntryRead);
+  auto r = cache_.read(Namespace::User, codec::userKey(id), [&]() -> std::optional<Loaded> {
+    auto u = loadFromDb(id);
+    if (!u) return std::nullopt;
+    return Loaded{u->toJson(), u->version};
+  });
+  return fetched<User>(r);
+}
+
+std::optional<User> UserRepository::findByEmail(const std::string& email) {
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("user_by_email", std::string("SELECT ") + kUserCols + " FROM users WHERE email = $1",
+                           {email});
+  if (r.rows() == 0) return std::nullopt;
+  return userFrom(r, 0);
+}
+
+User UserRepository::create(const std::string& email, const std::string& displayName, const std::string& timezone) {
+  if (email.empty() || email.find('@') == std::string::npos) throw BadInputError("invalid email address");
+  metrics::ScopedTimer t(cache_.metrics(), Op::Write);
+  auto c = pg_.acquire();
+  auto r = c->exec(std::string("INSERT INTO users (email, display_name, timezone) VALUES ($1, $2, $3) RETURNING ") +
+                       kUserCols,
+                   {email, displayName, timezone});
+  User u = userFrom(r, 0);
+  cache_.writeThrough(Namespace::User, codec::userKey(u.id), u.toJson(), u.version);
+  if (cache_.metrics()) cache_.metrics()->count(metrics::Counter::Write);
+  return u;
+}
+
+User UserRepository::update(std::int64_t id, const std::string& displayName, const std::string& timezone) {
+  metrics::ScopedTimer t(cache_.metrics(), Op::Write);
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("user_update",
+                           std::string("UPDATE users SET display_name = $2, timezone = $3, updated_at = now(), "
+                                       "version = version + 1 WHERE id = $1 RETURNING ") +
+                               kUserCols,
+                           {s(id), displayName, timezone});
+  if (r.rows() == 0) throw NotFoundError("user " + s(id) + " does not exist");
+  User u = userFrom(r, 0);
+  cache_.writeThrough(Namespace::User, codec::userKey(u.id), u.toJson(), u.version);
+  if (cache_.metrics()) cache_.metrics()->count(metrics::Counter::Write);
+  return u;
+}
+
+// ---- JournalRepository ---------------------------------------------------------
+
+std::optional<JournalEntry> JournalRepository::loadFromDb(std::int64_t id) {
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("entry_get", std::string("SELECT ") + kEntryCols + " FROM journal_entries WHERE id = $1",
+                           {s(id)});
+  if (r.rows() == 0) return std::nullopt;
+  return entryFrom(r, 0);
+}
+
+Fetched<JournalEntry> JournalRepository::get(std::int64_t id) {
+  metrics::ScopedTimer t(cache_.metrics(), Op::EntryRead);
+  auto r = cache_.read(Namespace::Entry, codec::entryKey(id), [&]() -> std::optional<Loaded> {
+    auto e = loadFromDb(id);
+    if (!e) return std::nullopt;
+    return Loaded{e->toJson(), e->version};
+  });
+  return fetched<JournalEntry>(r);
+}
+
+std::vector<JournalEntry> JournalRepository::listByUser(std::int64_t userId, int limit, int offset) {
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("entry_list",
+                           std::string("SELECT ") + kEntryCols +
+                               " FROM journal_entries WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2 OFFSET $3",
+                           {s(userId), s(std::clamp(limit, 1, 1000)), s(std::max(offset, 0))});
+  std::vector<JournalEntry> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(entryFrom(r, i));
+  return out;
+}
+
+std::vector<JournalEntry> JournalRepository::search(const std::string& text, std::int64_t userId, int limit) {
+  if (text.size() > 1000) throw BadInputError("search text longer than 1000 bytes");
+  auto c = pg_.acquire();
+  auto r = c->execPrepared(
+      "entry_search",
+      std::string("SELECT ") + kEntryCols +
+          " FROM journal_entries WHERE ($2::bigint = 0 OR user_id = $2) AND "
+          "(content_tsv @@ websearch_to_tsquery('english', $1) OR title ILIKE $3) "
+          "ORDER BY ts_rank(content_tsv, websearch_to_tsquery('english', $1)) DESC, id DESC LIMIT $4",
+      {text, s(userId), likeLiteral(text), s(std::clamp(limit, 1, 1000))});
+  std::vector<JournalEntry> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(entryFrom(r, i));
+  return out;
+}
+
+void JournalRepository::invalidateStats(std::int64_t userId) {
+  for (int p : AnalyticsRepository::periods()) {
+    auto key = codec::statsKey(userId, std::to_string(p) + "d");
+    try {
+      cache_.invalidate(key);
+    } catch (const Error&) {
+      // L1 is already clean; the L2 copy expires with the (short) stats TTL.
+      if (cache_.metrics()) cache_.metrics()->count(metrics::Counter::RedisError);
+    }
+  }
+}
+
+JournalEntry JournalRepository::create(std::int64_t userId, const EntryDraft& d) {
+  validateDraft(d);
+  metrics::ScopedTimer t(cache_.metrics(), Op::Write);
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("entry_create",
+                           std::string("INSERT INTO journal_entries (user_id, title, content, mood_score, tags) "
+                                       "VALUES ($1, $2, $3, $4, $5::text[]) RETURNING ") +
+                               kEntryCols,
+                           {s(userId), d.title, d.content, s(d.mood_score), pgTextArray(d.tags)});
+  JournalEntry e = entryFrom(r, 0);
+  cache_.writeThrough(Namespace::Entry, codec::entryKey(e.id), e.toJson(), e.version);
+  invalidateStats(userId);
+  if (cache_.metrics()) cache_.metrics()->count(metrics::Counter::Write);
+  return e;
+}
+
+JournalEntry JournalRepository::update(std::int64_t id, const EntryDraft& d) {
+  validateDraft(d);
+  metrics::ScopedTimer t(cache_.metrics(), Op::Write);
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("entry_update",
+                           std::string("UPDATE journal_entries SET title = $2, content = $3, mood_score = $4, "
+                                       "tags = $5::text[], updated_at = now(), version = version + 1 "
+                                       "WHERE id = $1 RETURNING ") +
+                               kEntryCols,
+                           {s(id), d.title, d.content, s(d.mood_score), pgTextArray(d.tags)});
+  if (r.rows() == 0) throw NotFoundError("journal entry " + s(id) + " does not exist");
+  JournalEntry e = entryFrom(r, 0);
+  cache_.writeThrough(Namespace::Entry, codec::entryKey(e.id), e.toJson(), e.version);
+  invalidateStats(e.user_id);
+  if (cache_.metrics()) cache_.metrics()->count(metrics::Counter::Write);
+  return e;
+}
+
+void JournalRepository::remove(std::int64_t id) {
+  metrics::ScopedTimer t(cache_.metrics(), Op::Write);
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("entry_delete", "DELETE FROM journal_entries WHERE id = $1 RETURNING user_id, version",
+                           {s(id)});
+  if (r.rows() == 0) throw NotFoundError("journal entry " + s(id) + " does not exist");
+  // A tombstone (newer version, payload null) rather than a delete, so that a
+  // reader that loaded the row before the delete cannot put it back.
+  cache_.writeThrough(Namespace::Entry, codec::entryKey(id), "null", r.toInt(0, 1) + 1);
+  invalidateStats(r.toInt(0, 0));
+  if (cache_.metrics()) cache_.metrics()->count(metrics::Counter::Write);
+}
+
+std::vector<std::int64_t> JournalRepository::hotEntryIds(int topUsers, int perUser) {
+  auto c = pg_.acquire();
+  auto r = c->exec(
+      "WITH top AS (SELECT user_id FROM journal_entries GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT $1) "
+      "SELECT e.id FROM top CROSS JOIN LATERAL (SELECT id FROM journal_entries j WHERE j.user_id = top.user_id "
+      "ORDER BY created_at DESC LIMIT $2) e",
+      {s(std::max(topUsers, 0)), s(std::max(perUser, 0))});
+  std::vector<std::int64_t> out;
+  out.reserve(r.rows());
+  for (int i = 0; i < r.rows(); ++i) out.push_back(r.toInt(i, 0));
+  return out;
+}
+
+// ---- SessionRepository ---------------------------------------------------------
+
+std::optional<ChatSession> SessionRepository::loadFromDb(std::int64_t id) {
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("session_get", kSessionSql, {s(id), s(recent_)});
+  if (r.rows() == 0) return std::nullopt;
+  return sessionFrom(r, 0);
+}
+
+Fetched<ChatSession> SessionRepository::get(std::int64_t id) {
+  metrics::ScopedTimer t(cache_.metrics(), Op::SessionRetrieval);
+  auto r = cache_.read(Namespace::Session, codec::sessionKey(id), [&]() -> std::optional<Loaded> {
+    auto sess = loadFromDb(id);
+    if (!sess) return std::nullopt;
+    return Loaded{sess->toJson(), sess->version};
+  });
+  return fetched<ChatSession>(r);
+}
+
+ChatMessage SessionRepository::appendMessage(std::int64_t sessionId, const std::string& role,
+                                             const std::string& content) {
+  if (role != "user" && role != "assistant" && role != "system")
+    throw BadInputError("message role must be user, assistant or system");
+  if (content.size() > 256 * 1024) throw BadInputError("message larger than 256 KiB");
+  metrics::ScopedTimer t(cache_.metrics(), Op::Write);
+  auto c = pg_.acquire();
+  c->begin();
+  ChatSession sess;
+  ChatMessage msg;
+  try {
+    auto u = c->execPrepared("session_bump",
+                             "UPDATE chat_sessions SET message_count = message_count + 1, last_active_at = now(), "
+                             "version = version + 1 WHERE id = $1 AND status = 'active' RETURNING message_count",
+                             {s(sessionId)});
+    if (u.rows() == 0) {
+      auto e = c->execPrepared("session_status", "SELECT status FROM chat_sessions WHERE id = $1", {s(sessionId)});
+      if (e.rows() == 0) throw NotFoundError("chat session " + s(sessionId) + " does not exist");
+      throw BadInputError("chat session " + s(sessionId) + " is " + std::string(e.value(0, 0)) + ", not active");
+    }
+    int seq = static_cast<int>(u.toInt(0, 0));
+    auto m = c->execPrepared("message_insert",
+                             "INSERT INTO chat_messages (session_id, seq, role, content) VALUES ($1, $2, $3, $4) "
+                             "RETURNING id, " TIER_MS("created_at"),
+                             {s(sessionId), s(seq), role, content});
+    msg = ChatMessage{m.toInt(0, 0), sessionId, seq, role, content, m.toInt(0, 1)};
+    auto r = c->execPrepared("session_get", kSessionSql, {s(sessionId), s(recent_)});
+    sess = sessionFrom(r, 0);
+    c->commit();
+  } catch (...) {
+    c->rollback();
+    throw;
+  }
+  cache_.writeThrough(Namespace::Session, codec::sessionKey(sessionId), sess.toJson(), sess.version);
+  if (cache_.metrics()) cache_.metrics()->count(metrics::Counter::Write);
+  return msg;
+}
+
+ChatSession SessionRepository::create(std::int64_t userId, const std::string& title) {
+  metrics::ScopedTimer t(cache_.metrics(), Op::Write);
+  auto c = pg_.acquire();
+  auto r = c->exec("INSERT INTO chat_sessions (user_id, title) VALUES ($1, $2) RETURNING id", {s(userId), title});
+  auto id = r.toInt(0, 0);
+  auto g = c->execPrepared("session_get", kSessionSql, {s(id), s(recent_)});
+  ChatSession sess = sessionFrom(g, 0);
+  cache_.writeThrough(Namespace::Session, codec::sessionKey(id), sess.toJson(), sess.version);
+  if (cache_.metrics()) cache_.metrics()->count(metrics::Counter::Write);
+  return sess;
+}
+
+std::vector<SessionSummary> SessionRepository::listActive(int hours, int limit) {
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("session_active",
+                           std::string("SELECT ") + kSummaryCols +
+                               " FROM chat_sessions s JOIN users u ON u.id = s.user_id WHERE s.status = 'active' AND "
+                               "s.last_active_at >= now() - make_interval(hours => $1::int) "
+                               "ORDER BY s.last_active_at DESC LIMIT $2",
+                           {s(std::max(hours, 0)), s(std::clamp(limit, 1, 100000))});
+  std::vector<SessionSummary> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(summaryFrom(r, i));
+  return out;
+}
+
+long long SessionRepository::expireIdle(int hours) {
+  auto c = pg_.acquire();
+  auto r = c->exec(
+      "UPDATE chat_sessions SET status = 'expired', version = version + 1 WHERE status = 'active' AND "
+      "last_active_at < now() - make_interval(hours => $1::int) RETURNING id",
+      {s(std::max(hours, 0))});
+  for (int i = 0; i < r.rows(); ++i) {
+    auto key = codec::sessionKey(r.toInt(i, 0));
+    try {
+      cache_.invalidate(key);
+    } catch (const Error&) {
+      cache_.invalidateLocal(key);
+    }
+  }
+  return r.rows();
+}
+
+std::vector<SessionSummary> SessionRepository::find(const std::string& query, int limit) {
+  if (query.size() > 320) throw BadInputError("search text longer than 320 bytes");
+  auto c = pg_.acquire();
+  // Digits may be a session id or a user id; anything else is an email (exact,
+  // then substring). All of it travels as parameters.
+  auto r = c->execPrepared(
+      "session_find",
+      std::string("SELECT ") + kSummaryCols +
+          " FROM chat_sessions s JOIN users u ON u.id = s.user_id WHERE "
+          "($1 ~ '^[0-9]{1,18}$' AND (s.id = ($1)::bigint OR s.user_id = ($1)::bigint)) "
+          "OR lower(u.email) = lower($1) OR u.email ILIKE $2 "
+          "ORDER BY (s.id::text = $1) DESC, s.last_active_at DESC LIMIT $3",
+      {query, likeLiteral(query), s(std::clamp(limit, 1, 100000))});
+  std::vector<SessionSummary> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(summaryFrom(r, i));
+  return out;
+}
+
+// ---- KnowledgeRepository -------------------------------------------------------
+
+std::optional<KnowledgeArticle> KnowledgeRepository::loadFromDb(const std::string& slug) {
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("knowledge_get",
+                           std::string("SELECT ") + kKnowledgeCols + " FROM psychology_knowledge WHERE slug = $1",
+                           {slug});
+  if (r.rows() == 0) return std::nullopt;
+  return articleFrom(r, 0);
+}
+
+Fetched<KnowledgeArticle> KnowledgeRepository::get(const std::string& slug) {
+  metrics::ScopedTimer t(cache_.metrics(), Op::KnowledgeLookup);
+  auto key = codec::knowledgeKey(slug);  // validates
+  auto r = cache_.read(Namespace::Knowledge, key, [&]() -> std::optional<Loaded> {
+    auto a = loadFromDb(slug);
+    if (!a) return std::nullopt;
+    return Loaded{a->toJson(), a->version};
+  });
+  return fetched<KnowledgeArticle>(r);
+}
+
+std::vector<KnowledgeArticle> KnowledgeRepository::listByTopic(const std::string& topic, int limit) {
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("knowledge_topic",
+                           std::string("SELECT ") + kKnowledgeCols +
+                               " FROM psychology_knowledge WHERE topic = $1 ORDER BY slug LIMIT $2",
+                           {topic, s(std::clamp(limit, 1, 10000))});
+  std::vector<KnowledgeArticle> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(articleFrom(r, i));
+  return out;
+}
+
+std::vector<std::string> KnowledgeRepository::allSlugs() {
+  auto c = pg_.acquire();
+  auto r = c->exec("SELECT slug FROM psychology_knowledge ORDER BY slug");
+  std::vector<std::string> out;
+  out.reserve(r.rows());
+  for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.value(i, 0));
+  return out;
+}
+
+// ---- AnalyticsRepository -------------------------------------------------------
+
+const std::vector<int>& AnalyticsRepository::periods() {
+  static const std::vector<int> p{7, 30, 90};
+  return p;
+}
+
+std::optional<MoodStats> AnalyticsRepository::loadFromDb(std::int64_t userId, int days) {
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("mood_stats",
+                           "SELECT entries, coalesce(avg_mood, 0), coalesce(min_mood, 0), coalesce(max_mood, 0), "
+                           "coalesce(" TIER_MS("first_at") ", 0), coalesce(" TIER_MS("last_at") ", 0), version "
+                           "FROM mood_stats($1, $2)",
+                           {s(userId), s(days)});
+  if (r.rows() == 0) return std::nullopt;
+  MoodStats m;
+  m.user_id = userId;
+  m.period_days = days;
+  m.entries = r.toInt(0, 0);
+  m.avg_mood = r.toDouble(0, 1);
+  m.min_mood = static_cast<int>(r.toInt(0, 2));
+  m.max_mood = static_cast<int>(r.toInt(0, 3));
+  m.first_at = r.toInt(0, 4);
+  m.last_at = r.toInt(0, 5);
+  m.version = r.toInt(0, 6);
+  return m;
+}
+
+Fetched<MoodStats> AnalyticsRepository::moodStats(std::int64_t userId, int days) {
+  if (std::find(periods().begin(), periods().end(), days) == periods().end())
+    throw BadInputError("period must be 7, 30 or 90 days");
+  metrics::ScopedTimer t(cache_.metrics(), Op::StatsRead);
+  auto r = cache_.read(Namespace::Stats, codec::statsKey(userId, std::to_string(days) + "d"),
+                       [&]() -> std::optional<Loaded> {
+                         auto m = loadFromDb(userId, days);
+                         if (!m) return std::nullopt;
+                         return Loaded{m->toJson(), m->version};
+                       });
+  return fetched<MoodStats>(r);
+}
+
+}  // namespace tier::repo
