@@ -6,8 +6,13 @@
 // waits for another. Values are immutable, reference-counted byte strings: a get()
 // hands back a shared pointer, never a copy of the bytes.
 //
-// Bounds: a shard evicts (per its EvictionPolicy) until both entry and byte limits
-// hold. Byte accounting charges key + value + a fixed per-entry overhead.
+// Bounds: the limits are split evenly across shards (floor); a shard evicts (per
+// its EvictionPolicy) until both its entry and byte shares hold, so the cache as a
+// whole never exceeds max_entries / max_bytes. Byte accounting charges
+// key.size() + value->size() + kEntryOverheadBytes per entry.
+//
+// Expiry is lazy: an expired entry is dropped when a get/contains/ttl/keys meets it,
+// and each put also drops a few expired entries from the eviction end of its shard.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -19,24 +24,37 @@
 
 namespace tier::l1 {
 
+// Fixed bytes charged per entry on top of key and value, what an entry really costs
+// on x86-64 libstdc++: the entry node (104 B + malloc header), its hash-map slot
+// (33 B, ~40 B at typical load) and a make_shared<const std::string> block (64 B).
+inline constexpr std::size_t kEntryOverheadBytes = 224;
+
 struct L1Options {
   std::size_t max_entries = 200'000;            // 0 = unbounded by count
   std::size_t max_bytes = 256ull * 1024 * 1024;  // 0 = unbounded by size
-  std::size_t shards = 0;                       // 0 = pick from hardware concurrency (power of 2, >= 8)
+  // 0 = pick from hardware concurrency (power of 2, >= 8). Other values are rounded
+  // up to a power of two (max 1024), then lowered while a shard's share of
+  // max_entries would be zero; options() reports the effective count.
+  std::size_t shards = 0;
   // Name of the eviction policy ("lru"). The policy is a seam (see policy.h)
   // so the performance work can swap in W-TinyLFU without touching callers.
+  // Unknown names make the constructor throw BadInputError.
   std::string policy = "lru";
+  // Monotonic time source for TTLs, in nanoseconds. Empty = CLOCK_MONOTONIC_COARSE
+  // (a few ns per call; its ~4 ms granularity is fine for TTLs). Tests inject a fake.
+  std::function<std::int64_t()> now_ns;
 };
 
 // Namespace = the key's prefix before the first ':' ("entry", "session", ...).
+// Keys without ':' and namespaces beyond the first 31 distinct ones count as "other".
 struct NamespaceStats {
   std::string ns;
   std::uint64_t hits = 0;
   std::uint64_t misses = 0;
-  std::uint64_t inserts = 0;
-  std::uint64_t evictions = 0;     // removed to respect bounds
+  std::uint64_t inserts = 0;       // admitted puts, new keys and replacements
+  std::uint64_t evictions = 0;     // removed to respect bounds (incl. an old copy dropped by an oversize put)
   std::uint64_t expirations = 0;   // removed because their TTL passed
-  std::uint64_t invalidations = 0; // removed by erase / erasePrefix / eraseIf
+  std::uint64_t invalidations = 0; // removed by erase / erasePrefix / eraseIf / clear
   std::size_t entries = 0;
   std::size_t bytes = 0;
 };
@@ -60,8 +78,9 @@ class L1Cache {
 
   // Returns the value, or nullptr on a miss (absent or expired).
   Value get(std::string_view key);
-  // Inserts or replaces. ttl 0 = no expiry. A value larger than max_bytes/shards
-  // is not admitted (and any old copy is dropped).
+  // Inserts or replaces. ttl 0 = no expiry. An entry whose charge exceeds a
+  // shard's byte share (max_bytes/shards) is not admitted (and any old copy is dropped).
+  // REQUIRES: value != nullptr and ttl >= 0, else throws BadInputError.
   void put(std::string_view key, Value value, std::chrono::milliseconds ttl);
   void put(std::string_view key, std::string value, std::chrono::milliseconds ttl) {
     put(key, std::make_shared<const std::string>(std::move(value)), ttl);
@@ -72,8 +91,11 @@ class L1Cache {
   std::chrono::milliseconds ttl(std::string_view key) const;
 
   bool erase(std::string_view key);
-  // Drops every key starting with prefix; returns how many.
+  // Drops every key starting with prefix; returns how many (live ones; expired
+  // matches are dropped too but count as expirations). O(entries).
   std::size_t erasePrefix(std::string_view prefix);
+  // Drops every key for which predicate returns true; returns how many.
+  // REQUIRES: predicate does not call back into this cache (it runs under a shard lock).
   std::size_t eraseIf(const std::function<bool(std::string_view key)>& predicate);
   void clear();
 

@@ -1,0 +1,17 @@
+#include "l1/policy.h"
+
+#include <string>
+
+#include "l1/lru_policy.h"
+#include "tier/common/error.h"
+
+namespace tier::l1::detail {
+
+std::unique_ptr<EvictionPolicy> makePolicy(std::string_view name) {
+  if (name == "lru") return std::make_unique<LruPolicy>();
+  throw BadInputError("unknown L1 eviction policy '" + std::string(name.substr(0, 64)) + "' (known: lru)");
+}
+
+bool isKnownPolicy(std::string_view name) noexcept { return name == "lru"; }
+
+}  // namespace tier::l1::detail
