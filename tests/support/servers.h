@@ -6,16 +6,28 @@
 // process dies (crash, SIGKILL, ctest timeout), so nothing outlives a run.
 //
 // Typical use, once per test binary:
-//   static tier::test::TestServers* servers = tier::test::TestServers::shared();
-//   servers->redisUrl(); servers->pgConninfo();
-// If a server binary is missing the harness calls QSKIP-compatible
-// `unavailableReason()` — but CI installs both, so tests should QFAIL then.
+//   auto& servers = tier::test::TestServers::shared();
+//   servers.redisUrl(); servers.pgConninfo();
+// If a server binary is missing the constructors throw tier::NotFoundError (CI
+// installs both, so tests fail then rather than skip).
+//
+// Thread-safety: none; create and destroy servers on the test's main thread.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tier/sandbox/server_process.h"
 
 namespace tier::test {
+
+// A fresh folder /tmp/tier-test-XXXXXX, mode 0755 so user postgres can traverse it.
+std::string makeTempDir();
+void removeTree(const std::string& dir);  // rm -rf; never throws
+
+// A detached process that waits for `watched` (a pid) to die, then runs each
+// cleanup argv in order and removes `dir`. Survives SIGKILL of the caller.
+// Returns its pid; kill it (SIGKILL) to cancel.
+long spawnWatchdog(long watched, const std::vector<std::vector<std::string>>& cleanup, const std::string& dir);
 
 class TestRedis {
  public:
@@ -25,12 +37,16 @@ class TestRedis {
   std::string socketPath() const;
   int port() const;
   tier::sandbox::RedisServerProcess& process();
-  // Runs redis-cli with args against this server; returns stdout.
+  // Runs redis-cli with args (split by the shell) against this server; returns stdout.
   std::string cli(const std::string& args) const;
+  const std::string& dir() const { return dir_; }
+  long watchdogPid() const { return watchdog_; }
 
  private:
   std::string dir_;
+  std::string password_;
   std::unique_ptr<tier::sandbox::RedisServerProcess> proc_;
+  long watchdog_ = 0;
 };
 
 class TestPostgres {
@@ -41,14 +57,18 @@ class TestPostgres {
   int port() const;
   tier::sandbox::PostgresServerProcess& process();
   void psql(const std::string& sql) const;
+  const std::string& dir() const { return dir_; }
+  long watchdogPid() const { return watchdog_; }
 
  private:
   std::string dir_;
   std::unique_ptr<tier::sandbox::PostgresServerProcess> proc_;
+  long watchdog_ = 0;
 };
 
-// One Redis + one PostgreSQL (migrated to the latest schema, small seed) shared
-// by all tests of one binary; created on first use, stopped at exit.
+// One Redis + one PostgreSQL (migrated to the latest schema, not seeded: tests
+// insert what they read) shared by all tests of one binary; created on first
+// use, stopped at exit. Throws tier::Error if a server cannot start.
 class TestServers {
  public:
   static TestServers& shared();

@@ -8,11 +8,16 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace tier::sandbox {
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
+// A TCP port on 127.0.0.1 that was free a moment ago. Servers started with
+// port 0 retry with a new port if another process takes it in between.
 int findFreePort();
+
+// True if a process with this pid exists and is not a zombie.
+bool processAlive(long pid);
 
 struct RedisServerOptions {
   std::string dir;        // data folder (created); holds redis.conf, pid, log, socket
@@ -42,8 +47,11 @@ class RedisServerProcess {
   long pid() const;
   // Signals for fault tests (SIGSTOP/SIGCONT/SIGKILL).
   void signal(int sig) const;
+  std::string logPath() const;  // dir/redis.log
 
  private:
+  bool answers(std::string* error) const;
+  void writeConfig() const;
   RedisServerOptions opt_;
   int port_ = 0;
   bool stop_on_destroy_ = false;
@@ -56,6 +64,10 @@ struct PostgresServerOptions {
   std::string password;    // if non-empty, set for superuser and auth = scram on TCP
   std::string database = "tier";    // created after start
   std::chrono::milliseconds start_timeout{30000};
+  // fsync/full_page_writes/synchronous_commit off: a crash may corrupt the
+  // cluster. Only for throw-away test servers; the sandbox keeps it false.
+  bool fast_unsafe = false;
+  int shared_buffers_mb = 64;  // shared_buffers; 0 = PostgreSQL's default
 };
 
 class PostgresServerProcess {
@@ -80,8 +92,16 @@ class PostgresServerProcess {
   long pid() const;
   // Runs SQL as the superuser (for tests creating roles etc.).
   void psql(const std::string& sql) const;
+  std::string dataDir() const;  // dir/data (PGDATA)
+  std::string logPath() const;  // dir/postgres.log
+  // argv that stops this server at once (pg_ctl stop -m immediate, through
+  // runuser when root); for watchdogs that must work after we are gone.
+  std::vector<std::string> stopImmediateCommand() const;
 
  private:
+  bool answers(std::string* error) const;
+  void writeConfig() const;
+  void ensureDatabase() const;
   PostgresServerOptions opt_;
   int port_ = 0;
   bool stop_on_destroy_ = false;
