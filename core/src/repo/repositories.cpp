@@ -147,9 +147,16 @@ Fetched<T> fetched(const CacheRead& r) {
   f.source = r.source;
   if (r.value) {
     f.value = T::fromJson(r.value->payload);
+    // Only our own validated bytes get here (L2 values are checked by the
+    // validator); a mismatch means a bug, not hostile data.
     if (!f.value) throw DataError("cached value does not match its schema");
   }
   return f;
+}
+
+template <typename T>
+bool validPayload(std::string_view payload) {
+  return T::fromJson(payload).has_value();
 }
 
 // Like a SQL LIKE pattern for a literal substring: escape \, % and _.
@@ -180,7 +187,7 @@ Fetched<User> UserRepository::get(std::int64_t id) {
     auto u = loadFromDb(id);
     if (!u) return std::nullopt;
     return Loaded{u->toJson(), u->version};
-  });
+  }, validPayload<User>);
   return fetched<User>(r);
 }
 
@@ -236,7 +243,7 @@ Fetched<JournalEntry> JournalRepository::get(std::int64_t id) {
     auto e = loadFromDb(id);
     if (!e) return std::nullopt;
     return Loaded{e->toJson(), e->version};
-  });
+  }, validPayload<JournalEntry>);
   return fetched<JournalEntry>(r);
 }
 
@@ -353,7 +360,7 @@ Fetched<ChatSession> SessionRepository::get(std::int64_t id) {
     auto sess = loadFromDb(id);
     if (!sess) return std::nullopt;
     return Loaded{sess->toJson(), sess->version};
-  });
+  }, validPayload<ChatSession>);
   return fetched<ChatSession>(r);
 }
 
@@ -473,7 +480,7 @@ Fetched<KnowledgeArticle> KnowledgeRepository::get(const std::string& slug) {
     auto a = loadFromDb(slug);
     if (!a) return std::nullopt;
     return Loaded{a->toJson(), a->version};
-  });
+  }, validPayload<KnowledgeArticle>);
   return fetched<KnowledgeArticle>(r);
 }
 
@@ -534,7 +541,8 @@ Fetched<MoodStats> AnalyticsRepository::moodStats(std::int64_t userId, int days)
                          auto m = loadFromDb(userId, days);
                          if (!m) return std::nullopt;
                          return Loaded{m->toJson(), m->version};
-                       });
+                       },
+                       validPayload<MoodStats>);
   return fetched<MoodStats>(r);
 }
 

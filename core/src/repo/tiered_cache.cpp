@@ -178,7 +178,7 @@ TieredCache::TieredCache(l1::L1Cache* l1, redis::RedisClient* redis, metrics::Me
     : impl_(std::make_unique<Impl>(l1, redis, metrics, policies, maxValueBytes)) {}
 TieredCache::~TieredCache() = default;
 
-CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& loader) {
+CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& loader, const Validator& valid) {
   auto& d = *impl_;
   d.count(Counter::Read);
   const std::uint32_t gen = d.gens.current(ns);
@@ -188,6 +188,7 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
     auto dec = codec::decode(*v, d.max_value_bytes, false);
     if (dec.envelope && dec.envelope->ns_generation >= gen) {
       d.count(Counter::L1Hit);
+      if (dec.envelope->payload == "null") return {std::nullopt, Source::L1};
       return {std::move(dec.envelope), Source::L1};
     }
     d.l1->erase(key);
@@ -199,12 +200,17 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
     try {
       if (auto v = d.redis->get(key)) {
         auto dec = codec::decode(*v, d.max_value_bytes, true);
-        if (!dec.envelope) {
+        bool tombstone = dec.envelope && dec.envelope->payload == "null";
+        if (!dec.envelope || (!tombstone && valid && !valid(dec.envelope->payload))) {
+          // Not ours or corrupt: drop it so the fill below can replace it
+          // (a bogus "newer" version would otherwise block the guarded SET).
           d.count(Counter::DecodeReject);
+          d.redis->unlink({key});
         } else if (dec.envelope->ns_generation >= gen) {
           d.count(Counter::L2Hit);
           auto ttl = d.l1Ttl(d.ttlFor(ns));
           d.putL1(key, *v, dec.envelope->entity_version, ttl);
+          if (tombstone) return {std::nullopt, Source::L2};
           return {std::move(dec.envelope), Source::L2};
         }
       }

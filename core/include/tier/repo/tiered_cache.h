@@ -82,9 +82,13 @@ class TieredCache {
   ~TieredCache();
 
   using Loader = std::function<std::optional<Loaded>()>;
+  // Checks that a cached payload decodes as the expected entity; a payload that
+  // fails is treated like a corrupt value (counted, a miss).
+  using Validator = std::function<bool(std::string_view payload)>;
   // Read-through. The loader may throw; the exception reaches the caller (and
-  // every single-flight waiter) and nothing is cached.
-  CacheRead read(codec::Namespace ns, const std::string& key, const Loader& loader);
+  // every single-flight waiter) and nothing is cached. A tombstone (a deleted
+  // row's marker) reads as not found.
+  CacheRead read(codec::Namespace ns, const std::string& key, const Loader& loader, const Validator& valid = {});
 
   // After a committed database write: replace the copy in L1 and L2 (guarded by
   // version). L2 failures are absorbed and counted (the L2 copy, if any, will be
