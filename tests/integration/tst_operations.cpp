@@ -1,0 +1,226 @@
+// Invalidate, warm, inspect and health against real servers; every run audited.
+#include <QTest>
+
+#include "core_fixture.h"
+#include "tier/codec/keys.h"
+#include "tier/common/error.h"
+#include "tier/core.h"
+#include "tier/ops/audit.h"
+#include "tier/ops/health.h"
+#include "tier/ops/inspect.h"
+#include "tier/ops/invalidation.h"
+#include "tier/ops/warming.h"
+
+using namespace tier;
+
+class TestOperations : public QObject {
+  Q_OBJECT
+  std::unique_ptr<TierCore> core;
+
+  long long redisCount(const std::string& pattern) {
+    auto out = test::seededServers().redis().cli("--scan --pattern '" + pattern + "'");
+    return QString::fromStdString(out).split(QLatin1Char('\n'), Qt::SkipEmptyParts).size();
+  }
+  void readSome(int n) {
+    for (int i = 1; i <= n; ++i) core->entries().get(i);
+  }
+
+ private Q_SLOTS:
+  void initTestCase() { test::seededServers(); }
+  void init() {
+    test::flushRedis();
+    core = std::make_unique<TierCore>(test::coreConfig());
+  }
+  void cleanup() { core.reset(); }
+
+  void patternDryRunCountsWhatDeleteRemoves() {
+    readSome(120);
+    core->sessions().get(1);
+    const long long before = redisCount("entry:*");
+    QCOMPARE(before, 120);
+    ops::InvalidateRequest req{ops::InvalidateKind::Pattern, "entry:*", true};
+    req.scan_count = 7;  // many small batches
+    int progressCalls = 0;
+    auto dry = ops::invalidate(*core, req, [&](const ops::InvalidateProgress&) { ++progressCalls; });
+    QCOMPARE(dry.matched, before);
+    QCOMPARE(dry.deleted, 0);
+    QCOMPARE(int(dry.sample.size()), 20);
+    QVERIFY(progressCalls >= 1);
+    QCOMPARE(redisCount("entry:*"), before);  // a dry run changes nothing
+    req.dry_run = false;
+    auto real = ops::invalidate(*core, req);
+    QCOMPARE(real.matched, before);
+    QCOMPARE(real.deleted, before);
+    QCOMPARE(real.l1_dropped, 120);
+    QCOMPARE(redisCount("entry:*"), 0);
+    QCOMPARE(redisCount("session:*"), 1);  // other namespaces untouched
+    QVERIFY(real.audit_id > 0);
+    QVERIFY(real.audit_error.empty());
+    auto rows = ops::readAudit(*core, 5, "invalidate.pattern");
+    QVERIFY(!rows.empty());
+    QCOMPARE(rows.front().id, real.audit_id);
+    QCOMPARE(rows.front().affected, before);
+    QCOMPARE(rows.front().result, std::string("ok"));
+  }
+
+  void cancelStopsBetweenBatches() {
+    readSome(100);
+    std::atomic<bool> cancel{true};
+    ops::InvalidateRequest req{ops::InvalidateKind::Pattern, "entry:*", false};
+    auto r = ops::invalidate(*core, req, {}, &cancel);
+    QVERIFY(r.cancelled);
+    QCOMPARE(r.deleted, 0);
+    QCOMPARE(redisCount("entry:*"), 100);
+  }
+
+  void keyInvalidation() {
+    core->sessions().get(2);
+    auto r = ops::invalidate(*core, {ops::InvalidateKind::Key, codec::sessionKey(2), false});
+    QCOMPARE(r.matched, 1);
+    QCOMPARE(r.deleted, 1);
+    QVERIFY(!core->l1().contains(codec::sessionKey(2)));
+    QCOMPARE(core->sessions().get(2).source, repo::Source::L3);
+  }
+
+  void userInvalidation() {
+    auto entries = core->entries().listByUser(4, 1000);
+    QVERIFY(!entries.empty());
+    for (const auto& e : entries) core->entries().get(e.id);
+    core->users().get(4);
+    core->analytics().moodStats(4, 30);
+    readSome(3);  // other users' keys must survive (unless they belong to user 4)
+    ops::InvalidateRequest req{ops::InvalidateKind::User, "4", true};
+    auto dry = ops::invalidate(*core, req);
+    QCOMPARE(dry.matched, static_cast<long long>(entries.size()) + 2);
+    req.dry_run = false;
+    auto real = ops::invalidate(*core, req);
+    QCOMPARE(real.deleted, dry.matched);
+    QCOMPARE(core->users().get(4).source, repo::Source::L3);
+  }
+
+  void namespaceInvalidationIsAGenerationBump() {
+    readSome(30);
+    auto dry = ops::invalidate(*core, {ops::InvalidateKind::Namespace, "entry", true});
+    QCOMPARE(dry.matched, 30);
+    auto real = ops::invalidate(*core, {ops::InvalidateKind::Namespace, "entry", false});
+    QVERIFY(real.new_generation >= 1);
+    QCOMPARE(real.l1_dropped, 30);
+    QCOMPARE(redisCount("entry:*"), 30);  // keys stay until they expire...
+    TierCore other(test::coreConfig());
+    QCOMPARE(other.entries().get(1).source, repo::Source::L3);  // ...but are misses everywhere
+  }
+
+  void badRequestsChangeNothing_data() {
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<QByteArray>("target");
+    QTest::newRow("pattern without namespace") << int(ops::InvalidateKind::Pattern) << QByteArray("*");
+    QTest::newRow("pattern unknown namespace") << int(ops::InvalidateKind::Pattern) << QByteArray("secrets:*");
+    QTest::newRow("unknown namespace") << int(ops::InvalidateKind::Namespace) << QByteArray("sessions");
+    QTest::newRow("1 MB key") << int(ops::InvalidateKind::Key) << QByteArray(1 << 20, 'k');
+    QTest::newRow("non-UTF-8 key") << int(ops::InvalidateKind::Key) << QByteArray("entry:v1:\xff\xfe");
+    QTest::newRow("foreign key") << int(ops::InvalidateKind::Key) << QByteArray("tc:nsgen:entry");
+    QTest::newRow("user not numeric") << int(ops::InvalidateKind::User) << QByteArray("1; DROP TABLE users");
+  }
+  void badRequestsChangeNothing() {
+    QFETCH(int, kind);
+    QFETCH(QByteArray, target);
+    readSome(10);
+    ops::InvalidateRequest req{static_cast<ops::InvalidateKind>(kind), target.toStdString(), false};
+    QVERIFY_THROWS_EXCEPTION(BadInputError, ops::invalidate(*core, req));
+    QCOMPARE(redisCount("entry:*"), 10);
+  }
+
+  void unknownUserIsNotFound() {
+    QVERIFY_THROWS_EXCEPTION(NotFoundError, ops::invalidate(*core, {ops::InvalidateKind::User, "987654321", true}));
+  }
+
+  void warmKnowledge() {
+    auto r = ops::warm(*core, ops::WarmSet::Knowledge);
+    QCOMPARE(r.candidates, test::smallSeed().knowledge);
+    QCOMPARE(r.warmed, r.candidates);
+    QCOMPARE(r.failed, 0);
+    QCOMPARE(redisCount("knowledge:*"), r.candidates);
+    QVERIFY(r.audit_id > 0);
+    auto slugs = core->knowledge().allSlugs();
+    QCOMPARE(core->knowledge().get(slugs.back()).source, repo::Source::L1);
+  }
+
+  void warmSessionsAndEntries() {
+    auto s = ops::warm(*core, ops::WarmSet::Sessions, ops::WarmOptions{24 * 365 * 5});
+    QVERIFY(s.candidates > 0);
+    QCOMPARE(s.warmed, s.candidates);
+    ops::WarmOptions o;
+    o.top_users = 3;
+    o.entries_per_user = 4;
+    auto e = ops::warm(*core, ops::WarmSet::Entries, o);
+    QCOMPARE(e.candidates, 12);
+    QCOMPARE(redisCount("entry:*"), 12);
+  }
+
+  void inspectSessionAcrossTiers() {
+    auto i0 = ops::inspectSession(*core, 6);
+    QVERIFY(!i0.l1.present);
+    QVERIFY(!i0.l2.present);
+    QVERIFY(i0.l3_present);
+    QVERIFY(!i0.stale);
+    core->sessions().get(6);
+    auto i1 = ops::inspectSession(*core, 6);
+    QVERIFY(i1.l1.present);
+    QVERIFY(i1.l2.present);
+    QVERIFY(i1.l2_ttl_s > 0 && i1.l2_ttl_s <= 2 * 7200);
+    QVERIFY(i1.l2.bytes > codec::kEnvelopeHeaderBytes);
+    QVERIFY(!i1.stale);
+    // Change the row behind the cache's back: the inspector says stale, and why.
+    auto c = core->pg().acquire();
+    c->exec("UPDATE chat_sessions SET title = 'changed by a DBA' WHERE id = 6");
+    auto i2 = ops::inspectSession(*core, 6);
+    QVERIFY(i2.stale);
+    QVERIFY(std::find(i2.diff.begin(), i2.diff.end(), "title") != i2.diff.end());
+    QVERIFY(std::find(i2.diff.begin(), i2.diff.end(), "version") != i2.diff.end());
+    // Evict: leaves L1 and L2, audited.
+    QVERIFY(ops::evictSession(*core, 6));
+    auto i3 = ops::inspectSession(*core, 6);
+    QVERIFY(!i3.l1.present);
+    QVERIFY(!i3.l2.present);
+    QCOMPARE(ops::readAudit(*core, 1).front().action, std::string("evict.session"));
+    // Refresh: back in both tiers, fresh.
+    ops::refreshSession(*core, 6);
+    auto i4 = ops::inspectSession(*core, 6);
+    QVERIFY(i4.l2.present);
+    QVERIFY(!i4.stale);
+  }
+
+  void inspectUnknownSession() {
+    QVERIFY_THROWS_EXCEPTION(NotFoundError, ops::inspectSession(*core, 999999999));
+    QVERIFY_THROWS_EXCEPTION(BadInputError, ops::inspectSession(*core, -1));
+  }
+
+  void health() {
+    auto h = ops::checkHealth(*core);
+    QVERIFY2(h.redis.ok, h.redis.error.c_str());
+    QVERIFY(!h.redis.version.empty());
+    QVERIFY(h.redis.latency_ms > 0);
+    QVERIFY2(h.postgres.ok, h.postgres.error.c_str());
+    QVERIFY(QString::fromStdString(h.postgres.version).startsWith(QLatin1String("15")));
+    QVERIFY(h.postgres.latency_ms > 0);
+    QVERIFY(h.postgres.connections >= 1);
+    QCOMPARE(h.postgres.schema_version, 1);
+  }
+
+  void healthWithServersDown() {
+    auto cfg = test::coreConfig();
+    cfg.redis_url = "redis://127.0.0.1:1/0";
+    cfg.pg_conninfo = "host=127.0.0.1 port=1 dbname=x user=x password=hunter2 connect_timeout=1";
+    TierCore down(cfg);
+    auto h = ops::checkHealth(down);
+    QVERIFY(!h.redis.ok);
+    QVERIFY(!h.redis.error.empty());
+    QVERIFY(!h.postgres.ok);
+    QVERIFY(!h.postgres.error.empty());
+    QVERIFY(h.postgres.error.find("hunter2") == std::string::npos);
+    QVERIFY(h.postgres.endpoint.find("hunter2") == std::string::npos);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestOperations)
+#include "tst_operations.moc"
