@@ -8,7 +8,15 @@
 //
 // Windows: counts are kept in one-second slots of a ring covering the longest
 // window (5 min) plus a lifetime histogram; a snapshot aggregates the slots of
-// the requested window.
+// the requested window (the current, partial second included).
+//
+// Histograms: log-linear buckets, 16 per power of two, from 64 ns up to ~68 s
+// (kHistogramBuckets). A percentile is reported as the upper bound of the bucket
+// holding its rank, clamped to the exact maximum seen: it never under-reports and
+// over-reports by at most 1/16 (6.25 %) of the value, or 64 ns below 1 us. Max and
+// mean are exact.
+//
+// Memory: ~4.5 MB per Metrics (301 slots x 7 ops x 432 buckets, plus 16 stripes).
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -50,6 +58,9 @@ enum class Counter : int {
 };
 const char* toString(Counter c) noexcept;
 
+inline constexpr int kHistogramBuckets = 432;
+inline constexpr double kHistogramRelativeError = 1.0 / 16;
+
 struct LatencySummary {
   std::uint64_t count = 0;
   double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0, mean_ms = 0;
@@ -63,16 +74,22 @@ struct Snapshot {
 
   std::uint64_t counter(Counter c) const { return counters[static_cast<int>(c)]; }
   const LatencySummary& op(Op o) const { return latency[static_cast<int>(o)]; }
-  // (L1 hits + L2 hits) / reads; 1.0 when there were no reads.
+  // (L1 hits + L2 hits) / reads, clamped to [0, 1]; 1.0 when there were no reads.
   double hitRate() const;
-  double l1HitRate() const;  // L1 hits / reads
-  double l2HitRate() const;  // L2 hits / reads
+  double l1HitRate() const;  // L1 hits / reads; 0 when there were no reads
+  double l2HitRate() const;  // L2 hits / reads; 0 when there were no reads
   double perSecond(Counter c) const;  // counter / window seconds (lifetime: 0)
 };
 
 class Metrics {
  public:
+  // Unix time in whole seconds: which one-second slot a sample belongs to.
+  using SecondsClock = std::int64_t (*)() noexcept;
+
   Metrics();
+  // Windows follow `clock` instead of the wall clock (tests, simulations).
+  // REQUIRES: clock != nullptr and it never goes back.
+  explicit Metrics(SecondsClock clock);
   ~Metrics();
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
@@ -80,8 +97,11 @@ class Metrics {
   void record(Op op, std::chrono::nanoseconds latency) noexcept;
   void count(Counter c, std::uint64_t n = 1) noexcept;
 
-  // window 0 = lifetime. Windows longer than 300 s are clamped to 300 s.
+  // window 0 = lifetime. Windows longer than 300 s are clamped to 300 s; a window
+  // of N seconds covers the current second and the N-1 before it.
   Snapshot snapshot(std::chrono::seconds window) const;
+  // Zeroes every counter and histogram. Samples recorded concurrently with
+  // reset() may survive it.
   void reset() noexcept;
 
  private:

@@ -19,10 +19,14 @@ struct ThresholdResult {
   Status status = Status::NoData;
 };
 
-// Latency: ok if value < warn_ratio*limit, warn if < limit, violation otherwise.
-// Hit rate: ok if value > limit, warn if within (1-warn_ratio)*limit... simply:
-// violation below limit, warn below limit + (1-limit)*(1-warn_ratio), else ok.
-// No samples => NoData (the CLI prints it; it never counts as a violation).
+// Results come in this order: hit_rate, redis_p99, session_retrieval_p99,
+// db_query_p99, knowledge_p99.
+// Latency (value = p99 in ms, unit "ms"): violation if value > limit, warn if
+// value > warn_ratio * limit, else ok.
+// Hit rate (value = Snapshot::hitRate(), unit "ratio"): violation if value < limit,
+// warn if value < limit + (1 - limit) * (1 - warn_ratio), else ok.
+// No samples (no reads for hit_rate, no recorded latencies for a p99) => NoData
+// with value 0 (the CLI prints it; it never counts as a violation).
 std::vector<ThresholdResult> evaluate(const Snapshot& snapshot, const Thresholds& thresholds);
 
 }  // namespace tier::metrics

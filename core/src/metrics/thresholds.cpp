@@ -1,0 +1,45 @@
+#include "tier/metrics/thresholds.h"
+
+namespace tier::metrics {
+namespace {
+
+ThresholdResult latency(const char* name, const LatencySummary& s, double limit_ms, double warn_ratio) {
+  ThresholdResult r{name, 0.0, limit_ms, "ms", Status::NoData};
+  if (s.count == 0) return r;
+  r.value = s.p99_ms;
+  r.status = r.value > limit_ms ? Status::Violation : r.value > warn_ratio * limit_ms ? Status::Warn : Status::Ok;
+  return r;
+}
+
+}  // namespace
+
+const char* toString(Status s) noexcept {
+  switch (s) {
+    case Status::Ok: return "ok";
+    case Status::Warn: return "warn";
+    case Status::Violation: return "violation";
+    case Status::NoData: return "no_data";
+  }
+  return "unknown";
+}
+
+std::vector<ThresholdResult> evaluate(const Snapshot& snapshot, const Thresholds& t) {
+  std::vector<ThresholdResult> out;
+  out.reserve(5);
+
+  ThresholdResult hit{"hit_rate", 0.0, t.hit_rate_min, "ratio", Status::NoData};
+  if (snapshot.counter(Counter::Read) != 0) {
+    hit.value = snapshot.hitRate();
+    const double warn_below = t.hit_rate_min + (1.0 - t.hit_rate_min) * (1.0 - t.warn_ratio);
+    hit.status = hit.value < t.hit_rate_min ? Status::Violation : hit.value < warn_below ? Status::Warn : Status::Ok;
+  }
+  out.push_back(std::move(hit));
+
+  out.push_back(latency("redis_p99", snapshot.op(Op::RedisCommand), t.redis_p99_ms, t.warn_ratio));
+  out.push_back(latency("session_retrieval_p99", snapshot.op(Op::SessionRetrieval), t.session_p99_ms, t.warn_ratio));
+  out.push_back(latency("db_query_p99", snapshot.op(Op::DbQuery), t.db_query_p99_ms, t.warn_ratio));
+  out.push_back(latency("knowledge_p99", snapshot.op(Op::KnowledgeLookup), t.knowledge_p99_ms, t.warn_ratio));
+  return out;
+}
+
+}  // namespace tier::metrics
