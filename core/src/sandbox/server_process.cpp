@@ -145,22 +145,6 @@ void chownToPostgres(const std::string& path) {
     throw Error(ErrorKind::Internal, "cannot chown " + path + " to postgres: " + std::strerror(errno));
 }
 
-// mkdir -p where every folder we create is 0755 (whatever the umask), so that
-// the postgres user can traverse to its data folder.
-void makeDirs(const std::string& dir) {
-  fs::path p(dir);
-  fs::path acc;
-  for (const auto& part : p) {
-    acc /= part;
-    if (acc == acc.root_path()) continue;
-    if (::mkdir(acc.c_str(), 0755) == 0) {
-      ::chmod(acc.c_str(), 0755);
-    } else if (errno != EEXIST) {
-      throw Error(ErrorKind::Internal, "cannot create folder " + acc.string() + ": " + std::strerror(errno));
-    }
-  }
-}
-
 // As root, checks that user postgres may search every parent of dir.
 void requireTraversableByPostgres(const std::string& dir) {
   if (!isRoot()) return;
@@ -425,6 +409,20 @@ int findFreePort() {
   }
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+void makeDirs(const std::string& dir) {
+  fs::path p(dir);
+  fs::path acc;
+  for (const auto& part : p) {
+    acc /= part;
+    if (acc == acc.root_path()) continue;
+    if (::mkdir(acc.c_str(), 0755) == 0) {
+      ::chmod(acc.c_str(), 0755);
+    } else if (errno != EEXIST) {
+      throw Error(ErrorKind::Internal, "cannot create folder " + acc.string() + ": " + std::strerror(errno));
+    }
+  }
 }
 
 bool processAlive(long pid) {

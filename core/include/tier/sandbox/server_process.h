@@ -19,6 +19,10 @@ int findFreePort();
 // True if a process with this pid exists and is not a zombie.
 bool processAlive(long pid);
 
+// mkdir -p; every folder it creates is 0755 whatever the umask, so that the
+// postgres user can traverse to a data folder below. Throws tier::Error.
+void makeDirs(const std::string& dir);
+
 struct RedisServerOptions {
   std::string dir;        // data folder (created); holds redis.conf, pid, log, socket
   int port = 0;           // 0 = pick a free port
