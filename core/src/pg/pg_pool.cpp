@@ -93,15 +93,19 @@ ConninfoPtr parseConninfo(const std::string& conninfo) {
     if (err) PQfreemem(err);
     // libpq quotes the offending fragment, which may be (part of) a password.
     if (mentionsSecret(conninfo)) {
+      // Keep one-character quotes ("=", "]"): they explain the error and hide nothing.
       std::string cleaned;
-      bool inQuote = false;
-      for (char c : msg) {
-        if (c == '"') {
-          cleaned += inQuote ? "\"" : "\"***";
-          inQuote = !inQuote;
-        } else if (!inQuote) {
-          cleaned.push_back(c);
+      std::size_t pos = 0;
+      while (pos < msg.size()) {
+        const std::size_t open = msg.find('"', pos);
+        const std::size_t close = open == std::string::npos ? open : msg.find('"', open + 1);
+        if (close == std::string::npos) {
+          cleaned += msg.substr(pos);
+          break;
         }
+        cleaned += msg.substr(pos, open - pos);
+        cleaned += close - open <= 2 ? msg.substr(open, close - open + 1) : std::string("\"***\"");
+        pos = close + 1;
       }
       msg = cleaned;
     }

@@ -324,9 +324,8 @@ Seeder::Seeder(pg::PgPool& pool) : pool_(pool) {}
 
 bool Seeder::isSeeded() {
   auto c = pool_.acquire();
-  const pg::Result r = c->exec(
-      "SELECT CASE WHEN to_regclass('users') IS NULL THEN false ELSE EXISTS (SELECT 1 FROM users) END");
-  return r.value(0, 0) == "t";
+  if (c->exec("SELECT to_regclass('users') IS NULL").value(0, 0) == "t") return false;
+  return c->exec("SELECT EXISTS (SELECT 1 FROM users)").value(0, 0) == "t";
 }
 
 SeedResult Seeder::seed(const SeedOptions& o, const std::function<void(const SeedProgress&)>& progressCb) {
