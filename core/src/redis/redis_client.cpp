@@ -272,12 +272,6 @@ struct RedisClient::Impl {
     }
   }
 
-  void countError(const std::string& msg) {
-    std::lock_guard lk(mu);
-    ++errors;
-    last_error = msg;
-  }
-
   struct IoFailure {
     ErrorKind kind;
     std::string message;
@@ -370,7 +364,9 @@ struct RedisClient::Impl {
     return ctx;
   }
 
-  std::unique_ptr<Lease> acquire(Admission& adm) {
+  // A usable connection whose slot is counted in open and in_use; the caller
+  // wraps it in a Lease at once.
+  ContextPtr acquire(Admission& adm) {
     const bool waitForever = opt.pool_wait.count() <= 0;
     const auto deadline = Clock::now() + opt.pool_wait;
     std::unique_lock lk(mu);
@@ -380,7 +376,7 @@ struct RedisClient::Impl {
         idle.pop_back();
         ++in_use;
         lk.unlock();
-        if (stillUsable(ctx.get())) return std::make_unique<Lease>(*this, std::move(ctx));
+        if (stillUsable(ctx.get())) return ctx;
         ctx.reset();  // the server closed it while idle (restart, timeout, CLIENT KILL)
         lk.lock();
         --in_use;
@@ -417,7 +413,7 @@ struct RedisClient::Impl {
   }
 
   // Fills a slot already reserved in open/in_use by the caller.
-  std::unique_ptr<Lease> connectSlot(Admission& adm) {
+  ContextPtr connectSlot(Admission& adm) {
     ContextPtr ctx;
     try {
       ctx = connect(adm);
@@ -434,14 +430,14 @@ struct RedisClient::Impl {
       connect_not_before = Clock::now() + backoff;
       gate_kind = e.kind();
       gate_message = e.what();
-      freed.notify_one();
+      freed.notify_all();  // waiters may now connect, or fail fast on the backoff
       throw;
     }
     std::lock_guard lk(mu);
     ++connects;
     backoff = milliseconds(0);
     connect_not_before = {};
-    return std::make_unique<Lease>(*this, std::move(ctx));
+    return ctx;
   }
 
   static bool stillUsable(redisContext* c) {
@@ -454,18 +450,18 @@ struct RedisClient::Impl {
   // The one path every command takes.
   std::vector<Reply> execute(Batch& batch, std::string_view what) {
     Admission adm(*this);
-    auto lease = acquire(adm);
     std::vector<ReplyPtr> raw;
-    const auto t0 = Clock::now();
-    const auto failure = roundTrip(lease->get(), batch, what, raw);
-    if (metrics) metrics->record(metrics::Op::RedisCommand, Clock::now() - t0);
-    if (failure) {
-      lease->discard();
-      lease.reset();
-      adm.networkFailure(failure->kind, failure->message);
+    {
+      Lease lease(*this, acquire(adm));
+      const auto t0 = Clock::now();
+      const auto failure = roundTrip(lease.get(), batch, what, raw);
+      if (metrics) metrics->record(metrics::Op::RedisCommand, Clock::now() - t0);
+      if (failure) {
+        lease.discard();
+        adm.networkFailure(failure->kind, failure->message);
+      }
     }
     adm.reachable();
-    lease.reset();
 
     std::vector<Reply> replies;
     replies.reserve(raw.size());
