@@ -391,6 +391,17 @@ PGconnPtr connectOrThrow(const std::string& conninfo, int port) {
   throw ConnectionError(line);
 }
 
+// The port a redis.conf we wrote earlier names; 0 if none.
+int redisConfPort(const std::string& dir) {
+  std::ifstream conf(dir + "/redis.conf");
+  std::string key;
+  int port = 0;
+  while (conf >> key) {
+    if (key == "port" && conf >> port) return port;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int findFreePort() {
@@ -506,13 +517,7 @@ void RedisServerProcess::start() {
   const std::string pidPath = opt_.dir + "/redis.pid";
 
   if (long running = pid(); running > 0) {
-    std::ifstream conf(opt_.dir + "/redis.conf");
-    std::string key;
-    int confPort = 0;
-    while (conf >> key) {
-      if (key == "port" && conf >> confPort) break;
-    }
-    port_ = confPort;
+    port_ = redisConfPort(opt_.dir);
     std::string err;
     const auto deadline = Clock::now() + std::min<std::chrono::milliseconds>(opt_.start_timeout, 3000ms);
     while (Clock::now() < deadline) {
@@ -569,13 +574,16 @@ void RedisServerProcess::stop() {
     ::unlink((opt_.dir + "/redis.pid").c_str());
     return;
   }
+  if (port_ <= 0) port_ = redisConfPort(opt_.dir);
+  bool shutdownSent = false;
   if (port_ > 0) {
     if (auto c = redisConnectLocal(port_, opt_.password, nullptr)) {
       // The server closes the connection instead of replying; no reply is expected.
       RedisReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "SHUTDOWN NOSAVE")));
+      shutdownSent = true;
     }
   }
-  if (!waitGone(p, 5s)) {
+  if (!shutdownSent || !waitGone(p, 5s)) {
     ::kill(static_cast<pid_t>(p), SIGTERM);
     if (!waitGone(p, 3s)) {
       ::kill(static_cast<pid_t>(p), SIGKILL);
