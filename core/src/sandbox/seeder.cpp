@@ -293,9 +293,9 @@ long long copyTable(pg::Connection& c, const std::string& copySql, const std::st
 }
 
 // The ids COPY gave `table`: contiguous and in COPY order, or we cannot reference them.
-long long firstId(pg::Connection& c, const std::string& table, long long expected) {
-  // The table name is one of our constants, never input.
-  const pg::Result r = c.exec("SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM " + table);
+// `rangeSql` is a literal "SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM <table>".
+long long firstId(pg::Connection& c, const std::string& table, const char* rangeSql, long long expected) {
+  const pg::Result r = c.exec(rangeSql);
   const long long lo = r.toInt(0, 0), hi = r.toInt(0, 1), n = r.toInt(0, 2);
   if (n != expected || (n > 0 && hi - lo + 1 != n))
     throw DataError("seeding " + table + ": identity values are not contiguous (min " + std::to_string(lo) + ", max " +
@@ -339,11 +339,13 @@ SeedResult Seeder::seed(const SeedOptions& o, const std::function<void(const See
     const pg::Result r = c.exec("SELECT to_regclass($1) IS NOT NULL", {std::string(t)});
     if (r.value(0, 0) != "t")
       throw BadInputError(std::string("cannot seed: table ") + t + " does not exist (run tierctl migrate first)");
-    // The name is one of our constants, never input.
-    const pg::Result e = c.exec(std::string("SELECT EXISTS (SELECT 1 FROM ") + t + ")");
-    if (e.value(0, 0) == "t")
-      throw BadInputError(std::string("cannot seed: table ") + t + " already holds data; seed needs empty tables");
   }
+  const pg::Result existing = c.exec(
+      "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM journal_entries)"
+      " OR EXISTS (SELECT 1 FROM chat_sessions) OR EXISTS (SELECT 1 FROM chat_messages)"
+      " OR EXISTS (SELECT 1 FROM psychology_knowledge)");
+  if (existing.value(0, 0) == "t")
+    throw BadInputError("cannot seed: the database already holds data; seeding needs empty tables");
 
   SeedResult result{};
 
@@ -366,7 +368,7 @@ SeedResult Seeder::seed(const SeedOptions& o, const std::function<void(const See
                                  out.append(first).append(" ").append(last).append("\t");
                                  out.append(r.pick(kTimezones)).append("\t").append(ts).append("\t").append(ts).append("\n");
                                });
-      userBase = firstId(c, "users", o.users);
+      userBase = firstId(c, "users", "SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM users", o.users);
       c.commit();
     } catch (...) {
       c.rollback();
@@ -462,7 +464,9 @@ SeedResult Seeder::seed(const SeedOptions& o, const std::function<void(const See
             out.append("\t").append(status).append("\t").append(std::to_string(n)).append("\t");
             out.append(timestamp(created)).append("\t").append(timestamp(last)).append("\n");
           });
-      sessionBase = firstId(c, "chat_sessions", o.sessions);
+      sessionBase = firstId(c, "chat_sessions",
+                            "SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM chat_sessions",
+                            o.sessions);
       c.commit();
     } catch (...) {
       c.rollback();
