@@ -39,7 +39,9 @@ class RedisServerProcess {
   RedisServerProcess& operator=(const RedisServerProcess&) = delete;
 
   // Starts (daemonized, pid file in dir) and waits until PING answers.
-  // Reuses a server already running from this dir. Throws tier::Error.
+  // Reuses a server already running from this dir; port() is then the port it
+  // listens on, whatever options.port said. Throws tier::Error (ConnectionError
+  // if the port is taken, TimeoutError if it does not answer in start_timeout).
   void start();
   void stop();  // SHUTDOWN NOSAVE, then SIGTERM/SIGKILL via pid file; waits until gone
   bool isRunning() const;
@@ -82,7 +84,9 @@ class PostgresServerProcess {
   PostgresServerProcess& operator=(const PostgresServerProcess&) = delete;
 
   // initdb if needed, pg_ctl start, wait until it accepts connections, create
-  // the database if missing. Reuses a server already running from this dir.
+  // the database if missing. Reuses a server already running from this dir
+  // (port() is then its port). Throws tier::Error; as root, BadInputError if
+  // user postgres cannot reach dir.
   void start();
   void stop();  // pg_ctl stop -m fast
   bool isRunning() const;
