@@ -1,0 +1,186 @@
+#include "cli.h"
+
+#include <QSettings>
+#include <csignal>
+#include <cstdlib>
+#include <unistd.h>
+
+#include "commands.h"
+#include "output.h"
+
+namespace tierctl {
+
+namespace {
+
+QString envValue(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? QString::fromUtf8(v) : QString();
+}
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void onInterrupt(int) { g_interrupted.store(true); }
+
+struct Profile {
+  QString redis_url;
+  QString pg_conninfo;
+};
+
+// QSettings(organization "TierConsole", application "tierconsole"), group
+// profiles/<name>: the GUI writes the same keys. Passwords are never stored there.
+Profile readProfile(const QString& name) {
+  if (name.isEmpty() || name.contains(QLatin1Char('/')) || name.contains(QLatin1Char('\\')))
+    throw UsageError(QStringLiteral("invalid profile name '%1'").arg(quoteInput(name)));
+  QSettings settings(QStringLiteral("TierConsole"), QStringLiteral("tierconsole"));
+  settings.beginGroup(QStringLiteral("profiles"));
+  if (!settings.childGroups().contains(name))
+    throw tier::NotFoundError("profile '" + quoteInput(name).toStdString() + "' not found");
+  settings.beginGroup(name);
+  Profile p;
+  p.redis_url = settings.value(QStringLiteral("redis_url")).toString();
+  p.pg_conninfo = settings.value(QStringLiteral("pg_conninfo")).toString();
+  return p;
+}
+
+}  // namespace
+
+UsageError::UsageError(const QString& message)
+    : tier::BadInputError(QString(message + QStringLiteral(" (see 'tierctl --help')")).toStdString()) {}
+
+Context::Context(QCommandLineParser& parser, GlobalSettings globals, QString command)
+    : parser_(parser), globals_(std::move(globals)), command_(std::move(command)) {}
+
+Context::~Context() = default;
+
+bool Context::json() const { return parser_.isSet(QStringLiteral("json")); }
+
+QStringList Context::positionals() const {
+  QStringList p = parser_.positionalArguments();
+  if (!p.isEmpty()) p.removeFirst();  // the command name
+  return p;
+}
+
+void Context::expectPositionals(int min, int max, const QString& synopsis) const {
+  const QStringList p = positionals();
+  if (p.size() > max)
+    throw UsageError(QStringLiteral("unexpected argument '%1'; usage: tierctl %2").arg(quoteInput(p.at(max)), synopsis));
+  if (p.size() < min) throw UsageError(QStringLiteral("missing argument; usage: tierctl %1").arg(synopsis));
+}
+
+bool Context::isSet(const QString& option) const { return parser_.isSet(option); }
+QString Context::value(const QString& option) const { return parser_.value(option); }
+
+long long Context::intOption(const QString& option, long long min, long long max, long long fallback) const {
+  if (!parser_.isSet(option)) return fallback;
+  const QString text = parser_.value(option).trimmed();
+  bool ok = false;
+  const long long v = text.toLongLong(&ok);
+  if (!ok || v < min || v > max)
+    throw UsageError(QStringLiteral("--%1 must be an integer from %2 to %3, not '%4'")
+                         .arg(option, QString::number(min), QString::number(max), quoteInput(text)));
+  return v;
+}
+
+double Context::doubleOption(const QString& option, double min, double max, double fallback) const {
+  if (!parser_.isSet(option)) return fallback;
+  const QString text = parser_.value(option).trimmed();
+  bool ok = false;
+  const double v = text.toDouble(&ok);
+  if (!ok || !(v >= min) || !(v <= max))
+    throw UsageError(QStringLiteral("--%1 must be a number from %2 to %3, not '%4'")
+                         .arg(option, QString::number(min), QString::number(max), quoteInput(text)));
+  return v;
+}
+
+void Context::setMinPoolSize(int n) { min_pool_ = n; }
+
+tier::CoreConfig Context::resolveConfig() {
+  tier::CoreConfig config;
+  QString redis, pg;
+  if (globals_.sandbox) {
+    // The sandbox stands in for environment and profile; explicit flags still win.
+    const SandboxEndpoints sb = ensureSandbox(globals_.sandbox_dir);
+    redis = fromStd(sb.redis_url);
+    pg = fromStd(sb.pg_conninfo);
+    config.profile = "sandbox";
+  } else {
+    if (parser_.isSet(QStringLiteral("profile"))) {
+      const QString name = parser_.value(QStringLiteral("profile"));
+      const Profile p = readProfile(name);
+      redis = p.redis_url;
+      pg = p.pg_conninfo;
+      config.profile = name.toStdString();
+    }
+    if (const QString v = envValue("TIER_REDIS_URL"); !v.isEmpty()) redis = v;
+    if (const QString v = envValue("TIER_PG_CONNINFO"); !v.isEmpty()) pg = v;
+  }
+  if (parser_.isSet(QStringLiteral("redis"))) redis = parser_.value(QStringLiteral("redis"));
+  if (parser_.isSet(QStringLiteral("pg"))) pg = parser_.value(QStringLiteral("pg"));
+  config.redis_url = redis.toStdString();
+  config.pg_conninfo = pg.toStdString();
+  config.redis.client_name = "tierctl";
+  config.pg.application_name = "tierctl";
+  if (min_pool_ > config.redis.pool_size) config.redis.pool_size = min_pool_;
+  if (min_pool_ > config.pg.pool_size) config.pg.pool_size = min_pool_;
+  return config;
+}
+
+tier::TierCore& Context::core() {
+  if (!core_) core_ = std::make_unique<tier::TierCore>(resolveConfig());
+  return *core_;
+}
+
+void addGlobalOptions(QCommandLineParser& parser) {
+  parser.addOption({QStringLiteral("redis"), QStringLiteral("Redis URL (redis://[user[:pass]@]host:port/db, unix:///path)."),
+                    QStringLiteral("URL")});
+  parser.addOption({QStringLiteral("pg"), QStringLiteral("PostgreSQL conninfo or URI (libpq; PG* variables and .pgpass apply)."),
+                    QStringLiteral("CONNINFO")});
+  parser.addOption({QStringLiteral("profile"), QStringLiteral("Connection profile saved by the console."),
+                    QStringLiteral("NAME")});
+  // Only for the help text: main() takes --sandbox[=DIR] out before parsing.
+  parser.addOption({QStringLiteral("sandbox"),
+                    QStringLiteral("Use the private sandbox, starting it if needed; --sandbox=DIR for another folder.")});
+  parser.addOption({QStringLiteral("json"), QStringLiteral("Print the result as JSON (see docs/cli.md).")});
+  parser.addOption({QStringLiteral("version"), QStringLiteral("Print the version and exit.")});
+  parser.addOption({{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show help and exit.")});
+}
+
+bool isGlobalOptionWithValue(const QString& name) {
+  return name == QLatin1String("redis") || name == QLatin1String("pg") || name == QLatin1String("profile");
+}
+
+bool isGlobalFlag(const QString& name) {
+  return name == QLatin1String("json") || name == QLatin1String("version") || name == QLatin1String("help") ||
+         name == QLatin1String("h");
+}
+
+QString quoteInput(const QString& text) {
+  QString out;
+  for (const QChar c : text) {
+    if (out.size() >= 64) {
+      out += QStringLiteral("...");
+      break;
+    }
+    if (c.unicode() < 0x20 || c.unicode() == 0x7f)
+      out += QStringLiteral("\\x%1").arg(c.unicode(), 2, 16, QLatin1Char('0'));
+    else
+      out += c;
+  }
+  return out;
+}
+
+void installInterruptHandler() {
+  struct sigaction sa {};
+  sa.sa_handler = onInterrupt;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C ends the process at once
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::atomic<bool>& interruptFlag() { return g_interrupted; }
+
+bool stdinIsTerminal() { return ::isatty(STDIN_FILENO) == 1; }
+bool stderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+}  // namespace tierctl

@@ -1,0 +1,139 @@
+#include "cli.h"
+#include "commands.h"
+#include "output.h"
+#include "tier/ops/health.h"
+
+namespace tierctl {
+
+namespace {
+
+QJsonObject redisPoolJson(const tier::redis::PoolStats& p) {
+  return QJsonObject{{QStringLiteral("size"), p.size},
+                     {QStringLiteral("open"), p.open},
+                     {QStringLiteral("in_use"), p.in_use},
+                     {QStringLiteral("connects"), static_cast<double>(p.connects)},
+                     {QStringLiteral("connect_failures"), static_cast<double>(p.connect_failures)},
+                     {QStringLiteral("commands"), static_cast<double>(p.commands)},
+                     {QStringLiteral("errors"), static_cast<double>(p.errors)},
+                     {QStringLiteral("breaker"), QLatin1String(tier::redis::toString(p.breaker))},
+                     {QStringLiteral("last_error"), fromStd(tier::redactSecrets(p.last_error))}};
+}
+
+QJsonObject pgPoolJson(const tier::pg::PoolStats& p) {
+  return QJsonObject{{QStringLiteral("size"), p.size},
+                     {QStringLiteral("open"), p.open},
+                     {QStringLiteral("in_use"), p.in_use},
+                     {QStringLiteral("connects"), static_cast<double>(p.connects)},
+                     {QStringLiteral("connect_failures"), static_cast<double>(p.connect_failures)},
+                     {QStringLiteral("queries"), static_cast<double>(p.queries)},
+                     {QStringLiteral("errors"), static_cast<double>(p.errors)},
+                     {QStringLiteral("last_error"), fromStd(tier::redactSecrets(p.last_error))}};
+}
+
+QJsonObject healthJson(const tier::ops::HealthReport& h) {
+  const auto& r = h.redis;
+  const auto& p = h.postgres;
+  QJsonObject redis{{QStringLiteral("configured"), r.configured},
+                    {QStringLiteral("ok"), r.ok},
+                    {QStringLiteral("error"), fromStd(tier::redactSecrets(r.error))},
+                    {QStringLiteral("endpoint"), fromStd(r.endpoint)},
+                    {QStringLiteral("version"), fromStd(r.version)},
+                    {QStringLiteral("latency_ms"), r.latency_ms},
+                    {QStringLiteral("used_memory"), static_cast<double>(r.used_memory)},
+                    {QStringLiteral("used_memory_human"), fromStd(r.used_memory_human)},
+                    {QStringLiteral("connected_clients"), static_cast<double>(r.connected_clients)},
+                    {QStringLiteral("keyspace_hits"), static_cast<double>(r.keyspace_hits)},
+                    {QStringLiteral("keyspace_misses"), static_cast<double>(r.keyspace_misses)},
+                    {QStringLiteral("evicted_keys"), static_cast<double>(r.evicted_keys)},
+                    {QStringLiteral("db_keys"), static_cast<double>(r.db_keys)},
+                    {QStringLiteral("latencystats"), fromStd(r.latencystats)},
+                    {QStringLiteral("slowlog_len"), static_cast<double>(r.slowlog_len)},
+                    {QStringLiteral("latency_latest"), fromStd(r.latency_latest)},
+                    {QStringLiteral("pool"), redisPoolJson(r.pool)}};
+  QJsonObject postgres{{QStringLiteral("ok"), p.ok},
+                       {QStringLiteral("error"), fromStd(tier::redactSecrets(p.error))},
+                       {QStringLiteral("endpoint"), fromStd(tier::redactSecrets(p.endpoint))},
+                       {QStringLiteral("version"), fromStd(p.version)},
+                       {QStringLiteral("latency_ms"), p.latency_ms},
+                       {QStringLiteral("cache_hit_ratio"), p.cache_hit_ratio},
+                       {QStringLiteral("connections"), static_cast<double>(p.connections)},
+                       {QStringLiteral("max_connections"), static_cast<double>(p.max_connections)},
+                       {QStringLiteral("role"), fromStd(p.role)},
+                       {QStringLiteral("schema_version"), p.schema_version},
+                       {QStringLiteral("pool"), pgPoolJson(p.pool)}};
+  return QJsonObject{{QStringLiteral("redis"), redis}, {QStringLiteral("postgres"), postgres}};
+}
+
+void printHealthText(const tier::ops::HealthReport& h) {
+  const auto& r = h.redis;
+  if (!r.configured) {
+    printLine(QStringLiteral("redis     not configured (L1 + L3 only)"));
+  } else if (!r.ok) {
+    printLine(QStringLiteral("redis     DOWN  %1  %2").arg(fromStd(r.endpoint), fromStd(tier::redactSecrets(r.error))));
+  } else {
+    printLine(QStringLiteral("redis     ok    %1  v%2  ping %3  memory %4  clients %5  keys %6  hits %7  misses %8  "
+                             "evicted %9")
+                  .arg(fromStd(r.endpoint), fromStd(r.version), formatMs(r.latency_ms), fromStd(r.used_memory_human),
+                       thousands(r.connected_clients), thousands(r.db_keys), thousands(r.keyspace_hits),
+                       thousands(r.keyspace_misses), thousands(r.evicted_keys)));
+    printLine(QStringLiteral("          slowlog %1  pool %2/%3 open, %4 in use, breaker %5")
+                  .arg(thousands(r.slowlog_len), QString::number(r.pool.open), QString::number(r.pool.size),
+                       QString::number(r.pool.in_use), QLatin1String(tier::redis::toString(r.pool.breaker))));
+  }
+  const auto& p = h.postgres;
+  if (!p.ok) {
+    printLine(
+        QStringLiteral("postgres  DOWN  %1  %2").arg(fromStd(tier::redactSecrets(p.endpoint)), fromStd(tier::redactSecrets(p.error))));
+  } else {
+    printLine(QStringLiteral("postgres  ok    %1  v%2  select 1 %3  cache hit %4  connections %5/%6  role %7  schema v%8")
+                  .arg(fromStd(tier::redactSecrets(p.endpoint)), fromStd(p.version), formatMs(p.latency_ms),
+                       formatPercent(p.cache_hit_ratio), thousands(p.connections), thousands(p.max_connections),
+                       fromStd(p.role), QString::number(p.schema_version)));
+    printLine(QStringLiteral("          pool %1/%2 open, %3 in use")
+                  .arg(QString::number(p.pool.open), QString::number(p.pool.size), QString::number(p.pool.in_use)));
+  }
+}
+
+// The report only carries text; one typed probe tells connect (3) from permission (4).
+int failureExitCode(tier::TierCore& core, const tier::ops::HealthReport& h) {
+  if (h.redis.configured && !h.redis.ok && core.redis()) {
+    try {
+      core.redis()->ping();
+    } catch (const tier::Error& e) {
+      return tier::exitCodeFor(e.kind());
+    }
+  }
+  if (!h.postgres.ok) {
+    try {
+      auto lease = core.pg().acquire();
+      lease->exec("SELECT 1");
+    } catch (const tier::Error& e) {
+      return tier::exitCodeFor(e.kind());
+    }
+  }
+  return tier::kExitConnect;
+}
+
+}  // namespace
+
+void addHealthOptions(QCommandLineParser&) {}
+
+int runHealth(Context& ctx) {
+  ctx.expectPositionals(0, 0, QStringLiteral("health"));
+  auto& core = ctx.core();
+  const tier::ops::HealthReport h = tier::ops::checkHealth(core);
+  if (ctx.json())
+    printJson(healthJson(h));
+  else
+    printHealthText(h);
+  const bool redisDown = h.redis.configured && !h.redis.ok;
+  if (!redisDown && h.postgres.ok) return tier::kExitOk;
+  std::string message;
+  if (redisDown) message = "redis: " + h.redis.error;
+  if (!h.postgres.ok) message += (message.empty() ? "" : "; ") + std::string("postgres: ") + h.postgres.error;
+  const int code = failureExitCode(core, h);
+  reportError(message);
+  return code;
+}
+
+}  // namespace tierctl

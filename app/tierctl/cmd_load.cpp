@@ -1,0 +1,208 @@
+#include <chrono>
+#include <thread>
+
+#include "cli.h"
+#include "commands.h"
+#include "output.h"
+#include "tier/metrics/thresholds.h"
+#include "tier/workload/workload.h"
+
+namespace tierctl {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using tier::workload::Workload;
+using tier::workload::WorkloadCounters;
+using tier::workload::WorkloadOptions;
+
+struct RunResult {
+  WorkloadCounters counters;
+  tier::metrics::Snapshot lifetime;
+  std::vector<tier::metrics::ThresholdResult> thresholds;
+  int virtual_users = 0;
+  bool interrupted = false;
+};
+
+QString shortName(const std::string& threshold) {
+  if (threshold == "redis_p99") return QStringLiteral("redis");
+  if (threshold == "session_retrieval_p99") return QStringLiteral("session");
+  if (threshold == "db_query_p99") return QStringLiteral("db");
+  if (threshold == "knowledge_p99") return QStringLiteral("knowledge");
+  return fromStd(threshold);
+}
+
+// "12s  3,412 ops/s  hit 96.1%  redis p99 0.41ms ok  ...  failed 0 stale 0"
+QString liveLine(double elapsedS, double opsPerS, const tier::metrics::Snapshot& window,
+                 const std::vector<tier::metrics::ThresholdResult>& results, const WorkloadCounters& c) {
+  QString line = QStringLiteral("%1s  %2 ops/s  hit %3")
+                     .arg(QString::number(static_cast<long long>(elapsedS + 0.5)), thousands(static_cast<long long>(opsPerS + 0.5)),
+                          window.counter(tier::metrics::Counter::Read) == 0 ? QStringLiteral("-")
+                                                                             : formatPercent(window.hitRate()));
+  for (const auto& r : results) {
+    if (r.name == "hit_rate") {
+      // The documented line shows the hit rate bare; only a problem is spelled out.
+      if (r.status == tier::metrics::Status::Warn || r.status == tier::metrics::Status::Violation)
+        line += QLatin1Char(' ') + QLatin1String(tier::metrics::toString(r.status));
+      continue;
+    }
+    line += QStringLiteral("  %1 p99 %2 %3")
+                .arg(shortName(r.name), thresholdValueText(r), QLatin1String(tier::metrics::toString(r.status)));
+  }
+  line += QStringLiteral("  failed %1 stale %2").arg(thousands(static_cast<long long>(c.failed_reads)),
+                                                       thousands(static_cast<long long>(c.stale_reads)));
+  if (c.failed_writes > 0) line += QStringLiteral(" write-errors %1").arg(thousands(static_cast<long long>(c.failed_writes)));
+  return line;
+}
+
+// Runs the workload until its duration passes or Ctrl-C; `live` prints one line per second there.
+RunResult runWorkload(Context& ctx, const WorkloadOptions& options, std::FILE* live) {
+  ctx.setMinPoolSize(options.threads);
+  auto& core = ctx.core();
+  installInterruptHandler();
+  Workload workload(core, options);
+  workload.start();
+  const auto started = Clock::now();
+  auto nextTick = started + std::chrono::seconds(1);
+  auto lastTick = started;
+  std::uint64_t lastOps = 0;
+  const auto deadline = options.duration.count() > 0 ? started + options.duration : Clock::time_point::max();
+  RunResult out;
+  while (workload.running() && Clock::now() < deadline) {
+    if (interruptFlag().load()) {
+      out.interrupted = true;
+      break;
+    }
+    const auto now = Clock::now();
+    if (now >= nextTick) {
+      const WorkloadCounters c = workload.counters();
+      const std::uint64_t ops = c.reads + c.writes;
+      const double dt = std::chrono::duration<double>(now - lastTick).count();
+      if (live) {
+        const tier::metrics::Snapshot window = core.metrics().snapshot(std::chrono::seconds(10));
+        const auto results = tier::metrics::evaluate(window, core.config().thresholds);
+        printTo(live, liveLine(std::chrono::duration<double>(now - started).count(),
+                               dt > 0 ? static_cast<double>(ops - lastOps) / dt : 0, window, results, c));
+      }
+      lastOps = ops;
+      lastTick = now;
+      while (nextTick <= now) nextTick += std::chrono::seconds(1);
+    }
+    // Polling keeps Ctrl-C responsive without a second thread.
+    std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(50), nextTick - Clock::now()));
+  }
+  workload.stop();
+  out.counters = workload.counters();
+  out.lifetime = core.metrics().snapshot(std::chrono::seconds(0));
+  out.thresholds = tier::metrics::evaluate(out.lifetime, core.config().thresholds);
+  out.virtual_users = options.virtual_users;
+  return out;
+}
+
+QJsonObject resultJson(const RunResult& r) {
+  const auto& c = r.counters;
+  const double ops = static_cast<double>(c.reads + c.writes);
+  QJsonObject latency;
+  for (int i = 0; i < static_cast<int>(tier::metrics::Op::kCount); ++i) {
+    const auto op = static_cast<tier::metrics::Op>(i);
+    latency.insert(QLatin1String(tier::metrics::toString(op)), latencyJson(r.lifetime.op(op)));
+  }
+  return QJsonObject{{QStringLiteral("reads"), static_cast<double>(c.reads)},
+                     {QStringLiteral("writes"), static_cast<double>(c.writes)},
+                     {QStringLiteral("failed_reads"), static_cast<double>(c.failed_reads)},
+                     {QStringLiteral("failed_writes"), static_cast<double>(c.failed_writes)},
+                     {QStringLiteral("stale_reads"), static_cast<double>(c.stale_reads)},
+                     {QStringLiteral("errors"), static_cast<double>(c.errors)},
+                     {QStringLiteral("hit_rate"), r.lifetime.hitRate()},
+                     {QStringLiteral("l1_hit_rate"), r.lifetime.l1HitRate()},
+                     {QStringLiteral("l2_hit_rate"), r.lifetime.l2HitRate()},
+                     {QStringLiteral("thresholds"), thresholdsJson(r.thresholds)},
+                     {QStringLiteral("duration_s"), c.elapsed_s},
+                     {QStringLiteral("ops_per_s"), c.elapsed_s > 0 ? ops / c.elapsed_s : 0.0},
+                     {QStringLiteral("virtual_users"), r.virtual_users},
+                     {QStringLiteral("interrupted"), r.interrupted},
+                     {QStringLiteral("latency"), latency}};
+}
+
+void printResultText(const RunResult& r) {
+  const auto& c = r.counters;
+  const long long ops = static_cast<long long>(c.reads + c.writes);
+  printLine(QStringLiteral("%1 s, %2 virtual users, %3 operations (%4 ops/s)%5")
+                .arg(QString::number(c.elapsed_s, 'f', 1), thousands(r.virtual_users), thousands(ops),
+                     thousands(c.elapsed_s > 0 ? static_cast<long long>(static_cast<double>(ops) / c.elapsed_s + 0.5) : 0),
+                     r.interrupted ? QStringLiteral(", interrupted") : QString()));
+  printLine(QStringLiteral("reads %1  writes %2  failed_reads %3  stale_reads %4  errors %5")
+                .arg(thousands(static_cast<long long>(c.reads)), thousands(static_cast<long long>(c.writes)),
+                     thousands(static_cast<long long>(c.failed_reads)), thousands(static_cast<long long>(c.stale_reads)),
+                     thousands(static_cast<long long>(c.errors))));
+  printLine(QStringLiteral("hit rate %1 (L1 %2, L2 %3)")
+                .arg(formatPercent(r.lifetime.hitRate()), formatPercent(r.lifetime.l1HitRate()),
+                     formatPercent(r.lifetime.l2HitRate())));
+  for (const QString& line : thresholdsTable(r.thresholds)) printLine(line);
+}
+
+int finish(Context& ctx, const RunResult& r) {
+  if (ctx.json())
+    printJson(resultJson(r));
+  else
+    printResultText(r);
+  const auto& c = r.counters;
+  if (c.failed_reads > 0 || c.stale_reads > 0) {
+    reportError(std::to_string(c.failed_reads) + " failed and " + std::to_string(c.stale_reads) + " stale reads");
+    return tier::kExitPartial;
+  }
+  return tier::kExitOk;
+}
+
+void addWorkloadOptions(QCommandLineParser& parser, const QString& usersDefault, const QString& durationHelp) {
+  parser.addOption({QStringLiteral("users"), QStringLiteral("Virtual users (default %1).").arg(usersDefault),
+                    QStringLiteral("N")});
+  parser.addOption({QStringLiteral("duration"), durationHelp, QStringLiteral("S")});
+  parser.addOption({QStringLiteral("rate"), QStringLiteral("Target operations per second; 0 = as fast as possible (default 0)."),
+                    QStringLiteral("R")});
+  parser.addOption({QStringLiteral("threads"), QStringLiteral("Worker threads (default 8)."), QStringLiteral("T")});
+  parser.addOption({QStringLiteral("random-seed"), QStringLiteral("Seed of the item choice (default 1)."),
+                    QStringLiteral("N")});
+}
+
+WorkloadOptions workloadOptionsFrom(const Context& ctx, int usersDefault, long long durationDefault,
+                                    long long durationMin) {
+  WorkloadOptions o;
+  o.virtual_users = static_cast<int>(ctx.intOption(QStringLiteral("users"), 1, 10'000'000, usersDefault));
+  o.duration = std::chrono::seconds(ctx.intOption(QStringLiteral("duration"), durationMin, 366LL * 86400, durationDefault));
+  o.rate = ctx.doubleOption(QStringLiteral("rate"), 0, 1e9, 0);
+  o.threads = static_cast<int>(ctx.intOption(QStringLiteral("threads"), 1, 256, o.threads));
+  o.seed = static_cast<std::uint64_t>(ctx.intOption(QStringLiteral("random-seed"), 0,
+                                                     std::numeric_limits<long long>::max(), static_cast<long long>(o.seed)));
+  return o;
+}
+
+}  // namespace
+
+void addLoadOptions(QCommandLineParser& parser) {
+  addWorkloadOptions(parser, QStringLiteral("1000"), QStringLiteral("Seconds to run; 0 = until Ctrl-C (default 60)."));
+}
+
+int runLoad(Context& ctx) {
+  ctx.expectPositionals(0, 0, QStringLiteral("load [--users N] [--duration S] [--rate R] [--threads T]"));
+  const WorkloadOptions o = workloadOptionsFrom(ctx, 1000, 60, 0);
+  // In JSON mode stdout carries only the final document.
+  const RunResult r = runWorkload(ctx, o, ctx.json() ? stderr : stdout);
+  return finish(ctx, r);
+}
+
+void addStatsOptions(QCommandLineParser& parser) {
+  addWorkloadOptions(parser, QStringLiteral("100"), QStringLiteral("Seconds to probe (default 5)."));
+}
+
+int runStats(Context& ctx) {
+  ctx.expectPositionals(0, 0, QStringLiteral("stats [--duration S]"));
+  WorkloadOptions o = workloadOptionsFrom(ctx, 100, 5, 1);
+  // Read-only: the probe must not change the data it measures.
+  o.mix.message_append = 0;
+  o.mix.entry_edit = 0;
+  const RunResult r = runWorkload(ctx, o, nullptr);
+  return finish(ctx, r);
+}
+
+}  // namespace tierctl

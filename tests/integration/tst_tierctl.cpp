@@ -1,0 +1,517 @@
+// TIER_TEST_TIMEOUT: 240
+// tierctl as a user runs it: the built binary, through QProcess, against the
+// harness's real Redis and PostgreSQL. Checks the contract of docs/cli.md:
+// exit codes, JSON fields, one-line errors that never quote a password.
+#include <QtTest>
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSettings>
+#include <QTemporaryDir>
+
+#include "servers.h"
+#include "test_paths.h"
+#include "tier/core.h"
+#include "tier/sandbox/seeder.h"
+#include "tier/sandbox/server_process.h"
+
+namespace {
+
+struct Run {
+  int code = -1;
+  QByteArray out;
+  QByteArray err;
+  QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
+};
+
+const QString kRedisSecret = QStringLiteral("Redis-S3cret-pw");
+const QString kPgSecret = QStringLiteral("Pg-S3cret-pw");
+const QString kWrongSecret = QStringLiteral("Wrong-S3cret-pw");
+
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+}  // namespace
+
+class TestTierctl : public QObject {
+  Q_OBJECT
+
+ private:
+  QString redisUrl_, pgConninfo_;
+  int redisPort_ = 0, pgPort_ = 0, closedPort_ = 0;
+  QTemporaryDir config_;  // XDG_CONFIG_HOME of the child: profiles live here
+  std::unique_ptr<tier::TierCore> core_;
+  std::int64_t sessionId_ = 0;
+
+  QProcessEnvironment environment(const QMap<QString, QString>& extra = {}) const {
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const char* name : {"TIER_REDIS_URL", "TIER_PG_CONNINFO", "PGPASSWORD", "PGHOST", "PGPORT", "PGUSER",
+                             "PGDATABASE", "PGSERVICE"})
+      env.remove(QLatin1String(name));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), config_.path());
+    for (auto it = extra.begin(); it != extra.end(); ++it) env.insert(it.key(), it.value());
+    return env;
+  }
+
+  Run runProgram(const QString& program, const QStringList& args, const QMap<QString, QString>& env = {},
+                 int timeoutMs = 60000) const {
+    QProcess p;
+    p.setProcessEnvironment(environment(env));
+    p.start(program, args);
+    if (!p.waitForStarted(10000)) return {};
+    p.closeWriteChannel();  // stdin is a closed pipe: never a terminal
+    if (!p.waitForFinished(timeoutMs)) {
+      p.kill();
+      p.waitForFinished();
+      return {};
+    }
+    Run r;
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+  }
+
+  // tierctl with the given args; the test servers unless the args name their own.
+  Run tierctl(QStringList args, const QMap<QString, QString>& env = {}, bool withServers = true) const {
+    if (withServers) {
+      if (!args.contains(QStringLiteral("--redis"))) args << QStringLiteral("--redis") << redisUrl_;
+      if (!args.contains(QStringLiteral("--pg"))) args << QStringLiteral("--pg") << pgConninfo_;
+    }
+    return runProgram(qs(tier::test::tierctlPath()), args, env);
+  }
+
+  long long redisScanCount(const std::string& pattern) const {
+    const QString out = qs(tier::test::TestServers::shared().redis().cli("--scan --pattern '" + pattern + "'"));
+    return out.split(QLatin1Char('\n'), Qt::SkipEmptyParts).size();
+  }
+
+  static bool isOneLineError(const QByteArray& err) {
+    return err.startsWith("tierctl: ") && err.endsWith('\n') && err.count('\n') == 1;
+  }
+
+ private Q_SLOTS:
+  void initTestCase() {
+    QVERIFY(config_.isValid());
+    QVERIFY2(QFileInfo::exists(qs(tier::test::tierctlPath())), tier::test::tierctlPath().c_str());
+    auto& servers = tier::test::TestServers::shared();
+    redisUrl_ = qs(servers.redisUrl());
+    pgConninfo_ = qs(servers.pgConninfo());
+    redisPort_ = servers.redis().port();
+    pgPort_ = servers.postgres().port();
+    closedPort_ = tier::sandbox::findFreePort();
+
+    tier::CoreConfig config;
+    config.redis_url = servers.redisUrl();
+    config.pg_conninfo = servers.pgConninfo();
+    config.profile = "tst_tierctl";
+    core_ = std::make_unique<tier::TierCore>(config);
+    tier::sandbox::SeedOptions seed;
+    seed.users = 40;
+    seed.entries = 400;
+    seed.sessions = 30;
+    seed.min_messages = 3;
+    seed.max_messages = 12;
+    seed.knowledge = 20;
+    tier::sandbox::Seeder seeder(core_->pg());
+    if (!seeder.isSeeded()) seeder.seed(seed);
+    {
+      auto c = core_->pg().acquire();
+      sessionId_ = c->exec("SELECT min(id) FROM chat_sessions").toInt(0, 0);
+    }
+    QVERIFY(sessionId_ > 0);
+
+    // A role with a password and no privileges, and a Redis user that may not delete.
+    servers.postgres().psql("CREATE ROLE tierctl_pw LOGIN PASSWORD '" + kPgSecret.toStdString() + "'");
+    servers.redis().cli("ACL SETUSER tierctl_noperm on '>" + kRedisSecret.toStdString() +
+                        "' '~*' '+@all' '-unlink' '-del'");
+    QCOMPARE(servers.redis().cli("ACL WHOAMI").empty(), false);
+  }
+
+  void cleanupTestCase() { core_.reset(); }
+
+  void version() {
+    const Run r = tierctl({QStringLiteral("--version")}, {}, false);
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out, QByteArray("tierctl " TIER_VERSION "\n"));
+    QVERIFY(r.err.isEmpty());
+  }
+
+  void helpListsEveryCommand() {
+    const Run r = tierctl({QStringLiteral("--help")}, {}, false);
+    QCOMPARE(r.code, 0);
+    for (const char* cmd : {"sandbox", "migrate", "seed", "health", "inspect", "invalidate", "warm", "load", "stats",
+                            "audit"})
+      QVERIFY2(r.out.contains(QByteArray(QByteArray("  ") + cmd + ' ')), cmd);
+  }
+
+  void healthJson() {
+    const Run r = tierctl({QStringLiteral("health"), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    const QJsonObject o = r.json();
+    const QJsonObject redis = o.value(QStringLiteral("redis")).toObject();
+    const QJsonObject pg = o.value(QStringLiteral("postgres")).toObject();
+    QCOMPARE(redis.value(QStringLiteral("ok")).toBool(), true);
+    QVERIFY(redis.value(QStringLiteral("version")).toString().startsWith(QLatin1Char('7')));
+    QVERIFY(redis.value(QStringLiteral("latency_ms")).isDouble());
+    QVERIFY(redis.value(QStringLiteral("latency_ms")).toDouble() >= 0);
+    QCOMPARE(pg.value(QStringLiteral("ok")).toBool(), true);
+    QVERIFY(pg.value(QStringLiteral("version")).toString().startsWith(QStringLiteral("15")));
+    QVERIFY(pg.value(QStringLiteral("latency_ms")).isDouble());
+    QCOMPARE(pg.value(QStringLiteral("schema_version")).toInt() >= 1, true);
+  }
+
+  void globalOptionsBeforeCommand() {
+    const Run r = tierctl({QStringLiteral("--json"), QStringLiteral("--redis"), redisUrl_, QStringLiteral("--pg"),
+                           pgConninfo_, QStringLiteral("health")},
+                          {}, false);
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.json().value(QStringLiteral("redis")).toObject().value(QStringLiteral("ok")).toBool(), true);
+  }
+
+  void healthOfUnreachableServerFailsFast() {
+    QElapsedTimer t;
+    t.start();
+    const Run r = tierctl({QStringLiteral("health"), QStringLiteral("--json"), QStringLiteral("--redis"),
+                           QStringLiteral("redis://:%1@127.0.0.1:%2/0").arg(kRedisSecret).arg(closedPort_)});
+    QCOMPARE(r.code, 3);
+    QVERIFY2(isOneLineError(r.err), r.err.constData());
+    QCOMPARE(r.json().value(QStringLiteral("redis")).toObject().value(QStringLiteral("ok")).toBool(), false);
+    QCOMPARE(r.json().value(QStringLiteral("postgres")).toObject().value(QStringLiteral("ok")).toBool(), true);
+    QVERIFY(!r.out.contains(kRedisSecret.toUtf8()));
+    QVERIFY(!r.err.contains(kRedisSecret.toUtf8()));
+    QVERIFY2(t.elapsed() < 10000, "an unreachable Redis must fail within the core's timeouts");
+  }
+
+  void profilesEnvironmentAndFlags() {
+    {
+      QSettings settings(config_.path() + QStringLiteral("/TierConsole/tierconsole.conf"), QSettings::IniFormat);
+      settings.setValue(QStringLiteral("profiles/local/redis_url"), redisUrl_);
+      settings.setValue(QStringLiteral("profiles/local/pg_conninfo"), pgConninfo_);
+      settings.sync();
+      QCOMPARE(settings.status(), QSettings::NoError);
+    }
+    const QStringList health{QStringLiteral("health"), QStringLiteral("--json")};
+    Run r = tierctl(health + QStringList{QStringLiteral("--profile"), QStringLiteral("local")}, {}, false);
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.json().value(QStringLiteral("redis")).toObject().value(QStringLiteral("configured")).toBool(), true);
+
+    r = tierctl(health + QStringList{QStringLiteral("--profile"), QStringLiteral("nosuch")}, {}, false);
+    QCOMPARE(r.code, 6);
+    QVERIFY(isOneLineError(r.err));
+
+    // The environment overrides the profile...
+    const QMap<QString, QString> badEnv{{QStringLiteral("TIER_PG_CONNINFO"),
+                                         QStringLiteral("host=127.0.0.1 port=%1 dbname=tier user=tier").arg(closedPort_)}};
+    r = tierctl(health + QStringList{QStringLiteral("--profile"), QStringLiteral("local")}, badEnv, false);
+    QCOMPARE(r.code, 3);
+    // ...and a flag overrides the environment.
+    r = tierctl(health + QStringList{QStringLiteral("--profile"), QStringLiteral("local"), QStringLiteral("--pg"),
+                                     pgConninfo_},
+                badEnv, false);
+    QCOMPARE(r.code, 0);
+    // The environment alone is enough.
+    r = tierctl(health, {{QStringLiteral("TIER_REDIS_URL"), redisUrl_}, {QStringLiteral("TIER_PG_CONNINFO"), pgConninfo_}},
+                false);
+    QCOMPARE(r.code, 0);
+  }
+
+  void migrateIsIdempotent() {
+    const Run r = tierctl({QStringLiteral("migrate"), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.json().value(QStringLiteral("applied")).toArray().size(), 0);
+    QVERIFY(r.json().value(QStringLiteral("to_version")).toInt() >= 1);
+  }
+
+  void seedRefusesANonEmptyDatabase() {
+    const Run r = tierctl({QStringLiteral("seed"), QStringLiteral("--users"), QStringLiteral("5")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(isOneLineError(r.err), r.err.constData());
+  }
+
+  void invalidatePatternDryRunCountsWhatDeleteRemoves() {
+    Run r = tierctl({QStringLiteral("warm"), QStringLiteral("entries"), QStringLiteral("--top-users"),
+                     QStringLiteral("40"), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.json().value(QStringLiteral("warmed")).toInt() + r.json().value(QStringLiteral("already")).toInt() > 0);
+
+    const long long before = redisScanCount("entry:*");
+    QVERIFY(before > 20);
+
+    r = tierctl({QStringLiteral("invalidate"), QStringLiteral("--pattern"), QStringLiteral("entry:*"),
+                 QStringLiteral("--dry-run"), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    QJsonObject o = r.json();
+    QCOMPARE(o.value(QStringLiteral("dry_run")).toBool(), true);
+    QCOMPARE(o.value(QStringLiteral("matched")).toDouble(), static_cast<double>(before));
+    QCOMPARE(o.value(QStringLiteral("deleted")).toDouble(), 0.0);
+    QCOMPARE(o.value(QStringLiteral("sample")).toArray().size(), 20);
+    for (const auto& k : o.value(QStringLiteral("sample")).toArray())
+      QVERIFY(k.toString().startsWith(QStringLiteral("entry:v1:")));
+    QCOMPARE(redisScanCount("entry:*"), before);  // a dry run deletes nothing
+
+    r = tierctl({QStringLiteral("invalidate"), QStringLiteral("--pattern"), QStringLiteral("entry:*"),
+                 QStringLiteral("--yes"), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    o = r.json();
+    QCOMPARE(o.value(QStringLiteral("dry_run")).toBool(), false);
+    QCOMPARE(o.value(QStringLiteral("matched")).toDouble(), static_cast<double>(before));
+    QCOMPARE(o.value(QStringLiteral("deleted")).toDouble(), static_cast<double>(before));
+    QVERIFY(o.value(QStringLiteral("audit_id")).toDouble() > 0);
+    QCOMPARE(redisScanCount("entry:*"), 0LL);
+  }
+
+  void inspectSessionLeavesL2AfterInvalidate() {
+    const QString id = QString::number(sessionId_);
+    QVERIFY(core_->sessions().get(sessionId_).value.has_value());  // a read fills L2
+
+    Run r = tierctl({QStringLiteral("inspect"), QStringLiteral("session"), id, QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    QJsonObject o = r.json();
+    QCOMPARE(o.value(QStringLiteral("l1")).toObject().value(QStringLiteral("present")).toBool(), false);  // another process
+    QCOMPARE(o.value(QStringLiteral("l2")).toObject().value(QStringLiteral("present")).toBool(), true);
+    QVERIFY(o.value(QStringLiteral("l2")).toObject().value(QStringLiteral("ttl_s")).toDouble() > 0);
+    QCOMPARE(o.value(QStringLiteral("l3")).toObject().value(QStringLiteral("present")).toBool(), true);
+    QCOMPARE(o.value(QStringLiteral("stale")).toBool(), false);
+    QVERIFY(o.value(QStringLiteral("diff")).isArray());
+
+    r = tierctl({QStringLiteral("invalidate"), QStringLiteral("--key"), QStringLiteral("session:v1:") + id,
+                 QStringLiteral("--yes"), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.json().value(QStringLiteral("deleted")).toDouble(), 1.0);
+
+    r = tierctl({QStringLiteral("inspect"), QStringLiteral("session"), id, QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    o = r.json();
+    QCOMPARE(o.value(QStringLiteral("l2")).toObject().value(QStringLiteral("present")).toBool(), false);
+    QCOMPARE(o.value(QStringLiteral("l2")).toObject().value(QStringLiteral("ttl_s")).toDouble(), -2.0);
+    QCOMPARE(o.value(QStringLiteral("l3")).toObject().value(QStringLiteral("present")).toBool(), true);
+  }
+
+  void inspectCorruptedValueIsACleanReport() {
+    const std::string key = "session:v1:" + std::to_string(sessionId_);
+    tier::test::TestServers::shared().redis().cli("SET " + key + " 'not-an-envelope'");
+    const Run r = tierctl({QStringLiteral("inspect"), QStringLiteral("session"), QString::number(sessionId_),
+                           QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    const QJsonObject l2 = r.json().value(QStringLiteral("l2")).toObject();
+    QCOMPARE(l2.value(QStringLiteral("present")).toBool(), true);
+    QVERIFY(!l2.value(QStringLiteral("error")).toString().isEmpty());
+    QCOMPARE(r.json().value(QStringLiteral("l3")).toObject().value(QStringLiteral("present")).toBool(), true);
+    tier::test::TestServers::shared().redis().cli("DEL " + key);
+  }
+
+  void badInput_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("stderrContains");
+
+    const QString closedRedis = QStringLiteral("redis://:%1@127.0.0.1:%2/0").arg(kRedisSecret).arg(closedPort_);
+    const QString closedPg =
+        QStringLiteral("host=127.0.0.1 port=%1 dbname=tier user=tier password=%2").arg(closedPort_).arg(kPgSecret);
+    const QString inv = QStringLiteral("invalidate");
+    const QString yes = QStringLiteral("--yes");
+    const QString dry = QStringLiteral("--dry-run");
+
+    QTest::newRow("no command") << QStringList{} << 2 << QStringLiteral("missing command");
+    QTest::newRow("unknown command") << QStringList{QStringLiteral("frobnicate")} << 2 << QStringLiteral("unknown command");
+    QTest::newRow("unknown option") << QStringList{QStringLiteral("health"), QStringLiteral("--bogus")} << 2
+                                    << QStringLiteral("bogus");
+    QTest::newRow("inspect without id") << QStringList{QStringLiteral("inspect"), QStringLiteral("session")} << 2
+                                        << QStringLiteral("usage");
+    QTest::newRow("inspect what") << QStringList{QStringLiteral("inspect"), QStringLiteral("user"), QStringLiteral("1")}
+                                  << 2 << QStringLiteral("cannot inspect");
+    QTest::newRow("non-numeric session id")
+        << QStringList{QStringLiteral("inspect"), QStringLiteral("session"), QStringLiteral("12abc")} << 2
+        << QStringLiteral("invalid session id");
+    QTest::newRow("unknown session id")
+        << QStringList{QStringLiteral("inspect"), QStringLiteral("session"), QStringLiteral("999999999")} << 6
+        << QStringLiteral("session 999999999 not found");
+    QTest::newRow("no invalidate target") << QStringList{inv, dry} << 2 << QStringLiteral("exactly one");
+    QTest::newRow("two invalidate targets") << QStringList{inv, QStringLiteral("--key"), QStringLiteral("entry:v1:1"),
+                                                           QStringLiteral("--pattern"), QStringLiteral("entry:*")}
+                                            << 2 << QStringLiteral("exactly one");
+    QTest::newRow("pattern without namespace") << QStringList{inv, QStringLiteral("--pattern"), QStringLiteral("*"), dry}
+                                               << 2 << QStringLiteral("namespace");
+    QTest::newRow("unknown namespace") << QStringList{inv, QStringLiteral("--namespace"), QStringLiteral("bogus"), dry}
+                                       << 2 << QStringLiteral("unknown namespace");
+    QTest::newRow("key outside our schema") << QStringList{inv, QStringLiteral("--key"), QStringLiteral("foo"), dry} << 2
+                                            << QStringLiteral("key");
+    // One argv string is capped at 128 KiB by the kernel; this is as large as a key gets to us.
+    QTest::newRow("oversized key") << QStringList{inv, QStringLiteral("--key"),
+                                                  QStringLiteral("entry:v1:") + QString(120000, QLatin1Char('9')), yes}
+                                   << 2 << QStringLiteral("too long");
+    QTest::newRow("non-numeric user") << QStringList{inv, QStringLiteral("--user"), QStringLiteral("1; DROP TABLE users"),
+                                                     dry}
+                                      << 2 << QStringLiteral("user");
+    QTest::newRow("unknown user") << QStringList{inv, QStringLiteral("--user"), QStringLiteral("99999999"), dry} << 6
+                                  << QStringLiteral("not found");
+    QTest::newRow("delete without --yes") << QStringList{inv, QStringLiteral("--pattern"), QStringLiteral("entry:*")} << 2
+                                          << QStringLiteral("--yes");
+    QTest::newRow("bad number") << QStringList{QStringLiteral("load"), QStringLiteral("--users"), QStringLiteral("many")}
+                                << 2 << QStringLiteral("--users");
+    QTest::newRow("unknown warm set") << QStringList{QStringLiteral("warm"), QStringLiteral("everything")} << 2
+                                      << QStringLiteral("unknown set");
+    QTest::newRow("malformed redis url")
+        << QStringList{QStringLiteral("health"), QStringLiteral("--redis"),
+                       QStringLiteral("redis://:%1@127.0.0.1:notaport/0").arg(kRedisSecret)}
+        << 2 << QString();
+    QTest::newRow("rediss refused") << QStringList{QStringLiteral("health"), QStringLiteral("--redis"),
+                                                   QStringLiteral("rediss://:%1@127.0.0.1:6379/0").arg(kRedisSecret)}
+                                    << 2 << QStringLiteral("TLS");
+    QTest::newRow("malformed conninfo")
+        << QStringList{QStringLiteral("migrate"), QStringLiteral("--pg"),
+                       QStringLiteral("host=127.0.0.1 password=%1 port").arg(kPgSecret)}
+        << 2 << QString();
+    QTest::newRow("unreachable redis")
+        << QStringList{inv, QStringLiteral("--key"), QStringLiteral("entry:v1:1"), yes, QStringLiteral("--redis"), closedRedis}
+        << 3 << QString();
+    QTest::newRow("unreachable postgres") << QStringList{QStringLiteral("migrate"), QStringLiteral("--pg"), closedPg} << 3
+                                          << QString();
+    QTest::newRow("wrong postgres password")
+        << QStringList{QStringLiteral("migrate"), QStringLiteral("--pg"),
+                       QStringLiteral("host=127.0.0.1 port=%1 dbname=tier user=tierctl_pw password=%2")
+                           .arg(pgPort_)
+                           .arg(kWrongSecret)}
+        << 4 << QString();
+    QTest::newRow("postgres role without privilege")
+        << QStringList{QStringLiteral("audit"), QStringLiteral("--pg"),
+                       QStringLiteral("host=127.0.0.1 port=%1 dbname=tier user=tierctl_pw password=%2")
+                           .arg(pgPort_)
+                           .arg(kPgSecret)}
+        << 4 << QStringLiteral("permission");
+    QTest::newRow("wrong redis password")
+        << QStringList{inv, QStringLiteral("--key"), QStringLiteral("entry:v1:1"), yes, QStringLiteral("--redis"),
+                       QStringLiteral("redis://tierctl_noperm:%1@127.0.0.1:%2/0").arg(kWrongSecret).arg(redisPort_)}
+        << 4 << QString();
+    QTest::newRow("redis user without permission")
+        << QStringList{inv, QStringLiteral("--key"), QStringLiteral("entry:v1:1"), yes, QStringLiteral("--redis"),
+                       QStringLiteral("redis://tierctl_noperm:%1@127.0.0.1:%2/0").arg(kRedisSecret).arg(redisPort_)}
+        << 4 << QString();
+  }
+
+  void badInput() {
+    QFETCH(QStringList, args);
+    QFETCH(int, exitCode);
+    QFETCH(QString, stderrContains);
+    auto& redis = tier::test::TestServers::shared().redis();
+    const std::string keysBefore = redis.cli("DBSIZE");
+    QElapsedTimer t;
+    t.start();
+    const Run r = tierctl(args);
+    QCOMPARE(r.code, exitCode);
+    QVERIFY2(isOneLineError(r.err), r.err.constData());
+    if (!stderrContains.isEmpty()) QVERIFY2(r.err.contains(stderrContains.toUtf8()), r.err.constData());
+    for (const QString& secret : {kRedisSecret, kPgSecret, kWrongSecret}) {
+      QVERIFY2(!r.err.contains(secret.toUtf8()), r.err.constData());
+      QVERIFY(!r.out.contains(secret.toUtf8()));
+    }
+    QCOMPARE(redis.cli("DBSIZE"), keysBefore);  // nothing changed
+    QVERIFY2(t.elapsed() < 15000, "bad input must fail fast");
+  }
+
+  void nonUtf8ArgumentIsRefused() {
+    // QProcess can only pass valid text; the shell passes the raw bytes.
+    const Run r = runProgram(QStringLiteral("/bin/sh"),
+                             {QStringLiteral("-c"), QStringLiteral("exec \"$0\" inspect session \"$(printf '\\377\\376')\""),
+                              qs(tier::test::tierctlPath())});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(isOneLineError(r.err), r.err.constData());
+    QVERIFY(r.err.contains("UTF-8"));
+  }
+
+  void auditFilterIsLiteralText() {
+    Run r = tierctl({QStringLiteral("audit"), QStringLiteral("--json"), QStringLiteral("--filter"),
+                     QStringLiteral("invalidate.pattern")});
+    QCOMPARE(r.code, 0);
+    const QJsonArray rows = r.json().value(QStringLiteral("rows")).toArray();
+    QVERIFY(rows.size() >= 2);  // the dry run and the delete above
+    for (const auto& row : rows)
+      QCOMPARE(row.toObject().value(QStringLiteral("action")).toString(), QStringLiteral("invalidate.pattern"));
+    QCOMPARE(rows.first().toObject().value(QStringLiteral("args")).toObject().value(QStringLiteral("target")).toString(),
+             QStringLiteral("entry:*"));
+
+    // As LIKE wildcards '_' and '%' would match "invalidate.pattern"; as text they match nothing.
+    for (const QString& filter : {QStringLiteral("invalidate_pattern"), QStringLiteral("invalidate%pattern"),
+                                  QStringLiteral("'; DROP TABLE cache_audit; --")}) {
+      r = tierctl({QStringLiteral("audit"), QStringLiteral("--json"), QStringLiteral("--filter"), filter});
+      QCOMPARE(r.code, 0);
+      QVERIFY2(r.json().value(QStringLiteral("rows")).toArray().isEmpty(), r.out.constData());
+    }
+    r = tierctl({QStringLiteral("audit"), QStringLiteral("--json"), QStringLiteral("--limit"), QStringLiteral("1")});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.json().value(QStringLiteral("rows")).toArray().size(), 1);
+  }
+
+  void loadReportsTheDocumentedShape() {
+    const Run r = tierctl({QStringLiteral("load"), QStringLiteral("--duration"), QStringLiteral("3"),
+                           QStringLiteral("--users"), QStringLiteral("50"), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    QJsonParseError error{};
+    const QJsonObject o = QJsonDocument::fromJson(r.out, &error).object();
+    QCOMPARE(error.error, QJsonParseError::NoError);  // stdout holds only the document
+    for (const char* field : {"reads", "writes", "failed_reads", "stale_reads", "errors", "hit_rate", "duration_s",
+                              "ops_per_s", "virtual_users"})
+      QVERIFY2(o.value(QLatin1String(field)).isDouble(), field);
+    QVERIFY(o.value(QStringLiteral("reads")).toDouble() > 0);
+    QCOMPARE(o.value(QStringLiteral("failed_reads")).toDouble(), 0.0);
+    QCOMPARE(o.value(QStringLiteral("stale_reads")).toDouble(), 0.0);
+    QCOMPARE(o.value(QStringLiteral("virtual_users")).toInt(), 50);
+    const double hit = o.value(QStringLiteral("hit_rate")).toDouble();
+    QVERIFY(hit >= 0 && hit <= 1);
+    const QJsonArray thresholds = o.value(QStringLiteral("thresholds")).toArray();
+    const QStringList names{QStringLiteral("hit_rate"), QStringLiteral("redis_p99"), QStringLiteral("session_retrieval_p99"),
+                            QStringLiteral("db_query_p99"), QStringLiteral("knowledge_p99")};
+    QCOMPARE(thresholds.size(), names.size());
+    for (int i = 0; i < names.size(); ++i) {
+      const QJsonObject t = thresholds.at(i).toObject();
+      QCOMPARE(t.value(QStringLiteral("name")).toString(), names.at(i));
+      QVERIFY(t.value(QStringLiteral("value")).isDouble());
+      QVERIFY(t.value(QStringLiteral("limit")).toDouble() > 0);
+      QCOMPARE(t.value(QStringLiteral("unit")).toString(), i == 0 ? QStringLiteral("ratio") : QStringLiteral("ms"));
+      QVERIFY2(QStringList({QStringLiteral("ok"), QStringLiteral("warn"), QStringLiteral("violation"),
+                            QStringLiteral("no_data")})
+                   .contains(t.value(QStringLiteral("status")).toString()),
+               qPrintable(t.value(QStringLiteral("status")).toString()));
+    }
+    QCOMPARE(thresholds.at(0).toObject().value(QStringLiteral("value")).toDouble(), hit);
+    // The live lines went to stderr, one per second.
+    QVERIFY2(r.err.contains("ops/s  hit "), r.err.constData());
+    QVERIFY(r.err.contains("redis p99 "));
+  }
+
+  void statsIsReadOnly() {
+    const Run r = tierctl({QStringLiteral("stats"), QStringLiteral("--duration"), QStringLiteral("1"),
+                           QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    const QJsonObject o = r.json();
+    QVERIFY(o.value(QStringLiteral("reads")).toDouble() > 0);
+    QCOMPARE(o.value(QStringLiteral("writes")).toDouble(), 0.0);
+    QCOMPARE(o.value(QStringLiteral("thresholds")).toArray().size(), 5);
+  }
+
+  void loadUntilInterruptedPrintsTheSummary() {
+    QProcess p;
+    p.setProcessEnvironment(environment());
+    p.start(qs(tier::test::tierctlPath()),
+            {QStringLiteral("load"), QStringLiteral("--duration"), QStringLiteral("0"), QStringLiteral("--users"),
+             QStringLiteral("10"), QStringLiteral("--threads"), QStringLiteral("2"), QStringLiteral("--json"),
+             QStringLiteral("--redis"), redisUrl_, QStringLiteral("--pg"), pgConninfo_});
+    QVERIFY(p.waitForStarted());
+    QByteArray err;
+    // Wait for the first per-second line: the workload is running.
+    QTRY_VERIFY_WITH_TIMEOUT((err += p.readAllStandardError()).contains("ops/s"), 15000);
+    p.terminate();  // SIGTERM, as Ctrl-C's SIGINT
+    QVERIFY(p.waitForFinished(15000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 0);
+    const QJsonObject o = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+    QCOMPARE(o.value(QStringLiteral("interrupted")).toBool(), true);
+    QVERIFY(o.value(QStringLiteral("reads")).toDouble() > 0);
+    QCOMPARE(o.value(QStringLiteral("failed_reads")).toDouble(), 0.0);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestTierctl)
+#include "tst_tierctl.moc"
