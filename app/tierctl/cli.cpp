@@ -44,8 +44,14 @@ Profile readProfile(const QString& name) {
 
 }  // namespace
 
-UsageError::UsageError(const QString& message)
-    : tier::BadInputError(QString(message + QStringLiteral(" (see 'tierctl --help')")).toStdString()) {}
+namespace {
+QString withHint(QString message) {
+  while (message.endsWith(QLatin1Char('.'))) message.chop(1);  // QCommandLineParser's errors end in '.'
+  return message + QStringLiteral(" (see 'tierctl --help')");
+}
+}  // namespace
+
+UsageError::UsageError(const QString& message) : tier::BadInputError(withHint(message).toStdString()) {}
 
 Context::Context(QCommandLineParser& parser, GlobalSettings globals, QString command)
     : parser_(parser), globals_(std::move(globals)), command_(std::move(command)) {}

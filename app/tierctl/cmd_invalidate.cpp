@@ -147,6 +147,14 @@ int runInvalidate(Context& ctx) {
       reportError("cancelled; nothing deleted");
       return tier::kExitPartial;
     }
+    if (p.matched == 0 && req.kind != InvalidateKind::Namespace) {
+      // Nothing to confirm: report the (empty) preview as the result.
+      if (ctx.json())
+        printJson(resultJson(p));
+      else
+        printResultText(p);
+      return tier::kExitOk;
+    }
     for (const auto& k : p.sample) printErrLine(QStringLiteral("  ") + quoteInput(fromStd(k)));
     const QByteArray ask = question(req, p.matched).toUtf8();
     std::fwrite(ask.constData(), 1, static_cast<size_t>(ask.size()), stderr);
