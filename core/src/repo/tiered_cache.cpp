@@ -115,6 +115,10 @@ struct TieredCache::Impl {
   void count(Counter c) {
     if (metrics) metrics->count(c);
   }
+  // The Redis client already counts its connection/timeout failures.
+  void countRedisFailure(const Error& e) {
+    if (e.kind() != ErrorKind::Connection && e.kind() != ErrorKind::Timeout) count(Counter::RedisError);
+  }
 
   const NamespacePolicy& policy(Namespace ns) const {
     switch (ns) {
@@ -214,8 +218,8 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
           return {std::move(dec.envelope), Source::L2};
         }
       }
-    } catch (const Error&) {
-      d.count(Counter::RedisError);
+    } catch (const Error& e) {
+      d.countRedisFailure(e);
     }
   }
   d.count(Counter::L2Miss);
@@ -255,8 +259,8 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
         if (d.redisUsable()) {
           try {
             d.guardedSetL2(key, bytes, loaded->version, ttl);
-          } catch (const Error&) {
-            d.count(Counter::RedisError);
+          } catch (const Error& e) {
+            d.countRedisFailure(e);
           }
         }
       }
@@ -287,8 +291,8 @@ void TieredCache::writeThrough(Namespace ns, const std::string& key, const std::
     if (d.redisUsable()) {
       try {
         d.redis->unlink({key});
-      } catch (const Error&) {
-        d.count(Counter::RedisError);
+      } catch (const Error& e) {
+        d.countRedisFailure(e);
       }
     }
     return;
@@ -297,8 +301,8 @@ void TieredCache::writeThrough(Namespace ns, const std::string& key, const std::
   if (d.redisUsable()) {
     try {
       d.guardedSetL2(key, bytes, version, ttl);
-    } catch (const Error&) {
-      d.count(Counter::RedisError);
+    } catch (const Error& e) {
+      d.countRedisFailure(e);
     }
   }
 }
