@@ -170,17 +170,28 @@ class TestReadPath : public QObject {
     auto cfg = test::coreConfig();
     cfg.redis_url = "redis://127.0.0.1:1/0";  // nothing listens on port 1
     TierCore down(cfg);
+    // Read for a bounded second: every read is served (from L3), none waits
+    // for Redis, and the breaker opens so L2 is skipped without any I/O.
     QElapsedTimer t;
     t.start();
-    for (int i = 1; i <= 20; ++i) QVERIFY(down.entries().get(i).value);
-    QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed())));
+    int reads = 0;
+    bool sawOpen = false;
+    while (t.elapsed() < 1000) {
+      down.l1().clear();  // force the L2 step on every read
+      QVERIFY(down.entries().get(1 + reads % 50).value);
+      ++reads;
+      sawOpen = sawOpen || down.redis()->breakerState() == redis::BreakerState::Open;
+    }
     auto snap = down.metrics().snapshot(std::chrono::seconds(0));
-    // The first failures open the breaker; after that L2 is skipped without I/O.
-    QVERIFY2(snap.counter(Counter::RedisError) >= 1, qPrintable(QString::number(snap.counter(Counter::RedisError))));
-    QVERIFY2(snap.counter(Counter::BreakerOpenSkip) >= 10,
-             qPrintable(QString::number(snap.counter(Counter::BreakerOpenSkip))));
-    QCOMPARE(snap.counter(Counter::L3Read), 20u);
-    QCOMPARE(down.redis()->breakerState(), redis::BreakerState::Open);
+    QVERIFY2(sawOpen, "breaker never opened");
+    QVERIFY(snap.counter(Counter::RedisError) >= 1);
+    QVERIFY(snap.counter(Counter::BreakerOpenSkip) >= 1);
+    QCOMPARE(snap.counter(Counter::Error), 0u);
+    // Bounded: far below a connect timeout per read.
+    QVERIFY2(snap.op(metrics::Op::EntryRead).p99_ms < 50, qPrintable(QString::number(snap.op(metrics::Op::EntryRead).p99_ms)));
+    qInfo("reads=%d redis_errors=%llu breaker_skips=%llu entry_p99=%.3fms", reads,
+          (unsigned long long)snap.counter(Counter::RedisError), (unsigned long long)snap.counter(Counter::BreakerOpenSkip),
+          snap.op(metrics::Op::EntryRead).p99_ms);
   }
 
   void namespaceBumpRetiresCopies() {
