@@ -65,6 +65,7 @@ struct WorkloadOptions {
 };
 
 struct WorkloadCounters {
+  std::uint64_t operations = 0;      // workload operations done (an entry edit is one: a read and a write)
   std::uint64_t reads = 0;           // repository reads that returned (found or not)
   std::uint64_t misses = 0;          // of those, the ones that found nothing (deleted or sparse ids)
   std::uint64_t writes = 0;          // acknowledged writes
@@ -74,7 +75,7 @@ struct WorkloadCounters {
   std::uint64_t stale_reads = 0;
   std::uint64_t errors = 0;  // failed reads + failed writes
   double elapsed_s = 0;      // since start(), until the workers finished
-  std::string last_error;    // message of the most recent failure, empty if none
+  std::string last_error;    // the most recent failure or stale read, in one line; empty if none
 };
 
 class Workload {

@@ -1,0 +1,616 @@
+#include "tier/workload/workload.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <condition_variable>
+#include <numeric>
+#include <optional>
+#include <queue>
+#include <thread>
+#include <vector>
+
+#include "tier/common/clock.h"
+#include "tier/common/error.h"
+#include "tier/core.h"
+
+namespace tier::workload {
+
+namespace detail {
+
+namespace {
+// log1p(x)/x, continuous at 0.
+double helper1(double x) {
+  return std::abs(x) > 1e-8 ? std::log1p(x) / x : 1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x));
+}
+// expm1(x)/x, continuous at 0.
+double helper2(double x) {
+  return std::abs(x) > 1e-8 ? std::expm1(x) / x : 1.0 + x * 0.5 * (1.0 + x * (1.0 / 3.0) * (1.0 + 0.25 * x));
+}
+std::uint64_t mix64(std::uint64_t x) {
+  Rng r(x);
+  return r.next();
+}
+}  // namespace
+
+ZipfSampler::ZipfSampler(std::uint64_t n, double s) : n_(std::max<std::uint64_t>(n, 1)), s_(std::max(s, 0.0)) {
+  hIntegralX1_ = hIntegral(1.5) - 1.0;
+  hIntegralN_ = hIntegral(static_cast<double>(n_) + 0.5);
+  squeeze_ = 2.0 - hIntegralInverse(hIntegral(2.5) - h(2.0));
+}
+
+double ZipfSampler::h(double x) const { return std::exp(-s_ * std::log(x)); }
+
+double ZipfSampler::hIntegral(double x) const {
+  const double logX = std::log(x);
+  return helper2((1.0 - s_) * logX) * logX;
+}
+
+double ZipfSampler::hIntegralInverse(double x) const {
+  double t = x * (1.0 - s_);
+  if (t < -1.0) t = -1.0;  // rounding can push t just past the domain of log1p
+  return std::exp(helper1(t) * x);
+}
+
+std::uint64_t ZipfSampler::sample(Rng& rng) const {
+  if (n_ == 1) return 1;
+  for (;;) {
+    const double u = hIntegralN_ + rng.uniform() * (hIntegralX1_ - hIntegralN_);
+    const double x = hIntegralInverse(u);
+    double kd = std::floor(x + 0.5);
+    if (kd < 1) kd = 1;
+    if (kd > static_cast<double>(n_)) kd = static_cast<double>(n_);
+    const auto k = static_cast<std::uint64_t>(kd);
+    if (kd - x <= squeeze_ || u >= hIntegral(kd + 0.5) - h(kd)) return k;
+  }
+}
+
+double ZipfSampler::probability(std::uint64_t n, double s, std::uint64_t k) {
+  double norm = 0;
+  for (std::uint64_t i = n; i >= 1; --i) norm += std::pow(static_cast<double>(i), -s);  // small terms first
+  return std::pow(static_cast<double>(k), -s) / norm;
+}
+
+Permutation::Permutation(std::uint64_t n, std::uint64_t seed) : n_(std::max<std::uint64_t>(n, 1)) {
+  Rng r(seed);
+  a_ = n_ == 1 ? 1 : 1 + r.next() % (n_ - 1);
+  while (std::gcd(a_, n_) != 1) a_ = a_ % (n_ - 1) + 1;  // walks 1..n-1, and 1 always qualifies
+  b_ = r.next() % n_;
+}
+
+std::uint64_t Permutation::operator()(std::uint64_t i) const noexcept {
+  __extension__ using U128 = unsigned __int128;  // a*i may not fit 64 bits
+  return static_cast<std::uint64_t>((static_cast<U128>(a_) * i + b_) % n_);
+}
+
+std::size_t AckTracker::shardOf(std::int64_t id) noexcept {
+  return static_cast<std::size_t>((static_cast<std::uint64_t>(id) * 0x9e3779b97f4a7c15ULL) >> 58) % kShards;
+}
+
+void AckTracker::ack(std::int64_t id, std::int64_t value) {
+  Shard& s = shards_[shardOf(id)];
+  std::lock_guard<std::mutex> g(s.mu);
+  auto& v = s.acked[id];
+  v = std::max(v, value);
+}
+
+std::int64_t AckTracker::expected(std::int64_t id) const {
+  const Shard& s = shards_[shardOf(id)];
+  std::lock_guard<std::mutex> g(s.mu);
+  auto it = s.acked.find(id);
+  return it == s.acked.end() ? 0 : it->second;
+}
+
+std::size_t AckTracker::size() const {
+  std::size_t n = 0;
+  for (const Shard& s : shards_) {
+    std::lock_guard<std::mutex> g(s.mu);
+    n += s.acked.size();
+  }
+  return n;
+}
+
+void AckTracker::clear() {
+  for (Shard& s : shards_) {
+    std::lock_guard<std::mutex> g(s.mu);
+    s.acked.clear();
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::Rng;
+using detail::ZipfSampler;
+using detail::Permutation;
+
+constexpr std::size_t kMaxActiveSessions = 20000;
+// How far the pacer lets workers catch up after falling behind (bounds bursts).
+constexpr auto kPacerCatchUp = std::chrono::milliseconds(50);
+constexpr int kStripes = 32;
+
+enum Kind { EntryRead = 0, SessionRead, MessageAppend, KnowledgeLookup, AnalyticsRead, EntryEdit, kKinds };
+
+// A Zipf-skewed choice over n items, ranks spread by a fixed permutation.
+struct ItemSpace {
+  ZipfSampler zipf;
+  Permutation perm;
+  ItemSpace(std::uint64_t n, double s, std::uint64_t seed) : zipf(n, s), perm(n, seed) {}
+  std::uint64_t pick(Rng& rng) const { return perm(zipf.sample(rng) - 1); }
+  std::uint64_t size() const { return zipf.n(); }
+};
+
+struct alignas(64) Stripe {
+  std::atomic<std::uint64_t> operations{0}, reads{0}, misses{0}, writes{0}, skipped{0}, failed_reads{0},
+      failed_writes{0}, stale{0};
+  void reset() {
+    for (auto* c : {&operations, &reads, &misses, &writes, &skipped, &failed_reads, &failed_writes, &stale})
+      c->store(0, std::memory_order_relaxed);
+  }
+};
+
+// Serialises operation slots for a target rate shared by all workers.
+class Pacer {
+ public:
+  void set(double rate, Clock::time_point now) {
+    std::lock_guard<std::mutex> g(mu_);
+    if (rate == rate_) return;
+    rate_ = rate;
+    next_ = now;  // a new rate starts now: no backlog, no burst
+  }
+  // The time at which the caller may run its operation; nullopt = unlimited.
+  std::optional<Clock::time_point> reserve(Clock::time_point now) {
+    std::lock_guard<std::mutex> g(mu_);
+    if (rate_ <= 0) return std::nullopt;
+    next_ = std::max(next_, now - std::chrono::duration_cast<Clock::duration>(kPacerCatchUp));
+    const Clock::time_point slot = next_;
+    next_ += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate_));
+    return slot;
+  }
+
+ private:
+  std::mutex mu_;
+  double rate_ = 0;            // guarded by mu_
+  Clock::time_point next_{};  // guarded by mu_
+};
+
+const char* const kWords[] = {"today",   "felt",    "calm",    "anxious", "walked",  "talked", "slept",
+                              "better",  "worse",   "morning", "evening", "therapy", "breath", "focus",
+                              "friends", "work",    "tired",   "hopeful", "grateful", "noticed", "thoughts",
+                              "journal", "session", "small",   "steps",   "again",   "really", "quiet"};
+
+std::string sentence(Rng& rng, int minWords, int maxWords) {
+  const int n = minWords + static_cast<int>(rng.below(static_cast<std::uint64_t>(maxWords - minWords + 1)));
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    if (i) out += ' ';
+    out += kWords[rng.below(std::size(kWords))];
+  }
+  return out;
+}
+
+std::int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+struct Workload::Impl {
+  TierCore& core;
+  const WorkloadOptions opts;  // immutable; the live rate and population are below
+  std::atomic<double> rate;
+  std::atomic<int> virtualUsers;
+
+  // Loaded by start() while no worker runs; read-only while workers run.
+  std::int64_t entryLo = 0, userLo = 0;
+  std::optional<ItemSpace> entries, users, sessions, knowledge;
+  std::vector<std::int64_t> activeSessions;
+  std::unique_ptr<std::atomic<bool>[]> sessionClosed;  // per activeSessions slot: appends refused
+  std::vector<std::string> slugs;
+  std::array<int, kKinds> cumulative{};  // cumulative effective weights
+
+  detail::AckTracker entryAcks;    // entry id -> version
+  detail::AckTracker sessionAcks;  // session id -> message seq
+  Stripe stripes[kStripes];
+  mutable std::mutex errorMu;
+  std::string lastError;  // guarded by errorMu
+
+  Pacer pacer;
+  std::mutex lifeMu;                 // serialises start/stop
+  std::vector<std::thread> threads;  // guarded by lifeMu
+  std::atomic<bool> stopping{false};
+  std::atomic<int> active{0};
+  std::atomic<std::uint64_t> wakeGen{0};  // bumped when sleepers should re-plan (rate / population change)
+  std::atomic<std::uint64_t> vuGen{0};    // bumped by setVirtualUsers
+  std::atomic<std::int64_t> startNs{0}, endNs{0};
+  Clock::time_point deadline{};  // written by start() before the workers exist; max() = none
+  std::mutex wakeMu;
+  std::condition_variable wakeCv;  // workers sleep here
+  std::condition_variable doneCv;  // wait() sleeps here
+
+  Impl(TierCore& c, WorkloadOptions o)
+      : core(c), opts(std::move(o)), rate(std::max(opts.rate, 0.0)), virtualUsers(std::max(opts.virtual_users, 0)) {}
+
+  void wakeAll() {
+    { std::lock_guard<std::mutex> g(wakeMu); }  // a sleeper between its check and its wait cannot miss us
+    wakeCv.notify_all();
+  }
+
+  // Sleeps until t; false if woken early (stop, or a re-plan since `gen`).
+  bool sleepUntil(Clock::time_point t, std::uint64_t gen) {
+    std::unique_lock<std::mutex> l(wakeMu);
+    return !wakeCv.wait_until(l, t, [&] { return stopping.load() || wakeGen.load() != gen; });
+  }
+
+  void noteError(const std::string& what) {
+    std::lock_guard<std::mutex> g(errorMu);
+    lastError = what;
+  }
+
+  void validate() const {
+    const Mix& m = opts.mix;
+    for (int w : {m.entry_read, m.session_read, m.message_append, m.knowledge_lookup, m.analytics_read, m.entry_edit})
+      if (w < 0) throw BadInputError("workload mix weights must be >= 0");
+    if (opts.threads < 1) throw BadInputError("workload needs at least 1 thread");
+    if (opts.threads > 1024) throw BadInputError("workload threads must be at most 1024");
+    if (!(opts.zipf_s >= 0) || !std::isfinite(opts.zipf_s)) throw BadInputError("zipf skew must be a number >= 0");
+    if (opts.think_time.count() < 0) throw BadInputError("think time must be >= 0");
+    if (opts.duration.count() < 0) throw BadInputError("duration must be >= 0");
+  }
+
+  void load() {
+    auto conn = core.pg().acquire();
+    auto schema = conn->exec(
+        "SELECT to_regclass('journal_entries') IS NOT NULL AND to_regclass('chat_sessions') IS NOT NULL AND "
+        "to_regclass('users') IS NOT NULL AND to_regclass('psychology_knowledge') IS NOT NULL");
+    if (schema.value(0, 0) != "t") throw NotFoundError("no schema: run `tierctl migrate` or `tierctl sandbox up` first");
+
+    auto range = [&](const char* sql, std::int64_t& lo, std::optional<ItemSpace>& space, std::uint64_t salt) {
+      auto r = conn->exec(sql);
+      space.reset();
+      if (r.toInt(0, 2) == 0) return;
+      lo = r.toInt(0, 0);
+      const auto n = static_cast<std::uint64_t>(r.toInt(0, 1) - lo + 1);
+      space.emplace(n, opts.zipf_s, opts.seed ^ salt);
+    };
+    range("SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM journal_entries", entryLo, entries, 0x1);
+    range("SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM users", userLo, users, 0x2);
+
+    // The most recently active first, so the cap keeps the sessions people are in.
+    auto s = conn->exec("SELECT id FROM chat_sessions WHERE status = 'active' ORDER BY last_active_at DESC LIMIT $1",
+                        {std::to_string(kMaxActiveSessions)});
+    activeSessions.clear();
+    for (int i = 0; i < s.rows(); ++i) activeSessions.push_back(s.toInt(i, 0));
+    sessionClosed = std::make_unique<std::atomic<bool>[]>(activeSessions.size());
+    sessions.reset();
+    if (!activeSessions.empty()) sessions.emplace(activeSessions.size(), opts.zipf_s, opts.seed ^ 0x3);
+
+    slugs = core.knowledge().allSlugs();
+    knowledge.reset();
+    if (!slugs.empty()) knowledge.emplace(slugs.size(), opts.zipf_s, opts.seed ^ 0x4);
+
+    if (!users || (!entries && !sessions && !knowledge))
+      throw NotFoundError("no data: run `tierctl seed` or `tierctl sandbox up` first");
+
+    const Mix& m = opts.mix;
+    const std::array<int, kKinds> weights = {
+        entries ? m.entry_read : 0,     sessions ? m.session_read : 0, sessions ? m.message_append : 0,
+        knowledge ? m.knowledge_lookup : 0, m.analytics_read,          entries ? m.entry_edit : 0};
+    std::partial_sum(weights.begin(), weights.end(), cumulative.begin());
+    if (cumulative.back() <= 0)
+      throw BadInputError("the workload mix selects no operation the loaded data can serve");
+  }
+
+  std::int64_t pickEntry(Rng& rng) const { return entryLo + static_cast<std::int64_t>(entries->pick(rng)); }
+  std::int64_t pickUser(Rng& rng) const { return userLo + static_cast<std::int64_t>(users->pick(rng)); }
+
+  Kind pickKind(Rng& rng) const {
+    const auto r = static_cast<int>(rng.below(static_cast<std::uint64_t>(cumulative.back())));
+    int k = 0;
+    while (r >= cumulative[static_cast<std::size_t>(k)]) ++k;
+    return static_cast<Kind>(k);
+  }
+
+  // Returns the entry read (if found); counts and verifies it.
+  std::optional<repo::JournalEntry> readEntry(Stripe& st, std::int64_t id) {
+    const std::int64_t expected = entryAcks.expected(id);  // before the read: see AckTracker
+    try {
+      auto f = core.entries().get(id);
+      st.reads.fetch_add(1, std::memory_order_relaxed);
+      if (!f.value) {
+        // A deletion is newer than any edit of ours, so a miss is never stale.
+        st.misses.fetch_add(1, std::memory_order_relaxed);
+        return std::nullopt;
+      }
+      if (detail::AckTracker::isStale(expected, f.value->version)) {
+        st.stale.fetch_add(1, std::memory_order_relaxed);
+        noteError("stale read: entry " + std::to_string(id) + " version " + std::to_string(f.value->version) +
+                  " < acknowledged " + std::to_string(expected));
+      }
+      return std::move(f.value);
+    } catch (const std::exception& e) {
+      st.failed_reads.fetch_add(1, std::memory_order_relaxed);
+      noteError(e.what());
+      return std::nullopt;
+    }
+  }
+
+  void readSession(Stripe& st, std::int64_t id) {
+    const std::int64_t expected = sessionAcks.expected(id);
+    try {
+      auto f = core.sessions().get(id);
+      st.reads.fetch_add(1, std::memory_order_relaxed);
+      if (!f.value) {
+        st.misses.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      if (detail::AckTracker::isStale(expected, f.value->message_count)) {
+        st.stale.fetch_add(1, std::memory_order_relaxed);
+        noteError("stale read: session " + std::to_string(id) + " has " + std::to_string(f.value->message_count) +
+                  " messages < acknowledged seq " + std::to_string(expected));
+      }
+    } catch (const std::exception& e) {
+      st.failed_reads.fetch_add(1, std::memory_order_relaxed);
+      noteError(e.what());
+    }
+  }
+
+  template <typename F>
+  void countedRead(Stripe& st, F&& read) {
+    try {
+      auto f = read();
+      st.reads.fetch_add(1, std::memory_order_relaxed);
+      if (!f.value) st.misses.fetch_add(1, std::memory_order_relaxed);
+    } catch (const std::exception& e) {
+      st.failed_reads.fetch_add(1, std::memory_order_relaxed);
+      noteError(e.what());
+    }
+  }
+
+  void runOne(Stripe& st, Rng& rng, std::int64_t homeUser) {
+    switch (pickKind(rng)) {
+      case EntryRead:
+        readEntry(st, pickEntry(rng));
+        break;
+      case SessionRead:
+        readSession(st, activeSessions[sessions->pick(rng)]);
+        break;
+      case MessageAppend: {
+        const std::uint64_t slot = sessions->pick(rng);
+        const std::int64_t id = activeSessions[slot];
+        if (sessionClosed[slot].load(std::memory_order_relaxed)) {
+          readSession(st, id);  // it no longer takes messages; keep the user busy reading it
+          break;
+        }
+        try {
+          const repo::ChatMessage msg = core.sessions().appendMessage(id, "user", sentence(rng, 4, 24));
+          sessionAcks.ack(id, msg.seq);
+          st.writes.fetch_add(1, std::memory_order_relaxed);
+        } catch (const BadInputError&) {  // closed or expired meanwhile: legitimate
+          sessionClosed[slot].store(true, std::memory_order_relaxed);
+          st.skipped.fetch_add(1, std::memory_order_relaxed);
+        } catch (const NotFoundError&) {  // deleted meanwhile
+          sessionClosed[slot].store(true, std::memory_order_relaxed);
+          st.skipped.fetch_add(1, std::memory_order_relaxed);
+        } catch (const std::exception& e) {
+          st.failed_writes.fetch_add(1, std::memory_order_relaxed);
+          noteError(e.what());
+        }
+        break;
+      }
+      case KnowledgeLookup: {
+        const std::string& slug = slugs[knowledge->pick(rng)];
+        countedRead(st, [&] { return core.knowledge().get(slug); });
+        break;
+      }
+      case AnalyticsRead:
+        countedRead(st, [&] { return core.analytics().moodStats(homeUser, 30); });
+        break;
+      case EntryEdit: {
+        const std::int64_t id = pickEntry(rng);
+        auto current = readEntry(st, id);  // the edit keeps the content, so it reads it first
+        if (!current) {
+          st.skipped.fetch_add(1, std::memory_order_relaxed);
+          break;
+        }
+        repo::EntryDraft draft;
+        draft.title = "Revisited: " + sentence(rng, 2, 6);
+        draft.content = std::move(current->content);
+        draft.mood_score = 1 + static_cast<int>(rng.below(10));
+        draft.tags = std::move(current->tags);
+        try {
+          const repo::JournalEntry e = core.entries().update(id, draft);
+          entryAcks.ack(id, e.version);
+          st.writes.fetch_add(1, std::memory_order_relaxed);
+        } catch (const NotFoundError&) {  // deleted since we read it
+          st.skipped.fetch_add(1, std::memory_order_relaxed);
+        } catch (const std::exception& e) {
+          st.failed_writes.fetch_add(1, std::memory_order_relaxed);
+          noteError(e.what());
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    st.operations.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  struct Vu {
+    Clock::time_point ready;
+    std::int64_t user = 0;
+  };
+  struct Later {
+    bool operator()(const Vu& a, const Vu& b) const { return a.ready > b.ready; }
+  };
+  using VuQueue = std::priority_queue<Vu, std::vector<Vu>, Later>;
+
+  // Virtual user i belongs to worker i % threads; its home user depends only on i and the seed.
+  VuQueue myUsers(int worker, Clock::time_point now) const {
+    std::vector<Vu> v;
+    const int n = virtualUsers.load();
+    for (int i = worker; i < n; i += opts.threads) {
+      Rng r(detail::mix64(opts.seed ^ (0x5bd1e995ULL * static_cast<std::uint64_t>(i + 1))));
+      v.push_back(Vu{now, pickUser(r)});
+    }
+    return VuQueue(Later{}, std::move(v));
+  }
+
+  void worker(int w) {
+    Stripe& st = stripes[w % kStripes];
+    Rng rng(detail::mix64(opts.seed + 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(w + 1)));
+    std::uint64_t seenVuGen = vuGen.load();
+    VuQueue vus = myUsers(w, Clock::now());
+    const bool hasDeadline = deadline != Clock::time_point::max();
+    while (!stopping.load()) {
+      const std::uint64_t gen = wakeGen.load();
+      Clock::time_point now = Clock::now();
+      if (now >= deadline) break;
+      if (vuGen.load() != seenVuGen) {
+        seenVuGen = vuGen.load();
+        vus = myUsers(w, now);
+      }
+      if (vus.empty()) {  // this worker plays no one at the moment
+        sleepUntil(hasDeadline ? deadline : now + std::chrono::seconds(1), gen);
+        continue;
+      }
+      if (vus.top().ready > now) {  // everyone is thinking
+        sleepUntil(std::min(vus.top().ready, deadline), gen);
+        continue;
+      }
+      if (rate.load(std::memory_order_relaxed) > 0) {
+        if (auto slot = pacer.reserve(now); slot && *slot > now) {
+          if (*slot >= deadline) break;
+          if (!sleepUntil(*slot, gen)) continue;  // re-plan: the rate or population changed, or stop
+        }
+      }
+      Vu vu = vus.top();
+      vus.pop();
+      runOne(st, rng, vu.user);
+      if (opts.think_time.count() > 0) {
+        const double jitter = 0.5 + rng.uniform();
+        vu.ready = Clock::now() + std::chrono::duration_cast<Clock::duration>(opts.think_time * jitter);
+      } else {
+        vu.ready = now;
+      }
+      vus.push(vu);
+    }
+    if (active.fetch_sub(1) == 1) {
+      endNs.store(nowNs());
+      std::lock_guard<std::mutex> g(wakeMu);
+      doneCv.notify_all();
+    }
+  }
+
+  void joinAll() {
+    for (auto& t : threads) t.join();
+    threads.clear();
+  }
+};
+
+Workload::Workload(TierCore& core, WorkloadOptions options) : impl_(std::make_unique<Impl>(core, std::move(options))) {}
+
+Workload::~Workload() { stop(); }
+
+void Workload::start() {
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> life(d.lifeMu);
+  if (d.active.load() > 0) throw BadInputError("the workload is already running");
+  d.joinAll();  // a previous run that ended by its duration
+  d.validate();
+  d.load();
+
+  for (Stripe& s : d.stripes) s.reset();
+  {
+    std::lock_guard<std::mutex> g(d.errorMu);
+    d.lastError.clear();
+  }
+  d.entryAcks.clear();
+  d.sessionAcks.clear();
+  d.stopping.store(false);
+  const Clock::time_point now = Clock::now();
+  d.deadline = d.opts.duration.count() > 0 ? now + d.opts.duration : Clock::time_point::max();
+  d.pacer.set(d.rate.load(), now);
+  d.startNs.store(nowNs());
+  d.endNs.store(0);
+  d.active.store(d.opts.threads);
+  d.threads.reserve(static_cast<std::size_t>(d.opts.threads));
+  for (int w = 0; w < d.opts.threads; ++w) {
+    try {
+      d.threads.emplace_back([&d, w] { d.worker(w); });
+    } catch (...) {
+      d.active.fetch_sub(d.opts.threads - w);  // those never started
+      d.stopping.store(true);
+      d.wakeAll();
+      d.joinAll();
+      throw;
+    }
+  }
+}
+
+void Workload::stop() {
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> life(d.lifeMu);
+  d.stopping.store(true);
+  d.wakeAll();
+  d.joinAll();
+}
+
+bool Workload::running() const { return impl_->active.load() > 0; }
+
+void Workload::wait() {
+  Impl& d = *impl_;
+  std::unique_lock<std::mutex> l(d.wakeMu);
+  d.doneCv.wait(l, [&] { return d.active.load() == 0; });
+}
+
+void Workload::setRate(double opsPerSecond) {
+  Impl& d = *impl_;
+  const double r = std::isfinite(opsPerSecond) ? std::max(opsPerSecond, 0.0) : 0.0;
+  d.rate.store(r);
+  d.pacer.set(r, Clock::now());
+  d.wakeGen.fetch_add(1);
+  d.wakeAll();
+}
+
+void Workload::setVirtualUsers(int n) {
+  Impl& d = *impl_;
+  d.virtualUsers.store(std::max(n, 0));
+  d.vuGen.fetch_add(1);
+  d.wakeGen.fetch_add(1);
+  d.wakeAll();
+}
+
+WorkloadCounters Workload::counters() const {
+  const Impl& d = *impl_;
+  WorkloadCounters c;
+  for (const Stripe& s : d.stripes) {
+    c.operations += s.operations.load(std::memory_order_relaxed);
+    c.reads += s.reads.load(std::memory_order_relaxed);
+    c.misses += s.misses.load(std::memory_order_relaxed);
+    c.writes += s.writes.load(std::memory_order_relaxed);
+    c.skipped_writes += s.skipped.load(std::memory_order_relaxed);
+    c.failed_reads += s.failed_reads.load(std::memory_order_relaxed);
+    c.failed_writes += s.failed_writes.load(std::memory_order_relaxed);
+    c.stale_reads += s.stale.load(std::memory_order_relaxed);
+  }
+  c.errors = c.failed_reads + c.failed_writes;
+  const std::int64_t start = d.startNs.load();
+  if (start != 0) {
+    const std::int64_t end = d.endNs.load();
+    c.elapsed_s = static_cast<double>((end != 0 ? end : nowNs()) - start) / 1e9;
+  }
+  std::lock_guard<std::mutex> g(d.errorMu);
+  c.last_error = d.lastError;
+  return c;
+}
+
+WorkloadOptions Workload::options() const {
+  WorkloadOptions o = impl_->opts;
+  o.rate = impl_->rate.load();
+  o.virtual_users = impl_->virtualUsers.load();
+  return o;
+}
+
+}  // namespace tier::workload
