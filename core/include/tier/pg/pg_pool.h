@@ -25,6 +25,7 @@ class Metrics;
 namespace tier::pg {
 
 // Our keys only fill gaps: a value in the conninfo (or its PG* variable) wins.
+// We also ask for client_encoding=UTF8 unless the conninfo/PGCLIENTENCODING says otherwise.
 struct PgOptions {
   std::string conninfo;                               // libpq conninfo or URI; empty = all from PG* env
   int pool_size = 8;                                  // max open connections (>= 1)
@@ -70,9 +71,10 @@ class Connection {
  public:
   ~Connection();
   // Ad-hoc parameterized query (PQexecParams). Errors: BadInputError for SQL
-  // state class 22/23 (data/constraint), PermissionError for 42501,
-  // TimeoutError for 57014 (statement_timeout), ConnectionError when the
-  // connection is lost, DataError otherwise.
+  // state class 22/23 (data/constraint, e.g. invalid UTF-8) or a NUL byte in a
+  // parameter, PermissionError for 42501/28xxx, TimeoutError for 57014
+  // (statement_timeout) and 55P03 (lock_timeout), ConnectionError for
+  // 08xxx/57P0x or when the connection is lost, DataError otherwise.
   Result exec(std::string_view sql, const Params& params = {});
   // Prepared on first use on this connection under `name`, then reused.
   Result execPrepared(std::string_view name, std::string_view sql, const Params& params = {});
@@ -145,7 +147,7 @@ class PgPool {
   // Returns a healthy connection (opening one if below pool_size), waiting up to
   // pool_wait. Throws BadInputError (malformed conninfo), ConnectionError,
   // PermissionError (authentication failed / role refused) or TimeoutError
-  // (pool exhausted). A connection returned broken, or left inside a
+  // (pool exhausted, or libpq's connect_timeout expired). A connection returned broken, or left inside a
   // transaction that cannot be rolled back, is closed instead of reused.
   // REQUIRES: every Lease is destroyed before the pool.
   Lease acquire();
