@@ -1,7 +1,7 @@
 #pragma once
 // Counters and latency histograms for the Phase 0B thresholds.
 //
-// Thread-safety: record*/count* are lock-free and wait-free (relaxed atomics on
+// Thread-safety: record*/count* are lock-free, never block and never allocate (relaxed atomics on
 // per-thread-striped cells) so they can sit on the L1 hit path; snapshot() may
 // run concurrently with recording and sees a consistent-enough view (each
 // counter is read atomically; a snapshot may straddle one in-flight record).
