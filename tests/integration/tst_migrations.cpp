@@ -95,7 +95,14 @@ class TestMigrations : public QObject {
     auto fb = std::async(std::launch::async, run, std::ref(b));
     auto fd = std::async(std::launch::async, run, std::ref(d));
     go.set_value();
-    const auto ra = fa.get(), rb = fb.get(), rd = fd.get();
+    tier::schema::MigrateResult ra, rb, rd;
+    try {
+      ra = fa.get();
+      rb = fb.get();
+      rd = fd.get();
+    } catch (const std::exception& e) {
+      QFAIL(e.what());
+    }
     // Every migration applied exactly once, by whichever migrator got there first.
     QCOMPARE(ra.applied.size() + rb.applied.size() + rd.applied.size(), tier::schema::embeddedMigrations().size());
     for (const auto* r : {&ra, &rb, &rd}) QCOMPARE(r->to_version, latestEmbedded());
