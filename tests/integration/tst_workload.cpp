@@ -86,6 +86,31 @@ class TestWorkload : public QObject {
     QCOMPARE(snap.counter(metrics::Counter::Read), c.reads);
   }
 
+  // Many writers and readers on a few hot items: the no-stale-read promise under contention.
+  void hotItemsUnderContention_data() {
+    QTest::addColumn<int>("appendWeight");
+    QTest::addColumn<int>("editWeight");
+    QTest::newRow("sessions") << 1 << 0;
+    QTest::newRow("entries") << 0 << 1;
+  }
+  void hotItemsUnderContention() {
+    QFETCH(int, appendWeight);
+    QFETCH(int, editWeight);
+    WorkloadOptions o = baseOptions();
+    o.threads = 8;
+    o.zipf_s = 1.6;  // most operations hit a handful of items
+    o.mix = workload::Mix{editWeight ? 2 : 0, appendWeight ? 2 : 0, appendWeight, 0, 0, editWeight};
+    o.duration = std::chrono::seconds(2);
+    Workload w(*core, o);
+    w.start();
+    w.wait();
+    const auto c = w.counters();
+    qInfo("%s", qPrintable(describe(c)));
+    QVERIFY(c.writes > 0);
+    QCOMPARE(c.errors, 0u);
+    QVERIFY2(c.stale_reads == 0, qPrintable(describe(c)));
+  }
+
   void rateIsHeld() {
     WorkloadOptions o = baseOptions();
     o.rate = 200;
@@ -201,6 +226,20 @@ class TestWorkload : public QObject {
     w.wait();
     QVERIFY(w.counters().operations > 0);
     QCOMPARE(w.counters().stale_reads, 0u);
+  }
+
+  void runsOnAOneConnectionPool() {
+    CoreConfig c = test::coreConfig();
+    c.pg.pool_size = 1;  // start() must not hold one connection while asking for another
+    TierCore small(c);
+    WorkloadOptions o = baseOptions();
+    o.threads = 2;
+    o.duration = std::chrono::seconds(1);
+    Workload w(small, o);
+    w.start();
+    w.wait();
+    const auto c2 = w.counters();
+    QVERIFY2(c2.reads > 0 && c2.errors == 0 && c2.stale_reads == 0, qPrintable(describe(c2)));
   }
 
   void refusesBadOptions_data() {

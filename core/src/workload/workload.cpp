@@ -260,6 +260,24 @@ struct Workload::Impl {
   }
 
   void load() {
+    loadIds();
+    slugs = core.knowledge().allSlugs();  // after loadIds() released its connection: the pool may hold just one
+    knowledge.reset();
+    if (!slugs.empty()) knowledge.emplace(slugs.size(), opts.zipf_s, opts.seed ^ 0x4);
+
+    if (!users || (!entries && !sessions && !knowledge))
+      throw NotFoundError("no data: run `tierctl seed` or `tierctl sandbox up` first");
+
+    const Mix& m = opts.mix;
+    const std::array<int, kKinds> weights = {
+        entries ? m.entry_read : 0,     sessions ? m.session_read : 0, sessions ? m.message_append : 0,
+        knowledge ? m.knowledge_lookup : 0, m.analytics_read,          entries ? m.entry_edit : 0};
+    std::partial_sum(weights.begin(), weights.end(), cumulative.begin());
+    if (cumulative.back() <= 0)
+      throw BadInputError("the workload mix selects no operation the loaded data can serve");
+  }
+
+  void loadIds() {
     auto conn = core.pg().acquire();
     auto schema = conn->exec(
         "SELECT to_regclass('journal_entries') IS NOT NULL AND to_regclass('chat_sessions') IS NOT NULL AND "
@@ -285,21 +303,6 @@ struct Workload::Impl {
     sessionClosed = std::make_unique<std::atomic<bool>[]>(activeSessions.size());
     sessions.reset();
     if (!activeSessions.empty()) sessions.emplace(activeSessions.size(), opts.zipf_s, opts.seed ^ 0x3);
-
-    slugs = core.knowledge().allSlugs();
-    knowledge.reset();
-    if (!slugs.empty()) knowledge.emplace(slugs.size(), opts.zipf_s, opts.seed ^ 0x4);
-
-    if (!users || (!entries && !sessions && !knowledge))
-      throw NotFoundError("no data: run `tierctl seed` or `tierctl sandbox up` first");
-
-    const Mix& m = opts.mix;
-    const std::array<int, kKinds> weights = {
-        entries ? m.entry_read : 0,     sessions ? m.session_read : 0, sessions ? m.message_append : 0,
-        knowledge ? m.knowledge_lookup : 0, m.analytics_read,          entries ? m.entry_edit : 0};
-    std::partial_sum(weights.begin(), weights.end(), cumulative.begin());
-    if (cumulative.back() <= 0)
-      throw BadInputError("the workload mix selects no operation the loaded data can serve");
   }
 
   std::int64_t pickEntry(Rng& rng) const { return entryLo + static_cast<std::int64_t>(entries->pick(rng)); }
@@ -326,7 +329,7 @@ struct Workload::Impl {
       if (detail::AckTracker::isStale(expected, f.value->version)) {
         st.stale.fetch_add(1, std::memory_order_relaxed);
         noteError("stale read: entry " + std::to_string(id) + " version " + std::to_string(f.value->version) +
-                  " < acknowledged " + std::to_string(expected));
+                  " < acknowledged " + std::to_string(expected) + " (from " + repo::toString(f.source) + ")");
       }
       return std::move(f.value);
     } catch (const std::exception& e) {
@@ -348,7 +351,8 @@ struct Workload::Impl {
       if (detail::AckTracker::isStale(expected, f.value->message_count)) {
         st.stale.fetch_add(1, std::memory_order_relaxed);
         noteError("stale read: session " + std::to_string(id) + " has " + std::to_string(f.value->message_count) +
-                  " messages < acknowledged seq " + std::to_string(expected));
+                  " messages < acknowledged seq " + std::to_string(expected) + " (from " +
+                  repo::toString(f.source) + ")");
       }
     } catch (const std::exception& e) {
       st.failed_reads.fetch_add(1, std::memory_order_relaxed);
@@ -449,8 +453,8 @@ struct Workload::Impl {
   // Virtual user i belongs to worker i % threads; its home user depends only on i and the seed.
   VuQueue myUsers(int worker, Clock::time_point now) const {
     std::vector<Vu> v;
-    const int n = virtualUsers.load();
-    for (int i = worker; i < n; i += opts.threads) {
+    const std::int64_t n = virtualUsers.load();
+    for (std::int64_t i = worker; i < n; i += opts.threads) {
       Rng r(detail::mix64(opts.seed ^ (0x5bd1e995ULL * static_cast<std::uint64_t>(i + 1))));
       v.push_back(Vu{now, pickUser(r)});
     }
