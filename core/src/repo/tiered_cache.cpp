@@ -1,5 +1,6 @@
 #include "tier/repo/tiered_cache.h"
 
+#include <array>
 #include <future>
 #include <mutex>
 #include <random>
@@ -106,6 +107,11 @@ struct TieredCache::Impl {
   std::mutex flights_mu;
   std::unordered_map<std::string, std::shared_future<std::optional<Loaded>>> flights;  // guarded by flights_mu
 
+  // The version check and the L1 put must be one step, or two writers of one
+  // key can interleave and leave the older version in L1.
+  static constexpr std::size_t kFillStripes = 64;
+  std::array<std::mutex, kFillStripes> fill_mu;
+
   std::mutex rng_mu;
   std::mt19937_64 rng{std::random_device{}()};  // guarded by rng_mu
 
@@ -162,6 +168,7 @@ struct TieredCache::Impl {
 
   // Writes the envelope to L1 unless L1 holds a newer version.
   void putL1(const std::string& key, const std::string& bytes, std::int64_t version, std::chrono::milliseconds ttl) {
+    std::lock_guard lk(fill_mu[std::hash<std::string>{}(key) % kFillStripes]);
     if (auto cur = l1->get(key)) {
       auto d = codec::decode(*cur, max_value_bytes, false);
       if (d.envelope && d.envelope->entity_version > version) return;
