@@ -100,6 +100,41 @@ double Context::doubleOption(const QString& option, double min, double max, doub
 
 void Context::setMinPoolSize(int n) { min_pool_ = n; }
 
+// Thresholds: the brief's defaults, then those the console saved (QSettings
+// group "thresholds"), then --threshold NAME=LIMIT flags.
+void Context::applyThresholds(tier::Thresholds& t) const {
+  auto slot = [&t](const QString& name) -> double* {
+    if (name == QLatin1String("hit_rate")) return &t.hit_rate_min;
+    if (name == QLatin1String("redis_p99")) return &t.redis_p99_ms;
+    if (name == QLatin1String("session_retrieval_p99")) return &t.session_p99_ms;
+    if (name == QLatin1String("db_query_p99")) return &t.db_query_p99_ms;
+    if (name == QLatin1String("knowledge_p99")) return &t.knowledge_p99_ms;
+    return nullptr;
+  };
+  auto set = [&](const QString& name, const QString& text, bool fromFlag) {
+    double* target = slot(name);
+    bool ok = false;
+    const double v = text.toDouble(&ok);
+    const bool valid = target && ok && v > 0 && (name != QLatin1String("hit_rate") || v <= 1.0);
+    if (!valid) {
+      if (!fromFlag) return;  // a bad saved value keeps the default
+      throw UsageError(QStringLiteral("--threshold expects NAME=LIMIT with NAME one of hit_rate (0-1), redis_p99, "
+                                      "session_retrieval_p99, db_query_p99, knowledge_p99 (ms), not '%1=%2'")
+                           .arg(quoteInput(name), quoteInput(text)));
+    }
+    *target = v;
+  };
+  QSettings settings(QStringLiteral("TierConsole"), QStringLiteral("tierconsole"));
+  settings.beginGroup(QStringLiteral("thresholds"));
+  for (const QString& key : settings.childKeys()) set(key, settings.value(key).toString(), false);
+  settings.endGroup();
+  for (const QString& item : parser_.values(QStringLiteral("threshold"))) {
+    const auto eq = item.indexOf(QLatin1Char('='));
+    if (eq <= 0) throw UsageError(QStringLiteral("--threshold expects NAME=LIMIT, not '%1'").arg(quoteInput(item)));
+    set(item.left(eq), item.mid(eq + 1), true);
+  }
+}
+
 tier::CoreConfig Context::resolveConfig() {
   tier::CoreConfig config;
   QString redis, pg;
@@ -124,6 +159,7 @@ tier::CoreConfig Context::resolveConfig() {
   if (parser_.isSet(QStringLiteral("pg"))) pg = parser_.value(QStringLiteral("pg"));
   config.redis_url = redis.toStdString();
   config.pg_conninfo = pg.toStdString();
+  applyThresholds(config.thresholds);
   config.redis.client_name = "tierctl";
   config.pg.application_name = "tierctl";
   if (min_pool_ > config.redis.pool_size) config.redis.pool_size = min_pool_;
@@ -146,13 +182,17 @@ void addGlobalOptions(QCommandLineParser& parser) {
   // Only for the help text: main() takes --sandbox[=DIR] out before parsing.
   parser.addOption({QStringLiteral("sandbox"),
                     QStringLiteral("Use the private sandbox, starting it if needed; --sandbox=DIR for another folder.")});
+  parser.addOption({QStringLiteral("threshold"),
+                    QStringLiteral("Override a Phase 0B limit, e.g. redis_p99=5 (ms) or hit_rate=0.8; repeatable."),
+                    QStringLiteral("NAME=LIMIT")});
   parser.addOption({QStringLiteral("json"), QStringLiteral("Print the result as JSON (see docs/cli.md).")});
   parser.addOption({QStringLiteral("version"), QStringLiteral("Print the version and exit.")});
   parser.addOption({{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show help and exit.")});
 }
 
 bool isGlobalOptionWithValue(const QString& name) {
-  return name == QLatin1String("redis") || name == QLatin1String("pg") || name == QLatin1String("profile");
+  return name == QLatin1String("redis") || name == QLatin1String("pg") || name == QLatin1String("profile") ||
+         name == QLatin1String("threshold");
 }
 
 bool isGlobalFlag(const QString& name) {

@@ -55,6 +55,8 @@ class Context {
   // Resolves the connection settings (starting the sandbox if --sandbox asks for it).
   // Throws tier::Error (UsageError, NotFoundError for an unknown profile, ...).
   tier::CoreConfig resolveConfig();
+  // Applies saved thresholds and --threshold flags (UsageError for a bad flag).
+  void applyThresholds(tier::Thresholds& thresholds) const;
   // The core, built on first use from resolveConfig(). Never connects by itself.
   tier::TierCore& core();
 

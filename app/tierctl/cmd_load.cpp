@@ -1,9 +1,12 @@
+#include <QJsonArray>
 #include <chrono>
 #include <thread>
 
 #include "cli.h"
 #include "commands.h"
 #include "output.h"
+#include "tier/common/clock.h"
+#include "tier/metrics/alerts.h"
 #include "tier/metrics/thresholds.h"
 #include "tier/workload/workload.h"
 
@@ -22,7 +25,33 @@ struct RunResult {
   std::vector<tier::metrics::ThresholdResult> thresholds;
   int virtual_users = 0;
   bool interrupted = false;
+  std::vector<tier::metrics::AlertEvent> alerts;  // raised/cleared over the 10 s window, in order
 };
+
+// "ALERT raised redis_p99 violation 6.2ms (limit 5ms)" / "ALERT cleared redis_p99 after 12 s (worst 9.1ms)"
+QString alertLine(const tier::metrics::AlertEvent& e) {
+  const tier::metrics::ThresholdResult now{e.name, e.value, e.limit, e.unit, e.status};
+  const tier::metrics::ThresholdResult worst{e.name, e.worst, e.limit, e.unit, e.status};
+  const tier::metrics::ThresholdResult limit{e.name, e.limit, e.limit, e.unit, e.status};
+  if (e.kind == tier::metrics::AlertEvent::Kind::Raised)
+    return QStringLiteral("ALERT raised %1 %2 %3 (limit %4)")
+        .arg(fromStd(e.name), QLatin1String(tier::metrics::toString(e.status)), thresholdValueText(now),
+             thresholdValueText(limit));
+  return QStringLiteral("ALERT cleared %1 after %2 s (worst %3)")
+      .arg(fromStd(e.name), QString::number((e.at_ms - e.started_ms) / 1000.0, 'f', 0), thresholdValueText(worst));
+}
+
+QJsonObject alertJson(const tier::metrics::AlertEvent& e) {
+  return QJsonObject{{QStringLiteral("event"), QLatin1String(tier::metrics::toString(e.kind))},
+                     {QStringLiteral("name"), fromStd(e.name)},
+                     {QStringLiteral("status"), QLatin1String(tier::metrics::toString(e.status))},
+                     {QStringLiteral("value"), e.value},
+                     {QStringLiteral("limit"), e.limit},
+                     {QStringLiteral("unit"), fromStd(e.unit)},
+                     {QStringLiteral("at_ms"), static_cast<double>(e.at_ms)},
+                     {QStringLiteral("started_ms"), static_cast<double>(e.started_ms)},
+                     {QStringLiteral("worst"), e.worst}};
+}
 
 QString shortName(const std::string& threshold) {
   if (threshold == "redis_p99") return QStringLiteral("redis");
@@ -68,6 +97,7 @@ RunResult runWorkload(Context& ctx, const WorkloadOptions& options, std::FILE* l
   std::uint64_t lastOps = 0;
   const auto deadline = options.duration.count() > 0 ? started + options.duration : Clock::time_point::max();
   RunResult out;
+  tier::metrics::AlertMonitor alerts;
   while (workload.running() && Clock::now() < deadline) {
     if (interruptFlag().load()) {
       out.interrupted = true;
@@ -78,11 +108,17 @@ RunResult runWorkload(Context& ctx, const WorkloadOptions& options, std::FILE* l
       const WorkloadCounters c = workload.counters();
       const std::uint64_t ops = c.reads + c.writes;
       const double dt = std::chrono::duration<double>(now - lastTick).count();
-      if (live) {
-        const tier::metrics::Snapshot window = core.metrics().snapshot(std::chrono::seconds(10));
-        const auto results = tier::metrics::evaluate(window, core.config().thresholds);
+      const tier::metrics::Snapshot window = core.metrics().snapshot(std::chrono::seconds(10));
+      const auto results = tier::metrics::evaluate(window, core.config().thresholds);
+      if (live)
         printTo(live, liveLine(std::chrono::duration<double>(now - started).count(),
                                dt > 0 ? static_cast<double>(ops - lastOps) / dt : 0, window, results, c));
+      // The first seconds are warm-up on a cold cache: alert from the 10th on, a full window.
+      if (now - started >= std::chrono::seconds(10)) {
+        for (const auto& e : alerts.update(results, tier::unixMillisNow())) {
+          if (live) printTo(live, alertLine(e));
+          out.alerts.push_back(e);
+        }
       }
       lastOps = ops;
       lastTick = now;
@@ -121,6 +157,11 @@ QJsonObject resultJson(const RunResult& r) {
                      {QStringLiteral("ops_per_s"), c.elapsed_s > 0 ? ops / c.elapsed_s : 0.0},
                      {QStringLiteral("virtual_users"), r.virtual_users},
                      {QStringLiteral("interrupted"), r.interrupted},
+                     {QStringLiteral("alerts"), [&] {
+                        QJsonArray a;
+                        for (const auto& e : r.alerts) a.append(alertJson(e));
+                        return a;
+                      }()},
                      {QStringLiteral("latency"), latency}};
 }
 

@@ -318,6 +318,12 @@ class TestTierctl : public QObject {
     QTest::newRow("unknown command") << QStringList{QStringLiteral("frobnicate")} << 2 << QStringLiteral("unknown command");
     QTest::newRow("unknown option") << QStringList{QStringLiteral("health"), QStringLiteral("--bogus")} << 2
                                     << QStringLiteral("bogus");
+    QTest::newRow("unknown threshold") << QStringList{QStringLiteral("--threshold"), QStringLiteral("latency=5"),
+                                                      QStringLiteral("health")}
+                                       << 2 << QStringLiteral("--threshold");
+    QTest::newRow("hit rate above 1") << QStringList{QStringLiteral("--threshold"), QStringLiteral("hit_rate=80"),
+                                                     QStringLiteral("health")}
+                                      << 2 << QStringLiteral("--threshold");
     QTest::newRow("inspect without id") << QStringList{QStringLiteral("inspect"), QStringLiteral("session")} << 2
                                         << QStringLiteral("usage");
     QTest::newRow("inspect what") << QStringList{QStringLiteral("inspect"), QStringLiteral("user"), QStringLiteral("1")}
@@ -479,6 +485,25 @@ class TestTierctl : public QObject {
     // The live lines went to stderr, one per second.
     QVERIFY2(r.err.contains("ops/s  hit "), r.err.constData());
     QVERIFY(r.err.contains("redis p99 "));
+  }
+
+  void thresholdOverrideRaisesAnAlert() {
+    // A limit nobody can meet: after the 10 s warm-up window the violation is
+    // raised once, in the live output and in the JSON.
+    const Run r = tierctl({QStringLiteral("--threshold"), QStringLiteral("db_query_p99=0.000001"), QStringLiteral("load"),
+                           QStringLiteral("--duration"), QStringLiteral("11"), QStringLiteral("--users"),
+                           QStringLiteral("20"), QStringLiteral("--rate"), QStringLiteral("300"), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    const QJsonArray thresholds = o.value(QStringLiteral("thresholds")).toArray();
+    QCOMPARE(thresholds.at(3).toObject().value(QStringLiteral("limit")).toDouble(), 0.000001);
+    QCOMPARE(thresholds.at(3).toObject().value(QStringLiteral("status")).toString(), QStringLiteral("violation"));
+    const QJsonArray alerts = o.value(QStringLiteral("alerts")).toArray();
+    QCOMPARE(alerts.size(), 1);
+    const QJsonObject a = alerts.at(0).toObject();
+    QCOMPARE(a.value(QStringLiteral("event")).toString(), QStringLiteral("raised"));
+    QCOMPARE(a.value(QStringLiteral("name")).toString(), QStringLiteral("db_query_p99"));
+    QVERIFY(r.err.contains("ALERT raised db_query_p99 violation"));
   }
 
   void statsIsReadOnly() {
