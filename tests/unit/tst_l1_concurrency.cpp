@@ -33,11 +33,14 @@ class TestL1Concurrency : public QObject {
     QFETCH(bool, withTtl);
     // A clock that moves 1 us per read, so TTLs of a few hundred us expire mid-run.
     auto ticks = std::make_shared<std::atomic<std::int64_t>>(0);
+    auto frozen = std::make_shared<std::atomic<bool>>(false);  // stop time for the final checks
     L1Options o;
     o.shards = static_cast<std::size_t>(shards);
     o.max_entries = 256;
     o.max_bytes = 96 * 1024;
-    o.now_ns = [ticks] { return ticks->fetch_add(1000, std::memory_order_relaxed); };
+    o.now_ns = [ticks, frozen] {
+      return frozen->load() ? ticks->load() : ticks->fetch_add(1000, std::memory_order_relaxed);
+    };
     L1Cache cache(o);
 
     constexpr int kOpsPerThread = 40'000;
@@ -77,6 +80,9 @@ class TestL1Concurrency : public QObject {
       });
     }
     for (auto& th : pool) th.join();
+    // Otherwise every read below moves the clock and entries expire between
+    // stats() and keys().
+    frozen->store(true);
 
     const auto st = cache.stats();
     QVERIFY(st.entries <= o.max_entries);
