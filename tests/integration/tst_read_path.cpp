@@ -226,6 +226,29 @@ class TestReadPath : public QObject {
     QVERIFY(found.empty());
   }
 
+  void expireIdleSessions() {
+    const auto fresh = core->sessions().create(6, "still talking").id;
+    const auto idle = core->sessions().create(6, "went quiet").id;
+    QVERIFY(core->sessions().get(idle).value);
+    QVERIFY(core->redis()->get(codec::sessionKey(idle)));
+    {
+      auto c = core->pg().acquire();
+      c->exec("UPDATE chat_sessions SET last_active_at = now() - interval '3 days' WHERE id = $1",
+              {std::to_string(idle)});
+    }
+    QVERIFY(core->sessions().expireIdle(48) >= 1);
+    // Evicted from both tiers; the next read sees the expired state.
+    QVERIFY(!core->redis()->get(codec::sessionKey(idle)));
+    auto r = core->sessions().get(idle);
+    QCOMPARE(r.source, repo::Source::L3);
+    QCOMPARE(r.value->status, std::string("expired"));
+    QCOMPARE(core->sessions().get(fresh).value->status, std::string("active"));
+    QVERIFY_THROWS_EXCEPTION(BadInputError, core->sessions().appendMessage(idle, "user", "hello?"));
+    auto active = core->sessions().listActive(1);
+    QVERIFY(std::any_of(active.begin(), active.end(), [&](const auto& s) { return s.id == fresh; }));
+    QVERIFY(std::none_of(active.begin(), active.end(), [&](const auto& s) { return s.id == idle; }));
+  }
+
   void sessionFind() {
     auto byId = core->sessions().find("3");
     QVERIFY(!byId.empty());
