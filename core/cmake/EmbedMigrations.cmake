@@ -1,5 +1,6 @@
 # Writes a C++ source holding every migration as {version, name, sql}.
 set(body "")
+string(REPLACE "|" ";" INPUTS "${INPUTS}")
 foreach(f IN LISTS INPUTS)
   get_filename_component(name ${f} NAME_WE)
   string(REGEX MATCH "^[0-9]+" ver ${name})

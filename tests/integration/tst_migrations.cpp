@@ -142,6 +142,17 @@ class TestMigrations : public QObject {
     QCOMPARE(week.toInt(0, 3), 8LL);
     QCOMPARE(c->exec("SELECT entries FROM mood_stats($1, 90)", {uid}).toInt(0, 0), 3LL);
     QCOMPARE(c->exec("SELECT entries FROM mood_stats(-1, 90)").toInt(0, 0), 0LL);
+    // The statistic's version only goes up, also when an entry is deleted.
+    const auto v1 = c->exec("SELECT version FROM mood_stats($1, 90)", {uid}).toInt(0, 0);
+    QCOMPARE(v1, 3LL);
+    c->exec("DELETE FROM journal_entries WHERE user_id = $1 AND mood_score = 1", {uid});
+    const auto v2 = c->exec("SELECT version FROM mood_stats($1, 90)", {uid}).toInt(0, 0);
+    QVERIFY(v2 > v1);
+    c->exec("UPDATE journal_entries SET title = 'edited' WHERE user_id = $1", {uid});
+    QVERIFY(c->exec("SELECT version FROM mood_stats($1, 90)", {uid}).toInt(0, 0) > v2);
+    c->exec("INSERT INTO journal_entries (user_id, title, content, mood_score, created_at) VALUES "
+            "($1, 't', 'c', 1, now() - interval '40 days')",
+            {uid});
     // The full-text index column is maintained by the database.
     QCOMPARE(c->exec("SELECT count(*) FROM journal_entries WHERE content_tsv @@ plainto_tsquery('english', 'c')")
                  .toInt(0, 0),

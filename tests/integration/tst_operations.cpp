@@ -10,6 +10,7 @@
 #include "tier/ops/inspect.h"
 #include "tier/ops/invalidation.h"
 #include "tier/ops/warming.h"
+#include "tier/schema/migrations.h"
 
 using namespace tier;
 
@@ -204,7 +205,7 @@ class TestOperations : public QObject {
     QVERIFY(QString::fromStdString(h.postgres.version).startsWith(QLatin1String("15")));
     QVERIFY(h.postgres.latency_ms > 0);
     QVERIFY(h.postgres.connections >= 1);
-    QCOMPARE(h.postgres.schema_version, 1);
+    QCOMPARE(h.postgres.schema_version, tier::schema::embeddedMigrations().back().version);
   }
 
   void healthWithServersDown() {

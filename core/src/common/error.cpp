@@ -33,8 +33,9 @@ int exitCodeFor(ErrorKind kind) noexcept {
 }
 
 std::string redactSecrets(const std::string& text) {
-  // scheme://user:secret@host  ->  scheme://user:***@host
-  static const std::regex urlCreds(R"(([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):[^@\s]*@)");
+  // scheme://user:secret@host  ->  scheme://user:***@host. Greedy up to the
+  // last '@' before whitespace, so a raw '@' inside the password is covered too.
+  static const std::regex urlCreds(R"(([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):[^\s]*@)");
   // password=secret / password='se cret'  (conninfo), also passwd/pass/requirepass
   static const std::regex kv(R"((\b(?:password|passwd|requirepass|pass)\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*))",
                              std::regex::icase);

@@ -307,6 +307,7 @@ const char* toString(Op op) noexcept {
     case Op::KnowledgeLookup: return "knowledge_lookup";
     case Op::EntryRead: return "entry_read";
     case Op::StatsRead: return "stats_read";
+    case Op::UserRead: return "user_read";
     case Op::Write: return "write";
     case Op::kCount: break;
   }

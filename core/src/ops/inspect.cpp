@@ -97,14 +97,21 @@ bool evictSession(TierCore& core, std::int64_t id) {
 void refreshSession(TierCore& core, std::int64_t id) {
   if (id <= 0) throw BadInputError("session id must be a positive number");
   auto started = Clock::now();
-  auto s = core.sessions().loadFromDb(id);
-  if (!s) throw NotFoundError("session " + std::to_string(id) + " not found");
-  // A refresh is explicit: drop whatever is cached, then write the row through.
-  core.cache().invalidateLocal(codec::sessionKey(id));
-  if (core.redis()) core.redis()->unlink({codec::sessionKey(id)});
-  core.cache().writeThrough(codec::Namespace::Session, codec::sessionKey(id), s->toJson(), s->version);
-  auditOrThrow(core, AuditRecord{"refresh.session", sessionArgs(id), false, 1, 1, "ok",
-                                 std::chrono::duration<double, std::milli>(Clock::now() - started).count()});
+  const auto key = codec::sessionKey(id);
+  auto elapsed = [&] { return std::chrono::duration<double, std::milli>(Clock::now() - started).count(); };
+  try {
+    // Drop first, then load: a message appended in between is then either in
+    // the row we load or written through after us (with a newer version).
+    core.cache().invalidate(key);
+    auto s = core.sessions().loadFromDb(id);
+    if (!s) throw NotFoundError("session " + std::to_string(id) + " not found");
+    core.cache().writeThrough(codec::Namespace::Session, key, s->toJson(), s->version);
+  } catch (const Error& e) {
+    auditOrThrow(core, AuditRecord{"refresh.session", sessionArgs(id), false, 0, 0, std::string("error: ") + e.what(),
+                                   elapsed()});
+    throw;
+  }
+  auditOrThrow(core, AuditRecord{"refresh.session", sessionArgs(id), false, 1, 1, "ok", elapsed()});
 }
 
 }  // namespace tier::ops

@@ -125,11 +125,13 @@ WarmResult warm(TierCore& core, WarmSet set, const WarmOptions& o,
             if (auto it = job.load(job.ids[i])) items.push_back(std::move(*it));
           } catch (const Error&) {
             ++failed;
+          } catch (const std::exception&) {
+            ++failed;  // e.g. an id that is not a number; never let a worker thread terminate
           }
         }
-        std::size_t accepted = 0;
+        repo::TieredCache::FillResult filled;
         try {
-          accepted = core.cache().fillMany(job.ns, items);
+          filled = core.cache().fillMany(job.ns, items);
         } catch (...) {
           std::lock_guard lk(mu);
           if (!firstError) firstError = std::current_exception();
@@ -137,9 +139,9 @@ WarmResult warm(TierCore& core, WarmSet set, const WarmOptions& o,
           return;
         }
         std::lock_guard lk(mu);
-        res.warmed += static_cast<long long>(accepted);
-        res.already += static_cast<long long>(items.size() - accepted);
-        res.failed += failed;
+        res.warmed += static_cast<long long>(filled.stored);
+        res.already += static_cast<long long>(filled.newer);
+        res.failed += failed + static_cast<long long>(filled.too_large);
         if (progress && Clock::now() - lastReport >= std::chrono::milliseconds(100)) {
           lastReport = Clock::now();
           progress(WarmProgress{res.candidates, res.warmed + res.already + res.failed, res.failed});

@@ -652,6 +652,9 @@ PoolStats RedisClient::poolStats() const {
 
 BreakerState RedisClient::breakerState() const {
   std::lock_guard lk(impl_->mu);
+  // Past its open period the breaker lets the next call probe: report that,
+  // so callers that check the state first don't keep L2 off for good.
+  if (impl_->state == BreakerState::Open && Clock::now() >= impl_->open_until) return BreakerState::HalfOpen;
   return impl_->state;
 }
 

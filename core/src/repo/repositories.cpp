@@ -182,7 +182,7 @@ std::optional<User> UserRepository::loadFromDb(std::int64_t id) {
 }
 
 Fetched<User> UserRepository::get(std::int64_t id) {
-  metrics::ScopedTimer t(cache_.metrics(), Op::EntryRead);
+  metrics::ScopedTimer t(cache_.metrics(), Op::UserRead);
   auto r = cache_.read(Namespace::User, codec::userKey(id), [&]() -> std::optional<Loaded> {
     auto u = loadFromDb(id);
     if (!u) return std::nullopt;
@@ -274,15 +274,10 @@ std::vector<JournalEntry> JournalRepository::search(const std::string& text, std
 }
 
 void JournalRepository::invalidateStats(std::int64_t userId) {
-  for (int p : AnalyticsRepository::periods()) {
-    auto key = codec::statsKey(userId, std::to_string(p) + "d");
-    try {
-      cache_.invalidate(key);
-    } catch (const Error&) {
-      // L1 is already clean; the L2 copy expires with the (short) stats TTL.
-      if (cache_.metrics()) cache_.metrics()->count(metrics::Counter::RedisError);
-    }
-  }
+  // Never throws: if Redis is down the keys are remembered and their L2 copies
+  // are misses until repaired.
+  for (int p : AnalyticsRepository::periods())
+    cache_.invalidateAfterWrite(codec::statsKey(userId, std::to_string(p) + "d"));
 }
 
 JournalEntry JournalRepository::create(std::int64_t userId, const EntryDraft& d) {
@@ -433,14 +428,7 @@ long long SessionRepository::expireIdle(int hours) {
       "UPDATE chat_sessions SET status = 'expired', version = version + 1 WHERE status = 'active' AND "
       "last_active_at < now() - make_interval(hours => $1::int) RETURNING id",
       {s(std::max(hours, 0))});
-  for (int i = 0; i < r.rows(); ++i) {
-    auto key = codec::sessionKey(r.toInt(i, 0));
-    try {
-      cache_.invalidate(key);
-    } catch (const Error&) {
-      cache_.invalidateLocal(key);
-    }
-  }
+  for (int i = 0; i < r.rows(); ++i) cache_.invalidateAfterWrite(codec::sessionKey(r.toInt(i, 0)));
   return r.rows();
 }
 

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <unordered_map>
@@ -17,24 +18,71 @@ namespace {
 using codec::Namespace;
 using metrics::Counter;
 
-// SET KEYS[1] ARGV[1] PX ARGV[3] unless the stored envelope's entity version
-// (bytes 9..16, little-endian i64) is newer than ARGV[2]. Returns 1 if written.
+// SET KEYS[1] ARGV[1] (PX ARGV[2] if > 0) unless the stored envelope's entity
+// version (bytes 9..16, little-endian i64) is newer than (ARGV[3] << 32 | ARGV[4]).
+// The version is compared as two 32-bit halves: Lua numbers are doubles and
+// would lose precision above 2^53. Anything that is not one of our envelopes
+// is overwritten. Returns 1 if written, 0 if a newer version was kept.
 constexpr const char* kGuardedSet = R"lua(
 local cur = redis.call('GET', KEYS[1])
 if cur and string.len(cur) >= 32 and string.sub(cur, 1, 2) == 'TC' then
-  local v = struct.unpack('<i8', cur, 9)
-  if v > tonumber(ARGV[2]) then return 0 end
+  local lo = struct.unpack('<I4', cur, 9)
+  local hi = struct.unpack('<i4', cur, 13)
+  local nhi = tonumber(ARGV[3])
+  local nlo = tonumber(ARGV[4])
+  if hi > nhi or (hi == nhi and lo > nlo) then return 0 end
 end
-if tonumber(ARGV[3]) > 0 then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+if tonumber(ARGV[2]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 else
   redis.call('SET', KEYS[1], ARGV[1])
 end
 return 1
 )lua";
 
+// UNLINK KEYS[1] only if it still holds ARGV[1] (the bad bytes a reader saw),
+// so a writer's valid value that landed in between survives.
+constexpr const char* kCompareAndUnlink = R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('UNLINK', KEYS[1]) end
+return 0
+)lua";
+
+// The generation; a missing counter is created with a random start (ARGV[1]) so
+// that a lost counter (eviction, FLUSHALL) never returns to a value old copies carry.
+constexpr const char* kReadGeneration = R"lua(
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], ARGV[1], 'NX')
+  v = redis.call('GET', KEYS[1])
+end
+return v
+)lua";
+
+constexpr const char* kBumpGeneration = R"lua(
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('INCR', KEYS[1])
+)lua";
+
 std::int64_t steadyNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+std::string randomSeed() {
+  std::random_device rd;
+  // Leave head room below 2^32 so INCR stays in range for ~2^30 bumps.
+  return std::to_string(rd() % (1u << 31));
+}
+
+std::uint32_t toGeneration(const std::string& s) {
+  return static_cast<std::uint32_t>(std::strtoull(s.c_str(), nullptr, 10));
+}
+
+redis::Command guardedSetCommand(const std::string& key, std::string bytes, std::int64_t version,
+                                 std::chrono::milliseconds ttl) {
+  const auto u = static_cast<std::uint64_t>(version);
+  const auto hi = static_cast<std::int32_t>(static_cast<std::uint32_t>(u >> 32));
+  return {"EVAL", kGuardedSet, "1", key, std::move(bytes), std::to_string(ttl.count()), std::to_string(hi),
+          std::to_string(u & 0xffffffffu)};
 }
 
 }  // namespace
@@ -57,25 +105,26 @@ NamespaceGenerations::NamespaceGenerations(redis::RedisClient* redis, std::chron
 std::uint32_t NamespaceGenerations::current(Namespace ns) {
   Slot& s = slots_[static_cast<int>(ns)];
   if (!redis_) return s.gen.load(std::memory_order_relaxed);
-  auto now = steadyNowNs();
-  auto at = s.refreshed_at_ns.load(std::memory_order_relaxed);
+  const auto now = steadyNowNs();
+  const auto at = s.refreshed_at_ns.load(std::memory_order_relaxed);
   if (at >= 0 && now - at < std::chrono::duration_cast<std::chrono::nanoseconds>(refresh_).count())
     return s.gen.load(std::memory_order_acquire);
   // One thread refreshes; the others keep using the value they have.
   bool expected = false;
   if (!s.refreshing.compare_exchange_strong(expected, true)) return s.gen.load(std::memory_order_acquire);
+  auto before = s.gen.load();
   try {
     if (redis_->breakerState() != redis::BreakerState::Open) {
-      auto v = redis_->get(codec::namespaceGenerationKey(ns));
-      std::uint32_t g = v ? static_cast<std::uint32_t>(std::strtoull(v->c_str(), nullptr, 10)) : 0;
-      // Generations only move forward.
-      auto old = s.gen.load();
-      while (g > old && !s.gen.compare_exchange_weak(old, g)) {
+      auto r = redis_->command({"EVAL", kReadGeneration, "1", codec::namespaceGenerationKey(ns), randomSeed()});
+      if (r.type == redis::Reply::Type::String || r.type == redis::Reply::Type::Status) {
+        // Adopt Redis's value as it is (it may have been reset), unless a bump
+        // from this instance changed it meanwhile (then that value is newer).
+        s.gen.compare_exchange_strong(before, toGeneration(r.str));
+        s.refreshed_at_ns.store(now, std::memory_order_relaxed);
       }
-      s.refreshed_at_ns.store(now, std::memory_order_relaxed);
     }
   } catch (const Error&) {
-    // Redis unreachable: L2 is being skipped anyway; keep the last known value.
+    // Redis unreachable or the user may not run scripts: keep the last known value.
   }
   s.refreshing.store(false);
   return s.gen.load(std::memory_order_acquire);
@@ -84,14 +133,16 @@ std::uint32_t NamespaceGenerations::current(Namespace ns) {
 std::uint32_t NamespaceGenerations::bump(Namespace ns) {
   Slot& s = slots_[static_cast<int>(ns)];
   if (!redis_) return s.gen.fetch_add(1) + 1;
-  auto r = redis_->command({"INCR", codec::namespaceGenerationKey(ns)});
-  if (r.type != redis::Reply::Type::Integer) throw DataError("INCR of the namespace generation failed: " + r.str);
-  auto g = static_cast<std::uint32_t>(r.integer);
-  auto old = s.gen.load();
-  while (g > old && !s.gen.compare_exchange_weak(old, g)) {
-  }
+  auto r = redis_->command({"EVAL", kBumpGeneration, "1", codec::namespaceGenerationKey(ns), randomSeed()});
+  if (r.type != redis::Reply::Type::Integer) throw DataError("bumping the namespace generation failed: " + r.str);
+  const auto g = static_cast<std::uint32_t>(r.integer);
+  s.gen.store(g);
   s.refreshed_at_ns.store(steadyNowNs());
   return g;
+}
+
+void NamespaceGenerations::expire() {
+  for (auto& s : slots_) s.refreshed_at_ns.store(-1);
 }
 
 // ---- TieredCache -----------------------------------------------------------
@@ -104,13 +155,29 @@ struct TieredCache::Impl {
   std::size_t max_value_bytes;
   NamespaceGenerations gens;
 
+  struct Flight {
+    std::promise<std::optional<Loaded>> promise;
+    std::shared_future<std::optional<Loaded>> future{promise.get_future().share()};
+  };
   std::mutex flights_mu;
-  std::unordered_map<std::string, std::shared_future<std::optional<Loaded>>> flights;  // guarded by flights_mu
+  std::unordered_map<std::string, std::shared_ptr<Flight>> flights;  // guarded by flights_mu
 
-  // The version check and the L1 put must be one step, or two writers of one
-  // key can interleave and leave the older version in L1.
-  static constexpr std::size_t kFillStripes = 64;
-  std::array<std::mutex, kFillStripes> fill_mu;
+  // Per key stripe: the version check and the L1 put are one step (fill_mu), and
+  // every write or invalidation advances the stripe's epoch so that a fill that
+  // started earlier knows not to store what it loaded.
+  static constexpr std::size_t kStripes = 64;
+  std::array<std::mutex, kStripes> fill_mu;
+  std::array<std::atomic<std::uint64_t>, kStripes> epoch{};
+
+  // L2 writes/invalidations that did not reach Redis: key -> lowest version an
+  // L2 copy must have to be trusted (INT64_MAX: no L2 copy is trusted).
+  static constexpr std::size_t kMaxPending = 100'000;
+  mutable std::mutex pending_mu;
+  std::unordered_map<std::string, std::int64_t> pending;  // guarded by pending_mu
+  bool pending_overflow = false;                           // guarded by pending_mu
+  std::atomic<std::size_t> pending_size{0};
+  std::atomic<bool> repairing{false};
+  std::atomic<std::int64_t> next_repair_ns{0};
 
   std::mutex rng_mu;
   std::mt19937_64 rng{std::random_device{}()};  // guarded by rng_mu
@@ -125,6 +192,8 @@ struct TieredCache::Impl {
   void countRedisFailure(const Error& e) {
     if (e.kind() != ErrorKind::Connection && e.kind() != ErrorKind::Timeout) count(Counter::RedisError);
   }
+
+  static std::size_t stripe(const std::string& key) { return std::hash<std::string>{}(key) % kStripes; }
 
   const NamespacePolicy& policy(Namespace ns) const {
     switch (ns) {
@@ -157,18 +226,22 @@ struct TieredCache::Impl {
     return std::min(cap, l2ttl);
   }
 
+  // L2 is worth asking: configured, and not carrying more unrepaired writes
+  // than we could track. The breaker itself fails fast without I/O.
   bool redisUsable() {
     if (!redis) return false;
-    if (redis->breakerState() == redis::BreakerState::Open) {
-      count(Counter::BreakerOpenSkip);
-      return false;
-    }
+    if (pending_size.load(std::memory_order_relaxed) > 0) maybeRepair();
+    if (pending_size.load(std::memory_order_relaxed) >= kMaxPending) return false;
     return true;
   }
 
-  // Writes the envelope to L1 unless L1 holds a newer version.
-  void putL1(const std::string& key, const std::string& bytes, std::int64_t version, std::chrono::milliseconds ttl) {
-    std::lock_guard lk(fill_mu[std::hash<std::string>{}(key) % kFillStripes]);
+  // Writes the envelope to L1 unless L1 holds a newer version, or (for fills)
+  // a write to this key's stripe happened since the fill began.
+  void putL1(const std::string& key, const std::string& bytes, std::int64_t version, std::chrono::milliseconds ttl,
+             std::optional<std::uint64_t> fillEpoch = std::nullopt) {
+    const auto st = stripe(key);
+    std::lock_guard lk(fill_mu[st]);
+    if (fillEpoch && epoch[st].load() != *fillEpoch) return;
     if (auto cur = l1->get(key)) {
       auto d = codec::decode(*cur, max_value_bytes, false);
       if (d.envelope && d.envelope->entity_version > version) return;
@@ -176,11 +249,94 @@ struct TieredCache::Impl {
     l1->put(key, bytes, ttl);
   }
 
+  // A write or invalidation of `key`: fills that began before it must not store,
+  // and readers from now on must not join them.
+  void beginWrite(const std::string& key) {
+    epoch[stripe(key)].fetch_add(1);
+    std::lock_guard lk(flights_mu);
+    flights.erase(key);
+  }
+
   bool guardedSetL2(const std::string& key, const std::string& bytes, std::int64_t version,
                     std::chrono::milliseconds ttl) {
-    auto r = redis->command({"EVAL", kGuardedSet, "1", key, bytes, std::to_string(version), std::to_string(ttl.count())});
+    auto r = redis->command(guardedSetCommand(key, bytes, version, ttl));
     if (r.isError()) throw DataError("guarded SET failed: " + r.str);
     return r.integer == 1;
+  }
+
+  // ---- pending repairs ----
+  void remember(const std::string& key, std::int64_t minVersion) {
+    std::lock_guard lk(pending_mu);
+    if (pending.size() >= kMaxPending && !pending.count(key)) {
+      pending_overflow = true;
+      pending_size.store(kMaxPending);
+      return;
+    }
+    auto& v = pending[key];
+    v = std::max(v, minVersion);
+    pending_size.store(pending_overflow ? kMaxPending : pending.size());
+  }
+  void forget(const std::string& key) {
+    if (pending_size.load(std::memory_order_relaxed) == 0) return;
+    std::lock_guard lk(pending_mu);
+    pending.erase(key);
+    pending_size.store(pending_overflow ? kMaxPending : pending.size());
+  }
+  // True if an L2 copy of `key` at `version` may be served.
+  bool trusted(const std::string& key, std::int64_t version) {
+    if (pending_size.load(std::memory_order_relaxed) == 0) return true;
+    std::lock_guard lk(pending_mu);
+    if (pending_overflow) return false;
+    auto it = pending.find(key);
+    return it == pending.end() || version >= it->second;
+  }
+
+  // UNLINKs the remembered keys once Redis answers (at most every 100 ms, one
+  // thread at a time); after an overflow, bumps every namespace generation.
+  void maybeRepair() {
+    const auto now = steadyNowNs();
+    if (now < next_repair_ns.load(std::memory_order_relaxed)) return;
+    bool expected = false;
+    if (!repairing.compare_exchange_strong(expected, true)) return;
+    next_repair_ns.store(now + 100'000'000);
+    try {
+      if (redis->breakerState() != redis::BreakerState::Open) repairOnce();
+    } catch (const Error&) {
+      // Still unreachable: try again later.
+    }
+    repairing.store(false);
+  }
+
+  void repairOnce() {
+    std::vector<std::string> batch;
+    bool overflow = false;
+    {
+      std::lock_guard lk(pending_mu);
+      overflow = pending_overflow;
+      if (!overflow)
+        for (const auto& [k, v] : pending) {
+          batch.push_back(k);
+          if (batch.size() >= 1000) break;
+        }
+    }
+    if (overflow) {
+      // Lost track of individual keys: retire everything cached before now.
+      for (auto ns : codec::allNamespaces()) gens.bump(ns);
+      l1->clear();
+      std::lock_guard lk(pending_mu);
+      pending.clear();
+      pending_overflow = false;
+      pending_size.store(0);
+      return;
+    }
+    if (batch.empty()) return;
+    redis::Command unlink{"UNLINK"};
+    unlink.insert(unlink.end(), batch.begin(), batch.end());
+    auto r = redis->command(unlink);
+    if (r.isError()) throw DataError("repair UNLINK failed: " + r.str);
+    std::lock_guard lk(pending_mu);
+    for (const auto& k : batch) pending.erase(k);
+    pending_size.store(pending.size());
   }
 };
 
@@ -194,10 +350,10 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
   d.count(Counter::Read);
   const std::uint32_t gen = d.gens.current(ns);
 
-  // L1: our own bytes, no checksum needed; an older generation is a miss.
+  // L1: our own bytes, no checksum needed; another generation is a miss.
   if (auto v = d.l1->get(key)) {
     auto dec = codec::decode(*v, d.max_value_bytes, false);
-    if (dec.envelope && dec.envelope->ns_generation >= gen) {
+    if (dec.envelope && dec.envelope->ns_generation == gen) {
       d.count(Counter::L1Hit);
       if (dec.envelope->payload == "null") return {std::nullopt, Source::L1};
       return {std::move(dec.envelope), Source::L1};
@@ -206,21 +362,24 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
   }
   d.count(Counter::L1Miss);
 
+  // Taken before looking at L2: a write from here on makes this read's fill moot.
+  const auto st = Impl::stripe(key);
+  const std::uint64_t fillEpoch = d.epoch[st].load();
+
   // L2: untrusted bytes.
   if (d.redisUsable()) {
     try {
       if (auto v = d.redis->get(key)) {
         auto dec = codec::decode(*v, d.max_value_bytes, true);
-        bool tombstone = dec.envelope && dec.envelope->payload == "null";
+        const bool tombstone = dec.envelope && dec.envelope->payload == "null";
         if (!dec.envelope || (!tombstone && valid && !valid(dec.envelope->payload))) {
-          // Not ours or corrupt: drop it so the fill below can replace it
-          // (a bogus "newer" version would otherwise block the guarded SET).
+          // Not ours or corrupt: drop it (unless a writer replaced it meanwhile)
+          // so the fill below can replace it.
           d.count(Counter::DecodeReject);
-          d.redis->unlink({key});
-        } else if (dec.envelope->ns_generation >= gen) {
+          d.redis->command({"EVAL", kCompareAndUnlink, "1", key, *v});
+        } else if (dec.envelope->ns_generation == gen && d.trusted(key, dec.envelope->entity_version)) {
           d.count(Counter::L2Hit);
-          auto ttl = d.l1Ttl(d.ttlFor(ns));
-          d.putL1(key, *v, dec.envelope->entity_version, ttl);
+          d.putL1(key, *v, dec.envelope->entity_version, d.l1Ttl(d.ttlFor(ns)), fillEpoch);
           if (tombstone) return {std::nullopt, Source::L2};
           return {std::move(dec.envelope), Source::L2};
         }
@@ -232,118 +391,158 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
   d.count(Counter::L2Miss);
 
   // L3, single-flight per key.
-  std::promise<std::optional<Loaded>> promise;
-  std::shared_future<std::optional<Loaded>> fut;
+  std::shared_ptr<Impl::Flight> flight;
   bool leader = false;
   {
     std::lock_guard lk(d.flights_mu);
     auto it = d.flights.find(key);
     if (it != d.flights.end()) {
-      fut = it->second;
+      flight = it->second;
     } else {
-      fut = promise.get_future().share();
-      d.flights.emplace(key, fut);
+      flight = std::make_shared<Impl::Flight>();
+      d.flights.emplace(key, flight);
       leader = true;
     }
   }
-  if (!leader) {
-    d.count(Counter::SingleFlightShared);
-    auto loaded = fut.get();  // rethrows the leader's exception
+  auto finish = [&](const std::optional<Loaded>& loaded) -> CacheRead {
     if (!loaded || loaded->payload == "null") return {std::nullopt, Source::L3};
     return {codec::Envelope{gen, loaded->version, unixMillisNow(), loaded->payload}, Source::L3};
+  };
+  if (!leader) {
+    d.count(Counter::SingleFlightShared);
+    return finish(flight->future.get());  // rethrows the leader's exception
   }
 
+  auto release = [&] {
+    std::lock_guard lk(d.flights_mu);
+    auto it = d.flights.find(key);
+    if (it != d.flights.end() && it->second == flight) d.flights.erase(it);
+  };
   std::optional<Loaded> loaded;
   try {
     loaded = loader();
     d.count(Counter::L3Read);
-    if (loaded && loaded->payload != "null") {
-      codec::Envelope env{gen, loaded->version, unixMillisNow(), loaded->payload};
-      std::string bytes = codec::encode(env);
-      if (bytes.size() <= d.max_value_bytes) {
-        auto ttl = d.ttlFor(ns);
-        d.putL1(key, bytes, loaded->version, d.l1Ttl(ttl));
-        if (d.redisUsable()) {
-          try {
-            d.guardedSetL2(key, bytes, loaded->version, ttl);
-          } catch (const Error& e) {
-            d.countRedisFailure(e);
-          }
-        }
-      }
-    }
-    promise.set_value(loaded);
   } catch (...) {
-    promise.set_exception(std::current_exception());
-    std::lock_guard lk(d.flights_mu);
-    d.flights.erase(key);
+    flight->promise.set_exception(std::current_exception());
+    release();
     throw;
   }
-  {
-    std::lock_guard lk(d.flights_mu);
-    d.flights.erase(key);
+  // Fill, unless a write to this key happened while loading (it would be older).
+  if (loaded && loaded->payload != "null" && d.epoch[st].load() == fillEpoch) {
+    const std::string bytes = codec::encode(codec::Envelope{gen, loaded->version, unixMillisNow(), loaded->payload});
+    if (bytes.size() <= d.max_value_bytes) {
+      const auto ttl = d.ttlFor(ns);
+      bool l2ok = true;
+      if (d.redisUsable()) {
+        try {
+          l2ok = d.guardedSetL2(key, bytes, loaded->version, ttl);
+          if (l2ok) d.forget(key);
+        } catch (const Error& e) {
+          d.countRedisFailure(e);
+        }
+      }
+      // L2 holding a newer version means ours is already stale: keep it out of L1 too.
+      if (l2ok) d.putL1(key, bytes, loaded->version, d.l1Ttl(ttl), fillEpoch);
+    }
   }
-  if (!loaded || loaded->payload == "null") return {std::nullopt, Source::L3};
-  return {codec::Envelope{gen, loaded->version, unixMillisNow(), loaded->payload}, Source::L3};
+  flight->promise.set_value(loaded);
+  release();
+  return finish(loaded);
 }
 
 void TieredCache::writeThrough(Namespace ns, const std::string& key, const std::string& payload, std::int64_t version) {
   auto& d = *impl_;
-  codec::Envelope env{d.gens.current(ns), version, unixMillisNow(), payload};
-  std::string bytes = codec::encode(env);
-  auto ttl = d.ttlFor(ns);
+  d.beginWrite(key);
+  const std::string bytes = codec::encode(codec::Envelope{d.gens.current(ns), version, unixMillisNow(), payload});
+  const auto ttl = d.ttlFor(ns);
   if (bytes.size() > d.max_value_bytes) {
-    // Too large to cache: make sure no older copy survives.
+    // Too large to cache: make sure no older copy survives anywhere.
     d.l1->erase(key);
-    if (d.redisUsable()) {
-      try {
-        d.redis->unlink({key});
-      } catch (const Error& e) {
-        d.countRedisFailure(e);
-      }
-    }
+    invalidateAfterWrite(key);
     return;
   }
   d.putL1(key, bytes, version, d.l1Ttl(ttl));
+  bool stored = false;
   if (d.redisUsable()) {
     try {
-      d.guardedSetL2(key, bytes, version, ttl);
+      d.guardedSetL2(key, bytes, version, ttl);  // 0 = an even newer version is there: fine
+      stored = true;
+      d.forget(key);
     } catch (const Error& e) {
       d.countRedisFailure(e);
     }
   }
+  if (!stored && d.redis) d.remember(key, version);
 }
 
-std::size_t TieredCache::fillMany(Namespace ns, const std::vector<FillItem>& items) {
+TieredCache::FillResult TieredCache::fillMany(Namespace ns, const std::vector<FillItem>& items) {
   auto& d = *impl_;
+  FillResult res;
   const auto gen = d.gens.current(ns);
   std::vector<redis::Command> cmds;
+  std::vector<std::pair<const FillItem*, std::string>> filled;
+  std::vector<std::uint64_t> epochs;
   cmds.reserve(items.size());
   for (const auto& it : items) {
     std::string bytes = codec::encode(codec::Envelope{gen, it.version, unixMillisNow(), it.payload});
-    if (bytes.size() > d.max_value_bytes) continue;
-    auto ttl = d.ttlFor(ns);
-    d.putL1(it.key, bytes, it.version, d.l1Ttl(ttl));
-    if (d.redis)
-      cmds.push_back({"EVAL", kGuardedSet, "1", it.key, std::move(bytes), std::to_string(it.version),
-                      std::to_string(ttl.count())});
+    if (bytes.size() > d.max_value_bytes) {
+      ++res.too_large;
+      continue;
+    }
+    epochs.push_back(d.epoch[Impl::stripe(it.key)].load());
+    if (d.redis) cmds.push_back(guardedSetCommand(it.key, bytes, it.version, d.ttlFor(ns)));
+    filled.emplace_back(&it, std::move(bytes));
   }
-  if (!d.redis || cmds.empty()) return 0;
-  std::size_t accepted = 0;
-  for (const auto& r : d.redis->pipeline(cmds)) {
-    if (r.isError()) throw DataError("guarded SET failed: " + r.str);
-    if (r.integer == 1) ++accepted;
+  std::vector<redis::Reply> replies;
+  if (d.redis && !cmds.empty()) replies = d.redis->pipeline(cmds);
+  for (std::size_t i = 0; i < filled.size(); ++i) {
+    const auto& [item, bytes] = filled[i];
+    bool stored = true;
+    if (d.redis) {
+      if (replies[i].isError()) throw DataError("guarded SET failed: " + replies[i].str);
+      stored = replies[i].integer == 1;
+    }
+    if (stored) {
+      ++res.stored;
+      d.forget(item->key);
+      d.putL1(item->key, bytes, item->version, d.l1Ttl(d.ttlFor(ns)), epochs[i]);
+    } else {
+      ++res.newer;
+    }
   }
-  return accepted;
+  return res;
 }
 
 bool TieredCache::invalidate(const std::string& key) {
+  impl_->beginWrite(key);
   impl_->l1->erase(key);
   if (!impl_->redis) return false;
-  return impl_->redis->unlink({key}) > 0;
+  const bool had = impl_->redis->unlink({key}) > 0;
+  impl_->forget(key);
+  return had;
 }
 
-void TieredCache::invalidateLocal(const std::string& key) { impl_->l1->erase(key); }
+void TieredCache::invalidateAfterWrite(const std::string& key) {
+  auto& d = *impl_;
+  d.beginWrite(key);
+  d.l1->erase(key);
+  if (!d.redis) return;
+  try {
+    if (!d.redisUsable()) throw ConnectionError("Redis repairs pending");
+    d.redis->unlink({key});
+    d.forget(key);
+  } catch (const Error& e) {
+    d.countRedisFailure(e);
+    d.remember(key, std::numeric_limits<std::int64_t>::max());
+  }
+}
+
+void TieredCache::invalidateLocal(const std::string& key) {
+  impl_->beginWrite(key);
+  impl_->l1->erase(key);
+}
+
+std::size_t TieredCache::pendingRepairs() const { return impl_->pending_size.load(); }
 
 std::optional<codec::Envelope> TieredCache::peekL1(const std::string& key) const {
   if (!impl_->l1->contains(key)) return std::nullopt;
@@ -366,7 +565,7 @@ TieredCache::L2Peek TieredCache::peekL2(Namespace ns, const std::string& key) {
   if (!dec.envelope) {
     p.decode_error = codec::toString(dec.error);
   } else {
-    p.generation_current = dec.envelope->ns_generation >= impl_->gens.current(ns);
+    p.generation_current = dec.envelope->ns_generation == impl_->gens.current(ns);
     p.value = std::move(dec.envelope);
   }
   return p;

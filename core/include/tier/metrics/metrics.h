@@ -33,6 +33,7 @@ enum class Op : int {
   KnowledgeLookup,     // one knowledge article, through all tiers
   EntryRead,           // one journal entry, through all tiers
   StatsRead,           // mood analytics, through all tiers
+  UserRead,            // one user profile, through all tiers
   Write,               // any repository write (DB + cache update)
   kCount
 };

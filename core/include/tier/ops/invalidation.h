@@ -6,7 +6,8 @@
 // between batches. A dry run returns the exact count and a sample. A namespace
 // invalidation is O(1): a generation bump (every copy filled under an older
 // generation becomes a miss everywhere), plus dropping this instance's L1 copies.
-// Every run (dry or not) writes an audit row.
+// Every run (dry or not) writes an audit row. Internal keys (tc:*) are never
+// deleted by a pattern, even with allow_any_namespace.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -27,9 +28,9 @@ struct InvalidateRequest {
   std::string target;          // key, glob, namespace name, or user id
   bool dry_run = false;
   bool allow_any_namespace = false;  // permit a pattern without a namespace prefix
-  int sample_size = 20;        // keys returned in the sample
-  int scan_count = 1000;       // SCAN COUNT hint per batch
-  int unlink_batch = 500;      // keys per UNLINK in the pipeline
+  int sample_size = 20;        // keys returned in the sample (0..10000)
+  int scan_count = 1000;       // SCAN COUNT hint per batch (1..10000: larger blocks Redis longer)
+  int unlink_batch = 500;      // keys per UNLINK in the pipeline (1..10000)
 };
 
 struct InvalidateProgress {
@@ -44,7 +45,8 @@ struct InvalidateResult {
   std::string target;
   bool dry_run = false;
   long long matched = 0;  // keys that matched (in L2; namespace: keys carrying the namespace prefix)
-  long long deleted = 0;  // keys actually removed from L2 (UNLINK's count)
+  long long deleted = 0;  // keys actually removed from L2 (UNLINK's count; a key that expired
+                          // between SCAN and UNLINK is matched but not deleted)
   long long l1_dropped = 0;
   std::uint32_t new_generation = 0;  // namespace only
   std::vector<std::string> sample;

@@ -1,7 +1,9 @@
 #pragma once
-// Cache warming: load a set from PostgreSQL and fill L1 and L2 through the
-// normal read path (so single-flight, version guards and metrics apply), in
-// batches, with progress and cancel. Writes an audit row.
+// Cache warming: load a set from PostgreSQL (one row per query, on `threads`
+// connections) and fill L1 and L2 in chunks of 100 with one pipeline of
+// version-guarded SETs per chunk (a newer cached version is never replaced),
+// with progress and cancel. Writes an audit row. Progress is called from the
+// worker threads, one call at a time.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -35,8 +37,8 @@ struct WarmResult {
   WarmSet set = WarmSet::Knowledge;
   long long candidates = 0;
   long long warmed = 0;      // now present in the cache
-  long long already = 0;     // were already cached (L1 or L2)
-  long long failed = 0;
+  long long already = 0;     // L2 already held a newer version
+  long long failed = 0;      // could not be loaded, or too large to cache
   bool cancelled = false;
   double duration_ms = 0;
   std::int64_t audit_id = 0;

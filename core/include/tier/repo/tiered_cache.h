@@ -14,8 +14,16 @@
 //   version), so a reader that loaded before a concurrent write cannot put the
 //   older row back over the writer's value.
 // - Namespace invalidation is O(1): a generation counter per namespace lives in
-//   Redis (tc:nsgen:{ns}); every envelope records the generation it was filled
-//   under, and a copy from an older generation is a miss.
+//   Redis (tc:nsgen:{ns}, seeded with a random 32-bit value so a lost counter
+//   never comes back at an old value); every envelope records the generation it
+//   was filled under, and a copy from any other generation is a miss.
+// - No stale read after an acknowledged write from this instance:
+//   * a fill started before a write (or invalidation) of the same key is not
+//     stored (a per-key-stripe write epoch), and later readers never join it;
+//   * a write-through or invalidation that could not reach Redis is remembered
+//     (key -> minimum version); until it is repaired, an older L2 copy of that
+//     key is a miss. Repairs (UNLINK) run once Redis answers again; if too many
+//     pile up, every namespace generation is bumped instead.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -62,6 +70,8 @@ class NamespaceGenerations {
   std::uint32_t current(codec::Namespace ns);
   // INCR in Redis; returns the new generation. Throws tier::Error if Redis fails.
   std::uint32_t bump(codec::Namespace ns);
+  // Re-reads every namespace on the next current() call.
+  void expire();
 
  private:
   struct Slot {
@@ -91,21 +101,31 @@ class TieredCache {
   CacheRead read(codec::Namespace ns, const std::string& key, const Loader& loader, const Validator& valid = {});
 
   // After a committed database write: replace the copy in L1 and L2 (guarded by
-  // version). L2 failures are absorbed and counted (the L2 copy, if any, will be
-  // rejected by version on the next read... or expire), never thrown.
+  // version). L2 failures are absorbed, counted and remembered for repair
+  // (see above), never thrown.
   void writeThrough(codec::Namespace ns, const std::string& key, const std::string& payload, std::int64_t version);
   // Bulk fill (warming): L1 puts plus one pipeline of version-guarded SETs.
-  // Returns how many L2 accepted. Throws tier::Error if Redis fails.
+  // Throws tier::Error if Redis fails.
   struct FillItem {
     std::string key;
     std::string payload;
     std::int64_t version = 0;
   };
-  std::size_t fillMany(codec::Namespace ns, const std::vector<FillItem>& items);
+  struct FillResult {
+    std::size_t stored = 0;     // L2 accepted
+    std::size_t newer = 0;      // L2 already held a newer version
+    std::size_t too_large = 0;  // over the value size limit: not cached
+  };
+  FillResult fillMany(codec::Namespace ns, const std::vector<FillItem>& items);
 
   // Drop a key from L1 and L2 (UNLINK). Returns whether L2 held it. Throws if
   // Redis fails (callers of explicit invalidation must know).
   bool invalidate(const std::string& key);
+  // The same after a database change: never throws; if Redis cannot be reached
+  // the key is remembered and its L2 copy treated as a miss until repaired.
+  void invalidateAfterWrite(const std::string& key);
+  // Keys waiting for an L2 repair (for health and tests).
+  std::size_t pendingRepairs() const;
   // L1 only (e.g. after a cross-instance invalidation message).
   void invalidateLocal(const std::string& key);
 
