@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include "common/sql_text.h"
 #include "tier/common/error.h"
 #include "tier/core.h"
 
@@ -38,12 +39,7 @@ std::int64_t writeAudit(TierCore& core, const AuditRecord& r) {
 
 std::vector<AuditRow> readAudit(TierCore& core, int limit, const std::string& filter) {
   auto c = core.pg().acquire();
-  std::string like = "%";
-  for (char ch : filter) {
-    if (ch == '\\' || ch == '%' || ch == '_') like += '\\';
-    like += ch;
-  }
-  like += '%';
+  const std::string like = detail::likeSubstring(filter);
   auto r = c->execPrepared(
       "audit_read",
       "SELECT id, (extract(epoch from at)*1000)::bigint, os_user, pg_role, redis_user, profile, action, args::text, "

@@ -4,6 +4,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include "common/sql_text.h"
 #include "tier/common/error.h"
 #include "tier/pg/pg_pool.h"
 
@@ -159,16 +160,7 @@ bool validPayload(std::string_view payload) {
   return T::fromJson(payload).has_value();
 }
 
-// Like a SQL LIKE pattern for a literal substring: escape \, % and _.
-std::string likeLiteral(const std::string& text) {
-  std::string out = "%";
-  for (char c : text) {
-    if (c == '\\' || c == '%' || c == '_') out += '\\';
-    out += c;
-  }
-  out += '%';
-  return out;
-}
+std::string likeLiteral(const std::string& text) { return detail::likeSubstring(text); }
 
 }  // namespace
 
