@@ -1,0 +1,112 @@
+// tierconsole: the desktop console. Options as in tierctl: --profile NAME,
+// --redis URL, --pg CONNINFO, --sandbox[=DIR]; --version works without a display.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QSettings>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/core_service.h"
+#include "main_window.h"
+#include "pages.h"
+#include "settings/profile_store.h"
+
+namespace {
+
+bool hasDisplay() {
+  const QByteArray platform = qgetenv("QT_QPA_PLATFORM");
+  if (!platform.isEmpty() && !platform.startsWith("xcb") && !platform.startsWith("wayland")) return true;  // offscreen, vnc, …
+  return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Handled before any Qt GUI object exists: these must work on a headless machine.
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--version") == 0) {
+      std::printf("tierconsole %s\n", TIER_VERSION);
+      return 0;
+    }
+  }
+  if (!hasDisplay()) {
+    std::fprintf(stderr, "tierconsole: no display (DISPLAY and WAYLAND_DISPLAY are unset); run it in a desktop session or under xvfb-run\n");
+    return 3;
+  }
+  // --sandbox[=DIR]: QCommandLineParser has no optional values.
+  QString sandboxDir;
+  bool sandbox = false;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--sandbox") == 0) {
+      sandbox = true;
+      continue;
+    }
+    if (std::strncmp(argv[i], "--sandbox=", 10) == 0) {
+      sandbox = true;
+      sandboxDir = QString::fromLocal8Bit(argv[i] + 10);
+      continue;
+    }
+    args.push_back(argv[i]);
+  }
+  int qargc = static_cast<int>(args.size());
+  QApplication app(qargc, args.data());
+  Q_INIT_RESOURCE(tierconsole);  // resources live in the static tier_ui library
+  QApplication::setOrganizationName(QStringLiteral("TierConsole"));
+  QApplication::setApplicationName(QStringLiteral("tierconsole"));
+  QApplication::setApplicationVersion(QStringLiteral(TIER_VERSION));
+  QApplication::setWindowIcon(QIcon(QStringLiteral(":/tierconsole/tierconsole.svg")));
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral("Operations console for the L1/L2/L3 tiered cache."));
+  parser.addHelpOption();
+  parser.addOption({QStringLiteral("profile"), QStringLiteral("Connection profile to open."), QStringLiteral("NAME")});
+  parser.addOption({QStringLiteral("redis"), QStringLiteral("Redis URL."), QStringLiteral("URL")});
+  parser.addOption({QStringLiteral("pg"), QStringLiteral("PostgreSQL conninfo or URI."), QStringLiteral("CONNINFO")});
+  parser.addOption({QStringLiteral("sandbox"), QStringLiteral("Start or reuse the private sandbox (--sandbox=DIR for another folder) and run the synthetic workload.")});
+  parser.addOption({QStringLiteral("version"), QStringLiteral("Print the version and exit.")});
+  if (!parser.parse(app.arguments())) {
+    std::fprintf(stderr, "tierconsole: %s\n", qPrintable(parser.errorText()));
+    return 2;
+  }
+  if (parser.isSet(QStringLiteral("help"))) parser.showHelp(0);
+
+  tier::ui::ProfileStore profiles;
+  tier::ui::ConnectionSettings settings = profiles.loadSettings();  // thresholds, TTLs, refresh rate
+  if (sandbox) {
+    settings.sandbox = true;
+    settings.sandbox_dir = sandboxDir;
+    settings.start_workload = true;
+    settings.profile = QStringLiteral("sandbox");
+  } else {
+    QString name = parser.value(QStringLiteral("profile"));
+    if (name.isEmpty()) name = profiles.lastProfile();
+    if (!name.isEmpty()) {
+      auto p = profiles.profile(name);
+      if (!p) {
+        std::fprintf(stderr, "tierconsole: no connection profile named '%s'\n", qPrintable(name));
+        return 6;
+      }
+      settings.profile = name;
+      settings.redis_url = p->redis_url;
+      settings.pg_conninfo = p->pg_conninfo;
+    }
+    if (parser.isSet(QStringLiteral("redis"))) settings.redis_url = parser.value(QStringLiteral("redis"));
+    if (parser.isSet(QStringLiteral("pg"))) settings.pg_conninfo = parser.value(QStringLiteral("pg"));
+    // Nothing configured at all: the embedded default is the sandbox.
+    if (name.isEmpty() && settings.redis_url.isEmpty() && settings.pg_conninfo.isEmpty()) {
+      settings.sandbox = true;
+      settings.start_workload = true;
+      settings.profile = QStringLiteral("sandbox");
+    }
+  }
+
+  tier::ui::CoreService service;
+  tier::ui::MainWindow window(&service);
+  tier::ui::addAllPages(&window, &service);
+  window.show();
+  service.connectTo(settings);
+  return app.exec();
+}

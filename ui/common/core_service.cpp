@@ -1,0 +1,317 @@
+#include "common/core_service.h"
+
+#include <QDateTime>
+
+#include "tier/common/clock.h"
+#include "tier/sandbox/sandbox.h"
+
+namespace tier::ui {
+
+namespace {
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+LinkStatus redisLink(const ops::RedisHealth& h) {
+  LinkStatus s;
+  if (!h.configured) {
+    s.state = LinkState::Disconnected;
+    s.detail = QStringLiteral("No Redis configured: reads go from L1 to PostgreSQL.");
+    return s;
+  }
+  if (!h.ok) {
+    s.state = LinkState::Down;
+    s.detail = qs(h.error);
+    return s;
+  }
+  s.version = qs(h.version);
+  s.latency_ms = h.latency_ms;
+  s.detail = qs(h.endpoint);
+  s.state = h.pool.breaker == redis::BreakerState::Closed ? LinkState::Connected : LinkState::Degraded;
+  if (s.state == LinkState::Degraded) s.detail = QStringLiteral("circuit %1: %2").arg(QLatin1String(redis::toString(h.pool.breaker)), qs(h.pool.last_error));
+  return s;
+}
+
+LinkStatus postgresLink(const ops::PostgresHealth& h) {
+  LinkStatus s;
+  if (!h.ok) {
+    s.state = LinkState::Down;
+    s.detail = qs(h.error);
+    return s;
+  }
+  s.state = LinkState::Connected;
+  s.version = qs(h.version);
+  s.latency_ms = h.latency_ms;
+  s.detail = qs(h.endpoint);
+  return s;
+}
+}  // namespace
+
+QString toText(LinkState s) {
+  switch (s) {
+    case LinkState::Disconnected: return QStringLiteral("not configured");
+    case LinkState::Connecting: return QStringLiteral("connecting");
+    case LinkState::Connected: return QStringLiteral("connected");
+    case LinkState::Degraded: return QStringLiteral("degraded");
+    case LinkState::Down: return QStringLiteral("down");
+  }
+  return {};
+}
+
+QString describe(ErrorKind kind, const QString& message) {
+  switch (kind) {
+    case ErrorKind::Connection: return QStringLiteral("The server could not be reached: %1").arg(message);
+    case ErrorKind::Timeout: return QStringLiteral("The server did not answer in time: %1").arg(message);
+    case ErrorKind::Permission: return QStringLiteral("Not allowed with these credentials: %1").arg(message);
+    case ErrorKind::BadInput: return QStringLiteral("That input cannot be used: %1").arg(message);
+    case ErrorKind::NotFound: return QStringLiteral("Not found: %1").arg(message);
+    case ErrorKind::Data:
+    case ErrorKind::Internal: break;
+  }
+  return QStringLiteral("Something went wrong: %1").arg(message);
+}
+
+void JobContext::progress(double fraction, const QString& message) {
+  if (!report_) return;
+  const qint64 now = QDateTime::currentMSecsSinceEpoch();
+  if (fraction < 1.0 && now - last_report_ms_ < 100) return;
+  last_report_ms_ = now;
+  report_(fraction, message);
+}
+
+CoreService::CoreService(QObject* parent) : QObject(parent) {
+  qRegisterMetaType<LinkStatus>();
+  qRegisterMetaType<StatsSnapshot>();
+  qRegisterMetaType<ops::HealthReport>();
+  qRegisterMetaType<metrics::AlertEvent>();
+  pool_.setMaxThreadCount(6);
+  refresh_.setInterval(settings_.refresh_ms);
+  connect(&refresh_, &QTimer::timeout, this, &CoreService::onRefreshTick);
+  health_.setInterval(5000);
+  connect(&health_, &QTimer::timeout, this, &CoreService::onHealthTick);
+}
+
+CoreService::~CoreService() {
+  refresh_.stop();
+  health_.stop();
+  stopWorkload();
+  pool_.waitForDone();
+}
+
+void CoreService::submit(std::function<void()> work) { pool_.start(std::move(work)); }
+
+std::uint64_t CoreService::bumpSlot(const QString& slot) {
+  std::lock_guard lk(mu_);
+  return ++slots_[slot];
+}
+
+bool CoreService::slotCurrent(const QString& slot, std::uint64_t ticket) const {
+  std::lock_guard lk(mu_);
+  auto it = slots_.find(slot);
+  return it != slots_.end() && it->second == ticket;
+}
+
+std::shared_ptr<TierCore> CoreService::coreRef() const {
+  std::lock_guard lk(mu_);
+  return core_;
+}
+
+bool CoreService::hasCore() const { return coreRef() != nullptr; }
+
+void CoreService::setThresholds(const Thresholds& t) {
+  settings_.thresholds = t;
+  alerts_ = metrics::AlertMonitor{};
+}
+
+void CoreService::setRefreshInterval(int ms) {
+  settings_.refresh_ms = std::clamp(ms, 250, 60'000);
+  refresh_.setInterval(settings_.refresh_ms);
+}
+
+void CoreService::connectTo(const ConnectionSettings& settings) {
+  stopWorkload();
+  std::uint64_t gen;
+  {
+    std::lock_guard lk(mu_);
+    core_.reset();
+    gen = ++generation_;
+  }
+  settings_ = settings;
+  alerts_ = metrics::AlertMonitor{};
+  refresh_.setInterval(settings_.refresh_ms);
+  Q_EMIT redisLinkChanged({LinkState::Connecting, {}, 0, settings.sandbox ? QStringLiteral("starting the sandbox") : QString()});
+  Q_EMIT postgresLinkChanged({LinkState::Connecting, {}, 0, {}});
+  Q_EMIT connecting(settings.sandbox ? QStringLiteral("Starting the sandbox…") : QStringLiteral("Connecting…"));
+  submit([this, settings, gen] {
+    std::shared_ptr<TierCore> core;
+    QString failure;
+    try {
+      CoreConfig c;
+      c.profile = settings.profile.toStdString();
+      c.redis_url = settings.redis_url.toStdString();
+      c.pg_conninfo = settings.pg_conninfo.toStdString();
+      if (settings.sandbox) {
+        sandbox::SandboxOptions o;
+        o.dir = settings.sandbox_dir.toStdString();
+        sandbox::Sandbox sb(o);
+        auto up = sb.up();
+        c.redis_url = up.status.redis_url;
+        c.pg_conninfo = up.status.pg_conninfo;
+        c.profile = "sandbox";
+      }
+      c.thresholds = settings.thresholds;
+      c.policies = settings.policies;
+      c.l1.max_entries = settings.l1_max_entries;
+      c.l1.max_bytes = settings.l1_max_bytes;
+      c.redis.client_name = "tierconsole";
+      c.pg.application_name = "tierconsole";
+      c.pg.pool_size = 12;
+      c.redis.pool_size = 12;
+      core = std::make_shared<TierCore>(c);
+    } catch (const Error& e) {
+      failure = describe(e.kind(), QString::fromStdString(redactSecrets(e.what())));
+    } catch (const std::exception& e) {
+      failure = QString::fromStdString(redactSecrets(e.what()));
+    }
+    QMetaObject::invokeMethod(
+        this,
+        [this, core, failure, gen, settings] {
+          {
+            std::lock_guard lk(mu_);
+            if (gen != generation_) return;  // superseded by a newer connectTo
+            core_ = core;
+          }
+          if (!core) {
+            Q_EMIT redisLinkChanged({LinkState::Down, {}, 0, failure});
+            Q_EMIT postgresLinkChanged({LinkState::Down, {}, 0, failure});
+            Q_EMIT coreFailed(failure);
+            return;
+          }
+          connected_at_ms_ = QDateTime::currentMSecsSinceEpoch();
+          Q_EMIT coreReady();
+          refresh_.start();
+          health_.start();
+          onHealthTick();
+          if (settings.sandbox && settings.start_workload) startWorkload(workload::WorkloadOptions{});
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+void CoreService::onRefreshTick() {
+  auto core = coreRef();
+  if (!core || refresh_busy_.exchange(true)) return;
+  std::shared_ptr<workload::Workload> wl;
+  {
+    std::lock_guard lk(mu_);
+    wl = workload_;
+  }
+  const Thresholds thresholds = settings_.thresholds;
+  submit([this, core, wl, thresholds] {
+    StatsSnapshot s;
+    s.at_ms = unixMillisNow();
+    s.window = core->metrics().snapshot(std::chrono::seconds(10));
+    s.thresholds = metrics::evaluate(s.window, thresholds);
+    if (wl) {
+      s.workload_running = wl->running();
+      s.workload = wl->counters();
+    }
+    QMetaObject::invokeMethod(
+        this,
+        [this, s, core] {
+          refresh_busy_ = false;
+          if (coreRef() != core) return;  // stale: the connection changed
+          Q_EMIT statsAvailable(s);
+          // Alerts from a full window on: the first seconds are a cold start.
+          if (s.at_ms - connected_at_ms_ >= 10'000)
+            for (const auto& e : alerts_.update(s.thresholds, s.at_ms)) Q_EMIT alertEvent(e);
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+void CoreService::onHealthTick() {
+  auto core = coreRef();
+  if (!core || health_busy_.exchange(true)) return;
+  submit([this, core] {
+    auto report = ops::checkHealth(*core);
+    QMetaObject::invokeMethod(
+        this,
+        [this, report, core] {
+          health_busy_ = false;
+          if (coreRef() != core) return;
+          Q_EMIT redisLinkChanged(redisLink(report.redis));
+          Q_EMIT postgresLinkChanged(postgresLink(report.postgres));
+          Q_EMIT healthAvailable(report);
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+void CoreService::startWorkload(const workload::WorkloadOptions& options) {
+  auto core = coreRef();
+  if (!core) return;
+  stopWorkload();
+  auto opts = options;
+  opts.duration = std::chrono::seconds(0);  // until stopped
+  submit([this, core, opts] {
+    // The deleter keeps the core alive for as long as the workload that uses it.
+    std::shared_ptr<workload::Workload> wl(new workload::Workload(*core, opts),
+                                           [core](workload::Workload* w) { delete w; });
+    QString failure;
+    try {
+      wl->start();
+    } catch (const Error& e) {
+      failure = QString::fromStdString(redactSecrets(e.what()));
+      wl.reset();
+    }
+    QMetaObject::invokeMethod(
+        this,
+        [this, wl, core, failure] {
+          if (!wl) {
+            Q_EMIT coreFailed(QStringLiteral("The workload could not start: %1").arg(failure));
+            return;
+          }
+          std::shared_ptr<workload::Workload> old;
+          {
+            std::lock_guard lk(mu_);
+            if (core_ != core) {
+              old = wl;  // connection changed meanwhile: discard
+            } else {
+              old = workload_;
+              workload_ = wl;
+            }
+          }
+          if (old) submit([old] { old->stop(); });
+          Q_EMIT workloadStateChanged(workloadRunning());
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+void CoreService::stopWorkload() {
+  std::shared_ptr<workload::Workload> old;
+  {
+    std::lock_guard lk(mu_);
+    old = std::move(workload_);
+  }
+  if (!old) return;
+  // Stopping joins worker threads that may be in a network call: not on the GUI thread.
+  submit([old] { old->stop(); });
+  Q_EMIT workloadStateChanged(false);
+}
+
+void CoreService::setWorkloadRate(double opsPerSecond) {
+  std::lock_guard lk(mu_);
+  if (workload_) workload_->setRate(opsPerSecond);
+}
+
+void CoreService::setWorkloadUsers(int users) {
+  std::lock_guard lk(mu_);
+  if (workload_) workload_->setVirtualUsers(users);
+}
+
+bool CoreService::workloadRunning() const {
+  std::lock_guard lk(mu_);
+  return workload_ && workload_->running();
+}
+
+}  // namespace tier::ui

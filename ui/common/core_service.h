@@ -1,0 +1,218 @@
+#pragma once
+// CoreService: the console's one door to tier::core.
+//
+// Threads: the GUI thread never touches the network or the disk. CoreService
+// owns the TierCore; every call that may block runs on a worker thread (a
+// private QThreadPool) and hands back a value through a queued call on the
+// receiver's thread. Results for a receiver that has been destroyed, or for a
+// job that was superseded (a newer job with the same `slot`), are dropped.
+//
+// Periodic work (also on workers): a metrics snapshot every refresh interval
+// (default 1 s) -> statsAvailable(); server health every 5 s -> healthAvailable()
+// and the Redis/PostgreSQL link chips.
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <QThreadPool>
+#include <QTimer>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "tier/common/config.h"
+#include "tier/common/error.h"
+#include "tier/core.h"
+#include "tier/metrics/alerts.h"
+#include "tier/metrics/thresholds.h"
+#include "tier/ops/health.h"
+#include "tier/workload/workload.h"
+
+namespace tier::ui {
+
+struct ConnectionSettings {
+  QString profile = QStringLiteral("default");
+  QString redis_url;    // may carry a password; never persisted by this struct
+  QString pg_conninfo;  // may carry a password; never persisted by this struct
+  bool sandbox = false;  // start or reuse the private sandbox and use it
+  QString sandbox_dir;   // empty = the default folder
+  bool start_workload = false;  // with the sandbox: start the synthetic workload
+  Thresholds thresholds;
+  CachePolicies policies;
+  std::size_t l1_max_entries = 200'000;
+  std::size_t l1_max_bytes = 256ull * 1024 * 1024;
+  int refresh_ms = 1000;
+};
+
+enum class LinkState { Disconnected, Connecting, Connected, Degraded, Down };
+QString toText(LinkState s);
+
+struct LinkStatus {
+  LinkState state = LinkState::Disconnected;
+  QString version;
+  double latency_ms = 0;
+  QString detail;  // endpoint (no password) or the reason it is down
+};
+
+// One refresh: sliding-window values (not lifetime counters).
+struct StatsSnapshot {
+  qint64 at_ms = 0;
+  metrics::Snapshot window;  // the last 10 s
+  std::vector<metrics::ThresholdResult> thresholds;
+  bool workload_running = false;
+  workload::WorkloadCounters workload;
+};
+
+// Handed to a job: cancellation and throttled progress.
+class JobContext {
+ public:
+  bool cancelled() const { return cancel_ && cancel_->load(); }
+  const std::atomic<bool>* cancelFlag() const { return cancel_.get(); }
+  // Reports progress (0..1 or -1 for unknown) with a message; throttled to 10/s.
+  void progress(double fraction, const QString& message);
+
+ private:
+  friend class CoreService;
+  std::shared_ptr<std::atomic<bool>> cancel_;
+  std::function<void(double, QString)> report_;
+  qint64 last_report_ms_ = 0;
+};
+
+// A running job; cancel() sets the flag the job polls.
+class JobHandle {
+ public:
+  JobHandle() = default;
+  void cancel() const {
+    if (cancel_) cancel_->store(true);
+  }
+  bool valid() const { return cancel_ != nullptr; }
+
+ private:
+  friend class CoreService;
+  std::shared_ptr<std::atomic<bool>> cancel_;
+};
+
+class CoreService : public QObject {
+  Q_OBJECT
+ public:
+  explicit CoreService(QObject* parent = nullptr);
+  ~CoreService() override;
+
+  // Builds a new core for these settings on a worker (starting the sandbox
+  // first if asked); the old core, its workload and jobs are retired.
+  void connectTo(const ConnectionSettings& settings);
+  const ConnectionSettings& settings() const { return settings_; }
+  bool hasCore() const;
+  void setThresholds(const Thresholds& t);
+  void setRefreshInterval(int ms);
+
+  // Runs fn(core, ctx) on a worker. onDone(result) / onError(kind, message)
+  // run on receiver's thread, only if receiver still exists and (for a
+  // non-empty slot) no newer job was started in the same slot since.
+  template <typename R>
+  JobHandle run(QObject* receiver, const QString& slot, std::function<R(TierCore&, JobContext&)> fn,
+                std::function<void(R)> onDone, std::function<void(ErrorKind, QString)> onError = {},
+                std::function<void(double, QString)> onProgress = {});
+
+  // Synthetic workload control (runs in the core's process).
+  void startWorkload(const workload::WorkloadOptions& options);
+  void stopWorkload();
+  void setWorkloadRate(double opsPerSecond);
+  void setWorkloadUsers(int users);
+  bool workloadRunning() const;
+
+ Q_SIGNALS:
+  void connecting(const QString& what);
+  void coreReady();
+  void coreFailed(const QString& message);
+  void redisLinkChanged(const tier::ui::LinkStatus& status);
+  void postgresLinkChanged(const tier::ui::LinkStatus& status);
+  void statsAvailable(const tier::ui::StatsSnapshot& snapshot);
+  void healthAvailable(const tier::ops::HealthReport& report);
+  void alertEvent(const tier::metrics::AlertEvent& event);
+  void workloadStateChanged(bool running);
+
+ private:
+  void onRefreshTick();
+  void onHealthTick();
+  void submit(std::function<void()> work);
+  std::uint64_t bumpSlot(const QString& slot);
+  bool slotCurrent(const QString& slot, std::uint64_t ticket) const;
+  std::shared_ptr<TierCore> coreRef() const;
+
+  ConnectionSettings settings_;
+  QThreadPool pool_;
+  QTimer refresh_;
+  QTimer health_;
+  mutable std::mutex mu_;
+  std::shared_ptr<TierCore> core_;                 // guarded by mu_
+  std::shared_ptr<workload::Workload> workload_;   // guarded by mu_
+  std::map<QString, std::uint64_t> slots_;         // guarded by mu_ (GUI thread writes)
+  std::uint64_t generation_ = 0;                   // guarded by mu_: bumps on connectTo
+  std::atomic<bool> refresh_busy_{false};
+  std::atomic<bool> health_busy_{false};
+  metrics::AlertMonitor alerts_;                   // GUI thread only
+  qint64 connected_at_ms_ = 0;                     // GUI thread only
+};
+
+// ---- template implementation ----
+
+template <typename R>
+JobHandle CoreService::run(QObject* receiver, const QString& slot, std::function<R(TierCore&, JobContext&)> fn,
+                           std::function<void(R)> onDone, std::function<void(ErrorKind, QString)> onError,
+                           std::function<void(double, QString)> onProgress) {
+  JobHandle handle;
+  handle.cancel_ = std::make_shared<std::atomic<bool>>(false);
+  const std::uint64_t ticket = slot.isEmpty() ? 0 : bumpSlot(slot);
+  // Checked on the GUI thread only, where receivers live and die.
+  QPointer<QObject> guard(receiver);
+  CoreService* svc = this;  // outlives every job: ~CoreService waits for the pool
+  auto deliverable = [guard, svc, slot, ticket]() {
+    return !guard.isNull() && (slot.isEmpty() || svc->slotCurrent(slot, ticket));
+  };
+  auto core = coreRef();
+  if (!core) {
+    if (onError)
+      QMetaObject::invokeMethod(
+          svc, [=] { if (deliverable()) onError(ErrorKind::Connection, QStringLiteral("Not connected.")); },
+          Qt::QueuedConnection);
+    return handle;
+  }
+  auto cancel = handle.cancel_;
+  submit([=]() {
+    JobContext ctx;
+    ctx.cancel_ = cancel;
+    if (onProgress)
+      ctx.report_ = [=](double f, QString m) {
+        QMetaObject::invokeMethod(svc, [=] { if (deliverable()) onProgress(f, m); }, Qt::QueuedConnection);
+      };
+    try {
+      auto result = std::make_shared<R>(fn(*core, ctx));
+      QMetaObject::invokeMethod(
+          svc, [=] { if (deliverable() && onDone) onDone(std::move(*result)); }, Qt::QueuedConnection);
+    } catch (const Error& e) {
+      const QString msg = QString::fromStdString(redactSecrets(e.what()));
+      const ErrorKind kind = e.kind();
+      QMetaObject::invokeMethod(svc, [=] { if (deliverable() && onError) onError(kind, msg); }, Qt::QueuedConnection);
+    } catch (const std::exception& e) {
+      const QString msg = QString::fromStdString(redactSecrets(e.what()));
+      QMetaObject::invokeMethod(
+          svc, [=] { if (deliverable() && onError) onError(ErrorKind::Internal, msg); }, Qt::QueuedConnection);
+    }
+  });
+  return handle;
+}
+
+// A plain sentence for an error kind, for message boxes and status lines.
+QString describe(ErrorKind kind, const QString& message);
+
+}  // namespace tier::ui
+
+Q_DECLARE_METATYPE(tier::ui::LinkStatus)
+Q_DECLARE_METATYPE(tier::ui::StatsSnapshot)
+Q_DECLARE_METATYPE(tier::ops::HealthReport)
+Q_DECLARE_METATYPE(tier::metrics::AlertEvent)

@@ -1,0 +1,101 @@
+#include "main_window.h"
+
+#include <QCloseEvent>
+#include <QLabel>
+#include <QMessageBox>
+#include <QSettings>
+#include <QShortcut>
+#include <QStatusBar>
+#include <QTabWidget>
+
+namespace tier::ui {
+
+namespace {
+QString chipStyle(LinkState s) {
+  // Colours that read on light and dark palettes alike.
+  switch (s) {
+    case LinkState::Connected: return QStringLiteral("background:#1f8a4c;color:white;border-radius:8px;padding:2px 8px;");
+    case LinkState::Degraded: return QStringLiteral("background:#b7791f;color:white;border-radius:8px;padding:2px 8px;");
+    case LinkState::Down: return QStringLiteral("background:#c53030;color:white;border-radius:8px;padding:2px 8px;");
+    case LinkState::Connecting:
+    case LinkState::Disconnected: break;
+  }
+  return QStringLiteral("background:#4a5568;color:white;border-radius:8px;padding:2px 8px;");
+}
+}  // namespace
+
+QString chipText(const QString& name, const LinkStatus& s) {
+  switch (s.state) {
+    case LinkState::Connected:
+      return QStringLiteral("%1 %2 · %3 ms").arg(name, s.version, QString::number(s.latency_ms, 'f', 2));
+    case LinkState::Degraded: return QStringLiteral("%1 degraded").arg(name);
+    case LinkState::Down: return QStringLiteral("%1 down").arg(name);
+    case LinkState::Connecting: return QStringLiteral("%1 connecting…").arg(name);
+    case LinkState::Disconnected: return QStringLiteral("%1 not configured").arg(name);
+  }
+  return name;
+}
+
+MainWindow::MainWindow(CoreService* service, QWidget* parent)
+    : QMainWindow(parent), service_(service), tabs_(new QTabWidget(this)) {
+  setWindowTitle(QStringLiteral("Tier Console"));
+  setWindowIcon(QIcon(QStringLiteral(":/tierconsole/tierconsole.svg")));
+  setCentralWidget(tabs_);
+  tabs_->setDocumentMode(true);
+
+  redisChip_ = new QLabel(this);
+  pgChip_ = new QLabel(this);
+  redisChip_->setObjectName(QStringLiteral("redisChip"));
+  pgChip_->setObjectName(QStringLiteral("postgresChip"));
+  statusBar()->addPermanentWidget(redisChip_);
+  statusBar()->addPermanentWidget(pgChip_);
+  onRedisLinkChanged({});
+  onPostgresLinkChanged({});
+
+  connect(service_, &CoreService::redisLinkChanged, this, &MainWindow::onRedisLinkChanged);
+  connect(service_, &CoreService::postgresLinkChanged, this, &MainWindow::onPostgresLinkChanged);
+  connect(service_, &CoreService::coreFailed, this, &MainWindow::onCoreFailed);
+  connect(service_, &CoreService::connecting, this, [this](const QString& what) { statusBar()->showMessage(what, 5000); });
+  connect(service_, &CoreService::coreReady, this,
+          [this] { statusBar()->showMessage(QStringLiteral("Connected as profile “%1”.").arg(service_->settings().profile), 5000); });
+  restoreState();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::addPage(QWidget* page, const QString& title, const QKeySequence& shortcut) {
+  const int index = tabs_->addTab(page, title);
+  tabs_->setTabToolTip(index, QStringLiteral("%1 (%2)").arg(title, shortcut.toString(QKeySequence::NativeText)));
+  auto* sc = new QShortcut(shortcut, this);
+  connect(sc, &QShortcut::activated, this, [this, index] { tabs_->setCurrentIndex(index); });
+}
+
+void MainWindow::onRedisLinkChanged(const LinkStatus& s) {
+  redisChip_->setText(chipText(QStringLiteral("Redis"), s));
+  redisChip_->setStyleSheet(chipStyle(s.state));
+  redisChip_->setToolTip(s.detail.isEmpty() ? toText(s.state) : s.detail);
+}
+
+void MainWindow::onPostgresLinkChanged(const LinkStatus& s) {
+  pgChip_->setText(chipText(QStringLiteral("PostgreSQL"), s));
+  pgChip_->setStyleSheet(chipStyle(s.state));
+  pgChip_->setToolTip(s.detail.isEmpty() ? toText(s.state) : s.detail);
+}
+
+void MainWindow::onCoreFailed(const QString& message) { statusBar()->showMessage(message); }
+
+void MainWindow::restoreState() {
+  QSettings settings;
+  if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray())) resize(1280, 820);
+  QMainWindow::restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  QSettings settings;
+  settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+  settings.setValue(QStringLiteral("window/state"), saveState());
+  settings.setValue(QStringLiteral("window/tab"), tabs_->currentIndex());
+  QMainWindow::closeEvent(event);
+}
+
+}  // namespace tier::ui

@@ -1,0 +1,16 @@
+#include "pages.h"
+
+#include <QKeySequence>
+
+#include "main_window.h"
+
+namespace tier::ui {
+
+void addAllPages(MainWindow* window, CoreService* service) {
+  window->addPage(createDashboardPage(service, window), QStringLiteral("&Dashboard"), QKeySequence(QStringLiteral("Ctrl+1")));
+  window->addPage(createSessionsPage(service, window), QStringLiteral("&Sessions"), QKeySequence(QStringLiteral("Ctrl+2")));
+  window->addPage(createOperationsPage(service, window), QStringLiteral("&Operations"), QKeySequence(QStringLiteral("Ctrl+3")));
+  window->addPage(createAlertsPage(service, window), QStringLiteral("&Alerts && audit"), QKeySequence(QStringLiteral("Ctrl+4")));
+}
+
+}  // namespace tier::ui

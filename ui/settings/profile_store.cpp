@@ -1,0 +1,104 @@
+#include "settings/profile_store.h"
+
+#include <QRegularExpression>
+#include <QSettings>
+#include <QUrl>
+
+namespace tier::ui {
+
+namespace {
+QSettings store() { return QSettings(QStringLiteral("TierConsole"), QStringLiteral("tierconsole")); }
+}  // namespace
+
+QString stripPassword(const QString& text) {
+  const QString t = text.trimmed();
+  if (t.contains(QLatin1String("://"))) {
+    QUrl url(t, QUrl::StrictMode);
+    if (url.isValid()) {
+      url.setPassword(QString());
+      QString out = url.toString(QUrl::FullyEncoded);
+      // Legacy "redis://:pw@host": an empty user with no password leaves "//@host".
+      out.replace(QLatin1String("://@"), QLatin1String("://"));
+      return out;
+    }
+    // Not parseable as a URL: drop the credentials part entirely.
+    static const QRegularExpression creds(QStringLiteral("://[^/@\\s]*@"));
+    QString out = t;
+    return out.replace(creds, QStringLiteral("://"));
+  }
+  static const QRegularExpression kv(QStringLiteral("\\s*\\bpassword\\s*=\\s*('(?:[^'\\\\]|\\\\.)*'|\\S*)"),
+                                     QRegularExpression::CaseInsensitiveOption);
+  QString out = t;
+  return out.replace(kv, QString()).trimmed();
+}
+
+QStringList ProfileStore::profileNames() const {
+  auto s = store();
+  s.beginGroup(QStringLiteral("profiles"));
+  return s.childGroups();
+}
+
+std::optional<Profile> ProfileStore::profile(const QString& name) const {
+  auto s = store();
+  s.beginGroup(QStringLiteral("profiles"));
+  if (!s.childGroups().contains(name)) return std::nullopt;
+  s.beginGroup(name);
+  return Profile{name, s.value(QStringLiteral("redis_url")).toString(), s.value(QStringLiteral("pg_conninfo")).toString()};
+}
+
+Profile ProfileStore::saveProfile(const Profile& p) {
+  Profile clean{p.name, stripPassword(p.redis_url), stripPassword(p.pg_conninfo)};
+  auto s = store();
+  s.beginGroup(QStringLiteral("profiles"));
+  s.beginGroup(p.name);
+  s.setValue(QStringLiteral("redis_url"), clean.redis_url);
+  s.setValue(QStringLiteral("pg_conninfo"), clean.pg_conninfo);
+  return clean;
+}
+
+void ProfileStore::removeProfile(const QString& name) {
+  auto s = store();
+  s.beginGroup(QStringLiteral("profiles"));
+  s.remove(name);
+}
+
+QString ProfileStore::lastProfile() const { return store().value(QStringLiteral("last_profile")).toString(); }
+void ProfileStore::setLastProfile(const QString& name) { store().setValue(QStringLiteral("last_profile"), name); }
+
+ConnectionSettings ProfileStore::loadSettings() const {
+  ConnectionSettings c;
+  auto s = store();
+  auto num = [&](const QString& key, double fallback) {
+    bool ok = false;
+    const double v = s.value(key).toDouble(&ok);
+    return ok && v > 0 ? v : fallback;
+  };
+  // Same keys tierctl --threshold reads (group "thresholds").
+  c.thresholds.hit_rate_min = std::min(1.0, num(QStringLiteral("thresholds/hit_rate"), c.thresholds.hit_rate_min));
+  c.thresholds.redis_p99_ms = num(QStringLiteral("thresholds/redis_p99"), c.thresholds.redis_p99_ms);
+  c.thresholds.session_p99_ms = num(QStringLiteral("thresholds/session_retrieval_p99"), c.thresholds.session_p99_ms);
+  c.thresholds.db_query_p99_ms = num(QStringLiteral("thresholds/db_query_p99"), c.thresholds.db_query_p99_ms);
+  c.thresholds.knowledge_p99_ms = num(QStringLiteral("thresholds/knowledge_p99"), c.thresholds.knowledge_p99_ms);
+  c.policies.entry.ttl = std::chrono::seconds(static_cast<long long>(num(QStringLiteral("ttl/entry_s"), double(c.policies.entry.ttl.count()))));
+  c.policies.session.ttl = std::chrono::seconds(static_cast<long long>(num(QStringLiteral("ttl/session_s"), double(c.policies.session.ttl.count()))));
+  c.l1_max_entries = static_cast<std::size_t>(num(QStringLiteral("l1/max_entries"), double(c.l1_max_entries)));
+  c.l1_max_bytes = static_cast<std::size_t>(num(QStringLiteral("l1/max_mb"), double(c.l1_max_bytes >> 20))) << 20;
+  c.refresh_ms = static_cast<int>(num(QStringLiteral("refresh_ms"), c.refresh_ms));
+  return c;
+}
+
+void ProfileStore::saveSettings(const ConnectionSettings& c) {
+  auto s = store();
+  s.setValue(QStringLiteral("thresholds/hit_rate"), c.thresholds.hit_rate_min);
+  s.setValue(QStringLiteral("thresholds/redis_p99"), c.thresholds.redis_p99_ms);
+  s.setValue(QStringLiteral("thresholds/session_retrieval_p99"), c.thresholds.session_p99_ms);
+  s.setValue(QStringLiteral("thresholds/db_query_p99"), c.thresholds.db_query_p99_ms);
+  s.setValue(QStringLiteral("thresholds/knowledge_p99"), c.thresholds.knowledge_p99_ms);
+  s.setValue(QStringLiteral("ttl/entry_s"), static_cast<qlonglong>(c.policies.entry.ttl.count()));
+  s.setValue(QStringLiteral("ttl/session_s"), static_cast<qlonglong>(c.policies.session.ttl.count()));
+  s.setValue(QStringLiteral("l1/max_entries"), static_cast<qulonglong>(c.l1_max_entries));
+  s.setValue(QStringLiteral("l1/max_mb"), static_cast<qulonglong>(c.l1_max_bytes >> 20));
+  s.setValue(QStringLiteral("refresh_ms"), c.refresh_ms);
+}
+
+}  // namespace tier::ui
