@@ -2,13 +2,20 @@
 // --redis URL, --pg CONNINFO, --sandbox[=DIR]; --version works without a display.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSettings>
+#include <QTabWidget>
+#include <QTimer>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "common/core_service.h"
+#include "common/stall_probe.h"
 #include "main_window.h"
 #include "pages.h"
 #include "settings/profile_store.h"
@@ -67,6 +74,16 @@ int main(int argc, char** argv) {
   parser.addOption({QStringLiteral("pg"), QStringLiteral("PostgreSQL conninfo or URI."), QStringLiteral("CONNINFO")});
   parser.addOption({QStringLiteral("sandbox"), QStringLiteral("Start or reuse the private sandbox (--sandbox=DIR for another folder) and run the synthetic workload.")});
   parser.addOption({QStringLiteral("version"), QStringLiteral("Print the version and exit.")});
+  // Measurement and documentation aids (scripts/measure-gui, scripts/screenshots).
+  parser.addOption({QStringLiteral("quit-after"), QStringLiteral("Quit after S seconds."), QStringLiteral("S")});
+  parser.addOption({QStringLiteral("stall-report"),
+                    QStringLiteral("Write the GUI thread's event-loop stalls (p50/p99/max) as JSON to FILE on exit."),
+                    QStringLiteral("FILE")});
+  parser.addOption({QStringLiteral("screenshots"),
+                    QStringLiteral("After --screenshot-delay seconds, save a PNG of every page into DIR and quit."),
+                    QStringLiteral("DIR")});
+  parser.addOption({QStringLiteral("screenshot-delay"), QStringLiteral("Seconds of live data before screenshots (default 30)."),
+                    QStringLiteral("S")});
   if (!parser.parse(app.arguments())) {
     std::fprintf(stderr, "tierconsole: %s\n", qPrintable(parser.errorText()));
     return 2;
@@ -108,5 +125,43 @@ int main(int argc, char** argv) {
   tier::ui::addAllPages(&window, &service);
   window.show();
   service.connectTo(settings);
-  return app.exec();
+
+  tier::ui::StallProbe probe;
+  probe.start();
+  if (parser.isSet(QStringLiteral("quit-after")))
+    QTimer::singleShot(static_cast<int>(parser.value(QStringLiteral("quit-after")).toDouble() * 1000), &app,
+                       &QApplication::quit);
+  if (parser.isSet(QStringLiteral("screenshots"))) {
+    const QString dir = parser.value(QStringLiteral("screenshots"));
+    const int delay = parser.isSet(QStringLiteral("screenshot-delay"))
+                          ? static_cast<int>(parser.value(QStringLiteral("screenshot-delay")).toDouble() * 1000)
+                          : 30000;
+    QDir().mkpath(dir);
+    QTimer::singleShot(delay, &window, [&window, dir] {
+      static const char* names[] = {"dashboard", "sessions", "operations", "alerts"};
+      QTabWidget* tabs = window.tabs();
+      for (int i = 0; i < tabs->count() && i < 4; ++i) {
+        tabs->setCurrentIndex(i);
+        // A page may stage a representative state (e.g. select a session) first.
+        QMetaObject::invokeMethod(tabs->widget(i), "prepareScreenshot", Qt::DirectConnection);
+        for (int k = 0; k < 30; ++k) QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+        window.grab().save(dir + QLatin1Char('/') + QLatin1String(names[i]) + QStringLiteral(".png"));
+      }
+      QApplication::quit();
+    });
+  }
+  const int rc = app.exec();
+  if (parser.isSet(QStringLiteral("stall-report"))) {
+    const auto r = probe.report();
+    QFile f(parser.value(QStringLiteral("stall-report")));
+    if (f.open(QIODevice::WriteOnly)) {
+      f.write(QJsonDocument(QJsonObject{{QStringLiteral("ticks"), static_cast<double>(r.ticks)},
+                                        {QStringLiteral("seconds"), r.seconds},
+                                        {QStringLiteral("stall_p50_ms"), r.p50_ms},
+                                        {QStringLiteral("stall_p99_ms"), r.p99_ms},
+                                        {QStringLiteral("stall_max_ms"), r.max_ms}})
+                  .toJson());
+    }
+  }
+  return rc;
 }
