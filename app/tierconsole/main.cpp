@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSettings>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
 
@@ -16,6 +17,7 @@
 
 #include "common/core_service.h"
 #include "common/stall_probe.h"
+#include "tier/ops/invalidation.h"
 #include "main_window.h"
 #include "pages.h"
 #include "settings/profile_store.h"
@@ -82,6 +84,10 @@ int main(int argc, char** argv) {
   parser.addOption({QStringLiteral("screenshots"),
                     QStringLiteral("After --screenshot-delay seconds, save a PNG of every page into DIR and quit."),
                     QStringLiteral("DIR")});
+  parser.addOption({QStringLiteral("invalidate-pattern"),
+                    QStringLiteral("Once connected, run a real pattern invalidation through the console's job runner "
+                                   "(for measuring responsiveness during a large delete)."),
+                    QStringLiteral("PATTERN")});
   parser.addOption({QStringLiteral("screenshot-delay"), QStringLiteral("Seconds of live data before screenshots (default 30)."),
                     QStringLiteral("S")});
   if (!parser.parse(app.arguments())) {
@@ -128,6 +134,29 @@ int main(int argc, char** argv) {
 
   tier::ui::StallProbe probe;
   probe.start();
+  if (parser.isSet(QStringLiteral("invalidate-pattern"))) {
+    const std::string pattern = parser.value(QStringLiteral("invalidate-pattern")).toStdString();
+    QObject::connect(&service, &tier::ui::CoreService::coreReady, &window, [&service, &window, pattern] {
+      service.run<tier::ops::InvalidateResult>(
+          &window, QStringLiteral("measure.invalidate"),
+          [pattern](tier::TierCore& core, tier::ui::JobContext& ctx) {
+            tier::ops::InvalidateRequest req{tier::ops::InvalidateKind::Pattern, pattern, false};
+            return tier::ops::invalidate(
+                core, req,
+                [&ctx](const tier::ops::InvalidateProgress& p) {
+                  ctx.progress(-1, QStringLiteral("%1 deleted").arg(p.deleted));
+                },
+                ctx.cancelFlag());
+          },
+          [](tier::ops::InvalidateResult r) {
+            std::fprintf(stderr, "invalidated %lld of %lld keys in %.0f ms\n", r.deleted, r.matched, r.duration_ms);
+          },
+          [](tier::ErrorKind kind, QString msg) {
+            std::fprintf(stderr, "%s\n", qPrintable(tier::ui::describe(kind, msg)));
+          },
+          [&window](double, QString message) { window.statusBar()->showMessage(message); });
+    });
+  }
   if (parser.isSet(QStringLiteral("quit-after")))
     QTimer::singleShot(static_cast<int>(parser.value(QStringLiteral("quit-after")).toDouble() * 1000), &app,
                        &QApplication::quit);
