@@ -30,6 +30,13 @@ LinkStatus redisLink(const ops::RedisHealth& h) {
   return s;
 }
 
+// Every action refused with the same sentence: before the first probe answers.
+ops::Capabilities pendingCapabilities(const std::string& why) {
+  ops::Capabilities c;
+  for (auto* cap : {&c.invalidate, &c.warm, &c.evict, &c.write_audit, &c.read_audit, &c.inspect}) *cap = {false, why};
+  return c;
+}
+
 LinkStatus postgresLink(const ops::PostgresHealth& h) {
   LinkStatus s;
   if (!h.ok) {
@@ -82,6 +89,10 @@ CoreService::CoreService(QObject* parent) : QObject(parent) {
   qRegisterMetaType<StatsSnapshot>();
   qRegisterMetaType<ops::HealthReport>();
   qRegisterMetaType<metrics::AlertEvent>();
+  qRegisterMetaType<ops::Capabilities>();
+  capabilities_ = pendingCapabilities("Not connected.");
+  capabilitiesTimer_.setInterval(60'000);
+  connect(&capabilitiesTimer_, &QTimer::timeout, this, &CoreService::refreshCapabilities);
   pool_.setMaxThreadCount(6);
   refresh_.setInterval(settings_.refresh_ms);
   connect(&refresh_, &QTimer::timeout, this, &CoreService::onRefreshTick);
@@ -92,6 +103,7 @@ CoreService::CoreService(QObject* parent) : QObject(parent) {
 CoreService::~CoreService() {
   refresh_.stop();
   health_.stop();
+  capabilitiesTimer_.stop();
   stopWorkload();
   pool_.waitForDone();
 }
@@ -137,6 +149,9 @@ void CoreService::connectTo(const ConnectionSettings& settings) {
   settings_ = settings;
   alerts_ = metrics::AlertMonitor{};
   refresh_.setInterval(settings_.refresh_ms);
+  links_ok_ = false;
+  capabilities_ = pendingCapabilities("Checking what these credentials may do\u2026");
+  Q_EMIT capabilitiesAvailable(capabilities_);
   Q_EMIT redisLinkChanged({LinkState::Connecting, {}, 0, settings.sandbox ? QStringLiteral("starting the sandbox") : QString()});
   Q_EMIT postgresLinkChanged({LinkState::Connecting, {}, 0, {}});
   Q_EMIT connecting(settings.sandbox ? QStringLiteral("Starting the sandbox…") : QStringLiteral("Connecting…"));
@@ -180,6 +195,8 @@ void CoreService::connectTo(const ConnectionSettings& settings) {
             core_ = core;
           }
           if (!core) {
+            capabilities_ = pendingCapabilities("Not connected: " + failure.toStdString());
+            Q_EMIT capabilitiesAvailable(capabilities_);
             Q_EMIT redisLinkChanged({LinkState::Down, {}, 0, failure});
             Q_EMIT postgresLinkChanged({LinkState::Down, {}, 0, failure});
             Q_EMIT coreFailed(failure);
@@ -189,7 +206,9 @@ void CoreService::connectTo(const ConnectionSettings& settings) {
           Q_EMIT coreReady();
           refresh_.start();
           health_.start();
+          capabilitiesTimer_.start();
           onHealthTick();
+          refreshCapabilities();
           if (settings.sandbox && settings.start_workload) startWorkload(workload::WorkloadOptions{});
         },
         Qt::QueuedConnection);
@@ -241,6 +260,27 @@ void CoreService::onHealthTick() {
           Q_EMIT redisLinkChanged(redisLink(report.redis));
           Q_EMIT postgresLinkChanged(postgresLink(report.postgres));
           Q_EMIT healthAvailable(report);
+          // A link that came back may be a restarted server with other ACLs: ask again.
+          const bool ok = (report.redis.ok || !report.redis.configured) && report.postgres.ok;
+          if (ok && !links_ok_) refreshCapabilities();
+          links_ok_ = ok;
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+void CoreService::refreshCapabilities() {
+  auto core = coreRef();
+  if (!core || capabilities_busy_.exchange(true)) return;
+  submit([this, core] {
+    auto caps = ops::probeCapabilities(*core);
+    QMetaObject::invokeMethod(
+        this,
+        [this, caps, core] {
+          capabilities_busy_ = false;
+          if (coreRef() != core) return;  // stale: the connection changed
+          capabilities_ = caps;
+          Q_EMIT capabilitiesAvailable(capabilities_);
         },
         Qt::QueuedConnection);
   });

@@ -29,6 +29,7 @@
 #include "tier/core.h"
 #include "tier/metrics/alerts.h"
 #include "tier/metrics/thresholds.h"
+#include "tier/ops/capabilities.h"
 #include "tier/ops/health.h"
 #include "tier/workload/workload.h"
 
@@ -125,6 +126,13 @@ class CoreService : public QObject {
   void setWorkloadUsers(int users);
   bool workloadRunning() const;
 
+  // What the credentials may do: the last probe's answer (GUI thread). Probed on
+  // a worker at coreReady, every 60 s and when a link comes back; until the
+  // first answer every capability is refused with a "checking" reason.
+  const ops::Capabilities& capabilities() const { return capabilities_; }
+  // Probes again now (e.g. after the user changed credentials on the server).
+  void refreshCapabilities();
+
  Q_SIGNALS:
   void connecting(const QString& what);
   void coreReady();
@@ -135,6 +143,7 @@ class CoreService : public QObject {
   void healthAvailable(const tier::ops::HealthReport& report);
   void alertEvent(const tier::metrics::AlertEvent& event);
   void workloadStateChanged(bool running);
+  void capabilitiesAvailable(const tier::ops::Capabilities& capabilities);
 
  private:
   void onRefreshTick();
@@ -156,6 +165,10 @@ class CoreService : public QObject {
   std::atomic<bool> refresh_busy_{false};
   std::atomic<bool> health_busy_{false};
   metrics::AlertMonitor alerts_;                   // GUI thread only
+  QTimer capabilitiesTimer_;
+  std::atomic<bool> capabilities_busy_{false};
+  ops::Capabilities capabilities_;                 // GUI thread only
+  bool links_ok_ = false;                          // GUI thread only: both links up at the last health tick
   qint64 connected_at_ms_ = 0;                     // GUI thread only
 };
 
@@ -216,3 +229,4 @@ Q_DECLARE_METATYPE(tier::ui::LinkStatus)
 Q_DECLARE_METATYPE(tier::ui::StatsSnapshot)
 Q_DECLARE_METATYPE(tier::ops::HealthReport)
 Q_DECLARE_METATYPE(tier::metrics::AlertEvent)
+Q_DECLARE_METATYPE(tier::ops::Capabilities)

@@ -1,0 +1,82 @@
+#pragma once
+// Table models of the Alerts & audit page. GUI thread only; fed value snapshots.
+#include <QAbstractTableModel>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tier/metrics/alerts.h"
+#include "tier/ops/audit.h"
+
+namespace tier::ui {
+
+// Raw values for sorting (numbers, not their text).
+inline constexpr int kSortRole = Qt::UserRole + 1;
+
+// Threshold violations, newest first: one row per raised alert; the row gets
+// its duration when the matching "cleared" event arrives.
+class AlertsModel : public QAbstractTableModel {
+  Q_OBJECT
+ public:
+  enum Column { When, Metric, Status, Value, Worst, Limit, Duration, ColumnCount };
+
+  struct Row {
+    std::string name;
+    metrics::Status status = metrics::Status::Violation;
+    double value = 0;  // at the evaluation that raised it
+    double worst = 0;  // worst while raised (known when cleared)
+    double limit = 0;
+    std::string unit;
+    std::int64_t started_ms = 0;
+    std::int64_t cleared_ms = 0;  // 0 = still raised
+  };
+
+  explicit AlertsModel(QObject* parent = nullptr);
+
+  // Raised: a new row on top. Cleared: completes the open row of that metric
+  // (or adds a completed one if the raise came before this model existed).
+  void addEvent(const metrics::AlertEvent& event);
+  void clear();
+  // Keeps at most this many rows (oldest dropped). Default 2000.
+  void setMaxRows(int n);
+  const std::vector<Row>& rows() const { return rows_; }
+  int activeCount() const;
+
+  int rowCount(const QModelIndex& parent = {}) const override;
+  int columnCount(const QModelIndex& parent = {}) const override;
+  QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+  QVariant headerData(int section, Qt::Orientation o, int role = Qt::DisplayRole) const override;
+
+ private:
+  std::vector<Row> rows_;  // newest first
+  int max_rows_ = 2000;
+};
+
+// Audit rows from cache_audit, newest first (as ops::readAudit returns them).
+class AuditModel : public QAbstractTableModel {
+  Q_OBJECT
+ public:
+  enum Column { Time, Who, Action, Arguments, Matched, Affected, Result, Duration, Profile, ColumnCount };
+
+  explicit AuditModel(QObject* parent = nullptr);
+  void resetData(std::vector<ops::AuditRow> rows);
+  const std::vector<ops::AuditRow>& rows() const { return rows_; }
+
+  int rowCount(const QModelIndex& parent = {}) const override;
+  int columnCount(const QModelIndex& parent = {}) const override;
+  QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+  QVariant headerData(int section, Qt::Orientation o, int role = Qt::DisplayRole) const override;
+
+ private:
+  std::vector<ops::AuditRow> rows_;
+};
+
+// "85.2 %" for a ratio, "4.31 ms" for milliseconds.
+QString formatMetricValue(double value, const std::string& unit);
+// "4 s", "2 min 5 s", "1 h 3 min".
+QString formatDuration(std::int64_t ms);
+// The threshold's display name: "Cache hit rate", "Redis p99", ...
+QString metricTitle(const std::string& name);
+
+}  // namespace tier::ui

@@ -1,0 +1,37 @@
+#include "common/capability_gate.h"
+
+#include <QAction>
+#include <QVariant>
+#include <QWidget>
+
+namespace tier::ui {
+
+namespace {
+const char* const kBaseToolTip = "tierBaseToolTip";
+
+template <typename T>
+void apply(T* target, const ops::Capability& c) {
+  if (!target) return;
+  QVariant base = target->property(kBaseToolTip);
+  if (!base.isValid()) {
+    base = target->toolTip();
+    target->setProperty(kBaseToolTip, base);
+  }
+  const QString own = base.toString();
+  target->setEnabled(c.allowed);
+  if (c.allowed) {
+    target->setToolTip(own);
+    return;
+  }
+  const QString why = c.reason.empty() ? QStringLiteral("Not allowed with these credentials.")
+                                       : QStringLiteral("Not allowed: %1").arg(QString::fromStdString(c.reason));
+  target->setToolTip(own.isEmpty() ? why : own + QLatin1Char('\n') + why);
+}
+}  // namespace
+
+// Qt delivers tooltip events to disabled widgets, so the reason shows on hover.
+void applyCapability(QWidget* w, const ops::Capability& c) { apply(w, c); }
+
+void applyCapability(QAction* a, const ops::Capability& c) { apply(a, c); }
+
+}  // namespace tier::ui
