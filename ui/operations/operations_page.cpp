@@ -1,10 +1,100 @@
-// Placeholder until the operations page lands (same session): a label, so the window builds.
-#include <QLabel>
+#include "operations/operations_page.h"
 
+#include <QAction>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QVBoxLayout>
+
+#include "operations/action_button.h"
+#include "operations/invalidate_panel.h"
+#include "operations/load_panel.h"
+#include "operations/warm_panel.h"
 #include "pages.h"
+#include "tier/ops/capabilities.h"
 
 namespace tier::ui {
-QWidget* createOperationsPage(CoreService*, QWidget* parent) {
-  return new QLabel(QStringLiteral("Operations"), parent);
+
+OperationsPage::OperationsPage(CoreService* service, QWidget* parent) : QWidget(parent), service_(service) {
+  setObjectName(QStringLiteral("operationsPage"));
+  invalidate_ = new InvalidatePanel(service, this);
+  warm_ = new WarmPanel(service, this);
+  load_ = new LoadPanel(service, this);
+
+  credentials_ = new QLabel(this);
+  credentials_->setObjectName(QStringLiteral("credentialsLabel"));
+  credentials_->setTextFormat(Qt::PlainText);
+  credentials_->setWordWrap(true);
+  QPalette pal = credentials_->palette();
+  pal.setColor(QPalette::WindowText, palette().color(QPalette::Disabled, QPalette::WindowText));
+  credentials_->setPalette(pal);
+  credentials_->setText(QStringLiteral("Checking what these credentials may do…"));
+
+  cancelAction_ = new QAction(QStringLiteral("Cancel"), this);
+  cancelAction_->setObjectName(QStringLiteral("cancelAction"));
+  cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
+  cancelAction_->setToolTip(withShortcut(QStringLiteral("Cancel the running invalidation or warm"), cancelAction_->shortcut()));
+  connect(cancelAction_, &QAction::triggered, this, &OperationsPage::onCancelTriggered);
+
+  // Shortcuts work wherever the focus is on this page (and only here).
+  for (QAction* a : {invalidate_->previewAction(), invalidate_->runAction(), cancelAction_, warm_->warmAction(),
+                     load_->toggleAction()}) {
+    a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    addAction(a);
+  }
+
+  // One heavy job at a time: an invalidation and a warm would race for the same keys.
+  connect(invalidate_, &InvalidatePanel::jobStarted, warm_, [this] { warm_->setLocked(true); });
+  connect(invalidate_, &InvalidatePanel::jobFinished, warm_, [this] { warm_->setLocked(false); });
+  connect(warm_, &WarmPanel::jobStarted, invalidate_, [this] { invalidate_->setLocked(true); });
+  connect(warm_, &WarmPanel::jobFinished, invalidate_, [this] { invalidate_->setLocked(false); });
+
+  auto* bottom = new QHBoxLayout;
+  bottom->addWidget(warm_, 3);
+  bottom->addWidget(load_, 2);
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(invalidate_, 3);
+  layout->addLayout(bottom, 2);
+  layout->addWidget(credentials_);
+
+  connect(service_, &CoreService::coreReady, this, &OperationsPage::onCoreReady);
+  if (service_->hasCore()) onCoreReady();
 }
+
+void OperationsPage::onCancelTriggered() {
+  invalidate_->cancel();
+  warm_->cancel();
+}
+
+void OperationsPage::prepareScreenshot() {
+  invalidate_->showPatternPreview(QStringLiteral("entry"), QStringLiteral("*"));
+}
+
+void OperationsPage::onCoreReady() {
+  capabilitiesKnown_ = false;
+  credentials_->setText(QStringLiteral("Checking what these credentials may do…"));
+  service_->run<ops::Capabilities>(
+      this, QStringLiteral("operations.capabilities"),
+      [](TierCore& core, JobContext&) { return ops::probeCapabilities(core); },
+      [this](ops::Capabilities c) {
+        capabilitiesKnown_ = true;
+        invalidate_->setPermitted(c.invalidate.allowed, QString::fromStdString(c.invalidate.reason));
+        warm_->setPermitted(c.warm.allowed, QString::fromStdString(c.warm.reason));
+        QString who = QStringLiteral("Acting as Redis user %1 and PostgreSQL role %2.")
+                          .arg(c.redis_user.empty() ? QStringLiteral("(none)") : QString::fromStdString(c.redis_user),
+                               c.pg_role.empty() ? QStringLiteral("(unknown)") : QString::fromStdString(c.pg_role));
+        if (!c.invalidate.allowed) who += QStringLiteral(" Invalidate is disabled: %1").arg(QString::fromStdString(c.invalidate.reason));
+        if (!c.warm.allowed) who += QStringLiteral(" Warm is disabled: %1").arg(QString::fromStdString(c.warm.reason));
+        if (!c.write_audit.allowed) who += QStringLiteral(" Runs cannot be audited: %1").arg(QString::fromStdString(c.write_audit.reason));
+        credentials_->setText(who);
+        Q_EMIT capabilitiesProbed();
+      },
+      [this](ErrorKind k, QString m) {
+        // The probe itself failing is no reason to refuse: the op's own error says what the server refuses.
+        credentials_->setText(QStringLiteral("Could not check the credentials: %1").arg(describe(k, m)));
+        Q_EMIT capabilitiesProbed();
+      });
+}
+
+QWidget* createOperationsPage(CoreService* service, QWidget* parent) { return new OperationsPage(service, parent); }
+
 }  // namespace tier::ui

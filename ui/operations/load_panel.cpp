@@ -1,0 +1,245 @@
+#include "operations/load_panel.h"
+
+#include <QAction>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+#include "operations/action_button.h"
+#include "operations/operations_models.h"
+
+namespace tier::ui {
+
+namespace {
+
+QLabel* counter(QWidget* parent, const QString& name) {
+  auto* l = new QLabel(QStringLiteral("—"), parent);
+  l->setObjectName(name);
+  l->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+  l->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  return l;
+}
+
+}  // namespace
+
+LoadPanel::LoadPanel(CoreService* service, QWidget* parent)
+    : QGroupBox(QStringLiteral("Synthetic load"), parent), service_(service) {
+  setObjectName(QStringLiteral("loadPanel"));
+  toggleAction_ = new QAction(QStringLiteral("Start &load"), this);
+  toggleAction_->setObjectName(QStringLiteral("loadAction"));
+  toggleAction_->setShortcut(QKeySequence(QStringLiteral("Ctrl+L")));
+  connect(toggleAction_, &QAction::triggered, this, &LoadPanel::onToggleTriggered);
+
+  const workload::WorkloadOptions defaults;
+  users_ = new QSpinBox(this);
+  users_->setObjectName(QStringLiteral("virtualUsers"));
+  users_->setRange(0, 1'000'000);
+  users_->setValue(defaults.virtual_users);
+  users_->setGroupSeparatorShown(true);
+  users_->setKeyboardTracking(false);  // apply 1500, not 1, 15, 150, 1500
+  users_->setToolTip(QStringLiteral("Virtual users; applied at once while the load runs (0 pauses every worker)."));
+  rate_ = new QSpinBox(this);
+  rate_->setObjectName(QStringLiteral("rate"));
+  rate_->setRange(0, 10'000'000);
+  rate_->setSingleStep(100);
+  rate_->setValue(static_cast<int>(defaults.rate));
+  rate_->setSuffix(QStringLiteral(" ops/s"));
+  rate_->setSpecialValueText(QStringLiteral("unlimited"));
+  rate_->setGroupSeparatorShown(true);
+  rate_->setKeyboardTracking(false);
+  rate_->setToolTip(QStringLiteral("Target operations per second over all users; applied at once while the load runs."));
+  connect(users_, &QSpinBox::valueChanged, this, [this](int n) {
+    if (running_) service_->setWorkloadUsers(n);
+  });
+  connect(rate_, &QSpinBox::valueChanged, this, [this](int r) {
+    if (running_) service_->setWorkloadRate(r);
+  });
+
+  auto* controls = new QFormLayout;
+  controls->addRow(QStringLiteral("&Virtual users:"), users_);
+  controls->addRow(QStringLiteral("&Rate:"), rate_);
+
+  toggleButton_ = new QPushButton(this);
+  toggleButton_->setObjectName(QStringLiteral("loadButton"));
+  toggleButton_->setMinimumWidth(110);
+  bindButton(toggleButton_, toggleAction_);
+  stateDot_ = new QLabel(this);
+  stateDot_->setObjectName(QStringLiteral("loadStateDot"));
+  state_ = new QLabel(this);
+  state_->setObjectName(QStringLiteral("loadState"));
+  auto* stateRow = new QHBoxLayout;
+  stateRow->addWidget(toggleButton_);
+  stateRow->addSpacing(6);
+  stateRow->addWidget(stateDot_);
+  stateRow->addWidget(state_, 1);
+
+  opsPerSecond_ = counter(this, QStringLiteral("opsPerSecond"));
+  QFont big = opsPerSecond_->font();
+  big.setPointSizeF(big.pointSizeF() * 1.6);
+  big.setBold(true);
+  opsPerSecond_->setFont(big);
+  operations_ = counter(this, QStringLiteral("operations"));
+  reads_ = counter(this, QStringLiteral("reads"));
+  writes_ = counter(this, QStringLiteral("writes"));
+  failedReads_ = counter(this, QStringLiteral("failedReads"));
+  staleReads_ = counter(this, QStringLiteral("staleReads"));
+  errors_ = counter(this, QStringLiteral("errors"));
+  elapsed_ = counter(this, QStringLiteral("elapsed"));
+  failedReads_->setToolTip(QStringLiteral("Reads that threw (every tier failed)."));
+  staleReads_->setToolTip(
+      QStringLiteral("Reads that returned an older version than a write this process had already acknowledged."));
+
+  auto* grid = new QGridLayout;
+  grid->setHorizontalSpacing(14);
+  auto add = [&](int row, int col, const QString& label, QLabel* value) {
+    auto* l = new QLabel(label, this);
+    grid->addWidget(l, row, col * 2);
+    grid->addWidget(value, row, col * 2 + 1);
+  };
+  auto* opsCaption = new QLabel(QStringLiteral("Operations/s"), this);
+  grid->addWidget(opsCaption, 0, 0);
+  grid->addWidget(opsPerSecond_, 0, 1, 1, 3);
+  add(1, 0, QStringLiteral("Reads"), reads_);
+  add(1, 1, QStringLiteral("Writes"), writes_);
+  add(2, 0, QStringLiteral("Failed reads"), failedReads_);
+  add(2, 1, QStringLiteral("Stale reads"), staleReads_);
+  add(3, 0, QStringLiteral("Operations"), operations_);
+  add(3, 1, QStringLiteral("Errors"), errors_);
+  add(4, 0, QStringLiteral("Running for"), elapsed_);
+  grid->setColumnStretch(1, 1);
+  grid->setColumnStretch(3, 1);
+
+  lastError_ = new QLabel(this);
+  lastError_->setObjectName(QStringLiteral("loadLastError"));
+  lastError_->setWordWrap(true);
+  lastError_->setTextFormat(Qt::PlainText);
+  lastError_->setVisible(false);
+
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(controls);
+  layout->addLayout(stateRow);
+  layout->addSpacing(6);
+  layout->addLayout(grid);
+  layout->addWidget(lastError_);
+  layout->addStretch(1);
+
+  connect(service_, &CoreService::statsAvailable, this, &LoadPanel::onStatsAvailable);
+  connect(service_, &CoreService::workloadStateChanged, this, &LoadPanel::onWorkloadStateChanged);
+  connect(service_, &CoreService::coreFailed, this, &LoadPanel::onCoreFailed);
+  running_ = service_->workloadRunning();
+  updateState();
+}
+
+int LoadPanel::virtualUsers() const { return users_->value(); }
+double LoadPanel::rate() const { return rate_->value(); }
+
+void LoadPanel::onToggleTriggered() {
+  if (starting_) return;
+  if (running_) {
+    service_->stopWorkload();  // emits workloadStateChanged(false)
+    return;
+  }
+  if (!service_->hasCore()) {
+    lastError_->setText(QStringLiteral("Not connected: the load starts once the servers are reachable."));
+    lastError_->setVisible(true);
+    return;
+  }
+  workload::WorkloadOptions o;
+  o.virtual_users = users_->value();
+  o.rate = rate_->value();
+  starting_ = true;
+  prevAtMs_ = 0;
+  lastError_->setVisible(false);
+  service_->startWorkload(o);
+  updateState();
+}
+
+void LoadPanel::onWorkloadStateChanged(bool running) {
+  starting_ = false;
+  running_ = running;
+  if (running) {
+    // Values typed while it was starting apply now.
+    service_->setWorkloadUsers(users_->value());
+    service_->setWorkloadRate(rate_->value());
+  }
+  updateState();
+  Q_EMIT stateShown(running_);
+}
+
+void LoadPanel::onCoreFailed(const QString& message) {
+  if (!starting_) return;
+  starting_ = false;
+  lastError_->setText(message);
+  lastError_->setVisible(true);
+  updateState();
+}
+
+void LoadPanel::updateState() {
+  QColor dot;
+  if (starting_) {
+    state_->setText(QStringLiteral("Starting… (loading the id spaces)"));
+    dot = statusAmber();
+    toggleAction_->setText(QStringLiteral("Starting…"));
+    toggleAction_->setEnabled(false);
+  } else if (running_) {
+    state_->setText(QStringLiteral("Running"));
+    dot = statusGreen();
+    toggleAction_->setText(QStringLiteral("Stop &load"));
+    toggleAction_->setEnabled(true);
+  } else {
+    state_->setText(QStringLiteral("Stopped"));
+    dot = palette().color(QPalette::Disabled, QPalette::WindowText);
+    toggleAction_->setText(QStringLiteral("Start &load"));
+    toggleAction_->setEnabled(true);
+  }
+  toggleAction_->setToolTip(withShortcut(running_ ? QStringLiteral("Stop the synthetic workload")
+                                                  : QStringLiteral("Start the synthetic workload with these settings"),
+                                         toggleAction_->shortcut()));
+  toggleButton_->setText(toggleAction_->text());
+  toggleButton_->setToolTip(toggleAction_->toolTip());
+  stateDot_->setText(QStringLiteral("<span style=\"color:%1; font-size:large\">●</span>").arg(dot.name()));
+}
+
+void LoadPanel::onStatsAvailable(const tier::ui::StatsSnapshot& s) {
+  if (s.workload_running != running_ && !starting_) {
+    running_ = s.workload_running;
+    updateState();
+  }
+  if (!s.workload_running) {
+    prevAtMs_ = 0;
+    opsPerSecond_->setText(QStringLiteral("—"));
+    return;  // keep the last run's counters on screen
+  }
+  const auto& w = s.workload;
+  if (prevAtMs_ > 0 && s.at_ms > prevAtMs_ && w.operations >= prevOperations_) {
+    const double perSecond = static_cast<double>(w.operations - prevOperations_) * 1000.0 / static_cast<double>(s.at_ms - prevAtMs_);
+    opsPerSecond_->setText(formatCount(std::llround(perSecond)));
+  }
+  prevAtMs_ = s.at_ms;
+  prevOperations_ = w.operations;
+  operations_->setText(formatCount(static_cast<long long>(w.operations)));
+  reads_->setText(formatCount(static_cast<long long>(w.reads)));
+  writes_->setText(formatCount(static_cast<long long>(w.writes)));
+  failedReads_->setText(formatCount(static_cast<long long>(w.failed_reads)));
+  staleReads_->setText(formatCount(static_cast<long long>(w.stale_reads)));
+  errors_->setText(formatCount(static_cast<long long>(w.errors)));
+  elapsed_->setText(formatDuration(w.elapsed_s * 1000.0));
+  auto colourIf = [this](QLabel* l, bool bad) {
+    QPalette p = palette();
+    if (bad) p.setColor(QPalette::WindowText, statusRed());
+    l->setPalette(p);
+  };
+  colourIf(failedReads_, w.failed_reads > 0);
+  colourIf(staleReads_, w.stale_reads > 0);
+  colourIf(errors_, w.errors > 0);
+  lastError_->setVisible(!w.last_error.empty());
+  if (!w.last_error.empty()) lastError_->setText(QStringLiteral("Last error: %1").arg(QString::fromStdString(redactSecrets(w.last_error))));
+}
+
+}  // namespace tier::ui

@@ -1,0 +1,55 @@
+#pragma once
+// The Operations page (engineers): Invalidate on top, Warm and Synthetic load
+// below, all visible at once so each shortcut has one meaning on the page:
+// Ctrl+P preview, Ctrl+Return invalidate, Esc cancel, Ctrl+W warm, Ctrl+L
+// start/stop load. One invalidation or warm job runs at a time; the load runs
+// independently. On every connection the credentials are probed
+// (ops::probeCapabilities) and what they may not do is disabled with the reason.
+//
+// Threads: GUI thread only.
+#include <QWidget>
+
+#include "common/core_service.h"
+
+class QAction;
+class QLabel;
+
+namespace tier::ui {
+
+class InvalidatePanel;
+class LoadPanel;
+class WarmPanel;
+
+class OperationsPage : public QWidget {
+  Q_OBJECT
+ public:
+  explicit OperationsPage(CoreService* service, QWidget* parent = nullptr);
+
+  InvalidatePanel* invalidatePanel() const { return invalidate_; }
+  WarmPanel* warmPanel() const { return warm_; }
+  LoadPanel* loadPanel() const { return load_; }
+  QAction* cancelAction() const { return cancelAction_; }
+  bool capabilitiesKnown() const { return capabilitiesKnown_; }
+
+ public Q_SLOTS:
+  void onCancelTriggered();
+  // For the docs' screenshot tour: previews entry:* (a dry run; deletes nothing).
+  void prepareScreenshot();
+
+ Q_SIGNALS:
+  void capabilitiesProbed();
+
+ private Q_SLOTS:
+  void onCoreReady();
+
+ private:
+  CoreService* service_;
+  InvalidatePanel* invalidate_;
+  WarmPanel* warm_;
+  LoadPanel* load_;
+  QAction* cancelAction_;
+  QLabel* credentials_;
+  bool capabilitiesKnown_ = false;
+};
+
+}  // namespace tier::ui
