@@ -1,10 +1,534 @@
-// Placeholder until the sessions page lands (same session): a label, so the window builds.
+#include "sessions/sessions_page.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDateTime>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QIcon>
+#include <QKeyEvent>
 #include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStyle>
+#include <QTimer>
+#include <QToolButton>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+#include <algorithm>
 
 #include "pages.h"
+#include "sessions/session_detail_widgets.h"
+#include "sessions/session_search_model.h"
+#include "tier/ops/inspect.h"
 
 namespace tier::ui {
-QWidget* createSessionsPage(CoreService*, QWidget* parent) {
-  return new QLabel(QStringLiteral("Sessions"), parent);
+
+namespace {
+
+const QString kSearchSlot = QStringLiteral("sessions.search");
+const QString kInspectSlot = QStringLiteral("sessions.inspect");
+const QString kActionSlot = QStringLiteral("sessions.action");
+
+QString toneColor(const QString& tone) {
+  if (tone == QLatin1String("ok")) return QStringLiteral("#1f8a4c");
+  if (tone == QLatin1String("warn")) return QStringLiteral("#b7791f");
+  if (tone == QLatin1String("bad")) return QStringLiteral("#c53030");
+  return QStringLiteral("#718096");
 }
+
+QString shortcutText(const QAction* a) { return a->shortcut().toString(QKeySequence::NativeText); }
+
+// "<b>Name</b> (Shortcut)<br/>what it does"
+void setActionHelp(QAction* a, const QString& what) {
+  a->setToolTip(QStringLiteral("<b>%1</b> (%2)<br/>%3").arg(a->text().remove(QLatin1Char('&')), shortcutText(a), what));
+}
+
+bool usesSettings() { return !QCoreApplication::organizationName().isEmpty(); }
+
+QToolButton* actionButton(QAction* a, QWidget* parent) {
+  auto* b = new QToolButton(parent);
+  b->setDefaultAction(a);
+  b->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+  b->setAutoRaise(false);
+  return b;
+}
+
+}  // namespace
+
+SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
+    : QWidget(parent),
+      service_(service),
+      searchEdit_(new QLineEdit(this)),
+      status_(new QLabel(this)),
+      debounce_(new QTimer(this)),
+      model_(new SessionSearchModel(this)),
+      proxy_(new QSortFilterProxyModel(this)),
+      view_(new QTreeView(this)),
+      splitter_(new QSplitter(Qt::Horizontal, this)),
+      detailStack_(new QStackedWidget(this)) {
+  setObjectName(QStringLiteral("sessionsPage"));
+  auto* root = new QVBoxLayout(this);
+  root->setContentsMargins(10, 10, 10, 10);
+  root->setSpacing(8);
+
+  // Search row.
+  auto* searchRow = new QHBoxLayout;
+  searchEdit_->setObjectName(QStringLiteral("sessionSearch"));
+  searchEdit_->setPlaceholderText(QStringLiteral("Search by session id, user id or email…"));
+  searchEdit_->setClearButtonEnabled(true);
+  searchEdit_->setToolTip(QStringLiteral(
+      "<b>Search sessions</b> (%1)<br/>Digits match a session id or a user id; anything else matches an email, "
+      "exactly or in part. Results update as you type; Enter searches at once, Down moves to the results.")
+                              .arg(QKeySequence(QKeySequence::Find).toString(QKeySequence::NativeText)));
+  if (const QIcon find = QIcon::fromTheme(QStringLiteral("edit-find")); !find.isNull())
+    searchEdit_->addAction(find, QLineEdit::LeadingPosition);
+  searchEdit_->installEventFilter(this);
+  searchEdit_->setMinimumWidth(fontMetrics().horizontalAdvance(QLatin1Char('M')) * 28);
+  status_->setObjectName(QStringLiteral("searchStatus"));
+  status_->setTextFormat(Qt::RichText);
+  searchRow->addWidget(searchEdit_, 3);
+  searchRow->addWidget(status_, 2);
+  root->addLayout(searchRow);
+
+  debounce_->setSingleShot(true);
+  debounce_->setInterval(250);
+  connect(debounce_, &QTimer::timeout, this, &SessionsPage::onSearchTimer);
+  connect(searchEdit_, &QLineEdit::textEdited, this, &SessionsPage::onSearchEdited);
+  connect(searchEdit_, &QLineEdit::returnPressed, this, &SessionsPage::onSearchTimer);
+  // The clear button emits textChanged, not textEdited.
+  connect(searchEdit_, &QLineEdit::textChanged, this, [this](const QString& t) {
+    if (t.isEmpty() && !lastQuery_.isEmpty()) onSearchTimer();
+  });
+
+  // Results: one reset per search, uniform rows, no per-row widgets.
+  proxy_->setSourceModel(model_);
+  proxy_->setSortRole(SessionSearchModel::SortRole);
+  proxy_->setSortCaseSensitivity(Qt::CaseInsensitive);
+  view_->setObjectName(QStringLiteral("sessionResults"));
+  view_->setModel(proxy_);
+  view_->setRootIsDecorated(false);
+  view_->setItemsExpandable(false);
+  view_->setUniformRowHeights(true);
+  view_->setAlternatingRowColors(true);
+  view_->setAllColumnsShowFocus(true);
+  view_->setSelectionMode(QAbstractItemView::SingleSelection);
+  view_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  view_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  view_->setTextElideMode(Qt::ElideRight);
+  view_->setSortingEnabled(true);
+  auto* header = view_->header();
+  header->setSortIndicatorClearable(true);
+  header->setSortIndicator(-1, Qt::AscendingOrder);  // the server's order: exact id first, then most recent
+  header->setStretchLastSection(false);
+  header->setSectionResizeMode(QHeaderView::Interactive);
+  header->setSectionResizeMode(SessionSearchModel::TitleColumn, QHeaderView::Stretch);
+  header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+  const auto& fm = view_->fontMetrics();
+  auto chars = [&fm](int n) { return fm.horizontalAdvance(QLatin1Char('0')) * n + 24; };
+  auto fits = [&fm, &chars](int n, const QString& heading) { return std::max(chars(n), fm.horizontalAdvance(heading) + 28); };
+  header->resizeSection(SessionSearchModel::IdColumn, fits(6, QStringLiteral("Session")));
+  header->resizeSection(SessionSearchModel::UserColumn, fits(5, QStringLiteral("User")));
+  header->resizeSection(SessionSearchModel::EmailColumn, chars(22));
+  header->resizeSection(SessionSearchModel::StatusColumn, fits(7, QStringLiteral("Status")));
+  header->resizeSection(SessionSearchModel::MessagesColumn, fits(4, QStringLiteral("Messages")));
+  header->resizeSection(SessionSearchModel::LastActiveColumn, chars(16));
+  header->setMinimumSectionSize(chars(4));
+  view_->setToolTip(QString());
+  connect(view_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &SessionsPage::onCurrentRowChanged);
+
+  // Actions (shortcuts work anywhere in the page).
+  focusSearchAction_ = new QAction(QStringLiteral("Find session"), this);
+  focusSearchAction_->setShortcuts({QKeySequence(QKeySequence::Find)});
+  inspectAction_ = new QAction(style()->standardIcon(QStyle::SP_BrowserReload), QStringLiteral("Re-inspect"), this);
+  inspectAction_->setShortcut(QKeySequence(Qt::Key_F5));
+  refreshAction_ = new QAction(style()->standardIcon(QStyle::SP_DriveHDIcon), QStringLiteral("&Refresh from database"), this);
+  refreshAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+  evictAction_ = new QAction(style()->standardIcon(QStyle::SP_TrashIcon), QStringLiteral("&Evict this session"), this);
+  evictAction_->setShortcut(QKeySequence(QKeySequence::Delete));
+  setActionHelp(focusSearchAction_, QStringLiteral("Move to the search box."));
+  setActionHelp(inspectAction_, QStringLiteral("Read every tier's copy of this session again. Changes nothing."));
+  setActionHelp(refreshAction_, QStringLiteral("Reload the session from PostgreSQL and write it through to L1 and L2. "
+                                                "Recorded in the audit log."));
+  setActionHelp(evictAction_, QStringLiteral("Remove the session from L1 and L2 (asks first); the next read loads it "
+                                              "from PostgreSQL. Recorded in the audit log."));
+  for (QAction* a : {focusSearchAction_, inspectAction_, refreshAction_, evictAction_}) {
+    a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    addAction(a);
+  }
+  connect(focusSearchAction_, &QAction::triggered, this, [this] {
+    searchEdit_->setFocus(Qt::ShortcutFocusReason);
+    searchEdit_->selectAll();
+  });
+  connect(inspectAction_, &QAction::triggered, this, &SessionsPage::onInspectTriggered);
+  connect(refreshAction_, &QAction::triggered, this, &SessionsPage::onRefreshTriggered);
+  connect(evictAction_, &QAction::triggered, this, &SessionsPage::onEvictTriggered);
+
+  // Detail: a hint until a session is selected.
+  auto* hint = new QLabel(QStringLiteral("Select a session to read its messages and see where it lives in each tier."), this);
+  hint->setAlignment(Qt::AlignCenter);
+  hint->setWordWrap(true);
+  hint->setForegroundRole(QPalette::PlaceholderText);
+  detailStack_->addWidget(hint);
+
+  auto* detail = new QWidget(this);
+  auto* dl = new QVBoxLayout(detail);
+  dl->setContentsMargins(4, 0, 0, 0);
+  dl->setSpacing(8);
+  title_ = new QLabel(detail);
+  title_->setObjectName(QStringLiteral("sessionTitle"));
+  QFont tf = title_->font();
+  tf.setPointSizeF(tf.pointSizeF() * 1.3);
+  tf.setBold(true);
+  title_->setFont(tf);
+  title_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  title_->setWordWrap(true);
+  subtitle_ = new QLabel(detail);
+  subtitle_->setObjectName(QStringLiteral("sessionSubtitle"));
+  subtitle_->setForegroundRole(QPalette::PlaceholderText);
+  subtitle_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  subtitle_->setWordWrap(true);
+  dl->addWidget(title_);
+  dl->addWidget(subtitle_);
+
+  auto* actionsRow = new QHBoxLayout;
+  actionsRow->setSpacing(6);
+  actionsRow->addWidget(actionButton(inspectAction_, detail));
+  actionsRow->addWidget(actionButton(refreshAction_, detail));
+  actionsRow->addWidget(actionButton(evictAction_, detail));
+  busyBar_ = new QProgressBar(detail);
+  busyBar_->setRange(0, 0);  // indeterminate: one round trip, nothing to count
+  busyBar_->setTextVisible(false);
+  busyBar_->setMaximumWidth(90);
+  busyBar_->setMaximumHeight(fontMetrics().height() / 2 + 4);
+  busyBar_->hide();
+  actionsRow->addSpacing(6);
+  actionsRow->addWidget(busyBar_);
+  actionsRow->addStretch(1);
+  dl->addLayout(actionsRow);
+
+  result_ = new QLabel(detail);
+  result_->setObjectName(QStringLiteral("actionResult"));
+  result_->setWordWrap(true);
+  result_->setTextFormat(Qt::RichText);
+  result_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  result_->hide();
+  dl->addWidget(result_);
+
+  tiers_ = new TierStatePanel(detail);
+  dl->addWidget(tiers_);
+
+  threadHeading_ = new QLabel(QStringLiteral("Latest messages"), detail);
+  QFont hf = threadHeading_->font();
+  hf.setBold(true);
+  threadHeading_->setFont(hf);
+  dl->addSpacing(4);
+  dl->addWidget(threadHeading_);
+  thread_ = new MessageThreadView(detail);
+  dl->addWidget(thread_, 1);
+  detailStack_->addWidget(detail);
+
+  splitter_->addWidget(view_);
+  splitter_->addWidget(detailStack_);
+  splitter_->setStretchFactor(0, 3);
+  splitter_->setStretchFactor(1, 2);
+  splitter_->setChildrenCollapsible(false);
+  root->addWidget(splitter_, 1);
+
+  setFocusProxy(searchEdit_);
+  if (usesSettings()) {
+    QSettings settings;
+    splitter_->restoreState(settings.value(QStringLiteral("sessions/splitter")).toByteArray());
+  }
+  if (!usesSettings() || !QSettings().contains(QStringLiteral("sessions/splitter")))
+    splitter_->setSizes({780, 620});  // the table's columns fit beside a readable thread
+  if (service_) connect(service_, &CoreService::coreReady, this, &SessionsPage::onCoreReady);
+  setStatus(QStringLiteral("Type a session id, user id or email."));
+  updateActions();
+}
+
+SessionsPage::~SessionsPage() {
+  if (usesSettings()) QSettings().setValue(QStringLiteral("sessions/splitter"), splitter_->saveState());
+}
+
+QString SessionsPage::statusText() const { return status_->property("plainText").toString(); }
+QString SessionsPage::resultText() const { return result_->property("plainText").toString(); }
+
+void SessionsPage::setStatus(const QString& text, const QString& tone) {
+  status_->setProperty("plainText", text);
+  status_->setText(tone.isEmpty() ? text.toHtmlEscaped()
+                                  : QStringLiteral("<span style=\"color:%1\">%2</span>").arg(toneColor(tone), text.toHtmlEscaped()));
+}
+
+void SessionsPage::setResult(const QString& text, const QString& tone) {
+  result_->setProperty("plainText", text);
+  result_->setText(QStringLiteral("<span style=\"color:%1\">●</span>&nbsp;%2").arg(toneColor(tone), text.toHtmlEscaped()));
+  result_->setVisible(!text.isEmpty());
+}
+
+bool SessionsPage::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == searchEdit_ && event->type() == QEvent::KeyPress) {
+    const auto* key = static_cast<QKeyEvent*>(event);
+    if (key->key() == Qt::Key_Down && proxy_->rowCount() > 0) {
+      view_->setFocus(Qt::TabFocusReason);
+      if (!view_->currentIndex().isValid()) view_->setCurrentIndex(proxy_->index(0, 0));
+      return true;
+    }
+  }
+  return QWidget::eventFilter(watched, event);
+}
+
+void SessionsPage::onSearchEdited() { debounce_->start(); }
+
+void SessionsPage::onSearchTimer() {
+  debounce_->stop();
+  startSearch(searchEdit_->text());
+}
+
+void SessionsPage::search(const QString& text) {
+  if (searchEdit_->text() != text) {
+    const QSignalBlocker block(searchEdit_);
+    searchEdit_->setText(text);
+  }
+  debounce_->stop();
+  startSearch(text);
+}
+
+void SessionsPage::startSearch(const QString& text) {
+  const QString query = text.trimmed();
+  lastQuery_ = query;
+  const std::uint64_t seq = ++searchSeq_;
+  if (query.isEmpty()) {
+    searching_ = false;
+    model_->clear();
+    setStatus(QStringLiteral("Type a session id, user id or email."));
+    return;
+  }
+  searching_ = true;
+  setStatus(QStringLiteral("searching…"));
+  const std::string q = query.toStdString();
+  service_->run<std::vector<repo::SessionSummary>>(
+      this, kSearchSlot,
+      [q](TierCore& core, JobContext&) { return core.sessions().find(q, kSearchLimit); },
+      [this, seq, query](std::vector<repo::SessionSummary> rows) {
+        if (seq != searchSeq_) return;
+        searching_ = false;
+        const int n = static_cast<int>(rows.size());
+        model_->resetData(std::move(rows));
+        const QLocale loc;
+        if (n == 0)
+          setStatus(QStringLiteral("No session matches “%1”.").arg(query.left(60)));
+        else if (n >= kSearchLimit)
+          setStatus(QStringLiteral("The first %1 sessions; refine the search to see others.").arg(loc.toString(n)), QStringLiteral("warn"));
+        else
+          setStatus(n == 1 ? QStringLiteral("1 session") : QStringLiteral("%1 sessions").arg(loc.toString(n)));
+        // Keep the inspected session if it is still listed, else show the first.
+        if (n > 0) {
+          const int keep = currentId_ > 0 ? model_->rowOf(currentId_) : -1;
+          const QModelIndex src = model_->index(keep >= 0 ? keep : 0, 0);
+          view_->setCurrentIndex(proxy_->mapFromSource(src));
+          view_->scrollTo(view_->currentIndex());
+        }
+        Q_EMIT searchFinished(n);
+      },
+      [this, seq](ErrorKind kind, const QString& message) {
+        if (seq != searchSeq_) return;
+        searching_ = false;
+        model_->clear();
+        const QString sentence = describe(kind, message);
+        setStatus(sentence, QStringLiteral("bad"));
+        Q_EMIT searchFailed(sentence);
+      });
+}
+
+void SessionsPage::onCurrentRowChanged() {
+  const QModelIndex index = view_->currentIndex();
+  if (!index.isValid()) return;
+  const std::int64_t id = index.data(SessionSearchModel::SessionIdRole).toLongLong();
+  if (id == currentId_ && inspection_ && inspection_->session_id == id) return;
+  inspect(id);
+}
+
+void SessionsPage::selectSession(std::int64_t sessionId) {
+  const int row = model_->rowOf(sessionId);
+  if (row >= 0) {
+    view_->setCurrentIndex(proxy_->mapFromSource(model_->index(row, 0)));
+    view_->scrollTo(view_->currentIndex());
+    if (currentId_ == sessionId) return;
+  }
+  inspect(sessionId);
+}
+
+void SessionsPage::showHeader(const repo::ChatSession* s, std::int64_t id) {
+  const int row = model_->rowOf(id);
+  const repo::SessionSummary* sum = row >= 0 ? &model_->summaryAt(row) : nullptr;
+  QString title = s ? QString::fromStdString(s->title) : sum ? QString::fromStdString(sum->title) : QString();
+  title_->setText(title.isEmpty() ? QStringLiteral("Session %1").arg(id) : title);
+  QStringList parts{QStringLiteral("Session %1").arg(id)};
+  const std::int64_t user = s ? s->user_id : sum ? sum->user_id : 0;
+  if (user > 0) parts << QStringLiteral("user %1").arg(user);
+  if (sum && !sum->user_email.empty()) parts << QString::fromStdString(sum->user_email);
+  const std::string status = s ? s->status : sum ? sum->status : std::string();
+  if (!status.empty()) parts << QString::fromStdString(status);
+  if (s || sum) {
+    const int count = s ? s->message_count : sum->message_count;
+    parts << (count == 1 ? QStringLiteral("1 message") : QStringLiteral("%1 messages").arg(QLocale().toString(count)));
+    const std::int64_t last = s ? s->last_active_at : sum->last_active_at;
+    if (last > 0) parts << QStringLiteral("last active %1").arg(formatTimestamp(last));
+  }
+  subtitle_->setText(parts.join(QStringLiteral("  ·  ")));
+}
+
+void SessionsPage::inspect(std::int64_t id) {
+  if (id <= 0) return;
+  if (id != currentId_) {
+    result_->hide();
+    result_->setProperty("plainText", QString());
+  }
+  currentId_ = id;
+  inspection_.reset();
+  detailStack_->setCurrentIndex(1);
+  showHeader(nullptr, id);
+  tiers_->showLoading();
+  updateActions();
+  service_->run<ops::SessionInspection>(
+      this, kInspectSlot, [id](TierCore& core, JobContext&) { return ops::inspectSession(core, id); },
+      [this, id](ops::SessionInspection in) {
+        if (id != currentId_) return;
+        inspection_ = std::move(in);
+        const auto& i = *inspection_;
+        tiers_->showInspection(i);
+        const repo::ChatSession* s = i.l3 ? &*i.l3 : i.cached ? &*i.cached : nullptr;
+        showHeader(s, id);
+        if (s) {
+          thread_->showMessages(s->messages);
+          const int shown = static_cast<int>(s->messages.size());
+          threadHeading_->setText(
+              QStringLiteral("Latest messages  —  %1 of %2, from %3")
+                  .arg(QLocale().toString(shown), QLocale().toString(s->message_count),
+                       i.l3 ? QStringLiteral("the database") : QStringLiteral("the cache")));
+        } else {
+          thread_->showMessages({});
+          threadHeading_->setText(QStringLiteral("Latest messages"));
+        }
+        updateActions();
+        Q_EMIT inspectionShown(id);
+      },
+      [this, id](ErrorKind kind, const QString& message) {
+        if (id != currentId_) return;
+        const QString sentence = describe(kind, message);
+        tiers_->showError(sentence);
+        thread_->showMessages({});
+        threadHeading_->setText(QStringLiteral("Latest messages"));
+        updateActions();
+        Q_EMIT inspectionFailed(sentence);
+      });
+}
+
+void SessionsPage::updateActions() {
+  const bool has = currentId_ > 0;
+  inspectAction_->setEnabled(has && !actionRunning_);
+  refreshAction_->setEnabled(has && !actionRunning_);
+  evictAction_->setEnabled(has && !actionRunning_);
+}
+
+void SessionsPage::setActionRunning(bool running, const QString& what) {
+  actionRunning_ = running;
+  busyBar_->setVisible(running);
+  if (running) setResult(what, QStringLiteral("neutral"));
+  updateActions();
+}
+
+void SessionsPage::onInspectTriggered() {
+  if (currentId_ > 0 && !actionRunning_) inspect(currentId_);
+}
+
+void SessionsPage::onRefreshTriggered() {
+  if (currentId_ <= 0 || actionRunning_) return;
+  const std::int64_t id = currentId_;
+  setActionRunning(true, QStringLiteral("Refreshing session %1 from the database…").arg(id));
+  service_->run<bool>(
+      this, kActionSlot,
+      [id](TierCore& core, JobContext&) {
+        ops::refreshSession(core, id);
+        return true;
+      },
+      [this, id](bool) {
+        setActionRunning(false);
+        const QString text = QStringLiteral("Session %1 was reloaded from the database and written to L1 and L2. "
+                                            "Recorded in the audit log.").arg(id);
+        setResult(text, QStringLiteral("ok"));
+        if (id == currentId_) inspect(id);
+        Q_EMIT actionFinished(true, text);
+      },
+      [this, id](ErrorKind kind, const QString& message) {
+        setActionRunning(false);
+        const QString text = describe(kind, message);
+        setResult(text, QStringLiteral("bad"));
+        if (id == currentId_) inspect(id);
+        Q_EMIT actionFinished(false, text);
+      });
+}
+
+void SessionsPage::onEvictTriggered() {
+  if (currentId_ <= 0 || actionRunning_) return;
+  if (findChild<QMessageBox*>(QStringLiteral("evictConfirmation"))) return;  // already asking
+  const std::int64_t id = currentId_;
+  // Non-modal open(): no nested event loop, and tests can answer it.
+  auto* box = new QMessageBox(QMessageBox::Warning, QStringLiteral("Evict session %1").arg(id),
+                              QStringLiteral("Evict session %1 from L1 and L2?").arg(id), QMessageBox::NoButton, this);
+  box->setObjectName(QStringLiteral("evictConfirmation"));
+  box->setInformativeText(QStringLiteral("The database keeps the session; the next read loads it again. "
+                                         "The eviction is recorded in the audit log."));
+  QPushButton* evict = box->addButton(QStringLiteral("&Evict"), QMessageBox::DestructiveRole);
+  QPushButton* cancel = box->addButton(QMessageBox::Cancel);
+  box->setDefaultButton(cancel);
+  box->setEscapeButton(cancel);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  connect(box, &QMessageBox::finished, this, [this, box, evict, id] {
+    box->setObjectName(QString());  // closing: a new Delete may ask again
+    if (box->clickedButton() == evict) evictConfirmed(id);
+  });
+  box->open();
+}
+
+void SessionsPage::evictConfirmed(std::int64_t id) {
+  if (actionRunning_) return;
+  setActionRunning(true, QStringLiteral("Evicting session %1…").arg(id));
+  service_->run<bool>(
+      this, kActionSlot, [id](TierCore& core, JobContext&) { return ops::evictSession(core, id); },
+      [this, id](bool hadL2) {
+        setActionRunning(false);
+        const QString text = QStringLiteral("Session %1 was evicted from L1 and L2 (%2). Recorded in the audit log.")
+                                 .arg(QString::number(id), hadL2 ? QStringLiteral("Redis held a copy")
+                                                                 : QStringLiteral("Redis held no copy"));
+        setResult(text, QStringLiteral("ok"));
+        if (id == currentId_) inspect(id);
+        Q_EMIT actionFinished(true, text);
+      },
+      [this, id](ErrorKind kind, const QString& message) {
+        setActionRunning(false);
+        const QString text = describe(kind, message);
+        setResult(text, QStringLiteral("bad"));
+        if (id == currentId_) inspect(id);
+        Q_EMIT actionFinished(false, text);
+      });
+}
+
+void SessionsPage::onCoreReady() {
+  // A new connection: what is shown came from the old one.
+  if (!lastQuery_.isEmpty()) startSearch(lastQuery_);
+  if (currentId_ > 0) inspect(currentId_);
+}
+
+QWidget* createSessionsPage(CoreService* service, QWidget* parent) { return new SessionsPage(service, parent); }
+
 }  // namespace tier::ui

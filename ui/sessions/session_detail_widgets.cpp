@@ -1,0 +1,246 @@
+#include "sessions/session_detail_widgets.h"
+
+#include <QDateTime>
+#include <QEvent>
+#include <QGridLayout>
+#include <QLabel>
+#include <QLocale>
+#include <QStringList>
+#include <QVBoxLayout>
+
+namespace tier::ui {
+
+namespace {
+
+// Status colours (the same as the window's link chips); text stays on palette roles.
+const char* toneColor(const QString& tone) {
+  if (tone == QLatin1String("ok")) return "#1f8a4c";
+  if (tone == QLatin1String("warn")) return "#b7791f";
+  if (tone == QLatin1String("bad")) return "#c53030";
+  return "#718096";
+}
+
+QString chipStyle(const QString& tone) {
+  return QStringLiteral("QLabel{background:%1;color:white;border-radius:8px;padding:1px 8px;font-weight:600;}")
+      .arg(QLatin1String(toneColor(tone)));
+}
+
+QString fromStd(const std::string& s) { return QString::fromStdString(s); }
+
+QString timeText(std::int64_t ms) {
+  return ms > 0 ? QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")) : QString();
+}
+
+}  // namespace
+
+QString formatTtl(long long seconds) {
+  if (seconds == -1) return QStringLiteral("no expiry");
+  if (seconds < 0) return {};
+  const long long h = seconds / 3600, m = (seconds % 3600) / 60, s = seconds % 60;
+  if (h > 0) return QStringLiteral("%1 h %2 min").arg(h).arg(m);  // seconds are noise at this scale
+  if (m > 0) return QStringLiteral("%1 min %2 s").arg(m).arg(s);
+  return QStringLiteral("%1 s").arg(s);
+}
+
+QString formatSize(std::size_t bytes) { return QLocale().formattedDataSize(static_cast<qint64>(bytes), 1, QLocale::DataSizeTraditionalFormat); }
+
+QColor roleColor(const std::string& role) {
+  if (role == "user") return QColor(0x3b, 0x82, 0xc4);
+  if (role == "assistant") return QColor(0x2f, 0x9e, 0x5b);
+  if (role == "system") return QColor(0xc0, 0x7f, 0x1d);
+  return QColor(0x80, 0x80, 0x80);
+}
+
+TierStatePanel::TierStatePanel(QWidget* parent) : QFrame(parent) {
+  setObjectName(QStringLiteral("tierStatePanel"));
+  setFrameShape(QFrame::StyledPanel);
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(10, 8, 10, 10);
+  outer->setSpacing(8);
+
+  auto* heading = new QLabel(QStringLiteral("Where it lives"), this);
+  QFont hf = heading->font();
+  hf.setBold(true);
+  heading->setFont(hf);
+  outer->addWidget(heading);
+
+  banner_ = new QLabel(this);
+  banner_->setObjectName(QStringLiteral("staleBanner"));
+  banner_->setWordWrap(true);
+  banner_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  outer->addWidget(banner_);
+
+  auto* grid = new QGridLayout;
+  grid->setHorizontalSpacing(12);
+  grid->setVerticalSpacing(6);
+  const char* names[3] = {"L1", "L2", "L3"};
+  const char* what[3] = {"in-process memory", "Redis", "PostgreSQL row"};
+  const char* tips[3] = {"This console's own in-process cache (other instances have their own L1).",
+                         "The shared Redis cache: its copy, remaining time to live and size.",
+                         "The database row: the source of truth."};
+  for (int i = 0; i < 3; ++i) {
+    auto* name = new QLabel(QStringLiteral("<b>%1</b>&nbsp;&nbsp;%2").arg(QLatin1String(names[i]), QLatin1String(what[i])), this);
+    name->setToolTip(QLatin1String(tips[i]));
+    rows_[i].chip = new QLabel(this);
+    rows_[i].chip->setAlignment(Qt::AlignCenter);
+    rows_[i].chip->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("MMMMMMM")));
+    rows_[i].detail = new QLabel(this);
+    rows_[i].detail->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    rows_[i].detail->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // clip, never widen the pane
+    grid->addWidget(name, i, 0);
+    grid->addWidget(rows_[i].chip, i, 1);
+    grid->addWidget(rows_[i].detail, i, 2);
+  }
+  grid->setColumnStretch(2, 1);
+  outer->addLayout(grid);
+  showLoading();
+}
+
+void TierStatePanel::setBanner(const QString& text, const QString& tone) {
+  banner_->setText(text);
+  bannerTone_ = tone;
+  // A tinted box with a coloured edge and the palette's text colour: readable on light and dark palettes.
+  const QColor c(QLatin1String(toneColor(tone)));
+  banner_->setStyleSheet(QStringLiteral("QLabel{color:%5;background:rgba(%1,%2,%3,40);border:1px solid %4;"
+                                        "border-left:4px solid %4;border-radius:3px;padding:6px 8px;}")
+                             .arg(c.red())
+                             .arg(c.green())
+                             .arg(c.blue())
+                             .arg(c.name(), palette().color(QPalette::WindowText).name()));
+}
+
+void TierStatePanel::changeEvent(QEvent* event) {
+  QFrame::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange) setBanner(banner_->text(), bannerTone_);
+}
+
+void TierStatePanel::setRow(int tier, const QString& chip, const QString& tone, const QString& detail, const QString& tooltip) {
+  rows_[tier].chip->setText(chip);
+  rows_[tier].chip->setStyleSheet(chipStyle(tone));
+  rows_[tier].detail->setText(detail);
+  rows_[tier].detail->setToolTip(tooltip);
+}
+
+void TierStatePanel::showLoading() {
+  setBanner(QStringLiteral("Inspecting…"), QStringLiteral("neutral"));
+  for (int i = 0; i < 3; ++i) setRow(i, QStringLiteral("…"), QStringLiteral("neutral"), QString());
+}
+
+void TierStatePanel::showError(const QString& sentence) {
+  setBanner(sentence, QStringLiteral("bad"));
+  for (int i = 0; i < 3; ++i) setRow(i, QStringLiteral("?"), QStringLiteral("neutral"), QStringLiteral("unknown"));
+}
+
+void TierStatePanel::showInspection(const ops::SessionInspection& in) {
+  const bool cached = in.l1.present || in.l2.present;
+  if (in.stale) {
+    QStringList fields;
+    for (const auto& f : in.diff) fields << fromStd(f);
+    setBanner(QStringLiteral("<b>Stale</b>: the cached copy differs from the database in %1.")
+                  .arg(fields.join(QStringLiteral(", ")).toHtmlEscaped()),
+              QStringLiteral("warn"));
+  } else if (cached) {
+    setBanner(QStringLiteral("<b>In sync</b>: the cached copies match the database (version %1).").arg(in.l3_version),
+              QStringLiteral("ok"));
+  } else {
+    setBanner(QStringLiteral("<b>Not cached</b>: only the database holds this session; the next read loads it."),
+              QStringLiteral("neutral"));
+  }
+
+  const QString sep = QStringLiteral(" · ");
+  auto copyDetail = [](const ops::TierCopy& c) {
+    return QStringList{QStringLiteral("version %1").arg(c.version), formatSize(c.bytes)};
+  };
+  auto written = [](const ops::TierCopy& c) {
+    return c.written_at_ms > 0 ? QStringLiteral("Written %1").arg(timeText(c.written_at_ms)) : QString();
+  };
+
+  // A cached copy that differs from the row is amber, not green.
+  auto copyTone = [&in](const ops::TierCopy& c) {
+    return in.stale && (c.version != in.l3_version || !in.l3_present) ? QStringLiteral("warn") : QStringLiteral("ok");
+  };
+  if (in.l1.present)
+    setRow(0, QStringLiteral("present"), copyTone(in.l1), copyDetail(in.l1).join(sep), written(in.l1));
+  else
+    setRow(0, QStringLiteral("absent"), QStringLiteral("neutral"), QStringLiteral("not in this console's memory"));
+
+  if (!in.l2_error.empty() && !in.l2.present) {
+    setRow(1, QStringLiteral("error"), QStringLiteral("bad"), fromStd(in.l2_error).toHtmlEscaped());
+  } else if (in.l2.present) {
+    QStringList parts = copyDetail(in.l2);
+    parts.insert(1, in.l2_ttl_s == -1 ? QStringLiteral("no expiry") : QStringLiteral("TTL %1").arg(formatTtl(in.l2_ttl_s)));
+    parts << (in.l2_generation_current ? QStringLiteral("current generation")
+                                       : QStringLiteral("<b>older generation</b> (reads treat it as a miss)"));
+    if (!in.l2_error.empty()) parts << fromStd(in.l2_error).toHtmlEscaped();
+    setRow(1, QStringLiteral("present"), in.l2_generation_current ? copyTone(in.l2) : QStringLiteral("warn"),
+           parts.join(sep), written(in.l2));
+  } else {
+    setRow(1, QStringLiteral("absent"), QStringLiteral("neutral"), QStringLiteral("no key in Redis"));
+  }
+
+  if (in.l3_present) {
+    QStringList parts{QStringLiteral("version %1").arg(in.l3_version)};
+    QString tip;
+    if (in.l3) {
+      parts << QStringLiteral("%1 messages").arg(QLocale().toString(in.l3->message_count));
+      tip = QStringLiteral("Created %1, last active %2").arg(timeText(in.l3->created_at), timeText(in.l3->last_active_at));
+    }
+    setRow(2, QStringLiteral("present"), QStringLiteral("ok"), parts.join(sep), tip);
+  } else {
+    setRow(2, QStringLiteral("absent"), QStringLiteral("bad"), QStringLiteral("deleted from the database"));
+  }
+}
+
+QString TierStatePanel::bannerText() const {
+  QString t = banner_->text();
+  t.remove(QStringLiteral("<b>")).remove(QStringLiteral("</b>"));
+  return t;
+}
+
+QString TierStatePanel::tierText(int tier) const {
+  if (tier < 0 || tier > 2) return {};
+  QString d = rows_[tier].detail->text();
+  d.remove(QStringLiteral("<b>")).remove(QStringLiteral("</b>"));
+  return rows_[tier].chip->text() + QStringLiteral(" · ") + d;
+}
+
+MessageThreadView::MessageThreadView(QWidget* parent) : QTextBrowser(parent) {
+  setObjectName(QStringLiteral("threadView"));
+  setReadOnly(true);
+  setOpenLinks(false);
+  setFrameShape(QFrame::StyledPanel);
+  setPlaceholderText(QStringLiteral("No messages."));
+}
+
+void MessageThreadView::showMessages(const std::vector<repo::ChatMessage>& messages) {
+  messages_ = messages;
+  count_ = static_cast<int>(messages_.size());
+  render();
+}
+
+void MessageThreadView::changeEvent(QEvent* event) {
+  QTextBrowser::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange && count_ > 0) render();
+}
+
+void MessageThreadView::render() {
+  const QString muted = palette().color(QPalette::PlaceholderText).name();
+  QString html;
+  html.reserve(static_cast<qsizetype>(messages_.size()) * 400);
+  for (const auto& m : messages_) {
+    const QString colour = roleColor(m.role).name();
+    QString role = fromStd(m.role).toHtmlEscaped();
+    if (!role.isEmpty()) role[0] = role[0].toUpper();
+    QString content = fromStd(m.content).toHtmlEscaped();
+    content.replace(QLatin1Char('\n'), QStringLiteral("<br/>"));
+    html += QStringLiteral(
+                "<table width=\"100%\" cellspacing=\"0\" cellpadding=\"0\" style=\"margin-bottom:8px\"><tr>"
+                "<td width=\"4\" bgcolor=\"%1\"></td><td width=\"8\"></td><td>"
+                "<span style=\"color:%1;font-weight:600\">%2</span>"
+                "&nbsp;&nbsp;<span style=\"color:%3\">#%4 · %5</span><br/>%6</td></tr></table>")
+                .arg(colour, role, muted, QString::number(m.seq), timeText(m.created_at), content);
+  }
+  setHtml(html);
+}
+
+}  // namespace tier::ui
