@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -173,7 +174,10 @@ int main(int argc, char** argv) {
         tabs->setCurrentIndex(i);
         // A page may stage a representative state (e.g. select a session) first.
         QMetaObject::invokeMethod(tabs->widget(i), "prepareScreenshot", Qt::DirectConnection);
-        for (int k = 0; k < 30; ++k) QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+        // Give background work the page started (a search, a preview) time to land.
+        QElapsedTimer settle;
+        settle.start();
+        while (settle.elapsed() < 2000) QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
         window.grab().save(dir + QLatin1Char('/') + QLatin1String(names[i]) + QStringLiteral(".png"));
       }
       QApplication::quit();
