@@ -1,0 +1,130 @@
+#pragma once
+// DashboardPage (admins): live charts of the Phase 0B metrics against their
+// thresholds, a tile per threshold, and the server panel.
+//
+// Data flow: CoreService::statsAvailable (one sliding-window snapshot per
+// refresh) -> MetricsHistory (a ring of up to 60 minutes) -> every chart's
+// series replaced once per refresh, downsampled to kMaxPointsPerSeries.
+// healthAvailable -> ServerPanel. Nothing here touches the network.
+//
+// Thread-safety: GUI thread only.
+#include <QPixmap>
+#include <QPointer>
+#include <QWidget>
+
+#include <array>
+#include <optional>
+
+#include "common/core_service.h"
+#include "dashboard/metrics_history.h"
+
+class QAction;
+class QActionGroup;
+class QGridLayout;
+class QLabel;
+class QMenu;
+class QScrollArea;
+class QSplitter;
+class QToolBar;
+
+namespace tier::ui {
+
+class MetricChart;
+class ServerPanel;
+class ThresholdTile;
+
+class DashboardPage : public QWidget {
+  Q_OBJECT
+ public:
+  enum ChartId { HitRateChart = 0, RedisChart, SessionChart, DbChart, KnowledgeChart, ThroughputChart, kChartCount };
+  // One tile per threshold, in the order metrics::evaluate() reports them.
+  enum TileId { HitRateTile = 0, RedisTile, SessionTile, DbTile, KnowledgeTile, kTileCount };
+  static constexpr int kMaxPointsPerSeries = 600;
+
+  explicit DashboardPage(CoreService* service, QWidget* parent = nullptr);
+  ~DashboardPage() override;
+
+  MetricChart* chart(ChartId id) const { return charts_[static_cast<std::size_t>(id)]; }
+  ThresholdTile* tile(TileId id) const { return tiles_[static_cast<std::size_t>(id)]; }
+  ServerPanel* serverPanel() const { return server_; }
+  const MetricsHistory& history() const { return history_; }
+
+  // Visible time range: 1, 5, 15 or 60 minutes.
+  int rangeMinutes() const { return range_minutes_; }
+  void setRangeMinutes(int minutes);
+  // Paused: snapshots are still recorded, the view (charts and tiles) stays put.
+  bool paused() const { return paused_; }
+  void setPaused(bool paused);
+  bool logScale() const { return log_scale_; }
+  void setLogScale(bool on);
+
+  // The visible range (from, to], Unix ms; to = the newest sample (or the pause point).
+  std::pair<qint64, qint64> visibleRange() const;
+  // Writes the samples of the visible range as CSV (timestamp + every series).
+  // Returns an empty string on success, else a plain sentence saying what failed.
+  QString writeCsv(const QString& path) const;
+  // The whole dashboard as one image: tiles, every chart (also those scrolled away) and the server panel.
+  QPixmap renderDashboard() const;
+
+  QAction* pauseAction() const { return pause_; }
+  QAction* logScaleAction() const { return log_; }
+  QAction* exportPngAction() const { return export_png_; }
+  QAction* exportCsvAction() const { return export_csv_; }
+  QAction* exportChartAction() const { return export_chart_; }
+  QAction* rangeAction(int minutes) const;
+  QString statusText() const;
+
+ public Q_SLOTS:
+  void onStatsAvailable(const tier::ui::StatsSnapshot& snapshot);
+  void onHealthAvailable(const tier::ops::HealthReport& report);
+  void onCoreReady();
+
+ protected:
+  void changeEvent(QEvent* event) override;
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
+ private:
+  void buildToolBar();
+  void buildCharts();
+  void refreshView();
+  void refreshTiles(qint64 from_ms, qint64 to_ms);
+  void updateStatus();
+  void applyTheme();
+  void relayoutCharts();
+  void saveSettings() const;
+  void onExportPng();
+  void onExportCsv();
+  void onExportChart(MetricChart* chart);
+  void savePixmap(const QPixmap& pixmap, const QString& suggestedName);
+
+  QPointer<CoreService> service_;
+  MetricsHistory history_;
+  std::optional<StatsSnapshot> last_;    // what the tiles show (held while paused)
+  std::optional<StatsSnapshot> latest_;  // the newest refresh received
+  int range_minutes_ = 5;
+  bool paused_ = false;
+  qint64 paused_at_ms_ = 0;
+  bool log_scale_ = false;
+  int columns_ = 0;
+
+  QToolBar* toolbar_ = nullptr;
+  QActionGroup* range_group_ = nullptr;
+  QAction* pause_ = nullptr;
+  QAction* log_ = nullptr;
+  QAction* export_png_ = nullptr;
+  QAction* export_csv_ = nullptr;
+  QAction* export_chart_ = nullptr;
+  QMenu* chart_menu_ = nullptr;
+  QLabel* status_ = nullptr;
+  QSplitter* splitter_ = nullptr;
+  QWidget* tiles_row_ = nullptr;
+  QScrollArea* charts_scroll_ = nullptr;
+  QWidget* charts_box_ = nullptr;
+  QGridLayout* charts_grid_ = nullptr;
+  QScrollArea* server_scroll_ = nullptr;
+  ServerPanel* server_ = nullptr;
+  std::array<ThresholdTile*, kTileCount> tiles_{};
+  std::array<MetricChart*, kChartCount> charts_{};
+};
+
+}  // namespace tier::ui

@@ -1,0 +1,238 @@
+#include "dashboard/server_panel.h"
+
+#include <QDateTime>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include "dashboard/latency_stats_model.h"
+#include "dashboard/metric_chart.h"
+
+namespace tier::ui {
+
+namespace {
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString num(long long v) { return QLocale().toString(v); }
+
+QString pill(const QString& color, const QString& text) {
+  return QStringLiteral("<span style=\"color:%1\">●</span> %2").arg(color, text.toHtmlEscaped());
+}
+
+QString breakerHtml(redis::BreakerState b) {
+  const QString text = QString::fromLatin1(redis::toString(b)).replace(QLatin1Char('_'), QLatin1Char(' '));
+  switch (b) {
+    case redis::BreakerState::Closed: return pill(QStringLiteral("#2e9d4f"), text + QStringLiteral(" (Redis in use)"));
+    case redis::BreakerState::HalfOpen: return pill(QStringLiteral("#e08e0b"), text + QStringLiteral(" (probing Redis)"));
+    case redis::BreakerState::Open: return pill(QStringLiteral("#d32f2f"), text + QStringLiteral(" (reads skip Redis)"));
+  }
+  return text.toHtmlEscaped();
+}
+
+QGroupBox* group(const QString& title, QWidget* parent) {
+  auto* g = new QGroupBox(title, parent);
+  QFont f = g->font();
+  f.setBold(true);
+  g->setFont(f);
+  return g;
+}
+
+// Group boxes make their title bold; keep the content in the regular weight.
+void regularFont(QWidget* w) {
+  QFont f = w->font();
+  f.setBold(false);
+  w->setFont(f);
+}
+}  // namespace
+
+QString formatBytes(long long bytes) { return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat); }
+
+ServerPanel::ServerPanel(QWidget* parent)
+    : QWidget(parent),
+      checked_(new QLabel(QStringLiteral("Waiting for the first health check…"), this)),
+      redis_error_(new QLabel(this)),
+      pg_error_(new QLabel(this)),
+      latency_latest_(new QLabel(this)),
+      latency_model_(new LatencyStatsModel(this)),
+      latency_proxy_(new QSortFilterProxyModel(this)),
+      latency_view_(new QTableView(this)) {
+  auto* lay = new QVBoxLayout(this);
+  lay->setContentsMargins(6, 4, 6, 6);
+  checked_->setForegroundRole(QPalette::PlaceholderText);
+  checked_->setObjectName(QStringLiteral("checked"));
+  lay->addWidget(checked_);
+
+  for (QLabel* e : {redis_error_, pg_error_}) {
+    e->setWordWrap(true);
+    e->setStyleSheet(QStringLiteral("color:#d32f2f;"));
+    e->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    e->hide();
+  }
+
+  auto* redisBox = group(QStringLiteral("Redis (L2)"), this);
+  auto* redisForm = new QFormLayout();
+  auto* redisLay = new QVBoxLayout(redisBox);
+  redisLay->addWidget(redis_error_);
+  redisLay->addLayout(redisForm);
+  addField(redisForm, QStringLiteral("redis.endpoint"), QStringLiteral("Endpoint"), QStringLiteral("Where the console's Redis pool connects (no password)"));
+  addField(redisForm, QStringLiteral("redis.version"), QStringLiteral("Version"), QStringLiteral("redis_version from INFO server"));
+  addField(redisForm, QStringLiteral("redis.ping"), QStringLiteral("PING"), QStringLiteral("Round trip of one PING from this console"));
+  addField(redisForm, QStringLiteral("redis.memory"), QStringLiteral("Memory"), QStringLiteral("used_memory from INFO memory"));
+  addField(redisForm, QStringLiteral("redis.clients"), QStringLiteral("Clients"), QStringLiteral("connected_clients from INFO clients (every application instance)"));
+  addField(redisForm, QStringLiteral("redis.keys"), QStringLiteral("Keys"), QStringLiteral("Keys in the cache's database (DBSIZE)"));
+  addField(redisForm, QStringLiteral("redis.hits"), QStringLiteral("Hits / misses"), QStringLiteral("keyspace_hits / keyspace_misses since the server started, and the hit share"));
+  addField(redisForm, QStringLiteral("redis.evicted"), QStringLiteral("Evictions"), QStringLiteral("evicted_keys: keys dropped by maxmemory policy since start"));
+  addField(redisForm, QStringLiteral("redis.slowlog"), QStringLiteral("SLOWLOG"), QStringLiteral("SLOWLOG LEN: commands slower than slowlog-log-slower-than"));
+  lay->addWidget(redisBox);
+
+  auto* latBox = group(QStringLiteral("Redis command latency (INFO latencystats)"), this);
+  auto* latLay = new QVBoxLayout(latBox);
+  latency_proxy_->setSourceModel(latency_model_);
+  latency_proxy_->setSortRole(LatencyStatsModel::SortRole);
+  latency_view_->setModel(latency_proxy_);
+  latency_view_->setObjectName(QStringLiteral("latencyStats"));
+  latency_view_->setSortingEnabled(true);
+  latency_view_->sortByColumn(LatencyStatsModel::P99, Qt::DescendingOrder);
+  latency_view_->verticalHeader()->hide();
+  latency_view_->setAlternatingRowColors(true);
+  latency_view_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  latency_view_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  latency_view_->horizontalHeader()->setSectionResizeMode(LatencyStatsModel::Command, QHeaderView::Stretch);
+  for (int c = LatencyStatsModel::P50; c < LatencyStatsModel::kColumnCount; ++c)
+    latency_view_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+  latency_view_->verticalHeader()->setDefaultSectionSize(latency_view_->fontMetrics().height() + 6);
+  latency_view_->setMinimumHeight(150);
+  latency_view_->setToolTip(QStringLiteral("Server-side latency per command, measured by Redis itself (click a header to sort)"));
+  regularFont(latency_view_);
+  latLay->addWidget(latency_view_);
+  lay->addWidget(latBox, 1);
+
+  auto* llBox = group(QStringLiteral("LATENCY LATEST"), this);
+  auto* llLay = new QVBoxLayout(llBox);
+  latency_latest_->setObjectName(QStringLiteral("latencyLatest"));
+  latency_latest_->setWordWrap(true);
+  latency_latest_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  latency_latest_->setToolTip(QStringLiteral("Latency spikes Redis recorded per event (needs latency-monitor-threshold > 0)"));
+  regularFont(latency_latest_);
+  llLay->addWidget(latency_latest_);
+  lay->addWidget(llBox);
+
+  auto* pgBox = group(QStringLiteral("PostgreSQL (L3)"), this);
+  auto* pgForm = new QFormLayout();
+  auto* pgLay = new QVBoxLayout(pgBox);
+  pgLay->addWidget(pg_error_);
+  pgLay->addLayout(pgForm);
+  addField(pgForm, QStringLiteral("pg.endpoint"), QStringLiteral("Endpoint"), QStringLiteral("The connection string (password removed)"));
+  addField(pgForm, QStringLiteral("pg.version"), QStringLiteral("Version"), QStringLiteral("server_version"));
+  addField(pgForm, QStringLiteral("pg.ping"), QStringLiteral("SELECT 1"), QStringLiteral("Round trip of SELECT 1 from this console"));
+  addField(pgForm, QStringLiteral("pg.connections"), QStringLiteral("Connections"), QStringLiteral("Backends connected to this database / max_connections"));
+  addField(pgForm, QStringLiteral("pg.cache"), QStringLiteral("Cache hit ratio"), QStringLiteral("blks_hit / (blks_hit + blks_read) for this database (pg_stat_database)"));
+  addField(pgForm, QStringLiteral("pg.role"), QStringLiteral("Role"), QStringLiteral("The role the console connects as"));
+  addField(pgForm, QStringLiteral("pg.schema"), QStringLiteral("Schema"), QStringLiteral("The applied migration version"));
+  lay->addWidget(pgBox);
+
+  auto* poolBox = group(QStringLiteral("Connection pools (this console)"), this);
+  auto* poolForm = new QFormLayout(poolBox);
+  addField(poolForm, QStringLiteral("pool.redis"), QStringLiteral("Redis"), QStringLiteral("Open / size, in use, failed calls"));
+  addField(poolForm, QStringLiteral("pool.breaker"), QStringLiteral("Breaker"), QStringLiteral("Redis circuit breaker: open means reads go straight from L1 to PostgreSQL"));
+  addField(poolForm, QStringLiteral("pool.pg"), QStringLiteral("PostgreSQL"), QStringLiteral("Open / size, in use, failed queries"));
+  lay->addWidget(poolBox);
+  lay->addStretch(0);
+  setMinimumWidth(300);
+}
+
+QLabel* ServerPanel::addField(QFormLayout* form, const QString& key, const QString& label, const QString& tip) {
+  auto* value = new QLabel(QStringLiteral("—"), this);
+  value->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  value->setToolTip(tip);
+  value->setWordWrap(true);
+  value->setObjectName(key);
+  regularFont(value);
+  auto* name = new QLabel(label, this);
+  name->setToolTip(tip);
+  regularFont(name);
+  form->addRow(name, value);
+  fields_[key] = value;
+  return value;
+}
+
+QString ServerPanel::field(const QString& key) const {
+  auto it = fields_.find(key);
+  return it == fields_.end() ? QString() : it->second->text();
+}
+
+void ServerPanel::setReport(const ops::HealthReport& report, qint64 at_ms) {
+  auto set = [this](const char* key, const QString& text) { fields_[QLatin1String(key)]->setText(text); };
+  checked_->setText(QStringLiteral("Checked at %1 (every 5 s)")
+                        .arg(QDateTime::fromMSecsSinceEpoch(at_ms).toString(QStringLiteral("HH:mm:ss"))));
+
+  const auto& r = report.redis;
+  const QString none = QStringLiteral("—");
+  if (!r.configured) {
+    redis_error_->setText(QStringLiteral("No Redis configured: reads go from L1 straight to PostgreSQL."));
+    redis_error_->setStyleSheet(QString());
+    redis_error_->show();
+  } else if (!r.ok) {
+    redis_error_->setText(QStringLiteral("Redis is unreachable: %1").arg(qs(r.error)));
+    redis_error_->setStyleSheet(QStringLiteral("color:#d32f2f;"));
+    redis_error_->show();
+  } else {
+    redis_error_->hide();
+  }
+  const bool redisUp = r.configured && r.ok;
+  set("redis.endpoint", r.endpoint.empty() ? none : qs(r.endpoint));
+  set("redis.version", redisUp ? qs(r.version) : none);
+  set("redis.ping", redisUp ? formatMillis(r.latency_ms) : none);
+  set("redis.memory", redisUp ? QStringLiteral("%1 (%2 bytes)").arg(formatBytes(r.used_memory), num(r.used_memory)) : none);
+  set("redis.clients", redisUp ? num(r.connected_clients) : none);
+  set("redis.keys", redisUp ? num(r.db_keys) : none);
+  if (redisUp) {
+    const long long total = r.keyspace_hits + r.keyspace_misses;
+    const QString share = total > 0 ? QStringLiteral(" (%1 % hits)").arg(QString::number(100.0 * r.keyspace_hits / total, 'f', 1))
+                                    : QString();
+    set("redis.hits", QStringLiteral("%1 / %2%3").arg(num(r.keyspace_hits), num(r.keyspace_misses), share));
+  } else {
+    set("redis.hits", none);
+  }
+  set("redis.evicted", redisUp ? num(r.evicted_keys) : none);
+  set("redis.slowlog", redisUp ? QStringLiteral("%1 entries").arg(num(r.slowlog_len)) : none);
+
+  latency_model_->setRows(redisUp ? parseLatencyStats(r.latencystats) : std::vector<LatencyStatRow>{});
+  if (!redisUp) latency_latest_->setText(none);
+  else if (r.latency_latest.empty()) latency_latest_->setText(QStringLiteral("No latency events recorded."));
+  else latency_latest_->setText(qs(r.latency_latest).trimmed());
+
+  const auto& p = report.postgres;
+  if (!p.ok) {
+    pg_error_->setText(QStringLiteral("PostgreSQL is unreachable: %1").arg(qs(p.error)));
+    pg_error_->show();
+  } else {
+    pg_error_->hide();
+  }
+  set("pg.endpoint", p.endpoint.empty() ? none : qs(p.endpoint));
+  set("pg.version", p.ok ? qs(p.version) : none);
+  set("pg.ping", p.ok ? formatMillis(p.latency_ms) : none);
+  set("pg.connections", p.ok ? QStringLiteral("%1 / %2").arg(num(p.connections), num(p.max_connections)) : none);
+  set("pg.cache", p.ok ? QStringLiteral("%1 %").arg(QString::number(100.0 * p.cache_hit_ratio, 'f', 1)) : none);
+  set("pg.role", p.ok ? qs(p.role) : none);
+  set("pg.schema", p.ok ? QStringLiteral("v%1").arg(p.schema_version) : none);
+
+  if (r.configured) {
+    set("pool.redis", QStringLiteral("%1 / %2 open · %3 in use · %4 failed calls")
+                          .arg(r.pool.open).arg(r.pool.size).arg(r.pool.in_use).arg(num(static_cast<long long>(r.pool.errors))));
+    fields_[QStringLiteral("pool.breaker")]->setText(breakerHtml(r.pool.breaker));
+    fields_[QStringLiteral("pool.breaker")]->setToolTip(
+        r.pool.last_error.empty() ? QStringLiteral("Redis circuit breaker") : QStringLiteral("Last error: %1").arg(qs(r.pool.last_error)));
+  } else {
+    set("pool.redis", QStringLiteral("not configured"));
+    set("pool.breaker", none);
+  }
+  set("pool.pg", QStringLiteral("%1 / %2 open · %3 in use · %4 failed queries")
+                     .arg(p.pool.open).arg(p.pool.size).arg(p.pool.in_use).arg(num(static_cast<long long>(p.pool.errors))));
+}
+
+}  // namespace tier::ui

@@ -1,0 +1,128 @@
+#include "dashboard/threshold_tile.h"
+
+#include <QEvent>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPainter>
+#include <QPainterPath>
+#include <QVBoxLayout>
+
+namespace tier::ui {
+
+QColor statusColor(metrics::Status s, const QPalette& palette) {
+  switch (s) {
+    case metrics::Status::Ok: return QColor(0x2e, 0x9d, 0x4f);
+    case metrics::Status::Warn: return QColor(0xe0, 0x8e, 0x0b);
+    case metrics::Status::Violation: return QColor(0xd3, 0x2f, 0x2f);
+    case metrics::Status::NoData: break;
+  }
+  return palette.color(QPalette::Mid);
+}
+
+QString statusText(metrics::Status s) {
+  switch (s) {
+    case metrics::Status::Ok: return QStringLiteral("OK");
+    case metrics::Status::Warn: return QStringLiteral("Warning");
+    case metrics::Status::Violation: return QStringLiteral("Violation");
+    case metrics::Status::NoData: break;
+  }
+  return QStringLiteral("No data");
+}
+
+ThresholdTile::ThresholdTile(const QString& title, QWidget* parent)
+    : QFrame(parent),
+      title_(new QLabel(title, this)),
+      status_label_(new QLabel(this)),
+      value_(new QLabel(QStringLiteral("—"), this)),
+      limit_(new QLabel(this)),
+      compliance_(new QLabel(this)) {
+  setObjectName(QStringLiteral("thresholdTile"));
+  title_->setObjectName(QStringLiteral("title"));
+  status_label_->setObjectName(QStringLiteral("status"));
+  value_->setObjectName(QStringLiteral("value"));
+  limit_->setObjectName(QStringLiteral("limit"));
+  compliance_->setObjectName(QStringLiteral("compliance"));
+
+  QFont tf = title_->font();
+  tf.setBold(true);
+  title_->setFont(tf);
+  QFont vf = value_->font();
+  vf.setPointSizeF(vf.pointSizeF() * 1.75);
+  vf.setBold(true);
+  value_->setFont(vf);
+  QFont sf = status_label_->font();
+  sf.setBold(true);
+  sf.setPointSizeF(sf.pointSizeF() * 0.9);
+  status_label_->setFont(sf);
+  status_label_->setAlignment(Qt::AlignCenter);
+  QFont small = limit_->font();
+  small.setPointSizeF(small.pointSizeF() * 0.92);
+  limit_->setFont(small);
+  compliance_->setFont(small);
+  limit_->setForegroundRole(QPalette::PlaceholderText);
+  compliance_->setForegroundRole(QPalette::PlaceholderText);
+
+  auto* top = new QHBoxLayout();
+  top->setContentsMargins(0, 0, 0, 0);
+  top->addWidget(title_, 1);
+  top->addWidget(status_label_);
+  auto* lay = new QVBoxLayout(this);
+  lay->setContentsMargins(14, 6, 8, 6);
+  lay->setSpacing(2);
+  lay->addLayout(top);
+  lay->addWidget(value_);
+  lay->addWidget(limit_);
+  lay->addWidget(compliance_);
+  setMinimumWidth(150);
+  setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+  setState(metrics::Status::NoData, QStringLiteral("—"), QString(), QStringLiteral("waiting for data"));
+}
+
+void ThresholdTile::setState(metrics::Status status, const QString& value, const QString& limit,
+                             const QString& compliance) {
+  const bool changed = status != status_;
+  status_ = status;
+  value_->setText(value);
+  limit_->setText(limit);
+  compliance_->setText(compliance);
+  status_label_->setText(tier::ui::statusText(status));
+  if (changed || status_label_->styleSheet().isEmpty()) applyStatusStyle();
+}
+
+QColor ThresholdTile::statusColor() const { return tier::ui::statusColor(status_, palette()); }
+QString ThresholdTile::title() const { return title_->text(); }
+QString ThresholdTile::valueText() const { return value_->text(); }
+QString ThresholdTile::limitText() const { return limit_->text(); }
+QString ThresholdTile::complianceText() const { return compliance_->text(); }
+QString ThresholdTile::statusLabelText() const { return status_label_->text(); }
+
+void ThresholdTile::applyStatusStyle() {
+  // The pill: status colour with white text reads on light and dark palettes alike.
+  const QColor c = statusColor();
+  status_label_->setStyleSheet(
+      QStringLiteral("background:%1;color:white;border-radius:7px;padding:1px 8px;").arg(c.name()));
+  update();
+}
+
+void ThresholdTile::changeEvent(QEvent* event) {
+  QFrame::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange) applyStatusStyle();
+}
+
+void ThresholdTile::paintEvent(QPaintEvent*) {
+  QPainter p(this);
+  p.setRenderHint(QPainter::Antialiasing);
+  const QRectF r = QRectF(rect()).adjusted(0.5, 0.5, -0.5, -0.5);
+  p.setPen(QPen(palette().color(QPalette::Mid), 1));
+  p.setBrush(palette().color(QPalette::Base));
+  p.drawRoundedRect(r, 6, 6);
+  // Status strip along the left edge.
+  p.setPen(Qt::NoPen);
+  p.setBrush(statusColor());
+  QPainterPath clip;
+  clip.addRoundedRect(r, 6, 6);
+  p.setClipPath(clip);
+  p.drawRect(QRectF(r.left(), r.top(), 6, r.height()));
+}
+
+}  // namespace tier::ui
