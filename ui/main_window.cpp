@@ -1,12 +1,20 @@
 #include "main_window.h"
 
+#include <QAction>
+#include <QApplication>
 #include <QCloseEvent>
 #include <QLabel>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
 #include <QShortcut>
 #include <QStatusBar>
 #include <QTabWidget>
+
+#include "settings/connection_dialog.h"
+#include "settings/password_prompt.h"
+#include "settings/profile_store.h"
+#include "settings/settings_dialog.h"
 
 namespace tier::ui {
 
@@ -58,10 +66,57 @@ MainWindow::MainWindow(CoreService* service, QWidget* parent)
   connect(service_, &CoreService::connecting, this, [this](const QString& what) { statusBar()->showMessage(what, 5000); });
   connect(service_, &CoreService::coreReady, this,
           [this] { statusBar()->showMessage(QStringLiteral("Connected as profile “%1”.").arg(service_->settings().profile), 5000); });
+  setupMenus();
+  new PasswordPrompter(service_, this);
   restoreState();
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::setupMenus() {
+  auto tip = [](QAction* a, const QString& what) {
+    a->setToolTip(QStringLiteral("%1 (%2)").arg(what, a->shortcut().toString(QKeySequence::NativeText)));
+    a->setStatusTip(what);
+  };
+  QMenu* file = menuBar()->addMenu(QStringLiteral("&File"));
+  QAction* connectAction = file->addAction(QStringLiteral("&Connect…"));
+  connectAction->setObjectName(QStringLiteral("connectAction"));
+  connectAction->setShortcut(QKeySequence::Open);
+  tip(connectAction, QStringLiteral("Choose a connection profile and connect"));
+  connect(connectAction, &QAction::triggered, this, [this] {
+    auto* d = new ConnectionDialog(service_, this);
+    d->setAttribute(Qt::WA_DeleteOnClose);
+    d->open();
+  });
+  QAction* settingsAction = file->addAction(QStringLiteral("&Settings…"));
+  settingsAction->setObjectName(QStringLiteral("settingsAction"));
+  settingsAction->setShortcut(QKeySequence(QStringLiteral("Ctrl+,")));
+  settingsAction->setMenuRole(QAction::PreferencesRole);
+  tip(settingsAction, QStringLiteral("Thresholds, cache sizes and TTLs, refresh rate"));
+  connect(settingsAction, &QAction::triggered, this, [this] {
+    auto* d = new SettingsDialog(service_, this);
+    d->setAttribute(Qt::WA_DeleteOnClose);
+    d->open();
+  });
+  file->addSeparator();
+  QAction* quit = file->addAction(QStringLiteral("&Quit"));
+  quit->setObjectName(QStringLiteral("quitAction"));
+  quit->setShortcut(QKeySequence::Quit);
+  quit->setMenuRole(QAction::QuitRole);
+  tip(quit, QStringLiteral("Close the console (the workload stops)"));
+  connect(quit, &QAction::triggered, this, &QWidget::close);
+
+  QMenu* help = menuBar()->addMenu(QStringLiteral("&Help"));
+  QAction* about = help->addAction(QStringLiteral("&About Tier Console"));
+  about->setMenuRole(QAction::AboutRole);
+  about->setStatusTip(QStringLiteral("Version and settings file"));
+  connect(about, &QAction::triggered, this, [this] {
+    QMessageBox::about(this, QStringLiteral("About Tier Console"),
+                       QStringLiteral("<b>Tier Console %1</b><p>An operations console for the L1 / Redis / PostgreSQL "
+                                      "cache of the journaling and AI-chat platform.</p><p>Qt %2. Settings: %3</p>")
+                           .arg(QStringLiteral(TIER_VERSION), QString::fromLatin1(qVersion()), ProfileStore().fileName().toHtmlEscaped()));
+  });
+}
 
 void MainWindow::addPage(QWidget* page, const QString& title, const QKeySequence& shortcut) {
   const int index = tabs_->addTab(page, title);

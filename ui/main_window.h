@@ -31,6 +31,7 @@ class MainWindow : public QMainWindow {
 
  private:
   void restoreState();
+  void setupMenus();  // File ▸ Connect…, Settings…, Quit; Help ▸ About
   CoreService* service_;
   QTabWidget* tabs_;
   QLabel* redisChip_;

@@ -62,6 +62,10 @@ void ProfileStore::removeProfile(const QString& name) {
   s.remove(name);
 }
 
+QString ProfileStore::fileName() const { return store().fileName(); }
+
+void ProfileStore::sync() { store().sync(); }
+
 QString ProfileStore::lastProfile() const { return store().value(QStringLiteral("last_profile")).toString(); }
 void ProfileStore::setLastProfile(const QString& name) { store().setValue(QStringLiteral("last_profile"), name); }
 
@@ -81,6 +85,10 @@ ConnectionSettings ProfileStore::loadSettings() const {
   c.thresholds.knowledge_p99_ms = num(QStringLiteral("thresholds/knowledge_p99"), c.thresholds.knowledge_p99_ms);
   c.policies.entry.ttl = std::chrono::seconds(static_cast<long long>(num(QStringLiteral("ttl/entry_s"), double(c.policies.entry.ttl.count()))));
   c.policies.session.ttl = std::chrono::seconds(static_cast<long long>(num(QStringLiteral("ttl/session_s"), double(c.policies.session.ttl.count()))));
+  c.policies.user.ttl = std::chrono::seconds(static_cast<long long>(num(QStringLiteral("ttl/user_s"), double(c.policies.user.ttl.count()))));
+  c.policies.stats.ttl = std::chrono::seconds(static_cast<long long>(num(QStringLiteral("ttl/stats_s"), double(c.policies.stats.ttl.count()))));
+  c.policies.knowledge.ttl = std::chrono::seconds(static_cast<long long>(num(QStringLiteral("ttl/knowledge_s"), double(c.policies.knowledge.ttl.count()))));
+  c.thresholds.warn_ratio = std::min(1.0, num(QStringLiteral("thresholds/warn_ratio"), c.thresholds.warn_ratio));
   c.l1_max_entries = static_cast<std::size_t>(num(QStringLiteral("l1/max_entries"), double(c.l1_max_entries)));
   c.l1_max_bytes = static_cast<std::size_t>(num(QStringLiteral("l1/max_mb"), double(c.l1_max_bytes >> 20))) << 20;
   c.refresh_ms = static_cast<int>(num(QStringLiteral("refresh_ms"), c.refresh_ms));
@@ -96,6 +104,10 @@ void ProfileStore::saveSettings(const ConnectionSettings& c) {
   s.setValue(QStringLiteral("thresholds/knowledge_p99"), c.thresholds.knowledge_p99_ms);
   s.setValue(QStringLiteral("ttl/entry_s"), static_cast<qlonglong>(c.policies.entry.ttl.count()));
   s.setValue(QStringLiteral("ttl/session_s"), static_cast<qlonglong>(c.policies.session.ttl.count()));
+  s.setValue(QStringLiteral("ttl/user_s"), static_cast<qlonglong>(c.policies.user.ttl.count()));
+  s.setValue(QStringLiteral("ttl/stats_s"), static_cast<qlonglong>(c.policies.stats.ttl.count()));
+  s.setValue(QStringLiteral("ttl/knowledge_s"), static_cast<qlonglong>(c.policies.knowledge.ttl.count()));
+  s.setValue(QStringLiteral("thresholds/warn_ratio"), c.thresholds.warn_ratio);
   s.setValue(QStringLiteral("l1/max_entries"), static_cast<qulonglong>(c.l1_max_entries));
   s.setValue(QStringLiteral("l1/max_mb"), static_cast<qulonglong>(c.l1_max_bytes >> 20));
   s.setValue(QStringLiteral("refresh_ms"), c.refresh_ms);

@@ -28,6 +28,10 @@ class ProfileStore {
   QString lastProfile() const;
   void setLastProfile(const QString& name);
 
+  // The settings file (for tests and the About box).
+  QString fileName() const;
+  void sync();
+
   // Thresholds, TTLs, L1 size, refresh rate (defaults: the brief's).
   ConnectionSettings loadSettings() const;
   void saveSettings(const ConnectionSettings& s);

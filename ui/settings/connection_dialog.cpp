@@ -1,0 +1,241 @@
+#include "settings/connection_dialog.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPointer>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+#include "settings/credentials.h"
+#include "settings/profile_store.h"
+
+namespace tier::ui {
+
+namespace {
+QLabel* note(const QString& text, QWidget* parent) {
+  auto* l = new QLabel(text, parent);
+  l->setWordWrap(true);
+  l->setForegroundRole(QPalette::PlaceholderText);
+  return l;
+}
+
+QLineEdit* passwordField(QWidget* parent, const QString& tip) {
+  auto* e = new QLineEdit(parent);
+  e->setEchoMode(QLineEdit::Password);
+  e->setClearButtonEnabled(true);
+  e->setToolTip(tip);
+  return e;
+}
+}  // namespace
+
+ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
+    : QDialog(parent), service_(service), keychain_(new KeychainStore(this)) {
+  setWindowTitle(QStringLiteral("Connect"));
+  setObjectName(QStringLiteral("connectionDialog"));
+  setMinimumWidth(620);
+
+  profile_ = new QComboBox(this);
+  profile_->setObjectName(QStringLiteral("profileCombo"));
+  profile_->setEditable(true);
+  profile_->setToolTip(QStringLiteral("A saved profile, or type a new name to create one."));
+  ProfileStore store;
+  profile_->addItems(store.profileNames());
+
+  redisUrl_ = new QLineEdit(this);
+  redisUrl_->setObjectName(QStringLiteral("redisUrl"));
+  redisUrl_->setClearButtonEnabled(true);
+  const QString envRedis = qEnvironmentVariable("TIER_REDIS_URL");
+  redisUrl_->setPlaceholderText(envRedis.isEmpty() ? QStringLiteral("redis://[user@]host:6379/0 — empty: no L2")
+                                                   : QStringLiteral("empty: TIER_REDIS_URL (%1)").arg(stripPassword(envRedis)));
+  redisUrl_->setToolTip(QStringLiteral("redis://[user[:password]@]host[:port][/db] or unix:///path/redis.sock?db=0"));
+  redisPassword_ = passwordField(this, QStringLiteral("Redis password (AUTH). Used in memory; kept only in the OS keychain, if asked."));
+  redisPassword_->setObjectName(QStringLiteral("redisPassword"));
+
+  pgConninfo_ = new QLineEdit(this);
+  pgConninfo_->setObjectName(QStringLiteral("pgConninfo"));
+  pgConninfo_->setClearButtonEnabled(true);
+  pgConninfo_->setPlaceholderText(QStringLiteral("host=… dbname=… user=…  or  postgresql://… — empty: PG* environment"));
+  pgConninfo_->setToolTip(QStringLiteral("A libpq conninfo or URI; PG* environment variables, service files and ~/.pgpass apply as in psql."));
+  pgPassword_ = passwordField(this, QStringLiteral("PostgreSQL password. Leave empty to use PGPASSWORD or ~/.pgpass."));
+  pgPassword_->setObjectName(QStringLiteral("pgPassword"));
+
+  sandbox_ = new QCheckBox(QStringLiteral("Use the private &sandbox (its own Redis and PostgreSQL, with demo data)"), this);
+  sandbox_->setObjectName(QStringLiteral("sandboxCheck"));
+  remember_ = new QCheckBox(QStringLiteral("&Remember passwords in the OS keychain"), this);
+  remember_->setObjectName(QStringLiteral("rememberCheck"));
+  keychainStatus_ = new QLabel(this);
+  keychainStatus_->setObjectName(QStringLiteral("keychainStatus"));
+  keychainStatus_->setWordWrap(true);
+
+  auto* form = new QFormLayout;
+  form->addRow(QStringLiteral("&Profile"), profile_);
+  form->addRow(QStringLiteral("&Redis URL"), redisUrl_);
+  form->addRow(QStringLiteral("Redis pass&word"), redisPassword_);
+  form->addRow(QStringLiteral("Post&greSQL"), pgConninfo_);
+  form->addRow(QStringLiteral("PostgreSQL p&assword"), pgPassword_);
+  form->addRow(QString(), sandbox_);
+  form->addRow(QString(), remember_);
+  form->addRow(QString(), keychainStatus_);
+
+  auto* buttons = new QDialogButtonBox(this);
+  auto* connectButton = buttons->addButton(QStringLiteral("&Connect"), QDialogButtonBox::AcceptRole);
+  connectButton->setObjectName(QStringLiteral("connectButton"));
+  connectButton->setDefault(true);
+  connectButton->setToolTip(QStringLiteral("Save the profile (without passwords) and connect (Enter)"));
+  auto* saveButton = buttons->addButton(QStringLiteral("Sa&ve"), QDialogButtonBox::ApplyRole);
+  saveButton->setToolTip(QStringLiteral("Save the profile without connecting"));
+  auto* deleteButton = buttons->addButton(QStringLiteral("&Delete profile"), QDialogButtonBox::DestructiveRole);
+  deleteButton->setToolTip(QStringLiteral("Remove this profile and its keychain entries"));
+  buttons->addButton(QDialogButtonBox::Cancel);
+  connect(connectButton, &QPushButton::clicked, this, &ConnectionDialog::onConnectClicked);
+  connect(saveButton, &QPushButton::clicked, this, &ConnectionDialog::saveProfile);
+  connect(deleteButton, &QPushButton::clicked, this, &ConnectionDialog::onDeleteClicked);
+  connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(form);
+  layout->addWidget(note(QStringLiteral("Profiles are saved in %1 without passwords. Passwords also come from "
+                                        "PGPASSWORD, ~/.pgpass and TIER_REDIS_URL, and you are asked for one when a "
+                                        "server refuses the login.")
+                             .arg(store.fileName()),
+                         this));
+  layout->addWidget(buttons);
+
+  connect(sandbox_, &QCheckBox::toggled, this, [this](bool on) {
+    for (QWidget* w : {static_cast<QWidget*>(redisUrl_), static_cast<QWidget*>(redisPassword_),
+                       static_cast<QWidget*>(pgConninfo_), static_cast<QWidget*>(pgPassword_)})
+      w->setEnabled(!on);
+  });
+  connect(profile_, &QComboBox::currentIndexChanged, this, [this](int i) {
+    if (i >= 0) onProfileChosen(profile_->itemText(i));
+  });
+
+  const QString current = service_->settings().sandbox ? QString() : service_->settings().profile;
+  const QString last = store.lastProfile();
+  const QString pick = profile_->findText(current) >= 0 ? current : last;
+  if (!pick.isEmpty() && profile_->findText(pick) >= 0) {
+    profile_->setCurrentText(pick);
+    onProfileChosen(pick);
+  } else {
+    profile_->setCurrentText(QStringLiteral("default"));
+    sandbox_->setChecked(service_->settings().sandbox);
+  }
+  updateKeychainStatus();
+  if (KeychainStore::compiledIn() && KeychainStore::available()) {
+    // Find out now whether a keychain service answers (no D-Bus secret service: it does not).
+    keychainStatus_->setText(QStringLiteral("Checking the OS keychain…"));
+    keychain_->read(KeychainStore::key(QStringLiteral("tierconsole"), QStringLiteral("probe")),
+                    [this](bool, const QString&) { updateKeychainStatus(); });
+  }
+}
+
+// The combo's line edit loses focus while the dialog is torn down: no slot may run then.
+ConnectionDialog::~ConnectionDialog() { profile_->disconnect(this); }
+
+void ConnectionDialog::updateKeychainStatus() {
+  const bool ok = KeychainStore::available();
+  remember_->setEnabled(ok);
+  if (!ok) remember_->setChecked(false);
+  if (ok) {
+    keychainStatus_->setText(QStringLiteral("Passwords you tick to remember go to the OS keychain, nowhere else."));
+    keychainStatus_->setStyleSheet(QString());
+  } else {
+    keychainStatus_->setText(QStringLiteral("%1 Passwords are not stored; typed ones are kept in memory only.")
+                                 .arg(KeychainStore::unavailableReason()));
+    keychainStatus_->setStyleSheet(QStringLiteral("color:#b7791f;"));
+  }
+  remember_->setToolTip(ok ? QStringLiteral("Keep the passwords in the OS keychain (service “TierConsole”)")
+                           : KeychainStore::unavailableReason());
+  if (isVisible()) adjustSize();  // the status may have grown a line
+  Q_EMIT keychainStatusChanged(ok);
+}
+
+void ConnectionDialog::onProfileChosen(const QString& name) {
+  ProfileStore store;
+  const auto p = store.profile(name);
+  if (!p) return;
+  sandbox_->setChecked(false);
+  redisUrl_->setText(p->redis_url);
+  pgConninfo_->setText(p->pg_conninfo);
+  redisPassword_->clear();
+  pgPassword_->clear();
+  if (!KeychainStore::available()) return;
+  // Fill from the keychain; the first call also finds out whether one runs here.
+  for (auto [server, field] : {std::pair{QStringLiteral("redis"), redisPassword_}, std::pair{QStringLiteral("postgres"), pgPassword_}}) {
+    QPointer<QLineEdit> target(field);
+    keychain_->read(KeychainStore::key(name, server), [this, target, name](bool ok, const QString& value) {
+      if (!ok) return updateKeychainStatus();
+      if (target && !value.isEmpty() && profile_->currentText() == name && target->text().isEmpty()) {
+        target->setText(value);
+        remember_->setChecked(true);
+      }
+    });
+  }
+}
+
+void ConnectionDialog::saveProfile() {
+  const QString name = profile_->currentText().trimmed();
+  if (name.isEmpty() || sandbox_->isChecked()) return;
+  ProfileStore store;
+  store.saveProfile({name, redisUrl_->text().trimmed(), pgConninfo_->text().trimmed()});
+  store.setLastProfile(name);
+  if (profile_->findText(name) < 0) profile_->addItem(name);
+  if (!remember_->isChecked() || !KeychainStore::available()) return;
+  for (auto [server, value] : {std::pair{QStringLiteral("redis"), redisPassword_->text()},
+                               std::pair{QStringLiteral("postgres"), pgPassword_->text()}}) {
+    auto done = [this](bool ok, const QString&) {
+      if (!ok) updateKeychainStatus();
+    };
+    if (value.isEmpty())
+      keychain_->remove(KeychainStore::key(name, server), done);
+    else
+      keychain_->write(KeychainStore::key(name, server), value, done);
+  }
+}
+
+ConnectionSettings ConnectionDialog::connectionSettings() const {
+  ConnectionSettings s = ProfileStore().loadSettings();
+  if (sandbox_->isChecked()) {
+    s.profile = QStringLiteral("sandbox");
+    s.sandbox = true;
+    s.start_workload = true;
+    return s;
+  }
+  s.profile = profile_->currentText().trimmed();
+  QString redis = redisUrl_->text().trimmed();
+  if (redis.isEmpty()) redis = qEnvironmentVariable("TIER_REDIS_URL");
+  s.redis_url = withRedisPassword(redis, redisPassword_->text());
+  s.pg_conninfo = withPgPassword(pgConninfo_->text().trimmed(), pgPassword_->text());
+  return s;
+}
+
+void ConnectionDialog::onConnectClicked() {
+  if (!sandbox_->isChecked() && profile_->currentText().trimmed().isEmpty()) {
+    profile_->setFocus();
+    return;
+  }
+  saveProfile();
+  service_->connectTo(connectionSettings());
+  accept();
+}
+
+void ConnectionDialog::onDeleteClicked() {
+  const QString name = profile_->currentText().trimmed();
+  if (name.isEmpty()) return;
+  ProfileStore().removeProfile(name);
+  if (KeychainStore::available())
+    for (const auto& server : {QStringLiteral("redis"), QStringLiteral("postgres")})
+      keychain_->remove(KeychainStore::key(name, server), [](bool, const QString&) {});
+  const int i = profile_->findText(name);
+  if (i >= 0) profile_->removeItem(i);
+  redisUrl_->clear();
+  pgConninfo_->clear();
+  redisPassword_->clear();
+  pgPassword_->clear();
+}
+
+}  // namespace tier::ui
