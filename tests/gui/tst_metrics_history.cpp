@@ -2,7 +2,6 @@
 // Windows (which samples a range holds), the ring's capacity, downsampling
 // (bounded points, extremes kept), and the share of a range within a limit.
 #include <QtTest>
-
 #include <cmath>
 #include <limits>
 
@@ -30,7 +29,8 @@ MetricSample sample(qint64 at_ms, double redisP99, double hitRate = kNaN, double
 // n samples one second apart from kT0 + 1 s; redis p99 = i (0-based).
 MetricsHistory ramp(std::size_t n, std::size_t capacity = 3600) {
   MetricsHistory h(capacity);
-  for (std::size_t i = 0; i < n; ++i) h.add(sample(kT0 + 1000 * qint64(i + 1), double(i), 50.0 + double(i % 10), 100.0));
+  for (std::size_t i = 0; i < n; ++i)
+    h.add(sample(kT0 + 1000 * qint64(i + 1), double(i), 50.0 + double(i % 10), 100.0));
   return h;
 }
 
@@ -191,14 +191,14 @@ class TestMetricsHistory : public QObject {
     // Hit rate cycles 50..59 every 10 samples; buckets hold 6 samples.
     const QList<QPointF> mins = h.points(MetricSeries::HitRate, from, to, 600, Aggregate::Min);
     QCOMPARE(mins.size(), 600);
-    QCOMPARE(mins[0].y(), 50.0);   // samples 0..5 -> 50..55
-    QCOMPARE(mins[1].y(), 50.0);   // samples 6..11 -> 56..59, 50, 51: the dip at sample 10
+    QCOMPARE(mins[0].y(), 50.0);  // samples 0..5 -> 50..55
+    QCOMPARE(mins[1].y(), 50.0);  // samples 6..11 -> 56..59, 50, 51: the dip at sample 10
     QCOMPARE(mins[1].x(), double(kT0 + 11'000));
-    QCOMPARE(mins[2].y(), 52.0);   // samples 12..17 -> 52..57
+    QCOMPARE(mins[2].y(), 52.0);  // samples 12..17 -> 52..57
     const QList<QPointF> means = h.points(MetricSeries::RedisP99, from, to, 600, Aggregate::Mean);
     QCOMPARE(means.size(), 600);
-    QCOMPARE(means[0].y(), 2.5);                    // mean of 0..5
-    QCOMPARE(means[0].x(), double(kT0 + 3500));     // mean time of 1..6 s
+    QCOMPARE(means[0].y(), 2.5);                 // mean of 0..5
+    QCOMPARE(means[0].x(), double(kT0 + 3500));  // mean time of 1..6 s
     QCOMPARE(tier::ui::defaultAggregate(MetricSeries::RedisP99), Aggregate::Max);
     QCOMPARE(tier::ui::defaultAggregate(MetricSeries::HitRate), Aggregate::Min);
     QCOMPARE(tier::ui::defaultAggregate(MetricSeries::OpsPerSecond), Aggregate::Mean);

@@ -29,7 +29,6 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
-
 #include <algorithm>
 #include <cmath>
 
@@ -72,7 +71,9 @@ double tileLimit(int tile, const Thresholds& t) {
   }
 }
 
-QString formatPercent(double pct) { return QStringLiteral("%1 %").arg(QString::number(pct, 'f', 1)); }
+QString formatPercent(double pct) {
+  return QStringLiteral("%1 %").arg(QString::number(pct, 'f', 1));
+}
 // Limits are round numbers a person typed: "5 ms", "80 %", "0.5 ms".
 QString formatLimit(double v, bool percent) {
   return QStringLiteral("%1 %2").arg(QString::number(v, 'g', 4), percent ? QStringLiteral("%") : QStringLiteral("ms"));
@@ -84,9 +85,13 @@ QString formatSpan(qint64 ms) {
   return QStringLiteral("%1 min").arg((s + 30) / 60);
 }
 
-QString hhmmss(qint64 ms) { return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss")); }
+QString hhmmss(qint64 ms) {
+  return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss"));
+}
 
-QString fileStamp() { return QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")); }
+QString fileStamp() {
+  return QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+}
 
 }  // namespace
 
@@ -258,13 +263,15 @@ void DashboardPage::buildCharts() {
                                           latency(MetricSeries::SessionP50, MetricSeries::SessionP99), charts_box_);
   charts_[DbChart] = new MetricChart(QStringLiteral("Database query latency"), K::Latency,
                                      latency(MetricSeries::DbP50, MetricSeries::DbP99), charts_box_);
-  charts_[KnowledgeChart] = new MetricChart(QStringLiteral("Knowledge lookup latency"), K::Latency,
-                                            latency(MetricSeries::KnowledgeP50, MetricSeries::KnowledgeP99), charts_box_);
-  charts_[ThroughputChart] = new MetricChart(
-      QStringLiteral("Throughput and errors"), K::Rate,
-      {{MetricSeries::OpsPerSecond, QStringLiteral("operations/s"), QColor(0x00, 0x89, 0x7b), QColor(0x4d, 0xb6, 0xac), false, 2.0},
-       {MetricSeries::ErrorsPerSecond, QStringLiteral("errors/s (right axis)"), QColor(0xe5, 0x39, 0x35), QColor(0xef, 0x53, 0x50), true, 1.5}},
-      charts_box_);
+  charts_[KnowledgeChart] =
+      new MetricChart(QStringLiteral("Knowledge lookup latency"), K::Latency,
+                      latency(MetricSeries::KnowledgeP50, MetricSeries::KnowledgeP99), charts_box_);
+  charts_[ThroughputChart] = new MetricChart(QStringLiteral("Throughput and errors"), K::Rate,
+                                             {{MetricSeries::OpsPerSecond, QStringLiteral("operations/s"),
+                                               QColor(0x00, 0x89, 0x7b), QColor(0x4d, 0xb6, 0xac), false, 2.0},
+                                              {MetricSeries::ErrorsPerSecond, QStringLiteral("errors/s (right axis)"),
+                                               QColor(0xe5, 0x39, 0x35), QColor(0xef, 0x53, 0x50), true, 1.5}},
+                                             charts_box_);
   for (MetricChart* c : charts_) {
     connect(c, &MetricChart::exportRequested, this, &DashboardPage::onExportChart);
     auto* a = chart_menu_->addAction(c->title());
@@ -285,7 +292,8 @@ void DashboardPage::relayoutCharts() {
   if (columns == columns_) return;
   columns_ = columns;
   for (MetricChart* c : charts_) charts_grid_->removeWidget(c);
-  for (int i = 0; i < kChartCount; ++i) charts_grid_->addWidget(charts_[static_cast<std::size_t>(i)], i / columns, i % columns);
+  for (int i = 0; i < kChartCount; ++i)
+    charts_grid_->addWidget(charts_[static_cast<std::size_t>(i)], i / columns, i % columns);
   for (int c = 0; c < 3; ++c) charts_grid_->setColumnStretch(c, c < columns ? 1 : 0);
 }
 
@@ -408,12 +416,14 @@ void DashboardPage::refreshTiles(qint64 from, qint64 to) {
     const double limit = r ? (hit ? 100.0 * r->limit : r->limit) : currentLimit;
     QString value = QStringLiteral("—");
     if (r && status != metrics::Status::NoData) value = hit ? formatPercent(100.0 * r->value) : formatMillis(r->value);
-    const QString limitText = QStringLiteral("limit %1 %2").arg(hit ? QStringLiteral("≥") : QStringLiteral("<"),
-                                                                 formatLimit(limit, hit));
+    const QString limitText =
+        QStringLiteral("limit %1 %2").arg(hit ? QStringLiteral("≥") : QStringLiteral("<"), formatLimit(limit, hit));
     QString compliance;
     const auto share = history_.compliance(spec.series, from, to, currentLimit, spec.bound);
-    if (share) compliance = QStringLiteral("%1 in limit · %2").arg(formatPercent(100.0 * *share), span);
-    else compliance = QStringLiteral("no data · %1").arg(span);
+    if (share)
+      compliance = QStringLiteral("%1 in limit · %2").arg(formatPercent(100.0 * *share), span);
+    else
+      compliance = QStringLiteral("no data · %1").arg(span);
     ThresholdTile* tile = tiles_[static_cast<std::size_t>(i)];
     tile->setState(status, value, limitText, compliance);
     tile->setToolTip(QStringLiteral("<b>%1</b><br>Now (10 s sliding window): %2 — %3<br>Limit: %4<br>%5")
@@ -424,7 +434,9 @@ void DashboardPage::refreshTiles(qint64 from, qint64 to) {
   }
 }
 
-QString DashboardPage::statusText() const { return status_->text(); }
+QString DashboardPage::statusText() const {
+  return status_->text();
+}
 
 void DashboardPage::updateStatus() {
   QString text;
@@ -495,8 +507,7 @@ QPixmap DashboardPage::renderDashboard() const {
   const auto [from, to] = visibleRange();
   p.drawText(QRectF(margin, margin, total.width() - 2 * margin, header), Qt::AlignLeft | Qt::AlignVCenter,
              QStringLiteral("Tier Console dashboard — %1 to %2 (%3 min)")
-                 .arg(QDateTime::fromMSecsSinceEpoch(from).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
-                      hhmmss(to))
+                 .arg(QDateTime::fromMSecsSinceEpoch(from).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")), hhmmss(to))
                  .arg(range_minutes_));
   const qreal top = margin + header;
   p.drawPixmap(QPointF(margin, top), tiles);
@@ -511,8 +522,8 @@ void DashboardPage::savePixmap(const QPixmap& pixmap, const QString& suggestedNa
   QString dir = settings.value(QStringLiteral("dashboard/exportDir")).toString();
   if (dir.isEmpty()) dir = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
   if (dir.isEmpty()) dir = QDir::homePath();
-  const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Save image"), QDir(dir).filePath(suggestedName),
-                                                    QStringLiteral("PNG image (*.png)"));
+  const QString path = QFileDialog::getSaveFileName(
+      this, QStringLiteral("Save image"), QDir(dir).filePath(suggestedName), QStringLiteral("PNG image (*.png)"));
   if (path.isEmpty()) return;
   settings.setValue(QStringLiteral("dashboard/exportDir"), QFileInfo(path).absolutePath());
   // PNG encoding of a large image takes a noticeable moment: off the GUI thread (QImage, unlike QPixmap, may travel).
@@ -523,13 +534,17 @@ void DashboardPage::savePixmap(const QPixmap& pixmap, const QString& suggestedNa
     watcher->deleteLater();
     const QString msg = ok ? QStringLiteral("Saved %1").arg(QDir::toNativeSeparators(path))
                            : QStringLiteral("Could not write %1.").arg(QDir::toNativeSeparators(path));
-    if (!ok) QMessageBox::warning(this, QStringLiteral("Export failed"), msg);
-    else if (auto* mw = qobject_cast<QMainWindow*>(window())) mw->statusBar()->showMessage(msg, 5000);
+    if (!ok)
+      QMessageBox::warning(this, QStringLiteral("Export failed"), msg);
+    else if (auto* mw = qobject_cast<QMainWindow*>(window()))
+      mw->statusBar()->showMessage(msg, 5000);
   });
   watcher->setFuture(QtConcurrent::run([image, path] { return image.save(path, "PNG"); }));
 }
 
-void DashboardPage::onExportPng() { savePixmap(renderDashboard(), QStringLiteral("tier-dashboard-%1.png").arg(fileStamp())); }
+void DashboardPage::onExportPng() {
+  savePixmap(renderDashboard(), QStringLiteral("tier-dashboard-%1.png").arg(fileStamp()));
+}
 
 void DashboardPage::onExportChart(MetricChart* chart) {
   QString slug = chart->title().toLower();
@@ -543,19 +558,21 @@ void DashboardPage::onExportCsv() {
   QString dir = settings.value(QStringLiteral("dashboard/exportDir")).toString();
   if (dir.isEmpty()) dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
   if (dir.isEmpty()) dir = QDir::homePath();
-  const QString path =
-      QFileDialog::getSaveFileName(this, QStringLiteral("Save series as CSV"),
-                                   QDir(dir).filePath(QStringLiteral("tier-dashboard-%1.csv").arg(fileStamp())),
-                                   QStringLiteral("CSV (*.csv)"));
+  const QString path = QFileDialog::getSaveFileName(
+      this, QStringLiteral("Save series as CSV"),
+      QDir(dir).filePath(QStringLiteral("tier-dashboard-%1.csv").arg(fileStamp())), QStringLiteral("CSV (*.csv)"));
   if (path.isEmpty()) return;
   settings.setValue(QStringLiteral("dashboard/exportDir"), QFileInfo(path).absolutePath());
   // At most a few thousand rows: small enough to write inline.
   const QString error = writeCsv(path);
-  if (!error.isEmpty()) QMessageBox::warning(this, QStringLiteral("Export failed"), error);
+  if (!error.isEmpty())
+    QMessageBox::warning(this, QStringLiteral("Export failed"), error);
   else if (auto* mw = qobject_cast<QMainWindow*>(window()))
     mw->statusBar()->showMessage(QStringLiteral("Saved %1").arg(QDir::toNativeSeparators(path)), 5000);
 }
 
-QWidget* createDashboardPage(CoreService* service, QWidget* parent) { return new DashboardPage(service, parent); }
+QWidget* createDashboardPage(CoreService* service, QWidget* parent) {
+  return new DashboardPage(service, parent);
+}
 
 }  // namespace tier::ui

@@ -11,7 +11,6 @@
 #include <QPixmap>
 #include <QPointer>
 #include <QWidget>
-
 #include <array>
 #include <optional>
 

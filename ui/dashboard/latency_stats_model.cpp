@@ -23,9 +23,12 @@ std::vector<LatencyStatRow> parseLatencyStats(const std::string& info) {
       const double v = f.mid(eq + 1).toDouble(&ok);
       if (!ok || v < 0) continue;
       const QString key = f.left(eq);
-      if (key == QLatin1String("p50")) row.p50_us = v;
-      else if (key == QLatin1String("p99")) row.p99_us = v;
-      else if (key == QLatin1String("p99.9")) row.p999_us = v;
+      if (key == QLatin1String("p50"))
+        row.p50_us = v;
+      else if (key == QLatin1String("p99"))
+        row.p99_us = v;
+      else if (key == QLatin1String("p99.9"))
+        row.p999_us = v;
     }
     rows.push_back(std::move(row));
   }
@@ -50,7 +53,9 @@ int LatencyStatsModel::rowCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : static_cast<int>(rows_.size());
 }
 
-int LatencyStatsModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : kColumnCount; }
+int LatencyStatsModel::columnCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : kColumnCount;
+}
 
 QVariant LatencyStatsModel::data(const QModelIndex& index, int role) const {
   if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) return {};
@@ -64,10 +69,8 @@ QVariant LatencyStatsModel::data(const QModelIndex& index, int role) const {
     }
   };
   switch (role) {
-    case Qt::DisplayRole:
-      return index.column() == Command ? QVariant(r.command) : QVariant(formatMicros(value()));
-    case SortRole:
-      return index.column() == Command ? QVariant(r.command) : QVariant(value());
+    case Qt::DisplayRole: return index.column() == Command ? QVariant(r.command) : QVariant(formatMicros(value()));
+    case SortRole: return index.column() == Command ? QVariant(r.command) : QVariant(value());
     case Qt::TextAlignmentRole:
       return index.column() == Command ? QVariant(int(Qt::AlignLeft | Qt::AlignVCenter))
                                        : QVariant(int(Qt::AlignRight | Qt::AlignVCenter));

@@ -4,15 +4,14 @@
 // Thread-safety: GUI thread only (an item model).
 #include <QAbstractTableModel>
 #include <QString>
-
 #include <string>
 #include <vector>
 
 namespace tier::ui {
 
 struct LatencyStatRow {
-  QString command;  // as Redis names it, subcommands joined by a space: "client setname"
-  double p50_us = -1;   // -1 = not reported
+  QString command;     // as Redis names it, subcommands joined by a space: "client setname"
+  double p50_us = -1;  // -1 = not reported
   double p99_us = -1;
   double p999_us = -1;
 };

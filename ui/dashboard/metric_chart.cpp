@@ -9,7 +9,6 @@
 #include <QLogValueAxis>
 #include <QToolTip>
 #include <QValueAxis>
-
 #include <algorithm>
 #include <cmath>
 
@@ -73,7 +72,7 @@ MetricChart::MetricChart(const QString& title, Kind kind, std::vector<Line> line
   c->setLocalizeNumbers(false);
   setChart(c);
   setRenderHint(QPainter::Antialiasing);
-  setMinimumSize(300, 205);
+  setMinimumSize(300, 190);
   setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
 
   axisX_ = new QCategoryAxis();
@@ -95,8 +94,10 @@ MetricChart::MetricChart(const QString& title, Kind kind, std::vector<Line> line
 
   auto hookHover = [this](QLineSeries* s) {
     connect(s, &QXYSeries::hovered, this, [this, s](const QPointF& p, bool on) {
-      if (on) QToolTip::showText(QCursor::pos(), hoverText(s, p), this);
-      else QToolTip::hideText();
+      if (on)
+        QToolTip::showText(QCursor::pos(), hoverText(s, p), this);
+      else
+        QToolTip::hideText();
     });
   };
   for (const Line& l : lines_) {
@@ -193,7 +194,7 @@ void MetricChart::setDark(bool dark) {
   }
   if (axisLog_) {
     QColor minor = axisLog_->gridLinePen().color();
-    minor.setAlpha(dark ? 30 : 45);
+    minor.setAlpha(dark ? 22 : 26);
     axisLog_->setMinorGridLineColor(minor);
   }
   applyPens();
@@ -254,15 +255,14 @@ void MetricChart::updateValueAxes(double maxPrimary, double minPositive, double 
         double lower = std::pow(10.0, std::floor(std::log10(lo)));
         double upper = std::pow(10.0, std::ceil(std::log10(std::max(top, lo) * 1.05)));
         if (upper <= lower) upper = lower * 10;
-        axisLog_->setRange(lower, upper);
+        // A hair wider than the decades, so rounding never drops the end labels.
+        axisLog_->setRange(lower * 0.999, upper * 1.001);
       } else {
         axisY_->setRange(0, niceCeil(top * 1.08, 4));
       }
       break;
     }
-    case Kind::Rate:
-      axisY_->setRange(0, niceCeil(maxPrimary * 1.08, 4));
-      break;
+    case Kind::Rate: axisY_->setRange(0, niceCeil(maxPrimary * 1.08, 4)); break;
   }
   if (axisY2_) axisY2_->setRange(0, niceCeil(std::max(maxSecondary, 0.8) * 1.08, 4));
 }
@@ -307,11 +307,14 @@ QString MetricChart::hoverText(QLineSeries* s, const QPointF& at) const {
   const QList<QPointF> pts = s->points();
   if (pts.isEmpty()) return {};
   auto it = std::lower_bound(pts.begin(), pts.end(), at.x(), [](const QPointF& p, double x) { return p.x() < x; });
-  if (it == pts.end()) --it;
-  else if (it != pts.begin() && std::abs((it - 1)->x() - at.x()) < std::abs(it->x() - at.x())) --it;
+  if (it == pts.end())
+    --it;
+  else if (it != pts.begin() && std::abs((it - 1)->x() - at.x()) < std::abs(it->x() - at.x()))
+    --it;
   double y = it->y();
   if (log_ && y <= 1e-4) y = 0;
-  const QString when = QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(it->x())).toString(QStringLiteral("HH:mm:ss"));
+  const QString when =
+      QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(it->x())).toString(QStringLiteral("HH:mm:ss"));
   QString name = s->name();
   if (axisY2_ && name.isEmpty()) name = s->objectName();
   QString value = formatValue(y);

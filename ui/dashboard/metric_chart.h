@@ -9,7 +9,6 @@
 // Thread-safety: GUI thread only.
 #include <QChartView>
 #include <QColor>
-
 #include <optional>
 #include <vector>
 
@@ -29,9 +28,9 @@ class MetricChart : public QChartView {
   enum class Kind { Percent, Latency, Rate };
   struct Line {
     MetricSeries metric;
-    QString name;   // legend text, e.g. "p99"
-    QColor light;   // colour on a light palette
-    QColor dark;    // colour on a dark palette
+    QString name;            // legend text, e.g. "p99"
+    QColor light;            // colour on a light palette
+    QColor dark;             // colour on a dark palette
     bool secondary = false;  // plotted against the right-hand axis
     qreal width = 2.0;
   };

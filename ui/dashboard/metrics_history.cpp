@@ -107,7 +107,9 @@ bool MetricsHistory::add(const MetricSample& sample) {
   return true;
 }
 
-const MetricSample& MetricsHistory::at(std::size_t i) const { return ring_[physical(i)]; }
+const MetricSample& MetricsHistory::at(std::size_t i) const {
+  return ring_[physical(i)];
+}
 
 std::pair<std::size_t, std::size_t> MetricsHistory::indexRange(qint64 from_ms, qint64 to_ms) const {
   // Samples are in time order: two binary searches over logical indices.
@@ -115,8 +117,10 @@ std::pair<std::size_t, std::size_t> MetricsHistory::indexRange(qint64 from_ms, q
     std::size_t lo = 0, hi = size_;
     while (lo < hi) {
       const std::size_t mid = lo + (hi - lo) / 2;
-      if (at(mid).at_ms <= t) lo = mid + 1;
-      else hi = mid;
+      if (at(mid).at_ms <= t)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     return lo;
   };
@@ -149,8 +153,10 @@ QList<QPointF> MetricsHistory::points(MetricSeries s, qint64 from_ms, qint64 to_
   int count = 0;
   auto flush = [&] {
     if (count == 0) return;
-    if (agg == Aggregate::Mean) out.append(QPointF(timeSum / count, sum / count));
-    else out.append(QPointF(bestT, best));
+    if (agg == Aggregate::Mean)
+      out.append(QPointF(timeSum / count, sum / count));
+    else
+      out.append(QPointF(bestT, best));
   };
   for (std::size_t i = first; i < last; ++i) {
     const auto& m = at(i);

@@ -11,7 +11,6 @@
 #include <QList>
 #include <QPointF>
 #include <QString>
-
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -53,7 +52,7 @@ Aggregate defaultAggregate(MetricSeries s);
 enum class Bound { AtLeast, AtMost };
 
 struct MetricSample {
-  qint64 at_ms = 0;  // Unix time of the refresh
+  qint64 at_ms = 0;                                 // Unix time of the refresh
   std::array<double, kMetricSeriesCount> values{};  // NaN = no data in that window
 
   double value(MetricSeries s) const { return values[static_cast<std::size_t>(s)]; }

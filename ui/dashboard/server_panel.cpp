@@ -16,8 +16,12 @@
 namespace tier::ui {
 
 namespace {
-QString qs(const std::string& s) { return QString::fromStdString(s); }
-QString num(long long v) { return QLocale().toString(v); }
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
+QString num(long long v) {
+  return QLocale().toString(v);
+}
 
 QString pill(const QString& color, const QString& text) {
   return QStringLiteral("<span style=\"color:%1\">●</span> %2").arg(color, text.toHtmlEscaped());
@@ -27,8 +31,10 @@ QString breakerHtml(redis::BreakerState b) {
   const QString text = QString::fromLatin1(redis::toString(b)).replace(QLatin1Char('_'), QLatin1Char(' '));
   switch (b) {
     case redis::BreakerState::Closed: return pill(QStringLiteral("#2e9d4f"), text + QStringLiteral(" (Redis in use)"));
-    case redis::BreakerState::HalfOpen: return pill(QStringLiteral("#e08e0b"), text + QStringLiteral(" (probing Redis)"));
-    case redis::BreakerState::Open: return pill(QStringLiteral("#d32f2f"), text + QStringLiteral(" (reads skip Redis)"));
+    case redis::BreakerState::HalfOpen:
+      return pill(QStringLiteral("#e08e0b"), text + QStringLiteral(" (probing Redis)"));
+    case redis::BreakerState::Open:
+      return pill(QStringLiteral("#d32f2f"), text + QStringLiteral(" (reads skip Redis)"));
   }
   return text.toHtmlEscaped();
 }
@@ -49,7 +55,9 @@ void regularFont(QWidget* w) {
 }
 }  // namespace
 
-QString formatBytes(long long bytes) { return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat); }
+QString formatBytes(long long bytes) {
+  return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
+}
 
 ServerPanel::ServerPanel(QWidget* parent)
     : QWidget(parent),
@@ -78,15 +86,24 @@ ServerPanel::ServerPanel(QWidget* parent)
   auto* redisLay = new QVBoxLayout(redisBox);
   redisLay->addWidget(redis_error_);
   redisLay->addLayout(redisForm);
-  addField(redisForm, QStringLiteral("redis.endpoint"), QStringLiteral("Endpoint"), QStringLiteral("Where the console's Redis pool connects (no password)"));
-  addField(redisForm, QStringLiteral("redis.version"), QStringLiteral("Version"), QStringLiteral("redis_version from INFO server"));
-  addField(redisForm, QStringLiteral("redis.ping"), QStringLiteral("PING"), QStringLiteral("Round trip of one PING from this console"));
-  addField(redisForm, QStringLiteral("redis.memory"), QStringLiteral("Memory"), QStringLiteral("used_memory from INFO memory"));
-  addField(redisForm, QStringLiteral("redis.clients"), QStringLiteral("Clients"), QStringLiteral("connected_clients from INFO clients (every application instance)"));
-  addField(redisForm, QStringLiteral("redis.keys"), QStringLiteral("Keys"), QStringLiteral("Keys in the cache's database (DBSIZE)"));
-  addField(redisForm, QStringLiteral("redis.hits"), QStringLiteral("Hits / misses"), QStringLiteral("keyspace_hits / keyspace_misses since the server started, and the hit share"));
-  addField(redisForm, QStringLiteral("redis.evicted"), QStringLiteral("Evictions"), QStringLiteral("evicted_keys: keys dropped by maxmemory policy since start"));
-  addField(redisForm, QStringLiteral("redis.slowlog"), QStringLiteral("SLOWLOG"), QStringLiteral("SLOWLOG LEN: commands slower than slowlog-log-slower-than"));
+  addField(redisForm, QStringLiteral("redis.endpoint"), QStringLiteral("Endpoint"),
+           QStringLiteral("Where the console's Redis pool connects (no password)"));
+  addField(redisForm, QStringLiteral("redis.version"), QStringLiteral("Version"),
+           QStringLiteral("redis_version from INFO server"));
+  addField(redisForm, QStringLiteral("redis.ping"), QStringLiteral("PING"),
+           QStringLiteral("Round trip of one PING from this console"));
+  addField(redisForm, QStringLiteral("redis.memory"), QStringLiteral("Memory"),
+           QStringLiteral("used_memory from INFO memory"));
+  addField(redisForm, QStringLiteral("redis.clients"), QStringLiteral("Clients"),
+           QStringLiteral("connected_clients from INFO clients (every application instance)"));
+  addField(redisForm, QStringLiteral("redis.keys"), QStringLiteral("Keys"),
+           QStringLiteral("Keys in the cache's database (DBSIZE)"));
+  addField(redisForm, QStringLiteral("redis.hits"), QStringLiteral("Hits / misses"),
+           QStringLiteral("keyspace_hits / keyspace_misses since the server started, and the hit share"));
+  addField(redisForm, QStringLiteral("redis.evicted"), QStringLiteral("Evictions"),
+           QStringLiteral("evicted_keys: keys dropped by maxmemory policy since start"));
+  addField(redisForm, QStringLiteral("redis.slowlog"), QStringLiteral("SLOWLOG"),
+           QStringLiteral("SLOWLOG LEN: commands slower than slowlog-log-slower-than"));
   lay->addWidget(redisBox);
 
   auto* latBox = group(QStringLiteral("Redis command latency (INFO latencystats)"), this);
@@ -106,7 +123,8 @@ ServerPanel::ServerPanel(QWidget* parent)
     latency_view_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
   latency_view_->verticalHeader()->setDefaultSectionSize(latency_view_->fontMetrics().height() + 6);
   latency_view_->setMinimumHeight(150);
-  latency_view_->setToolTip(QStringLiteral("Server-side latency per command, measured by Redis itself (click a header to sort)"));
+  latency_view_->setToolTip(
+      QStringLiteral("Server-side latency per command, measured by Redis itself (click a header to sort)"));
   regularFont(latency_view_);
   latLay->addWidget(latency_view_);
   lay->addWidget(latBox, 1);
@@ -116,7 +134,8 @@ ServerPanel::ServerPanel(QWidget* parent)
   latency_latest_->setObjectName(QStringLiteral("latencyLatest"));
   latency_latest_->setWordWrap(true);
   latency_latest_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  latency_latest_->setToolTip(QStringLiteral("Latency spikes Redis recorded per event (needs latency-monitor-threshold > 0)"));
+  latency_latest_->setToolTip(
+      QStringLiteral("Latency spikes Redis recorded per event (needs latency-monitor-threshold > 0)"));
   regularFont(latency_latest_);
   llLay->addWidget(latency_latest_);
   lay->addWidget(llBox);
@@ -126,20 +145,29 @@ ServerPanel::ServerPanel(QWidget* parent)
   auto* pgLay = new QVBoxLayout(pgBox);
   pgLay->addWidget(pg_error_);
   pgLay->addLayout(pgForm);
-  addField(pgForm, QStringLiteral("pg.endpoint"), QStringLiteral("Endpoint"), QStringLiteral("The connection string (password removed)"));
+  addField(pgForm, QStringLiteral("pg.endpoint"), QStringLiteral("Endpoint"),
+           QStringLiteral("The connection string (password removed)"));
   addField(pgForm, QStringLiteral("pg.version"), QStringLiteral("Version"), QStringLiteral("server_version"));
-  addField(pgForm, QStringLiteral("pg.ping"), QStringLiteral("SELECT 1"), QStringLiteral("Round trip of SELECT 1 from this console"));
-  addField(pgForm, QStringLiteral("pg.connections"), QStringLiteral("Connections"), QStringLiteral("Backends connected to this database / max_connections"));
-  addField(pgForm, QStringLiteral("pg.cache"), QStringLiteral("Cache hit ratio"), QStringLiteral("blks_hit / (blks_hit + blks_read) for this database (pg_stat_database)"));
-  addField(pgForm, QStringLiteral("pg.role"), QStringLiteral("Role"), QStringLiteral("The role the console connects as"));
-  addField(pgForm, QStringLiteral("pg.schema"), QStringLiteral("Schema"), QStringLiteral("The applied migration version"));
+  addField(pgForm, QStringLiteral("pg.ping"), QStringLiteral("SELECT 1"),
+           QStringLiteral("Round trip of SELECT 1 from this console"));
+  addField(pgForm, QStringLiteral("pg.connections"), QStringLiteral("Connections"),
+           QStringLiteral("Backends connected to this database / max_connections"));
+  addField(pgForm, QStringLiteral("pg.cache"), QStringLiteral("Cache hit ratio"),
+           QStringLiteral("blks_hit / (blks_hit + blks_read) for this database (pg_stat_database)"));
+  addField(pgForm, QStringLiteral("pg.role"), QStringLiteral("Role"),
+           QStringLiteral("The role the console connects as"));
+  addField(pgForm, QStringLiteral("pg.schema"), QStringLiteral("Schema"),
+           QStringLiteral("The applied migration version"));
   lay->addWidget(pgBox);
 
   auto* poolBox = group(QStringLiteral("Connection pools (this console)"), this);
   auto* poolForm = new QFormLayout(poolBox);
-  addField(poolForm, QStringLiteral("pool.redis"), QStringLiteral("Redis"), QStringLiteral("Open / size, in use, failed calls"));
-  addField(poolForm, QStringLiteral("pool.breaker"), QStringLiteral("Breaker"), QStringLiteral("Redis circuit breaker: open means reads go straight from L1 to PostgreSQL"));
-  addField(poolForm, QStringLiteral("pool.pg"), QStringLiteral("PostgreSQL"), QStringLiteral("Open / size, in use, failed queries"));
+  addField(poolForm, QStringLiteral("pool.redis"), QStringLiteral("Redis"),
+           QStringLiteral("Open / size, in use, failed calls"));
+  addField(poolForm, QStringLiteral("pool.breaker"), QStringLiteral("Breaker"),
+           QStringLiteral("Redis circuit breaker: open means reads go straight from L1 to PostgreSQL"));
+  addField(poolForm, QStringLiteral("pool.pg"), QStringLiteral("PostgreSQL"),
+           QStringLiteral("Open / size, in use, failed queries"));
   lay->addWidget(poolBox);
   lay->addStretch(0);
   setMinimumWidth(300);
@@ -187,13 +215,15 @@ void ServerPanel::setReport(const ops::HealthReport& report, qint64 at_ms) {
   set("redis.endpoint", r.endpoint.empty() ? none : qs(r.endpoint));
   set("redis.version", redisUp ? qs(r.version) : none);
   set("redis.ping", redisUp ? formatMillis(r.latency_ms) : none);
-  set("redis.memory", redisUp ? QStringLiteral("%1 (%2 bytes)").arg(formatBytes(r.used_memory), num(r.used_memory)) : none);
+  set("redis.memory",
+      redisUp ? QStringLiteral("%1 (%2 bytes)").arg(formatBytes(r.used_memory), num(r.used_memory)) : none);
   set("redis.clients", redisUp ? num(r.connected_clients) : none);
   set("redis.keys", redisUp ? num(r.db_keys) : none);
   if (redisUp) {
     const long long total = r.keyspace_hits + r.keyspace_misses;
-    const QString share = total > 0 ? QStringLiteral(" (%1 % hits)").arg(QString::number(100.0 * r.keyspace_hits / total, 'f', 1))
-                                    : QString();
+    const QString share =
+        total > 0 ? QStringLiteral(" (%1 % hits)").arg(QString::number(100.0 * r.keyspace_hits / total, 'f', 1))
+                  : QString();
     set("redis.hits", QStringLiteral("%1 / %2%3").arg(num(r.keyspace_hits), num(r.keyspace_misses), share));
   } else {
     set("redis.hits", none);
@@ -202,9 +232,12 @@ void ServerPanel::setReport(const ops::HealthReport& report, qint64 at_ms) {
   set("redis.slowlog", redisUp ? QStringLiteral("%1 entries").arg(num(r.slowlog_len)) : none);
 
   latency_model_->setRows(redisUp ? parseLatencyStats(r.latencystats) : std::vector<LatencyStatRow>{});
-  if (!redisUp) latency_latest_->setText(none);
-  else if (r.latency_latest.empty()) latency_latest_->setText(QStringLiteral("No latency events recorded."));
-  else latency_latest_->setText(qs(r.latency_latest).trimmed());
+  if (!redisUp)
+    latency_latest_->setText(none);
+  else if (r.latency_latest.empty())
+    latency_latest_->setText(QStringLiteral("No latency events recorded."));
+  else
+    latency_latest_->setText(qs(r.latency_latest).trimmed());
 
   const auto& p = report.postgres;
   if (!p.ok) {
@@ -223,16 +256,23 @@ void ServerPanel::setReport(const ops::HealthReport& report, qint64 at_ms) {
 
   if (r.configured) {
     set("pool.redis", QStringLiteral("%1 / %2 open · %3 in use · %4 failed calls")
-                          .arg(r.pool.open).arg(r.pool.size).arg(r.pool.in_use).arg(num(static_cast<long long>(r.pool.errors))));
+                          .arg(r.pool.open)
+                          .arg(r.pool.size)
+                          .arg(r.pool.in_use)
+                          .arg(num(static_cast<long long>(r.pool.errors))));
     fields_[QStringLiteral("pool.breaker")]->setText(breakerHtml(r.pool.breaker));
     fields_[QStringLiteral("pool.breaker")]->setToolTip(
-        r.pool.last_error.empty() ? QStringLiteral("Redis circuit breaker") : QStringLiteral("Last error: %1").arg(qs(r.pool.last_error)));
+        r.pool.last_error.empty() ? QStringLiteral("Redis circuit breaker")
+                                  : QStringLiteral("Last error: %1").arg(qs(r.pool.last_error)));
   } else {
     set("pool.redis", QStringLiteral("not configured"));
     set("pool.breaker", none);
   }
   set("pool.pg", QStringLiteral("%1 / %2 open · %3 in use · %4 failed queries")
-                     .arg(p.pool.open).arg(p.pool.size).arg(p.pool.in_use).arg(num(static_cast<long long>(p.pool.errors))));
+                     .arg(p.pool.open)
+                     .arg(p.pool.size)
+                     .arg(p.pool.in_use)
+                     .arg(num(static_cast<long long>(p.pool.errors))));
 }
 
 }  // namespace tier::ui

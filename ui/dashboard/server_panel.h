@@ -5,7 +5,6 @@
 //
 // Thread-safety: GUI thread only; fed whole HealthReport values.
 #include <QWidget>
-
 #include <map>
 
 #include "tier/ops/health.h"

@@ -89,12 +89,24 @@ void ThresholdTile::setState(metrics::Status status, const QString& value, const
   if (changed || status_label_->styleSheet().isEmpty()) applyStatusStyle();
 }
 
-QColor ThresholdTile::statusColor() const { return tier::ui::statusColor(status_, palette()); }
-QString ThresholdTile::title() const { return title_->text(); }
-QString ThresholdTile::valueText() const { return value_->text(); }
-QString ThresholdTile::limitText() const { return limit_->text(); }
-QString ThresholdTile::complianceText() const { return compliance_->text(); }
-QString ThresholdTile::statusLabelText() const { return status_label_->text(); }
+QColor ThresholdTile::statusColor() const {
+  return tier::ui::statusColor(status_, palette());
+}
+QString ThresholdTile::title() const {
+  return title_->text();
+}
+QString ThresholdTile::valueText() const {
+  return value_->text();
+}
+QString ThresholdTile::limitText() const {
+  return limit_->text();
+}
+QString ThresholdTile::complianceText() const {
+  return compliance_->text();
+}
+QString ThresholdTile::statusLabelText() const {
+  return status_label_->text();
+}
 
 void ThresholdTile::applyStatusStyle() {
   // The pill: status colour with white text reads on light and dark palettes alike.
