@@ -88,6 +88,8 @@ class TestSessionsPage : public QObject {
     QSignalSpy ready(service_.get(), &tier::ui::CoreService::coreReady);
     service_->connectTo(settings);
     QVERIFY(ready.wait(30000));
+    // The test servers' credentials may do everything, once the probe has answered.
+    QTRY_VERIFY_WITH_TIMEOUT(service_->capabilities().evict.allowed && service_->capabilities().warm.allowed, 30000);
     page_ = std::make_unique<SessionsPage>(service_.get());
     page_->resize(1400, 850);
     page_->show();
@@ -360,6 +362,31 @@ class TestSessionsPage : public QObject {
     QVERIFY(finished.wait(15000));
     QCOMPARE(finished.at(0).at(0).toBool(), false);
     QVERIFY2(page_->resultText().startsWith(QStringLiteral("Not found")), qPrintable(page_->resultText()));
+  }
+
+  void refusedByCredentials() {
+    // What the probe says the credentials may not do is disabled, with the reason.
+    QVERIFY(searchAndWait(q(sample_.id)));
+    waitInspected(sample_.id);
+    QVERIFY(page_->evictAction()->isEnabled());
+    QVERIFY(page_->permissionText().isEmpty());
+    tier::ops::Capabilities refused = service_->capabilities();
+    refused.evict = {false, "Redis user 'ro' may not run UNLINK (ACL)."};
+    Q_EMIT service_->capabilitiesAvailable(refused);
+    QVERIFY(!page_->evictAction()->isEnabled());
+    QVERIFY(!page_->refreshAction()->isEnabled());  // refresh drops the key too
+    QVERIFY(page_->inspectAction()->isEnabled());
+    QVERIFY(page_->evictAction()->toolTip().contains(QStringLiteral("may not run UNLINK")));
+    QVERIFY(page_->permissionText().contains(QStringLiteral("Evict: Redis user 'ro' may not run UNLINK (ACL).")));
+    if (const QString dir = qEnvironmentVariable("TIER_SCREENSHOT_DIR"); !dir.isEmpty())
+      QVERIFY(page_->grab().save(dir + QStringLiteral("/sessions-refused.png")));
+    page_->evictAction()->trigger();  // a disabled action does nothing: no confirmation, no eviction
+    QVERIFY(page_->findChild<QMessageBox*>(QStringLiteral("evictConfirmation")) == nullptr);
+    Q_EMIT service_->capabilitiesAvailable(service_->capabilities());
+    QVERIFY(page_->evictAction()->isEnabled());
+    QVERIFY(page_->refreshAction()->isEnabled());
+    QVERIFY(page_->permissionText().isEmpty());
+    QVERIFY(!page_->evictAction()->toolTip().contains(QStringLiteral("Not allowed")));
   }
 
   void keyboard() {

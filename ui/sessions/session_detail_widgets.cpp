@@ -6,6 +6,7 @@
 #include <QLabel>
 #include <QLocale>
 #include <QStringList>
+#include <QTextCursor>
 #include <QVBoxLayout>
 
 namespace tier::ui {
@@ -29,6 +30,13 @@ QString fromStd(const std::string& s) { return QString::fromStdString(s); }
 
 QString timeText(std::int64_t ms) {
   return ms > 0 ? QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")) : QString();
+}
+
+// Today's times without the date: the tier rows stay short.
+QString shortTime(std::int64_t ms) {
+  if (ms <= 0) return {};
+  const QDateTime t = QDateTime::fromMSecsSinceEpoch(ms);
+  return t.toString(t.date() == QDate::currentDate() ? QStringLiteral("HH:mm:ss") : QStringLiteral("yyyy-MM-dd HH:mm"));
 }
 
 }  // namespace
@@ -85,11 +93,20 @@ TierStatePanel::TierStatePanel(QWidget* parent) : QFrame(parent) {
     rows_[i].chip->setAlignment(Qt::AlignCenter);
     rows_[i].chip->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("MMMMMMM")));
     rows_[i].detail = new QLabel(this);
-    rows_[i].detail->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    rows_[i].detail->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // clip, never widen the pane
-    grid->addWidget(name, i, 0);
-    grid->addWidget(rows_[i].chip, i, 1);
-    grid->addWidget(rows_[i].detail, i, 2);
+    rows_[i].sub = new QLabel(this);
+    rows_[i].sub->setForegroundRole(QPalette::PlaceholderText);
+    for (QLabel* l : {rows_[i].detail, rows_[i].sub}) {
+      l->setTextFormat(Qt::PlainText);  // may quote a server's error text
+      l->setTextInteractionFlags(Qt::TextSelectableByMouse);
+      l->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // clip, never widen the pane
+    }
+    auto* lines = new QVBoxLayout;
+    lines->setSpacing(0);
+    lines->addWidget(rows_[i].detail);
+    lines->addWidget(rows_[i].sub);
+    grid->addWidget(name, i, 0, Qt::AlignTop);
+    grid->addWidget(rows_[i].chip, i, 1, Qt::AlignTop);
+    grid->addLayout(lines, i, 2);
   }
   grid->setColumnStretch(2, 1);
   outer->addLayout(grid);
@@ -114,11 +131,14 @@ void TierStatePanel::changeEvent(QEvent* event) {
   if (event->type() == QEvent::PaletteChange) setBanner(banner_->text(), bannerTone_);
 }
 
-void TierStatePanel::setRow(int tier, const QString& chip, const QString& tone, const QString& detail, const QString& tooltip) {
+void TierStatePanel::setRow(int tier, const QString& chip, const QString& tone, const QString& detail, const QString& sub) {
   rows_[tier].chip->setText(chip);
   rows_[tier].chip->setStyleSheet(chipStyle(tone));
   rows_[tier].detail->setText(detail);
-  rows_[tier].detail->setToolTip(tooltip);
+  rows_[tier].detail->setToolTip(detail);
+  rows_[tier].sub->setText(sub);
+  rows_[tier].sub->setToolTip(sub);
+  rows_[tier].sub->setVisible(!sub.isEmpty());
 }
 
 void TierStatePanel::showLoading() {
@@ -152,40 +172,41 @@ void TierStatePanel::showInspection(const ops::SessionInspection& in) {
     return QStringList{QStringLiteral("version %1").arg(c.version), formatSize(c.bytes)};
   };
   auto written = [](const ops::TierCopy& c) {
-    return c.written_at_ms > 0 ? QStringLiteral("Written %1").arg(timeText(c.written_at_ms)) : QString();
+    return c.written_at_ms > 0 ? QStringLiteral("written %1").arg(shortTime(c.written_at_ms)) : QString();
   };
-
   // A cached copy that differs from the row is amber, not green.
   auto copyTone = [&in](const ops::TierCopy& c) {
     return in.stale && (c.version != in.l3_version || !in.l3_present) ? QStringLiteral("warn") : QStringLiteral("ok");
   };
+
   if (in.l1.present)
     setRow(0, QStringLiteral("present"), copyTone(in.l1), copyDetail(in.l1).join(sep), written(in.l1));
   else
     setRow(0, QStringLiteral("absent"), QStringLiteral("neutral"), QStringLiteral("not in this console's memory"));
 
   if (!in.l2_error.empty() && !in.l2.present) {
-    setRow(1, QStringLiteral("error"), QStringLiteral("bad"), fromStd(in.l2_error).toHtmlEscaped());
+    setRow(1, QStringLiteral("error"), QStringLiteral("bad"), fromStd(in.l2_error));
   } else if (in.l2.present) {
     QStringList parts = copyDetail(in.l2);
-    parts.insert(1, in.l2_ttl_s == -1 ? QStringLiteral("no expiry") : QStringLiteral("TTL %1").arg(formatTtl(in.l2_ttl_s)));
-    parts << (in.l2_generation_current ? QStringLiteral("current generation")
-                                       : QStringLiteral("<b>older generation</b> (reads treat it as a miss)"));
-    if (!in.l2_error.empty()) parts << fromStd(in.l2_error).toHtmlEscaped();
+    parts << (in.l2_ttl_s == -1 ? QStringLiteral("no expiry") : QStringLiteral("TTL %1").arg(formatTtl(in.l2_ttl_s)));
+    QStringList sub{in.l2_generation_current ? QStringLiteral("current generation")
+                                             : QStringLiteral("older generation: reads treat it as a miss")};
+    if (const QString w = written(in.l2); !w.isEmpty()) sub << w;
+    if (!in.l2_error.empty()) sub << fromStd(in.l2_error);
     setRow(1, QStringLiteral("present"), in.l2_generation_current ? copyTone(in.l2) : QStringLiteral("warn"),
-           parts.join(sep), written(in.l2));
+           parts.join(sep), sub.join(sep));
   } else {
     setRow(1, QStringLiteral("absent"), QStringLiteral("neutral"), QStringLiteral("no key in Redis"));
   }
 
   if (in.l3_present) {
     QStringList parts{QStringLiteral("version %1").arg(in.l3_version)};
-    QString tip;
+    QString sub;
     if (in.l3) {
       parts << QStringLiteral("%1 messages").arg(QLocale().toString(in.l3->message_count));
-      tip = QStringLiteral("Created %1, last active %2").arg(timeText(in.l3->created_at), timeText(in.l3->last_active_at));
+      sub = QStringLiteral("created %1 · last active %2").arg(shortTime(in.l3->created_at), shortTime(in.l3->last_active_at));
     }
-    setRow(2, QStringLiteral("present"), QStringLiteral("ok"), parts.join(sep), tip);
+    setRow(2, QStringLiteral("present"), QStringLiteral("ok"), parts.join(sep), sub);
   } else {
     setRow(2, QStringLiteral("absent"), QStringLiteral("bad"), QStringLiteral("deleted from the database"));
   }
@@ -199,9 +220,9 @@ QString TierStatePanel::bannerText() const {
 
 QString TierStatePanel::tierText(int tier) const {
   if (tier < 0 || tier > 2) return {};
-  QString d = rows_[tier].detail->text();
-  d.remove(QStringLiteral("<b>")).remove(QStringLiteral("</b>"));
-  return rows_[tier].chip->text() + QStringLiteral(" · ") + d;
+  QString t = rows_[tier].chip->text() + QStringLiteral(" · ") + rows_[tier].detail->text();
+  if (!rows_[tier].sub->text().isEmpty()) t += QStringLiteral(" · ") + rows_[tier].sub->text();
+  return t;
 }
 
 MessageThreadView::MessageThreadView(QWidget* parent) : QTextBrowser(parent) {
@@ -241,6 +262,8 @@ void MessageThreadView::render() {
                 .arg(colour, role, muted, QString::number(m.seq), timeText(m.created_at), content);
   }
   setHtml(html);
+  moveCursor(QTextCursor::End);  // the latest message is what support reads first
+  ensureCursorVisible();
 }
 
 }  // namespace tier::ui

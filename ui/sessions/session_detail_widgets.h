@@ -22,7 +22,7 @@ class TierStatePanel : public QFrame {
   void showError(const QString& sentence);
   // The banner's plain text, e.g. "Stale: the cached copy differs from the database in title, version."
   QString bannerText() const;
-  // The row text of a tier (0 = L1, 1 = L2, 2 = L3): "present · v12 · 2.3 KB · …".
+  // The row text of a tier (0 = L1, 1 = L2, 2 = L3): "present · version 12 · 2.3 kB · TTL … · current generation · …".
   QString tierText(int tier) const;
 
  protected:
@@ -31,11 +31,11 @@ class TierStatePanel : public QFrame {
  private:
   struct Row {
     QLabel* chip;
-    QLabel* detail;
+    QLabel* detail;  // the facts: version, size, TTL
+    QLabel* sub;     // muted second line: generation, write time; hidden when empty
   };
   void setBanner(const QString& text, const QString& tone);
-  // `tooltip` carries what does not fit on the row (write times).
-  void setRow(int tier, const QString& chip, const QString& tone, const QString& detail, const QString& tooltip = {});
+  void setRow(int tier, const QString& chip, const QString& tone, const QString& detail, const QString& sub = {});
   QLabel* banner_;
   QString bannerTone_;
   Row rows_[3];

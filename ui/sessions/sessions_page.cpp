@@ -47,9 +47,29 @@ QString toneColor(const QString& tone) {
 
 QString shortcutText(const QAction* a) { return a->shortcut().toString(QKeySequence::NativeText); }
 
+const char* const kBaseToolTip = "sessionsBaseToolTip";
+
 // "<b>Name</b> (Shortcut)<br/>what it does"
 void setActionHelp(QAction* a, const QString& what) {
-  a->setToolTip(QStringLiteral("<b>%1</b> (%2)<br/>%3").arg(a->text().remove(QLatin1Char('&')), shortcutText(a), what));
+  a->setProperty(kBaseToolTip, QStringLiteral("<b>%1</b> (%2)<br/>%3").arg(a->text().remove(QLatin1Char('&')), shortcutText(a), what));
+  a->setToolTip(a->property(kBaseToolTip).toString());
+}
+
+// Enabled only if `ready` and the credentials allow it; a refusal says why in the tooltip.
+void gate(QAction* a, bool ready, const ops::Capability& c) {
+  a->setEnabled(ready && c.allowed);
+  QString tip = a->property(kBaseToolTip).toString();
+  if (!c.allowed)
+    tip += QStringLiteral("<br/><span style=\"color:#c53030\">Not allowed: %1</span>")
+               .arg(QString::fromStdString(c.reason.empty() ? std::string("these credentials may not do this.") : c.reason).toHtmlEscaped());
+  a->setToolTip(tip);
+}
+
+// Both needed (refresh drops the key, reads the row and writes it through).
+ops::Capability both(const ops::Capability& a, const ops::Capability& b) {
+  if (a.allowed && b.allowed) return {true, {}};
+  if (!a.allowed && !b.allowed && a.reason != b.reason) return {false, a.reason + " " + b.reason};
+  return {false, a.allowed ? b.reason : a.reason};
 }
 
 bool usesSettings() { return !QCoreApplication::organizationName().isEmpty(); }
@@ -137,15 +157,15 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
   auto fits = [&fm, &chars](int n, const QString& heading) { return std::max(chars(n), fm.horizontalAdvance(heading) + 28); };
   header->resizeSection(SessionSearchModel::IdColumn, fits(6, QStringLiteral("Session")));
   header->resizeSection(SessionSearchModel::UserColumn, fits(5, QStringLiteral("User")));
-  header->resizeSection(SessionSearchModel::EmailColumn, chars(22));
-  header->resizeSection(SessionSearchModel::StatusColumn, fits(7, QStringLiteral("Status")));
+  header->resizeSection(SessionSearchModel::EmailColumn, chars(20));
+  header->resizeSection(SessionSearchModel::StatusColumn, fits(6, QStringLiteral("Status")));
   header->resizeSection(SessionSearchModel::MessagesColumn, fits(4, QStringLiteral("Messages")));
-  header->resizeSection(SessionSearchModel::LastActiveColumn, chars(16));
+  header->resizeSection(SessionSearchModel::LastActiveColumn, chars(15));
   header->setMinimumSectionSize(chars(4));
   view_->setToolTip(QString());
   connect(view_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &SessionsPage::onCurrentRowChanged);
 
-  // Actions (shortcuts work anywhere in the page).
+  // Actions.
   focusSearchAction_ = new QAction(QStringLiteral("Find session"), this);
   focusSearchAction_->setShortcuts({QKeySequence(QKeySequence::Find)});
   inspectAction_ = new QAction(style()->standardIcon(QStyle::SP_BrowserReload), QStringLiteral("Re-inspect"), this);
@@ -160,8 +180,10 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
                                                 "Recorded in the audit log."));
   setActionHelp(evictAction_, QStringLiteral("Remove the session from L1 and L2 (asks first); the next read loads it "
                                               "from PostgreSQL. Recorded in the audit log."));
+  // Window-wide, so they work straight after switching tabs; Qt matches an
+  // action's shortcut only while its widget (this page's tab) is visible.
   for (QAction* a : {focusSearchAction_, inspectAction_, refreshAction_, evictAction_}) {
-    a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    a->setShortcutContext(Qt::WindowShortcut);
     addAction(a);
   }
   connect(focusSearchAction_, &QAction::triggered, this, [this] {
@@ -215,6 +237,14 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
   actionsRow->addStretch(1);
   dl->addLayout(actionsRow);
 
+  permission_ = new QLabel(detail);
+  permission_->setObjectName(QStringLiteral("permissionNote"));
+  permission_->setWordWrap(true);
+  permission_->setTextFormat(Qt::PlainText);
+  permission_->setForegroundRole(QPalette::PlaceholderText);
+  permission_->hide();
+  dl->addWidget(permission_);
+
   result_ = new QLabel(detail);
   result_->setObjectName(QStringLiteral("actionResult"));
   result_->setWordWrap(true);
@@ -249,9 +279,12 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
     splitter_->restoreState(settings.value(QStringLiteral("sessions/splitter")).toByteArray());
   }
   if (!usesSettings() || !QSettings().contains(QStringLiteral("sessions/splitter")))
-    splitter_->setSizes({780, 620});  // the table's columns fit beside a readable thread
-  if (service_) connect(service_, &CoreService::coreReady, this, &SessionsPage::onCoreReady);
-  setStatus(QStringLiteral("Type a session id, user id or email."));
+    splitter_->setSizes({720, 560});  // the table's columns fit beside a readable thread
+  if (service_) {
+    connect(service_, &CoreService::coreReady, this, &SessionsPage::onCoreReady);
+    connect(service_, &CoreService::capabilitiesAvailable, this, &SessionsPage::onCapabilitiesAvailable);
+    capabilities_ = service_->capabilities();
+  }
   updateActions();
 }
 
@@ -309,7 +342,7 @@ void SessionsPage::startSearch(const QString& text) {
   if (query.isEmpty()) {
     searching_ = false;
     model_->clear();
-    setStatus(QStringLiteral("Type a session id, user id or email."));
+    setStatus(QString());
     return;
   }
   searching_ = true;
@@ -434,10 +467,23 @@ void SessionsPage::inspect(std::int64_t id) {
 }
 
 void SessionsPage::updateActions() {
-  const bool has = currentId_ > 0;
-  inspectAction_->setEnabled(has && !actionRunning_);
-  refreshAction_->setEnabled(has && !actionRunning_);
-  evictAction_->setEnabled(has && !actionRunning_);
+  const bool ready = currentId_ > 0 && !actionRunning_;
+  const ops::Capability refresh = both(capabilities_.warm, capabilities_.evict);
+  gate(inspectAction_, ready, capabilities_.inspect);
+  gate(refreshAction_, ready, refresh);
+  gate(evictAction_, ready, capabilities_.evict);
+  QStringList why;
+  if (!refresh.allowed) why << QStringLiteral("Refresh from database: %1").arg(QString::fromStdString(refresh.reason));
+  if (!capabilities_.evict.allowed) why << QStringLiteral("Evict: %1").arg(QString::fromStdString(capabilities_.evict.reason));
+  permission_->setText(why.join(QLatin1Char('\n')));
+  permission_->setVisible(!why.isEmpty());
+}
+
+QString SessionsPage::permissionText() const { return permission_->text(); }
+
+void SessionsPage::onCapabilitiesAvailable(const ops::Capabilities& capabilities) {
+  capabilities_ = capabilities;
+  updateActions();
 }
 
 void SessionsPage::setActionRunning(bool running, const QString& what) {

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "common/core_service.h"
+#include "tier/ops/capabilities.h"
 #include "tier/ops/inspect.h"
 
 class QAction;
@@ -51,6 +52,8 @@ class SessionsPage : public QWidget {
   QSortFilterProxyModel* proxy() const { return proxy_; }
   QString statusText() const;
   QString resultText() const;
+  // Why refresh/evict are unavailable to these credentials; empty when they are allowed.
+  QString permissionText() const;
   bool busy() const { return actionRunning_; }
   bool searching() const { return searching_; }
   std::int64_t currentSessionId() const { return currentId_; }
@@ -76,6 +79,7 @@ class SessionsPage : public QWidget {
   void onRefreshTriggered();
   void onEvictTriggered();
   void onCoreReady();
+  void onCapabilitiesAvailable(const tier::ops::Capabilities& capabilities);
 
  protected:
   bool eventFilter(QObject* watched, QEvent* event) override;
@@ -103,6 +107,7 @@ class SessionsPage : public QWidget {
   QLabel* subtitle_;
   QLabel* result_;
   QProgressBar* busyBar_;
+  QLabel* permission_;
   TierStatePanel* tiers_;
   QLabel* threadHeading_;
   MessageThreadView* thread_;
@@ -117,6 +122,7 @@ class SessionsPage : public QWidget {
   bool actionRunning_ = false;
   std::int64_t currentId_ = 0;
   std::optional<ops::SessionInspection> inspection_;
+  ops::Capabilities capabilities_;  // the last probe's answer (CoreService asks the servers)
 };
 
 }  // namespace tier::ui
