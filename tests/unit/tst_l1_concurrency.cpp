@@ -87,7 +87,12 @@ class TestL1Concurrency : public QObject {
     const auto st = cache.stats();
     QVERIFY(st.entries <= o.max_entries);
     QVERIFY(st.bytes <= o.max_bytes);
-    QCOMPARE(cache.keys().size(), st.entries);
+    // keys() lists live entries; stats count what is held, which includes
+    // entries that expired but were not met since (expiry is lazy).
+    if (withTtl)
+      QVERIFY(cache.keys().size() <= st.entries);
+    else
+      QCOMPARE(cache.keys().size(), st.entries);
 
     std::uint64_t h = 0, m = 0, ins = 0, ev = 0, exp = 0, inv = 0;
     std::size_t entries = 0, bytes = 0;

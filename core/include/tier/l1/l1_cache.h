@@ -60,7 +60,7 @@ struct NamespaceStats {
 };
 
 struct L1Stats {
-  std::size_t entries = 0;
+  std::size_t entries = 0;  // held, including expired entries not yet met (expiry is lazy)
   std::size_t bytes = 0;
   std::size_t max_entries = 0;
   std::size_t max_bytes = 0;
