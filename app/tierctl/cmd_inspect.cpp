@@ -42,6 +42,7 @@ QJsonObject sessionSummaryJson(const tier::repo::ChatSession& s) {
 
 QJsonObject inspectionJson(const tier::ops::SessionInspection& in) {
   QJsonObject l2 = copyJson(in.l2);
+  l2.insert(QStringLiteral("stale"), in.l2_stale);
   l2.insert(QStringLiteral("ttl_s"), static_cast<double>(in.l2_ttl_s));
   l2.insert(QStringLiteral("generation_current"), in.l2_generation_current);
   l2.insert(QStringLiteral("error"), fromStd(tier::redactSecrets(in.l2_error)));
@@ -49,7 +50,11 @@ QJsonObject inspectionJson(const tier::ops::SessionInspection& in) {
   QJsonArray diff;
   for (const auto& f : in.diff) diff.append(fromStd(f));
   QJsonObject o{{QStringLiteral("session_id"), static_cast<double>(in.session_id)},
-                {QStringLiteral("l1"), copyJson(in.l1)},
+                {QStringLiteral("l1"), [&] {
+                   QJsonObject l1 = copyJson(in.l1);
+                   l1.insert(QStringLiteral("stale"), in.l1_stale);
+                   return l1;
+                 }()},
                 {QStringLiteral("l2"), l2},
                 {QStringLiteral("l3"), l3},
                 {QStringLiteral("stale"), in.stale},

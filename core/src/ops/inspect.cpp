@@ -1,6 +1,8 @@
 #include "tier/ops/inspect.h"
 
 #include <QJsonDocument>
+
+#include <algorithm>
 #include <QJsonObject>
 
 #include "tier/codec/keys.h"
@@ -33,9 +35,17 @@ SessionInspection inspectSession(TierCore& core, std::int64_t id) {
   const std::string key = codec::sessionKey(id);
   auto& cache = core.cache();
 
+  // The database first, then the caches: a cached copy can then only be older
+  // than this row if it really is stale (a write that lands in between makes
+  // the cached copy newer, which is not staleness).
+  out.l3 = core.sessions().loadFromDb(id);  // throws if PostgreSQL is unreachable
+  out.l3_present = out.l3.has_value();
+  if (out.l3) out.l3_version = out.l3->version;
+
+  std::optional<repo::ChatSession> l1copy, l2copy;
   if (auto e = cache.peekL1(key)) {
     out.l1 = TierCopy{true, e->entity_version, e->written_at_ms, codec::kEnvelopeHeaderBytes + e->payload.size()};
-    if (e->payload != "null") out.cached = repo::ChatSession::fromJson(e->payload);
+    if (e->payload != "null") l1copy = repo::ChatSession::fromJson(e->payload);
   }
   if (core.redis()) {
     try {
@@ -48,7 +58,7 @@ SessionInspection inspectSession(TierCore& core, std::int64_t id) {
       if (p.value) {
         out.l2.version = p.value->entity_version;
         out.l2.written_at_ms = p.value->written_at_ms;
-        if (p.value->payload != "null") out.cached = repo::ChatSession::fromJson(p.value->payload);
+        if (p.value->payload != "null") l2copy = repo::ChatSession::fromJson(p.value->payload);
       }
     } catch (const Error& e) {
       out.l2_error = redactSecrets(e.what());
@@ -56,25 +66,30 @@ SessionInspection inspectSession(TierCore& core, std::int64_t id) {
   } else {
     out.l2_error = "no Redis configured";
   }
-
-  out.l3 = core.sessions().loadFromDb(id);  // throws if PostgreSQL is unreachable
-  out.l3_present = out.l3.has_value();
-  if (out.l3) out.l3_version = out.l3->version;
+  out.cached = l2copy ? l2copy : l1copy;
 
   if (!out.l1.present && !out.l2.present && !out.l3_present)
     throw NotFoundError("session " + std::to_string(id) + " not found");
 
-  if (out.cached && out.l3) {
-    out.diff = repo::diffJsonFields(out.cached->toJson(), out.l3->toJson());
-    out.stale = !out.diff.empty();
-  } else if ((out.l1.present || out.l2.present) && !out.l3) {
-    out.stale = true;  // cached, but deleted from the database
-    out.diff = {"<deleted in database>"};
-  }
-  if (out.l1.present && out.l3 && out.l1.version != out.l3->version && !out.stale) {
-    out.stale = true;
-    out.diff.push_back("version");
-  }
+  // A copy is stale if it is older than the row, or the same version with other content.
+  auto judge = [&](const TierCopy& tier, const std::optional<repo::ChatSession>& copy) -> bool {
+    if (!tier.present) return false;
+    if (!out.l3) {
+      if (std::find(out.diff.begin(), out.diff.end(), "<deleted in database>") == out.diff.end())
+        out.diff.emplace_back("<deleted in database>");
+      return true;
+    }
+    if (tier.version > out.l3->version) return false;  // a write landed during the inspection
+    std::vector<std::string> d =
+        copy ? repo::diffJsonFields(copy->toJson(), out.l3->toJson()) : std::vector<std::string>{"<tombstone>"};
+    if (tier.version < out.l3->version && std::find(d.begin(), d.end(), "version") == d.end()) d.emplace_back("version");
+    for (auto& f : d)
+      if (std::find(out.diff.begin(), out.diff.end(), f) == out.diff.end()) out.diff.push_back(std::move(f));
+    return !d.empty();
+  };
+  out.l1_stale = judge(out.l1, l1copy);
+  out.l2_stale = judge(out.l2, l2copy);
+  out.stale = out.l1_stale || out.l2_stale;
   return out;
 }
 

@@ -31,7 +31,9 @@ struct SessionInspection {
   std::int64_t l3_version = 0;
   std::optional<repo::ChatSession> l3;      // the database row with recent messages
   std::optional<repo::ChatSession> cached;  // the copy in L2 (else L1), if any
-  bool stale = false;               // a cached copy differs from the database
+  bool stale = false;               // a cached copy is older than (or differs from) the database row
+  bool l1_stale = false;            // ...which one: this process's L1 copy
+  bool l2_stale = false;            // ...and/or the shared L2 copy
   std::vector<std::string> diff;    // differing top-level fields
 };
 
