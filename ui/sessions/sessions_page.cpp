@@ -577,4 +577,9 @@ void SessionsPage::onCoreReady() {
 
 QWidget* createSessionsPage(CoreService* service, QWidget* parent) { return new SessionsPage(service, parent); }
 
+void SessionsPage::prepareScreenshot() {
+  searchEdit_->setText(QStringLiteral("1"));
+  search(QStringLiteral("1"));
+}
+
 }  // namespace tier::ui

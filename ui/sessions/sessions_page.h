@@ -45,6 +45,11 @@ class SessionsPage : public QWidget {
   // Selects a session's row (if listed) and inspects it.
   void selectSession(std::int64_t sessionId);
 
+ public Q_SLOTS:
+  // For the docs' screenshot tour: searches user/session 1, whose first session opens.
+  void prepareScreenshot();
+
+ public:
   // For tests and screenshots.
   QLineEdit* searchEdit() const { return searchEdit_; }
   QTreeView* resultsView() const { return view_; }
