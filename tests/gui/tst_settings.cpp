@@ -75,6 +75,11 @@ class TestSettings : public QObject {
     QTest::newRow("conninfo last") << QStringLiteral("password=pw") << QString();
     QTest::newRow("no password word") << QStringLiteral("host=h passwordfile=x") << QStringLiteral("host=h passwordfile=x");
     QTest::newRow("empty") << QString() << QString();
+    QTest::newRow("redis query pw") << QStringLiteral("redis://h:6379/0?password=s3cret") << QStringLiteral("redis://h:6379/0");
+    QTest::newRow("unix query pw") << QStringLiteral("unix:///run/r.sock?db=2&password=s3cret")
+                                   << QStringLiteral("unix:///run/r.sock?db=2");
+    QTest::newRow("pg uri query pw") << QStringLiteral("postgresql://tier@h/db?sslmode=require&PASSWORD=s3cret")
+                                     << QStringLiteral("postgresql://tier@h/db?sslmode=require");
   }
   void stripPassword() {
     QFETCH(QString, input);

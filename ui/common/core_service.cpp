@@ -130,7 +130,26 @@ bool CoreService::hasCore() const { return coreRef() != nullptr; }
 
 void CoreService::setThresholds(const Thresholds& t) {
   settings_.thresholds = t;
+  resetAlerts();
+}
+
+void CoreService::resetAlerts() {
+  // Alerts still raised end here (new limits or a new connection): say so, so
+  // no list keeps showing them as ongoing.
+  const qint64 now = QDateTime::currentMSecsSinceEpoch();
+  for (auto e : alerts_.active()) {
+    e.kind = metrics::AlertEvent::Kind::Cleared;
+    e.previous = e.status;
+    e.status = metrics::Status::NoData;
+    e.at_ms = now;
+    Q_EMIT alertEvent(e);
+  }
   alerts_ = metrics::AlertMonitor{};
+}
+
+std::uint64_t CoreService::currentGeneration() const {
+  std::lock_guard lk(mu_);
+  return generation_;
 }
 
 void CoreService::setRefreshInterval(int ms) {
@@ -141,13 +160,16 @@ void CoreService::setRefreshInterval(int ms) {
 void CoreService::connectTo(const ConnectionSettings& settings) {
   stopWorkload();
   std::uint64_t gen;
+  std::shared_ptr<TierCore> old;
   {
     std::lock_guard lk(mu_);
-    core_.reset();
+    old = std::move(core_);
     gen = ++generation_;
   }
+  // Closing its pools and freeing L1 takes a noticeable time: never on this thread.
+  if (old) submit([o = std::move(old)]() mutable { o.reset(); });
   settings_ = settings;
-  alerts_ = metrics::AlertMonitor{};
+  resetAlerts();
   refresh_.setInterval(settings_.refresh_ms);
   links_ok_ = false;
   capabilities_ = pendingCapabilities("Checking what these credentials may do\u2026");
@@ -188,10 +210,13 @@ void CoreService::connectTo(const ConnectionSettings& settings) {
     }
     QMetaObject::invokeMethod(
         this,
-        [this, core, failure, gen, settings] {
+        [this, core = std::move(core), failure, gen, settings]() mutable {
           {
             std::lock_guard lk(mu_);
-            if (gen != generation_) return;  // superseded by a newer connectTo
+            if (gen != generation_) {  // superseded by a newer connectTo
+              if (core) submit([c = std::move(core)]() mutable { c.reset(); });
+              return;
+            }
             core_ = core;
           }
           if (!core) {
@@ -209,7 +234,14 @@ void CoreService::connectTo(const ConnectionSettings& settings) {
           capabilitiesTimer_.start();
           onHealthTick();
           refreshCapabilities();
-          if (settings.sandbox && settings.start_workload) startWorkload(workload::WorkloadOptions{});
+          if (settings.sandbox && settings.start_workload) {
+            // Enough traffic to make every chart move, not so much that the
+            // demo saturates the machine it shares with its own servers; the
+            // Operations page changes the rate live.
+            workload::WorkloadOptions demo;
+            demo.rate = 3000;
+            startWorkload(demo);
+          }
         },
         Qt::QueuedConnection);
   });
@@ -224,7 +256,8 @@ void CoreService::onRefreshTick() {
     wl = workload_;
   }
   const Thresholds thresholds = settings_.thresholds;
-  submit([this, core, wl, thresholds] {
+  const std::uint64_t gen = currentGeneration();
+  submit([this, core, wl, thresholds, gen] {
     StatsSnapshot s;
     s.at_ms = unixMillisNow();
     s.window = core->metrics().snapshot(std::chrono::seconds(10));
@@ -235,9 +268,9 @@ void CoreService::onRefreshTick() {
     }
     QMetaObject::invokeMethod(
         this,
-        [this, s, core] {
+        [this, s, gen] {
           refresh_busy_ = false;
-          if (coreRef() != core) return;  // stale: the connection changed
+          if (currentGeneration() != gen) return;  // stale: the connection changed
           Q_EMIT statsAvailable(s);
           // Alerts from a full window on: the first seconds are a cold start.
           if (s.at_ms - connected_at_ms_ >= 10'000)
@@ -250,13 +283,14 @@ void CoreService::onRefreshTick() {
 void CoreService::onHealthTick() {
   auto core = coreRef();
   if (!core || health_busy_.exchange(true)) return;
-  submit([this, core] {
+  const std::uint64_t gen = currentGeneration();
+  submit([this, core, gen] {
     auto report = ops::checkHealth(*core);
     QMetaObject::invokeMethod(
         this,
-        [this, report, core] {
+        [this, report, gen] {
           health_busy_ = false;
-          if (coreRef() != core) return;
+          if (currentGeneration() != gen) return;
           Q_EMIT redisLinkChanged(redisLink(report.redis));
           Q_EMIT postgresLinkChanged(postgresLink(report.postgres));
           Q_EMIT healthAvailable(report);
@@ -272,13 +306,14 @@ void CoreService::onHealthTick() {
 void CoreService::refreshCapabilities() {
   auto core = coreRef();
   if (!core || capabilities_busy_.exchange(true)) return;
-  submit([this, core] {
+  const std::uint64_t gen = currentGeneration();
+  submit([this, core, gen] {
     auto caps = ops::probeCapabilities(*core);
     QMetaObject::invokeMethod(
         this,
-        [this, caps, core] {
+        [this, caps, gen] {
           capabilities_busy_ = false;
-          if (coreRef() != core) return;  // stale: the connection changed
+          if (currentGeneration() != gen) return;  // stale: the connection changed
           capabilities_ = caps;
           Q_EMIT capabilitiesAvailable(capabilities_);
         },
@@ -299,13 +334,14 @@ void CoreService::startWorkload(const workload::WorkloadOptions& options) {
     QString failure;
     try {
       wl->start();
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       failure = QString::fromStdString(redactSecrets(e.what()));
       wl.reset();
     }
+    const TierCore* raw = core.get();
     QMetaObject::invokeMethod(
         this,
-        [this, wl, core, failure] {
+        [this, wl = std::move(wl), raw, failure]() mutable {
           if (!wl) {
             Q_EMIT coreFailed(QStringLiteral("The workload could not start: %1").arg(failure));
             return;
@@ -313,14 +349,18 @@ void CoreService::startWorkload(const workload::WorkloadOptions& options) {
           std::shared_ptr<workload::Workload> old;
           {
             std::lock_guard lk(mu_);
-            if (core_ != core) {
-              old = wl;  // connection changed meanwhile: discard
+            if (core_.get() != raw) {
+              old = std::move(wl);  // connection changed meanwhile: discard
             } else {
-              old = workload_;
-              workload_ = wl;
+              old = std::move(workload_);
+              workload_ = std::move(wl);
             }
           }
-          if (old) submit([old] { old->stop(); });
+          // Stopping joins threads and may free the core: on a worker.
+          if (old) submit([o = std::move(old)]() mutable {
+            o->stop();
+            o.reset();
+          });
           Q_EMIT workloadStateChanged(workloadRunning());
         },
         Qt::QueuedConnection);
@@ -335,7 +375,10 @@ void CoreService::stopWorkload() {
   }
   if (!old) return;
   // Stopping joins worker threads that may be in a network call: not on the GUI thread.
-  submit([old] { old->stop(); });
+  submit([o = std::move(old)]() mutable {
+    o->stop();
+    o.reset();
+  });
   Q_EMIT workloadStateChanged(false);
 }
 

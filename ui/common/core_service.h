@@ -108,6 +108,8 @@ class CoreService : public QObject {
   void connectTo(const ConnectionSettings& settings);
   const ConnectionSettings& settings() const { return settings_; }
   bool hasCore() const;
+  // Increases with every connectTo; results of jobs from an older one are dropped.
+  std::uint64_t currentGeneration() const;
   void setThresholds(const Thresholds& t);
   void setRefreshInterval(int ms);
 
@@ -147,6 +149,7 @@ class CoreService : public QObject {
 
  private:
   void onRefreshTick();
+  void resetAlerts();
   void onHealthTick();
   void submit(std::function<void()> work);
   std::uint64_t bumpSlot(const QString& slot);
@@ -181,11 +184,13 @@ JobHandle CoreService::run(QObject* receiver, const QString& slot, std::function
   JobHandle handle;
   handle.cancel_ = std::make_shared<std::atomic<bool>>(false);
   const std::uint64_t ticket = slot.isEmpty() ? 0 : bumpSlot(slot);
+  const std::uint64_t generation = currentGeneration();
   // Checked on the GUI thread only, where receivers live and die.
   QPointer<QObject> guard(receiver);
   CoreService* svc = this;  // outlives every job: ~CoreService waits for the pool
-  auto deliverable = [guard, svc, slot, ticket]() {
-    return !guard.isNull() && (slot.isEmpty() || svc->slotCurrent(slot, ticket));
+  auto deliverable = [guard, svc, slot, ticket, generation]() {
+    return !guard.isNull() && svc->currentGeneration() == generation &&
+           (slot.isEmpty() || svc->slotCurrent(slot, ticket));
   };
   auto core = coreRef();
   if (!core) {

@@ -1,5 +1,7 @@
 #include "dashboard/dashboard_page.h"
 
+#include <QTimer>
+
 #include <QAction>
 #include <QActionGroup>
 #include <QCursor>
@@ -151,7 +153,12 @@ DashboardPage::DashboardPage(CoreService* service, QWidget* parent) : QWidget(pa
   splitter_->setStretchFactor(1, 0);
   if (!splitter_->restoreState(settings.value(QStringLiteral("dashboard/splitter")).toByteArray()))
     splitter_->setSizes({1000, 380});
-  connect(splitter_, &QSplitter::splitterMoved, this, [this] { saveSettings(); });
+  // Dragging emits many moves: save once it settles.
+  auto* saveLater = new QTimer(this);
+  saveLater->setSingleShot(true);
+  saveLater->setInterval(500);
+  connect(saveLater, &QTimer::timeout, this, [this] { saveSettings(); });
+  connect(splitter_, &QSplitter::splitterMoved, saveLater, qOverload<>(&QTimer::start));
 
   relayoutCharts();
   applyTheme();

@@ -433,6 +433,12 @@ void InvalidatePanel::cancel() {
   updateActions();
 }
 
+void InvalidatePanel::onConnectionChanged() {
+  cancel();
+  preview_.reset();
+  if (dialog_) dialog_->reject();
+}
+
 void InvalidatePanel::showPatternPreview(const QString& ns, const QString& glob) {
   if (running_ || locked_) return;
   kindGroup_->button(static_cast<int>(ops::InvalidateKind::Pattern))->setChecked(true);

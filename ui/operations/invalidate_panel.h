@@ -69,6 +69,9 @@ class InvalidatePanel : public QGroupBox {
   void onPreviewTriggered();
   void onRunTriggered();
   void cancel();
+  // The console is connecting elsewhere: nothing counted or confirmed here may
+  // carry over to the new servers.
+  void onConnectionChanged();
 
  Q_SIGNALS:
   void jobStarted();

@@ -57,7 +57,29 @@ OperationsPage::OperationsPage(CoreService* service, QWidget* parent) : QWidget(
   layout->addWidget(credentials_);
 
   connect(service_, &CoreService::coreReady, this, &OperationsPage::onCoreReady);
+  // Re-probes (every 60 s, or after a link came back) may change what is allowed.
+  connect(service_, &CoreService::capabilitiesAvailable, this, [this](const ops::Capabilities& c) {
+    if (capabilitiesKnown_) applyCapabilities(c);
+  });
+  connect(service_, &CoreService::connecting, this, [this] {
+    invalidate_->onConnectionChanged();
+    warm_->cancel();
+    capabilitiesKnown_ = false;
+  });
   if (service_->hasCore()) onCoreReady();
+}
+
+void OperationsPage::applyCapabilities(const ops::Capabilities& c) {
+  capabilitiesKnown_ = true;
+  invalidate_->setPermitted(c.invalidate.allowed, QString::fromStdString(c.invalidate.reason));
+  warm_->setPermitted(c.warm.allowed, QString::fromStdString(c.warm.reason));
+  QString who = QStringLiteral("Acting as Redis user %1 and PostgreSQL role %2.")
+                    .arg(c.redis_user.empty() ? QStringLiteral("(none)") : QString::fromStdString(c.redis_user),
+                         c.pg_role.empty() ? QStringLiteral("(unknown)") : QString::fromStdString(c.pg_role));
+  if (!c.invalidate.allowed) who += QStringLiteral(" Invalidate is disabled: %1").arg(QString::fromStdString(c.invalidate.reason));
+  if (!c.warm.allowed) who += QStringLiteral(" Warm is disabled: %1").arg(QString::fromStdString(c.warm.reason));
+  if (!c.write_audit.allowed) who += QStringLiteral(" Runs cannot be audited: %1").arg(QString::fromStdString(c.write_audit.reason));
+  credentials_->setText(who);
 }
 
 void OperationsPage::onCancelTriggered() {
@@ -76,16 +98,7 @@ void OperationsPage::onCoreReady() {
       this, QStringLiteral("operations.capabilities"),
       [](TierCore& core, JobContext&) { return ops::probeCapabilities(core); },
       [this](ops::Capabilities c) {
-        capabilitiesKnown_ = true;
-        invalidate_->setPermitted(c.invalidate.allowed, QString::fromStdString(c.invalidate.reason));
-        warm_->setPermitted(c.warm.allowed, QString::fromStdString(c.warm.reason));
-        QString who = QStringLiteral("Acting as Redis user %1 and PostgreSQL role %2.")
-                          .arg(c.redis_user.empty() ? QStringLiteral("(none)") : QString::fromStdString(c.redis_user),
-                               c.pg_role.empty() ? QStringLiteral("(unknown)") : QString::fromStdString(c.pg_role));
-        if (!c.invalidate.allowed) who += QStringLiteral(" Invalidate is disabled: %1").arg(QString::fromStdString(c.invalidate.reason));
-        if (!c.warm.allowed) who += QStringLiteral(" Warm is disabled: %1").arg(QString::fromStdString(c.warm.reason));
-        if (!c.write_audit.allowed) who += QStringLiteral(" Runs cannot be audited: %1").arg(QString::fromStdString(c.write_audit.reason));
-        credentials_->setText(who);
+        applyCapabilities(c);
         Q_EMIT capabilitiesProbed();
       },
       [this](ErrorKind k, QString m) {

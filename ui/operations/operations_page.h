@@ -36,6 +36,11 @@ class OperationsPage : public QWidget {
   // For the docs' screenshot tour: previews entry:* (a dry run; deletes nothing).
   void prepareScreenshot();
 
+ private:
+  void applyCapabilities(const ops::Capabilities& c);
+
+ public:
+
  Q_SIGNALS:
   void capabilitiesProbed();
 

@@ -1,5 +1,7 @@
 #include "settings/connection_dialog.h"
 
+#include <QApplication>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -33,7 +35,9 @@ QLineEdit* passwordField(QWidget* parent, const QString& tip) {
 }  // namespace
 
 ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
-    : QDialog(parent), service_(service), keychain_(new KeychainStore(this)) {
+    // Parented to the application: a password write may still be in flight
+    // when the dialog closes and is deleted.
+    : QDialog(parent), service_(service), keychain_(new KeychainStore(qApp)) {
   setWindowTitle(QStringLiteral("Connect"));
   setObjectName(QStringLiteral("connectionDialog"));
   setMinimumWidth(620);

@@ -20,6 +20,7 @@ void PasswordPrompter::onConnecting() {
   if (!own_connect_) {
     suppressed_ = false;
     keychain_tried_ = false;
+    busy_ = false;  // a connect from elsewhere supersedes a pending keychain read
   }
   own_connect_ = false;
 }
@@ -32,7 +33,14 @@ void PasswordPrompter::onLinkChanged(Server server, const LinkStatus& status) {
     keychain_tried_ = true;
     const QString key = KeychainStore::key(service_->settings().profile,
                                            server == Server::Redis ? QStringLiteral("redis") : QStringLiteral("postgres"));
-    keychain_->read(key, [this, server, detail = status.detail](bool ok, const QString& password) {
+    // The read is asynchronous (a keyring may ask to be unlocked): its answer
+    // only counts for the connection it was asked for.
+    const std::uint64_t generation = service_->currentGeneration();
+    keychain_->read(key, [this, server, generation, detail = status.detail](bool ok, const QString& password) {
+      if (service_->currentGeneration() != generation) {
+        busy_ = false;
+        return;
+      }
       if (ok && !password.isEmpty()) return reconnectWith(server, password);
       prompt(server, detail);
     });

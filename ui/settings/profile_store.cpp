@@ -3,6 +3,7 @@
 #include <QRegularExpression>
 #include <QSettings>
 #include <QUrl>
+#include <QUrlQuery>
 
 namespace tier::ui {
 
@@ -16,15 +17,24 @@ QString stripPassword(const QString& text) {
     QUrl url(t, QUrl::StrictMode);
     if (url.isValid()) {
       url.setPassword(QString());
+      // Redis (unix://…?password=) and libpq URIs (?password=) also take it as a query item.
+      QUrlQuery query(url);
+      for (const auto& item : query.queryItems())
+        if (item.first.compare(QLatin1String("password"), Qt::CaseInsensitive) == 0) query.removeAllQueryItems(item.first);
+      url.setQuery(query.isEmpty() ? QString() : query.query(QUrl::FullyEncoded), QUrl::StrictMode);
+      if (url.query().isEmpty()) url.setQuery(QString());
       QString out = url.toString(QUrl::FullyEncoded);
       // Legacy "redis://:pw@host": an empty user with no password leaves "//@host".
       out.replace(QLatin1String("://@"), QLatin1String("://"));
       return out;
     }
-    // Not parseable as a URL: drop the credentials part entirely.
-    static const QRegularExpression creds(QStringLiteral("://[^/@\\s]*@"));
+    // Not parseable as a URL: drop the credentials part and any password item entirely.
+    static const QRegularExpression creds(QStringLiteral("://[^/\\s]*@"));
+    static const QRegularExpression item(QStringLiteral("([?&])password=[^&\\s]*&?"),
+                                         QRegularExpression::CaseInsensitiveOption);
     QString out = t;
-    return out.replace(creds, QStringLiteral("://"));
+    out.replace(creds, QStringLiteral("://"));
+    return out.replace(item, QStringLiteral("\\1"));
   }
   static const QRegularExpression kv(QStringLiteral("\\s*\\bpassword\\s*=\\s*('(?:[^'\\\\]|\\\\.)*'|\\S*)"),
                                      QRegularExpression::CaseInsensitiveOption);
