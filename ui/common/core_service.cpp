@@ -1,5 +1,11 @@
 #include "common/core_service.h"
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include <QDateTime>
 
 #include "tier/common/clock.h"
@@ -108,7 +114,20 @@ CoreService::~CoreService() {
   pool_.waitForDone();
 }
 
-void CoreService::submit(std::function<void()> work) { pool_.start(std::move(work)); }
+void CoreService::submit(std::function<void()> work) {
+  pool_.start([work = std::move(work)] {
+#ifdef __linux__
+    // Background work yields to the GUI thread: the window stays responsive
+    // while a scan, a warm or a burst of health checks competes for the CPU.
+    thread_local bool niced = false;
+    if (!niced) {
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 5);
+      niced = true;
+    }
+#endif
+    work();
+  });
+}
 
 std::uint64_t CoreService::bumpSlot(const QString& slot) {
   std::lock_guard lk(mu_);
@@ -240,6 +259,7 @@ void CoreService::connectTo(const ConnectionSettings& settings) {
             // Operations page changes the rate live.
             workload::WorkloadOptions demo;
             demo.rate = 3000;
+            demo.nice = 10;
             startWorkload(demo);
           }
         },

@@ -153,6 +153,7 @@ void LoadPanel::onToggleTriggered() {
   workload::WorkloadOptions o;
   o.virtual_users = users_->value();
   o.rate = rate_->value();
+  o.nice = 10;  // the load must never starve the window that charts it
   starting_ = true;
   prevAtMs_ = 0;
   lastError_->setVisible(false);

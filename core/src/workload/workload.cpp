@@ -1,5 +1,11 @@
 #include "tier/workload/workload.h"
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -542,7 +548,13 @@ void Workload::start() {
   d.threads.reserve(static_cast<std::size_t>(d.opts.threads));
   for (int w = 0; w < d.opts.threads; ++w) {
     try {
-      d.threads.emplace_back([&d, w] { d.worker(w); });
+      d.threads.emplace_back([&d, w] {
+#ifdef __linux__
+        // Per-thread on Linux: each thread is its own schedulable task.
+        if (d.opts.nice > 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), std::min(d.opts.nice, 19));
+#endif
+        d.worker(w);
+      });
     } catch (...) {
       d.active.fetch_sub(d.opts.threads - w);  // those never started
       d.stopping.store(true);

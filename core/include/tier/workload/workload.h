@@ -60,6 +60,10 @@ struct WorkloadOptions {
   // Pause of each virtual user between two of its operations (uniformly
   // jittered by +-50 %); 0 = none.
   std::chrono::milliseconds think_time{0};
+  // Scheduling niceness of the worker threads (Linux; 0 = unchanged, 1..19 =
+  // yield to everything else). A console running the demo load sets it so the
+  // load never starves the window that charts it.
+  int nice = 0;
   Mix mix;
   std::uint64_t seed = 1;
 };
