@@ -515,13 +515,15 @@ void SessionsPage::onRefreshTriggered() {
         if (id == currentId_) inspect(id);
         Q_EMIT actionFinished(true, text);
       },
-      [this, id](ErrorKind kind, const QString& message) {
-        setActionRunning(false);
-        const QString text = describe(kind, message);
-        setResult(text, QStringLiteral("bad"));
-        if (id == currentId_) inspect(id);
-        Q_EMIT actionFinished(false, text);
-      });
+      [this, id](ErrorKind kind, const QString& message) { onActionFailed(id, kind, message); });
+}
+
+void SessionsPage::onActionFailed(std::int64_t id, ErrorKind kind, const QString& message) {
+  setActionRunning(false);
+  const QString text = describe(kind, message);
+  setResult(text, QStringLiteral("bad"));
+  if (id == currentId_) inspect(id);
+  Q_EMIT actionFinished(false, text);
 }
 
 void SessionsPage::onEvictTriggered() {
@@ -560,13 +562,7 @@ void SessionsPage::evictConfirmed(std::int64_t id) {
         if (id == currentId_) inspect(id);
         Q_EMIT actionFinished(true, text);
       },
-      [this, id](ErrorKind kind, const QString& message) {
-        setActionRunning(false);
-        const QString text = describe(kind, message);
-        setResult(text, QStringLiteral("bad"));
-        if (id == currentId_) inspect(id);
-        Q_EMIT actionFinished(false, text);
-      });
+      [this, id](ErrorKind kind, const QString& message) { onActionFailed(id, kind, message); });
 }
 
 void SessionsPage::onCoreReady() {

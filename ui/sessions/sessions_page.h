@@ -92,6 +92,7 @@ class SessionsPage : public QWidget {
  private:
   void startSearch(const QString& text);
   void inspect(std::int64_t sessionId);
+  void onActionFailed(std::int64_t id, ErrorKind kind, const QString& message);
   void evictConfirmed(std::int64_t sessionId);
   void setStatus(const QString& text, const QString& tone = {});
   void setResult(const QString& text, const QString& tone);
