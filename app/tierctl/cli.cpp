@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "output.h"
+#include "tier/metrics/thresholds.h"
 
 namespace tierctl {
 
@@ -103,16 +104,8 @@ void Context::setMinPoolSize(int n) { min_pool_ = n; }
 // Thresholds: the brief's defaults, then those the console saved (QSettings
 // group "thresholds"), then --threshold NAME=LIMIT flags.
 void Context::applyThresholds(tier::Thresholds& t) const {
-  auto slot = [&t](const QString& name) -> double* {
-    if (name == QLatin1String("hit_rate")) return &t.hit_rate_min;
-    if (name == QLatin1String("redis_p99")) return &t.redis_p99_ms;
-    if (name == QLatin1String("session_retrieval_p99")) return &t.session_p99_ms;
-    if (name == QLatin1String("db_query_p99")) return &t.db_query_p99_ms;
-    if (name == QLatin1String("knowledge_p99")) return &t.knowledge_p99_ms;
-    return nullptr;
-  };
   auto set = [&](const QString& name, const QString& text, bool fromFlag) {
-    double* target = slot(name);
+    double* target = tier::metrics::thresholdLimit(t, name.toStdString());
     bool ok = false;
     const double v = text.toDouble(&ok);
     const bool valid = target && ok && v > 0 && (name != QLatin1String("hit_rate") || v <= 1.0);

@@ -88,11 +88,11 @@ ConnectionSettings ProfileStore::loadSettings() const {
     return ok && v > 0 ? v : fallback;
   };
   // Same keys tierctl --threshold reads (group "thresholds").
-  c.thresholds.hit_rate_min = std::min(1.0, num(QStringLiteral("thresholds/hit_rate"), c.thresholds.hit_rate_min));
-  c.thresholds.redis_p99_ms = num(QStringLiteral("thresholds/redis_p99"), c.thresholds.redis_p99_ms);
-  c.thresholds.session_p99_ms = num(QStringLiteral("thresholds/session_retrieval_p99"), c.thresholds.session_p99_ms);
-  c.thresholds.db_query_p99_ms = num(QStringLiteral("thresholds/db_query_p99"), c.thresholds.db_query_p99_ms);
-  c.thresholds.knowledge_p99_ms = num(QStringLiteral("thresholds/knowledge_p99"), c.thresholds.knowledge_p99_ms);
+  for (const auto& name : metrics::thresholdNames()) {
+    double* limit = metrics::thresholdLimit(c.thresholds, name);
+    *limit = num(QStringLiteral("thresholds/") + QString::fromStdString(name), *limit);
+  }
+  c.thresholds.hit_rate_min = std::min(1.0, c.thresholds.hit_rate_min);
   c.policies.entry.ttl = std::chrono::seconds(static_cast<long long>(num(QStringLiteral("ttl/entry_s"), double(c.policies.entry.ttl.count()))));
   c.policies.session.ttl = std::chrono::seconds(static_cast<long long>(num(QStringLiteral("ttl/session_s"), double(c.policies.session.ttl.count()))));
   c.policies.user.ttl = std::chrono::seconds(static_cast<long long>(num(QStringLiteral("ttl/user_s"), double(c.policies.user.ttl.count()))));
@@ -107,11 +107,9 @@ ConnectionSettings ProfileStore::loadSettings() const {
 
 void ProfileStore::saveSettings(const ConnectionSettings& c) {
   auto s = store();
-  s.setValue(QStringLiteral("thresholds/hit_rate"), c.thresholds.hit_rate_min);
-  s.setValue(QStringLiteral("thresholds/redis_p99"), c.thresholds.redis_p99_ms);
-  s.setValue(QStringLiteral("thresholds/session_retrieval_p99"), c.thresholds.session_p99_ms);
-  s.setValue(QStringLiteral("thresholds/db_query_p99"), c.thresholds.db_query_p99_ms);
-  s.setValue(QStringLiteral("thresholds/knowledge_p99"), c.thresholds.knowledge_p99_ms);
+  Thresholds t = c.thresholds;
+  for (const auto& name : metrics::thresholdNames())
+    s.setValue(QStringLiteral("thresholds/") + QString::fromStdString(name), *metrics::thresholdLimit(t, name));
   s.setValue(QStringLiteral("ttl/entry_s"), static_cast<qlonglong>(c.policies.entry.ttl.count()));
   s.setValue(QStringLiteral("ttl/session_s"), static_cast<qlonglong>(c.policies.session.ttl.count()));
   s.setValue(QStringLiteral("ttl/user_s"), static_cast<qlonglong>(c.policies.user.ttl.count()));

@@ -42,4 +42,19 @@ std::vector<ThresholdResult> evaluate(const Snapshot& snapshot, const Thresholds
   return out;
 }
 
+const std::vector<std::string>& thresholdNames() {
+  static const std::vector<std::string> names{"hit_rate", "redis_p99", "session_retrieval_p99", "db_query_p99",
+                                              "knowledge_p99"};
+  return names;
+}
+
+double* thresholdLimit(Thresholds& t, std::string_view name) {
+  if (name == "hit_rate") return &t.hit_rate_min;
+  if (name == "redis_p99") return &t.redis_p99_ms;
+  if (name == "session_retrieval_p99") return &t.session_p99_ms;
+  if (name == "db_query_p99") return &t.db_query_p99_ms;
+  if (name == "knowledge_p99") return &t.knowledge_p99_ms;
+  return nullptr;
+}
+
 }  // namespace tier::metrics

@@ -489,6 +489,9 @@ struct RedisClient::Impl {
     auto replies = execute(batch, batch.name(0));
     return std::move(replies.front());
   }
+
+  // `cmd key` answering an integer (PTTL, STRLEN).
+  long long integerCommand(std::string_view cmd, std::string_view key);
 };
 
 
@@ -498,6 +501,18 @@ namespace {
   if (r.isError()) throw DataError("Redis " + std::string(cmd) + " failed: " + redactSecrets(r.str));
   throw DataError("Redis " + std::string(cmd) + " returned an unexpected reply type");
 }
+
+}  // namespace
+
+long long RedisClient::Impl::integerCommand(std::string_view cmd, std::string_view key) {
+  Batch b;
+  b.add({cmd, key});
+  const Reply r = one(b);
+  if (r.type != Reply::Type::Integer) unexpected(cmd, r);
+  return r.integer;
+}
+
+namespace {
 
 RedisOptions normalized(RedisOptions o) {
   if (o.url.connect_timeout_ms) o.connect_timeout = milliseconds(*o.url.connect_timeout_ms);
@@ -564,21 +579,9 @@ long long RedisClient::unlink(const std::vector<std::string>& keys) {
   return r.integer;
 }
 
-long long RedisClient::ttlMillis(std::string_view key) {
-  Batch b;
-  b.add({"PTTL", key});
-  const Reply r = impl_->one(b);
-  if (r.type != Reply::Type::Integer) unexpected("PTTL", r);
-  return r.integer;
-}
+long long RedisClient::ttlMillis(std::string_view key) { return impl_->integerCommand("PTTL", key); }
 
-long long RedisClient::strlen(std::string_view key) {
-  Batch b;
-  b.add({"STRLEN", key});
-  const Reply r = impl_->one(b);
-  if (r.type != Reply::Type::Integer) unexpected("STRLEN", r);
-  return r.integer;
-}
+long long RedisClient::strlen(std::string_view key) { return impl_->integerCommand("STRLEN", key); }
 
 ScanPage RedisClient::scan(std::string_view cursor, std::string_view match, int count) {
   Batch b;

@@ -219,6 +219,11 @@ struct TieredCache::Impl {
     return std::chrono::milliseconds(std::max<std::int64_t>(1000, static_cast<std::int64_t>(base.count() * (1.0 + f))));
   }
 
+  // For an L2 hit: the namespace TTL without jitter (no RNG, no lock on the read path).
+  std::chrono::milliseconds l1TtlFor(Namespace ns) const {
+    return l1Ttl(std::chrono::duration_cast<std::chrono::milliseconds>(policy(ns).ttl));
+  }
+
   std::chrono::milliseconds l1Ttl(std::chrono::milliseconds l2ttl) const {
     auto cap = std::chrono::duration_cast<std::chrono::milliseconds>(policies.l1_max_ttl);
     if (cap.count() <= 0) return l2ttl;
@@ -379,7 +384,7 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
           d.redis->command({"EVAL", kCompareAndUnlink, "1", key, *v});
         } else if (dec.envelope->ns_generation == gen && d.trusted(key, dec.envelope->entity_version)) {
           d.count(Counter::L2Hit);
-          d.putL1(key, *v, dec.envelope->entity_version, d.l1Ttl(d.ttlFor(ns)), fillEpoch);
+          d.putL1(key, *v, dec.envelope->entity_version, d.l1TtlFor(ns), fillEpoch);
           if (tombstone) return {std::nullopt, Source::L2};
           return {std::move(dec.envelope), Source::L2};
         }
@@ -482,6 +487,7 @@ TieredCache::FillResult TieredCache::fillMany(Namespace ns, const std::vector<Fi
   std::vector<redis::Command> cmds;
   std::vector<std::pair<const FillItem*, std::string>> filled;
   std::vector<std::uint64_t> epochs;
+  std::vector<std::chrono::milliseconds> ttls;
   cmds.reserve(items.size());
   for (const auto& it : items) {
     std::string bytes = codec::encode(codec::Envelope{gen, it.version, unixMillisNow(), it.payload});
@@ -490,7 +496,9 @@ TieredCache::FillResult TieredCache::fillMany(Namespace ns, const std::vector<Fi
       continue;
     }
     epochs.push_back(d.epoch[Impl::stripe(it.key)].load());
-    if (d.redis) cmds.push_back(guardedSetCommand(it.key, bytes, it.version, d.ttlFor(ns)));
+    const auto ttl = d.ttlFor(ns);
+    if (d.redis) cmds.push_back(guardedSetCommand(it.key, bytes, it.version, ttl));
+    ttls.push_back(ttl);
     filled.emplace_back(&it, std::move(bytes));
   }
   std::vector<redis::Reply> replies;
@@ -505,7 +513,7 @@ TieredCache::FillResult TieredCache::fillMany(Namespace ns, const std::vector<Fi
     if (stored) {
       ++res.stored;
       d.forget(item->key);
-      d.putL1(item->key, bytes, item->version, d.l1Ttl(d.ttlFor(ns)), epochs[i]);
+      d.putL1(item->key, bytes, item->version, d.l1Ttl(ttls[i]), epochs[i]);
     } else {
       ++res.newer;
     }
@@ -545,7 +553,6 @@ void TieredCache::invalidateLocal(const std::string& key) {
 std::size_t TieredCache::pendingRepairs() const { return impl_->pending_size.load(); }
 
 std::optional<codec::Envelope> TieredCache::peekL1(const std::string& key) const {
-  if (!impl_->l1->contains(key)) return std::nullopt;
   auto v = impl_->l1->get(key);  // counted as an L1 access, harmless for inspection
   if (!v) return std::nullopt;
   return codec::decode(*v, impl_->max_value_bytes, false).envelope;

@@ -87,20 +87,22 @@ PostgresServerOptions postgresOptions(const std::string& dir, int port) {
   return o;
 }
 
-// Starts a server on its remembered port; if that port was taken meanwhile by
-// someone else, on a new one (the URLs change, sandbox.json follows).
+// Starts (or reuses) a server on its remembered port; if that port was taken
+// meanwhile by someone else, on a new one (the URLs change, sandbox.json follows).
 template <typename Process, typename Options>
-void startPreferringPort(Process& proc, const Options& preferred, Options fallback,
-                         std::unique_ptr<Process>& replacement) {
+std::unique_ptr<Process> startPreferringPort(Options opt, bool& reused) {
+  auto proc = std::make_unique<Process>(opt);
+  reused = proc->isRunning();
   try {
-    proc.start();
-    return;
+    proc->start();
+    return proc;
   } catch (const ConnectionError&) {
-    if (preferred.port == 0 || proc.isRunning()) throw;
+    if (opt.port == 0 || proc->isRunning()) throw;
   }
-  fallback.port = 0;
-  replacement = std::make_unique<Process>(fallback);
-  replacement->start();
+  opt.port = 0;
+  proc = std::make_unique<Process>(opt);
+  proc->start();
+  return proc;
 }
 
 }  // namespace
@@ -154,23 +156,13 @@ SandboxUpResult Sandbox::up(const std::function<void(const SandboxProgress&)>& p
   SandboxUpResult result;
 
   report("redis", "starting redis-server in " + dir_ + "/redis");
-  const RedisServerOptions redisOpt = redisOptions(dir_, ports.redis);
-  auto redis = std::make_unique<RedisServerProcess>(redisOpt);
-  result.redis_reused = redis->isRunning();
-  std::unique_ptr<RedisServerProcess> redisMoved;
-  startPreferringPort(*redis, redisOpt, redisOpt, redisMoved);
-  if (redisMoved) redis = std::move(redisMoved);
+  auto redis = startPreferringPort<RedisServerProcess>(redisOptions(dir_, ports.redis), result.redis_reused);
   ports.redis = redis->port();
   report("redis", std::string(result.redis_reused ? "reused" : "started") + " redis-server on 127.0.0.1:" +
                       std::to_string(ports.redis));
 
   report("postgres", "starting PostgreSQL in " + dir_ + "/pg");
-  const PostgresServerOptions pgOpt = postgresOptions(dir_, ports.postgres);
-  auto pg = std::make_unique<PostgresServerProcess>(pgOpt);
-  result.postgres_reused = pg->isRunning();
-  std::unique_ptr<PostgresServerProcess> pgMoved;
-  startPreferringPort(*pg, pgOpt, pgOpt, pgMoved);
-  if (pgMoved) pg = std::move(pgMoved);
+  auto pg = startPreferringPort<PostgresServerProcess>(postgresOptions(dir_, ports.postgres), result.postgres_reused);
   ports.postgres = pg->port();
   writePorts(dir_, ports);
   report("postgres", std::string(result.postgres_reused ? "reused" : "started") + " PostgreSQL on 127.0.0.1:" +

@@ -1,6 +1,7 @@
 #pragma once
 // Evaluates a metrics snapshot against the Phase 0B thresholds.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tier/common/config.h"
@@ -28,5 +29,12 @@ struct ThresholdResult {
 // No samples (no reads for hit_rate, no recorded latencies for a p99) => NoData
 // with value 0 (the CLI prints it; it never counts as a violation).
 std::vector<ThresholdResult> evaluate(const Snapshot& snapshot, const Thresholds& thresholds);
+
+// The five names, in evaluate()'s order — also the keys under which clients
+// save limits (QSettings group "thresholds") and accept --threshold NAME=LIMIT.
+const std::vector<std::string>& thresholdNames();
+// The limit a name stands for (hit_rate: a ratio; the others: ms), or null for
+// an unknown name.
+double* thresholdLimit(Thresholds& thresholds, std::string_view name);
 
 }  // namespace tier::metrics
