@@ -506,6 +506,24 @@ class TestOperationsPage : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(!load->running(), 30'000);
     QCOMPARE(child<QPushButton>(load, "loadButton")->text(), QStringLiteral("Start &load"));
   }
+
+  void loadStartedElsewhereIsShownNotOverridden() {
+    // The sandbox's demo load is started by the service, not the panel: the
+    // panel must show its settings and leave them as they are.
+    auto* load = page_->loadPanel();
+    child<QSpinBox>(load, "rate")->setValue(0);
+    tier::workload::WorkloadOptions o;
+    o.virtual_users = 37;
+    o.rate = 250;
+    service_->startWorkload(o);
+    QTRY_VERIFY_WITH_TIMEOUT(load->running(), 60'000);
+    QCOMPARE(child<QSpinBox>(load, "virtualUsers")->value(), 37);
+    QCOMPARE(child<QSpinBox>(load, "rate")->value(), 250);
+    QCOMPARE(service_->workloadOptions()->rate, 250.0);
+    QCOMPARE(service_->workloadOptions()->virtual_users, 37);
+    load->toggleAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!load->running(), 30'000);
+  }
 };
 
 QTEST_MAIN(TestOperationsPage)

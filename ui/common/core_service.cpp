@@ -412,6 +412,12 @@ void CoreService::setWorkloadUsers(int users) {
   if (workload_) workload_->setVirtualUsers(users);
 }
 
+std::optional<workload::WorkloadOptions> CoreService::workloadOptions() const {
+  std::lock_guard lk(mu_);
+  if (!workload_) return std::nullopt;
+  return workload_->options();
+}
+
 bool CoreService::workloadRunning() const {
   std::lock_guard lk(mu_);
   return workload_ && workload_->running();

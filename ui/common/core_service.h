@@ -127,6 +127,8 @@ class CoreService : public QObject {
   void setWorkloadRate(double opsPerSecond);
   void setWorkloadUsers(int users);
   bool workloadRunning() const;
+  // The running workload's live options (users, rate), if one runs.
+  std::optional<workload::WorkloadOptions> workloadOptions() const;
 
   // What the credentials may do: the last probe's answer (GUI thread). Probed on
   // a worker at coreReady, every 60 s and when a link comes back; until the

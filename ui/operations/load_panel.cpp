@@ -1,5 +1,7 @@
 #include "operations/load_panel.h"
 
+#include <QSignalBlocker>
+
 #include <QAction>
 #include <QFormLayout>
 #include <QGridLayout>
@@ -162,12 +164,21 @@ void LoadPanel::onToggleTriggered() {
 }
 
 void LoadPanel::onWorkloadStateChanged(bool running) {
+  const bool startedHere = starting_;
   starting_ = false;
   running_ = running;
-  if (running) {
+  if (running && startedHere) {
     // Values typed while it was starting apply now.
     service_->setWorkloadUsers(users_->value());
     service_->setWorkloadRate(rate_->value());
+  } else if (running) {
+    // Started elsewhere (the sandbox's demo load): show what it runs with.
+    if (const auto o = service_->workloadOptions()) {
+      const QSignalBlocker blockUsers(users_);
+      const QSignalBlocker blockRate(rate_);
+      users_->setValue(o->virtual_users);
+      rate_->setValue(static_cast<int>(o->rate));
+    }
   }
   updateState();
   Q_EMIT stateShown(running_);
