@@ -37,6 +37,25 @@ std::int64_t writeAudit(TierCore& core, const AuditRecord& r) {
   return res.toInt(0, 0);
 }
 
+void requireAuditWritable(TierCore& core, const std::string& action) {
+  std::string role;
+  bool allowed = true;
+  try {
+    auto c = core.pg().acquire();
+    // to_regclass: a missing table gives NULL (reported by the insert itself), not an error here.
+    auto r = c->exec(
+        "SELECT current_user::text, coalesce(has_table_privilege(current_user, to_regclass('cache_audit'), 'INSERT'), "
+        "true)");
+    role = std::string(r.value(0, 0));
+    allowed = r.value(0, 1) == "t";
+  } catch (const Error&) {
+    return;  // cannot ask: the action runs and reports its audit failure
+  }
+  if (!allowed)
+    throw PermissionError("PostgreSQL role \u2018" + role + "\u2019 may not INSERT into cache_audit, so " + action +
+                          " would go unaudited; nothing was changed");
+}
+
 std::vector<AuditRow> readAudit(TierCore& core, int limit, const std::string& filter) {
   auto c = core.pg().acquire();
   const std::string like = detail::likeSubstring(filter);

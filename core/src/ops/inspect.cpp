@@ -95,6 +95,7 @@ SessionInspection inspectSession(TierCore& core, std::int64_t id) {
 
 bool evictSession(TierCore& core, std::int64_t id) {
   if (id <= 0) throw BadInputError("session id must be a positive number");
+  requireAuditWritable(core, "evict.session");
   auto started = Clock::now();
   bool had = false;
   try {
@@ -111,6 +112,7 @@ bool evictSession(TierCore& core, std::int64_t id) {
 
 void refreshSession(TierCore& core, std::int64_t id) {
   if (id <= 0) throw BadInputError("session id must be a positive number");
+  requireAuditWritable(core, "refresh.session");
   auto started = Clock::now();
   const auto key = codec::sessionKey(id);
   auto elapsed = [&] { return std::chrono::duration<double, std::milli>(Clock::now() - started).count(); };

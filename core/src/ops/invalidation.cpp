@@ -187,6 +187,8 @@ InvalidateResult invalidate(TierCore& core, const InvalidateRequest& req,
                             const std::function<void(const InvalidateProgress&)>& progress,
                             const std::atomic<bool>* cancel) {
   validate(req);
+  // A dry run deletes nothing: it may run (and report its audit failure) for a read-only role.
+  if (!req.dry_run) requireAuditWritable(core, std::string("invalidate.") + toString(req.kind));
   auto started = Clock::now();
   InvalidateResult res;
   res.kind = req.kind;

@@ -37,6 +37,13 @@ std::string osUserName();
 
 // Returns the new row id. Throws tier::Error if the row could not be written.
 std::int64_t writeAudit(TierCore& core, const AuditRecord& record);
+
+// Asked before a destructive action: throws PermissionError ("... may not INSERT
+// into cache_audit; nothing was changed") when the PostgreSQL role definitely may
+// not write the audit row, so nothing is deleted unaudited. A PostgreSQL that
+// cannot be asked is not a refusal: the action goes ahead and its audit failure
+// is reported afterwards (audit_error). One round trip; blocking.
+void requireAuditWritable(TierCore& core, const std::string& action);
 // Newest first. filter matches action or result (substring, case-insensitive; a parameter).
 std::vector<AuditRow> readAudit(TierCore& core, int limit = 200, const std::string& filter = {});
 
