@@ -146,6 +146,7 @@ template <typename T>
 Fetched<T> fetched(const CacheRead& r) {
   Fetched<T> f;
   f.source = r.source;
+  f.stale = r.stale;
   if (r.value) {
     f.value = T::fromJson(r.value->payload);
     // Only our own validated bytes get here (L2 values are checked by the

@@ -1,6 +1,9 @@
 #include "tier/repo/tiered_cache.h"
 
+#include <time.h>
+
 #include <array>
+#include <cstring>
 #include <future>
 #include <limits>
 #include <mutex>
@@ -83,6 +86,49 @@ redis::Command guardedSetCommand(const std::string& key, std::string bytes, std:
   const auto hi = static_cast<std::int32_t>(static_cast<std::uint32_t>(u >> 32));
   return {"EVAL", kGuardedSet, "1", key, std::move(bytes), std::to_string(ttl.count()), std::to_string(hi),
           std::to_string(u & 0xffffffffu)};
+}
+
+// CLOCK_MONOTONIC_COARSE: a few ns per call on the L1 hit path; its ~4 ms
+// granularity is fine for TTLs.
+std::int64_t coarseNowNs() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+
+// L1 holds our own bytes: an 8-byte little-endian fresh-until (coarseNowNs()
+// scale, kNever = no expiry) followed by the envelope. The entry itself lives
+// max_stale longer, so a copy past its TTL is still there to serve stale.
+constexpr std::size_t kL1Prefix = 8;
+
+std::string l1Wrap(std::int64_t freshUntilNs, std::string_view envelope) {
+  std::string out(kL1Prefix + envelope.size(), '\0');
+  const auto u = static_cast<std::uint64_t>(freshUntilNs);
+  for (std::size_t i = 0; i < kL1Prefix; ++i) out[i] = static_cast<char>((u >> (8 * i)) & 0xffu);
+  std::memcpy(out.data() + kL1Prefix, envelope.data(), envelope.size());
+  return out;
+}
+
+struct L1Value {
+  std::int64_t fresh_until_ns = 0;
+  std::string_view envelope;
+};
+
+std::optional<L1Value> l1Unwrap(const std::string& v) {
+  if (v.size() < kL1Prefix) return std::nullopt;
+  std::uint64_t u = 0;
+  for (std::size_t i = 0; i < kL1Prefix; ++i)
+    u |= static_cast<std::uint64_t>(static_cast<unsigned char>(v[i])) << (8 * i);
+  return L1Value{static_cast<std::int64_t>(u), std::string_view(v).substr(kL1Prefix)};
+}
+
+// splitmix64's finaliser: spreads a key hash and a timestamp over 64 bits.
+std::uint64_t mix64(std::uint64_t z) noexcept {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
 }
 
 }  // namespace
@@ -224,6 +270,36 @@ struct TieredCache::Impl {
     return l1Ttl(std::chrono::duration_cast<std::chrono::milliseconds>(policy(ns).ttl));
   }
 
+  std::chrono::milliseconds maxStale() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(policies.max_stale);
+  }
+
+  // The logical TTL of a copy of `key` written at `writtenAtMs`: the namespace
+  // TTL with a jitter derived from both, so every reader (in any instance)
+  // knows when the writer's copy stops being fresh. 0 = no expiry.
+  std::chrono::milliseconds freshTtl(Namespace ns, std::string_view key, std::int64_t writtenAtMs) const {
+    const auto& p = policy(ns);
+    const auto base = std::chrono::duration_cast<std::chrono::milliseconds>(p.ttl);
+    if (base.count() <= 0 || p.ttl_jitter <= 0) return base;
+    const auto h = mix64(std::hash<std::string_view>{}(key) ^ static_cast<std::uint64_t>(writtenAtMs));
+    const double f = (static_cast<double>(h >> 11) * 0x1.0p-53 * 2.0 - 1.0) * p.ttl_jitter;  // [-jitter, jitter)
+    return std::chrono::milliseconds(std::max<std::int64_t>(1000, static_cast<std::int64_t>(base.count() * (1.0 + f))));
+  }
+
+  // Redis PX for a copy with logical TTL `fresh`: held max_stale longer.
+  std::chrono::milliseconds physicalTtl(std::chrono::milliseconds fresh) const {
+    return fresh.count() > 0 ? fresh + maxStale() : fresh;
+  }
+
+  // How long an L2 copy stays fresh from `nowMs` (<= 0: past its TTL by that
+  // much); kNever if it never expires or serve-stale is off.
+  std::int64_t freshLeftMs(Namespace ns, std::string_view key, const codec::Envelope& e, std::int64_t nowMs) const {
+    if (maxStale().count() <= 0) return kNever;
+    const auto ttl = freshTtl(ns, key, e.written_at_ms);
+    if (ttl.count() <= 0) return kNever;
+    return e.written_at_ms + ttl.count() - nowMs;
+  }
+
   std::chrono::milliseconds l1Ttl(std::chrono::milliseconds l2ttl) const {
     auto cap = std::chrono::duration_cast<std::chrono::milliseconds>(policies.l1_max_ttl);
     if (cap.count() <= 0) return l2ttl;
@@ -240,18 +316,24 @@ struct TieredCache::Impl {
     return true;
   }
 
-  // Writes the envelope to L1 unless L1 holds a newer version, or (for fills)
-  // a write to this key's stripe happened since the fill began.
+  // Writes the envelope to L1, fresh for `ttl` (0 = no expiry), unless L1
+  // holds a newer version, or (for fills) a write to this key's stripe
+  // happened since the fill began.
   void putL1(const std::string& key, const std::string& bytes, std::int64_t version, std::chrono::milliseconds ttl,
              std::optional<std::uint64_t> fillEpoch = std::nullopt) {
     const auto st = stripe(key);
     std::lock_guard lk(fill_mu[st]);
     if (fillEpoch && epoch[st].load() != *fillEpoch) return;
     if (auto cur = l1->get(key)) {
-      auto d = codec::decode(*cur, max_value_bytes, false);
-      if (d.envelope && d.envelope->entity_version > version) return;
+      if (auto w = l1Unwrap(*cur)) {
+        auto d = codec::decode(w->envelope, max_value_bytes, false);
+        if (d.envelope && d.envelope->entity_version > version) return;
+      }
     }
-    l1->put(key, bytes, ttl);
+    const bool expires = ttl.count() > 0;
+    const std::int64_t freshUntil =
+        expires ? coarseNowNs() + std::chrono::duration_cast<std::chrono::nanoseconds>(ttl).count() : kNever;
+    l1->put(key, l1Wrap(freshUntil, bytes), physicalTtl(ttl));
   }
 
   // A write or invalidation of `key`: fills that began before it must not store,
@@ -354,16 +436,26 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
   auto& d = *impl_;
   d.count(Counter::Read);
   const std::uint32_t gen = d.gens.current(ns);
+  const bool serveStale = d.maxStale().count() > 0;
+  // The newest copy past its TTL met on the way down: served only if L3 cannot be reached.
+  std::optional<codec::Envelope> staleCopy;
+  Source staleFrom = Source::None;
 
   // L1: our own bytes, no checksum needed; another generation is a miss.
   if (auto v = d.l1->get(key)) {
-    auto dec = codec::decode(*v, d.max_value_bytes, false);
+    auto w = l1Unwrap(*v);
+    auto dec = w ? codec::decode(w->envelope, d.max_value_bytes, false) : codec::Decoded{};
     if (dec.envelope && dec.envelope->ns_generation == gen) {
-      d.count(Counter::L1Hit);
-      if (dec.envelope->payload == "null") return {std::nullopt, Source::L1};
-      return {std::move(dec.envelope), Source::L1};
+      if (!serveStale || coarseNowNs() < w->fresh_until_ns) {
+        d.count(Counter::L1Hit);
+        if (dec.envelope->payload == "null") return {std::nullopt, Source::L1};
+        return {std::move(dec.envelope), Source::L1};
+      }
+      staleCopy = std::move(dec.envelope);
+      staleFrom = Source::L1;
+    } else {
+      d.l1->erase(key);
     }
-    d.l1->erase(key);
   }
   d.count(Counter::L1Miss);
 
@@ -383,10 +475,19 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
           d.count(Counter::DecodeReject);
           d.redis->command({"EVAL", kCompareAndUnlink, "1", key, *v});
         } else if (dec.envelope->ns_generation == gen && d.trusted(key, dec.envelope->entity_version)) {
-          d.count(Counter::L2Hit);
-          d.putL1(key, *v, dec.envelope->entity_version, d.l1TtlFor(ns), fillEpoch);
-          if (tombstone) return {std::nullopt, Source::L2};
-          return {std::move(dec.envelope), Source::L2};
+          const std::int64_t left = d.freshLeftMs(ns, key, *dec.envelope, unixMillisNow());
+          if (left > 0) {
+            d.count(Counter::L2Hit);
+            const auto l1ttl = left == kNever ? d.l1TtlFor(ns) : d.l1Ttl(std::chrono::milliseconds(left));
+            d.putL1(key, *v, dec.envelope->entity_version, l1ttl, fillEpoch);
+            if (tombstone) return {std::nullopt, Source::L2};
+            return {std::move(dec.envelope), Source::L2};
+          }
+          if (-left <= d.maxStale().count() &&
+              (!staleCopy || dec.envelope->entity_version > staleCopy->entity_version)) {
+            staleCopy = std::move(dec.envelope);
+            staleFrom = Source::L2;
+          }
         }
       }
     } catch (const Error& e) {
@@ -413,9 +514,24 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
     if (!loaded || loaded->payload == "null") return {std::nullopt, Source::L3};
     return {codec::Envelope{gen, loaded->version, unixMillisNow(), loaded->payload}, Source::L3};
   };
+  // L3 unreachable (not "not found", not a bad query): the copy past its TTL is better than nothing.
+  auto served = [&](const Error& e) -> std::optional<CacheRead> {
+    if (!staleCopy || (e.kind() != ErrorKind::Connection && e.kind() != ErrorKind::Timeout)) return std::nullopt;
+    d.count(Counter::StaleServed);
+    CacheRead r;
+    r.source = staleFrom;
+    r.stale = true;
+    if (staleCopy->payload != "null") r.value = std::move(staleCopy);
+    return r;
+  };
   if (!leader) {
     d.count(Counter::SingleFlightShared);
-    return finish(flight->future.get());  // rethrows the leader's exception
+    try {
+      return finish(flight->future.get());  // rethrows the leader's exception
+    } catch (const Error& e) {
+      if (auto r = served(e)) return std::move(*r);
+      throw;
+    }
   }
 
   auto release = [&] {
@@ -427,6 +543,11 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
   try {
     loaded = loader();
     d.count(Counter::L3Read);
+  } catch (const Error& e) {
+    flight->promise.set_exception(std::current_exception());
+    release();
+    if (auto r = served(e)) return std::move(*r);
+    throw;
   } catch (...) {
     flight->promise.set_exception(std::current_exception());
     release();
@@ -434,13 +555,14 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
   }
   // Fill, unless a write to this key happened while loading (it would be older).
   if (loaded && loaded->payload != "null" && d.epoch[st].load() == fillEpoch) {
-    const std::string bytes = codec::encode(codec::Envelope{gen, loaded->version, unixMillisNow(), loaded->payload});
+    const std::int64_t writtenAt = unixMillisNow();
+    const std::string bytes = codec::encode(codec::Envelope{gen, loaded->version, writtenAt, loaded->payload});
     if (bytes.size() <= d.max_value_bytes) {
-      const auto ttl = d.ttlFor(ns);
+      const auto ttl = d.freshTtl(ns, key, writtenAt);
       bool l2ok = true;
       if (d.redisUsable()) {
         try {
-          l2ok = d.guardedSetL2(key, bytes, loaded->version, ttl);
+          l2ok = d.guardedSetL2(key, bytes, loaded->version, d.physicalTtl(ttl));
           if (l2ok) d.forget(key);
         } catch (const Error& e) {
           d.countRedisFailure(e);
@@ -458,8 +580,9 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
 void TieredCache::writeThrough(Namespace ns, const std::string& key, const std::string& payload, std::int64_t version) {
   auto& d = *impl_;
   d.beginWrite(key);
-  const std::string bytes = codec::encode(codec::Envelope{d.gens.current(ns), version, unixMillisNow(), payload});
-  const auto ttl = d.ttlFor(ns);
+  const std::int64_t writtenAt = unixMillisNow();
+  const std::string bytes = codec::encode(codec::Envelope{d.gens.current(ns), version, writtenAt, payload});
+  const auto ttl = d.freshTtl(ns, key, writtenAt);
   if (bytes.size() > d.max_value_bytes) {
     // Too large to cache: make sure no older copy survives anywhere.
     d.l1->erase(key);
@@ -470,7 +593,7 @@ void TieredCache::writeThrough(Namespace ns, const std::string& key, const std::
   bool stored = false;
   if (d.redisUsable()) {
     try {
-      d.guardedSetL2(key, bytes, version, ttl);  // 0 = an even newer version is there: fine
+      d.guardedSetL2(key, bytes, version, d.physicalTtl(ttl));  // 0 = an even newer version is there: fine
       stored = true;
       d.forget(key);
     } catch (const Error& e) {
@@ -490,14 +613,15 @@ TieredCache::FillResult TieredCache::fillMany(Namespace ns, const std::vector<Fi
   std::vector<std::chrono::milliseconds> ttls;
   cmds.reserve(items.size());
   for (const auto& it : items) {
-    std::string bytes = codec::encode(codec::Envelope{gen, it.version, unixMillisNow(), it.payload});
+    const std::int64_t writtenAt = unixMillisNow();
+    std::string bytes = codec::encode(codec::Envelope{gen, it.version, writtenAt, it.payload});
     if (bytes.size() > d.max_value_bytes) {
       ++res.too_large;
       continue;
     }
     epochs.push_back(d.epoch[Impl::stripe(it.key)].load());
-    const auto ttl = d.ttlFor(ns);
-    if (d.redis) cmds.push_back(guardedSetCommand(it.key, bytes, it.version, ttl));
+    const auto ttl = d.freshTtl(ns, it.key, writtenAt);
+    if (d.redis) cmds.push_back(guardedSetCommand(it.key, bytes, it.version, d.physicalTtl(ttl)));
     ttls.push_back(ttl);
     filled.emplace_back(&it, std::move(bytes));
   }
@@ -555,7 +679,9 @@ std::size_t TieredCache::pendingRepairs() const { return impl_->pending_size.loa
 std::optional<codec::Envelope> TieredCache::peekL1(const std::string& key) const {
   auto v = impl_->l1->get(key);  // counted as an L1 access, harmless for inspection
   if (!v) return std::nullopt;
-  return codec::decode(*v, impl_->max_value_bytes, false).envelope;
+  auto w = l1Unwrap(*v);
+  if (!w) return std::nullopt;
+  return codec::decode(w->envelope, impl_->max_value_bytes, false).envelope;
 }
 
 TieredCache::L2Peek TieredCache::peekL2(Namespace ns, const std::string& key) {

@@ -35,6 +35,11 @@ struct CachePolicies {
   // another instance's write is seen within this bound even without the
   // invalidation backplane. 0 = the namespace TTL.
   std::chrono::seconds l1_max_ttl{30};
+  // Serve-stale: a cached copy stays held this long past its TTL, and is
+  // served (marked stale, counted as metrics::Counter::StaleServed) only when
+  // PostgreSQL cannot be reached (connection or timeout error) to refresh it.
+  // 0 = copies vanish at their TTL and an unreachable database fails the read.
+  std::chrono::seconds max_stale{300};
 };
 
 }  // namespace tier

@@ -25,6 +25,7 @@ template <typename T>
 struct Fetched {
   std::optional<T> value;
   Source source = Source::None;
+  bool stale = false;  // a copy past its TTL, served because PostgreSQL was unreachable
 };
 
 class UserRepository {

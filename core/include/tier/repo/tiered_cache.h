@@ -24,6 +24,15 @@
 //     (key -> minimum version); until it is repaired, an older L2 copy of that
 //     key is a miss. Repairs (UNLINK) run once Redis answers again; if too many
 //     pile up, every namespace generation is bumped instead.
+// - Serve-stale (CachePolicies::max_stale > 0): a copy has a logical expiry
+//   (its TTL) and a physical one (TTL + max_stale). A read meeting a copy past
+//   its logical expiry goes to L3; only if L3 fails with a connection or
+//   timeout error is the copy served, as CacheRead::stale, counted
+//   StaleServed. Generation and pending-repair checks apply to stale copies
+//   too, so an invalidated or superseded copy is never served. The logical
+//   expiry of an L2 copy is written_at + the namespace TTL with a jitter
+//   derived from the key and write time (every instance computes the same);
+//   L1 values carry their own fresh-until (see tiered_cache.cpp).
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -59,6 +68,9 @@ const char* toString(Source s) noexcept;
 struct CacheRead {
   std::optional<codec::Envelope> value;  // nullopt: not found in L3 either
   Source source = Source::None;
+  // Served from a copy past its TTL because L3 could not be reached
+  // (CachePolicies::max_stale); source says which tier held it.
+  bool stale = false;
 };
 
 // Per-namespace generations, cached locally and refreshed from Redis at most
