@@ -149,6 +149,8 @@ QJsonObject resultJson(const RunResult& r) {
                      {QStringLiteral("failed_reads"), static_cast<double>(c.failed_reads)},
                      {QStringLiteral("failed_writes"), static_cast<double>(c.failed_writes)},
                      {QStringLiteral("stale_reads"), static_cast<double>(c.stale_reads)},
+                     {QStringLiteral("stale_served"),
+                      static_cast<double>(r.lifetime.counter(tier::metrics::Counter::StaleServed))},
                      {QStringLiteral("errors"), static_cast<double>(c.errors)},
                      {QStringLiteral("hit_rate"), r.lifetime.hitRate()},
                      {QStringLiteral("l1_hit_rate"), r.lifetime.l1HitRate()},
@@ -180,6 +182,8 @@ void printResultText(const RunResult& r) {
   printLine(QStringLiteral("hit rate %1 (L1 %2, L2 %3)")
                 .arg(formatPercent(r.lifetime.hitRate()), formatPercent(r.lifetime.l1HitRate()),
                      formatPercent(r.lifetime.l2HitRate())));
+  if (const auto stale = r.lifetime.counter(tier::metrics::Counter::StaleServed); stale > 0)
+    printLine(QStringLiteral("served stale %1 (PostgreSQL unreachable)").arg(thousands(static_cast<long long>(stale))));
   for (const QString& line : thresholdsTable(r.thresholds)) printLine(line);
 }
 

@@ -457,8 +457,8 @@ class TestTierctl : public QObject {
     QJsonParseError error{};
     const QJsonObject o = QJsonDocument::fromJson(r.out, &error).object();
     QCOMPARE(error.error, QJsonParseError::NoError);  // stdout holds only the document
-    for (const char* field : {"reads", "writes", "failed_reads", "stale_reads", "errors", "hit_rate", "duration_s",
-                              "ops_per_s", "virtual_users"})
+    for (const char* field : {"reads", "writes", "failed_reads", "stale_reads", "stale_served", "errors", "hit_rate",
+                              "duration_s", "ops_per_s", "virtual_users"})
       QVERIFY2(o.value(QLatin1String(field)).isDouble(), field);
     QVERIFY(o.value(QStringLiteral("reads")).toDouble() > 0);
     QCOMPARE(o.value(QStringLiteral("failed_reads")).toDouble(), 0.0);
