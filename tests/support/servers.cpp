@@ -143,6 +143,29 @@ TestRedis::~TestRedis() {
   removeTree(dir_);
 }
 
+void TestRedis::kill() {
+  const long p = proc_->pid();
+  if (p <= 0) return;
+  proc_->signal(SIGKILL);
+  for (int i = 0; i < 500 && tier::sandbox::processAlive(p); ++i) ::usleep(10'000);
+  if (tier::sandbox::processAlive(p)) throw TimeoutError("redis-server pid " + std::to_string(p) + " did not die");
+}
+
+void TestRedis::restart() {
+  tier::sandbox::RedisServerOptions opt;
+  opt.dir = dir_ + "/redis";
+  opt.password = password_;
+  opt.port = proc_->port();
+  auto next = std::make_unique<tier::sandbox::RedisServerProcess>(std::move(opt));
+  next->start();
+  proc_ = std::move(next);
+  killWatchdog(watchdog_);
+  watchdog_ = spawnWatchdog(::getpid(), {{"kill", "-9", std::to_string(proc_->pid())}}, dir_);
+}
+
+void TestRedis::pause() { proc_->signal(SIGSTOP); }
+void TestRedis::resume() { proc_->signal(SIGCONT); }
+
 std::string TestRedis::url() const { return proc_->url(); }
 std::string TestRedis::socketPath() const { return proc_->socketPath(); }
 int TestRedis::port() const { return proc_->port(); }
@@ -164,11 +187,11 @@ std::string TestRedis::cli(const std::string& args) const {
 
 // ---- TestPostgres -----------------------------------------------------------
 
-TestPostgres::TestPostgres(std::string password) : dir_(makeTempDir()) {
+TestPostgres::TestPostgres(std::string password) : dir_(makeTempDir()), password_(std::move(password)) {
   try {
     tier::sandbox::PostgresServerOptions opt;
     opt.dir = dir_ + "/pg";
-    opt.password = std::move(password);
+    opt.password = password_;
     opt.fast_unsafe = true;  // throw-away data: no fsync
     opt.shared_buffers_mb = 32;
     opt.start_timeout = std::chrono::seconds(60);
@@ -196,6 +219,25 @@ TestPostgres::~TestPostgres() {
     if (long pid = proc_->pid(); pid > 0) ::kill(static_cast<pid_t>(pid), SIGKILL);
   }
   removeTree(dir_);
+}
+
+void TestPostgres::stop() { proc_->stop(); }
+
+void TestPostgres::start() {
+  tier::sandbox::PostgresServerOptions opt;
+  opt.dir = dir_ + "/pg";
+  opt.password = password_;
+  opt.port = proc_->port();
+  opt.fast_unsafe = true;
+  opt.shared_buffers_mb = 32;
+  opt.start_timeout = std::chrono::seconds(60);
+  auto next = std::make_unique<tier::sandbox::PostgresServerProcess>(std::move(opt));
+  next->start();
+  proc_ = std::move(next);
+  // The old watchdog would kill a pid that no longer exists: watch the new one.
+  killWatchdog(watchdog_);
+  watchdog_ = spawnWatchdog(::getpid(), {proc_->stopImmediateCommand(), {"kill", "-9", std::to_string(proc_->pid())}},
+                            dir_);
 }
 
 std::string TestPostgres::conninfo() const { return proc_->conninfo(); }

@@ -42,6 +42,14 @@ class TestRedis {
   const std::string& dir() const { return dir_; }
   long watchdogPid() const { return watchdog_; }
 
+  // Fault injection. kill(): SIGKILL, returns once the process is gone (data is
+  // lost: the test server never saves). restart(): starts it again on the same
+  // port (after kill()); throws tier::Error if it cannot.
+  void kill();
+  void restart();
+  void pause();   // SIGSTOP: the server holds connections but answers nothing
+  void resume();  // SIGCONT
+
  private:
   std::string dir_;
   std::string password_;
@@ -60,8 +68,14 @@ class TestPostgres {
   const std::string& dir() const { return dir_; }
   long watchdogPid() const { return watchdog_; }
 
+  // Fault injection: stop() is pg_ctl stop -m fast; start() brings the same
+  // cluster back on the same port. Both throw tier::Error on failure.
+  void stop();
+  void start();
+
  private:
   std::string dir_;
+  std::string password_;
   std::unique_ptr<tier::sandbox::PostgresServerProcess> proc_;
   long watchdog_ = 0;
 };
