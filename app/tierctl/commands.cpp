@@ -25,6 +25,8 @@ const std::vector<CommandSpec>& commandSpecs() {
        runStats},
       {"audit", "audit [--limit N] [--filter TEXT]", "the audit log of destructive or heavy actions",
        addAuditOptions, runAudit},
+      {"bench", "bench [--quick] [--only FIELD,...] [--strict]",
+       "measure every tier against its baseline (own servers unless --sandbox/--redis/--pg)", addBenchOptions, runBench},
   };
   return specs;
 }

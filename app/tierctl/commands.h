@@ -49,5 +49,7 @@ void addStatsOptions(QCommandLineParser&);
 int runStats(Context&);
 void addAuditOptions(QCommandLineParser&);
 int runAudit(Context&);
+void addBenchOptions(QCommandLineParser&);
+int runBench(Context&);
 
 }  // namespace tierctl

@@ -64,6 +64,7 @@ class TestRedisClient : public QObject {
   void unreachableFailsFastAndOpensBreaker();
   void breakerOpensAndClosesAroundStoppedServer();
   void closedIdleConnectionIsReplaced();
+  void scriptsGoOutAsEvalshaAndSurviveAFlush();
 
  private:
   std::unique_ptr<tier::test::TestRedis> redis_;
@@ -454,6 +455,28 @@ void TestRedisClient::closedIdleConnectionIsReplaced() {
   QCOMPARE(c.poolStats().connects, 2ULL);
   QCOMPARE(c.poolStats().errors, 0ULL);
   QVERIFY(c.command({"CLIENT", "ID"}).integer != id.integer);
+}
+
+
+// EVAL of a known body travels as EVALSHA; after SCRIPT FLUSH the client
+// falls back to EVAL transparently (and the replies stay in order).
+void TestRedisClient::scriptsGoOutAsEvalshaAndSurviveAFlush() {
+  RedisClient c(optionsFor(redis_->url()));
+  const std::string body = "return tonumber(ARGV[1]) + 1";
+  auto evalOf = [&](int n) { return tier::redis::Command{"EVAL", body, "0", std::to_string(n)}; };
+  QCOMPARE(c.command(evalOf(1)).integer, 2LL);  // EVAL + SCRIPT LOAD
+  const auto before = c.command({"INFO", "commandstats"}).str;
+  QCOMPARE(c.command(evalOf(2)).integer, 3LL);  // EVALSHA
+  const auto after = c.command({"INFO", "commandstats"}).str;
+  QVERIFY2(after.find("cmdstat_evalsha:") != std::string::npos, after.c_str());
+  QVERIFY(before.find("cmdstat_evalsha:") == std::string::npos || before != after);
+  QCOMPARE(c.command({"SCRIPT", "FLUSH"}).str, std::string("OK"));
+  auto replies = c.pipeline({evalOf(10), {"PING"}, evalOf(20)});  // NOSCRIPT -> re-run as EVAL
+  QCOMPARE(replies.size(), std::size_t(3));
+  QCOMPARE(replies[0].integer, 11LL);
+  QCOMPARE(replies[1].str, std::string("PONG"));
+  QCOMPARE(replies[2].integer, 21LL);
+  QCOMPARE(c.command(evalOf(5)).integer, 6LL);
 }
 
 QTEST_GUILESS_MAIN(TestRedisClient)

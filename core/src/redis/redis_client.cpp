@@ -5,11 +5,13 @@
 #include <signal.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <initializer_list>
 #include <mutex>
+#include <unordered_map>
 
 #include "tier/common/error.h"
 #include "tier/metrics/metrics.h"
@@ -93,8 +95,17 @@ class Batch {
     return static_cast<int>(end - starts_[i]);
   }
   const char** argv(std::size_t i) { return argv_.data() + starts_[i]; }
+  const char* const* argv(std::size_t i) const { return argv_.data() + starts_[i]; }
   const std::size_t* lens(std::size_t i) const { return len_.data() + starts_[i]; }
   std::string_view name(std::size_t i) const { return {argv_[starts_[i]], len_[starts_[i]]}; }
+  std::string_view arg(std::size_t i, int j) const {
+    return {argv_[starts_[i] + static_cast<std::size_t>(j)], len_[starts_[i] + static_cast<std::size_t>(j)]};
+  }
+  // Points argument j of command i at other caller-owned bytes.
+  void setArg(std::size_t i, int j, std::string_view a) {
+    argv_[starts_[i] + static_cast<std::size_t>(j)] = a.data();
+    len_[starts_[i] + static_cast<std::size_t>(j)] = a.size();
+  }
 
  private:
   void push(std::string_view a) {
@@ -161,6 +172,18 @@ struct RedisClient::Impl {
   Clock::time_point open_until{};
   bool probe_in_flight = false;
   std::string breaker_reason;
+
+  // Lua scripts the server has cached: an EVAL of a known body goes out as
+  // EVALSHA (no body on the wire, no SHA1 of it in Redis per call). The first
+  // EVAL of a body also sends SCRIPT LOAD in the same round trip. A null sha
+  // means SCRIPT LOAD was refused (ACL): that body stays EVAL.
+  std::mutex scripts_mu;
+  struct BodyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::shared_ptr<const std::string>, BodyHash, std::equal_to<>>
+      script_sha;  // guarded by scripts_mu
 
   Impl(RedisOptions o, metrics::Metrics* m) : opt(std::move(o)), metrics(m), where(opt.url.endpoint()) {}
 
@@ -447,14 +470,83 @@ struct RedisClient::Impl {
     return ::poll(&p, 1, 0) == 0;
   }
 
+  // EVAL -> EVALSHA for cached bodies; SCRIPT LOAD appended for new ones.
+  struct ScriptRewrite {
+    std::vector<std::size_t> evalsha;                    // commands sent as EVALSHA
+    std::vector<std::string_view> bodies;                // their bodies (caller-owned), same order
+    std::vector<std::shared_ptr<const std::string>> keep;  // shas in flight
+    std::vector<std::string> loads;                      // bodies appended as SCRIPT LOAD
+    std::size_t user_commands = 0;
+  };
+  void rewriteScripts(Batch& batch, ScriptRewrite& rw) {
+    rw.user_commands = batch.size();
+    std::lock_guard lk(scripts_mu);
+    for (std::size_t i = 0; i < rw.user_commands; ++i) {
+      if (batch.argc(i) < 3 || batch.name(i) != "EVAL") continue;
+      const std::string_view body = batch.arg(i, 1);
+      auto it = script_sha.find(body);
+      if (it == script_sha.end()) {
+        if (std::find(rw.loads.begin(), rw.loads.end(), body) == rw.loads.end()) rw.loads.emplace_back(body);
+        continue;
+      }
+      if (!it->second) continue;
+      rw.evalsha.push_back(i);
+      rw.bodies.push_back(body);
+      rw.keep.push_back(it->second);
+      batch.setArg(i, 0, "EVALSHA");
+      batch.setArg(i, 1, *it->second);
+    }
+    for (const auto& body : rw.loads) batch.add({"SCRIPT", "LOAD", body});
+  }
+  // Records SCRIPT LOAD answers, drops their replies, and re-runs as EVAL any
+  // EVALSHA the server no longer knows (SCRIPT FLUSH, restart): rare, one more round trip.
+  std::optional<IoFailure> finishScripts(redisContext* c, const Batch& batch, const ScriptRewrite& rw,
+                                         std::vector<ReplyPtr>& raw) {
+    if (rw.loads.empty() && rw.evalsha.empty()) return std::nullopt;
+    {
+      std::lock_guard lk(scripts_mu);
+      for (std::size_t k = 0; k < rw.loads.size(); ++k) {
+        const redisReply* r = raw[rw.user_commands + k].get();
+        script_sha.insert_or_assign(rw.loads[k], r->type == REDIS_REPLY_STRING ? std::make_shared<const std::string>(r->str, r->len)
+                                                                                 : nullptr);
+      }
+    }
+    raw.resize(rw.user_commands);
+    std::vector<Command> again;  // owned copies: a Batch only points at its arguments
+    std::vector<std::size_t> at;
+    for (std::size_t k = 0; k < rw.evalsha.size(); ++k) {
+      const std::size_t i = rw.evalsha[k];
+      const redisReply* r = raw[i].get();
+      if (r->type != REDIS_REPLY_ERROR || std::string_view(r->str, r->len).substr(0, 8) != "NOSCRIPT") continue;
+      Command cmd{"EVAL", std::string(rw.bodies[k])};
+      for (int j = 2; j < batch.argc(i); ++j) cmd.emplace_back(batch.arg(i, j));
+      again.push_back(std::move(cmd));
+      at.push_back(i);
+    }
+    if (at.empty()) return std::nullopt;
+    {
+      std::lock_guard lk(scripts_mu);
+      for (std::size_t k = 0; k < rw.evalsha.size(); ++k) if (auto it = script_sha.find(rw.bodies[k]); it != script_sha.end()) script_sha.erase(it);
+    }
+    Batch retry;
+    for (const auto& cmd : again) retry.add(cmd);
+    std::vector<ReplyPtr> replies;
+    if (auto f = roundTrip(c, retry, "EVAL", replies)) return f;
+    for (std::size_t k = 0; k < at.size(); ++k) raw[at[k]] = std::move(replies[k]);
+    return std::nullopt;
+  }
+
   // The one path every command takes.
   std::vector<Reply> execute(Batch& batch, std::string_view what) {
     Admission adm(*this);
     std::vector<ReplyPtr> raw;
     {
       Lease lease(*this, acquire(adm));
+      ScriptRewrite rw;
+      rewriteScripts(batch, rw);
       const auto t0 = Clock::now();
-      const auto failure = roundTrip(lease.get(), batch, what, raw);
+      auto failure = roundTrip(lease.get(), batch, what, raw);
+      if (!failure) failure = finishScripts(lease.get(), batch, rw, raw);
       if (metrics) metrics->record(metrics::Op::RedisCommand, Clock::now() - t0);
       if (failure) {
         lease.discard();

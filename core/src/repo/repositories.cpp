@@ -335,6 +335,8 @@ std::vector<std::int64_t> JournalRepository::hotEntryIds(int topUsers, int perUs
 
 // ---- SessionRepository ---------------------------------------------------------
 
+const char* SessionRepository::retrievalSql() noexcept { return kSessionSql; }
+
 std::optional<ChatSession> SessionRepository::loadFromDb(std::int64_t id) {
   auto c = pg_.acquire();
   auto r = c->execPrepared("session_get", kSessionSql, {s(id), s(recent_)});

@@ -99,6 +99,8 @@ class SessionRepository {
   // Support search: by session id, user id or email (exact) or email substring.
   std::vector<SessionSummary> find(const std::string& query, int limit = 200);
   std::optional<ChatSession> loadFromDb(std::int64_t id);
+  // The one prepared SELECT behind loadFromDb ($1 session id, $2 recent messages), for benchmarks.
+  static const char* retrievalSql() noexcept;
   int recentMessages() const noexcept { return recent_; }
 
  private:
