@@ -1,6 +1,7 @@
 #include "servers.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -244,6 +245,27 @@ std::string TestPostgres::conninfo() const { return proc_->conninfo(); }
 int TestPostgres::port() const { return proc_->port(); }
 tier::sandbox::PostgresServerProcess& TestPostgres::process() { return *proc_; }
 void TestPostgres::psql(const std::string& sql) const { proc_->psql(sql); }
+
+void TestPostgres::enableSsl(const std::string& certFile, const std::string& keyFile) {
+  namespace fs = std::filesystem;
+  const std::string cert = dir_ + "/server.crt", key = dir_ + "/server.key";
+  fs::copy_file(certFile, cert, fs::copy_options::overwrite_existing);
+  fs::copy_file(keyFile, key, fs::copy_options::overwrite_existing);
+  // PostgreSQL refuses a key readable by others, and reads both as user postgres.
+  ::chmod(key.c_str(), 0600);
+  ::chmod(cert.c_str(), 0644);
+  if (::geteuid() == 0) {
+    if (passwd* pw = ::getpwnam("postgres")) {
+      if (::chown(cert.c_str(), pw->pw_uid, pw->pw_gid) != 0 || ::chown(key.c_str(), pw->pw_uid, pw->pw_gid) != 0)
+        throw tier::Error(tier::ErrorKind::Internal, "cannot hand the TLS files to user postgres");
+    }
+  }
+  // ALTER SYSTEM cannot run in a transaction block: one statement per call.
+  proc_->psql("ALTER SYSTEM SET ssl_cert_file = '" + cert + "'");
+  proc_->psql("ALTER SYSTEM SET ssl_key_file = '" + key + "'");
+  proc_->psql("ALTER SYSTEM SET ssl = on");
+  proc_->psql("SELECT pg_reload_conf()");
+}
 
 // ---- TestServers ------------------------------------------------------------
 

@@ -68,6 +68,11 @@ class TestPostgres {
   const std::string& dir() const { return dir_; }
   long watchdogPid() const { return watchdog_; }
 
+  // Turns on TLS (ssl = on) with this PEM certificate and key, copied into the
+  // server's folder; takes effect by a configuration reload, no restart. Plain
+  // connections keep working. Throws tier::Error if the server refuses it.
+  void enableSsl(const std::string& certFile, const std::string& keyFile);
+
   // Fault injection: stop() is pg_ctl stop -m fast; start() brings the same
   // cluster back on the same port. Both throw tier::Error on failure.
   void stop();
