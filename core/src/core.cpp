@@ -16,6 +16,7 @@ struct TierCore::Impl {
   repo::SessionRepository sessions;
   repo::KnowledgeRepository knowledge;
   repo::AnalyticsRepository analytics;
+  std::unique_ptr<repo::Backplane> backplane;  // last: its thread calls into cache, so it stops first
 
   static redis::RedisOptions redisOptions(const CoreConfig& c) {
     redis::RedisOptions o = c.redis;
@@ -41,7 +42,16 @@ struct TierCore::Impl {
         entries(cache, pg),
         sessions(cache, pg, config.session_recent_messages),
         knowledge(cache, pg),
-        analytics(cache, pg) {}
+        analytics(cache, pg) {
+    if (redis && config.backplane.enabled) {
+      backplane = std::make_unique<repo::Backplane>(
+          redis.get(), config.backplane,
+          repo::Backplane::Handlers{[this](const repo::Invalidation& inv) { cache.applyRemote(inv); },
+                                    [this] { cache.flushLocal(); }},
+          &metrics);
+      cache.attachBackplane(backplane.get());
+    }
+  }
 };
 
 TierCore::TierCore(CoreConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
@@ -53,6 +63,7 @@ l1::L1Cache& TierCore::l1() noexcept { return impl_->l1; }
 redis::RedisClient* TierCore::redis() noexcept { return impl_->redis.get(); }
 pg::PgPool& TierCore::pg() noexcept { return impl_->pg; }
 repo::TieredCache& TierCore::cache() noexcept { return impl_->cache; }
+repo::Backplane* TierCore::backplane() noexcept { return impl_->backplane.get(); }
 repo::UserRepository& TierCore::users() noexcept { return impl_->users; }
 repo::JournalRepository& TierCore::entries() noexcept { return impl_->entries; }
 repo::SessionRepository& TierCore::sessions() noexcept { return impl_->sessions; }

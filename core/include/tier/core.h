@@ -14,6 +14,7 @@
 #include "tier/metrics/metrics.h"
 #include "tier/pg/pg_pool.h"
 #include "tier/redis/redis_client.h"
+#include "tier/repo/backplane.h"
 #include "tier/repo/repositories.h"
 #include "tier/repo/tiered_cache.h"
 
@@ -27,6 +28,8 @@ struct CoreConfig {
   redis::RedisOptions redis;        // url is filled from redis_url
   pg::PgOptions pg;                 // conninfo is filled from pg_conninfo
   CachePolicies policies;
+  // Cross-instance L1 invalidation over Redis pub/sub; ignored without Redis.
+  repo::BackplaneOptions backplane;
   Thresholds thresholds;
   int session_recent_messages = repo::SessionRepository::kDefaultRecentMessages;
 };
@@ -45,6 +48,8 @@ class TierCore {
   redis::RedisClient* redis() noexcept;  // null when no Redis URL was configured
   pg::PgPool& pg() noexcept;
   repo::TieredCache& cache() noexcept;
+  // Null when there is no Redis or config.backplane.enabled is false.
+  repo::Backplane* backplane() noexcept;
 
   repo::UserRepository& users() noexcept;
   repo::JournalRepository& entries() noexcept;

@@ -329,6 +329,8 @@ const char* toString(Counter c) noexcept {
     case Counter::BreakerOpenSkip: return "breaker_open_skip";
     case Counter::SingleFlightShared: return "single_flight_shared";
     case Counter::StaleServed: return "stale_served";
+    case Counter::BackplanePublishFailure: return "backplane_publish_failure";
+    case Counter::BackplaneFlush: return "backplane_flush";
     case Counter::kCount: break;
   }
   return "unknown";

@@ -130,6 +130,7 @@ void runPattern(TierCore& core, const InvalidateRequest& req, InvalidateResult& 
     const std::string pattern = req.target;
     res.l1_dropped = static_cast<long long>(
         core.l1().eraseIf([&](std::string_view key) { return codec::globMatch(pattern, key); }));
+    core.cache().announce({repo::Invalidation::Kind::Pattern, pattern});  // other instances' L1
   }
 }
 
@@ -217,6 +218,7 @@ InvalidateResult invalidate(TierCore& core, const InvalidateRequest& req,
         if (!req.dry_run) {
           res.deleted = unlinkAll(r, {req.target}, 1);
           res.l1_dropped = core.l1().erase(req.target) ? 1 : 0;
+          core.cache().announce({repo::Invalidation::Kind::Key, req.target});  // other instances' L1
         }
         break;
       }
@@ -235,6 +237,7 @@ InvalidateResult invalidate(TierCore& core, const InvalidateRequest& req,
           requireRedis(core);
           res.new_generation = core.cache().generations().bump(ns);
           res.l1_dropped = static_cast<long long>(core.l1().erasePrefix(req.target + ":"));
+          core.cache().announce({repo::Invalidation::Kind::Namespace, req.target});  // other instances' L1
         }
         break;
       }
@@ -258,6 +261,7 @@ InvalidateResult invalidate(TierCore& core, const InvalidateRequest& req,
           if (!req.dry_run) {
             res.deleted += unlinkAll(r, found, req.unlink_batch);
             for (const auto& k : chunk) res.l1_dropped += core.l1().erase(k) ? 1 : 0;
+            for (const auto& k : chunk) core.cache().announce({repo::Invalidation::Kind::Key, k});
           }
           prog.scanned += static_cast<long long>(chunk.size());
           prog.matched = res.matched;

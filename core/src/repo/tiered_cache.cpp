@@ -200,6 +200,15 @@ struct TieredCache::Impl {
   CachePolicies policies;
   std::size_t max_value_bytes;
   NamespaceGenerations gens;
+  Backplane* backplane = nullptr;  // set once before use (attachBackplane)
+
+  // The backplane's rule (backplane.h): without a live link, L1 is bypassed.
+  bool l1Usable() { return !backplane || backplane->l1Usable(); }
+  // After the L2 change, never before: a peer that drops its copy must not refill it from the old L2 value.
+  // unlinkL2: our L2 write failed; the publisher removes the stale L2 copy first.
+  void publishKey(const std::string& key, bool unlinkL2 = false) {
+    if (backplane) backplane->publish(Invalidation{Invalidation::Kind::Key, key, unlinkL2});
+  }
 
   struct Flight {
     std::promise<std::optional<Loaded>> promise;
@@ -301,7 +310,8 @@ struct TieredCache::Impl {
   }
 
   std::chrono::milliseconds l1Ttl(std::chrono::milliseconds l2ttl) const {
-    auto cap = std::chrono::duration_cast<std::chrono::milliseconds>(policies.l1_max_ttl);
+    auto cap = std::chrono::duration_cast<std::chrono::milliseconds>(
+        backplane && backplane->linked() ? policies.l1_max_ttl_linked : policies.l1_max_ttl);
     if (cap.count() <= 0) return l2ttl;
     if (l2ttl.count() <= 0) return cap;
     return std::min(cap, l2ttl);
@@ -321,8 +331,10 @@ struct TieredCache::Impl {
   // happened since the fill began.
   void putL1(const std::string& key, const std::string& bytes, std::int64_t version, std::chrono::milliseconds ttl,
              std::optional<std::uint64_t> fillEpoch = std::nullopt) {
+    if (!l1Usable()) return;  // may wait once, for the first subscription: not under the lock
     const auto st = stripe(key);
     std::lock_guard lk(fill_mu[st]);
+    if (!l1Usable()) return;  // the link dropped meanwhile: its flush waits for this lock
     if (fillEpoch && epoch[st].load() != *fillEpoch) return;
     if (auto cur = l1->get(key)) {
       if (auto w = l1Unwrap(*cur)) {
@@ -339,7 +351,12 @@ struct TieredCache::Impl {
   // A write or invalidation of `key`: fills that began before it must not store,
   // and readers from now on must not join them.
   void beginWrite(const std::string& key) {
-    epoch[stripe(key)].fetch_add(1);
+    {
+      // Under the stripe lock: a fill's epoch check and L1 put are then either
+      // wholly before this (and the caller's erase removes the put) or after it.
+      std::lock_guard lk(fill_mu[stripe(key)]);
+      epoch[stripe(key)].fetch_add(1);
+    }
     std::lock_guard lk(flights_mu);
     flights.erase(key);
   }
@@ -410,6 +427,7 @@ struct TieredCache::Impl {
       // Lost track of individual keys: retire everything cached before now.
       for (auto ns : codec::allNamespaces()) gens.bump(ns);
       l1->clear();
+      if (backplane) backplane->publish(Invalidation{Invalidation::Kind::All, {}});
       std::lock_guard lk(pending_mu);
       pending.clear();
       pending_overflow = false;
@@ -421,6 +439,8 @@ struct TieredCache::Impl {
     unlink.insert(unlink.end(), batch.begin(), batch.end());
     auto r = redis->command(unlink);
     if (r.isError()) throw DataError("repair UNLINK failed: " + r.str);
+    // Peers may have refilled their L1 from the copy just removed.
+    for (const auto& k : batch) publishKey(k);
     std::lock_guard lk(pending_mu);
     for (const auto& k : batch) pending.erase(k);
     pending_size.store(pending.size());
@@ -442,7 +462,7 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
   Source staleFrom = Source::None;
 
   // L1: our own bytes, no checksum needed; another generation is a miss.
-  if (auto v = d.l1->get(key)) {
+  if (auto v = d.l1Usable() ? d.l1->get(key) : l1::Value{}) {
     auto w = l1Unwrap(*v);
     auto dec = w ? codec::decode(w->envelope, d.max_value_bytes, false) : codec::Decoded{};
     if (dec.envelope && dec.envelope->ns_generation == gen) {
@@ -601,10 +621,12 @@ void TieredCache::writeThrough(Namespace ns, const std::string& key, const std::
     }
   }
   if (!stored && d.redis) d.remember(key, version);
+  d.publishKey(key, !stored);
 }
 
 TieredCache::FillResult TieredCache::fillMany(Namespace ns, const std::vector<FillItem>& items) {
   auto& d = *impl_;
+  d.l1Usable();  // a first call waits here for the backplane link, before the fill epochs below are taken
   FillResult res;
   const auto gen = d.gens.current(ns);
   std::vector<redis::Command> cmds;
@@ -649,8 +671,15 @@ bool TieredCache::invalidate(const std::string& key) {
   impl_->beginWrite(key);
   impl_->l1->erase(key);
   if (!impl_->redis) return false;
-  const bool had = impl_->redis->unlink({key}) > 0;
+  bool had = false;
+  try {
+    had = impl_->redis->unlink({key}) > 0;
+  } catch (const Error&) {
+    impl_->publishKey(key);  // peers drop their L1 copies even if our UNLINK failed
+    throw;
+  }
   impl_->forget(key);
+  impl_->publishKey(key);
   return had;
 }
 
@@ -666,12 +695,57 @@ void TieredCache::invalidateAfterWrite(const std::string& key) {
   } catch (const Error& e) {
     d.countRedisFailure(e);
     d.remember(key, std::numeric_limits<std::int64_t>::max());
+    d.publishKey(key, true);
+    return;
   }
+  d.publishKey(key);
 }
 
 void TieredCache::invalidateLocal(const std::string& key) {
   impl_->beginWrite(key);
   impl_->l1->erase(key);
+}
+
+void TieredCache::attachBackplane(Backplane* backplane) { impl_->backplane = backplane; }
+Backplane* TieredCache::backplane() const noexcept { return impl_->backplane; }
+
+void TieredCache::announce(Invalidation inv) {
+  if (impl_->backplane) impl_->backplane->publish(std::move(inv));
+}
+
+void TieredCache::applyRemote(const Invalidation& inv) {
+  auto& d = *impl_;
+  switch (inv.kind) {
+    case Invalidation::Kind::Key:
+      invalidateLocal(inv.target);
+      break;
+    case Invalidation::Kind::Namespace:
+      d.gens.expire();  // the bump is in Redis: re-read it before the next read
+      d.l1->erasePrefix(inv.target + ":");
+      break;
+    case Invalidation::Kind::Pattern:
+      d.l1->eraseIf([&](std::string_view key) { return codec::globMatch(inv.target, key); });
+      break;
+    case Invalidation::Kind::All:
+      flushLocal();
+      break;
+  }
+}
+
+void TieredCache::flushLocal() {
+  auto& d = *impl_;
+  // Each stripe's epoch advances under its lock (see beginWrite), so a fill is
+  // either refused or put before the clear below removes it.
+  for (std::size_t st = 0; st < Impl::kStripes; ++st) {
+    std::lock_guard lk(d.fill_mu[st]);
+    d.epoch[st].fetch_add(1);
+  }
+  {
+    std::lock_guard lk(d.flights_mu);
+    d.flights.clear();
+  }
+  d.gens.expire();
+  d.l1->clear();
 }
 
 std::size_t TieredCache::pendingRepairs() const { return impl_->pending_size.load(); }

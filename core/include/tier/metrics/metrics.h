@@ -55,6 +55,8 @@ enum class Counter : int {
   BreakerOpenSkip,  // L2 skipped because the breaker was open
   SingleFlightShared,  // misses that waited on another caller's L3 load
   StaleServed,   // reads served stale because L3 was down
+  BackplanePublishFailure,  // invalidation messages that could not be published (peers flush instead)
+  BackplaneFlush,  // whole-L1 flushes by the invalidation backplane (link loss, resubscribe, gap)
   kCount
 };
 const char* toString(Counter c) noexcept;

@@ -46,6 +46,7 @@
 #include "tier/codec/keys.h"
 #include "tier/common/config.h"
 #include "tier/metrics/metrics.h"
+#include "tier/repo/backplane.h"
 
 namespace tier::l1 {
 class L1Cache;
@@ -140,6 +141,21 @@ class TieredCache {
   std::size_t pendingRepairs() const;
   // L1 only (e.g. after a cross-instance invalidation message).
   void invalidateLocal(const std::string& key);
+
+  // Cross-instance coherence (see repo/backplane.h). Attach once, before the
+  // cache is used; null = none. With one attached, writes and invalidations
+  // publish a message after their L2 change, and L1 is used only while
+  // backplane->l1Usable().
+  void attachBackplane(Backplane* backplane);
+  Backplane* backplane() const noexcept;
+  // Publishes an invalidation the caller performed itself (ops/ invalidation
+  // by pattern, namespace, user); no-op without a backplane. Never blocks.
+  void announce(Invalidation inv);
+  // Applies another instance's message to this instance's L1.
+  void applyRemote(const Invalidation& inv);
+  // Drops every L1 copy and makes every in-flight fill moot (it will not be
+  // stored); namespace generations are re-read on next use.
+  void flushLocal();
 
   // Raw lookups for inspection (no metrics, no fills).
   std::optional<codec::Envelope> peekL1(const std::string& key) const;

@@ -1,0 +1,715 @@
+#include "tier/repo/backplane.h"
+
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <poll.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "tier/common/error.h"
+#include "tier/metrics/metrics.h"
+
+namespace tier::repo {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// The publisher retries at most this far apart: once Redis answers again, the
+// flush and the queued invalidations go out within it.
+constexpr milliseconds kPublishRetryMax{200};
+
+struct ContextDeleter {
+  void operator()(redisContext* c) const noexcept { redisFree(c); }
+};
+using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
+};
+using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+std::int64_t unixNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+std::int64_t unixNowMs() { return unixNowNs() / 1'000'000; }
+
+timeval toTimeval(milliseconds ms) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+std::uint64_t randomInstanceId() {
+  std::random_device rd;
+  std::uint64_t id = 0;
+  while (id == 0) id = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  return id;
+}
+
+bool parseUnsigned(std::string_view s, std::uint64_t& out, int base = 10) {
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out, base);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+bool isKind(char c) { return c == 'K' || c == 'N' || c == 'P' || c == 'A'; }
+
+bool isStr(const redisReply* r, std::string_view s) {
+  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) && std::string_view(r->str, r->len) == s;
+}
+
+}  // namespace
+
+std::string encodeInvalidation(std::uint64_t instance, std::uint64_t seq, std::int64_t sentUnixNs,
+                               const Invalidation& inv) {
+  char id[17];
+  std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(instance));
+  std::string out = "tc1|";
+  out += id;
+  out += '|';
+  out += std::to_string(seq);
+  out += '|';
+  out += std::to_string(sentUnixNs);
+  out += '|';
+  out += static_cast<char>(inv.kind);
+  out += '|';
+  out += inv.target;
+  return out;
+}
+
+bool decodeInvalidation(std::string_view p, DecodedInvalidation& out) {
+  auto field = [&p](std::string_view& f) {
+    const auto bar = p.find('|');
+    if (bar == std::string_view::npos) return false;
+    f = p.substr(0, bar);
+    p.remove_prefix(bar + 1);
+    return true;
+  };
+  std::string_view magic, id, seq, sent, kind;
+  if (!field(magic) || magic != "tc1" || !field(id) || id.size() != 16 || !field(seq) || !field(sent) ||
+      !field(kind) || kind.size() != 1 || !isKind(kind[0]))
+    return false;
+  std::uint64_t sentU = 0;
+  if (!parseUnsigned(id, out.instance, 16) || !parseUnsigned(seq, out.seq) || !parseUnsigned(sent, sentU)) return false;
+  out.sent_unix_ns = static_cast<std::int64_t>(sentU);
+  out.inv.kind = static_cast<Invalidation::Kind>(kind[0]);
+  out.inv.target.assign(p);
+  return true;
+}
+
+const char* toString(LinkState s) noexcept {
+  switch (s) {
+    case LinkState::Off: return "off";
+    case LinkState::Connecting: return "connecting";
+    case LinkState::Up: return "up";
+    case LinkState::Down: return "down";
+    case LinkState::Refused: return "refused";
+  }
+  return "?";
+}
+
+struct Backplane::Impl {
+  redis::RedisClient* redis;
+  BackplaneOptions opt;
+  Handlers handlers;
+  metrics::Metrics* metrics;
+  const std::uint64_t instance = randomInstanceId();
+
+  std::once_flag start_once;
+  std::atomic<bool> started{false};
+  std::atomic<bool> stopping{false};
+  int wake[2] = {-1, -1};  // self-pipe: wakes the subscriber's poll() on stop
+  std::thread subscriber;
+  std::thread publisher;
+
+  std::atomic<LinkState> link{LinkState::Connecting};
+  std::atomic<bool> first_done{false};
+  std::mutex first_mu;
+  std::condition_variable first_cv;
+
+  // Publisher queue. Guarded by q_mu:
+  std::mutex q_mu;
+  std::condition_variable q_cv;        // work arrived / stopping
+  std::condition_variable drained_cv;  // queue emptied
+  std::deque<Invalidation> queue;
+  bool announce = false;    // the next batch starts with a "flush everything"
+  bool sending = false;     // a batch is on the wire
+  std::uint64_t next_seq = 1;
+  SteadyClock::time_point drain_deadline = SteadyClock::time_point::max();
+
+  // Subscriber thread only:
+  std::unordered_map<std::uint64_t, std::uint64_t> last_seq;
+  SteadyClock::time_point lost_at{};
+  bool lost_once = false;
+
+  mutable std::mutex st_mu;
+  BackplaneStats st;  // guarded by st_mu (link, queued, instance filled in stats())
+
+  Impl(redis::RedisClient* r, BackplaneOptions o, Handlers h, metrics::Metrics* m)
+      : redis(r), opt(std::move(o)), handlers(std::move(h)), metrics(m) {}
+
+  void count(metrics::Counter c, std::uint64_t n = 1) {
+    if (metrics) metrics->count(c, n);
+  }
+
+  void setError(std::string msg) {
+    std::lock_guard lk(st_mu);
+    st.last_error = redactSecrets(msg);
+  }
+
+  void start() {
+    std::call_once(start_once, [this] {
+      if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) wake[0] = wake[1] = -1;
+      subscriber = std::thread([this] { subscribeLoop(); });
+      publisher = std::thread([this] { publishLoop(); });
+      started.store(true, std::memory_order_release);
+    });
+  }
+
+  void flush() {
+    handlers.flush();
+    count(metrics::Counter::BackplaneFlush);
+    std::lock_guard lk(st_mu);
+    ++st.flushes;
+  }
+
+  void firstAttemptDone() {
+    if (first_done.load()) return;
+    std::lock_guard lk(first_mu);
+    first_done.store(true);
+    first_cv.notify_all();
+  }
+
+  // ---- connections -------------------------------------------------------
+
+  enum class Wait { Readable, Timeout, Stop };
+  // `stoppable`: the subscriber gives up at once on stop; the publisher drains.
+  Wait waitReadable(redisContext* c, milliseconds timeout, bool stoppable) {
+    pollfd p[2] = {{c->fd, POLLIN, 0}, {wake[0], POLLIN, 0}};
+    const int n = ::poll(p, stoppable && wake[0] >= 0 ? 2 : 1, static_cast<int>(std::max<long>(0, timeout.count())));
+    if (stoppable && stopping.load()) return Wait::Stop;
+    if (n <= 0) return Wait::Timeout;  // EINTR counts as a timeout: the caller re-checks
+    return (p[0].revents & (POLLIN | POLLHUP | POLLERR)) ? Wait::Readable : Wait::Timeout;
+  }
+
+  static bool writeAll(redisContext* c) {
+    int done = 0;
+    while (!done)
+      if (redisBufferWrite(c, &done) != REDIS_OK) return false;
+    return true;
+  }
+
+  static void append(redisContext* c, std::initializer_list<std::string_view> args) {
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lens;
+    for (auto a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data());
+  }
+
+  // Reads `n` replies by `deadline`. Empty on success, else why it failed.
+  std::optional<std::string> readReplies(redisContext* c, std::size_t n, SteadyClock::time_point deadline,
+                                         std::vector<ReplyPtr>& out, bool stoppable, bool& stopped) {
+    const auto where = redis->options().url.endpoint();
+    while (out.size() < n) {
+      void* raw = nullptr;
+      if (redisGetReplyFromReader(c, &raw) != REDIS_OK) return "protocol error from " + where;
+      if (raw) {
+        out.emplace_back(static_cast<redisReply*>(raw));
+        continue;
+      }
+      const auto now = SteadyClock::now();
+      if (now >= deadline)
+        return where + " did not answer within " + std::to_string(opt.link_timeout.count()) + " ms";
+      switch (waitReadable(c, std::chrono::duration_cast<milliseconds>(deadline - now) + milliseconds(1), stoppable)) {
+        case Wait::Stop: stopped = true; return "stopping";
+        case Wait::Timeout: break;
+        case Wait::Readable:
+          if (redisBufferRead(c) != REDIS_OK)
+            return "connection to " + where + " lost: " +
+                   (c->err == REDIS_ERR_EOF ? std::string("closed by the server") : std::string(c->errstr));
+          break;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // A dedicated connection (never the pool: the pool's breaker must not hold
+  // back invalidations), authenticated, named, on the URL's database if `select`.
+  ContextPtr open(const char* role, bool select, bool stoppable, std::string& why, bool& stopped) {
+    const auto& url = redis->options().url;
+    const auto where = url.endpoint();
+    const milliseconds ct = redis->options().connect_timeout.count() > 0 ? redis->options().connect_timeout
+                                                                          : opt.link_timeout;
+    ContextPtr ctx(url.isUnix() ? redisConnectUnixWithTimeout(url.unix_path.c_str(), toTimeval(ct))
+                                : redisConnectWithTimeout(url.host.c_str(), url.port, toTimeval(ct)));
+    if (!ctx || ctx->err) {
+      why = std::string("backplane ") + role + ": connecting to " + where + " failed: " +
+            (ctx ? ctx->errstr : "out of memory");
+      return nullptr;
+    }
+    redisContext* c = ctx.get();
+    redisSetTimeout(c, toTimeval(opt.link_timeout));  // bounds blocking writes; reads are polled
+    if (!url.isUnix()) redisEnableKeepAlive(c);
+    std::size_t n = 0;
+    const bool auth = !url.password.empty();
+    if (auth) {
+      if (url.username.empty())
+        append(c, {"AUTH", url.password});
+      else
+        append(c, {"AUTH", url.username, url.password});
+      ++n;
+    }
+    const std::string db = std::to_string(url.db);
+    const bool doSelect = select && url.db != 0;
+    if (doSelect) {
+      append(c, {"SELECT", db});
+      ++n;
+    }
+    const std::string name =
+        (redis->options().client_name.empty() ? std::string("tierconsole") : redis->options().client_name) + "-" + role;
+    append(c, {"CLIENT", "SETNAME", name});  // cosmetic: a restricted user may lack +client
+    ++n;
+    std::vector<ReplyPtr> replies;
+    if (!writeAll(c)) {
+      why = std::string("backplane ") + role + ": writing to " + where + " failed: " + c->errstr;
+      return nullptr;
+    }
+    if (auto err = readReplies(c, n, SteadyClock::now() + opt.link_timeout, replies, stoppable, stopped)) {
+      why = std::string("backplane ") + role + ": " + *err;
+      return nullptr;
+    }
+    if (auth && replies[0]->type == REDIS_REPLY_ERROR) {
+      why = std::string("backplane ") + role + ": authentication failed at " + where + ": " +
+            redactSecrets(std::string(replies[0]->str, replies[0]->len));
+      return nullptr;
+    }
+    if (doSelect && replies[auth ? 1 : 0]->type == REDIS_REPLY_ERROR) {
+      why = std::string("backplane ") + role + ": SELECT " + db + " refused at " + where;
+      return nullptr;
+    }
+    return ctx;
+  }
+
+  // ---- publisher ------------------------------------------------------------
+
+  void publishLoop() {
+    milliseconds backoff{0};
+    ContextPtr ctx;
+    for (;;) {
+      std::vector<Invalidation> batch;
+      bool withAnnounce = false;
+      std::uint64_t firstSeq = 0;
+      {
+        std::unique_lock lk(q_mu);
+        if (backoff.count() > 0) {
+          // After a failure: wait before retrying, unless stopping past the deadline.
+          q_cv.wait_for(lk, backoff, [&] { return stopping.load() && SteadyClock::now() >= drain_deadline; });
+        } else {
+          q_cv.wait(lk, [&] { return stopping.load() || !queue.empty() || announce; });
+        }
+        const bool idle = queue.empty() && !announce;
+        if (stopping.load() && (idle || SteadyClock::now() >= drain_deadline)) {
+          const auto dropped = queue.size();
+          queue.clear();
+          announce = false;
+          if (dropped > 0) {
+            count(metrics::Counter::BackplanePublishFailure, dropped);
+            std::lock_guard sl(st_mu);
+            st.send_failures += dropped;
+          }
+          drained_cv.notify_all();
+          return;
+        }
+        if (idle) continue;
+        withAnnounce = announce;
+        while (!queue.empty() && batch.size() < 1000) {
+          batch.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+        firstSeq = next_seq;
+        next_seq += batch.size() + (withAnnounce ? 1 : 0);  // a failed batch leaves a hole: peers flush
+        sending = true;
+      }
+      std::string why;
+      const bool ok = sendBatch(ctx, batch, withAnnounce, firstSeq, why);
+      {
+        std::lock_guard lk(q_mu);
+        sending = false;
+        if (ok) {
+          if (withAnnounce) announce = false;
+          backoff = milliseconds(0);
+        } else {
+          announce = true;
+          // Kept for the retry (bounded): a peer must still learn the key, and a
+          // key whose L2 copy is stale must still be unlinked.
+          std::size_t kept = 0;
+          for (auto it = batch.rbegin(); it != batch.rend() && queue.size() < opt.max_queue; ++it, ++kept)
+            queue.push_front(std::move(*it));
+          const auto lost = batch.size() - kept;
+          if (lost > 0) {
+            count(metrics::Counter::BackplanePublishFailure, lost);
+            std::lock_guard sl(st_mu);
+            st.send_failures += lost;
+          }
+          backoff = backoff.count() == 0 ? opt.reconnect_min : std::min(backoff * 2, kPublishRetryMax);
+        }
+        if (queue.empty() && !announce) drained_cv.notify_all();
+      }
+      std::lock_guard sl(st_mu);
+      if (ok) {
+        st.sent += batch.size() + (withAnnounce ? 1 : 0);
+      } else {
+        ++st.publish_errors;
+        st.last_error = redactSecrets(why);
+      }
+    }
+  }
+
+  // One pipeline: UNLINK of the keys whose L2 copy the writer could not
+  // replace, then one PUBLISH per message (a peer that drops its L1 copy must
+  // not refill it from the stale L2 value).
+  bool sendBatch(ContextPtr& ctx, const std::vector<Invalidation>& batch, bool withAnnounce, std::uint64_t seq,
+                 std::string& why) {
+    bool stopped = false;
+    if (!ctx) {
+      ctx = open("publish", true, false, why, stopped);
+      if (!ctx) return false;
+    }
+    redisContext* c = ctx.get();
+    std::size_t n = 0;
+    std::vector<std::string_view> unlinkKeys;
+    for (const auto& inv : batch)
+      if (inv.unlink_l2 && inv.kind == Invalidation::Kind::Key) unlinkKeys.push_back(inv.target);
+    if (!unlinkKeys.empty()) {
+      std::vector<const char*> argv{"UNLINK"};
+      std::vector<std::size_t> lens{6};
+      for (auto k : unlinkKeys) {
+        argv.push_back(k.data());
+        lens.push_back(k.size());
+      }
+      redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data());
+      ++n;
+    }
+    const std::int64_t now = unixNowNs();
+    if (withAnnounce) {
+      append(c, {"PUBLISH", opt.channel, encodeInvalidation(instance, seq++, now, Invalidation{Invalidation::Kind::All, {}})});
+      ++n;
+    }
+    for (const auto& inv : batch) {
+      append(c, {"PUBLISH", opt.channel, encodeInvalidation(instance, seq++, now, inv)});
+      ++n;
+    }
+    std::vector<ReplyPtr> replies;
+    std::optional<std::string> err;
+    if (!writeAll(c))
+      err = std::string("writing failed: ") + c->errstr;
+    else
+      err = readReplies(c, n, SteadyClock::now() + opt.link_timeout, replies, false, stopped);
+    if (err) {
+      why = "backplane publish: " + *err;
+      ctx.reset();  // its reply stream is out of sync
+      return false;
+    }
+    for (const auto& r : replies)
+      if (r->type == REDIS_REPLY_ERROR) {
+        why = "backplane publish: refused: " + redactSecrets(std::string(r->str, r->len));
+        return false;  // an ACL refusal: the stream is in sync, keep the connection
+      }
+    return true;
+  }
+
+  void enqueue(Invalidation inv) noexcept {
+    try {
+      start();
+      {
+        std::lock_guard lk(q_mu);
+        if (stopping.load()) return;
+        if (queue.size() >= opt.max_queue) {
+          announce = true;  // the lost message becomes a flush for everyone
+        } else {
+          queue.push_back(std::move(inv));
+          q_cv.notify_one();
+          return;
+        }
+        q_cv.notify_one();
+      }
+      count(metrics::Counter::BackplanePublishFailure);
+      std::lock_guard sl(st_mu);
+      ++st.send_failures;
+    } catch (...) {
+      // Out of memory or thread creation failure: a write must not fail for this.
+      count(metrics::Counter::BackplanePublishFailure);
+    }
+  }
+
+  // ---- subscriber -----------------------------------------------------------
+
+  // Waits for `ms` or until stopping; true if stopping.
+  bool sleepOrStop(milliseconds ms) {
+    pollfd p{wake[0], POLLIN, 0};
+    const int n = ::poll(&p, wake[0] >= 0 ? 1 : 0, static_cast<int>(ms.count()));
+    (void)n;
+    return stopping.load();
+  }
+
+  enum class Outcome { Stopped, Lost, Refused };
+
+  void subscribeLoop() {
+    milliseconds backoff{0};
+    while (!stopping.load()) {
+      if (backoff.count() > 0 && sleepOrStop(backoff)) break;
+      std::string why;
+      const Outcome o = session(why);
+      if (o == Outcome::Stopped) break;
+      const bool wasUp = link.load() == LinkState::Up;
+      if (wasUp) {
+        link.store(LinkState::Down);
+        lost_at = SteadyClock::now();
+        lost_once = true;
+        {
+          std::lock_guard lk(st_mu);
+          ++st.link_losses;
+          st.link_up_since_unix_ms = 0;
+        }
+        flush();  // nothing learnt from now on: no copy from before may be served
+      }
+      setError(why);
+      if (o == Outcome::Refused) {
+        link.store(LinkState::Refused);
+        backoff = opt.reconnect_max;
+      } else {
+        if (link.load() != LinkState::Refused || wasUp) link.store(LinkState::Down);
+        backoff = wasUp ? opt.reconnect_min : (backoff.count() == 0 ? opt.reconnect_min
+                                                                    : std::min(backoff * 2, opt.reconnect_max));
+      }
+      firstAttemptDone();
+    }
+    link.store(LinkState::Off);
+  }
+
+  // One connection's life: connect, AUTH, SUBSCRIBE, then messages and PINGs
+  // until something breaks.
+  Outcome session(std::string& why) {
+    const auto where = redis->options().url.endpoint();
+    bool stopped = false;
+    ContextPtr ctx = open("inval", false, true, why, stopped);
+    if (stopped) return Outcome::Stopped;
+    if (!ctx) return Outcome::Lost;
+    redisContext* c = ctx.get();
+    append(c, {"SUBSCRIBE", opt.channel});
+    std::vector<ReplyPtr> replies;
+    if (!writeAll(c)) {
+      why = std::string("backplane: writing to ") + where + " failed: " + c->errstr;
+      return Outcome::Lost;
+    }
+    if (auto err = readReplies(c, 1, SteadyClock::now() + opt.link_timeout, replies, true, stopped)) {
+      if (stopped) return Outcome::Stopped;
+      why = "backplane: SUBSCRIBE: " + *err;
+      return Outcome::Lost;
+    }
+    const redisReply* r = replies[0].get();
+    if (r->type == REDIS_REPLY_ERROR) {
+      const std::string text = redactSecrets(std::string(r->str, r->len));
+      why = "backplane: SUBSCRIBE " + opt.channel + " refused at " + where + ": " + text;
+      return text.rfind("NOPERM", 0) == 0 ? Outcome::Refused : Outcome::Lost;
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 || !isStr(r->element[0], "subscribe")) {
+      why = "backplane: unexpected reply to SUBSCRIBE from " + where;
+      return Outcome::Lost;
+    }
+
+    // Subscribed: what L1 holds may have missed messages until now.
+    last_seq.clear();
+    flush();
+    {
+      std::lock_guard lk(st_mu);
+      ++st.subscribes;
+      st.link_up_since_unix_ms = unixNowMs();
+      if (lost_once) st.last_resubscribe_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - lost_at).count();
+      st.last_error.clear();
+    }
+    link.store(LinkState::Up);
+    firstAttemptDone();
+
+    auto nextPing = SteadyClock::now() + opt.ping_interval;
+    bool pingOutstanding = false;
+    SteadyClock::time_point pingSent{};
+    for (;;) {
+      // Every complete reply already buffered.
+      for (;;) {
+        void* raw = nullptr;
+        if (redisGetReplyFromReader(c, &raw) != REDIS_OK) {
+          why = "backplane: protocol error from " + where;
+          return Outcome::Lost;
+        }
+        if (!raw) break;
+        ReplyPtr r(static_cast<redisReply*>(raw));
+        if (r->type == REDIS_REPLY_ERROR) {
+          why = "backplane: error from " + where + ": " + redactSecrets(std::string(r->str, r->len));
+          return Outcome::Lost;
+        }
+        if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) continue;
+        if (isStr(r->element[0], "pong")) {
+          pingOutstanding = false;
+        } else if (isStr(r->element[0], "message") && r->elements >= 3 && r->element[2]->type == REDIS_REPLY_STRING) {
+          onMessage(std::string_view(r->element[2]->str, r->element[2]->len));
+        }
+      }
+      auto now = SteadyClock::now();
+      if (pingOutstanding && now - pingSent >= opt.link_timeout) {
+        why = "backplane: " + where + " did not answer PING within " + std::to_string(opt.link_timeout.count()) +
+              " ms";
+        return Outcome::Lost;
+      }
+      if (!pingOutstanding && now >= nextPing) {
+        append(c, {"PING"});
+        if (!writeAll(c)) {
+          why = "backplane: connection to " + where + " lost: " + c->errstr;
+          return Outcome::Lost;
+        }
+        pingOutstanding = true;
+        pingSent = now;
+        nextPing = now + opt.ping_interval;
+      }
+      const auto until = pingOutstanding ? pingSent + opt.link_timeout : nextPing;
+      const auto wait = std::max(milliseconds(1), std::chrono::duration_cast<milliseconds>(until - now) + milliseconds(1));
+      switch (waitReadable(c, wait, true)) {
+        case Wait::Stop: return Outcome::Stopped;
+        case Wait::Timeout: break;
+        case Wait::Readable:
+          if (redisBufferRead(c) != REDIS_OK) {
+            why = "backplane: connection to " + where + " lost: " +
+                  (c->err == REDIS_ERR_EOF ? std::string("closed by the server") : std::string(c->errstr));
+            return Outcome::Lost;
+          }
+          break;
+      }
+    }
+  }
+
+  void onMessage(std::string_view payload) {
+    DecodedInvalidation m;
+    if (!decodeInvalidation(payload, m)) {
+      std::lock_guard lk(st_mu);
+      ++st.malformed;
+      return;
+    }
+    if (m.instance == instance) {
+      std::lock_guard lk(st_mu);
+      ++st.ignored_own;
+      return;
+    }
+    bool gap = false;
+    auto it = last_seq.find(m.instance);
+    if (it != last_seq.end() && m.seq != it->second + 1) gap = true;
+    if (last_seq.size() >= 100'000 && it == last_seq.end()) {
+      last_seq.clear();  // a flood of one-shot senders: forget them (the flush below covers it)
+      gap = true;
+    }
+    last_seq[m.instance] = m.seq;
+    if (gap) {
+      std::lock_guard lk(st_mu);
+      ++st.gaps;
+    }
+    if (gap || m.inv.kind == Invalidation::Kind::All)
+      flush();
+    else
+      handlers.apply(m.inv);
+    std::lock_guard lk(st_mu);
+    ++st.received;
+    st.last_lag_ms = static_cast<double>(unixNowNs() - m.sent_unix_ns) / 1e6;
+  }
+};
+
+Backplane::Backplane(redis::RedisClient* redis, BackplaneOptions options, Handlers handlers, metrics::Metrics* metrics)
+    : impl_(std::make_unique<Impl>(redis, std::move(options), std::move(handlers), metrics)) {
+  if (!redis) throw BadInputError("the invalidation backplane needs Redis");
+  if (!impl_->handlers.apply || !impl_->handlers.flush) throw BadInputError("backplane handlers not set");
+  if (impl_->opt.channel.empty()) throw BadInputError("backplane channel must not be empty");
+  if (impl_->opt.ping_interval.count() <= 0 || impl_->opt.link_timeout.count() <= 0)
+    throw BadInputError("backplane ping interval and link timeout must be positive");
+  if (impl_->opt.reconnect_max < impl_->opt.reconnect_min) impl_->opt.reconnect_max = impl_->opt.reconnect_min;
+  if (impl_->opt.reconnect_min.count() <= 0) impl_->opt.reconnect_min = milliseconds(1);
+}
+
+Backplane::~Backplane() {
+  auto& d = *impl_;
+  if (!d.started.load()) return;
+  {
+    std::lock_guard lk(d.q_mu);
+    d.drain_deadline = SteadyClock::now() + milliseconds(1000);
+    d.stopping.store(true);
+    d.q_cv.notify_all();
+  }
+  if (d.wake[1] >= 0) {
+    const char b = 1;
+    [[maybe_unused]] auto n = ::write(d.wake[1], &b, 1);
+  }
+  d.subscriber.join();
+  d.publisher.join();
+  for (int fd : d.wake)
+    if (fd >= 0) ::close(fd);
+}
+
+bool Backplane::l1Usable() {
+  auto& d = *impl_;
+  if (!d.started.load(std::memory_order_acquire)) d.start();
+  if (!d.first_done.load(std::memory_order_acquire) && d.opt.first_link_wait.count() > 0) {
+    std::unique_lock lk(d.first_mu);
+    if (!d.first_cv.wait_for(lk, d.opt.first_link_wait, [&] { return d.first_done.load(); }))
+      d.first_done.store(true);  // waited once; from now on nobody waits
+  }
+  const auto s = d.link.load(std::memory_order_acquire);
+  return s == LinkState::Up || s == LinkState::Refused;
+}
+
+bool Backplane::linked() const noexcept { return impl_->link.load(std::memory_order_acquire) == LinkState::Up; }
+
+void Backplane::publish(Invalidation inv) noexcept { impl_->enqueue(std::move(inv)); }
+
+bool Backplane::drain(std::chrono::milliseconds timeout) {
+  auto& d = *impl_;
+  std::unique_lock lk(d.q_mu);
+  return d.drained_cv.wait_for(lk, timeout, [&] { return d.queue.empty() && !d.sending && !d.announce; });
+}
+
+std::uint64_t Backplane::instanceId() const noexcept { return impl_->instance; }
+
+BackplaneStats Backplane::stats() const {
+  auto& d = *impl_;
+  BackplaneStats s;
+  {
+    std::lock_guard lk(d.st_mu);
+    s = d.st;
+  }
+  s.enabled = true;
+  s.instance_id = d.instance;
+  s.channel = d.opt.channel;
+  s.link = d.started.load() ? d.link.load() : LinkState::Connecting;
+  {
+    std::lock_guard lk(d.q_mu);
+    s.queued = d.queue.size();
+  }
+  return s;
+}
+
+}  // namespace tier::repo
