@@ -30,6 +30,28 @@ QJsonObject pgPoolJson(const tier::pg::PoolStats& p) {
                      {QStringLiteral("last_error"), fromStd(tier::redactSecrets(p.last_error))}};
 }
 
+QJsonObject backplaneJson(const tier::repo::BackplaneStats& b) {
+  return QJsonObject{{QStringLiteral("enabled"), b.enabled},
+                     {QStringLiteral("link"), QLatin1String(tier::repo::toString(b.link))},
+                     {QStringLiteral("channel"), fromStd(b.channel)},
+                     {QStringLiteral("instance_id"), QString::number(b.instance_id, 16)},
+                     {QStringLiteral("messages_sent"), static_cast<double>(b.sent)},
+                     {QStringLiteral("send_failures"), static_cast<double>(b.send_failures)},
+                     {QStringLiteral("publish_errors"), static_cast<double>(b.publish_errors)},
+                     {QStringLiteral("messages_received"), static_cast<double>(b.received)},
+                     {QStringLiteral("own_messages_ignored"), static_cast<double>(b.ignored_own)},
+                     {QStringLiteral("malformed"), static_cast<double>(b.malformed)},
+                     {QStringLiteral("sequence_gaps"), static_cast<double>(b.gaps)},
+                     {QStringLiteral("l1_flushes"), static_cast<double>(b.flushes)},
+                     {QStringLiteral("link_losses"), static_cast<double>(b.link_losses)},
+                     {QStringLiteral("subscribes"), static_cast<double>(b.subscribes)},
+                     {QStringLiteral("queued"), static_cast<double>(b.queued)},
+                     {QStringLiteral("last_message_lag_ms"), b.last_lag_ms},
+                     {QStringLiteral("last_resubscribe_ms"), b.last_resubscribe_ms},
+                     {QStringLiteral("link_up_since_unix_ms"), static_cast<double>(b.link_up_since_unix_ms)},
+                     {QStringLiteral("last_error"), fromStd(tier::redactSecrets(b.last_error))}};
+}
+
 QJsonObject healthJson(const tier::ops::HealthReport& h) {
   const auto& r = h.redis;
   const auto& p = h.postgres;
@@ -61,7 +83,9 @@ QJsonObject healthJson(const tier::ops::HealthReport& h) {
                        {QStringLiteral("role"), fromStd(p.role)},
                        {QStringLiteral("schema_version"), p.schema_version},
                        {QStringLiteral("pool"), pgPoolJson(p.pool)}};
-  return QJsonObject{{QStringLiteral("redis"), redis}, {QStringLiteral("postgres"), postgres}};
+  return QJsonObject{{QStringLiteral("redis"), redis},
+                     {QStringLiteral("postgres"), postgres},
+                     {QStringLiteral("backplane"), backplaneJson(h.backplane)}};
 }
 
 void printHealthText(const tier::ops::HealthReport& h) {
@@ -91,6 +115,17 @@ void printHealthText(const tier::ops::HealthReport& h) {
                        fromStd(p.role), QString::number(p.schema_version)));
     printLine(QStringLiteral("          pool %1/%2 open, %3 in use")
                   .arg(QString::number(p.pool.open), QString::number(p.pool.size), QString::number(p.pool.in_use)));
+  }
+  const auto& b = h.backplane;
+  if (!b.enabled) {
+    printLine(QStringLiteral("backplane off (L1 copies capped, not invalidated across instances)"));
+  } else {
+    printLine(QStringLiteral("backplane %1  %2  sent %3 (failed %4)  received %5  gaps %6  L1 flushes %7  link losses %8%9")
+                  .arg(QLatin1String(tier::repo::toString(b.link)), fromStd(b.channel), thousands(static_cast<long long>(b.sent)),
+                       thousands(static_cast<long long>(b.send_failures)), thousands(static_cast<long long>(b.received)),
+                       thousands(static_cast<long long>(b.gaps)), thousands(static_cast<long long>(b.flushes)),
+                       thousands(static_cast<long long>(b.link_losses)),
+                       b.last_error.empty() ? QString() : QStringLiteral("  ") + fromStd(tier::redactSecrets(b.last_error))));
   }
 }
 

@@ -168,6 +168,9 @@ ServerPanel::ServerPanel(QWidget* parent)
            QStringLiteral("Redis circuit breaker: open means reads go straight from L1 to PostgreSQL"));
   addField(poolForm, QStringLiteral("pool.pg"), QStringLiteral("PostgreSQL"),
            QStringLiteral("Open / size, in use, failed queries"));
+  addField(poolForm, QStringLiteral("pool.backplane"), QStringLiteral("Invalidation"),
+           QStringLiteral("Pub/sub link that drops other instances' writes from this console's L1; "
+                          "while it is down L1 is bypassed"));
   lay->addWidget(poolBox);
   lay->addStretch(0);
   setMinimumWidth(300);
@@ -273,6 +276,13 @@ void ServerPanel::setReport(const ops::HealthReport& report, qint64 at_ms) {
                      .arg(p.pool.size)
                      .arg(p.pool.in_use)
                      .arg(num(static_cast<long long>(p.pool.errors))));
+  const auto& b = report.backplane;
+  set("pool.backplane",
+      !b.enabled ? QStringLiteral("off (L1 copies capped at the L1 TTL)")
+                 : QStringLiteral("link %1 · %2 sent · %3 received · %4 L1 flushes%5")
+                       .arg(QLatin1String(repo::toString(b.link)), num(static_cast<long long>(b.sent)),
+                            num(static_cast<long long>(b.received)), num(static_cast<long long>(b.flushes)),
+                            b.last_error.empty() ? QString() : QStringLiteral(" · ") + qs(b.last_error)));
 }
 
 }  // namespace tier::ui

@@ -111,6 +111,10 @@ HealthReport checkHealth(TierCore& core) {
   HealthReport r;
   checkRedis(core, r.redis);
   checkPostgres(core, r.postgres);
+  if (auto* bp = core.backplane()) {
+    bp->l1Usable();  // starts the link if nothing has yet (a CLI health check), waiting once
+    r.backplane = bp->stats();
+  }
   return r;
 }
 

@@ -6,6 +6,7 @@
 
 #include "tier/pg/pg_pool.h"
 #include "tier/redis/redis_client.h"
+#include "tier/repo/backplane.h"
 
 namespace tier {
 class TierCore;
@@ -50,6 +51,10 @@ struct PostgresHealth {
 struct HealthReport {
   RedisHealth redis;
   PostgresHealth postgres;
+  // Cross-instance L1 invalidation (enabled = false: none, L1 capped by
+  // CachePolicies::l1_max_ttl). link "up" is the only state in which L1 serves
+  // with the longer cap; "down"/"connecting" bypass L1 (see repo/backplane.h).
+  repo::BackplaneStats backplane;
 };
 
 // Never throws for a server being down: that is reported in ok/error.
