@@ -1,6 +1,6 @@
 // The core's promise of no stale read after an acknowledged write from this
 // instance, under the interleavings and faults that used to break it.
-// TIER_TEST_LABELS: concurrency
+// TIER_TEST_LABELS: concurrency;reliability
 #include <QTest>
 
 #include <csignal>
@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core_fixture.h"
+#include "reliability_report.h"
 #include "tier/codec/keys.h"
 #include "tier/common/error.h"
 #include "tier/core.h"
@@ -106,6 +107,88 @@ class TestConsistency : public QObject {
                              []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":3})", 3}; });
     QCOMPARE(fourth.source, repo::Source::L2);
     QCOMPARE(payloadOf(fourth), std::string(R"({"v":2})"));
+  }
+
+  // The stale-set race, forced 20 times: a reader loads v1 from L3, the row
+  // changes to v2 and is written through, then the reader's fill runs. The
+  // cache must end with v2 (L1 and L2) and the next read return v2.
+  void staleSetRaceForced() {
+    l1::L1Cache l1;
+    redis::RedisOptions ro;
+    ro.url = redis::RedisUrl::parse(redis->url());
+    redis::RedisClient rc(ro);
+    repo::TieredCache cache(&l1, &rc, nullptr, CachePolicies{});
+    const int kRounds = 20;
+    int stale = 0;
+    for (int i = 0; i < kRounds; ++i) {
+      const std::string key = codec::entryKey(440000 + i);
+      Gate gate;
+      repo::CacheRead first;
+      std::thread reader([&] {
+        first = cache.read(codec::Namespace::Entry, key, [&]() -> std::optional<repo::Loaded> {
+          gate.enterAndWait();  // v1 is loaded; the fill has not run yet
+          return repo::Loaded{R"({"v":1})", 1};
+        });
+      });
+      gate.waitEntered();
+      cache.writeThrough(codec::Namespace::Entry, key, R"({"v":2})", 2);  // the writer's commit, acknowledged
+      gate.release();
+      reader.join();
+      QCOMPARE(payloadOf(first), std::string(R"({"v":1})"));  // it asked before the write
+      auto none = []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":3})", 3}; };
+      const auto inL1 = cache.peekL1(key);
+      const auto inL2 = cache.peekL2(codec::Namespace::Entry, key);
+      const auto next = cache.read(codec::Namespace::Entry, key, none);
+      l1.clear();
+      const auto viaL2 = cache.read(codec::Namespace::Entry, key, none);
+      const bool ok = (!inL1 || inL1->entity_version == 2) && inL2.value && inL2.value->entity_version == 2 &&
+                      payloadOf(next) == R"({"v":2})" && payloadOf(viaL2) == R"({"v":2})" &&
+                      viaL2.source == repo::Source::L2;
+      if (!ok) ++stale;
+    }
+    test::reportFigure({QStringLiteral("Stale-set race forced (reader loads v1, writer commits v2 and writes through, "
+                                       "then the fill; %1 rounds)").arg(kRounds),
+                        QStringLiteral("stale values cached (L1 or L2 left at v1, or a later read returning v1)"),
+                        QString::number(stale), QStringLiteral("0"), stale == 0,
+                        QStringLiteral("ctest --test-dir build -R tst_consistency")});
+    QCOMPARE(stale, 0);
+  }
+
+  // 100 concurrent misses on one key: the loader (the L3 query) runs once.
+  // The loader holds until the 99 others have joined its flight, so every miss
+  // overlaps; without single-flight each would run its own load.
+  void hundredConcurrentMissesOneQuery() {
+    l1::L1Cache l1;
+    redis::RedisOptions ro;
+    ro.url = redis::RedisUrl::parse(redis->url());
+    ro.pool_size = 16;
+    redis::RedisClient rc(ro);
+    metrics::Metrics m;
+    repo::TieredCache cache(&l1, &rc, &m, CachePolicies{});
+    const std::string key = codec::entryKey(450001);
+    const int kThreads = 100;
+    std::atomic<int> loads{0}, ready{0}, ok{0};
+    auto loader = [&]() -> std::optional<repo::Loaded> {
+      loads.fetch_add(1);
+      const auto deadline = std::chrono::steady_clock::now() + 10s;
+      while (m.snapshot(0s).counter(metrics::Counter::SingleFlightShared) < kThreads - 1 &&
+             std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+      return repo::Loaded{R"({"v":1})", 1};
+    };
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i)
+      threads.emplace_back([&] {
+        ready.fetch_add(1);
+        while (ready.load() < kThreads) std::this_thread::yield();
+        if (payloadOf(cache.read(codec::Namespace::Entry, key, loader)) == R"({"v":1})") ok.fetch_add(1);
+      });
+    for (auto& t : threads) t.join();
+    QCOMPARE(ok.load(), kThreads);
+    test::reportFigure({QStringLiteral("100 concurrent misses on one key"), QStringLiteral("L3 queries (loader calls)"),
+                        QString::number(loads.load()), QStringLiteral("1"), loads.load() == 1,
+                        QStringLiteral("ctest --test-dir build -R tst_consistency")});
+    QCOMPARE(loads.load(), 1);
   }
 
   void writeThroughThatMissedRedisIsRepaired() {
