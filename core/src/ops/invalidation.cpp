@@ -3,8 +3,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <absl/container/flat_hash_set.h>
+
 #include <charconv>
-#include <unordered_set>
 
 #include "tier/codec/keys.h"
 #include "tier/common/clock.h"
@@ -92,39 +93,78 @@ std::vector<std::string> existing(redis::RedisClient& r, const std::vector<std::
   return out;
 }
 
+// Adds one SCAN page's reply to `out`; throws DataError on a malformed reply.
+std::string takeScanPage(redis::Reply& r, std::vector<std::string>& out) {
+  if (r.isError()) {
+    if (r.str.rfind("NOPERM", 0) == 0) throw PermissionError("Redis refused SCAN: " + r.str);
+    throw DataError("SCAN failed: " + r.str);
+  }
+  if (r.type != redis::Reply::Type::Array || r.elements.size() != 2 || r.elements[1].type != redis::Reply::Type::Array)
+    throw DataError("SCAN returned an unexpected reply");
+  for (auto& k : r.elements[1].elements)
+    if (k.type == redis::Reply::Type::String) out.push_back(std::move(k.str));
+  return std::move(r.elements[0].str);
+}
+
+// SCAN and UNLINK overlap: each round trip carries the UNLINKs of the keys
+// found so far and the SCAN of the next page, so a pattern costs one round
+// trip per page and Redis is never blocked for more than one page's work.
 void runPattern(TierCore& core, const InvalidateRequest& req, InvalidateResult& res, Throttle& throttle,
                 const std::atomic<bool>* cancel) {
   auto& r = requireRedis(core);
   InvalidateProgress prog;
   // SCAN may return a key twice; remember 64-bit hashes, not keys, so a scan
   // over millions of keys stays small (a collision under-counts by one).
-  std::unordered_set<std::size_t> seen;
+  absl::flat_hash_set<std::size_t> seen;
   std::string cursor = "0";
-  std::vector<std::string> pending;
-  do {
+  const std::string count = std::to_string(req.scan_count);
+  std::vector<std::string> pending;  // matched, not yet unlinked
+  std::vector<std::string> page;
+  bool first = true;
+  while (first || cursor != "0" || !pending.empty()) {
     if (cancelled(cancel)) {
       res.cancelled = true;
       break;
     }
-    auto page = r.scan(cursor, req.target, req.scan_count);
-    cursor = page.cursor;
-    prog.scanned += static_cast<long long>(page.keys.size());
-    for (auto& k : page.keys) {
-      // Internal bookkeeping (namespace generations) is never deleted by a pattern.
-      if (k.rfind("tc:", 0) == 0) continue;
-      if (!seen.insert(std::hash<std::string>{}(k)).second) continue;
-      ++res.matched;
-      if (static_cast<int>(res.sample.size()) < req.sample_size) res.sample.push_back(k);
-      if (!req.dry_run) pending.push_back(std::move(k));
+    std::vector<redis::Command> cmds;
+    if (!req.dry_run)
+      for (std::size_t i = 0; i < pending.size(); i += static_cast<std::size_t>(req.unlink_batch)) {
+        redis::Command c{"UNLINK"};
+        const auto end = std::min(pending.size(), i + static_cast<std::size_t>(req.unlink_batch));
+        for (std::size_t j = i; j < end; ++j) c.push_back(std::move(pending[j]));
+        cmds.push_back(std::move(c));
+      }
+    pending.clear();
+    const bool scanning = first || cursor != "0";
+    if (scanning) cmds.push_back({"SCAN", cursor, "MATCH", req.target, "COUNT", count});
+    first = false;
+    auto replies = r.pipeline(cmds);
+    const std::size_t unlinks = cmds.size() - (scanning ? 1 : 0);
+    for (std::size_t i = 0; i < unlinks; ++i) {
+      if (replies[i].isError()) {
+        if (replies[i].str.rfind("NOPERM", 0) == 0) throw PermissionError("Redis refused UNLINK: " + replies[i].str);
+        throw DataError("UNLINK failed: " + replies[i].str);
+      }
+      res.deleted += replies[i].integer;
     }
-    if (!req.dry_run && (static_cast<int>(pending.size()) >= req.unlink_batch * 4 || cursor == "0")) {
-      res.deleted += unlinkAll(r, pending, req.unlink_batch);
-      pending.clear();
+    if (scanning) {
+      page.clear();
+      cursor = takeScanPage(replies.back(), page);
+      prog.scanned += static_cast<long long>(page.size());
+      for (auto& k : page) {
+        // Internal bookkeeping (namespace generations) is never deleted by a pattern.
+        if (k.rfind("tc:", 0) == 0) continue;
+        if (!seen.insert(std::hash<std::string>{}(k)).second) continue;
+        ++res.matched;
+        if (static_cast<int>(res.sample.size()) < req.sample_size) res.sample.push_back(k);
+        if (!req.dry_run) pending.push_back(std::move(k));
+      }
     }
     prog.matched = res.matched;
     prog.deleted = res.deleted;
     throttle.report(prog);
-  } while (cursor != "0");
+  }
+  // Cancelled: what was already found still goes.
   if (!req.dry_run && !pending.empty()) res.deleted += unlinkAll(r, pending, req.unlink_batch);
   if (!req.dry_run) {
     const std::string pattern = req.target;
@@ -236,7 +276,11 @@ InvalidateResult invalidate(TierCore& core, const InvalidateRequest& req,
         } else {
           requireRedis(core);
           res.new_generation = core.cache().generations().bump(ns);
-          res.l1_dropped = static_cast<long long>(core.l1().erasePrefix(req.target + ":"));
+          // This instance's L1 copies carry the old generation: misses from now on, freed when met,
+          // evicted or expired. Sweeping them here would make an O(1) invalidation O(L1 entries).
+          res.l1_dropped = 0;
+          for (const auto& n : core.l1().stats().namespaces)
+            if (n.ns == req.target) res.l1_dropped = static_cast<long long>(n.entries);
           core.cache().announce({repo::Invalidation::Kind::Namespace, req.target});  // other instances' L1
         }
         break;

@@ -23,8 +23,16 @@ constexpr std::size_t kChunk = 100;  // items per DB batch and per Redis pipelin
 struct Job {
   Namespace ns;
   std::vector<std::string> ids;  // slugs or numeric ids
-  std::function<std::optional<TieredCache::FillItem>(const std::string& id)> load;
+  // One chunk of ids in one query; ids without a row are simply absent.
+  std::function<std::vector<TieredCache::FillItem>(const std::vector<std::string>& ids)> load;
 };
+
+std::vector<std::int64_t> numericIds(const std::vector<std::string>& ids) {
+  std::vector<std::int64_t> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) out.push_back(std::stoll(id));
+  return out;
+}
 
 Job makeJob(TierCore& core, WarmSet set, const WarmOptions& o) {
   Job j;
@@ -32,29 +40,32 @@ Job makeJob(TierCore& core, WarmSet set, const WarmOptions& o) {
     case WarmSet::Knowledge:
       j.ns = Namespace::Knowledge;
       j.ids = core.knowledge().allSlugs();
-      j.load = [&core](const std::string& slug) -> std::optional<TieredCache::FillItem> {
-        auto a = core.knowledge().loadFromDb(slug);
-        if (!a) return std::nullopt;
-        return TieredCache::FillItem{codec::knowledgeKey(slug), a->toJson(), a->version};
+      j.load = [&core](const std::vector<std::string>& slugs) {
+        std::vector<TieredCache::FillItem> out;
+        for (const auto& a : core.knowledge().loadManyFromDb(slugs))
+          out.push_back({codec::knowledgeKey(a.slug), a.toJson(), a.version});
+        return out;
       };
       break;
     case WarmSet::Sessions:
       j.ns = Namespace::Session;
       for (const auto& s : core.sessions().listActive(o.session_hours, o.session_limit))
         j.ids.push_back(std::to_string(s.id));
-      j.load = [&core](const std::string& id) -> std::optional<TieredCache::FillItem> {
-        auto s = core.sessions().loadFromDb(std::stoll(id));
-        if (!s) return std::nullopt;
-        return TieredCache::FillItem{codec::sessionKey(s->id), s->toJson(), s->version};
+      j.load = [&core](const std::vector<std::string>& ids) {
+        std::vector<TieredCache::FillItem> out;
+        for (const auto& s : core.sessions().loadManyFromDb(numericIds(ids)))
+          out.push_back({codec::sessionKey(s.id), s.toJson(), s.version});
+        return out;
       };
       break;
     case WarmSet::Entries:
       j.ns = Namespace::Entry;
       for (auto id : core.entries().hotEntryIds(o.top_users, o.entries_per_user)) j.ids.push_back(std::to_string(id));
-      j.load = [&core](const std::string& id) -> std::optional<TieredCache::FillItem> {
-        auto e = core.entries().loadFromDb(std::stoll(id));
-        if (!e) return std::nullopt;
-        return TieredCache::FillItem{codec::entryKey(e->id), e->toJson(), e->version};
+      j.load = [&core](const std::vector<std::string>& ids) {
+        std::vector<TieredCache::FillItem> out;
+        for (const auto& e : core.entries().loadManyFromDb(numericIds(ids)))
+          out.push_back({codec::entryKey(e.id), e.toJson(), e.version});
+        return out;
       };
       break;
   }
@@ -119,16 +130,16 @@ WarmResult warm(TierCore& core, WarmSet set, const WarmOptions& o,
         if (stop.load() || (cancel && cancel->load())) return;
         std::size_t start = nextChunk.fetch_add(kChunk);
         if (start >= job.ids.size()) return;
+        const std::vector<std::string> chunk(job.ids.begin() + static_cast<std::ptrdiff_t>(start),
+                                             job.ids.begin() + static_cast<std::ptrdiff_t>(std::min(job.ids.size(), start + kChunk)));
         std::vector<TieredCache::FillItem> items;
-        long long failed = 0;
-        for (std::size_t i = start; i < std::min(job.ids.size(), start + kChunk); ++i) {
-          try {
-            if (auto it = job.load(job.ids[i])) items.push_back(std::move(*it));
-          } catch (const Error&) {
-            ++failed;
-          } catch (const std::exception&) {
-            ++failed;  // e.g. an id that is not a number; never let a worker thread terminate
-          }
+        long long failed = 0;  // a row deleted since the id list was read is simply not warmed
+        try {
+          items = job.load(chunk);
+        } catch (const Error&) {
+          failed = static_cast<long long>(chunk.size());
+        } catch (const std::exception&) {
+          failed = static_cast<long long>(chunk.size());  // e.g. an id that is not a number; never let a worker thread terminate
         }
         repo::TieredCache::FillResult filled;
         try {

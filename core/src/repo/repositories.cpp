@@ -86,6 +86,25 @@ constexpr const char* kSessionSql =
     "'created_at', " TIER_MS("m.created_at") ") ORDER BY m.seq) "
     "FROM (SELECT * FROM chat_messages WHERE session_id = s.id ORDER BY seq DESC LIMIT $2) m), '[]')::text "
     "FROM chat_sessions s WHERE s.id = $1";
+// The same for a batch: $1 is a bigint[] (warming loads 100 sessions per round trip).
+constexpr const char* kSessionManySql =
+    "SELECT s.id, s.user_id, s.title, s.status, s.message_count, " TIER_MS("s.created_at") ", " TIER_MS(
+        "s.last_active_at") ", s.version, "
+    "coalesce((SELECT json_agg(json_build_object('id', m.id, 'seq', m.seq, 'role', m.role, 'content', m.content, "
+    "'created_at', " TIER_MS("m.created_at") ") ORDER BY m.seq) "
+    "FROM (SELECT * FROM chat_messages WHERE session_id = s.id ORDER BY seq DESC LIMIT $2) m), '[]')::text "
+    "FROM chat_sessions s WHERE s.id = ANY($1::bigint[])";
+
+// A PostgreSQL array literal of integers, sent as one text parameter: "{1,2,3}".
+std::string intArray(const std::vector<std::int64_t>& ids) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  return out + '}';
+}
+
 
 ChatSession sessionFrom(const pg::Result& r, int row) {
   ChatSession c;
@@ -230,6 +249,18 @@ std::optional<JournalEntry> JournalRepository::loadFromDb(std::int64_t id) {
   return entryFrom(r, 0);
 }
 
+std::vector<JournalEntry> JournalRepository::loadManyFromDb(const std::vector<std::int64_t>& ids) {
+  std::vector<JournalEntry> out;
+  if (ids.empty()) return out;
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("entry_get_many",
+                           std::string("SELECT ") + kEntryCols + " FROM journal_entries WHERE id = ANY($1::bigint[])",
+                           {intArray(ids)});
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(entryFrom(r, i));
+  return out;
+}
+
 Fetched<JournalEntry> JournalRepository::get(std::int64_t id) {
   metrics::ScopedTimer t(cache_.metrics(), Op::EntryRead);
   auto r = cache_.read(Namespace::Entry, codec::entryKey(id), [&]() -> std::optional<Loaded> {
@@ -336,6 +367,16 @@ std::vector<std::int64_t> JournalRepository::hotEntryIds(int topUsers, int perUs
 // ---- SessionRepository ---------------------------------------------------------
 
 const char* SessionRepository::retrievalSql() noexcept { return kSessionSql; }
+
+std::vector<ChatSession> SessionRepository::loadManyFromDb(const std::vector<std::int64_t>& ids) {
+  std::vector<ChatSession> out;
+  if (ids.empty()) return out;
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("session_get_many", kSessionManySql, {intArray(ids), s(recent_)});
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(sessionFrom(r, i));
+  return out;
+}
 
 std::optional<ChatSession> SessionRepository::loadFromDb(std::int64_t id) {
   auto c = pg_.acquire();
@@ -446,6 +487,18 @@ std::vector<SessionSummary> SessionRepository::find(const std::string& query, in
 }
 
 // ---- KnowledgeRepository -------------------------------------------------------
+
+std::vector<KnowledgeArticle> KnowledgeRepository::loadManyFromDb(const std::vector<std::string>& slugs) {
+  std::vector<KnowledgeArticle> out;
+  if (slugs.empty()) return out;
+  auto c = pg_.acquire();
+  auto r = c->execPrepared("knowledge_get_many",
+                           std::string("SELECT ") + kKnowledgeCols + " FROM psychology_knowledge WHERE slug = ANY($1::text[])",
+                           {pgTextArray(slugs)});
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(articleFrom(r, i));
+  return out;
+}
 
 std::optional<KnowledgeArticle> KnowledgeRepository::loadFromDb(const std::string& slug) {
   auto c = pg_.acquire();

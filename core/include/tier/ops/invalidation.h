@@ -3,9 +3,11 @@
 //
 // Patterns use SCAN MATCH in batches and pipelined UNLINK — never KEYS — so Redis
 // is never blocked; progress is reported per batch and the job can be cancelled
-// between batches. A dry run returns the exact count and a sample. A namespace
+// between batches (each round trip carries the UNLINKs of the keys found so far
+// and the next SCAN). A dry run returns the exact count and a sample. A namespace
 // invalidation is O(1): a generation bump (every copy filled under an older
-// generation becomes a miss everywhere), plus dropping this instance's L1 copies.
+// generation becomes a miss everywhere, this instance's L1 copies included;
+// those are freed lazily: when met, evicted or expired).
 // Every run (dry or not) writes an audit row. Internal keys (tc:*) are never
 // deleted by a pattern, even with allow_any_namespace.
 #include <atomic>
@@ -47,7 +49,7 @@ struct InvalidateResult {
   long long matched = 0;  // keys that matched (in L2; namespace: keys carrying the namespace prefix)
   long long deleted = 0;  // keys actually removed from L2 (UNLINK's count; a key that expired
                           // between SCAN and UNLINK is matched but not deleted)
-  long long l1_dropped = 0;
+  long long l1_dropped = 0;  // namespace: this instance's L1 copies retired by the bump (freed lazily)
   std::uint32_t new_generation = 0;  // namespace only
   std::vector<std::string> sample;
   bool cancelled = false;

@@ -63,6 +63,8 @@ class JournalRepository {
   JournalEntry update(std::int64_t id, const EntryDraft& draft);  // NotFoundError if absent
   void remove(std::int64_t id);                                    // NotFoundError if absent
   std::optional<JournalEntry> loadFromDb(std::int64_t id);
+  // Many rows in one query (warming); absent ids are skipped, order not kept.
+  std::vector<JournalEntry> loadManyFromDb(const std::vector<std::int64_t>& ids);
   // Ids of the newest entries of the users with most entries (for warming).
   std::vector<std::int64_t> hotEntryIds(int topUsers, int perUser);
 
@@ -99,6 +101,8 @@ class SessionRepository {
   // Support search: by session id, user id or email (exact) or email substring.
   std::vector<SessionSummary> find(const std::string& query, int limit = 200);
   std::optional<ChatSession> loadFromDb(std::int64_t id);
+  // Many sessions with their recent messages in one query (warming); absent ids skipped, order not kept.
+  std::vector<ChatSession> loadManyFromDb(const std::vector<std::int64_t>& ids);
   // The one prepared SELECT behind loadFromDb ($1 session id, $2 recent messages), for benchmarks.
   static const char* retrievalSql() noexcept;
   int recentMessages() const noexcept { return recent_; }
@@ -116,6 +120,8 @@ class KnowledgeRepository {
   std::vector<KnowledgeArticle> listByTopic(const std::string& topic, int limit = 100);  // database
   std::vector<std::string> allSlugs();
   std::optional<KnowledgeArticle> loadFromDb(const std::string& slug);
+  // Many articles in one query (warming); absent slugs skipped, order not kept.
+  std::vector<KnowledgeArticle> loadManyFromDb(const std::vector<std::string>& slugs);
 
  private:
   TieredCache& cache_;
