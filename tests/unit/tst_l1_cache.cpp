@@ -25,9 +25,11 @@ struct FakeClock {
   void advance(std::chrono::nanoseconds d) { ns->fetch_add(d.count()); }
 };
 
-L1Options oneShard(std::size_t max_entries = 0, std::size_t max_bytes = 0, const FakeClock* clock = nullptr) {
+L1Options oneShard(std::size_t max_entries = 0, std::size_t max_bytes = 0, const FakeClock* clock = nullptr,
+                   const char* policy = "tinylfu") {
   L1Options o;
   o.shards = 1;
+  o.policy = policy;
   o.max_entries = max_entries;
   o.max_bytes = max_bytes;
   if (clock) o.now_ns = clock->fn();
@@ -154,7 +156,7 @@ class TestL1Cache : public QObject {
   void entryBound() {
     QFETCH(int, max);
     QFETCH(int, inserted);
-    L1Cache c(oneShard(static_cast<std::size_t>(max)));
+    L1Cache c(oneShard(static_cast<std::size_t>(max), 0, nullptr, "lru"));
     for (int i = 0; i < inserted; ++i) c.put("entry:" + std::to_string(i), std::to_string(i), 0ms);
     const int expect = std::min(max, inserted);
     QCOMPARE(c.stats().entries, static_cast<std::size_t>(expect));
@@ -166,7 +168,7 @@ class TestL1Cache : public QObject {
   void byteBound() {
     const std::string value(100, 'v');
     const std::size_t each = charge("entry:00", value);
-    L1Cache c(oneShard(0, each * 10 + each / 2));
+    L1Cache c(oneShard(0, each * 10 + each / 2, nullptr, "lru"));
     for (int i = 0; i < 30; ++i) c.put("entry:" + QByteArray::number(i).rightJustified(2, '0').toStdString(), value, 0ms);
     const auto st = c.stats();
     QCOMPARE(st.entries, std::size_t{10});
@@ -180,7 +182,7 @@ class TestL1Cache : public QObject {
   }
 
   void lruOrder() {
-    L1Cache c(oneShard(3));
+    L1Cache c(oneShard(3, 0, nullptr, "lru"));
     c.put("entry:a", std::string("a"), 0ms);
     c.put("entry:b", std::string("b"), 0ms);
     c.put("entry:c", std::string("c"), 0ms);
@@ -243,7 +245,7 @@ class TestL1Cache : public QObject {
   }
 
   void namespaceStats() {
-    L1Cache c(oneShard(5));
+    L1Cache c(oneShard(5, 0, nullptr, "lru"));
     c.put("entry:1", std::string("a"), 0ms);
     c.put("entry:2", std::string("bb"), 0ms);
     c.put("entry:1", std::string("ccc"), 0ms);     // replace: an insert, not a new entry

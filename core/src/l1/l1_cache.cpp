@@ -2,8 +2,7 @@
 
 #include <time.h>
 
-#include <absl/container/flat_hash_map.h>
-#include <absl/hash/hash.h>
+#include <absl/container/flat_hash_set.h>
 
 #include <algorithm>
 #include <array>
@@ -26,17 +25,10 @@ constexpr std::size_t kMaxShards = 1024;
 // Namespace ids fit in Entry::ns; id 0 is "other".
 constexpr int kMaxNamespaces = 32;
 
-// The map key points into Entry::key (stable: entries are heap nodes) and carries
-// the hash computed once for shard selection, so a lookup hashes the key once.
+// A lookup key: the key and its hash.
 struct KeyRef {
   std::string_view key;
   std::uint64_t hash;
-};
-struct KeyRefHash {
-  std::size_t operator()(const KeyRef& k) const noexcept { return k.hash; }
-};
-struct KeyRefEq {
-  bool operator()(const KeyRef& a, const KeyRef& b) const noexcept { return a.key == b.key; }
 };
 
 std::int64_t coarseMonotonicNs() noexcept {
@@ -97,14 +89,33 @@ struct NsCounters {
 
 enum class Removal { Evicted, Expired, Invalidated };
 
+// The set holds entry pointers (8 bytes a slot); lookups go by key and the hash
+// computed once for shard selection, so a lookup hashes the key once.
+struct EntryHash {
+  using is_transparent = void;
+  std::size_t operator()(const Entry* e) const noexcept { return detail::keyHash(e->key()); }
+  std::size_t operator()(const KeyRef& k) const noexcept { return k.hash; }
+};
+struct EntryEq {
+  using is_transparent = void;
+  bool operator()(const Entry* a, const Entry* b) const noexcept { return a == b; }
+  bool operator()(const Entry* a, const KeyRef& b) const noexcept { return a->key() == b.key; }
+  bool operator()(const KeyRef& a, const Entry* b) const noexcept { return a.key == b->key(); }
+};
+
 struct alignas(64) Shard {
   mutable std::mutex mu;
+  bool eager = false;  // policy->eagerAccess(), read on every hit
   // All below guarded by mu.
-  absl::flat_hash_map<KeyRef, std::unique_ptr<Entry>, KeyRefHash, KeyRefEq> map;
+  absl::flat_hash_set<Entry*, EntryHash, EntryEq> map;
   std::unique_ptr<EvictionPolicy> policy;
   std::size_t entries = 0;
   std::size_t bytes = 0;
   std::array<NsCounters, kMaxNamespaces> ns{};
+
+  ~Shard() {
+    for (Entry* e : map) Entry::destroy(e);
+  }
 };
 
 std::size_t resolveShards(const L1Options& o) {
@@ -119,6 +130,8 @@ std::size_t resolveShards(const L1Options& o) {
   return n;
 }
 
+std::size_t chargeOf(std::size_t keyLen, const Value& v) noexcept { return keyLen + v->size() + kEntryOverheadBytes; }
+
 }  // namespace
 
 struct L1Cache::Impl {
@@ -129,48 +142,66 @@ struct L1Cache::Impl {
     shard_max_entries = options.max_entries / options.shards;
     shard_max_bytes = options.max_bytes / options.shards;
     shards = std::make_unique<Shard[]>(options.shards);
-    for (std::size_t i = 0; i < options.shards; ++i) shards[i].policy = detail::makePolicy(options.policy);
+    for (std::size_t i = 0; i < options.shards; ++i) {
+      shards[i].policy = detail::makePolicy(options.policy);
+      shards[i].policy->setCapacity(shard_max_entries);
+      shards[i].eager = shards[i].policy->eagerAccess();
+    }
+    epoch_ns = now();
   }
 
   std::int64_t now() const { return options.now_ns ? options.now_ns() : coarseMonotonicNs(); }
+  // Nanoseconds since the cache's epoch (never negative).
+  std::int64_t sinceEpoch(std::int64_t t) const noexcept { return std::max<std::int64_t>(t - epoch_ns, 0); }
 
-  static std::uint64_t hashOf(std::string_view key) noexcept { return absl::Hash<std::string_view>{}(key); }
+  // Expiry in whole milliseconds after the epoch, rounded up (so at most 1 ms late); 0 = never.
+  std::uint64_t expiresMsFor(std::chrono::milliseconds ttl, std::int64_t t) const noexcept {
+    if (ttl.count() == 0) return 0;
+    if (static_cast<std::uint64_t>(ttl.count()) >= Entry::kMaxExpiryMs) return Entry::kMaxExpiryMs;
+    const auto at = static_cast<std::uint64_t>(sinceEpoch(t)) + static_cast<std::uint64_t>(ttl.count()) * 1'000'000;
+    return std::min<std::uint64_t>((at + 999'999) / 1'000'000, Entry::kMaxExpiryMs);
+  }
 
   Shard& shardFor(std::uint64_t h) const noexcept {
     // High bits pick the shard; the map uses the low bits, so the two stay independent.
     return shards[shard_bits == 0 ? 0 : static_cast<std::size_t>(h >> (64 - shard_bits))];
   }
 
-  static bool expired(const Entry& e, std::int64_t now) noexcept { return e.expires_ns != 0 && e.expires_ns <= now; }
+  bool expired(const Entry& e, std::int64_t t) const noexcept {
+    const std::uint64_t ms = e.expiresMs();
+    return ms != 0 && static_cast<std::int64_t>(ms * 1'000'000) <= sinceEpoch(t);
+  }
 
-  // REQUIRES: s.mu held and e in s.
+  // REQUIRES: s.mu held and e in s. Frees e.
   static void remove(Shard& s, Entry* e, Removal why) {
-    NsCounters& c = s.ns[e->ns];
+    NsCounters& c = s.ns[e->ns()];
     switch (why) {
       case Removal::Evicted: ++c.evictions; break;
       case Removal::Expired: ++c.expirations; break;
       case Removal::Invalidated: ++c.invalidations; break;
     }
+    const std::size_t charge = chargeOf(e->keyLen(), e->value);
     --c.entries;
-    c.bytes -= e->charge;
+    c.bytes -= charge;
     --s.entries;
-    s.bytes -= e->charge;
+    s.bytes -= charge;
     s.policy->onErase(e);
-    s.map.erase(s.map.find(KeyRef{e->key, e->hash}));
+    s.map.erase(e);
+    Entry::destroy(e);
   }
 
   // REQUIRES: s.mu held.
-  void enforceBounds(Shard& s, std::int64_t now) const {
+  void enforceBounds(Shard& s, std::int64_t t) const {
     while ((shard_max_entries != 0 && s.entries > shard_max_entries) ||
            (shard_max_bytes != 0 && s.bytes > shard_max_bytes)) {
       Entry* v = s.policy->victim();
       if (!v) break;
-      remove(s, v, expired(*v, now) ? Removal::Expired : Removal::Evicted);
+      remove(s, v, expired(*v, t) ? Removal::Expired : Removal::Evicted);
     }
-    // Opportunistic cleanup: the eviction end is where untouched (and so likely expired) entries gather.
+    // Opportunistic cleanup: the cold end is where untouched (and so likely expired) entries gather.
     for (int i = 0; i < 2; ++i) {
-      Entry* v = s.policy->victim();
-      if (!v || !expired(*v, now)) break;
+      Entry* v = s.policy->coldest();
+      if (!v || !expired(*v, t)) break;
       remove(s, v, Removal::Expired);
     }
   }
@@ -184,8 +215,8 @@ struct L1Cache::Impl {
       Shard& s = shards[i];
       std::lock_guard lock(s.mu);
       for (auto it = s.map.begin(); it != s.map.end();) {
-        Entry* e = (it++)->second.get();  // advance first: remove() erases e's slot
-        if (!pred(std::string_view(e->key))) continue;
+        Entry* e = *it++;  // advance first: remove() erases e's slot (erase never rehashes)
+        if (!pred(e->key())) continue;
         if (expired(*e, t)) {
           remove(s, e, Removal::Expired);
         } else {
@@ -201,6 +232,7 @@ struct L1Cache::Impl {
   int shard_bits = 0;
   std::size_t shard_max_entries = 0;
   std::size_t shard_max_bytes = 0;
+  std::int64_t epoch_ns = 0;
   std::unique_ptr<Shard[]> shards;
   NamespaceTable namespaces;
 };
@@ -211,7 +243,7 @@ L1Cache::~L1Cache() = default;
 const L1Options& L1Cache::options() const noexcept { return impl_->options; }
 
 Value L1Cache::get(std::string_view key) {
-  const std::uint64_t h = Impl::hashOf(key);
+  const std::uint64_t h = detail::keyHash(key);
   Shard& s = impl_->shardFor(h);
   std::lock_guard lock(s.mu);
   const auto it = s.map.find(KeyRef{key, h});
@@ -219,94 +251,87 @@ Value L1Cache::get(std::string_view key) {
     ++s.ns[impl_->namespaces.idOfKey(key)].misses;
     return nullptr;
   }
-  Entry* e = it->second.get();
-  if (e->expires_ns != 0 && e->expires_ns <= impl_->now()) {
-    ++s.ns[e->ns].misses;
+  Entry* e = *it;
+  if (e->expiresMs() != 0 && impl_->expired(*e, impl_->now())) {
+    ++s.ns[e->ns()].misses;
     Impl::remove(s, e, Removal::Expired);
     return nullptr;
   }
-  s.policy->onAccess(e);
-  ++s.ns[e->ns].hits;
+  e->touch();
+  if (s.eager) s.policy->onAccess(e);
+  ++s.ns[e->ns()].hits;
   return e->value;
 }
 
 void L1Cache::put(std::string_view key, Value value, std::chrono::milliseconds ttl) {
   if (!value) throw BadInputError("L1 put: null value");
   if (ttl.count() < 0) throw BadInputError("L1 put: negative TTL");
-  const std::size_t charge = key.size() + value->size() + kEntryOverheadBytes;
-  const std::uint64_t h = Impl::hashOf(key);
+  const std::size_t charge = chargeOf(key.size(), value);
+  const std::uint64_t h = detail::keyHash(key);
   const int ns = impl_->namespaces.idOfKey(key);
   const std::int64_t now = impl_->now();
-  const std::int64_t expires =
-      ttl.count() == 0 ? 0 : now + std::chrono::duration_cast<std::chrono::nanoseconds>(ttl).count();
+  const std::uint64_t expires = impl_->expiresMsFor(ttl, now);
   Shard& s = impl_->shardFor(h);
   Value old;  // released after the lock: freeing a large value need not block the shard
   std::lock_guard lock(s.mu);
   auto it = s.map.find(KeyRef{key, h});
-  if (impl_->shard_max_bytes != 0 && charge > impl_->shard_max_bytes) {
-    if (it != s.map.end()) Impl::remove(s, it->second.get(), Removal::Evicted);
+  if ((impl_->shard_max_bytes != 0 && charge > impl_->shard_max_bytes) || key.size() > Entry::kMaxKeyBytes) {
+    if (it != s.map.end()) Impl::remove(s, *it, Removal::Evicted);
     return;
   }
   NsCounters& c = s.ns[ns];
   if (it != s.map.end()) {
-    Entry* e = it->second.get();
+    Entry* e = *it;
+    const std::size_t oldCharge = chargeOf(e->keyLen(), e->value);
     old = std::move(e->value);
     e->value = std::move(value);
-    c.bytes += charge - e->charge;
-    s.bytes += charge - e->charge;
-    e->charge = charge;
-    e->expires_ns = expires;
-    s.policy->onAccess(e);
+    c.bytes += charge - oldCharge;
+    s.bytes += charge - oldCharge;
+    e->setExpiresMs(expires);
+    s.policy->onUpdate(e);
   } else {
-    auto node = std::make_unique<Entry>();
-    Entry* e = node.get();
-    e->key.assign(key);
-    e->value = std::move(value);
-    e->hash = h;
-    e->expires_ns = expires;
-    e->charge = charge;
-    e->ns = static_cast<std::uint8_t>(ns);
-    s.map.emplace(KeyRef{e->key, h}, std::move(node));
+    Entry* e = Entry::create(key, std::move(value), expires, static_cast<unsigned>(ns));
+    s.map.insert(e);
     ++c.entries;
     c.bytes += charge;
     ++s.entries;
     s.bytes += charge;
-    s.policy->onInsert(e);
+    s.policy->onInsert(e, h);
   }
   ++c.inserts;
   impl_->enforceBounds(s, now);
 }
 
 bool L1Cache::contains(std::string_view key) const {
-  const std::uint64_t h = Impl::hashOf(key);
+  const std::uint64_t h = detail::keyHash(key);
   Shard& s = impl_->shardFor(h);
   std::lock_guard lock(s.mu);
   const auto it = s.map.find(KeyRef{key, h});
-  return it != s.map.end() && !Impl::expired(*it->second, impl_->now());
+  return it != s.map.end() && !impl_->expired(**it, impl_->now());
 }
 
 std::chrono::milliseconds L1Cache::ttl(std::string_view key) const {
-  const std::uint64_t h = Impl::hashOf(key);
+  const std::uint64_t h = detail::keyHash(key);
   Shard& s = impl_->shardFor(h);
   std::lock_guard lock(s.mu);
   const auto it = s.map.find(KeyRef{key, h});
   if (it == s.map.end()) return std::chrono::milliseconds(-1);
-  const Entry& e = *it->second;
-  if (e.expires_ns == 0) return std::chrono::milliseconds(0);
-  const std::int64_t left = e.expires_ns - impl_->now();
+  const Entry& e = **it;
+  if (e.expiresMs() == 0) return std::chrono::milliseconds(0);
+  const std::int64_t left = static_cast<std::int64_t>(e.expiresMs() * 1'000'000) - impl_->sinceEpoch(impl_->now());
   if (left <= 0) return std::chrono::milliseconds(-1);
   // Round up: a live entry must never read as 0 ("no expiry").
   return std::chrono::milliseconds((left + 999'999) / 1'000'000);
 }
 
 bool L1Cache::erase(std::string_view key) {
-  const std::uint64_t h = Impl::hashOf(key);
+  const std::uint64_t h = detail::keyHash(key);
   Shard& s = impl_->shardFor(h);
   std::lock_guard lock(s.mu);
   const auto it = s.map.find(KeyRef{key, h});
   if (it == s.map.end()) return false;
-  Entry* e = it->second.get();
-  if (Impl::expired(*e, impl_->now())) {
+  Entry* e = *it;
+  if (impl_->expired(*e, impl_->now())) {
     Impl::remove(s, e, Removal::Expired);
     return false;
   }
@@ -332,9 +357,9 @@ std::vector<std::string> L1Cache::keys(std::size_t limit) const {
   for (std::size_t i = 0; i < impl_->options.shards && out.size() < limit; ++i) {
     Shard& s = impl_->shards[i];
     std::lock_guard lock(s.mu);
-    for (const auto& [k, e] : s.map) {
+    for (const Entry* e : s.map) {
       if (out.size() >= limit) break;
-      if (!Impl::expired(*e, t)) out.emplace_back(k.key);
+      if (!impl_->expired(*e, t)) out.emplace_back(e->key());
     }
   }
   return out;

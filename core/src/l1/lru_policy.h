@@ -3,35 +3,21 @@
 
 namespace tier::l1::detail {
 
-// Least recently used: an intrusive doubly linked list through Entry::prev/next,
-// most recent at the head. Every operation is O(1) and allocation-free.
+// Least recently used, exactly: every hit relinks the entry at the head (eager),
+// so a hit touches its list neighbours too. Kept for comparison with TinyLFU.
 class LruPolicy final : public EvictionPolicy {
  public:
-  void onInsert(Entry* e) override { pushFront(e); }
-  void onAccess(Entry* e) override {
-    if (head_ == e) return;
-    unlink(e);
-    pushFront(e);
-  }
-  void onErase(Entry* e) override { unlink(e); }
-  Entry* victim() override { return tail_; }
+  LruPolicy() : EvictionPolicy(/*eagerAccess=*/true) {}
+  void setCapacity(std::size_t) override {}
+  void onInsert(Entry* e, std::uint64_t) override { list_.pushFront(e); }
+  void onUpdate(Entry* e) override { list_.moveToFront(e); }
+  void onAccess(Entry* e) override { list_.moveToFront(e); }
+  void onErase(Entry* e) override { list_.unlink(e); }
+  Entry* victim() override { return list_.tail(); }
+  Entry* coldest() const override { return list_.tail(); }
 
  private:
-  void pushFront(Entry* e) {
-    e->prev = nullptr;
-    e->next = head_;
-    if (head_) head_->prev = e;
-    head_ = e;
-    if (!tail_) tail_ = e;
-  }
-  void unlink(Entry* e) {
-    if (e->prev) e->prev->next = e->next; else head_ = e->next;
-    if (e->next) e->next->prev = e->prev; else tail_ = e->prev;
-    e->prev = e->next = nullptr;
-  }
-
-  Entry* head_ = nullptr;
-  Entry* tail_ = nullptr;
+  EntryList list_;
 };
 
 }  // namespace tier::l1::detail

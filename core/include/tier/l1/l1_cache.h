@@ -6,6 +6,10 @@
 // waits for another. Values are immutable, reference-counted byte strings: a get()
 // hands back a shared pointer, never a copy of the bytes.
 //
+// Policy: W-TinyLFU by default (a 1 % LRU window, then a segmented LRU main space
+// guarded by a frequency-sketch admission filter; scan-resistant), "lru" on request.
+// A hit only marks the entry; the policy applies it lazily (see core/src/l1/).
+//
 // Bounds: the limits are split evenly across shards (floor); a shard evicts (per
 // its EvictionPolicy) until both its entry and byte shares hold, so the cache as a
 // whole never exceeds max_entries / max_bytes. Byte accounting charges
@@ -13,6 +17,8 @@
 //
 // Expiry is lazy: an expired entry is dropped when a get/contains/ttl/keys meets it,
 // and each put also drops a few expired entries from the eviction end of its shard.
+// Expiry times are kept in whole milliseconds (rounded up): an entry may outlive its
+// TTL by under 1 ms. Keys longer than kMaxKeyBytes are not cached (put is a no-op).
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -24,10 +30,11 @@
 
 namespace tier::l1 {
 
-// Fixed bytes charged per entry on top of key and value, what an entry really costs
-// on x86-64 libstdc++: the entry node (104 B + malloc header), its hash-map slot
-// (33 B, ~40 B at typical load) and a make_shared<const std::string> block (64 B).
-inline constexpr std::size_t kEntryOverheadBytes = 224;
+// Fixed bytes charged per entry on top of key and value: the heap an entry costs
+// beyond its key and value bytes as `tierctl bench` measures it (entry block with
+// the key inline, hash-set slot, frequency sketch share; see docs/architecture.md).
+inline constexpr std::size_t kEntryOverheadBytes = 64;
+inline constexpr std::size_t kMaxKeyBytes = 4095;
 
 struct L1Options {
   std::size_t max_entries = 200'000;            // 0 = unbounded by count
@@ -36,10 +43,10 @@ struct L1Options {
   // up to a power of two (max 1024), then lowered while a shard's share of
   // max_entries would be zero; options() reports the effective count.
   std::size_t shards = 0;
-  // Name of the eviction policy ("lru"). The policy is a seam (see policy.h)
-  // so the performance work can swap in W-TinyLFU without touching callers.
-  // Unknown names make the constructor throw BadInputError.
-  std::string policy = "lru";
+  // Name of the eviction policy: "tinylfu" (W-TinyLFU; "wtinylfu" is an alias)
+  // or "lru" (exact LRU, for comparison). Unknown names make the constructor
+  // throw BadInputError.
+  std::string policy = "tinylfu";
   // Monotonic time source for TTLs, in nanoseconds. Empty = CLOCK_MONOTONIC_COARSE
   // (a few ns per call; its ~4 ms granularity is fine for TTLs). Tests inject a fake.
   std::function<std::int64_t()> now_ns;
