@@ -79,21 +79,43 @@ void validateDraft(const EntryDraft& d) {
 }
 
 // ---- sessions --------------------------------------------------------------
-constexpr const char* kSessionSql =
-    "SELECT s.id, s.user_id, s.title, s.status, s.message_count, " TIER_MS("s.created_at") ", " TIER_MS(
-        "s.last_active_at") ", s.version, "
-    "coalesce((SELECT json_agg(json_build_object('id', m.id, 'seq', m.seq, 'role', m.role, 'content', m.content, "
-    "'created_at', " TIER_MS("m.created_at") ") ORDER BY m.seq) "
-    "FROM (SELECT * FROM chat_messages WHERE session_id = s.id ORDER BY seq DESC LIMIT $2) m), '[]')::text "
-    "FROM chat_sessions s WHERE s.id = $1";
+// A session and its latest $2 messages in one round trip: one row per message
+// (the session's columns repeated; a session without messages gives one row of
+// NULL message columns), oldest first. Plain columns, no JSON to build or parse.
+#define TIER_SESSION_SELECT                                                                                       \
+  "SELECT s.id, s.user_id, s.title, s.status, s.message_count, " TIER_MS("s.created_at") ", " TIER_MS(            \
+      "s.last_active_at") ", s.version, m.id, m.seq, m.role, m.content, " TIER_MS("m.created_at")                 \
+      " FROM chat_sessions s LEFT JOIN LATERAL (SELECT id, seq, role, content, created_at FROM chat_messages "     \
+      "WHERE session_id = s.id ORDER BY seq DESC LIMIT $2) m ON true "
+constexpr const char* kSessionSql = TIER_SESSION_SELECT "WHERE s.id = $1 ORDER BY m.seq";
 // The same for a batch: $1 is a bigint[] (warming loads 100 sessions per round trip).
-constexpr const char* kSessionManySql =
-    "SELECT s.id, s.user_id, s.title, s.status, s.message_count, " TIER_MS("s.created_at") ", " TIER_MS(
-        "s.last_active_at") ", s.version, "
-    "coalesce((SELECT json_agg(json_build_object('id', m.id, 'seq', m.seq, 'role', m.role, 'content', m.content, "
-    "'created_at', " TIER_MS("m.created_at") ") ORDER BY m.seq) "
-    "FROM (SELECT * FROM chat_messages WHERE session_id = s.id ORDER BY seq DESC LIMIT $2) m), '[]')::text "
-    "FROM chat_sessions s WHERE s.id = ANY($1::bigint[])";
+constexpr const char* kSessionManySql = TIER_SESSION_SELECT "WHERE s.id = ANY($1::bigint[]) ORDER BY s.id, m.seq";
+#undef TIER_SESSION_SELECT
+
+// One session from rows [row, ...): consumes its rows and leaves `row` at the next session's first.
+ChatSession sessionFrom(const pg::Result& r, int& row) {
+  ChatSession c;
+  c.id = r.toInt(row, 0);
+  c.user_id = r.toInt(row, 1);
+  c.title = std::string(r.value(row, 2));
+  c.status = std::string(r.value(row, 3));
+  c.message_count = static_cast<int>(r.toInt(row, 4));
+  c.created_at = r.toInt(row, 5);
+  c.last_active_at = r.toInt(row, 6);
+  c.version = r.toInt(row, 7);
+  for (; row < r.rows() && r.toInt(row, 0) == c.id; ++row) {
+    if (r.isNull(row, 8)) continue;
+    ChatMessage m;
+    m.id = r.toInt(row, 8);
+    m.session_id = c.id;
+    m.seq = static_cast<int>(r.toInt(row, 9));
+    m.role = std::string(r.value(row, 10));
+    m.content = std::string(r.value(row, 11));
+    m.created_at = r.toInt(row, 12);
+    c.messages.push_back(std::move(m));
+  }
+  return c;
+}
 
 // A PostgreSQL array literal of integers, sent as one text parameter: "{1,2,3}".
 std::string intArray(const std::vector<std::int64_t>& ids) {
@@ -105,31 +127,6 @@ std::string intArray(const std::vector<std::int64_t>& ids) {
   return out + '}';
 }
 
-
-ChatSession sessionFrom(const pg::Result& r, int row) {
-  ChatSession c;
-  c.id = r.toInt(row, 0);
-  c.user_id = r.toInt(row, 1);
-  c.title = std::string(r.value(row, 2));
-  c.status = std::string(r.value(row, 3));
-  c.message_count = static_cast<int>(r.toInt(row, 4));
-  c.created_at = r.toInt(row, 5);
-  c.last_active_at = r.toInt(row, 6);
-  c.version = r.toInt(row, 7);
-  auto msgs = QJsonDocument::fromJson(QByteArray::fromStdString(std::string(r.value(row, 8)))).array();
-  for (const auto& v : msgs) {
-    auto o = v.toObject();
-    ChatMessage m;
-    m.id = static_cast<std::int64_t>(o.value(QLatin1String("id")).toDouble());
-    m.session_id = c.id;
-    m.seq = o.value(QLatin1String("seq")).toInt();
-    m.role = o.value(QLatin1String("role")).toString().toStdString();
-    m.content = o.value(QLatin1String("content")).toString().toStdString();
-    m.created_at = static_cast<std::int64_t>(o.value(QLatin1String("created_at")).toDouble());
-    c.messages.push_back(std::move(m));
-  }
-  return c;
-}
 
 constexpr const char* kSummaryCols =
     "s.id, s.user_id, u.email, s.title, s.status, s.message_count, " TIER_MS("s.last_active_at");
@@ -374,7 +371,7 @@ std::vector<ChatSession> SessionRepository::loadManyFromDb(const std::vector<std
   auto c = pg_.acquire();
   auto r = c->execPrepared("session_get_many", kSessionManySql, {intArray(ids), s(recent_)});
   out.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) out.push_back(sessionFrom(r, i));
+  for (int row = 0; row < r.rows();) out.push_back(sessionFrom(r, row));
   return out;
 }
 
@@ -382,7 +379,8 @@ std::optional<ChatSession> SessionRepository::loadFromDb(std::int64_t id) {
   auto c = pg_.acquire();
   auto r = c->execPrepared("session_get", kSessionSql, {s(id), s(recent_)});
   if (r.rows() == 0) return std::nullopt;
-  return sessionFrom(r, 0);
+  int row = 0;
+  return sessionFrom(r, row);
 }
 
 Fetched<ChatSession> SessionRepository::get(std::int64_t id) {
@@ -422,7 +420,8 @@ ChatMessage SessionRepository::appendMessage(std::int64_t sessionId, const std::
                              {s(sessionId), s(seq), role, content});
     msg = ChatMessage{m.toInt(0, 0), sessionId, seq, role, content, m.toInt(0, 1)};
     auto r = c->execPrepared("session_get", kSessionSql, {s(sessionId), s(recent_)});
-    sess = sessionFrom(r, 0);
+    int row = 0;
+    sess = sessionFrom(r, row);
     c->commit();
   } catch (...) {
     c->rollback();
@@ -439,7 +438,8 @@ ChatSession SessionRepository::create(std::int64_t userId, const std::string& ti
   auto r = c->exec("INSERT INTO chat_sessions (user_id, title) VALUES ($1, $2) RETURNING id", {s(userId), title});
   auto id = r.toInt(0, 0);
   auto g = c->execPrepared("session_get", kSessionSql, {s(id), s(recent_)});
-  ChatSession sess = sessionFrom(g, 0);
+  int row = 0;
+  ChatSession sess = sessionFrom(g, row);
   cache_.writeThrough(Namespace::Session, codec::sessionKey(id), sess.toJson(), sess.version);
   if (cache_.metrics()) cache_.metrics()->count(metrics::Counter::Write);
   return sess;
