@@ -67,12 +67,11 @@ QString describe(const WorkloadCounters& c) {
       .arg(QString::fromStdString(c.last_error));
 }
 
-// Caps how long L1 keeps a copy, with or without the invalidation backplane's
-// own (longer) cap: the fault scenarios want L2 to carry real traffic.
-template <typename Policies>
-void capL1(Policies& p, std::chrono::seconds cap) {
+// Caps how long L1 keeps a copy, the backplane's (longer) linked cap included:
+// the fault scenarios want L2 to carry real traffic.
+void capL1(CachePolicies& p, std::chrono::seconds cap) {
   p.l1_max_ttl = cap;
-  if constexpr (requires { p.l1_max_ttl_linked; }) p.l1_max_ttl_linked = cap;
+  p.l1_max_ttl_linked = cap;
 }
 
 // Polls `done` every 2 ms until it holds or `limit` passes; returns the ms it took, or -1.
