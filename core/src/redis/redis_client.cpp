@@ -1,5 +1,6 @@
 #include "tier/redis/redis_client.h"
 
+#include <absl/container/inlined_vector.h>
 #include <hiredis/hiredis.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,6 +32,8 @@ struct ReplyDeleter {
   void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+// One command's reply lives inline: no heap allocation for the vector per call.
+using RawReplies = absl::InlinedVector<ReplyPtr, 1>;
 
 timeval toTimeval(milliseconds ms) {
   timeval tv{};
@@ -112,9 +115,10 @@ class Batch {
     argv_.push_back(a.data());
     len_.push_back(a.size());
   }
-  std::vector<const char*> argv_;
-  std::vector<std::size_t> len_;
-  std::vector<std::size_t> starts_;
+  // Inline room for a typical command: no heap allocation per GET/SET.
+  absl::InlinedVector<const char*, 8> argv_;
+  absl::InlinedVector<std::size_t, 8> len_;
+  absl::InlinedVector<std::size_t, 2> starts_;
 };
 
 void ignoreSigpipeOnce() {
@@ -314,7 +318,7 @@ struct RedisClient::Impl {
   // Sends every command of the batch, then reads every reply: one round trip.
   // On an I/O error or timeout the context is unusable and the failure is returned.
   std::optional<IoFailure> roundTrip(redisContext* c, Batch& batch, std::string_view what,
-                                     std::vector<ReplyPtr>& replies) const {
+                                     RawReplies& replies) const {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (redisAppendCommandArgv(c, batch.argc(i), batch.argv(i), batch.lens(i)) != REDIS_OK)
         return classify(c, errno, what);
@@ -363,7 +367,7 @@ struct RedisClient::Impl {
     if (!opt.client_name.empty()) setup.add({"CLIENT", "SETNAME", opt.client_name});
     if (setup.size() == 0) return ctx;
 
-    std::vector<ReplyPtr> replies;
+    RawReplies replies;
     if (auto f = roundTrip(ctx.get(), setup, "connection setup", replies)) adm.networkFailure(f->kind, f->message);
     const std::string user = url.username.empty() ? std::string("default") : url.username;
     for (std::size_t i = 0; i < replies.size(); ++i) {
@@ -480,6 +484,9 @@ struct RedisClient::Impl {
   };
   void rewriteScripts(Batch& batch, ScriptRewrite& rw) {
     rw.user_commands = batch.size();
+    bool any = false;  // the common case (GET, SET...) takes no lock
+    for (std::size_t i = 0; i < rw.user_commands && !any; ++i) any = batch.name(i) == "EVAL";
+    if (!any) return;
     std::lock_guard lk(scripts_mu);
     for (std::size_t i = 0; i < rw.user_commands; ++i) {
       if (batch.argc(i) < 3 || batch.name(i) != "EVAL") continue;
@@ -501,7 +508,7 @@ struct RedisClient::Impl {
   // Records SCRIPT LOAD answers, drops their replies, and re-runs as EVAL any
   // EVALSHA the server no longer knows (SCRIPT FLUSH, restart): rare, one more round trip.
   std::optional<IoFailure> finishScripts(redisContext* c, const Batch& batch, const ScriptRewrite& rw,
-                                         std::vector<ReplyPtr>& raw) {
+                                         RawReplies& raw) {
     if (rw.loads.empty() && rw.evalsha.empty()) return std::nullopt;
     {
       std::lock_guard lk(scripts_mu);
@@ -530,7 +537,7 @@ struct RedisClient::Impl {
     }
     Batch retry;
     for (const auto& cmd : again) retry.add(cmd);
-    std::vector<ReplyPtr> replies;
+    RawReplies replies;
     if (auto f = roundTrip(c, retry, "EVAL", replies)) return f;
     for (std::size_t k = 0; k < at.size(); ++k) raw[at[k]] = std::move(replies[k]);
     return std::nullopt;
@@ -539,7 +546,7 @@ struct RedisClient::Impl {
   // The one path every command takes.
   std::vector<Reply> execute(Batch& batch, std::string_view what) {
     Admission adm(*this);
-    std::vector<ReplyPtr> raw;
+    RawReplies raw;
     {
       Lease lease(*this, acquire(adm));
       ScriptRewrite rw;

@@ -27,7 +27,7 @@ using metrics::Counter;
 // would lose precision above 2^53. Anything that is not one of our envelopes
 // is overwritten. Returns 1 if written, 0 if a newer version was kept.
 constexpr const char* kGuardedSet = R"lua(
-local cur = redis.call('GET', KEYS[1])
+local cur = redis.call('GETRANGE', KEYS[1], 0, 31)
 if cur and string.len(cur) >= 32 and string.sub(cur, 1, 2) == 'TC' then
   local lo = struct.unpack('<I4', cur, 9)
   local hi = struct.unpack('<i4', cur, 13)
@@ -41,6 +41,37 @@ else
   redis.call('SET', KEYS[1], ARGV[1])
 end
 return 1
+)lua";
+
+// The same for many keys in one script call (warming): KEYS[i] with ARGV
+// 4i-3..4i = value, PX, version high, version low; returns one 1/0 per key.
+// Only the 32-byte header of a current value is read (GETRANGE), never the value.
+// REQUIRES (Redis Cluster): all keys in one slot; we run standalone Redis.
+constexpr const char* kGuardedSetMany = R"lua(
+local out = {}
+for i = 1, #KEYS do
+  local b = 4 * (i - 1)
+  local cur = redis.call('GETRANGE', KEYS[i], 0, 31)
+  local newer = false
+  if string.len(cur) >= 32 and string.sub(cur, 1, 2) == 'TC' then
+    local lo = struct.unpack('<I4', cur, 9)
+    local hi = struct.unpack('<i4', cur, 13)
+    local nhi = tonumber(ARGV[b + 3])
+    local nlo = tonumber(ARGV[b + 4])
+    newer = hi > nhi or (hi == nhi and lo > nlo)
+  end
+  if newer then
+    out[i] = 0
+  else
+    if tonumber(ARGV[b + 2]) > 0 then
+      redis.call('SET', KEYS[i], ARGV[b + 1], 'PX', ARGV[b + 2])
+    else
+      redis.call('SET', KEYS[i], ARGV[b + 1])
+    end
+    out[i] = 1
+  end
+end
+return out
 )lua";
 
 // UNLINK KEYS[1] only if it still holds ARGV[1] (the bad bytes a reader saw),
@@ -629,11 +660,10 @@ TieredCache::FillResult TieredCache::fillMany(Namespace ns, const std::vector<Fi
   d.l1Usable();  // a first call waits here for the backplane link, before the fill epochs below are taken
   FillResult res;
   const auto gen = d.gens.current(ns);
-  std::vector<redis::Command> cmds;
   std::vector<std::pair<const FillItem*, std::string>> filled;
   std::vector<std::uint64_t> epochs;
   std::vector<std::chrono::milliseconds> ttls;
-  cmds.reserve(items.size());
+  std::vector<std::chrono::milliseconds> physical;
   for (const auto& it : items) {
     const std::int64_t writtenAt = unixMillisNow();
     std::string bytes = codec::encode(codec::Envelope{gen, it.version, writtenAt, it.payload});
@@ -643,19 +673,44 @@ TieredCache::FillResult TieredCache::fillMany(Namespace ns, const std::vector<Fi
     }
     epochs.push_back(d.epoch[Impl::stripe(it.key)].load());
     const auto ttl = d.freshTtl(ns, it.key, writtenAt);
-    if (d.redis) cmds.push_back(guardedSetCommand(it.key, bytes, it.version, d.physicalTtl(ttl)));
     ttls.push_back(ttl);
+    physical.push_back(d.physicalTtl(ttl));
     filled.emplace_back(&it, std::move(bytes));
   }
-  std::vector<redis::Reply> replies;
-  if (d.redis && !cmds.empty()) replies = d.redis->pipeline(cmds);
+  // One script call per 100 items, all in one pipeline: the Lua call overhead is paid per
+  // call, not per key, and nothing is copied into per-item commands.
+  constexpr std::size_t kPerCall = 100;
+  std::vector<bool> storedFlags(filled.size(), true);
+  if (d.redis && !filled.empty()) {
+    std::vector<redis::Command> cmds;
+    for (std::size_t i = 0; i < filled.size(); i += kPerCall) {
+      const std::size_t end = std::min(filled.size(), i + kPerCall);
+      redis::Command c{"EVAL", kGuardedSetMany, std::to_string(end - i)};
+      c.reserve(3 + 5 * (end - i));
+      for (std::size_t j = i; j < end; ++j) c.push_back(filled[j].first->key);
+      for (std::size_t j = i; j < end; ++j) {
+        const auto u = static_cast<std::uint64_t>(filled[j].first->version);
+        c.push_back(filled[j].second);
+        c.push_back(std::to_string(physical[j].count()));
+        c.push_back(std::to_string(static_cast<std::int32_t>(static_cast<std::uint32_t>(u >> 32))));
+        c.push_back(std::to_string(u & 0xffffffffu));
+      }
+      cmds.push_back(std::move(c));
+    }
+    const auto replies = d.redis->pipeline(cmds);
+    for (std::size_t k = 0; k < replies.size(); ++k) {
+      const auto& r = replies[k];
+      const std::size_t first = k * kPerCall;
+      const std::size_t n = std::min(filled.size(), first + kPerCall) - first;
+      if (r.isError()) throw DataError("guarded SET failed: " + r.str);
+      if (r.type != redis::Reply::Type::Array || r.elements.size() != n)
+        throw DataError("guarded SET returned an unexpected reply");
+      for (std::size_t j = 0; j < n; ++j) storedFlags[first + j] = r.elements[j].integer == 1;
+    }
+  }
   for (std::size_t i = 0; i < filled.size(); ++i) {
     const auto& [item, bytes] = filled[i];
-    bool stored = true;
-    if (d.redis) {
-      if (replies[i].isError()) throw DataError("guarded SET failed: " + replies[i].str);
-      stored = replies[i].integer == 1;
-    }
+    const bool stored = storedFlags[i];
     if (stored) {
       ++res.stored;
       d.forget(item->key);
