@@ -36,6 +36,7 @@
 #include "tier/ops/audit.h"
 #include "tier/ops/inspect.h"
 #include "tier/ops/invalidation.h"
+#include "tier/redis/redis_client.h"
 
 using namespace tier;
 using metrics::Counter;
@@ -347,6 +348,7 @@ class TestHostileInput : public QObject {
     const auto counted = wrongType ? counter(Counter::RedisError) - redisErrors : counter(Counter::DecodeReject) - rejects;
     QVERIFY2(counted >= 2, qPrintable(QString::number(counted)));
     QCOMPARE(counter(Counter::Error), errors);
+    QCOMPARE(r.breakerState(), redis::BreakerState::Closed);  // bad data is not an outage
     // The inspector reports the unreadable copy instead of failing.
     core_->l1().clear();
     if (!wrongType) {
