@@ -339,6 +339,8 @@ void benchL2(Run& run) {
                                  {QStringLiteral("hiredis"), distributionJson(base)}});
 }
 
+double serverUsec(RawRedis& raw, const std::string& cmd);
+
 // Warming: the core's fillMany (version-guarded SETs, pipelined) against
 // redis-benchmark's plain pipelined SET of the same value size, one connection each.
 void benchWarm(Run& run) {
@@ -353,9 +355,11 @@ void benchWarm(Run& run) {
   std::vector<std::string> keys;
   for (int i = 0; i < n; ++i) keys.push_back(tier::codec::entryKey(kBase + i));
   std::int64_t version = 1;
+  double coreServerUs = 0, benchServerUs = 0;  // Redis CPU inside EVALSHA / SET, summed over the blocks
   auto coreBlock = [&]() {
     ++version;
     std::vector<tier::repo::TieredCache::FillItem> items;
+    const double s0 = serverUsec(raw, "evalsha") + serverUsec(raw, "eval");
     const auto t0 = Clock::now();
     for (std::size_t i = 0; i < keys.size(); i += kChunk) {
       items.clear();
@@ -363,7 +367,9 @@ void benchWarm(Run& run) {
       const auto r = cache.fillMany(tier::codec::Namespace::Entry, items);
       if (r.stored != items.size()) throw tier::DataError("fillMany stored fewer items than given");
     }
-    return static_cast<double>(keys.size()) / (microsSince(t0) / 1e6);
+    const double rate = static_cast<double>(keys.size()) / (microsSince(t0) / 1e6);
+    coreServerUs += serverUsec(raw, "evalsha") + serverUsec(raw, "eval") - s0;
+    return rate;
   };
   auto benchBlock = [&]() {
     QStringList args = run.redis.cliArgs();
@@ -371,7 +377,9 @@ void benchWarm(Run& run) {
          << QStringLiteral("-c") << QStringLiteral("1") << QStringLiteral("-n") << QString::number(n)
          << QStringLiteral("-d") << QString::number(valueBytes) << QStringLiteral("-r") << QString::number(n)
          << QStringLiteral("--csv");
+    const double s0 = serverUsec(raw, "set");
     const QString out = QString::fromUtf8(runProgram(QStringLiteral("redis-benchmark"), args, run.redis.env()));
+    benchServerUs += serverUsec(raw, "set") - s0;
     for (const QString& line : out.split(QLatin1Char('\n'))) {
       if (!line.startsWith(QLatin1String("\"SET\""))) continue;
       const QStringList cols = line.split(QLatin1Char(','));
@@ -431,6 +439,9 @@ void benchWarm(Run& run) {
                                  {QStringLiteral("core_sets_per_s"), toArray(coreRates, 0)},
                                  {QStringLiteral("redis_benchmark_sets_per_s"), toArray(benchRates, 0)},
                                  {QStringLiteral("ratio_per_rep"), toArray(ratios)},
+                                 // Redis CPU per key: the guarded script (header read, compare, SET) vs a plain SET.
+                                 {QStringLiteral("server_us_per_key_core"), coreServerUs / (static_cast<double>(n) * (run.plan.reps + 1))},
+                                 {QStringLiteral("server_us_per_key_redis_benchmark"), benchServerUs / (static_cast<double>(n) * (run.plan.reps + 1))},
                                  {QStringLiteral("warm_end_to_end"), endToEnd}});
 }
 
@@ -533,6 +544,17 @@ void fillKeys(RawRedis& raw, const std::string& prefix, long long count) {
     const long long last = std::min(count, i + 50'000) - 1;
     RawRedis::check(raw.run({"EVAL", kFill, "0", prefix, std::to_string(i), std::to_string(last), value}), "fill");
   }
+}
+
+// Server-side microseconds spent in `cmd` so far (INFO commandstats), for the profile in the details.
+double serverUsec(RawRedis& raw, const std::string& cmd) {
+  auto r = raw.run({"INFO", "commandstats"});
+  const std::string info(r->str ? r->str : "", r->len);
+  const std::string tag = "cmdstat_" + cmd + ":";
+  const auto at = info.find(tag);
+  if (at == std::string::npos) return 0;
+  const auto u = info.find("usec=", at);
+  return u == std::string::npos ? 0 : std::atof(info.c_str() + u + 5);
 }
 
 long long dbSize(RawRedis& raw) { return raw.run({"DBSIZE"})->integer; }
@@ -713,6 +735,16 @@ void benchLoad(Run& run) {
     const auto c = static_cast<tier::metrics::Counter>(i);
     counters.insert(QLatin1String(tier::metrics::toString(c)), static_cast<double>(snap.counter(c)));
   }
+  // Where the misses are: L1 per namespace over the whole run (warm-up included).
+  QJsonObject l1ns;
+  for (const auto& n : core.l1().stats().namespaces)
+    l1ns.insert(fromStd(n.ns), QJsonObject{{QStringLiteral("hits"), static_cast<double>(n.hits)},
+                                           {QStringLiteral("misses"), static_cast<double>(n.misses)},
+                                           {QStringLiteral("inserts"), static_cast<double>(n.inserts)},
+                                           {QStringLiteral("evictions"), static_cast<double>(n.evictions)},
+                                           {QStringLiteral("expirations"), static_cast<double>(n.expirations)},
+                                           {QStringLiteral("invalidations"), static_cast<double>(n.invalidations)},
+                                           {QStringLiteral("entries"), static_cast<double>(n.entries)}});
   const double ops = static_cast<double>(after.operations - before.operations);
   run.details.insert(QStringLiteral("load"),
                      QJsonObject{{QStringLiteral("virtual_users"), o.virtual_users},
@@ -725,6 +757,8 @@ void benchLoad(Run& run) {
                                  {QStringLiteral("l1_hit_rate"), snap.l1HitRate()},
                                  {QStringLiteral("l2_hit_rate"), snap.l2HitRate()},
                                  {QStringLiteral("counters"), counters},
+                                 {QStringLiteral("l1_namespaces"), l1ns},
+                                 {QStringLiteral("workload_misses"), static_cast<double>(after.misses - before.misses)},
                                  {QStringLiteral("latency"), latency}});
 }
 
