@@ -291,6 +291,34 @@ class TestCoherence : public QObject {
     QCOMPARE(QLatin1String(repo::toString(h.backplane.link)), QLatin1String("up"));
   }
 
+  // Hand-made messages: a hole in a sender's sequence flushes L1; garbage and
+  // our own echo change nothing.
+  void sequenceGapFlushesL1() {
+    TierCore a(config());
+    const auto key = codec::entryKey(51);
+    a.entries().get(51);
+    QVERIFY(a.l1().contains(key));
+    const auto s0 = bpStats(a);
+    auto send = [&](std::uint64_t sender, int seq, const std::string& target) {
+      char id[17];
+      std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(sender));
+      redis->cli("PUBLISH tc:inval 'tc1|" + std::string(id) + "|" + std::to_string(seq) + "|1|K|" + target + "'");
+    };
+    send(0xabcULL, 1, "entry:v1:999999");
+    QTRY_COMPARE_WITH_TIMEOUT(bpStats(a).received, s0.received + 1, 2000);
+    QVERIFY(a.l1().contains(key));  // another key: nothing else dropped
+    send(a.backplane()->instanceId(), 7, key);
+    QTRY_COMPARE_WITH_TIMEOUT(bpStats(a).ignored_own, s0.ignored_own + 1, 2000);
+    redis->cli("PUBLISH tc:inval 'not a message'");
+    QTRY_COMPARE_WITH_TIMEOUT(bpStats(a).malformed, s0.malformed + 1, 2000);
+    QVERIFY(a.l1().contains(key));
+    send(0xabcULL, 3, "entry:v1:999998");  // 2 never arrived
+    QTRY_COMPARE_WITH_TIMEOUT(bpStats(a).gaps, s0.gaps + 1, 2000);
+    QVERIFY(bpStats(a).flushes > s0.flushes);
+    QVERIFY(!a.l1().contains(key));
+    QVERIFY(a.backplane()->linked());
+  }
+
   // Console operations in one instance reach the other instance's L1.
   void operationsReachOtherInstances_data() {
     QTest::addColumn<int>("kind");
