@@ -9,8 +9,8 @@
 //   unreachable servers, malformed input, rediss:// and a read-only user, no
 //   text anywhere in the window or its dialogs (labels, tooltips, status bar,
 //   item views) contains a password.
-#include <QAbstractItemView>
 #include <QAbstractButton>
+#include <QAbstractItemView>
 #include <QApplication>
 #include <QComboBox>
 #include <QDialog>
@@ -26,7 +26,6 @@
 #include <QStatusBar>
 #include <QTextEdit>
 #include <QtTest>
-
 #include <memory>
 
 #include "common/core_service.h"
@@ -47,7 +46,9 @@ using tier::test::TestServers;
 
 namespace {
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
 
 const QString kRedisPw = QStringLiteral("Gr7-LEAKCHECK-guiredis-6112");
 const QString kPgPw = QStringLiteral("Gp7-LEAKCHECK-guipg-4409");
@@ -148,7 +149,8 @@ class TestGuiAuditSecrets : public QObject {
     ConnectionSettings s;
     s.profile = QStringLiteral("gui-audit");
     s.redis_url = QStringLiteral("redis://gui_user:%1@127.0.0.1:%2/0").arg(kRedisPw).arg(redisPort_);
-    s.pg_conninfo = QStringLiteral("host=127.0.0.1 port=%1 dbname=tier user=gui_role password=%2").arg(pgPort_).arg(kPgPw);
+    s.pg_conninfo =
+        QStringLiteral("host=127.0.0.1 port=%1 dbname=tier user=gui_role password=%2").arg(pgPort_).arg(kPgPw);
     service.connectTo(s);
     QVERIFY(ready.wait(30'000));
     OperationsPage page(&service);
@@ -169,8 +171,10 @@ class TestGuiAuditSecrets : public QObject {
       ConfirmInvalidateDialog* dialog = nullptr;
       for (int i = 0; i < 3000 && !dialog; ++i) {
         auto* d = panel->findChild<ConfirmInvalidateDialog*>();
-        if (d && d->isVisible()) dialog = d;
-        else QTest::qWait(20);
+        if (d && d->isVisible())
+          dialog = d;
+        else
+          QTest::qWait(20);
       }
       if (!dialog) return false;
       dialog->confirmButton()->click();
@@ -201,7 +205,8 @@ class TestGuiAuditSecrets : public QObject {
     struct DropTrigger {
       ~DropTrigger() {
         TestServers::shared().postgres().psql(
-            "DROP TRIGGER IF EXISTS tst_gui_refuse_audit ON cache_audit; DROP FUNCTION IF EXISTS tst_gui_refuse_audit()");
+            "DROP TRIGGER IF EXISTS tst_gui_refuse_audit ON cache_audit; DROP FUNCTION IF EXISTS "
+            "tst_gui_refuse_audit()");
       }
     } guard;
     TestServers::shared().postgres().psql(
@@ -234,8 +239,8 @@ class TestGuiAuditSecrets : public QObject {
     QTest::newRow("good URI") << goodRedis
                               << QStringLiteral("postgresql://gui_role:%1@127.0.0.1:%2/tier").arg(kPgPw).arg(pgPort_)
                               << false;
-    QTest::newRow("read-only Redis user") << QStringLiteral("redis://gui_ro:%1@127.0.0.1:%2/0").arg(kRedisPw).arg(redisPort_)
-                                          << goodPg << false;
+    QTest::newRow("read-only Redis user")
+        << QStringLiteral("redis://gui_ro:%1@127.0.0.1:%2/0").arg(kRedisPw).arg(redisPort_) << goodPg << false;
     QTest::newRow("wrong Redis password")
         << QStringLiteral("redis://gui_user:%1@127.0.0.1:%2/0").arg(kWrongPw).arg(redisPort_) << goodPg << true;
     QTest::newRow("wrong PostgreSQL password")
@@ -243,8 +248,9 @@ class TestGuiAuditSecrets : public QObject {
         << QStringLiteral("host=127.0.0.1 port=%1 dbname=tier user=gui_role password=%2").arg(pgPort_).arg(kWrongPw)
         << true;
     QTest::newRow("unreachable") << QStringLiteral("redis://gui_user:%1@127.0.0.1:%2/0").arg(kRedisPw).arg(closed)
-                                 << QStringLiteral("host=127.0.0.1 port=%1 dbname=tier user=gui_role password=%2 "
-                                                   "connect_timeout=2")
+                                 << QStringLiteral(
+                                        "host=127.0.0.1 port=%1 dbname=tier user=gui_role password=%2 "
+                                        "connect_timeout=2")
                                         .arg(closed)
                                         .arg(kPgPw)
                                  << false;
@@ -290,7 +296,8 @@ class TestGuiAuditSecrets : public QObject {
       dialog->accept();
       QTRY_VERIFY_WITH_TIMEOUT(prompted.size() >= 2 || failed.size() >= 1, 20'000);
       QTest::qWait(1000);
-      leaks_ += scanWindowAndDialogs(window, QString::fromLatin1(QTest::currentDataTag()) + QStringLiteral(" after typing"));
+      leaks_ +=
+          scanWindowAndDialogs(window, QString::fromLatin1(QTest::currentDataTag()) + QStringLiteral(" after typing"));
     }
     for (QWidget* top : QApplication::topLevelWidgets())
       if (auto* d = qobject_cast<QDialog*>(top); d && d->isVisible()) d->reject();

@@ -14,15 +14,13 @@
 // Redis: oversized, truncated, corrupt, binary, wrongly typed values and a
 // 512 KB key name planted at cache keys; each read is a clean miss served from
 // PostgreSQL, counted in a metric, never an error or a crash.
-#include <QtTest>
-
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
-
+#include <QtTest>
 #include <set>
 
 #include "core_fixture.h"
@@ -43,7 +41,9 @@ using metrics::Counter;
 
 namespace {
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
 
 std::string decodeLine(const QByteArray& line) {
   if (line == "@empty") return {};
@@ -59,13 +59,29 @@ std::string decodeLine(const QByteArray& line) {
     const char c = line[i];
     if (c == '\\' && i + 1 < line.size()) {
       const char n = line[i + 1];
-      if (n == '\\') { out += '\\'; ++i; continue; }
-      if (n == 'n') { out += '\n'; ++i; continue; }
-      if (n == 't') { out += '\t'; ++i; continue; }
+      if (n == '\\') {
+        out += '\\';
+        ++i;
+        continue;
+      }
+      if (n == 'n') {
+        out += '\n';
+        ++i;
+        continue;
+      }
+      if (n == 't') {
+        out += '\t';
+        ++i;
+        continue;
+      }
       if (n == 'x' && i + 3 < line.size()) {
         bool ok = false;
         const int v = line.mid(i + 2, 2).toInt(&ok, 16);
-        if (ok) { out += static_cast<char>(v); i += 3; continue; }
+        if (ok) {
+          out += static_cast<char>(v);
+          i += 3;
+          continue;
+        }
       }
     }
     out += c;
@@ -91,7 +107,9 @@ bool validUtf8(const std::string& s) {
   return !d.hasError();
 }
 // Text PostgreSQL cannot store as a text parameter: a clean BadInputError is the right answer.
-bool unstorable(const std::string& s) { return s.find('\0') != std::string::npos || !validUtf8(s); }
+bool unstorable(const std::string& s) {
+  return s.find('\0') != std::string::npos || !validUtf8(s);
+}
 
 template <typename T>
 std::set<std::int64_t> ids(const std::vector<T>& v) {
@@ -176,8 +194,9 @@ class TestHostileInput : public QObject {
           return fail(path, p, std::string("accepted, but the literal reference query fails: ") + e.what());
         }
         if (got != want)
-          fail(path, p, "answer differs from a literal search (" + std::to_string(got.size()) + " vs " +
-                            std::to_string(want.size()) + " rows)");
+          fail(path, p,
+               "answer differs from a literal search (" + std::to_string(got.size()) + " vs " +
+                   std::to_string(want.size()) + " rows)");
       } catch (const BadInputError& e) {
         if (!mayRefuse) fail(path, p, std::string("refused as bad input: ") + e.what());
         if (std::string(e.what()).find('\n') != std::string::npos) fail(path, p, "multi-line message");
@@ -186,36 +205,51 @@ class TestHostileInput : public QObject {
       }
     };
     for (const auto& p : corpus_) {
-      check("sessions.find", p, 320, [&] { return ids(core_->sessions().find(p, 100000)); }, [&] {
-        return idsOf(c->exec(
-            "SELECT s.id FROM chat_sessions s JOIN users u ON u.id = s.user_id WHERE "
-            "($1 ~ '^[0-9]{1,18}$' AND (s.id = ($1)::bigint OR s.user_id = ($1)::bigint)) "
-            "OR lower(u.email) = lower($1) OR strpos(lower(u.email), lower($1)) > 0",
-            {p}));
-      });
-      check("entries.search", p, 1000, [&] { return ids(core_->entries().search(p, 0, 1000)); }, [&] {
-        return idsOf(c->exec("SELECT id FROM journal_entries WHERE content_tsv @@ websearch_to_tsquery('english', $1) "
-                             "OR strpos(lower(title), lower($1)) > 0",
-                             {p}));
-      });
-      check("audit filter", p, 1u << 20, [&] { return ids(ops::readAudit(*core_, 100000, p)); }, [&] {
-        return idsOf(c->exec("SELECT id FROM cache_audit WHERE $1 = '' OR strpos(lower(action), lower($1)) > 0 "
-                             "OR strpos(lower(result), lower($1)) > 0 OR strpos(lower(os_user), lower($1)) > 0",
-                             {p}));
-      });
-      check("users.findByEmail", p, 1u << 20, [&] {
-        std::set<std::int64_t> s;
-        if (auto u = core_->users().findByEmail(p)) s.insert(u->id);
-        return s;
-      }, [&] { return idsOf(c->exec("SELECT id FROM users WHERE email = $1", {p})); });
-      check("knowledge.listByTopic", p, 1u << 20, [&] { return ids(core_->knowledge().listByTopic(p, 10000)); },
-            [&] { return idsOf(c->exec("SELECT id FROM psychology_knowledge WHERE topic = $1", {p})); });
+      check(
+          "sessions.find", p, 320, [&] { return ids(core_->sessions().find(p, 100000)); },
+          [&] {
+            return idsOf(
+                c->exec("SELECT s.id FROM chat_sessions s JOIN users u ON u.id = s.user_id WHERE "
+                        "($1 ~ '^[0-9]{1,18}$' AND (s.id = ($1)::bigint OR s.user_id = ($1)::bigint)) "
+                        "OR lower(u.email) = lower($1) OR strpos(lower(u.email), lower($1)) > 0",
+                        {p}));
+          });
+      check(
+          "entries.search", p, 1000, [&] { return ids(core_->entries().search(p, 0, 1000)); },
+          [&] {
+            return idsOf(
+                c->exec("SELECT id FROM journal_entries WHERE content_tsv @@ websearch_to_tsquery('english', $1) "
+                        "OR strpos(lower(title), lower($1)) > 0",
+                        {p}));
+          });
+      check(
+          "audit filter", p, 1u << 20, [&] { return ids(ops::readAudit(*core_, 100000, p)); },
+          [&] {
+            return idsOf(
+                c->exec("SELECT id FROM cache_audit WHERE $1 = '' OR strpos(lower(action), lower($1)) > 0 "
+                        "OR strpos(lower(result), lower($1)) > 0 OR strpos(lower(os_user), lower($1)) > 0",
+                        {p}));
+          });
+      check(
+          "users.findByEmail", p, 1u << 20,
+          [&] {
+            std::set<std::int64_t> s;
+            if (auto u = core_->users().findByEmail(p)) s.insert(u->id);
+            return s;
+          },
+          [&] { return idsOf(c->exec("SELECT id FROM users WHERE email = $1", {p})); });
+      check(
+          "knowledge.listByTopic", p, 1u << 20, [&] { return ids(core_->knowledge().listByTopic(p, 10000)); },
+          [&] { return idsOf(c->exec("SELECT id FROM psychology_knowledge WHERE topic = $1", {p})); });
       // A slug is a key part: anything outside [a-z0-9-]{1,128} is bad input by contract.
-      check("knowledge.get", p, codec::isValidSlug(p) ? 128 : 0, [&] {
-        std::set<std::int64_t> s;
-        if (auto a = core_->knowledge().get(p).value) s.insert(a->id);
-        return s;
-      }, [&] { return idsOf(c->exec("SELECT id FROM psychology_knowledge WHERE slug = $1", {p})); });
+      check(
+          "knowledge.get", p, codec::isValidSlug(p) ? 128 : 0,
+          [&] {
+            std::set<std::int64_t> s;
+            if (auto a = core_->knowledge().get(p).value) s.insert(a->id);
+            return s;
+          },
+          [&] { return idsOf(c->exec("SELECT id FROM psychology_knowledge WHERE slug = $1", {p})); });
     }
     // Spot checks that the equality above means what it should.
     QCOMPARE(ids(core_->sessions().find("%", 1000)), pctSessions_);
@@ -243,12 +277,13 @@ class TestHostileInput : public QObject {
     auto c = core_->pg().acquire();
     int runs = 0, bad = 0;
     for (const auto& p : corpus_) {
-      if (unstorable(p) || p.find('\n') != std::string::npos) continue;  // argv carries neither; tst_tierctl covers non-UTF-8
+      if (unstorable(p) || p.find('\n') != std::string::npos)
+        continue;  // argv carries neither; tst_tierctl covers non-UTF-8
       const QString arg = qs(p);
       // inspect session <id> and invalidate --user <id>: numbers only; anything else is usage (2), never SQL.
-      for (const QStringList& args : {QStringList{QStringLiteral("inspect"), QStringLiteral("session"), arg},
-                                      QStringList{QStringLiteral("invalidate"), QStringLiteral("--user"), arg,
-                                                  QStringLiteral("--dry-run")}}) {
+      for (const QStringList& args :
+           {QStringList{QStringLiteral("inspect"), QStringLiteral("session"), arg},
+            QStringList{QStringLiteral("invalidate"), QStringLiteral("--user"), arg, QStringLiteral("--dry-run")}}) {
         ++runs;
         const auto r = test::runProcess(test::tierctlProgram(), QStringList(args) << servers, env);
         const bool ok = r.code == 0 || ((r.code == 2 || r.code == 6) && test::isOneLineError(r.err));
@@ -259,15 +294,16 @@ class TestHostileInput : public QObject {
         }
       }
       ++runs;
-      const auto r = test::runProcess(test::tierctlProgram(),
-                                      QStringList{QStringLiteral("audit"), QStringLiteral("--json"),
-                                                  QStringLiteral("--limit"), QStringLiteral("100000"),
-                                                  QStringLiteral("--filter"), arg}
-                                          << servers,
-                                      env);
-      const auto want = idsOf(c->exec("SELECT id FROM cache_audit WHERE $1 = '' OR strpos(lower(action), lower($1)) > 0 "
-                                      "OR strpos(lower(result), lower($1)) > 0 OR strpos(lower(os_user), lower($1)) > 0",
-                                      {p}));
+      const auto r =
+          test::runProcess(test::tierctlProgram(),
+                           QStringList{QStringLiteral("audit"), QStringLiteral("--json"), QStringLiteral("--limit"),
+                                       QStringLiteral("100000"), QStringLiteral("--filter"), arg}
+                               << servers,
+                           env);
+      const auto want =
+          idsOf(c->exec("SELECT id FROM cache_audit WHERE $1 = '' OR strpos(lower(action), lower($1)) > 0 "
+                        "OR strpos(lower(result), lower($1)) > 0 OR strpos(lower(os_user), lower($1)) > 0",
+                        {p}));
       std::set<std::int64_t> got;
       for (const auto& row : QJsonDocument::fromJson(r.out).object().value(QStringLiteral("rows")).toArray())
         got.insert(static_cast<std::int64_t>(row.toObject().value(QStringLiteral("id")).toDouble()));
@@ -295,10 +331,10 @@ class TestHostileInput : public QObject {
 
   void garbageInRedisIsACleanMiss_data() {
     QTest::addColumn<QString>("kind");
-    for (const char* k : {"oversized value (9 MB envelope)", "oversized junk (9 MB)", "truncated envelope",
-                          "wrong checksum", "valid envelope, payload not JSON", "valid envelope, wrong entity",
-                          "binary junk (4 KB)", "empty string", "only the magic bytes", "a LIST at the key",
-                          "a HASH at the key", "a SET at the key", "a ZSET at the key"})
+    for (const char* k :
+         {"oversized value (9 MB envelope)", "oversized junk (9 MB)", "truncated envelope", "wrong checksum",
+          "valid envelope, payload not JSON", "valid envelope, wrong entity", "binary junk (4 KB)", "empty string",
+          "only the magic bytes", "a LIST at the key", "a HASH at the key", "a SET at the key", "a ZSET at the key"})
       QTest::newRow(k) << QString::fromLatin1(k);
   }
   void garbageInRedisIsACleanMiss() {
@@ -314,7 +350,8 @@ class TestHostileInput : public QObject {
     const std::string good = codec::encode({0, 1, 1, R"({"id":1})"});
     std::string value;
     const std::string k = kind.toStdString();
-    if (k.rfind("oversized value", 0) == 0) value = codec::encode({0, 1, 1, "{\"x\":\"" + std::string(9u << 20, 'a') + "\"}"});
+    if (k.rfind("oversized value", 0) == 0)
+      value = codec::encode({0, 1, 1, "{\"x\":\"" + std::string(9u << 20, 'a') + "\"}"});
     if (k.rfind("oversized junk", 0) == 0) value = std::string(9u << 20, '\x7f');
     if (k == "truncated envelope") value = good.substr(0, good.size() / 2);
     if (k == "wrong checksum") (value = good).back() ^= 0x5a;
@@ -328,11 +365,16 @@ class TestHostileInput : public QObject {
     const bool wrongType = k.find(" at the key") != std::string::npos;
     for (const auto& kk : {key, skey}) {
       r.command({"DEL", kk});
-      if (k == "a LIST at the key") r.command({"RPUSH", kk, "a", "b"});
-      else if (k == "a HASH at the key") r.command({"HSET", kk, "f", "v"});
-      else if (k == "a SET at the key") r.command({"SADD", kk, "m"});
-      else if (k == "a ZSET at the key") r.command({"ZADD", kk, "1", "m"});
-      else r.set(kk, value, std::chrono::milliseconds(600000));
+      if (k == "a LIST at the key")
+        r.command({"RPUSH", kk, "a", "b"});
+      else if (k == "a HASH at the key")
+        r.command({"HSET", kk, "f", "v"});
+      else if (k == "a SET at the key")
+        r.command({"SADD", kk, "m"});
+      else if (k == "a ZSET at the key")
+        r.command({"ZADD", kk, "1", "m"});
+      else
+        r.set(kk, value, std::chrono::milliseconds(600000));
     }
     const auto rejects = counter(Counter::DecodeReject), redisErrors = counter(Counter::RedisError),
                errors = counter(Counter::Error);
@@ -345,7 +387,8 @@ class TestHostileInput : public QObject {
     QVERIFY(s.value);
     QCOMPARE(s.source, repo::Source::L3);
     // Counted: a decoder rejection, or (a non-string at the key) a Redis command error.
-    const auto counted = wrongType ? counter(Counter::RedisError) - redisErrors : counter(Counter::DecodeReject) - rejects;
+    const auto counted =
+        wrongType ? counter(Counter::RedisError) - redisErrors : counter(Counter::DecodeReject) - rejects;
     QVERIFY2(counted >= 2, qPrintable(QString::number(counted)));
     QCOMPARE(counter(Counter::Error), errors);
     QCOMPARE(r.breakerState(), redis::BreakerState::Closed);  // bad data is not an outage
@@ -400,14 +443,16 @@ class TestHostileInput : public QObject {
           QStringList{QStringLiteral("inspect"), QStringLiteral("session"), bigDigits}}) {
       ++runs;
       const auto run = test::runProcess(test::tierctlProgram(), QStringList(args) << servers, env);
-      if (run.code == 2 && test::isOneLineError(run.err) && run.err.size() < 400) ++clean;
-      else qWarning("tierctl %s ...: exit %d, %lld bytes of stderr: %s", qPrintable(args.first()), run.code,
-                    static_cast<long long>(run.err.size()), run.err.left(200).constData());
+      if (run.code == 2 && test::isOneLineError(run.err) && run.err.size() < 400)
+        ++clean;
+      else
+        qWarning("tierctl %s ...: exit %d, %lld bytes of stderr: %s", qPrintable(args.first()), run.code,
+                 static_cast<long long>(run.err.size()), run.err.left(200).constData());
     }
-    test::reportFigure({QStringLiteral("Oversized input to tierctl (%1 runs: 120 KB key, pattern, user id, session id)")
-                            .arg(runs),
-                        QStringLiteral("runs without a one-line usage error (exit 2)"), QString::number(runs - clean),
-                        QStringLiteral("0"), runs == clean, QStringLiteral("ctest -R tst_hostile_input")});
+    test::reportFigure(
+        {QStringLiteral("Oversized input to tierctl (%1 runs: 120 KB key, pattern, user id, session id)").arg(runs),
+         QStringLiteral("runs without a one-line usage error (exit 2)"), QString::number(runs - clean),
+         QStringLiteral("0"), runs == clean, QStringLiteral("ctest -R tst_hostile_input")});
     QCOMPARE(clean, runs);
   }
 };

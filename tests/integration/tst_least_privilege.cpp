@@ -8,12 +8,10 @@
 // count + md5) are compared before and after. Every action writes an audit row
 // whose every field is read back, for successes, dry runs, cancellations and
 // failures; a failure to write that row is reported, never silent.
-#include <QtTest>
-
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
-
+#include <QtTest>
 #include <functional>
 
 #include "core_fixture.h"
@@ -45,12 +43,12 @@ const std::string kProfile = "privtest";
 enum class Creds { RoBoth, RoPgOnly, RoRedisOnly };
 
 std::string roRedisUrl() {
-  return "redis://" + kRoRedisUser + ":" + kRoRedisPw + "@127.0.0.1:" +
-         std::to_string(test::seededServers().redis().port()) + "/0";
+  return "redis://" + kRoRedisUser + ":" + kRoRedisPw +
+         "@127.0.0.1:" + std::to_string(test::seededServers().redis().port()) + "/0";
 }
 std::string roPgConninfo() {
-  return "host=127.0.0.1 port=" + std::to_string(test::seededServers().postgres().port()) + " dbname=tier user=" +
-         kRoPgRole + " password=" + kRoPgPw;
+  return "host=127.0.0.1 port=" + std::to_string(test::seededServers().postgres().port()) +
+         " dbname=tier user=" + kRoPgRole + " password=" + kRoPgPw;
 }
 
 CoreConfig configFor(Creds c) {
@@ -60,7 +58,9 @@ CoreConfig configFor(Creds c) {
   return cfg;
 }
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
 
 std::map<std::string, std::string> dataTables(std::map<std::string, std::string> d) {
   d.erase("cache_audit");
@@ -160,8 +160,9 @@ class TestLeastPrivilege : public QObject {
                               .arg(refusedCore_ + refusedCli_)
                               .arg(refusedCore_)
                               .arg(refusedCli_),
-                          QStringLiteral("actions not refused, or keys/rows changed"), QString::number(changedAfterRefusal_),
-                          QStringLiteral("0"), changedAfterRefusal_ == 0, QStringLiteral("ctest -R tst_least_privilege")});
+                          QStringLiteral("actions not refused, or keys/rows changed"),
+                          QString::number(changedAfterRefusal_), QStringLiteral("0"), changedAfterRefusal_ == 0,
+                          QStringLiteral("ctest -R tst_least_privilege")});
     full_.reset();
   }
 
@@ -191,8 +192,8 @@ class TestLeastPrivilege : public QObject {
     const auto h = ops::checkHealth(ro);
     QVERIFY2(h.redis.ok, h.redis.error.c_str());
     QVERIFY2(h.postgres.ok, h.postgres.error.c_str());
-    ops::readAudit(ro, 5);  // SELECT on cache_audit is enough
-    QVERIFY(ro.entries().get(3).value);   // a cached read
+    ops::readAudit(ro, 5);                 // SELECT on cache_audit is enough
+    QVERIFY(ro.entries().get(3).value);    // a cached read
     QVERIFY(ro.entries().get(300).value);  // a miss: served from L3; the fill is refused, not an error
     QCOMPARE(ro.metrics().snapshot(std::chrono::seconds(0)).counter(metrics::Counter::Error), 0u);
     QVERIFY(test::redisDigest(*full_) == before);
@@ -251,8 +252,8 @@ class TestLeastPrivilege : public QObject {
       message = std::string("wrong kind (") + toString(e.kind()) + "): " + e.what();
     }
     ++refusedCore_;
-    const bool unchanged = test::redisDigest(*full_) == keysBefore &&
-                           dataTables(test::pgDigest(*full_)) == dataTables(rowsBefore);
+    const bool unchanged =
+        test::redisDigest(*full_) == keysBefore && dataTables(test::pgDigest(*full_)) == dataTables(rowsBefore);
     if (!refused || !unchanged) ++changedAfterRefusal_;
     QVERIFY2(refused, message.c_str());
     QVERIFY2(message.find(reason.toStdString()) != std::string::npos, message.c_str());
@@ -296,15 +297,18 @@ class TestLeastPrivilege : public QObject {
     QTest::newRow("invalidate namespace")
         << QStringList{inv, QStringLiteral("--namespace"), QStringLiteral("entry"), yes} << 4;
     QTest::newRow("invalidate user") << QStringList{inv, QStringLiteral("--user"), QStringLiteral("4"), yes} << 4;
-    QTest::newRow("evict a session key")
-        << QStringList{inv, QStringLiteral("--key"), QStringLiteral("session:v1:1"), yes} << 4;
+    QTest::newRow("evict a session key") << QStringList{inv, QStringLiteral("--key"), QStringLiteral("session:v1:1"),
+                                                        yes}
+                                         << 4;
     QTest::newRow("warm knowledge") << QStringList{QStringLiteral("warm"), QStringLiteral("knowledge")} << 4;
     QTest::newRow("warm sessions") << QStringList{QStringLiteral("warm"), QStringLiteral("sessions")} << 4;
     QTest::newRow("warm entries") << QStringList{QStringLiteral("warm"), QStringLiteral("entries")} << 4;
-    QTest::newRow("inspect session") << QStringList{QStringLiteral("inspect"), QStringLiteral("session"), QStringLiteral("1")}
+    QTest::newRow("inspect session") << QStringList{QStringLiteral("inspect"), QStringLiteral("session"),
+                                                    QStringLiteral("1")}
                                      << 0;
     QTest::newRow("health") << QStringList{QStringLiteral("health")} << 0;
-    QTest::newRow("stats") << QStringList{QStringLiteral("stats"), QStringLiteral("--duration"), QStringLiteral("1")} << 0;
+    QTest::newRow("stats") << QStringList{QStringLiteral("stats"), QStringLiteral("--duration"), QStringLiteral("1")}
+                           << 0;
     QTest::newRow("audit") << QStringList{QStringLiteral("audit"), QStringLiteral("--limit"), QStringLiteral("3")} << 0;
   }
   void tierctlRefusesReadOnly() {
@@ -342,7 +346,8 @@ class TestLeastPrivilege : public QObject {
     auto pd = ops::invalidate(core, {ops::InvalidateKind::Pattern, "entry:*", true});
     verifyRow(*auditRowById(pd.audit_id), "invalidate.pattern", "target", QStringLiteral("entry:*"), true, 24, 0, "ok");
     auto p = ops::invalidate(core, {ops::InvalidateKind::Pattern, "entry:*", false});
-    verifyRow(*auditRowById(p.audit_id), "invalidate.pattern", "target", QStringLiteral("entry:*"), false, 24, 24, "ok");
+    verifyRow(*auditRowById(p.audit_id), "invalidate.pattern", "target", QStringLiteral("entry:*"), false, 24, 24,
+              "ok");
     QVERIFY(auditRowById(p.audit_id)->at_ms >= t0 - 1000);
     // cancelled
     fillSomeKeys();
@@ -376,8 +381,8 @@ class TestLeastPrivilege : public QObject {
               we.warmed, "ok");
     std::atomic<bool> cancelWarm{true};
     auto wc = ops::warm(core, ops::WarmSet::Knowledge, {}, {}, &cancelWarm);
-    verifyRow(*auditRowById(wc.audit_id), "warm.knowledge", "set", QStringLiteral("knowledge"), false, wc.candidates,
-              0, "cancelled");
+    verifyRow(*auditRowById(wc.audit_id), "warm.knowledge", "set", QStringLiteral("knowledge"), false, wc.candidates, 0,
+              "cancelled");
     // evict and refresh
     QVERIFY(ops::evictSession(core, sessionId_));
     verifyRow(ops::readAudit(core, 1).front(), "evict.session", "session_id", QString::number(sessionId_), false, 1, 1,
@@ -386,14 +391,16 @@ class TestLeastPrivilege : public QObject {
     verifyRow(ops::readAudit(core, 1).front(), "refresh.session", "session_id", QString::number(sessionId_), false, 1,
               1, "ok");
     QVERIFY_THROWS_EXCEPTION(NotFoundError, ops::refreshSession(core, 987654321));
-    verifyRow(ops::readAudit(core, 1).front(), "refresh.session", "session_id", QStringLiteral("987654321"), false, 0, 0,
-              "error: ");
+    verifyRow(ops::readAudit(core, 1).front(), "refresh.session", "session_id", QStringLiteral("987654321"), false, 0,
+              0, "error: ");
 
     // The same through tierctl: the row names tierctl's profile-less run and its Redis user.
-    const auto r = tierctl(Creds::RoRedisOnly, {QStringLiteral("invalidate"), QStringLiteral("--key"),
-                                                qs(codec::entryKey(5)), QStringLiteral("--dry-run"), QStringLiteral("--json")});
+    const auto r =
+        tierctl(Creds::RoRedisOnly, {QStringLiteral("invalidate"), QStringLiteral("--key"), qs(codec::entryKey(5)),
+                                     QStringLiteral("--dry-run"), QStringLiteral("--json")});
     QCOMPARE(r.code, 0);
-    const auto id = static_cast<std::int64_t>(QJsonDocument::fromJson(r.out).object().value(QStringLiteral("audit_id")).toDouble());
+    const auto id =
+        static_cast<std::int64_t>(QJsonDocument::fromJson(r.out).object().value(QStringLiteral("audit_id")).toDouble());
     const auto row = auditRowById(id);
     QVERIFY(row);
     QCOMPARE(row->redis_user, kRoRedisUser);
@@ -402,11 +409,12 @@ class TestLeastPrivilege : public QObject {
     QVERIFY(row->dry_run);
     QVERIFY(row->duration_ms > 0);
     // Reached only if every row above had every field (each check aborts the test otherwise).
-    test::reportFigure({QStringLiteral("Audit rows read back (%1 actions: invalidate x4 kinds, dry run, cancelled, failed, "
-                                       "warm x3 + cancelled, evict, refresh + failed, tierctl)")
-                            .arg(rowsVerified_ + 1),
-                        QStringLiteral("rows missing OS user, role, Redis user, profile, args, counts, result or duration"),
-                        QStringLiteral("0"), QStringLiteral("0"), true, QStringLiteral("ctest -R tst_least_privilege")});
+    test::reportFigure(
+        {QStringLiteral("Audit rows read back (%1 actions: invalidate x4 kinds, dry run, cancelled, failed, "
+                        "warm x3 + cancelled, evict, refresh + failed, tierctl)")
+             .arg(rowsVerified_ + 1),
+         QStringLiteral("rows missing OS user, role, Redis user, profile, args, counts, result or duration"),
+         QStringLiteral("0"), QStringLiteral("0"), true, QStringLiteral("ctest -R tst_least_privilege")});
   }
 
   void auditWriteFailureIsReported() {
@@ -416,13 +424,16 @@ class TestLeastPrivilege : public QObject {
     test::seededServers().postgres().psql(
         "CREATE FUNCTION tst_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS "
         "$$BEGIN RAISE EXCEPTION 'audit store is read-only today'; END$$; "
-        "CREATE TRIGGER tst_refuse_audit BEFORE INSERT ON cache_audit FOR EACH ROW EXECUTE FUNCTION tst_refuse_audit()");
+        "CREATE TRIGGER tst_refuse_audit BEFORE INSERT ON cache_audit FOR EACH ROW EXECUTE FUNCTION "
+        "tst_refuse_audit()");
     int reported = 0, total = 0;
     auto& core = *full_;
     auto expectReported = [&](const std::string& what, const std::string& auditError) {
       ++total;
-      if (auditError.find("audit store is read-only today") != std::string::npos) ++reported;
-      else qWarning("%s: audit failure not reported: '%s'", what.c_str(), auditError.c_str());
+      if (auditError.find("audit store is read-only today") != std::string::npos)
+        ++reported;
+      else
+        qWarning("%s: audit failure not reported: '%s'", what.c_str(), auditError.c_str());
     };
     for (auto kind : {ops::InvalidateKind::Key, ops::InvalidateKind::Pattern, ops::InvalidateKind::Namespace,
                       ops::InvalidateKind::User}) {
@@ -447,26 +458,27 @@ class TestLeastPrivilege : public QObject {
       QVERIFY(std::string(e.what()).find("audit row could not be written") != std::string::npos);
     }
     // tierctl: a non-zero exit and one line saying so.
-    for (const QStringList& args :
-         {QStringList{QStringLiteral("invalidate"), QStringLiteral("--key"), qs(codec::entryKey(6)), QStringLiteral("--yes")},
-          QStringList{QStringLiteral("invalidate"), QStringLiteral("--pattern"), QStringLiteral("entry:*"),
-                      QStringLiteral("--dry-run")},
-          QStringList{QStringLiteral("warm"), QStringLiteral("knowledge")}}) {
+    for (const QStringList& args : {QStringList{QStringLiteral("invalidate"), QStringLiteral("--key"),
+                                                qs(codec::entryKey(6)), QStringLiteral("--yes")},
+                                    QStringList{QStringLiteral("invalidate"), QStringLiteral("--pattern"),
+                                                QStringLiteral("entry:*"), QStringLiteral("--dry-run")},
+                                    QStringList{QStringLiteral("warm"), QStringLiteral("knowledge")}}) {
       auto env = test::isolatedEnvironment(config_.path());
       QStringList full = args;
       full << QStringLiteral("--redis") << qs(test::seededServers().redisUrl()) << QStringLiteral("--pg")
            << qs(test::seededServers().pgConninfo());
       const auto run = test::runProcess(test::tierctlProgram(), full, env);
       ++total;
-      if (run.code == 5 && run.err.contains("audit row was not written") && run.err.contains("read-only today")) ++reported;
+      if (run.code == 5 && run.err.contains("audit row was not written") && run.err.contains("read-only today"))
+        ++reported;
       QVERIFY2(run.code == 5, QByteArray(QByteArray::number(run.code) + run.err).constData());
       QVERIFY2(run.err.contains("audit row was not written") && run.err.endsWith('\n'), run.err.constData());
       QVERIFY2(run.err.count('\n') == 1, run.err.constData());
     }
-    test::reportFigure({QStringLiteral("Audit table refuses inserts (trigger raises): %1 actions, core + tierctl").arg(total),
-                        QStringLiteral("audit failures not reported to the caller"),
-                        QString::number(total - reported), QStringLiteral("0"), reported == total,
-                        QStringLiteral("ctest -R tst_least_privilege")});
+    test::reportFigure(
+        {QStringLiteral("Audit table refuses inserts (trigger raises): %1 actions, core + tierctl").arg(total),
+         QStringLiteral("audit failures not reported to the caller"), QString::number(total - reported),
+         QStringLiteral("0"), reported == total, QStringLiteral("ctest -R tst_least_privilege")});
     QCOMPARE(reported, total);
   }
 };

@@ -5,9 +5,8 @@
 // session is encrypted; verify-full with the wrong root certificate or the
 // wrong host name fails with a one-line error; tierctl health works over TLS.
 // Redis TLS: rediss:// is refused with a sentence naming hiredis 0.14.
-#include <QtTest>
-
 #include <QTemporaryDir>
+#include <QtTest>
 
 #include "process_runner.h"
 #include "reliability_report.h"
@@ -21,7 +20,9 @@ using namespace tier;
 
 namespace {
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
 
 // A self-signed certificate for CN/SAN "localhost" (its own root).
 bool makeCertificate(const QString& dir, const QString& name) {
@@ -72,7 +73,8 @@ class TestPgSsl : public QObject {
  private Q_SLOTS:
   void initTestCase() {
     QVERIFY(certs_.isValid() && config_.isValid());
-    QVERIFY2(makeCertificate(certs_.path(), QStringLiteral("server")), "openssl req failed (scripts/deps installs openssl)");
+    QVERIFY2(makeCertificate(certs_.path(), QStringLiteral("server")),
+             "openssl req failed (scripts/deps installs openssl)");
     QVERIFY(makeCertificate(certs_.path(), QStringLiteral("other")));
     auto& pg = test::TestServers::shared().postgres();
     port_ = pg.port();
@@ -97,10 +99,9 @@ class TestPgSsl : public QObject {
                                        << true;
     QTest::newRow("sslmode=verify-full") << qs(base("localhost") + " sslmode=verify-full sslrootcert=" + cert("server"))
                                          << true;
-    QTest::newRow("URI verify-full")
-        << qs("postgresql://tier@localhost:" + std::to_string(port_) +
-              "/tier?hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert=" + cert("server"))
-        << true;
+    QTest::newRow("URI verify-full") << qs("postgresql://tier@localhost:" + std::to_string(port_) +
+                                           "/tier?hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert=" + cert("server"))
+                                     << true;
   }
   void encryptedSessions() {
     QFETCH(QString, conninfo);

@@ -7,11 +7,10 @@
 // ACL and privilege refusals. Afterwards no password may appear in any
 // stdout or stderr, in any file under the runs' config/data/cache/state/home
 // folders (settings, logs), in the servers' logs, or anywhere in cache_audit.
-#include <QtTest>
-
 #include <QDirIterator>
 #include <QSettings>
 #include <QTemporaryDir>
+#include <QtTest>
 
 #include "core_fixture.h"
 #include "process_runner.h"
@@ -23,7 +22,9 @@ using namespace tier;
 
 namespace {
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
 
 // Distinctive, so a hit can only be a leak. Percent-free so URL encoding cannot hide them.
 const QString kRedisPw = QStringLiteral("Rq7-LEAKCHECK-redis-9041");
@@ -33,7 +34,9 @@ const QString kRoPgPw = QStringLiteral("Ro7-LEAKCHECK-ropg-7720");
 const QString kWrongPw = QStringLiteral("Wr7-LEAKCHECK-wrong-1186");
 const QString kEnvPw = QStringLiteral("Ev7-LEAKCHECK-env-2264");
 
-QStringList secrets() { return {kRedisPw, kPgPw, kRoRedisPw, kRoPgPw, kWrongPw, kEnvPw}; }
+QStringList secrets() {
+  return {kRedisPw, kPgPw, kRoRedisPw, kRoPgPw, kWrongPw, kEnvPw};
+}
 
 struct Case {
   QString name;
@@ -130,7 +133,8 @@ class TestSecrets : public QObject {
         {QStringLiteral("health")},
         {QStringLiteral("health"), QStringLiteral("--json")},
         {QStringLiteral("inspect"), QStringLiteral("session"), QStringLiteral("1"), QStringLiteral("--json")},
-        {QStringLiteral("invalidate"), QStringLiteral("--pattern"), QStringLiteral("entry:*"), QStringLiteral("--dry-run")},
+        {QStringLiteral("invalidate"), QStringLiteral("--pattern"), QStringLiteral("entry:*"),
+         QStringLiteral("--dry-run")},
         {QStringLiteral("invalidate"), QStringLiteral("--key"), QStringLiteral("entry:v1:1"), QStringLiteral("--yes")},
         {QStringLiteral("warm"), QStringLiteral("knowledge")},
         {QStringLiteral("audit"), QStringLiteral("--limit"), QStringLiteral("5")},
@@ -153,7 +157,8 @@ class TestSecrets : public QObject {
         {"rediss URL", QStringLiteral("rediss://sec_user:%1@127.0.0.1:%2/0").arg(kRedisPw).arg(redisPort_), goodPg},
         {"malformed conninfo", goodRedis, QStringLiteral("host=127.0.0.1 password=%1 port").arg(kPgPw)},
         {"unterminated quote", goodRedis, QStringLiteral("host=127.0.0.1 password='%1").arg(kPgPw)},
-        {"bad URI option", goodRedis, QStringLiteral("postgresql://sec_role:%1@127.0.0.1:%2/tier?sslmode=bogus").arg(kPgPw).arg(pgPort_)},
+        {"bad URI option", goodRedis,
+         QStringLiteral("postgresql://sec_role:%1@127.0.0.1:%2/tier?sslmode=bogus").arg(kPgPw).arg(pgPort_)},
         {"malformed URI", goodRedis, QStringLiteral("postgresql://sec_role:%1@127.0.0.1:notaport/tier").arg(kPgPw)},
     };
     QList<Case> cases;
@@ -164,9 +169,11 @@ class TestSecrets : public QObject {
                       {}});
     // From the environment and a saved profile.
     for (const QStringList& cmd : commands) {
-      cases.append({QStringLiteral("tierctl env: %1").arg(cmd.join(QLatin1Char(' '))), cmd,
+      cases.append({QStringLiteral("tierctl env: %1").arg(cmd.join(QLatin1Char(' '))),
+                    cmd,
                     {{QStringLiteral("TIER_REDIS_URL"), goodRedis}, {QStringLiteral("TIER_PG_CONNINFO"), goodPg}}});
-      cases.append({QStringLiteral("tierctl env wrong: %1").arg(cmd.join(QLatin1Char(' '))), cmd,
+      cases.append({QStringLiteral("tierctl env wrong: %1").arg(cmd.join(QLatin1Char(' '))),
+                    cmd,
                     {{QStringLiteral("TIER_REDIS_URL"), redisUrl(QStringLiteral("sec_user"), kEnvPw, redisPort_)},
                      {QStringLiteral("TIER_PG_CONNINFO"), conninfo(QStringLiteral("sec_role"), kEnvPw, pgPort_)}}});
       cases.append({QStringLiteral("tierctl profile + PGPASSWORD: %1").arg(cmd.join(QLatin1Char(' '))),
@@ -178,10 +185,10 @@ class TestSecrets : public QObject {
     }
     runAll(test::tierctlProgram(), cases, false);
     // The good runs did work (a leak test of runs that all failed early would prove little).
-    const auto ok = test::runProcess(test::tierctlProgram(),
-                                     {QStringLiteral("health"), QStringLiteral("--redis"), goodRedis,
-                                      QStringLiteral("--pg"), goodUri},
-                                     environment({}));
+    const auto ok = test::runProcess(
+        test::tierctlProgram(),
+        {QStringLiteral("health"), QStringLiteral("--redis"), goodRedis, QStringLiteral("--pg"), goodUri},
+        environment({}));
     QVERIFY2(ok.code == 0, ok.err.constData());
   }
 
@@ -209,16 +216,17 @@ class TestSecrets : public QObject {
           conninfo(QStringLiteral("sec_role"), kWrongPw, pgPort_), quit, secs},
          {}},
         {QStringLiteral("gui unreachable"),
-         {QStringLiteral("--redis"), redisUrl(QStringLiteral("sec_user"), kRedisPw, closedPort_), QStringLiteral("--pg"),
-          conninfo(QStringLiteral("sec_role"), kPgPw, closedPort_), quit, secs},
+         {QStringLiteral("--redis"), redisUrl(QStringLiteral("sec_user"), kRedisPw, closedPort_),
+          QStringLiteral("--pg"), conninfo(QStringLiteral("sec_role"), kPgPw, closedPort_), quit, secs},
          {}},
         {QStringLiteral("gui malformed"),
          {QStringLiteral("--redis"), QStringLiteral("redis://sec_user:%1@127.0.0.1:notaport/0").arg(kRedisPw),
           QStringLiteral("--pg"), QStringLiteral("host=127.0.0.1 password=%1 port").arg(kPgPw), quit, secs},
          {}},
         {QStringLiteral("gui rediss"),
-         {QStringLiteral("--redis"), QStringLiteral("rediss://sec_user:%1@127.0.0.1:%2/0").arg(kRedisPw).arg(redisPort_),
-          QStringLiteral("--pg"), goodPg, quit, secs},
+         {QStringLiteral("--redis"),
+          QStringLiteral("rediss://sec_user:%1@127.0.0.1:%2/0").arg(kRedisPw).arg(redisPort_), QStringLiteral("--pg"),
+          goodPg, quit, secs},
          {}},
         {QStringLiteral("gui profile + PGPASSWORD"),
          {QStringLiteral("--profile"), QStringLiteral("leakcheck"), quit, secs},
@@ -243,8 +251,8 @@ class TestSecrets : public QObject {
     }
     QVERIFY(files >= 1);  // at least the profile file
     // The servers' own logs (failed logins are logged there, never with the password).
-    for (const std::string& log : {test::seededServers().postgres().process().logPath(),
-                                   test::seededServers().redis().process().logPath()}) {
+    for (const std::string& log :
+         {test::seededServers().postgres().process().logPath(), test::seededServers().redis().process().logPath()}) {
       QFile f(qs(log));
       if (f.open(QIODevice::ReadOnly)) leaks_ += leaksIn(f.readAll(), qs(log));
     }

@@ -1,7 +1,6 @@
 #include "data_digest.h"
 
 #include <QCryptographicHash>
-
 #include <algorithm>
 #include <vector>
 
@@ -42,8 +41,8 @@ std::map<std::string, std::string> pgDigest(TierCore& core) {
   for (const char* table :
        {"users", "journal_entries", "chat_sessions", "chat_messages", "psychology_knowledge", "cache_audit"}) {
     // Table names are constants of this file, never input.
-    const std::string sql = std::string("SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t.id)), '') FROM ") +
-                            table + " t";
+    const std::string sql =
+        std::string("SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t.id)), '') FROM ") + table + " t";
     auto r = c->exec(sql);
     out[table] = std::string(r.value(0, 0)) + ":" + std::string(r.value(0, 1));
   }

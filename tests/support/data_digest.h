@@ -11,8 +11,8 @@ class TierCore;
 namespace tier::test {
 
 struct RedisDigest {
-  long long keys = 0;   // DBSIZE
-  std::string digest;   // sha256 over sorted (key, DUMP) pairs; TTLs not included
+  long long keys = 0;  // DBSIZE
+  std::string digest;  // sha256 over sorted (key, DUMP) pairs; TTLs not included
   bool operator==(const RedisDigest&) const = default;
 };
 

@@ -15,7 +15,8 @@ QProcessEnvironment isolatedEnvironment(const QString& configHome) {
   env.insert(QStringLiteral("XDG_DATA_HOME"), configHome + QStringLiteral("/data"));
   env.insert(QStringLiteral("XDG_CACHE_HOME"), configHome + QStringLiteral("/cache"));
   env.insert(QStringLiteral("XDG_STATE_HOME"), configHome + QStringLiteral("/state"));
-  if (!env.contains(QStringLiteral("QT_QPA_PLATFORM"))) env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+  if (!env.contains(QStringLiteral("QT_QPA_PLATFORM")))
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
   return env;
 }
 
@@ -38,8 +39,12 @@ ProcessRun runProcess(const QString& program, const QStringList& args, const QPr
   return r;
 }
 
-QString tierctlProgram() { return QString::fromStdString(tierctlPath()); }
-QString tierconsoleProgram() { return QString::fromStdString(binaryDir() + "/app/tierconsole"); }
+QString tierctlProgram() {
+  return QString::fromStdString(tierctlPath());
+}
+QString tierconsoleProgram() {
+  return QString::fromStdString(binaryDir() + "/app/tierconsole");
+}
 
 bool isOneLineError(const QByteArray& err, const QByteArray& prefix) {
   return err.startsWith(prefix) && err.endsWith('\n') && err.count('\n') == 1;
