@@ -49,7 +49,9 @@ void TinyLfuPolicy::onInsert(Entry* e, std::uint64_t hash) {
   // The window's LRU end moves to probation, where the next eviction judges it.
   while (lists_[kWindow].size() > windowMax()) {
     Entry* t = lists_[kWindow].tail();
-    if (t != e && t->pendingHits() != 0) {  // used while in the window: second chance
+    // The newcomer is the most recent use of all (others' pending hits happened before it).
+    if (t == e) t = e->prev;
+    if (t->pendingHits() != 0) {  // used while in the window: second chance
       flushHits(t);
       lists_[kWindow].moveToFront(t);
       continue;

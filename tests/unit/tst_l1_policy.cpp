@@ -1,0 +1,267 @@
+// W-TinyLFU in L1 (admission, scan resistance, sketch aging, bounds, TTL with a
+// fake clock) and the trace simulator (Belady-OPT on hand-checked traces, the
+// policy against LRU on a Zipf trace).
+#include <QtTest>
+
+#include <atomic>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "../../core/src/l1/frequency_sketch.h"  // private to core; its code is in tier::core
+#include "tier/l1/l1_cache.h"
+#include "tier/l1/trace_sim.h"
+
+using namespace std::chrono_literals;
+using tier::l1::L1Cache;
+using tier::l1::L1Options;
+namespace sim = tier::l1::sim;
+
+namespace {
+
+struct FakeClock {
+  std::shared_ptr<std::atomic<std::int64_t>> ns = std::make_shared<std::atomic<std::int64_t>>(5'000'000'000);
+  std::function<std::int64_t()> fn() const {
+    return [p = ns] { return p->load(); };
+  }
+  void advance(std::chrono::nanoseconds d) { ns->fetch_add(d.count()); }
+};
+
+L1Options bounded(std::size_t maxEntries, const char* policy = "tinylfu") {
+  L1Options o;
+  o.shards = 1;
+  o.max_entries = maxEntries;
+  o.max_bytes = 0;
+  o.policy = policy;
+  return o;
+}
+
+std::string k(const char* prefix, int i) { return std::string(prefix) + std::to_string(i); }
+
+sim::Trace handTrace(const std::vector<int>& ids) {
+  sim::Trace t;
+  int maxId = 0;
+  for (int id : ids) maxId = std::max(maxId, id);
+  for (int i = 0; i <= maxId; ++i) t.keys.push_back("k:" + std::to_string(i));
+  for (int id : ids) t.requests.push_back(static_cast<std::uint32_t>(id));
+  return t;
+}
+
+}  // namespace
+
+class TestL1Policy : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void defaultIsTinyLfu() {
+    L1Cache c;
+    QCOMPARE(c.options().policy, std::string("tinylfu"));
+    L1Options o;
+    o.policy = "wtinylfu";
+    L1Cache alias(o);  // accepted
+    QVERIFY(!alias.get("entry:1"));
+  }
+
+  // A key seen once must not push out a key in steady use.
+  void admissionRejectsOneHitWonder() {
+    L1Cache c(bounded(1000));  // window: 10 entries
+    for (int i = 0; i < 1000; ++i) c.put(k("entry:hot", i), std::string("h"), 0ms);
+    for (int round = 0; round < 5; ++round)
+      for (int i = 0; i < 1000; ++i) QVERIFY(c.get(k("entry:hot", i)));
+    for (int i = 0; i < 50; ++i) {
+      QVERIFY(!c.get(k("entry:once", i)));
+      c.put(k("entry:once", i), std::string("o"), 0ms);
+      QVERIFY(c.contains(k("entry:once", i)));  // a newcomer is always admitted to the window
+    }
+    int hot = 0, leftWindow = 0, inWindow = 0;
+    for (int i = 0; i < 1000; ++i) hot += c.contains(k("entry:hot", i));
+    for (int i = 0; i < 40; ++i) leftWindow += c.contains(k("entry:once", i));
+    for (int i = 40; i < 50; ++i) inWindow += c.contains(k("entry:once", i));
+    QCOMPARE(inWindow, 10);
+    // Those that left the window lost to the hot keys (a sketch collision may let one through).
+    QVERIFY2(leftWindow <= 2, qPrintable(QString::number(leftWindow)));
+    QVERIFY2(hot >= 988, qPrintable(QString::number(hot)));
+    QCOMPARE(c.stats().entries, std::size_t{1000});
+  }
+
+  void scanDoesNotFlushHotSet_data() {
+    QTest::addColumn<QString>("policy");
+    QTest::addColumn<double>("minKept");
+    QTest::addColumn<double>("maxKept");
+    QTest::newRow("tinylfu") << QStringLiteral("tinylfu") << 0.95 << 1.0;
+    QTest::newRow("lru (the contrast)") << QStringLiteral("lru") << 0.0 << 0.05;
+  }
+  void scanDoesNotFlushHotSet() {
+    QFETCH(QString, policy);
+    QFETCH(double, minKept);
+    QFETCH(double, maxKept);
+    L1Cache c(bounded(1000, policy.toStdString().c_str()));
+    std::mt19937 rng(3);
+    for (int i = 0; i < 20'000; ++i) {  // a hot set of 500, read in random order
+      const std::string key = k("entry:hot", static_cast<int>(rng() % 500));
+      if (!c.get(key)) c.put(key, std::string("h"), 0ms);
+    }
+    for (int i = 0; i < 5000; ++i) {  // one scan of 5x the cache over cold keys
+      const std::string key = k("entry:scan", i);
+      if (!c.get(key)) c.put(key, std::string("s"), 0ms);
+    }
+    int kept = 0;
+    for (int i = 0; i < 500; ++i) kept += c.contains(k("entry:hot", i));
+    QVERIFY2(kept >= minKept * 500 && kept <= maxKept * 500, qPrintable(QString::number(kept)));
+    QVERIFY(c.stats().entries <= 1000);
+  }
+
+  void sketchCountsAndAges() {
+    tier::l1::detail::FrequencySketch s;
+    s.ensureCapacity(64);
+    const std::uint64_t key = 0x1234'5678'9abc'def0ull;
+    QCOMPARE(s.frequency(key), 0u);
+    for (int i = 0; i < 10; ++i) s.increment(key);
+    QCOMPARE(s.frequency(key), 10u);  // the first occurrence lives in the doorkeeper, 9 in the counters
+    for (int i = 0; i < 20; ++i) s.increment(key);
+    QCOMPARE(s.frequency(key), 16u);  // 4-bit counters saturate at 15, plus the doorkeeper
+    QCOMPARE(s.resets(), std::uint64_t{0});
+    // 20 x capacity increments of other keys: one halving, which also clears the doorkeeper.
+    std::mt19937_64 rng(1);
+    for (int i = 0; i < 20 * 64; ++i) s.increment(rng());
+    QCOMPARE(s.resets(), std::uint64_t{1});
+    const unsigned aged = s.frequency(key);
+    QVERIFY2(aged >= 7 && aged <= 9, qPrintable(QString::number(aged)));  // 15 / 2, plus a few collisions at most
+  }
+
+  void boundsAlwaysHold_data() {
+    QTest::addColumn<int>("shards");
+    QTest::addColumn<int>("maxEntries");
+    QTest::addColumn<int>("maxBytes");
+    QTest::newRow("entries, 1 shard") << 1 << 50 << 0;
+    QTest::newRow("bytes, 1 shard") << 1 << 0 << 20'000;
+    QTest::newRow("both, 8 shards") << 8 << 200 << 64'000;
+    QTest::newRow("one entry") << 1 << 1 << 0;
+  }
+  void boundsAlwaysHold() {
+    QFETCH(int, shards);
+    QFETCH(int, maxEntries);
+    QFETCH(int, maxBytes);
+    L1Options o;
+    o.shards = static_cast<std::size_t>(shards);
+    o.max_entries = static_cast<std::size_t>(maxEntries);
+    o.max_bytes = static_cast<std::size_t>(maxBytes);
+    L1Cache c(o);
+    std::mt19937 rng(11);
+    for (int i = 0; i < 20'000; ++i) {
+      const std::string key = k("entry:", static_cast<int>(rng() % 2000 % (1 + rng() % 2000)));
+      const unsigned dice = rng() % 10;
+      if (dice < 6) {
+        if (!c.get(key)) c.put(key, std::string(rng() % 400, 'v'), 0ms);
+      } else if (dice < 9) {
+        c.put(key, std::string(rng() % 400, 'w'), 0ms);
+      } else {
+        c.erase(key);
+      }
+      if (i % 97 == 0) {
+        const auto st = c.stats();
+        if (maxEntries) QVERIFY(st.entries <= static_cast<std::size_t>(maxEntries));
+        if (maxBytes) QVERIFY(st.bytes <= static_cast<std::size_t>(maxBytes));
+        QCOMPARE(c.keys().size(), st.entries);
+      }
+    }
+    QVERIFY(c.stats().entries > 0);
+    c.clear();
+    QCOMPARE(c.stats().bytes, std::size_t{0});
+  }
+
+  void ttlWithFakeClock() {
+    FakeClock clock;
+    L1Options o = bounded(10);
+    o.now_ns = clock.fn();
+    L1Cache c(o);
+    c.put("session:1", std::string("s"), 50ms);
+    for (int i = 0; i < 9; ++i) c.put(k("entry:", i), std::string("e"), 0ms);
+    QVERIFY(c.get("session:1"));
+    clock.advance(49ms);
+    QCOMPARE(c.ttl("session:1"), 1ms);
+    QVERIFY(c.get("session:1"));
+    clock.advance(1ms);
+    QVERIFY(!c.contains("session:1"));
+    QCOMPARE(c.ttl("session:1"), -1ms);
+    QVERIFY(!c.get("session:1"));
+    QCOMPARE(c.stats().entries, std::size_t{9});
+    for (const auto& n : c.stats().namespaces)
+      if (n.ns == "session") QCOMPARE(n.expirations, std::uint64_t{1});
+    // Entries with a TTL compete like any other; once expired they are never served.
+    for (int i = 0; i < 30; ++i) c.put(k("session:", 100 + i), std::string("s"), 5ms);
+    QVERIFY(c.stats().entries <= 10);
+    QVERIFY(c.get("session:129"));
+    clock.advance(5ms);
+    for (int i = 0; i < 30; ++i) QVERIFY(!c.get(k("session:", 100 + i)));
+    for (int i = 0; i < 9; ++i) c.get(k("entry:", i));
+    QVERIFY(c.keys().size() <= 9);
+  }
+
+  void beladyOnHandCheckedTraces_data() {
+    QTest::addColumn<QList<int>>("ids");
+    QTest::addColumn<int>("cache");
+    QTest::addColumn<int>("optHits");
+    QTest::addColumn<int>("lruHits");
+    // Cyclic a b c twice, 2 slots: OPT keeps a and b and bypasses c; LRU always misses.
+    QTest::newRow("cycle") << QList<int>{0, 1, 2, 0, 1, 2} << 2 << 2 << 0;
+    // 1 slot: OPT holds a over b and c.
+    QTest::newRow("one slot") << QList<int>{0, 1, 0, 2, 0, 1} << 1 << 2 << 0;
+    // The textbook reference string, 3 frames: MIN has 7 faults (5 hits), LRU 10 (2 hits).
+    QTest::newRow("textbook") << QList<int>{1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5} << 3 << 5 << 2;
+    QTest::newRow("all fit") << QList<int>{0, 1, 0, 1, 2, 2} << 3 << 3 << 3;
+  }
+  void beladyOnHandCheckedTraces() {
+    QFETCH(QList<int>, ids);
+    QFETCH(int, cache);
+    QFETCH(int, optHits);
+    QFETCH(int, lruHits);
+    const auto t = handTrace(std::vector<int>(ids.begin(), ids.end()));
+    QCOMPARE(sim::simulateOpt(t, static_cast<std::size_t>(cache)).hits, static_cast<std::uint64_t>(optHits));
+    QCOMPARE(sim::simulateLru(t, static_cast<std::size_t>(cache)).hits, static_cast<std::uint64_t>(lruHits));
+    QCOMPARE(sim::simulateL1(t, static_cast<std::size_t>(cache), "lru").hits, static_cast<std::uint64_t>(lruHits));
+  }
+
+  void policyBeatsLruOnZipf() {
+    const auto t = sim::zipfTrace(5000, 0.9, 100'000, 9);
+    QCOMPARE(t.requests.size(), std::size_t{100'000});
+    for (std::size_t cache : {50u, 500u}) {
+      const auto pol = sim::simulateL1(t, cache, "tinylfu");
+      const auto lru = sim::simulateLru(t, cache);
+      const auto opt = sim::simulateOpt(t, cache);
+      const auto top = sim::simulateStaticTopK(t, cache);
+      QCOMPARE(sim::simulateL1(t, cache, "lru").hits, lru.hits);  // L1's LRU is exact LRU
+      QVERIFY2(pol.hitRatio() > lru.hitRatio() * 1.05,
+               qPrintable(QStringLiteral("%1 vs %2").arg(pol.hitRatio()).arg(lru.hitRatio())));
+      QVERIFY(pol.hits <= opt.hits && lru.hits <= opt.hits && top.hits <= opt.hits);
+    }
+  }
+
+  void scanTraceFavoursPolicy() {
+    const auto t = sim::scanTrace(5000, 0.9, 100'000, 2500, 1000, 4);
+    const auto pol = sim::simulateL1(t, 500, "tinylfu");
+    const auto lru = sim::simulateLru(t, 500);
+    QVERIFY2(pol.hitRatio() > lru.hitRatio(), qPrintable(QStringLiteral("%1 vs %2").arg(pol.hitRatio()).arg(lru.hitRatio())));
+  }
+
+  void workloadTraceLooksLikeTheWorkload() {
+    const auto t = sim::workloadTrace(sim::WorkloadShape{}, 20'000, 1);
+    QCOMPARE(t.requests.size(), std::size_t{20'000});
+    int entries = 0, sessions = 0, knowledge = 0, stats = 0;
+    for (std::uint32_t id : t.requests) {
+      const std::string& key = t.keys[id];
+      entries += key.starts_with("entry:");
+      sessions += key.starts_with("session:");
+      knowledge += key.starts_with("knowledge:");
+      stats += key.starts_with("stats:");
+    }
+    // Mix 40 entry + 3 edits (read + write), 25 + 5 session, 20 knowledge, 7 stats, of 103 requests per 100 ops.
+    QVERIFY(std::abs(entries / 20'000.0 - 46.0 / 103) < 0.02);
+    QVERIFY(std::abs(sessions / 20'000.0 - 30.0 / 103) < 0.02);
+    QVERIFY(std::abs(knowledge / 20'000.0 - 20.0 / 103) < 0.02);
+    QVERIFY(std::abs(stats / 20'000.0 - 7.0 / 103) < 0.02);
+  }
+};
+
+QTEST_APPLESS_MAIN(TestL1Policy)
+#include "tst_l1_policy.moc"
