@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -126,8 +127,12 @@ struct Plan {
   int inv_reps = 3;
   int ns_reps = 11;
   int load_users = 1000;
-  int load_warmup_s = 20;
-  int load_measure_s = 40;
+  // Steady state: the warm-up runs at least min_s, then until the 10-second hit
+  // rate moves by less than load_settle (absolute) between two windows, at most max_s.
+  int load_warmup_min_s = 30;
+  int load_warmup_max_s = 300;
+  double load_settle = 0.002;
+  int load_measure_s = 60;
 };
 
 Plan planFor(bool quick) {
@@ -141,7 +146,8 @@ Plan planFor(bool quick) {
   p.inv_keys = 10'000;
   p.inv_reps = 1;
   p.ns_reps = 3;
-  p.load_warmup_s = 2;
+  p.load_warmup_min_s = 2;
+  p.load_warmup_max_s = 3;
   p.load_measure_s = 3;
   return p;
 }
@@ -710,7 +716,23 @@ void benchLoad(Run& run) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   };
-  waitFor(run.plan.load_warmup_s);
+  // Warm-up: a Zipf tail keeps bringing first reads (compulsory misses) for minutes;
+  // steady state is when the hit rate stops climbing.
+  const auto warmStart = Clock::now();
+  QJsonArray warmCurve;  // hit rate of each 10 s window of the warm-up
+  waitFor(std::min(run.plan.load_warmup_min_s, 10));
+  double last = -1;
+  for (;;) {
+    const double elapsed = microsSince(warmStart) / 1e6;
+    const double h = core.metrics().snapshot(std::chrono::seconds(10)).hitRate();
+    warmCurve.append(QJsonArray{std::round(elapsed), h});
+    if (elapsed >= run.plan.load_warmup_max_s) break;
+    if (elapsed >= run.plan.load_warmup_min_s && last >= 0 && std::abs(h - last) < run.plan.load_settle) break;
+    last = h;
+    run.progress(QStringLiteral("load warm-up %1 s, hit rate %2").arg(std::round(elapsed)).arg(h, 0, 'f', 4));
+    waitFor(std::min(10, std::max(1, run.plan.load_warmup_max_s - static_cast<int>(elapsed))));
+  }
+  const double warmupS = microsSince(warmStart) / 1e6;
   const auto before = load.counters();
   core.metrics().reset();
   waitFor(run.plan.load_measure_s);
@@ -750,7 +772,11 @@ void benchLoad(Run& run) {
                      QJsonObject{{QStringLiteral("virtual_users"), o.virtual_users},
                                  {QStringLiteral("threads"), o.threads},
                                  {QStringLiteral("zipf_s"), o.zipf_s},
-                                 {QStringLiteral("warmup_s"), run.plan.load_warmup_s},
+                                 {QStringLiteral("warmup_s"), warmupS},
+                                 {QStringLiteral("warmup_hit_rate_10s"), warmCurve},
+                                 {QStringLiteral("warmup_rule"),
+                                  QStringLiteral("at least %1 s, then until the 10 s hit rate moves < %2 between windows, at most %3 s")
+                                      .arg(run.plan.load_warmup_min_s).arg(run.plan.load_settle).arg(run.plan.load_warmup_max_s)},
                                  {QStringLiteral("measured_s"), run.plan.load_measure_s},
                                  {QStringLiteral("ops_per_s"), ops / run.plan.load_measure_s},
                                  {QStringLiteral("knowledge_warmed"), static_cast<double>(warmed.warmed + warmed.already)},
