@@ -1,5 +1,6 @@
-// L1 hit cost against a bare absl::flat_hash_map lookup of the same 1M keys, and
-// the added cost of the Metrics calls that sit on the hit path.
+// L1 hit cost against a bare absl::flat_hash_map lookup of the same 1M keys (1 and
+// 2 threads, W-TinyLFU and LRU), the added cost of the Metrics calls that sit on
+// the hit path, and the policies' hit ratios on simulated traces.
 #include <benchmark/benchmark.h>
 
 #include <absl/container/flat_hash_map.h>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "tier/l1/l1_cache.h"
+#include "tier/l1/trace_sim.h"
 #include "tier/metrics/metrics.h"
 
 using namespace std::chrono_literals;
@@ -54,20 +56,27 @@ absl::flat_hash_map<std::string, std::shared_ptr<const std::string>>& bareMap() 
   return *m;
 }
 
+tier::l1::L1Cache* makeCache(bool ttl, const char* policy) {
+  tier::l1::L1Options o;
+  o.max_entries = 2 * kEntries;
+  o.max_bytes = 4ull << 30;
+  o.policy = policy;
+  auto* c = new tier::l1::L1Cache(o);
+  for (std::size_t i = 0; i < kEntries; ++i) c->put(keys()[i], valueFor(i), ttl ? 1h : 0ms);
+  return c;
+}
+
 tier::l1::L1Cache& cache(bool ttl) {
-  auto make = [ttl] {
-    tier::l1::L1Options o;
-    o.max_entries = 2 * kEntries;
-    o.max_bytes = 4ull << 30;
-    auto* c = new tier::l1::L1Cache(o);
-    for (std::size_t i = 0; i < kEntries; ++i) c->put(keys()[i], valueFor(i), ttl ? 1h : 0ms);
-    return c;
-  };
   if (ttl) {
-    static auto* c = make();
+    static auto* c = makeCache(true, "tinylfu");
     return *c;
   }
-  static auto* c = make();
+  static auto* c = makeCache(false, "tinylfu");
+  return *c;
+}
+
+tier::l1::L1Cache& lruCache() {
+  static auto* c = makeCache(true, "lru");
   return *c;
 }
 
@@ -91,8 +100,8 @@ void BM_BareFlatHashMapHit(benchmark::State& state) {
   }
 }
 
-void runL1Hit(benchmark::State& state, bool ttl, int withMetrics) {
-  auto& c = cache(ttl);
+void runL1Hit(benchmark::State& state, bool ttl, int withMetrics, tier::l1::L1Cache* which = nullptr) {
+  auto& c = which ? *which : cache(ttl);
   auto& m = metrics();
   const auto& k = keys();
   const auto& o = order();
@@ -108,12 +117,13 @@ void runL1Hit(benchmark::State& state, bool ttl, int withMetrics) {
 
 void BM_L1Hit(benchmark::State& state) { runL1Hit(state, false, 0); }
 void BM_L1HitTtl(benchmark::State& state) { runL1Hit(state, true, 0); }
+void BM_L1HitTtlLru(benchmark::State& state) { runL1Hit(state, true, 0, &lruCache()); }
 void BM_L1HitTtlWithCount(benchmark::State& state) { runL1Hit(state, true, 1); }
 void BM_L1HitTtlWithRecord(benchmark::State& state) { runL1Hit(state, true, 2); }
 void BM_L1HitTtlWithMetrics(benchmark::State& state) { runL1Hit(state, true, 3); }
 
 // The same key over and over: the lookup stays in cache, so this shows the fixed
-// per-call cost (hash, lock, LRU touch, refcount) without memory stalls.
+// per-call cost (hash, lock, hit mark, refcount) without memory stalls.
 void BM_L1HitHotKey(benchmark::State& state) {
   auto& c = cache(true);
   const std::string& key = keys()[42];
@@ -127,11 +137,27 @@ void BM_L1Miss(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(c.get(prefix + std::to_string(i++ & 1023)));
 }
 
+// Hit ratio of a policy on a Zipf trace (100k keys, 1M requests), as counters.
+// state.range(0): Zipf skew x100; range(1): cache size in % of keys.
+void BM_PolicyHitRatio(benchmark::State& state, const char* policy) {
+  const double s = static_cast<double>(state.range(0)) / 100;
+  const auto trace = tier::l1::sim::zipfTrace(100'000, s, 1'000'000, 42);
+  const std::size_t cacheEntries = 100'000 * static_cast<std::size_t>(state.range(1)) / 100;
+  tier::l1::sim::Ratio r;
+  for (auto _ : state) r = std::string(policy) == "opt" ? tier::l1::sim::simulateOpt(trace, cacheEntries)
+                                                         : tier::l1::sim::simulateL1(trace, cacheEntries, policy);
+  state.counters["hit_ratio"] = r.hitRatio();
+}
+
 }  // namespace
 
+BENCHMARK_CAPTURE(BM_PolicyHitRatio, tinylfu, "tinylfu")->Args({90, 1})->Args({99, 10})->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_PolicyHitRatio, lru, "lru")->Args({90, 1})->Args({99, 10})->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_PolicyHitRatio, opt, "opt")->Args({90, 1})->Args({99, 10})->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BareFlatHashMapHit)->Arg(kEntries)->Arg(10'000)->Threads(1)->Threads(2);
 BENCHMARK(BM_L1Hit)->Arg(kEntries)->Arg(10'000)->Threads(1)->Threads(2);
 BENCHMARK(BM_L1HitTtl)->Arg(kEntries)->Arg(10'000)->Threads(1)->Threads(2);
+BENCHMARK(BM_L1HitTtlLru)->Arg(kEntries)->Arg(10'000)->Threads(1)->Threads(2);
 BENCHMARK(BM_L1HitTtlWithCount)->Arg(10'000)->Threads(1);
 BENCHMARK(BM_L1HitTtlWithRecord)->Arg(10'000)->Threads(1);
 BENCHMARK(BM_L1HitTtlWithMetrics)->Arg(kEntries)->Arg(10'000)->Threads(1)->Threads(2);
