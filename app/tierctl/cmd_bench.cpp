@@ -361,11 +361,21 @@ void benchWarm(Run& run) {
   std::vector<std::string> keys;
   for (int i = 0; i < n; ++i) keys.push_back(tier::codec::entryKey(kBase + i));
   std::int64_t version = 1;
-  double coreServerUs = 0, benchServerUs = 0;  // Redis CPU inside EVALSHA / SET, summed over the blocks
-  auto coreBlock = [&]() {
+  double coreServerUs = 0, benchServerUs = 0;  // Redis CPU inside SET/EVALSHA, summed over the blocks
+  auto unlinkAll = [&]() {
+    for (std::size_t i = 0; i < keys.size(); i += 1000) {
+      std::vector<std::string> argv{"UNLINK"};
+      for (std::size_t j = i; j < std::min(keys.size(), i + 1000); ++j) argv.push_back(keys[j]);
+      raw.run(argv);
+    }
+  };
+  // cold: the keys are absent (warming at start, or after an invalidation), the common case;
+  // refresh: every key holds an older version, so each one takes the version-guarded script.
+  auto coreBlock = [&](bool cold) {
     ++version;
+    if (cold) unlinkAll();
     std::vector<tier::repo::TieredCache::FillItem> items;
-    const double s0 = serverUsec(raw, "evalsha") + serverUsec(raw, "eval");
+    const double s0 = serverUsec(raw, "evalsha") + serverUsec(raw, "eval") + serverUsec(raw, "set");
     const auto t0 = Clock::now();
     for (std::size_t i = 0; i < keys.size(); i += kChunk) {
       items.clear();
@@ -374,7 +384,7 @@ void benchWarm(Run& run) {
       if (r.stored != items.size()) throw tier::DataError("fillMany stored fewer items than given");
     }
     const double rate = static_cast<double>(keys.size()) / (microsSince(t0) / 1e6);
-    coreServerUs += serverUsec(raw, "evalsha") + serverUsec(raw, "eval") - s0;
+    if (cold) coreServerUs += serverUsec(raw, "evalsha") + serverUsec(raw, "eval") + serverUsec(raw, "set") - s0;
     return rate;
   };
   auto benchBlock = [&]() {
@@ -393,30 +403,31 @@ void benchWarm(Run& run) {
     }
     throw tier::DataError("redis-benchmark printed no SET rate: " + out.left(200).toStdString());
   };
-  coreBlock();  // warm-up (also loads the Lua script)
+  coreBlock(true);  // warm-up (also loads the Lua script)
+  coreBlock(false);
   benchBlock();
-  std::vector<double> coreRates, benchRates, ratios;
+  std::vector<double> coreRates, benchRates, ratios, refreshRates, refreshRatios;
   for (int rep = 0; rep < run.plan.reps; ++rep) {
     checkInterrupted();
-    double a = 0, b = 0;
+    double a = 0, b = 0, c = 0;
     if (rep % 2 == 0) {
-      a = coreBlock();
+      a = coreBlock(true);
+      c = coreBlock(false);
       b = benchBlock();
     } else {
       b = benchBlock();
-      a = coreBlock();
+      c = coreBlock(false);
+      a = coreBlock(true);
     }
     coreRates.push_back(a);
     benchRates.push_back(b);
     ratios.push_back(a / b);
+    refreshRates.push_back(c);
+    refreshRatios.push_back(c / b);
     run.progress(QStringLiteral("warm %1/%2").arg(rep + 1).arg(run.plan.reps));
   }
   // Clean up: our copies and redis-benchmark's key:NNN keys.
-  for (std::size_t i = 0; i < keys.size(); i += 1000) {
-    std::vector<std::string> argv{"UNLINK"};
-    for (std::size_t j = i; j < std::min(keys.size(), i + 1000); ++j) argv.push_back(keys[j]);
-    raw.run(argv);
-  }
+  unlinkAll();
   tier::ops::InvalidateRequest del;
   del.kind = tier::ops::InvalidateKind::Pattern;
   del.target = "key:*";
@@ -443,10 +454,13 @@ void benchWarm(Run& run) {
                                  {QStringLiteral("redis_benchmark_args"),
                                   QStringLiteral("-t set -P 16 -c 1 -n %1 -d %2 -r %1").arg(n).arg(valueBytes)},
                                  {QStringLiteral("core_sets_per_s"), toArray(coreRates, 0)},
+                                 {QStringLiteral("core_refresh_sets_per_s"), toArray(refreshRates, 0)},
+                                 {QStringLiteral("refresh_ratio_per_rep"), toArray(refreshRatios)},
+                                 {QStringLiteral("refresh_ratio"), median(refreshRatios)},
                                  {QStringLiteral("redis_benchmark_sets_per_s"), toArray(benchRates, 0)},
                                  {QStringLiteral("ratio_per_rep"), toArray(ratios)},
                                  // Redis CPU per key: the guarded script (header read, compare, SET) vs a plain SET.
-                                 {QStringLiteral("server_us_per_key_core"), coreServerUs / (static_cast<double>(n) * (run.plan.reps + 1))},
+                                 {QStringLiteral("server_us_per_key_core_cold"), coreServerUs / (static_cast<double>(n) * (run.plan.reps + 1))},
                                  {QStringLiteral("server_us_per_key_redis_benchmark"), benchServerUs / (static_cast<double>(n) * (run.plan.reps + 1))},
                                  {QStringLiteral("warm_end_to_end"), endToEnd}});
 }

@@ -677,18 +677,35 @@ TieredCache::FillResult TieredCache::fillMany(Namespace ns, const std::vector<Fi
     physical.push_back(d.physicalTtl(ttl));
     filled.emplace_back(&it, std::move(bytes));
   }
-  // One script call per 100 items, all in one pipeline: the Lua call overhead is paid per
-  // call, not per key, and nothing is copied into per-item commands.
-  constexpr std::size_t kPerCall = 100;
   std::vector<bool> storedFlags(filled.size(), true);
   if (d.redis && !filled.empty()) {
+    // First a plain SET NX per item: a key nobody holds (warming a cold cache) costs what a
+    // SET costs and can overwrite nothing. Only keys already present go through the
+    // version-guarded script, one Lua call per 100 of them (its overhead is per call).
+    std::vector<redis::Command> nx;
+    nx.reserve(filled.size());
+    for (std::size_t j = 0; j < filled.size(); ++j) {
+      const auto& key = filled[j].first->key;
+      if (physical[j].count() > 0)
+        nx.push_back({"SET", key, filled[j].second, "PX", std::to_string(physical[j].count()), "NX"});
+      else
+        nx.push_back({"SET", key, filled[j].second, "NX"});
+    }
+    const auto first = d.redis->pipeline(nx);
+    std::vector<std::size_t> present;
+    for (std::size_t j = 0; j < first.size(); ++j) {
+      if (first[j].isError()) throw DataError("SET NX failed: " + first[j].str);
+      if (first[j].isNil()) present.push_back(j);
+    }
+    constexpr std::size_t kPerCall = 100;
     std::vector<redis::Command> cmds;
-    for (std::size_t i = 0; i < filled.size(); i += kPerCall) {
-      const std::size_t end = std::min(filled.size(), i + kPerCall);
+    for (std::size_t i = 0; i < present.size(); i += kPerCall) {
+      const std::size_t end = std::min(present.size(), i + kPerCall);
       redis::Command c{"EVAL", kGuardedSetMany, std::to_string(end - i)};
       c.reserve(3 + 5 * (end - i));
-      for (std::size_t j = i; j < end; ++j) c.push_back(filled[j].first->key);
-      for (std::size_t j = i; j < end; ++j) {
+      for (std::size_t k = i; k < end; ++k) c.push_back(filled[present[k]].first->key);
+      for (std::size_t k = i; k < end; ++k) {
+        const std::size_t j = present[k];
         const auto u = static_cast<std::uint64_t>(filled[j].first->version);
         c.push_back(filled[j].second);
         c.push_back(std::to_string(physical[j].count()));
@@ -697,15 +714,17 @@ TieredCache::FillResult TieredCache::fillMany(Namespace ns, const std::vector<Fi
       }
       cmds.push_back(std::move(c));
     }
-    const auto replies = d.redis->pipeline(cmds);
-    for (std::size_t k = 0; k < replies.size(); ++k) {
-      const auto& r = replies[k];
-      const std::size_t first = k * kPerCall;
-      const std::size_t n = std::min(filled.size(), first + kPerCall) - first;
-      if (r.isError()) throw DataError("guarded SET failed: " + r.str);
-      if (r.type != redis::Reply::Type::Array || r.elements.size() != n)
-        throw DataError("guarded SET returned an unexpected reply");
-      for (std::size_t j = 0; j < n; ++j) storedFlags[first + j] = r.elements[j].integer == 1;
+    if (!cmds.empty()) {
+      const auto replies = d.redis->pipeline(cmds);
+      for (std::size_t k = 0; k < replies.size(); ++k) {
+        const auto& r = replies[k];
+        const std::size_t from = k * kPerCall;
+        const std::size_t n = std::min(present.size(), from + kPerCall) - from;
+        if (r.isError()) throw DataError("guarded SET failed: " + r.str);
+        if (r.type != redis::Reply::Type::Array || r.elements.size() != n)
+          throw DataError("guarded SET returned an unexpected reply");
+        for (std::size_t m = 0; m < n; ++m) storedFlags[present[from + m]] = r.elements[m].integer == 1;
+      }
     }
   }
   for (std::size_t i = 0; i < filled.size(); ++i) {

@@ -1,7 +1,7 @@
 #pragma once
 // Cache warming: load a set from PostgreSQL (100 rows per query, `= ANY($1)`,
-// on `threads` connections) and fill L1 and L2 in chunks of 100 with one pipeline of
-// version-guarded SETs per chunk (a newer cached version is never replaced),
+// on `threads` connections) and fill L1 and L2 in chunks of 100 (TieredCache::fillMany:
+// SET NX, then version-guarded SETs for keys already present; a newer cached version is never replaced),
 // with progress and cancel. Writes an audit row. Progress is called from the
 // worker threads, one call at a time.
 #include <atomic>

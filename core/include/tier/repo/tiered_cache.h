@@ -117,7 +117,8 @@ class TieredCache {
   // version). L2 failures are absorbed, counted and remembered for repair
   // (see above), never thrown.
   void writeThrough(codec::Namespace ns, const std::string& key, const std::string& payload, std::int64_t version);
-  // Bulk fill (warming): L1 puts plus one pipeline of version-guarded SETs.
+  // Bulk fill (warming): L1 puts plus one pipeline of SET NX; the keys that were
+  // present then take the version-guarded script (one Lua call per 100 keys).
   // Throws tier::Error if Redis fails.
   struct FillItem {
     std::string key;
