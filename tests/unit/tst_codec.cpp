@@ -85,6 +85,9 @@ class TestCodec : public QObject {
     QTest::newRow("question long") << QByteArray("entry:v1:?") << QByteArray("entry:v1:77") << false;
     QTest::newRow("class range") << QByteArray("e[a-c]x") << QByteArray("ebx") << true;
     QTest::newRow("class negated") << QByteArray("e[^a-c]x") << QByteArray("ebx") << false;
+    // As Redis: "[a-]" is the range a..']' (found by tests/fuzz/fuzz_pattern).
+    QTest::newRow("range to bracket") << QByteArray("e[a-]") << QByteArray("e^") << true;
+    QTest::newRow("range to bracket no") << QByteArray("e[a-]") << QByteArray("e-") << false;
     QTest::newRow("escape") << QByteArray("a\\*b") << QByteArray("a*b") << true;
     QTest::newRow("escape literal") << QByteArray("a\\*b") << QByteArray("axb") << false;
     QTest::newRow("middle star") << QByteArray("stats:v1:*:30d") << QByteArray("stats:v1:42:30d") << true;

@@ -16,6 +16,10 @@ class TestRedact : public QObject {
     QTest::newRow("postgres uri") << QStringLiteral("postgresql://tier:s3cret@h/db") << QStringLiteral("s3cret") << QStringLiteral("postgresql://tier:***@h/db");
     QTest::newRow("conninfo") << QStringLiteral("host=h password=s3cret dbname=x") << QStringLiteral("s3cret") << QStringLiteral("dbname=x");
     QTest::newRow("quoted conninfo") << QStringLiteral("host=h password='se cret' user=u") << QStringLiteral("se cret") << QStringLiteral("user=u");
+    // Found by tests/fuzz/fuzz_conninfo: forms libpq reads a password from.
+    QTest::newRow("percent-encoded keyword") << QStringLiteral("postgresql://h/db?pass%77ord=hunter22&sslmode=require") << QStringLiteral("hunter22") << QStringLiteral("sslmode=require");
+    QTest::newRow("space in libpq userinfo") << QStringLiteral("postgresql://tier:se cret@h/db") << QStringLiteral("se cret") << QStringLiteral("@h/db");
+    QTest::newRow("escaped space") << QStringLiteral("password=se\\ cret host=h") << QStringLiteral("cret") << QStringLiteral("host=h");
     QTest::newRow("two urls") << QStringLiteral("a redis://u:one@h1 b redis://v:two@h2") << QStringLiteral("two") << QStringLiteral("redis://v:***@h2");
   }
   void redact() {

@@ -167,7 +167,7 @@ bool globMatch(std::string_view p, std::string_view s) {
         if (p[j] == '\\' && j + 1 < p.size()) {
           if (p[j + 1] == ch) matched = true;
           j += 2;
-        } else if (j + 2 < p.size() && p[j + 1] == '-' && p[j + 2] != ']') {
+        } else if (j + 2 < p.size() && p[j + 1] == '-') {  // as Redis: "[a-]" is a range up to ']'
           char lo = p[j], hi = p[j + 2];
           if (lo > hi) std::swap(lo, hi);
           if (ch >= lo && ch <= hi) matched = true;

@@ -1,6 +1,7 @@
 #include "tier/common/error.h"
 
-#include <regex>
+#include <algorithm>
+#include <string_view>
 
 #include "tier/common/clock.h"
 
@@ -32,15 +33,121 @@ int exitCodeFor(ErrorKind kind) noexcept {
   return kExitFailure;
 }
 
+namespace {
+
+bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool isAlnum(char c) { return isAlpha(c) || (c >= '0' && c <= '9'); }
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = lower(c);
+  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+// One letter of a keyword at t[i], plain or percent-encoded (libpq decodes URI
+// query keywords: "pass%77ord=" is "password="). Returns its length or 0.
+std::size_t letterAt(const std::string& t, std::size_t i, char want) {
+  if (i < t.size() && lower(t[i]) == want) return 1;
+  if (i + 2 < t.size() && t[i] == '%' && hexValue(t[i + 1]) >= 0 && hexValue(t[i + 2]) >= 0 &&
+      lower(static_cast<char>(hexValue(t[i + 1]) * 16 + hexValue(t[i + 2]))) == want)
+    return 3;
+  return 0;
+}
+
+// If a secret keyword followed by '=' starts at i, the offset just past the '='.
+std::size_t keywordEnd(const std::string& t, std::size_t i) {
+  static constexpr std::string_view kWords[] = {"password", "passwd", "requirepass", "pass"};
+  for (std::string_view w : kWords) {
+    std::size_t j = i;
+    bool ok = true;
+    for (char c : w) {
+      const std::size_t n = letterAt(t, j, c);
+      if (n == 0) {
+        ok = false;
+        break;
+      }
+      j += n;
+    }
+    if (!ok) continue;
+    while (j < t.size() && isSpace(t[j])) ++j;
+    if (j < t.size() && t[j] == '=') return j + 1;
+  }
+  return 0;
+}
+
+// scheme://user:secret@host: if a URL with a password starts at t[i] (the
+// scheme's first letter), the [begin, end) of the password.
+bool urlPassword(const std::string& t, std::size_t i, std::size_t& begin, std::size_t& end) {
+  std::size_t j = i;
+  while (j < t.size() && (isAlnum(t[j]) || t[j] == '+' || t[j] == '.' || t[j] == '-')) ++j;
+  if (t.compare(j, 3, "://") != 0) return false;
+  std::string scheme = t.substr(i, j - i);
+  for (char& c : scheme) c = lower(c);
+  // libpq reads a postgresql:// userinfo up to the first '@' or '/', spaces included.
+  const bool libpq = scheme == "postgresql" || scheme == "postgres";
+  std::size_t k = j + 3;
+  while (k < t.size() && t[k] != ':' && t[k] != '/' && t[k] != '@' && (libpq || !isSpace(t[k]))) ++k;
+  if (k >= t.size() || t[k] != ':') return false;
+  begin = k + 1;
+  if (libpq) {
+    const std::size_t stop = t.find_first_of("/@", begin);
+    if (stop == std::string::npos || t[stop] != '@') return false;
+    end = stop;
+    return true;
+  }
+  // Others: up to the last '@' before whitespace, so a raw '@' in a password is covered.
+  std::size_t stop = begin;
+  while (stop < t.size() && !isSpace(t[stop])) ++stop;
+  const std::size_t at = t.rfind('@', stop == 0 ? 0 : stop - 1);
+  if (at == std::string::npos || at < begin) return false;
+  end = at;
+  return true;
+}
+
+// The end of a conninfo value starting at i: a quoted value to its closing quote
+// (backslash escapes), a bare one to whitespace (backslash escapes too), a URI
+// query value (after '?'/'&') to '&' or whitespace.
+std::size_t valueEnd(const std::string& t, std::size_t i, bool query) {
+  std::size_t j = i;
+  if (!query && j < t.size() && t[j] == '\'') {
+    for (++j; j < t.size(); ++j) {
+      if (t[j] == '\\') ++j;
+      else if (t[j] == '\'') return j + 1;
+    }
+    return t.size();
+  }
+  while (j < t.size() && !isSpace(t[j]) && !(query && t[j] == '&')) j += (!query && t[j] == '\\') ? 2 : 1;
+  return std::min(j, t.size());
+}
+
+}  // namespace
+
 std::string redactSecrets(const std::string& text) {
-  // scheme://user:secret@host  ->  scheme://user:***@host. Greedy up to the
-  // last '@' before whitespace, so a raw '@' inside the password is covered too.
-  static const std::regex urlCreds(R"(([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):[^\s]*@)");
-  // password=secret / password='se cret'  (conninfo), also passwd/pass/requirepass
-  static const std::regex kv(R"((\b(?:password|passwd|requirepass|pass)\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*))",
-                             std::regex::icase);
-  std::string out = std::regex_replace(text, urlCreds, "$1:***@");
-  out = std::regex_replace(out, kv, "$1***");
+  // One pass, no regex: hostile input costs linear-ish time and cannot blow a stack.
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char prev = i == 0 ? ' ' : text[i - 1];
+    const bool boundary = !isAlnum(prev) && prev != '_' && prev != '%';
+    std::size_t begin = 0, end = 0;
+    if (boundary && isAlpha(text[i]) && urlPassword(text, i, begin, end)) {
+      out.append(text, i, begin - i).append("***");
+      i = end;  // continue at the '@'
+      continue;
+    }
+    if (boundary) {
+      if (const std::size_t eq = keywordEnd(text, i)) {
+        std::size_t v = eq;
+        while (v < text.size() && isSpace(text[v])) ++v;
+        out.append(text, i, v - i).append("***");
+        i = valueEnd(text, v, prev == '?' || prev == '&');
+        continue;
+      }
+    }
+    out.push_back(text[i++]);
+  }
   return out;
 }
 

@@ -92,7 +92,11 @@ ConninfoPtr parseConninfo(const std::string& conninfo) {
     std::string msg = err ? oneLine(err) : std::string("out of memory");
     if (err) PQfreemem(err);
     // libpq quotes the offending fragment, which may be (part of) a password.
-    if (mentionsSecret(conninfo)) {
+    if (mentionsSecret(conninfo) && conninfo.find('"') != std::string::npos) {
+      // A '"' in the string breaks the pairing of libpq's quotes: hide all between the outer ones.
+      const std::size_t first = msg.find('"'), last = msg.rfind('"');
+      if (first != last) msg = msg.substr(0, first) + "\"***\"" + msg.substr(last + 1);
+    } else if (mentionsSecret(conninfo)) {
       // Keep one-character quotes ("=", "]"): they explain the error and hide nothing.
       std::string cleaned;
       std::size_t pos = 0;

@@ -40,6 +40,9 @@ std::string quotable(std::string_view url) {
 // the password survived in it.
 [[noreturn]] void fail(std::string_view url, const std::string& reason, const std::string& password = {}) {
   std::string msg = "invalid Redis URL '" + quotable(url) + "': " + reason;
+  // A percent-decoded parameter name may hold a newline: messages stay one line.
+  for (char& c : msg)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
   if (!password.empty()) {
     for (auto pos = msg.find(password); pos != std::string::npos; pos = msg.find(password, pos + 3))
       msg.replace(pos, password.size(), "***");
@@ -61,8 +64,8 @@ bool hasControl(std::string_view s) {
   return false;
 }
 
-std::string percentEncode(const std::string& s) {
-  const QByteArray b = QUrl::toPercentEncoding(QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())));
+std::string percentEncode(const std::string& s, const QByteArray& keep = {}) {
+  const QByteArray b = QUrl::toPercentEncoding(QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())), keep);
   return std::string(b.constData(), static_cast<std::size_t>(b.size()));
 }
 
@@ -158,7 +161,7 @@ std::string RedisUrl::redacted() const {
   std::string query;
   auto addParam = [&query](const std::string& kv) { query += (query.empty() ? "?" : "&") + kv; };
   if (isUnix()) {
-    out = "unix://" + unix_path;
+    out = "unix://" + percentEncode(unix_path, "/");  // a '#' or '?' in the path must not end it
     if (db != 0) addParam("db=" + std::to_string(db));
     if (!username.empty()) addParam("user=" + percentEncode(username));
     if (!password.empty()) addParam("password=***");
