@@ -33,11 +33,6 @@
 #include "tier/sandbox/server_process.h"
 #include "tier/workload/workload.h"
 
-// Weak until app/tierctl/bench_l1.cpp (the L1 half) lands; its definition then wins.
-namespace tier::cli::bench {
-L1BenchResult runL1Bench(const L1BenchOptions& options) __attribute__((weak));
-}
-
 namespace tierctl {
 namespace {
 
@@ -802,10 +797,9 @@ void benchLoad(Run& run) {
                                  {QStringLiteral("latency"), latency}});
 }
 
-// The L1 half (runL1Bench) is linked in once app/tierctl/bench_l1.cpp exists.
+// The L1 half: in-process, no server (app/tierctl/bench_l1.cpp).
 void benchL1(Run& run) {
   tier::cli::bench::L1BenchOptions o;
-  if (!&tier::cli::bench::runL1Bench) throw tier::Error(tier::ErrorKind::Internal, "the L1 half is not built in yet");
   o.quick = run.plan.quick;
   o.progress = [&run](const std::string& line) { run.progress(fromStd(line)); };
   const auto r = tier::cli::bench::runL1Bench(o);
