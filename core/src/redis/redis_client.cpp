@@ -89,6 +89,10 @@ class Batch {
     starts_.push_back(argv_.size());
     for (const auto& a : cmd) push(a);
   }
+  void add(const std::vector<std::string_view>& cmd) {
+    starts_.push_back(argv_.size());
+    for (auto a : cmd) push(a);
+  }
   void addAll(const std::vector<std::string>& tail) {
     for (const auto& a : tail) push(a);
   }
@@ -638,6 +642,16 @@ Reply RedisClient::command(const Command& argv) {
 }
 
 std::vector<Reply> RedisClient::pipeline(const std::vector<Command>& commands) {
+  if (commands.empty()) return {};
+  Batch b;
+  for (const auto& c : commands) {
+    if (c.empty()) throw BadInputError("empty Redis command in a pipeline");
+    b.add(c);
+  }
+  return impl_->execute(b, "pipeline");
+}
+
+std::vector<Reply> RedisClient::pipelineViews(const std::vector<std::vector<std::string_view>>& commands) {
   if (commands.empty()) return {};
   Batch b;
   for (const auto& c : commands) {

@@ -682,16 +682,18 @@ TieredCache::FillResult TieredCache::fillMany(Namespace ns, const std::vector<Fi
     // First a plain SET NX per item: a key nobody holds (warming a cold cache) costs what a
     // SET costs and can overwrite nothing. Only keys already present go through the
     // version-guarded script, one Lua call per 100 of them (its overhead is per call).
-    std::vector<redis::Command> nx;
+    std::vector<std::string> px(filled.size());
+    std::vector<std::vector<std::string_view>> nx;  // views into filled/px: no value is copied
     nx.reserve(filled.size());
     for (std::size_t j = 0; j < filled.size(); ++j) {
-      const auto& key = filled[j].first->key;
+      const std::string_view key = filled[j].first->key;
+      px[j] = std::to_string(physical[j].count());
       if (physical[j].count() > 0)
-        nx.push_back({"SET", key, filled[j].second, "PX", std::to_string(physical[j].count()), "NX"});
+        nx.push_back({"SET", key, filled[j].second, "PX", px[j], "NX"});
       else
         nx.push_back({"SET", key, filled[j].second, "NX"});
     }
-    const auto first = d.redis->pipeline(nx);
+    const auto first = d.redis->pipelineViews(nx);
     std::vector<std::size_t> present;
     for (std::size_t j = 0; j < first.size(); ++j) {
       if (first[j].isError()) throw DataError("SET NX failed: " + first[j].str);

@@ -114,6 +114,10 @@ class RedisClient {
   // Many commands in one round trip (pipelining). Replies in order. If any
   // reply is a permission error, all replies are read, then PermissionError.
   std::vector<Reply> pipeline(const std::vector<Command>& commands);
+  // The same with arguments that point into caller-owned bytes (bulk paths:
+  // nothing is copied before hiredis formats the request). REQUIRES: the
+  // bytes outlive the call.
+  std::vector<Reply> pipelineViews(const std::vector<std::vector<std::string_view>>& commands);
 
   // Convenience wrappers; an unexpected reply (error or wrong type) throws DataError.
   std::optional<std::string> get(std::string_view key);
