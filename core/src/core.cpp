@@ -10,6 +10,7 @@ struct TierCore::Impl {
   l1::L1Cache l1;
   std::unique_ptr<redis::RedisClient> redis;
   pg::PgPool pg;
+  pg::ReadRouter reads;
   repo::TieredCache cache;
   repo::UserRepository users;
   repo::JournalRepository entries;
@@ -30,6 +31,11 @@ struct TierCore::Impl {
     o.conninfo = c.pg_conninfo;
     return o;
   }
+  static pg::ReplicaOptions replicaOptions(const CoreConfig& c) {
+    pg::ReplicaOptions o = c.pg_replica;
+    o.conninfo = c.pg_replica_conninfo;
+    return o;
+  }
 
   explicit Impl(CoreConfig c)
       : config(std::move(c)),
@@ -37,12 +43,13 @@ struct TierCore::Impl {
         redis(config.redis_url.empty() ? nullptr
                                        : std::make_unique<redis::RedisClient>(redisOptions(config), &metrics)),
         pg(pgOptions(config), &metrics),
+        reads(pg, replicaOptions(config), pgOptions(config), &metrics),
         cache(&l1, redis.get(), &metrics, config.policies),
         users(cache, pg),
-        entries(cache, pg),
-        sessions(cache, pg, config.session_recent_messages),
-        knowledge(cache, pg),
-        analytics(cache, pg) {
+        entries(cache, pg, &reads),
+        sessions(cache, pg, config.session_recent_messages, &reads),
+        knowledge(cache, pg, &reads),
+        analytics(cache, pg, &reads) {
     if (redis && config.backplane.enabled) {
       backplane = std::make_unique<repo::Backplane>(
           redis.get(), config.backplane,
@@ -62,6 +69,7 @@ metrics::Metrics& TierCore::metrics() noexcept { return impl_->metrics; }
 l1::L1Cache& TierCore::l1() noexcept { return impl_->l1; }
 redis::RedisClient* TierCore::redis() noexcept { return impl_->redis.get(); }
 pg::PgPool& TierCore::pg() noexcept { return impl_->pg; }
+pg::ReadRouter& TierCore::reads() noexcept { return impl_->reads; }
 repo::TieredCache& TierCore::cache() noexcept { return impl_->cache; }
 repo::Backplane* TierCore::backplane() noexcept { return impl_->backplane.get(); }
 repo::UserRepository& TierCore::users() noexcept { return impl_->users; }

@@ -13,6 +13,7 @@
 #include "tier/l1/l1_cache.h"
 #include "tier/metrics/metrics.h"
 #include "tier/pg/pg_pool.h"
+#include "tier/pg/read_router.h"
 #include "tier/redis/redis_client.h"
 #include "tier/repo/backplane.h"
 #include "tier/repo/repositories.h"
@@ -27,6 +28,10 @@ struct CoreConfig {
   l1::L1Options l1;
   redis::RedisOptions redis;        // url is filled from redis_url
   pg::PgOptions pg;                 // conninfo is filled from pg_conninfo
+  // A read-only streaming replica for inspection, analytics and warming reads
+  // (pg/read_router.h); empty = none. Writes and audit always use pg_conninfo.
+  std::string pg_replica_conninfo;
+  pg::ReplicaOptions pg_replica;    // conninfo is filled from pg_replica_conninfo
   CachePolicies policies;
   // Cross-instance L1 invalidation over Redis pub/sub; ignored without Redis.
   repo::BackplaneOptions backplane;
@@ -47,6 +52,8 @@ class TierCore {
   l1::L1Cache& l1() noexcept;
   redis::RedisClient* redis() noexcept;  // null when no Redis URL was configured
   pg::PgPool& pg() noexcept;
+  // Routes the reads that may leave the primary; without a replica it runs them on pg().
+  pg::ReadRouter& reads() noexcept;
   repo::TieredCache& cache() noexcept;
   // Null when there is no Redis or config.backplane.enabled is false.
   repo::Backplane* backplane() noexcept;

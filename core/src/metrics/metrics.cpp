@@ -331,6 +331,8 @@ const char* toString(Counter c) noexcept {
     case Counter::StaleServed: return "stale_served";
     case Counter::BackplanePublishFailure: return "backplane_publish_failure";
     case Counter::BackplaneFlush: return "backplane_flush";
+    case Counter::ReplicaRead: return "replica_read";
+    case Counter::ReplicaFallback: return "replica_fallback";
     case Counter::kCount: break;
   }
   return "unknown";

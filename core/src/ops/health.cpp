@@ -105,12 +105,53 @@ void checkPostgres(TierCore& core, PostgresHealth& h) {
   h.pool = core.pg().stats();
 }
 
+void checkReplica(TierCore& core, ReplicaHealth& h) {
+  auto& reads = core.reads();
+  h.configured = reads.hasReplica();
+  if (!h.configured) {
+    h.routing = reads.stats();
+    return;
+  }
+  h.endpoint = reads.replica()->redactedConninfo();
+  std::optional<std::string> replayed;
+  try {
+    auto c = reads.replica()->acquire();
+    auto t0 = Clock::now();
+    auto r = c->exec(
+        "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, "
+        "CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+        "ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END::float8");
+    h.latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (r.value(0, 0) == "t") {
+      h.ok = true;
+      replayed = r.optional(0, 1);
+      h.lag_seconds = r.toDouble(0, 2);
+    } else {
+      h.error = "not a standby: pg_is_in_recovery() is false, so routed reads use the primary";
+    }
+  } catch (const Error& e) {
+    h.error = redactSecrets(e.what());
+  }
+  if (replayed) {
+    try {
+      auto c = core.pg().acquire();
+      auto r = c->exec("SELECT GREATEST(0, pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn))::bigint",
+                       {*replayed});
+      h.lag_bytes = r.toInt(0, 0);
+    } catch (const Error&) {
+      // The primary's own health line reports why it cannot be asked.
+    }
+  }
+  h.routing = reads.stats();
+}
+
 }  // namespace
 
 HealthReport checkHealth(TierCore& core) {
   HealthReport r;
   checkRedis(core, r.redis);
   checkPostgres(core, r.postgres);
+  checkReplica(core, r.replica);
   if (auto* bp = core.backplane()) {
     bp->l1Usable();  // starts the link if nothing has yet (a CLI health check), waiting once
     r.backplane = bp->stats();

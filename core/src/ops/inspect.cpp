@@ -38,7 +38,9 @@ SessionInspection inspectSession(TierCore& core, std::int64_t id) {
   // The database first, then the caches: a cached copy can then only be older
   // than this row if it really is stale (a write that lands in between makes
   // the cached copy newer, which is not staleness).
-  out.l3 = core.sessions().loadFromDb(id);  // throws if PostgreSQL is unreachable
+  // Through the read router: a replica serves it only once it has replayed
+  // everything the primary had, so the staleness verdict stays exact.
+  out.l3 = core.sessions().loadForInspection(id);  // throws if PostgreSQL is unreachable
   out.l3_present = out.l3.has_value();
   if (out.l3) out.l3_version = out.l3->version;
 

@@ -7,6 +7,7 @@
 #include "common/sql_text.h"
 #include "tier/common/error.h"
 #include "tier/pg/pg_pool.h"
+#include "tier/pg/read_router.h"
 
 namespace tier::repo {
 namespace {
@@ -18,6 +19,18 @@ using pg::Params;
 #define TIER_MS(col) "(extract(epoch from " col ")*1000)::bigint"
 
 std::string s(std::int64_t v) { return std::to_string(v); }
+
+// A read through the replica router when there is one, else on the primary.
+template <typename F>
+auto routedRead(pg::ReadRouter* reads, pg::PgPool& primary, F&& f) {
+  if (!reads) {
+    auto c = primary.acquire();
+    return f(*c);
+  }
+  std::optional<decltype(f(std::declval<pg::Connection&>()))> out;
+  reads->read([&](pg::Connection& c) { out = f(c); });
+  return std::move(*out);
+}
 
 // ---- users -----------------------------------------------------------------
 constexpr const char* kUserCols =
@@ -247,15 +260,16 @@ std::optional<JournalEntry> JournalRepository::loadFromDb(std::int64_t id) {
 }
 
 std::vector<JournalEntry> JournalRepository::loadManyFromDb(const std::vector<std::int64_t>& ids) {
-  std::vector<JournalEntry> out;
-  if (ids.empty()) return out;
-  auto c = pg_.acquire();
-  auto r = c->execPrepared("entry_get_many",
-                           std::string("SELECT ") + kEntryCols + " FROM journal_entries WHERE id = ANY($1::bigint[])",
-                           {intArray(ids)});
-  out.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) out.push_back(entryFrom(r, i));
-  return out;
+  if (ids.empty()) return {};
+  return routedRead(reads_, pg_, [&](pg::Connection& c) {
+    std::vector<JournalEntry> out;
+    auto r = c.execPrepared("entry_get_many",
+                             std::string("SELECT ") + kEntryCols + " FROM journal_entries WHERE id = ANY($1::bigint[])",
+                             {intArray(ids)});
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(entryFrom(r, i));
+    return out;
+  });
 }
 
 Fetched<JournalEntry> JournalRepository::get(std::int64_t id) {
@@ -349,16 +363,17 @@ void JournalRepository::remove(std::int64_t id) {
 }
 
 std::vector<std::int64_t> JournalRepository::hotEntryIds(int topUsers, int perUser) {
-  auto c = pg_.acquire();
-  auto r = c->exec(
-      "WITH top AS (SELECT user_id FROM journal_entries GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT $1) "
-      "SELECT e.id FROM top CROSS JOIN LATERAL (SELECT id FROM journal_entries j WHERE j.user_id = top.user_id "
-      "ORDER BY created_at DESC LIMIT $2) e",
-      {s(std::max(topUsers, 0)), s(std::max(perUser, 0))});
-  std::vector<std::int64_t> out;
-  out.reserve(r.rows());
-  for (int i = 0; i < r.rows(); ++i) out.push_back(r.toInt(i, 0));
-  return out;
+  return routedRead(reads_, pg_, [&](pg::Connection& c) {
+    auto r = c.exec(
+        "WITH top AS (SELECT user_id FROM journal_entries GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT $1) "
+        "SELECT e.id FROM top CROSS JOIN LATERAL (SELECT id FROM journal_entries j WHERE j.user_id = top.user_id "
+        "ORDER BY created_at DESC LIMIT $2) e",
+        {s(std::max(topUsers, 0)), s(std::max(perUser, 0))});
+    std::vector<std::int64_t> out;
+    out.reserve(r.rows());
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.toInt(i, 0));
+    return out;
+  });
 }
 
 // ---- SessionRepository ---------------------------------------------------------
@@ -366,13 +381,14 @@ std::vector<std::int64_t> JournalRepository::hotEntryIds(int topUsers, int perUs
 const char* SessionRepository::retrievalSql() noexcept { return kSessionSql; }
 
 std::vector<ChatSession> SessionRepository::loadManyFromDb(const std::vector<std::int64_t>& ids) {
-  std::vector<ChatSession> out;
-  if (ids.empty()) return out;
-  auto c = pg_.acquire();
-  auto r = c->execPrepared("session_get_many", kSessionManySql, {intArray(ids), s(recent_)});
-  out.reserve(static_cast<std::size_t>(r.rows()));
-  for (int row = 0; row < r.rows();) out.push_back(sessionFrom(r, row));
-  return out;
+  if (ids.empty()) return {};
+  return routedRead(reads_, pg_, [&](pg::Connection& c) {
+    std::vector<ChatSession> out;
+    auto r = c.execPrepared("session_get_many", kSessionManySql, {intArray(ids), s(recent_)});
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int row = 0; row < r.rows();) out.push_back(sessionFrom(r, row));
+    return out;
+  });
 }
 
 std::optional<ChatSession> SessionRepository::loadFromDb(std::int64_t id) {
@@ -381,6 +397,15 @@ std::optional<ChatSession> SessionRepository::loadFromDb(std::int64_t id) {
   if (r.rows() == 0) return std::nullopt;
   int row = 0;
   return sessionFrom(r, row);
+}
+
+std::optional<ChatSession> SessionRepository::loadForInspection(std::int64_t id) {
+  return routedRead(reads_, pg_, [&](pg::Connection& c) -> std::optional<ChatSession> {
+    auto r = c.execPrepared("session_get", kSessionSql, {s(id), s(recent_)});
+    if (r.rows() == 0) return std::nullopt;
+    int row = 0;
+    return sessionFrom(r, row);
+  });
 }
 
 Fetched<ChatSession> SessionRepository::get(std::int64_t id) {
@@ -489,15 +514,16 @@ std::vector<SessionSummary> SessionRepository::find(const std::string& query, in
 // ---- KnowledgeRepository -------------------------------------------------------
 
 std::vector<KnowledgeArticle> KnowledgeRepository::loadManyFromDb(const std::vector<std::string>& slugs) {
-  std::vector<KnowledgeArticle> out;
-  if (slugs.empty()) return out;
-  auto c = pg_.acquire();
-  auto r = c->execPrepared("knowledge_get_many",
-                           std::string("SELECT ") + kKnowledgeCols + " FROM psychology_knowledge WHERE slug = ANY($1::text[])",
-                           {pgTextArray(slugs)});
-  out.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) out.push_back(articleFrom(r, i));
-  return out;
+  if (slugs.empty()) return {};
+  return routedRead(reads_, pg_, [&](pg::Connection& c) {
+    std::vector<KnowledgeArticle> out;
+    auto r = c.execPrepared("knowledge_get_many",
+                             std::string("SELECT ") + kKnowledgeCols + " FROM psychology_knowledge WHERE slug = ANY($1::text[])",
+                             {pgTextArray(slugs)});
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(articleFrom(r, i));
+    return out;
+  });
 }
 
 std::optional<KnowledgeArticle> KnowledgeRepository::loadFromDb(const std::string& slug) {
@@ -532,12 +558,13 @@ std::vector<KnowledgeArticle> KnowledgeRepository::listByTopic(const std::string
 }
 
 std::vector<std::string> KnowledgeRepository::allSlugs() {
-  auto c = pg_.acquire();
-  auto r = c->exec("SELECT slug FROM psychology_knowledge ORDER BY slug");
-  std::vector<std::string> out;
-  out.reserve(r.rows());
-  for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.value(i, 0));
-  return out;
+  return routedRead(reads_, pg_, [&](pg::Connection& c) {
+    auto r = c.exec("SELECT slug FROM psychology_knowledge ORDER BY slug");
+    std::vector<std::string> out;
+    out.reserve(r.rows());
+    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.value(i, 0));
+    return out;
+  });
 }
 
 // ---- AnalyticsRepository -------------------------------------------------------
@@ -548,24 +575,25 @@ const std::vector<int>& AnalyticsRepository::periods() {
 }
 
 std::optional<MoodStats> AnalyticsRepository::loadFromDb(std::int64_t userId, int days) {
-  auto c = pg_.acquire();
-  auto r = c->execPrepared("mood_stats",
-                           "SELECT entries, coalesce(avg_mood, 0), coalesce(min_mood, 0), coalesce(max_mood, 0), "
-                           "coalesce(" TIER_MS("first_at") ", 0), coalesce(" TIER_MS("last_at") ", 0), version "
-                           "FROM mood_stats($1, $2)",
-                           {s(userId), s(days)});
-  if (r.rows() == 0) return std::nullopt;
-  MoodStats m;
-  m.user_id = userId;
-  m.period_days = days;
-  m.entries = r.toInt(0, 0);
-  m.avg_mood = r.toDouble(0, 1);
-  m.min_mood = static_cast<int>(r.toInt(0, 2));
-  m.max_mood = static_cast<int>(r.toInt(0, 3));
-  m.first_at = r.toInt(0, 4);
-  m.last_at = r.toInt(0, 5);
-  m.version = r.toInt(0, 6);
-  return m;
+  return routedRead(reads_, pg_, [&](pg::Connection& c) -> std::optional<MoodStats> {
+    auto r = c.execPrepared("mood_stats",
+                             "SELECT entries, coalesce(avg_mood, 0), coalesce(min_mood, 0), coalesce(max_mood, 0), "
+                             "coalesce(" TIER_MS("first_at") ", 0), coalesce(" TIER_MS("last_at") ", 0), version "
+                             "FROM mood_stats($1, $2)",
+                             {s(userId), s(days)});
+    if (r.rows() == 0) return std::nullopt;
+    MoodStats m;
+    m.user_id = userId;
+    m.period_days = days;
+    m.entries = r.toInt(0, 0);
+    m.avg_mood = r.toDouble(0, 1);
+    m.min_mood = static_cast<int>(r.toInt(0, 2));
+    m.max_mood = static_cast<int>(r.toInt(0, 3));
+    m.first_at = r.toInt(0, 4);
+    m.last_at = r.toInt(0, 5);
+    m.version = r.toInt(0, 6);
+    return m;
+  });
 }
 
 Fetched<MoodStats> AnalyticsRepository::moodStats(std::int64_t userId, int days) {

@@ -57,6 +57,8 @@ enum class Counter : int {
   StaleServed,   // reads served stale because L3 was down
   BackplanePublishFailure,  // invalidation messages that could not be published (peers flush instead)
   BackplaneFlush,  // whole-L1 flushes by the invalidation backplane (link loss, resubscribe, gap)
+  ReplicaRead,      // routed reads (inspection, analytics, warming) served by the PostgreSQL replica
+  ReplicaFallback,  // routed reads the primary served because the replica was down, behind or failing
   kCount
 };
 const char* toString(Counter c) noexcept;

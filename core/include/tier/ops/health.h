@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tier/pg/pg_pool.h"
+#include "tier/pg/read_router.h"
 #include "tier/redis/redis_client.h"
 #include "tier/repo/backplane.h"
 
@@ -48,6 +49,23 @@ struct PostgresHealth {
   pg::PoolStats pool;
 };
 
+// The optional read replica (CoreConfig::pg_replica_conninfo). Down or behind
+// is not a failure of the core: routed reads then go to the primary.
+struct ReplicaHealth {
+  bool configured = false;
+  bool ok = false;             // reachable and a hot standby (pg_is_in_recovery())
+  std::string error;           // one line, redacted
+  std::string endpoint;        // redacted conninfo
+  double latency_ms = 0;       // round trip of the status query
+  // WAL the replica has still to replay: the primary's pg_current_wal_insert_lsn()
+  // minus the replica's pg_last_wal_replay_lsn(), in bytes. -1 = unknown.
+  long long lag_bytes = -1;
+  // now() - pg_last_xact_replay_timestamp() on the replica, in seconds; 0 when
+  // it has replayed all it received (an idle primary is not lag). -1 = unknown.
+  double lag_seconds = -1;
+  pg::ReplicaRoutingStats routing;  // where routed reads went, and why not the replica
+};
+
 struct HealthReport {
   RedisHealth redis;
   PostgresHealth postgres;
@@ -55,6 +73,7 @@ struct HealthReport {
   // CachePolicies::l1_max_ttl). link "up" is the only state in which L1 serves
   // with the longer cap; "down"/"connecting" bypass L1 (see repo/backplane.h).
   repo::BackplaneStats backplane;
+  ReplicaHealth replica;
 };
 
 // Never throws for a server being down: that is reported in ok/error.

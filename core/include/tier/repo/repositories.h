@@ -16,6 +16,7 @@
 
 namespace tier::pg {
 class PgPool;
+class ReadRouter;
 }
 
 namespace tier::repo {
@@ -52,7 +53,9 @@ struct EntryDraft {
 
 class JournalRepository {
  public:
-  JournalRepository(TieredCache& cache, pg::PgPool& pg) : cache_(cache), pg_(pg) {}
+  // reads (may be null): routes loadManyFromDb and hotEntryIds (warming) to a replica.
+  JournalRepository(TieredCache& cache, pg::PgPool& pg, pg::ReadRouter* reads = nullptr)
+      : cache_(cache), pg_(pg), reads_(reads) {}
   Fetched<JournalEntry> get(std::int64_t id);
   // Newest first; database.
   std::vector<JournalEntry> listByUser(std::int64_t userId, int limit = 50, int offset = 0);
@@ -72,6 +75,7 @@ class JournalRepository {
   void invalidateStats(std::int64_t userId);
   TieredCache& cache_;
   pg::PgPool& pg_;
+  pg::ReadRouter* reads_;
 };
 
 struct SessionSummary {
@@ -87,8 +91,10 @@ struct SessionSummary {
 class SessionRepository {
  public:
   static constexpr int kDefaultRecentMessages = 50;
-  SessionRepository(TieredCache& cache, pg::PgPool& pg, int recentMessages = kDefaultRecentMessages)
-      : cache_(cache), pg_(pg), recent_(recentMessages) {}
+  // reads (may be null): routes loadForInspection and loadManyFromDb (warming) to a replica.
+  SessionRepository(TieredCache& cache, pg::PgPool& pg, int recentMessages = kDefaultRecentMessages,
+                    pg::ReadRouter* reads = nullptr)
+      : cache_(cache), pg_(pg), recent_(recentMessages), reads_(reads) {}
   // The session with its latest messages (one database round trip on a miss).
   Fetched<ChatSession> get(std::int64_t id);
   // Appends and writes the new session state through: the next get() sees it.
@@ -101,6 +107,9 @@ class SessionRepository {
   // Support search: by session id, user id or email (exact) or email substring.
   std::vector<SessionSummary> find(const std::string& query, int limit = 200);
   std::optional<ChatSession> loadFromDb(std::int64_t id);
+  // The same row through the read router (replica when it has replayed the
+  // primary's position, else the primary): for inspection, never for a write-back.
+  std::optional<ChatSession> loadForInspection(std::int64_t id);
   // Many sessions with their recent messages in one query (warming); absent ids skipped, order not kept.
   std::vector<ChatSession> loadManyFromDb(const std::vector<std::int64_t>& ids);
   // The one prepared SELECT behind loadFromDb ($1 session id, $2 recent messages), for benchmarks.
@@ -111,11 +120,14 @@ class SessionRepository {
   TieredCache& cache_;
   pg::PgPool& pg_;
   int recent_;
+  pg::ReadRouter* reads_;
 };
 
 class KnowledgeRepository {
  public:
-  KnowledgeRepository(TieredCache& cache, pg::PgPool& pg) : cache_(cache), pg_(pg) {}
+  // reads (may be null): routes allSlugs and loadManyFromDb (warming) to a replica.
+  KnowledgeRepository(TieredCache& cache, pg::PgPool& pg, pg::ReadRouter* reads = nullptr)
+      : cache_(cache), pg_(pg), reads_(reads) {}
   Fetched<KnowledgeArticle> get(const std::string& slug);  // BadInputError for an invalid slug
   std::vector<KnowledgeArticle> listByTopic(const std::string& topic, int limit = 100);  // database
   std::vector<std::string> allSlugs();
@@ -126,11 +138,14 @@ class KnowledgeRepository {
  private:
   TieredCache& cache_;
   pg::PgPool& pg_;
+  pg::ReadRouter* reads_;
 };
 
 class AnalyticsRepository {
  public:
-  AnalyticsRepository(TieredCache& cache, pg::PgPool& pg) : cache_(cache), pg_(pg) {}
+  // reads (may be null): routes loadFromDb (the mood aggregate, also behind moodStats' fill) to a replica.
+  AnalyticsRepository(TieredCache& cache, pg::PgPool& pg, pg::ReadRouter* reads = nullptr)
+      : cache_(cache), pg_(pg), reads_(reads) {}
   // Cache-aside; invalidated when the user's entries change. periodDays: 7, 30 or 90.
   Fetched<MoodStats> moodStats(std::int64_t userId, int periodDays);
   std::optional<MoodStats> loadFromDb(std::int64_t userId, int periodDays);
@@ -139,6 +154,7 @@ class AnalyticsRepository {
  private:
   TieredCache& cache_;
   pg::PgPool& pg_;
+  pg::ReadRouter* reads_;
 };
 
 }  // namespace tier::repo
