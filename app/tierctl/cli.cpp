@@ -25,6 +25,7 @@ extern "C" void onInterrupt(int) { g_interrupted.store(true); }
 struct Profile {
   QString redis_url;
   QString pg_conninfo;
+  QString pg_replica_conninfo;  // optional read replica; empty = none
 };
 
 // QSettings(organization "TierConsole", application "tierconsole"), group
@@ -40,6 +41,7 @@ Profile readProfile(const QString& name) {
   Profile p;
   p.redis_url = settings.value(QStringLiteral("redis_url")).toString();
   p.pg_conninfo = settings.value(QStringLiteral("pg_conninfo")).toString();
+  p.pg_replica_conninfo = settings.value(QStringLiteral("pg_replica_conninfo")).toString();
   return p;
 }
 
@@ -130,7 +132,7 @@ void Context::applyThresholds(tier::Thresholds& t) const {
 
 tier::CoreConfig Context::resolveConfig() {
   tier::CoreConfig config;
-  QString redis, pg;
+  QString redis, pg, pgReplica;
   if (globals_.sandbox) {
     // The sandbox stands in for environment and profile; explicit flags still win.
     const SandboxEndpoints sb = ensureSandbox(globals_.sandbox_dir);
@@ -143,15 +145,21 @@ tier::CoreConfig Context::resolveConfig() {
       const Profile p = readProfile(name);
       redis = p.redis_url;
       pg = p.pg_conninfo;
+      pgReplica = p.pg_replica_conninfo;
       config.profile = name.toStdString();
     }
     if (const QString v = envValue("TIER_REDIS_URL"); !v.isEmpty()) redis = v;
     if (const QString v = envValue("TIER_PG_CONNINFO"); !v.isEmpty()) pg = v;
+    if (const QString v = envValue("TIER_PG_REPLICA_CONNINFO"); !v.isEmpty()) pgReplica = v;
   }
   if (parser_.isSet(QStringLiteral("redis"))) redis = parser_.value(QStringLiteral("redis"));
   if (parser_.isSet(QStringLiteral("pg"))) pg = parser_.value(QStringLiteral("pg"));
   config.redis_url = redis.toStdString();
   config.pg_conninfo = pg.toStdString();
+  if (parser_.isSet(QStringLiteral("pg-replica"))) pgReplica = parser_.value(QStringLiteral("pg-replica"));
+  config.pg_replica_conninfo = pgReplica.toStdString();
+  config.pg_replica.max_lag =
+      std::chrono::milliseconds(intOption(QStringLiteral("pg-replica-max-lag"), 0, 600000, config.pg_replica.max_lag.count()));
   applyThresholds(config.thresholds);
   config.redis.client_name = "tierctl";
   config.pg.application_name = "tierctl";
@@ -170,6 +178,14 @@ void addGlobalOptions(QCommandLineParser& parser) {
                     QStringLiteral("URL")});
   parser.addOption({QStringLiteral("pg"), QStringLiteral("PostgreSQL conninfo or URI (libpq; PG* variables and .pgpass apply)."),
                     QStringLiteral("CONNINFO")});
+  parser.addOption({QStringLiteral("pg-replica"),
+                    QStringLiteral("Read-only PostgreSQL streaming replica for inspection, analytics and warming reads "
+                                   "(falls back to --pg when down or behind)."),
+                    QStringLiteral("CONNINFO")});
+  parser.addOption({QStringLiteral("pg-replica-max-lag"),
+                    QStringLiteral("How long a routed read waits for the replica to catch up before the primary serves it "
+                                   "(ms, default 250)."),
+                    QStringLiteral("MS")});
   parser.addOption({QStringLiteral("profile"), QStringLiteral("Connection profile saved by the console."),
                     QStringLiteral("NAME")});
   // Only for the help text: main() takes --sandbox[=DIR] out before parsing.
@@ -185,7 +201,8 @@ void addGlobalOptions(QCommandLineParser& parser) {
 
 bool isGlobalOptionWithValue(const QString& name) {
   return name == QLatin1String("redis") || name == QLatin1String("pg") || name == QLatin1String("profile") ||
-         name == QLatin1String("threshold");
+         name == QLatin1String("threshold") || name == QLatin1String("pg-replica") ||
+         name == QLatin1String("pg-replica-max-lag");
 }
 
 bool isGlobalFlag(const QString& name) {

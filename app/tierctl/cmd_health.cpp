@@ -52,6 +52,25 @@ QJsonObject backplaneJson(const tier::repo::BackplaneStats& b) {
                      {QStringLiteral("last_error"), fromStd(tier::redactSecrets(b.last_error))}};
 }
 
+QJsonObject replicaJson(const tier::ops::ReplicaHealth& r) {
+  const auto& g = r.routing;
+  QJsonObject routing{{QStringLiteral("replica_reads"), static_cast<double>(g.replica_reads)},
+                      {QStringLiteral("primary_reads"), static_cast<double>(g.primary_reads)},
+                      {QStringLiteral("fallback_down"), static_cast<double>(g.fallback_down)},
+                      {QStringLiteral("fallback_lag"), static_cast<double>(g.fallback_lag)},
+                      {QStringLiteral("fallback_error"), static_cast<double>(g.fallback_error)},
+                      {QStringLiteral("last_error"), fromStd(tier::redactSecrets(g.last_error))}};
+  return QJsonObject{{QStringLiteral("configured"), r.configured},
+                     {QStringLiteral("ok"), r.ok},
+                     {QStringLiteral("error"), fromStd(tier::redactSecrets(r.error))},
+                     {QStringLiteral("endpoint"), fromStd(tier::redactSecrets(r.endpoint))},
+                     {QStringLiteral("latency_ms"), r.latency_ms},
+                     {QStringLiteral("lag_bytes"), static_cast<double>(r.lag_bytes)},
+                     {QStringLiteral("lag_seconds"), r.lag_seconds},
+                     {QStringLiteral("routing"), routing},
+                     {QStringLiteral("pool"), pgPoolJson(g.pool)}};
+}
+
 QJsonObject healthJson(const tier::ops::HealthReport& h) {
   const auto& r = h.redis;
   const auto& p = h.postgres;
@@ -85,7 +104,8 @@ QJsonObject healthJson(const tier::ops::HealthReport& h) {
                        {QStringLiteral("pool"), pgPoolJson(p.pool)}};
   return QJsonObject{{QStringLiteral("redis"), redis},
                      {QStringLiteral("postgres"), postgres},
-                     {QStringLiteral("backplane"), backplaneJson(h.backplane)}};
+                     {QStringLiteral("backplane"), backplaneJson(h.backplane)},
+                     {QStringLiteral("replica"), replicaJson(h.replica)}};
 }
 
 void printHealthText(const tier::ops::HealthReport& h) {
@@ -115,6 +135,27 @@ void printHealthText(const tier::ops::HealthReport& h) {
                        fromStd(p.role), QString::number(p.schema_version)));
     printLine(QStringLiteral("          pool %1/%2 open, %3 in use")
                   .arg(QString::number(p.pool.open), QString::number(p.pool.size), QString::number(p.pool.in_use)));
+  }
+  const auto& rp = h.replica;
+  const auto& rg = rp.routing;
+  const QString routed = QStringLiteral("routed reads: replica %1, primary %2 (down %3, behind %4, failed %5)")
+                             .arg(thousands(static_cast<long long>(rg.replica_reads)),
+                                  thousands(static_cast<long long>(rg.primary_reads)),
+                                  thousands(static_cast<long long>(rg.fallback_down)),
+                                  thousands(static_cast<long long>(rg.fallback_lag)),
+                                  thousands(static_cast<long long>(rg.fallback_error)));
+  if (!rp.configured) {
+    printLine(QStringLiteral("replica   not configured (every read on the primary)"));
+  } else if (!rp.ok) {
+    printLine(QStringLiteral("replica   DOWN  %1  %2  (reads fall back to the primary)")
+                  .arg(fromStd(tier::redactSecrets(rp.endpoint)), fromStd(tier::redactSecrets(rp.error))));
+    printLine(QStringLiteral("          ") + routed);
+  } else {
+    printLine(QStringLiteral("replica   ok    %1  status query %2  replay lag %3 bytes, %4 s")
+                  .arg(fromStd(tier::redactSecrets(rp.endpoint)), formatMs(rp.latency_ms),
+                       rp.lag_bytes < 0 ? QStringLiteral("?") : thousands(rp.lag_bytes),
+                       QString::number(rp.lag_seconds, 'f', 3)));
+    printLine(QStringLiteral("          ") + routed);
   }
   const auto& b = h.backplane;
   if (!b.enabled) {
