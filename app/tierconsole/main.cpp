@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
       settings.profile = name;
       settings.redis_url = p->redis_url;
       settings.pg_conninfo = p->pg_conninfo;
+      settings.pg_replica_conninfo = p->pg_replica_conninfo;
     }
     if (parser.isSet(QStringLiteral("redis"))) settings.redis_url = parser.value(QStringLiteral("redis"));
     if (parser.isSet(QStringLiteral("pg"))) settings.pg_conninfo = parser.value(QStringLiteral("pg"));

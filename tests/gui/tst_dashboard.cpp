@@ -423,6 +423,27 @@ class TestDashboard : public QObject {
     Q_EMIT service_->healthAvailable(r);
     QCOMPARE(panel->field(QStringLiteral("redis.version")), QStringLiteral("—"));
     QCOMPARE(panel->latencyModel()->rowCount(), 0);
+
+    // The PostgreSQL read replica: none, then its lag, then down.
+    QCOMPARE(panel->field(QStringLiteral("pg.replica")), QStringLiteral("none (every read on the primary)"));
+    r.replica.configured = true;
+    r.replica.ok = true;
+    r.replica.endpoint = "host=replica port=5433";
+    r.replica.lag_bytes = 4096;
+    r.replica.lag_seconds = 0.25;
+    r.replica.routing.replica_reads = 12;
+    r.replica.routing.primary_reads = 3;
+    r.replica.routing.fallback_lag = 3;
+    Q_EMIT service_->healthAvailable(r);
+    QVERIFY(panel->field(QStringLiteral("pg.replica")).startsWith(QStringLiteral("ok · host=replica port=5433")));
+    QVERIFY2(panel->field(QStringLiteral("pg.replica_lag")).endsWith(QStringLiteral(" bytes · 0.250 s")),
+             qPrintable(panel->field(QStringLiteral("pg.replica_lag"))));
+    QVERIFY(panel->field(QStringLiteral("pg.replica_reads")).startsWith(QStringLiteral("replica 12 · primary 3")));
+    r.replica.ok = false;
+    r.replica.error = "connection refused";
+    Q_EMIT service_->healthAvailable(r);
+    QVERIFY(panel->field(QStringLiteral("pg.replica")).startsWith(QStringLiteral("DOWN")));
+    QCOMPARE(panel->field(QStringLiteral("pg.replica_lag")), QStringLiteral("—"));
   }
 
   void parseLatencyStats() {

@@ -103,9 +103,10 @@ class TestSettings : public QObject {
     QFETCH(QString, pg);
     QFETCH(QString, secret);
     ProfileStore store;
-    const Profile saved = store.saveProfile({QStringLiteral("prod"), redis, pg});
+    const Profile saved = store.saveProfile({QStringLiteral("prod"), redis, pg, pg});  // pg also as the read replica
     QVERIFY(!saved.redis_url.contains(secret));
     QVERIFY(!saved.pg_conninfo.contains(secret));
+    QVERIFY(!saved.pg_replica_conninfo.contains(secret));
     const QString text = settingsText();
     QVERIFY(text.contains(QStringLiteral("[profiles]")) || text.contains(QStringLiteral("prod")));
     QVERIFY2(!text.contains(secret), qPrintable(text));

@@ -204,6 +204,7 @@ void CoreService::connectTo(const ConnectionSettings& settings) {
       c.profile = settings.profile.toStdString();
       c.redis_url = settings.redis_url.toStdString();
       c.pg_conninfo = settings.pg_conninfo.toStdString();
+      c.pg_replica_conninfo = settings.pg_replica_conninfo.toStdString();
       if (settings.sandbox) {
         sandbox::SandboxOptions o;
         o.dir = settings.sandbox_dir.toStdString();

@@ -39,6 +39,7 @@ struct ConnectionSettings {
   QString profile = QStringLiteral("default");
   QString redis_url;    // may carry a password; never persisted by this struct
   QString pg_conninfo;  // may carry a password; never persisted by this struct
+  QString pg_replica_conninfo;  // optional read replica; may carry a password; empty = none
   bool sandbox = false;  // start or reuse the private sandbox and use it
   QString sandbox_dir;   // empty = the default folder
   bool start_workload = false;  // with the sandbox: start the synthetic workload

@@ -158,6 +158,14 @@ ServerPanel::ServerPanel(QWidget* parent)
            QStringLiteral("The role the console connects as"));
   addField(pgForm, QStringLiteral("pg.schema"), QStringLiteral("Schema"),
            QStringLiteral("The applied migration version"));
+  addField(pgForm, QStringLiteral("pg.replica"), QStringLiteral("Read replica"),
+           QStringLiteral("The optional streaming replica that serves inspection, analytics and warming reads; "
+                          "down or behind, those reads go to the primary"));
+  addField(pgForm, QStringLiteral("pg.replica_lag"), QStringLiteral("Replica lag"),
+           QStringLiteral("WAL the replica has still to replay (primary's insert position minus its replay "
+                          "position) and seconds since the last replayed commit (0 when caught up)"));
+  addField(pgForm, QStringLiteral("pg.replica_reads"), QStringLiteral("Routed reads"),
+           QStringLiteral("Reads the replica served / the primary served instead (down, behind, failed)"));
   lay->addWidget(pgBox);
 
   auto* poolBox = group(QStringLiteral("Connection pools (this console)"), this);
@@ -256,6 +264,26 @@ void ServerPanel::setReport(const ops::HealthReport& report, qint64 at_ms) {
   set("pg.cache", p.ok ? QStringLiteral("%1 %").arg(QString::number(100.0 * p.cache_hit_ratio, 'f', 1)) : none);
   set("pg.role", p.ok ? qs(p.role) : none);
   set("pg.schema", p.ok ? QStringLiteral("v%1").arg(p.schema_version) : none);
+  const auto& rp = report.replica;
+  const auto& rg = rp.routing;
+  if (!rp.configured) {
+    set("pg.replica", QStringLiteral("none (every read on the primary)"));
+    set("pg.replica_lag", none);
+  } else {
+    set("pg.replica", rp.ok ? QStringLiteral("ok · %1 · %2").arg(qs(rp.endpoint), formatMillis(rp.latency_ms))
+                            : QStringLiteral("DOWN · %1 · %2 (reads fall back to the primary)")
+                                  .arg(qs(rp.endpoint), qs(rp.error)));
+    set("pg.replica_lag", !rp.ok ? none
+                                 : QStringLiteral("%1 bytes · %2 s")
+                                       .arg(rp.lag_bytes < 0 ? QStringLiteral("?") : num(rp.lag_bytes),
+                                            QString::number(rp.lag_seconds, 'f', 3)));
+  }
+  set("pg.replica_reads", QStringLiteral("replica %1 · primary %2 (down %3, behind %4, failed %5)")
+                              .arg(num(static_cast<long long>(rg.replica_reads)),
+                                   num(static_cast<long long>(rg.primary_reads)),
+                                   num(static_cast<long long>(rg.fallback_down)),
+                                   num(static_cast<long long>(rg.fallback_lag)),
+                                   num(static_cast<long long>(rg.fallback_error))));
 
   if (r.configured) {
     set("pool.redis", QStringLiteral("%1 / %2 open · %3 in use · %4 failed calls")

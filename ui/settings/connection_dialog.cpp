@@ -81,6 +81,13 @@ ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
   form->addRow(QStringLiteral("Redis pass&word"), redisPassword_);
   form->addRow(QStringLiteral("Post&greSQL"), pgConninfo_);
   form->addRow(QStringLiteral("PostgreSQL p&assword"), pgPassword_);
+  pgReplica_ = new QLineEdit(this);
+  pgReplica_->setObjectName(QStringLiteral("pgReplica"));
+  pgReplica_->setClearButtonEnabled(true);
+  pgReplica_->setPlaceholderText(QStringLiteral("optional: conninfo of a streaming replica"));
+  pgReplica_->setToolTip(QStringLiteral("A read-only hot standby for inspection, analytics and warming reads (same "
+                                        "password as the primary). Down or behind, those reads use the primary."));
+  form->addRow(QStringLiteral("Read r&eplica"), pgReplica_);
   form->addRow(QString(), sandbox_);
   form->addRow(QString(), remember_);
   form->addRow(QString(), keychainStatus_);
@@ -111,7 +118,8 @@ ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
 
   connect(sandbox_, &QCheckBox::toggled, this, [this](bool on) {
     for (QWidget* w : {static_cast<QWidget*>(redisUrl_), static_cast<QWidget*>(redisPassword_),
-                       static_cast<QWidget*>(pgConninfo_), static_cast<QWidget*>(pgPassword_)})
+                       static_cast<QWidget*>(pgConninfo_), static_cast<QWidget*>(pgPassword_),
+                       static_cast<QWidget*>(pgReplica_)})
       w->setEnabled(!on);
   });
   connect(profile_, &QComboBox::currentIndexChanged, this, [this](int i) {
@@ -165,6 +173,7 @@ void ConnectionDialog::onProfileChosen(const QString& name) {
   sandbox_->setChecked(false);
   redisUrl_->setText(p->redis_url);
   pgConninfo_->setText(p->pg_conninfo);
+  pgReplica_->setText(p->pg_replica_conninfo);
   redisPassword_->clear();
   pgPassword_->clear();
   if (!KeychainStore::available()) return;
@@ -185,7 +194,7 @@ void ConnectionDialog::saveProfile() {
   const QString name = profile_->currentText().trimmed();
   if (name.isEmpty() || sandbox_->isChecked()) return;
   ProfileStore store;
-  store.saveProfile({name, redisUrl_->text().trimmed(), pgConninfo_->text().trimmed()});
+  store.saveProfile({name, redisUrl_->text().trimmed(), pgConninfo_->text().trimmed(), pgReplica_->text().trimmed()});
   store.setLastProfile(name);
   if (profile_->findText(name) < 0) profile_->addItem(name);
   if (!remember_->isChecked() || !KeychainStore::available()) return;
@@ -214,6 +223,9 @@ ConnectionSettings ConnectionDialog::connectionSettings() const {
   if (redis.isEmpty()) redis = qEnvironmentVariable("TIER_REDIS_URL");
   s.redis_url = withRedisPassword(redis, redisPassword_->text());
   s.pg_conninfo = withPgPassword(pgConninfo_->text().trimmed(), pgPassword_->text());
+  // A physical replica has the primary's roles, so the same password.
+  const QString replica = pgReplica_->text().trimmed();
+  s.pg_replica_conninfo = replica.isEmpty() ? QString() : withPgPassword(replica, pgPassword_->text());
   return s;
 }
 
@@ -238,6 +250,7 @@ void ConnectionDialog::onDeleteClicked() {
   if (i >= 0) profile_->removeItem(i);
   redisUrl_->clear();
   pgConninfo_->clear();
+  pgReplica_->clear();
   redisPassword_->clear();
   pgPassword_->clear();
 }

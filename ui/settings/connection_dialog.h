@@ -43,6 +43,7 @@ class ConnectionDialog : public QDialog {
   QLineEdit* redisUrl_;
   QLineEdit* redisPassword_;
   QLineEdit* pgConninfo_;
+  QLineEdit* pgReplica_;
   QLineEdit* pgPassword_;
   QCheckBox* sandbox_;
   QCheckBox* remember_;

@@ -53,16 +53,21 @@ std::optional<Profile> ProfileStore::profile(const QString& name) const {
   s.beginGroup(QStringLiteral("profiles"));
   if (!s.childGroups().contains(name)) return std::nullopt;
   s.beginGroup(name);
-  return Profile{name, s.value(QStringLiteral("redis_url")).toString(), s.value(QStringLiteral("pg_conninfo")).toString()};
+  return Profile{name, s.value(QStringLiteral("redis_url")).toString(), s.value(QStringLiteral("pg_conninfo")).toString(),
+                 s.value(QStringLiteral("pg_replica_conninfo")).toString()};
 }
 
 Profile ProfileStore::saveProfile(const Profile& p) {
-  Profile clean{p.name, stripPassword(p.redis_url), stripPassword(p.pg_conninfo)};
+  Profile clean{p.name, stripPassword(p.redis_url), stripPassword(p.pg_conninfo), stripPassword(p.pg_replica_conninfo)};
   auto s = store();
   s.beginGroup(QStringLiteral("profiles"));
   s.beginGroup(p.name);
   s.setValue(QStringLiteral("redis_url"), clean.redis_url);
   s.setValue(QStringLiteral("pg_conninfo"), clean.pg_conninfo);
+  if (clean.pg_replica_conninfo.isEmpty())
+    s.remove(QStringLiteral("pg_replica_conninfo"));
+  else
+    s.setValue(QStringLiteral("pg_replica_conninfo"), clean.pg_replica_conninfo);
   return clean;
 }
 

@@ -16,6 +16,7 @@ struct Profile {
   QString name;
   QString redis_url;    // without password
   QString pg_conninfo;  // without password
+  QString pg_replica_conninfo;  // optional read replica, without password; empty = none
 };
 
 class ProfileStore {
