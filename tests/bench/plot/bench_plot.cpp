@@ -119,10 +119,14 @@ bool plotHitRatios(const QJsonObject& l1, const QString& path) {
   };
   QList<Row> rows;
   std::function<void(const QJsonObject&, const QString&)> walk = [&](const QJsonObject& o, const QString& name) {
-    Row r{name};
+    Row r{o.value(QStringLiteral("trace")).isString() ? o.value(QStringLiteral("trace")).toString() : name};
     for (auto it = o.begin(); it != o.end(); ++it) {
       const QString k = it.key().toLower();
-      if (it.value().isObject()) walk(it.value().toObject(), name.isEmpty() ? it.key() : name + QLatin1Char('/') + it.key());
+      const QString child = name.isEmpty() ? it.key() : name + QLatin1Char('/') + it.key();
+      if (it.value().isObject()) walk(it.value().toObject(), child);
+      if (it.value().isArray())  // rows of objects, each named by its "trace" if it has one
+        for (const auto& e : it.value().toArray())
+          if (e.isObject()) walk(e.toObject(), child);
       if (!it.value().isDouble()) continue;
       if (k == QLatin1String("lru")) r.lru = it.value().toDouble();
       else if (k == QLatin1String("opt") || k == QLatin1String("belady")) r.opt = it.value().toDouble();
@@ -159,7 +163,7 @@ bool plotHitRatios(const QJsonObject& l1, const QString& path) {
   axisY->setTitleText(QStringLiteral("hit ratio"));
   chart->addAxis(axisY, Qt::AlignLeft);
   series->attachAxis(axisY);
-  return save(chart, path, {1100, 560});
+  return save(chart, path, {1500, 560});
 }
 
 }  // namespace
