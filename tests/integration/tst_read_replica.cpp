@@ -11,6 +11,7 @@
 
 #include "core_fixture.h"
 #include "distributed.h"
+#include "process_runner.h"
 #include "reliability_report.h"
 #include "tier/common/error.h"
 #include "tier/core.h"
@@ -36,6 +37,7 @@ class TestReadReplica : public QObject {
   void routedReadsSeeAcknowledgedWrites();
   void pausedReplayFallsBackOnLag();
   void stoppedReplicaFallsBackToPrimary();
+  void tierctlHealthAndInspectWithReplica();
 
  private:
   tier::CoreConfig config(bool withReplica) const;
@@ -278,6 +280,43 @@ void TestReadReplica::stoppedReplicaFallsBackToPrimary() {
   QVERIFY(replica_->waitCaughtUp(30s));
   QTRY_VERIFY_WITH_TIMEOUT(core.reads().read([](tier::pg::Connection&) {}) == tier::pg::ReadRouter::Served::Replica,
                            10000);
+}
+
+void TestReadReplica::tierctlHealthAndInspectWithReplica() {
+  QTemporaryDir home;
+  const auto env = isolatedEnvironment(home.path());
+  const QStringList servers{QStringLiteral("--redis"),      QString::fromStdString(redis_->url()),
+                            QStringLiteral("--pg"),         QString::fromStdString(primary_->conninfo()),
+                            QStringLiteral("--pg-replica"), QString::fromStdString(replica_->conninfo())};
+  QVERIFY(replica_->waitCaughtUp(30s));
+  auto run =
+      runProcess(tierctlProgram(), servers + QStringList{QStringLiteral("health"), QStringLiteral("--json")}, env);
+  QVERIFY2(run.code == 0, run.err.constData());
+  auto replica = QJsonDocument::fromJson(run.out).object().value(QStringLiteral("replica")).toObject();
+  QVERIFY(replica.value(QStringLiteral("configured")).toBool());
+  QVERIFY(replica.value(QStringLiteral("ok")).toBool());
+  QVERIFY(replica.value(QStringLiteral("lag_bytes")).toDouble() >= 0);
+  QVERIFY(replica.value(QStringLiteral("lag_seconds")).toDouble() >= 0);
+  QVERIFY(replica.value(QStringLiteral("endpoint")).toString().contains(QString::number(replica_->port())));
+
+  run = runProcess(tierctlProgram(),
+                   servers + QStringList{QStringLiteral("inspect"), QStringLiteral("session"), QStringLiteral("5"),
+                                         QStringLiteral("--json")},
+                   env);
+  QVERIFY2(run.code == 0, run.err.constData());
+
+  // Replica stopped: health still exits 0 (the core works) and says DOWN; inspect still answers.
+  replica_->stop();
+  auto restart = qScopeGuard([&] { replica_->start(); });
+  run = runProcess(tierctlProgram(), servers + QStringList{QStringLiteral("health")}, env);
+  QVERIFY2(run.code == 0, run.err.constData());
+  QVERIFY2(run.out.contains("replica   DOWN"), run.out.constData());
+  run = runProcess(tierctlProgram(),
+                   servers + QStringList{QStringLiteral("inspect"), QStringLiteral("session"), QStringLiteral("5"),
+                                         QStringLiteral("--json")},
+                   env);
+  QVERIFY2(run.code == 0, run.err.constData());
+  QVERIFY(QJsonDocument::fromJson(run.out).isObject());
 }
 
 QTEST_GUILESS_MAIN(TestReadReplica)
