@@ -293,6 +293,7 @@ void TestReadReplica::tierctlHealthAndInspectWithReplica() {
       runProcess(tierctlProgram(), servers + QStringList{QStringLiteral("health"), QStringLiteral("--json")}, env);
   QVERIFY2(run.code == 0, run.err.constData());
   auto replica = QJsonDocument::fromJson(run.out).object().value(QStringLiteral("replica")).toObject();
+  qInfo("tierctl health --json, replica: %s", QJsonDocument(replica).toJson().constData());
   QVERIFY(replica.value(QStringLiteral("configured")).toBool());
   QVERIFY(replica.value(QStringLiteral("ok")).toBool());
   QVERIFY(replica.value(QStringLiteral("lag_bytes")).toDouble() >= 0);
@@ -311,6 +312,7 @@ void TestReadReplica::tierctlHealthAndInspectWithReplica() {
   run = runProcess(tierctlProgram(), servers + QStringList{QStringLiteral("health")}, env);
   QVERIFY2(run.code == 0, run.err.constData());
   QVERIFY2(run.out.contains("replica   DOWN"), run.out.constData());
+  qInfo("tierctl health, replica stopped:\n%s", run.out.constData());
   run = runProcess(tierctlProgram(),
                    servers + QStringList{QStringLiteral("inspect"), QStringLiteral("session"), QStringLiteral("5"),
                                          QStringLiteral("--json")},
