@@ -158,8 +158,8 @@ tier::CoreConfig Context::resolveConfig() {
   config.pg_conninfo = pg.toStdString();
   if (parser_.isSet(QStringLiteral("pg-replica"))) pgReplica = parser_.value(QStringLiteral("pg-replica"));
   config.pg_replica_conninfo = pgReplica.toStdString();
-  config.pg_replica.max_lag =
-      std::chrono::milliseconds(intOption(QStringLiteral("pg-replica-max-lag"), 0, 600000, config.pg_replica.max_lag.count()));
+  config.pg_replica.max_lag = std::chrono::milliseconds(
+      intOption(QStringLiteral("pg-replica-max-lag"), 0, 600000, config.pg_replica.max_lag.count()));
   applyThresholds(config.thresholds);
   config.redis.client_name = "tierctl";
   config.pg.application_name = "tierctl";
@@ -182,10 +182,11 @@ void addGlobalOptions(QCommandLineParser& parser) {
                     QStringLiteral("Read-only PostgreSQL streaming replica for inspection, analytics and warming reads "
                                    "(falls back to --pg when down or behind)."),
                     QStringLiteral("CONNINFO")});
-  parser.addOption({QStringLiteral("pg-replica-max-lag"),
-                    QStringLiteral("How long a routed read waits for the replica to catch up before the primary serves it "
-                                   "(ms, default 250)."),
-                    QStringLiteral("MS")});
+  parser.addOption(
+      {QStringLiteral("pg-replica-max-lag"),
+       QStringLiteral("How long a routed read waits for the replica to catch up before the primary serves it "
+                      "(ms, default 250)."),
+       QStringLiteral("MS")});
   parser.addOption({QStringLiteral("profile"), QStringLiteral("Connection profile saved by the console."),
                     QStringLiteral("NAME")});
   // Only for the help text: main() takes --sandbox[=DIR] out before parsing.

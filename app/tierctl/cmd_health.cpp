@@ -138,12 +138,11 @@ void printHealthText(const tier::ops::HealthReport& h) {
   }
   const auto& rp = h.replica;
   const auto& rg = rp.routing;
-  const QString routed = QStringLiteral("routed reads: replica %1, primary %2 (down %3, behind %4, failed %5)")
-                             .arg(thousands(static_cast<long long>(rg.replica_reads)),
-                                  thousands(static_cast<long long>(rg.primary_reads)),
-                                  thousands(static_cast<long long>(rg.fallback_down)),
-                                  thousands(static_cast<long long>(rg.fallback_lag)),
-                                  thousands(static_cast<long long>(rg.fallback_error)));
+  const QString routed =
+      QStringLiteral("routed reads: replica %1, primary %2 (down %3, behind %4, failed %5)")
+          .arg(thousands(static_cast<long long>(rg.replica_reads)), thousands(static_cast<long long>(rg.primary_reads)),
+               thousands(static_cast<long long>(rg.fallback_down)), thousands(static_cast<long long>(rg.fallback_lag)),
+               thousands(static_cast<long long>(rg.fallback_error)));
   if (!rp.configured) {
     printLine(QStringLiteral("replica   not configured (every read on the primary)"));
   } else if (!rp.ok) {

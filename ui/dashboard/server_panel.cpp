@@ -270,20 +270,19 @@ void ServerPanel::setReport(const ops::HealthReport& report, qint64 at_ms) {
     set("pg.replica", QStringLiteral("none (every read on the primary)"));
     set("pg.replica_lag", none);
   } else {
-    set("pg.replica", rp.ok ? QStringLiteral("ok · %1 · %2").arg(qs(rp.endpoint), formatMillis(rp.latency_ms))
-                            : QStringLiteral("DOWN · %1 · %2 (reads fall back to the primary)")
-                                  .arg(qs(rp.endpoint), qs(rp.error)));
+    set("pg.replica",
+        rp.ok ? QStringLiteral("ok · %1 · %2").arg(qs(rp.endpoint), formatMillis(rp.latency_ms))
+              : QStringLiteral("DOWN · %1 · %2 (reads fall back to the primary)").arg(qs(rp.endpoint), qs(rp.error)));
     set("pg.replica_lag", !rp.ok ? none
                                  : QStringLiteral("%1 bytes · %2 s")
                                        .arg(rp.lag_bytes < 0 ? QStringLiteral("?") : num(rp.lag_bytes),
                                             QString::number(rp.lag_seconds, 'f', 3)));
   }
-  set("pg.replica_reads", QStringLiteral("replica %1 · primary %2 (down %3, behind %4, failed %5)")
-                              .arg(num(static_cast<long long>(rg.replica_reads)),
-                                   num(static_cast<long long>(rg.primary_reads)),
-                                   num(static_cast<long long>(rg.fallback_down)),
-                                   num(static_cast<long long>(rg.fallback_lag)),
-                                   num(static_cast<long long>(rg.fallback_error))));
+  set("pg.replica_reads",
+      QStringLiteral("replica %1 · primary %2 (down %3, behind %4, failed %5)")
+          .arg(num(static_cast<long long>(rg.replica_reads)), num(static_cast<long long>(rg.primary_reads)),
+               num(static_cast<long long>(rg.fallback_down)), num(static_cast<long long>(rg.fallback_lag)),
+               num(static_cast<long long>(rg.fallback_error))));
 
   if (r.configured) {
     set("pool.redis", QStringLiteral("%1 / %2 open · %3 in use · %4 failed calls")

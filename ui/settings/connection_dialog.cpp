@@ -85,8 +85,9 @@ ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
   pgReplica_->setObjectName(QStringLiteral("pgReplica"));
   pgReplica_->setClearButtonEnabled(true);
   pgReplica_->setPlaceholderText(QStringLiteral("optional: conninfo of a streaming replica"));
-  pgReplica_->setToolTip(QStringLiteral("A read-only hot standby for inspection, analytics and warming reads (same "
-                                        "password as the primary). Down or behind, those reads use the primary."));
+  pgReplica_->setToolTip(
+      QStringLiteral("A read-only hot standby for inspection, analytics and warming reads (same "
+                     "password as the primary). Down or behind, those reads use the primary."));
   form->addRow(QStringLiteral("Read r&eplica"), pgReplica_);
   form->addRow(QString(), sandbox_);
   form->addRow(QString(), remember_);
@@ -117,9 +118,9 @@ ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
   layout->addWidget(buttons);
 
   connect(sandbox_, &QCheckBox::toggled, this, [this](bool on) {
-    for (QWidget* w : {static_cast<QWidget*>(redisUrl_), static_cast<QWidget*>(redisPassword_),
-                       static_cast<QWidget*>(pgConninfo_), static_cast<QWidget*>(pgPassword_),
-                       static_cast<QWidget*>(pgReplica_)})
+    for (QWidget* w :
+         {static_cast<QWidget*>(redisUrl_), static_cast<QWidget*>(redisPassword_), static_cast<QWidget*>(pgConninfo_),
+          static_cast<QWidget*>(pgPassword_), static_cast<QWidget*>(pgReplica_)})
       w->setEnabled(!on);
   });
   connect(profile_, &QComboBox::currentIndexChanged, this, [this](int i) {

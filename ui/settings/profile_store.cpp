@@ -53,7 +53,8 @@ std::optional<Profile> ProfileStore::profile(const QString& name) const {
   s.beginGroup(QStringLiteral("profiles"));
   if (!s.childGroups().contains(name)) return std::nullopt;
   s.beginGroup(name);
-  return Profile{name, s.value(QStringLiteral("redis_url")).toString(), s.value(QStringLiteral("pg_conninfo")).toString(),
+  return Profile{name, s.value(QStringLiteral("redis_url")).toString(),
+                 s.value(QStringLiteral("pg_conninfo")).toString(),
                  s.value(QStringLiteral("pg_replica_conninfo")).toString()};
 }
 

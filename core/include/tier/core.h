@@ -31,7 +31,7 @@ struct CoreConfig {
   // A read-only streaming replica for inspection, analytics and warming reads
   // (pg/read_router.h); empty = none. Writes and audit always use pg_conninfo.
   std::string pg_replica_conninfo;
-  pg::ReplicaOptions pg_replica;    // conninfo is filled from pg_replica_conninfo
+  pg::ReplicaOptions pg_replica;  // conninfo is filled from pg_replica_conninfo
   CachePolicies policies;
   // Cross-instance L1 invalidation over Redis pub/sub; ignored without Redis.
   repo::BackplaneOptions backplane;

@@ -135,8 +135,8 @@ void checkReplica(TierCore& core, ReplicaHealth& h) {
   if (replayed) {
     try {
       auto c = core.pg().acquire();
-      auto r = c->exec("SELECT GREATEST(0, pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn))::bigint",
-                       {*replayed});
+      auto r =
+          c->exec("SELECT GREATEST(0, pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn))::bigint", {*replayed});
       h.lag_bytes = r.toInt(0, 0);
     } catch (const Error&) {
       // The primary's own health line reports why it cannot be asked.

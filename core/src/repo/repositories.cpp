@@ -264,8 +264,8 @@ std::vector<JournalEntry> JournalRepository::loadManyFromDb(const std::vector<st
   return routedRead(reads_, pg_, [&](pg::Connection& c) {
     std::vector<JournalEntry> out;
     auto r = c.execPrepared("entry_get_many",
-                             std::string("SELECT ") + kEntryCols + " FROM journal_entries WHERE id = ANY($1::bigint[])",
-                             {intArray(ids)});
+                            std::string("SELECT ") + kEntryCols + " FROM journal_entries WHERE id = ANY($1::bigint[])",
+                            {intArray(ids)});
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(entryFrom(r, i));
     return out;
@@ -517,9 +517,10 @@ std::vector<KnowledgeArticle> KnowledgeRepository::loadManyFromDb(const std::vec
   if (slugs.empty()) return {};
   return routedRead(reads_, pg_, [&](pg::Connection& c) {
     std::vector<KnowledgeArticle> out;
-    auto r = c.execPrepared("knowledge_get_many",
-                             std::string("SELECT ") + kKnowledgeCols + " FROM psychology_knowledge WHERE slug = ANY($1::text[])",
-                             {pgTextArray(slugs)});
+    auto r = c.execPrepared(
+        "knowledge_get_many",
+        std::string("SELECT ") + kKnowledgeCols + " FROM psychology_knowledge WHERE slug = ANY($1::text[])",
+        {pgTextArray(slugs)});
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(articleFrom(r, i));
     return out;

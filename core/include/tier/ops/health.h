@@ -53,10 +53,10 @@ struct PostgresHealth {
 // is not a failure of the core: routed reads then go to the primary.
 struct ReplicaHealth {
   bool configured = false;
-  bool ok = false;             // reachable and a hot standby (pg_is_in_recovery())
-  std::string error;           // one line, redacted
-  std::string endpoint;        // redacted conninfo
-  double latency_ms = 0;       // round trip of the status query
+  bool ok = false;        // reachable and a hot standby (pg_is_in_recovery())
+  std::string error;      // one line, redacted
+  std::string endpoint;   // redacted conninfo
+  double latency_ms = 0;  // round trip of the status query
   // WAL the replica has still to replay: the primary's pg_current_wal_insert_lsn()
   // minus the replica's pg_last_wal_replay_lsn(), in bytes. -1 = unknown.
   long long lag_bytes = -1;
