@@ -4,6 +4,7 @@
 // streaming replica that receives the primary's rows and refuses writes.
 // TIER_TEST_LABELS: distributed
 // TIER_TEST_TIMEOUT: 300
+// TIER_TEST_RUN_SERIAL
 #include <QElapsedTimer>
 #include <QtTest>
 #include <set>

@@ -294,7 +294,7 @@ int TestRedisCluster::indexOf(int port) const {
 
 void TestRedisCluster::startNode(int index) {
   startRedis(nodeDir(index), ports_[index],
-             "cluster-enabled yes\ncluster-config-file nodes.conf\ncluster-node-timeout 2000\n"
+             "cluster-enabled yes\ncluster-config-file nodes.conf\ncluster-node-timeout 5000\n"
              // Tests kill nodes on purpose: the survivors keep serving their own slots.
              "cluster-require-full-coverage no\n");
 }
