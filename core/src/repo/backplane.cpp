@@ -397,8 +397,21 @@ struct Backplane::Impl {
     redisContext* c = ctx.get();
     std::size_t n = 0;
     std::vector<std::string_view> unlinkKeys;
-    for (const auto& inv : batch)
-      if (inv.unlink_l2 && inv.kind == Invalidation::Kind::Key) unlinkKeys.push_back(inv.target);
+    for (const auto& inv : batch) {
+      if (!inv.unlink_l2 || inv.kind != Invalidation::Kind::Key) continue;
+      if (inv.l2_fence_command.empty()) {
+        unlinkKeys.push_back(inv.target);
+        continue;
+      }
+      std::vector<const char*> argv;
+      std::vector<std::size_t> lens;
+      for (const auto& a : inv.l2_fence_command) {
+        argv.push_back(a.data());
+        lens.push_back(a.size());
+      }
+      redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data());
+      ++n;
+    }
     if (!unlinkKeys.empty()) {
       std::vector<const char*> argv{"UNLINK"};
       std::vector<std::size_t> lens{6};

@@ -119,6 +119,21 @@ redis::Command guardedSetCommand(const std::string& key, std::string bytes, std:
           std::to_string(u & 0xffffffffu)};
 }
 
+// How long a version fence keeps older fills out: far longer than any load
+// that started before the write can take to reach its fill.
+constexpr std::chrono::milliseconds kFenceTtl{10 * 60 * 1000};
+
+redis::Command fenceCommand(const std::string& key, std::uint32_t generation, std::int64_t version) {
+  codec::Envelope e;
+  e.ns_generation = generation;
+  e.entity_version = version;
+  e.written_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  e.payload = std::string(codec::kFencePayload);
+  return guardedSetCommand(key, codec::encode(e), version, kFenceTtl);
+}
+
 // CLOCK_MONOTONIC_COARSE: a few ns per call on the L1 hit path; its ~4 ms
 // granularity is fine for TTLs.
 std::int64_t coarseNowNs() noexcept {
@@ -237,8 +252,12 @@ struct TieredCache::Impl {
   bool l1Usable() { return !backplane || backplane->l1Usable(); }
   // After the L2 change, never before: a peer that drops its copy must not refill it from the old L2 value.
   // unlinkL2: our L2 write failed; the publisher removes the stale L2 copy first.
-  void publishKey(const std::string& key, bool unlinkL2 = false) {
-    if (backplane) backplane->publish(Invalidation{Invalidation::Kind::Key, key, unlinkL2});
+  // fenceVersion > 0: fence the key at that version instead of the UNLINK.
+  void publishKey(const std::string& key, bool unlinkL2 = false, std::int64_t fenceVersion = 0) {
+    if (!backplane) return;
+    Invalidation inv{Invalidation::Kind::Key, key, unlinkL2, {}};
+    if (unlinkL2 && fenceVersion > 0) inv.l2_fence_command = fenceCommand(key, 0, fenceVersion);
+    backplane->publish(std::move(inv));
   }
 
   struct Flight {
@@ -466,10 +485,26 @@ struct TieredCache::Impl {
       return;
     }
     if (batch.empty()) return;
+    // A key whose new version is known gets a fence at that version rather
+    // than an UNLINK: another instance's fill of a row it loaded before our
+    // write would otherwise land in the empty key (the guarded SET has no
+    // newer value to compare against).
+    std::vector<redis::Command> cmds;
     redis::Command unlink{"UNLINK"};
-    unlink.insert(unlink.end(), batch.begin(), batch.end());
-    auto r = redis->command(unlink);
-    if (r.isError()) throw DataError("repair UNLINK failed: " + r.str);
+    {
+      std::lock_guard lk(pending_mu);
+      for (const auto& k : batch) {
+        auto it = pending.find(k);
+        const std::int64_t v = it == pending.end() ? kNever : it->second;
+        if (v == kNever)
+          unlink.push_back(k);
+        else
+          cmds.push_back(fenceCommand(k, 0, v));
+      }
+    }
+    if (unlink.size() > 1) cmds.push_back(std::move(unlink));
+    for (const auto& r : redis->pipeline(cmds))
+      if (r.isError()) throw DataError("repair failed: " + r.str);
     // Peers may have refilled their L1 from the copy just removed.
     for (const auto& k : batch) publishKey(k);
     std::lock_guard lk(pending_mu);
@@ -520,7 +555,9 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
       if (auto v = d.redis->get(key)) {
         auto dec = codec::decode(*v, d.max_value_bytes, true);
         const bool tombstone = dec.envelope && dec.envelope->payload == "null";
-        if (!dec.envelope || (!tombstone && valid && !valid(dec.envelope->payload))) {
+        if (dec.envelope && dec.envelope->payload == codec::kFencePayload) {
+          // A version fence: a miss; the fill below replaces it if it is not older.
+        } else if (!dec.envelope || (!tombstone && valid && !valid(dec.envelope->payload))) {
           // Not ours or corrupt: drop it (unless a writer replaced it meanwhile)
           // so the fill below can replace it.
           d.count(Counter::DecodeReject);
@@ -652,7 +689,7 @@ void TieredCache::writeThrough(Namespace ns, const std::string& key, const std::
     }
   }
   if (!stored && d.redis) d.remember(key, version);
-  d.publishKey(key, !stored);
+  d.publishKey(key, !stored, version);
 }
 
 TieredCache::FillResult TieredCache::fillMany(Namespace ns, const std::vector<FillItem>& items) {

@@ -27,6 +27,13 @@ inline constexpr std::size_t kEnvelopeHeaderBytes = 32;
 inline constexpr std::uint8_t kEnvelopeVersion = 1;
 inline constexpr std::size_t kDefaultMaxValueBytes = 8u * 1024 * 1024;
 
+// The payload of a version fence: an L2 value that reads as a miss but, through
+// the version-guarded SET, keeps out any fill older than its entity_version.
+// Written where a write's new value could not be stored in L2 (repairs after a
+// Redis outage), so another instance's fill of a row loaded before that write
+// cannot land in the empty key.
+inline constexpr std::string_view kFencePayload = "\"tc:fence\"";
+
 struct Envelope {
   std::uint32_t ns_generation = 0;
   std::int64_t entity_version = 0;

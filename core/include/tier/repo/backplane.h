@@ -46,6 +46,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tier/redis/redis_client.h"
 
@@ -75,6 +76,10 @@ struct Invalidation {
   // publisher UNLINKs it (on its own connection, before the PUBLISH) — peers
   // must not refill their L1 from the stale L2 value.
   bool unlink_l2 = false;
+  // With unlink_l2: if non-empty, the command the publisher runs instead of the
+  // UNLINK (a version-guarded SET of a fence, see codec::kFencePayload), so an
+  // older fill from another instance cannot land in the emptied key.
+  std::vector<std::string> l2_fence_command{};
 };
 
 // Wire format (one PUBLISH payload, text):
