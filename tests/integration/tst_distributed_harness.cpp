@@ -94,7 +94,10 @@ void TestDistributedHarness::redisCluster() {
   cluster.kill(victim.port);
   QElapsedTimer failover;
   failover.start();
-  QTRY_VERIFY2_WITH_TIMEOUT(cluster.healthy(), cluster.describe().c_str(), 30000);
+  // Detection takes cluster-node-timeout (5 s); an election that fails (the
+  // voters had not all flagged the master failed yet) is retried only after
+  // 4x the node timeout, so a loaded machine can need well over 30 s.
+  QTRY_VERIFY2_WITH_TIMEOUT(cluster.healthy(), cluster.describe().c_str(), 90000);
   qInfo("cluster failover after a master SIGKILL: %lld ms", static_cast<long long>(failover.elapsed()));
   for (const auto& m : cluster.masters()) QVERIFY(m.port != victim.port);
   cluster.restart(victim.port);
@@ -104,9 +107,9 @@ void TestDistributedHarness::redisCluster() {
           if (n.port == victim.port) return !n.master && !n.failed;
         return false;
       }(),
-      30000);
+      60000);
   QVERIFY2(cluster.waitHealthy(30s), cluster.describe().c_str());
-  QVERIFY(t.elapsed() < 240000);
+  QVERIFY(t.elapsed() < 300000);
 }
 
 void TestDistributedHarness::redisSentinel() {

@@ -39,7 +39,7 @@ struct ClusterNode {
   std::string address() const { return host + ":" + std::to_string(port); }
 };
 
-// 3 masters + 3 replicas (cluster-node-timeout 2000 ms), created with
+// 3 masters + 3 replicas (cluster-node-timeout 5000 ms), created with
 // `redis-cli --cluster create ... --cluster-replicas 1`. No password.
 class TestRedisCluster {
  public:
