@@ -7,11 +7,16 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <condition_variable>
 #include <cstring>
 #include <initializer_list>
+#include <map>
 #include <mutex>
+#include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "tier/common/error.h"
@@ -66,9 +71,7 @@ Reply convert(const redisReply* r) {
       out.elements.reserve(r->elements);
       for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
       break;
-    default:
-      out.type = Reply::Type::Nil;
-      break;
+    default: out.type = Reply::Type::Nil; break;
   }
   return out;
 }
@@ -139,7 +142,9 @@ void ignoreSigpipeOnce() {
   });
 }
 
-std::string ms(milliseconds d) { return std::to_string(d.count()) + " ms"; }
+std::string ms(milliseconds d) {
+  return std::to_string(d.count()) + " ms";
+}
 
 }  // namespace
 
@@ -152,10 +157,17 @@ const char* toString(BreakerState s) noexcept {
   return "unknown";
 }
 
-struct RedisClient::Impl {
+namespace {
+
+// One server: its pool, breaker, reconnect backoff and script cache. A
+// Single deployment has one; a cluster one per node; Sentinel one per master
+// it has followed and one per sentinel.
+struct RedisNodePool {
+  using Impl = RedisNodePool;
   RedisOptions opt;
   metrics::Metrics* metrics;
-  std::string where;  // "host:port" or socket path, for messages
+  std::string where;      // "host:port" or socket path, for messages
+  bool readonly = false;  // cluster replica reads: READONLY on every connection
 
   mutable std::mutex mu;
   std::condition_variable freed;
@@ -193,7 +205,8 @@ struct RedisClient::Impl {
   std::unordered_map<std::string, std::shared_ptr<const std::string>, BodyHash, std::equal_to<>>
       script_sha;  // guarded by scripts_mu
 
-  Impl(RedisOptions o, metrics::Metrics* m) : opt(std::move(o)), metrics(m), where(opt.url.endpoint()) {}
+  RedisNodePool(RedisOptions o, metrics::Metrics* m, bool ro = false)
+      : opt(std::move(o)), metrics(m), where(opt.url.endpoint()), readonly(ro) {}
 
   // One call's passage through the breaker. A probe (the single call let
   // through in HalfOpen) decides the breaker's next state.
@@ -309,9 +322,8 @@ struct RedisClient::Impl {
   };
 
   IoFailure classify(const redisContext* c, int savedErrno, std::string_view what) const {
-    const bool timedOut = c->err == REDIS_ERR_IO &&
-                          (savedErrno == EAGAIN || savedErrno == EWOULDBLOCK ||
-                           std::strcmp(c->errstr, std::strerror(EAGAIN)) == 0);
+    const bool timedOut = c->err == REDIS_ERR_IO && (savedErrno == EAGAIN || savedErrno == EWOULDBLOCK ||
+                                                     std::strcmp(c->errstr, std::strerror(EAGAIN)) == 0);
     if (timedOut)
       return {ErrorKind::Timeout,
               "Redis " + std::string(what) + " timed out after " + ms(opt.command_timeout) + " at " + where};
@@ -321,8 +333,7 @@ struct RedisClient::Impl {
 
   // Sends every command of the batch, then reads every reply: one round trip.
   // On an I/O error or timeout the context is unusable and the failure is returned.
-  std::optional<IoFailure> roundTrip(redisContext* c, Batch& batch, std::string_view what,
-                                     RawReplies& replies) const {
+  std::optional<IoFailure> roundTrip(redisContext* c, Batch& batch, std::string_view what, RawReplies& replies) const {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (redisAppendCommandArgv(c, batch.argc(i), batch.argv(i), batch.lens(i)) != REDIS_OK)
         return classify(c, errno, what);
@@ -369,6 +380,7 @@ struct RedisClient::Impl {
     const std::string db = std::to_string(url.db);
     if (url.db != 0) setup.add({"SELECT", db});
     if (!opt.client_name.empty()) setup.add({"CLIENT", "SETNAME", opt.client_name});
+    if (readonly) setup.add({"READONLY"});
     if (setup.size() == 0) return ctx;
 
     RawReplies replies;
@@ -386,8 +398,7 @@ struct RedisClient::Impl {
       if (cmd == "SELECT") {
         adm.reachable();
         if (isPermissionReply(text))
-          throw PermissionError("Redis user " + user + " may not select database " + db + " at " + where + ": " +
-                                text);
+          throw PermissionError("Redis user " + user + " may not select database " + db + " at " + where + ": " + text);
         throw BadInputError("Redis database " + db + " is not available at " + where + ": " + text);
       }
       // CLIENT SETNAME is cosmetic: a restricted ACL user may lack +client.
@@ -432,10 +443,9 @@ struct RedisClient::Impl {
       }
       if (waitForever) {
         freed.wait(lk);
-      } else if (freed.wait_until(lk, deadline) == std::cv_status::timeout && idle.empty() &&
-                 open >= opt.pool_size) {
-        const std::string msg = "Redis pool exhausted: all " + std::to_string(opt.pool_size) +
-                                " connections to " + where + " busy for " + ms(opt.pool_wait);
+      } else if (freed.wait_until(lk, deadline) == std::cv_status::timeout && idle.empty() && open >= opt.pool_size) {
+        const std::string msg = "Redis pool exhausted: all " + std::to_string(opt.pool_size) + " connections to " +
+                                where + " busy for " + ms(opt.pool_wait);
         ++errors;
         last_error = msg;
         throw TimeoutError(msg);
@@ -480,10 +490,10 @@ struct RedisClient::Impl {
 
   // EVAL -> EVALSHA for cached bodies; SCRIPT LOAD appended for new ones.
   struct ScriptRewrite {
-    std::vector<std::size_t> evalsha;                    // commands sent as EVALSHA
-    std::vector<std::string_view> bodies;                // their bodies (caller-owned), same order
+    std::vector<std::size_t> evalsha;                      // commands sent as EVALSHA
+    std::vector<std::string_view> bodies;                  // their bodies (caller-owned), same order
     std::vector<std::shared_ptr<const std::string>> keep;  // shas in flight
-    std::vector<std::string> loads;                      // bodies appended as SCRIPT LOAD
+    std::vector<std::string> loads;                        // bodies appended as SCRIPT LOAD
     std::size_t user_commands = 0;
   };
   void rewriteScripts(Batch& batch, ScriptRewrite& rw) {
@@ -518,8 +528,8 @@ struct RedisClient::Impl {
       std::lock_guard lk(scripts_mu);
       for (std::size_t k = 0; k < rw.loads.size(); ++k) {
         const redisReply* r = raw[rw.user_commands + k].get();
-        script_sha.insert_or_assign(rw.loads[k], r->type == REDIS_REPLY_STRING ? std::make_shared<const std::string>(r->str, r->len)
-                                                                                 : nullptr);
+        script_sha.insert_or_assign(
+            rw.loads[k], r->type == REDIS_REPLY_STRING ? std::make_shared<const std::string>(r->str, r->len) : nullptr);
       }
     }
     raw.resize(rw.user_commands);
@@ -537,7 +547,8 @@ struct RedisClient::Impl {
     if (at.empty()) return std::nullopt;
     {
       std::lock_guard lk(scripts_mu);
-      for (std::size_t k = 0; k < rw.evalsha.size(); ++k) if (auto it = script_sha.find(rw.bodies[k]); it != script_sha.end()) script_sha.erase(it);
+      for (std::size_t k = 0; k < rw.evalsha.size(); ++k)
+        if (auto it = script_sha.find(rw.bodies[k]); it != script_sha.end()) script_sha.erase(it);
     }
     Batch retry;
     for (const auto& cmd : again) retry.add(cmd);
@@ -588,6 +599,681 @@ struct RedisClient::Impl {
     return replies;
   }
 
+  // Open and past its open period counts as half-open (the next call probes).
+  BreakerState breaker() const {
+    std::lock_guard lk(mu);
+    if (state == BreakerState::Open && Clock::now() >= open_until) return BreakerState::HalfOpen;
+    return state;
+  }
+  void addStats(PoolStats& s) const {
+    std::lock_guard lk(mu);
+    s.size += opt.pool_size;
+    s.open += open;
+    s.in_use += in_use;
+    s.connects += connects;
+    s.connect_failures += connect_failures;
+    s.commands += commands;
+    s.errors += errors;
+    if (!last_error.empty()) s.last_error = last_error;
+  }
+};
+
+}  // namespace
+
+namespace {
+
+constexpr int kSlots = 16384;
+constexpr milliseconds kClusterRefreshEvery{5000};
+constexpr milliseconds kClusterRefreshMinGap{200};
+constexpr milliseconds kSentinelResolveEvery{2000};
+constexpr milliseconds kSentinelResolveMinGap{100};
+constexpr int kMaxRedirects = 5;
+
+std::uint16_t crc16(std::string_view s) noexcept {
+  // CRC16/XMODEM (poly 0x1021, init 0), as Redis Cluster uses.
+  std::uint16_t crc = 0;
+  for (unsigned char c : s) {
+    crc ^= static_cast<std::uint16_t>(c) << 8;
+    for (int i = 0; i < 8; ++i)
+      crc = (crc & 0x8000) ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021) : static_cast<std::uint16_t>(crc << 1);
+  }
+  return crc;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 32);
+    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+enum class KeySpec { None, First, Second, Multi, Script };
+
+KeySpec keySpec(std::string_view name, int argc) {
+  static constexpr std::string_view kKeyless[] = {
+      "PING",    "INFO",   "DBSIZE",   "SCAN",    "SLOWLOG",   "LATENCY",   "CLUSTER", "ACL",
+      "SCRIPT",  "CLIENT", "CONFIG",   "COMMAND", "TIME",      "ROLE",      "FLUSHDB", "FLUSHALL",
+      "PUBLISH", "SELECT", "AUTH",     "HELLO",   "READONLY",  "READWRITE", "ASKING",  "WAIT",
+      "DEBUG",   "ECHO",   "LASTSAVE", "BGSAVE",  "RANDOMKEY", "SENTINEL",  "FUNCTION"};
+  if (argc < 2) return KeySpec::None;
+  for (auto k : kKeyless)
+    if (iequals(name, k)) return KeySpec::None;
+  if (iequals(name, "MEMORY") || iequals(name, "OBJECT")) return argc >= 3 ? KeySpec::Second : KeySpec::None;
+  if (iequals(name, "EVAL") || iequals(name, "EVALSHA") || iequals(name, "EVAL_RO") || iequals(name, "EVALSHA_RO") ||
+      iequals(name, "FCALL") || iequals(name, "FCALL_RO"))
+    return KeySpec::Script;
+  if (iequals(name, "DEL") || iequals(name, "UNLINK") || iequals(name, "EXISTS") || iequals(name, "TOUCH"))
+    return KeySpec::Multi;
+  return KeySpec::First;
+}
+
+bool replicaReadable(std::string_view name, int argc) {
+  if (argc == 2)
+    return iequals(name, "GET") || iequals(name, "PTTL") || iequals(name, "TTL") || iequals(name, "STRLEN") ||
+           iequals(name, "EXISTS");
+  return argc == 4 && iequals(name, "GETRANGE");
+}
+
+// "host:port[@cport][,hostname]" -> host, port; nullopt if malformed.
+std::optional<HostPort> parseAddress(std::string_view a) {
+  if (auto c = a.find_first_of("@,"); c != std::string_view::npos) a = a.substr(0, c);
+  const auto colon = a.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  int port = 0;
+  const auto portText = a.substr(colon + 1);
+  const auto [p, ec] = std::from_chars(portText.data(), portText.data() + portText.size(), port);
+  if (ec != std::errc() || p != portText.data() + portText.size() || port <= 0 || port > 65535) return std::nullopt;
+  std::string host(a.substr(0, colon));
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return HostPort{std::move(host), port};
+}
+
+// One line of CLUSTER NODES.
+struct ClusterLine {
+  NodeInfo info;
+  HostPort hp;
+  std::string master_id;
+  bool failed = false;
+};
+
+std::vector<ClusterLine> parseClusterNodes(const std::string& text, const HostPort& asked) {
+  std::vector<ClusterLine> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    std::string_view line(text.data() + pos, eol - pos);
+    pos = eol + 1;
+    std::vector<std::string_view> f;
+    for (std::size_t i = 0; i < line.size();) {
+      auto sp = line.find(' ', i);
+      if (sp == std::string_view::npos) sp = line.size();
+      if (sp > i) f.push_back(line.substr(i, sp - i));
+      i = sp + 1;
+    }
+    if (f.size() < 8) continue;
+    ClusterLine l;
+    l.info.id = std::string(f[0]);
+    const std::string flags(f[2]);
+    l.info.flags = flags;
+    auto hp = parseAddress(f[1]);
+    if (!hp || hp->host.empty()) {
+      if (flags.find("myself") == std::string::npos) continue;  // noaddr: nothing to connect to
+      hp = asked;
+    }
+    l.hp = *hp;
+    l.info.address = l.hp.endpoint();
+    l.failed = flags.find("fail") != std::string::npos || flags.find("noaddr") != std::string::npos ||
+               flags.find("handshake") != std::string::npos || f[7] != "connected";
+    const bool master = flags.find("master") != std::string::npos;
+    l.info.role = master ? "master" : "replica";
+    if (!master && f[3] != "-") l.master_id = std::string(f[3]);
+    for (std::size_t i = 8; i < f.size(); ++i) {
+      if (f[i].empty() || f[i].front() == '[') continue;  // migrating/importing markers
+      int a = 0, b = 0;
+      const auto dash = f[i].find('-');
+      const auto first = f[i].substr(0, dash);
+      if (std::from_chars(first.data(), first.data() + first.size(), a).ec != std::errc()) continue;
+      b = a;
+      if (dash != std::string_view::npos) {
+        const auto second = f[i].substr(dash + 1);
+        if (std::from_chars(second.data(), second.data() + second.size(), b).ec != std::errc()) continue;
+      }
+      if (a < 0 || b >= kSlots || b < a) continue;
+      l.info.slots.emplace_back(a, b);
+      l.info.slot_count += b - a + 1;
+    }
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+bool isNetwork(const Error& e) {
+  return e.kind() == ErrorKind::Connection || e.kind() == ErrorKind::Timeout;
+}
+
+}  // namespace
+
+struct RedisClient::Impl {
+  RedisOptions opt;
+  metrics::Metrics* metrics;
+  RedisMode mode;
+  std::unique_ptr<RedisNodePool> single;
+
+  mutable std::mutex nodes_mu;
+  // Pools are created on first need and never removed (pointers stay valid).
+  std::map<std::string, std::unique_ptr<RedisNodePool>> data_nodes;     // "host:port"
+  std::map<std::string, std::unique_ptr<RedisNodePool>> replica_nodes;  // READONLY pools
+  std::map<std::string, std::unique_ptr<RedisNodePool>> sentinel_nodes;
+
+  // Cluster map, guarded by map_mu.
+  mutable std::shared_mutex map_mu;
+  std::vector<RedisNodePool*> slot_owner = std::vector<RedisNodePool*>(kSlots, nullptr);
+  std::map<RedisNodePool*, std::vector<RedisNodePool*>> replicas_of;  // master -> READONLY pools
+  std::vector<ClusterLine> cluster_lines;
+  Clock::time_point refreshed_at{};
+  bool stale = true;
+  std::mutex refresh_mu;  // one refresh at a time
+  std::atomic<unsigned> round_robin{0};
+
+  // Sentinel, guarded by map_mu.
+  RedisNodePool* master = nullptr;
+  HostPort master_addr;
+  Clock::time_point resolved_at{};
+  std::size_t good_sentinel = 0;
+  std::mutex resolve_mu;
+
+  Impl(RedisOptions o, metrics::Metrics* m) : opt(std::move(o)), metrics(m), mode(opt.url.mode) {
+    if (mode == RedisMode::Single) single = std::make_unique<RedisNodePool>(opt, metrics);
+  }
+
+  RedisNodePool* pool(std::map<std::string, std::unique_ptr<RedisNodePool>>& in, const std::string& key,
+                      const RedisOptions& o, bool ro) {
+    std::lock_guard lk(nodes_mu);
+    auto& slot = in[key];
+    if (!slot) slot = std::make_unique<RedisNodePool>(o, metrics, ro);
+    return slot.get();
+  }
+  RedisNodePool* dataNode(const HostPort& hp) {
+    RedisOptions o = opt;
+    o.url = opt.url.forNode(hp);
+    return pool(data_nodes, hp.endpoint(), o, false);
+  }
+  RedisNodePool* replicaNode(const HostPort& hp) {
+    RedisOptions o = opt;
+    o.url = opt.url.forNode(hp);
+    return pool(replica_nodes, hp.endpoint(), o, true);
+  }
+  RedisNodePool* sentinelNode(const HostPort& hp) {
+    RedisOptions o = opt;
+    o.url = RedisUrl{};
+    o.url.host = hp.host;
+    o.url.port = hp.port;
+    o.url.username = opt.url.sentinel_username;
+    o.url.password = opt.url.sentinel_password;
+    o.pool_size = 2;
+    return pool(sentinel_nodes, hp.endpoint(), o, false);
+  }
+  RedisNodePool* findData(const std::string& address) {
+    if (single) return address == single->where ? single.get() : nullptr;
+    std::lock_guard lk(nodes_mu);
+    auto it = data_nodes.find(address);
+    return it == data_nodes.end() ? nullptr : it->second.get();
+  }
+
+  // ---- Cluster map ----
+
+  // Loads the map from the first node that answers. force: wait for the
+  // refresh lock (the map is needed now); else skip if another thread refreshes.
+  void refreshCluster(bool force) {
+    std::unique_lock lk(refresh_mu, std::defer_lock);
+    const auto asked = Clock::now();
+    if (force)
+      lk.lock();
+    else if (!lk.try_lock())
+      return;
+    std::vector<HostPort> candidates;
+    {
+      std::shared_lock sl(map_mu);
+      if (refreshed_at >= asked && !cluster_lines.empty()) return;  // another thread just did it
+      if (!force && !stale && Clock::now() - refreshed_at < kClusterRefreshEvery) return;
+      if (!force && Clock::now() - refreshed_at < kClusterRefreshMinGap) return;
+      for (const auto& l : cluster_lines)
+        if (l.info.role == "master" && !l.failed) candidates.push_back(l.hp);
+      for (const auto& l : cluster_lines)
+        if (l.info.role != "master" || l.failed) candidates.push_back(l.hp);
+    }
+    for (const auto& s : opt.url.seeds) candidates.push_back(s);
+    std::string lastError = "no node to ask";
+    std::vector<std::string> tried;
+    for (const auto& hp : candidates) {
+      const std::string ep = hp.endpoint();
+      if (std::find(tried.begin(), tried.end(), ep) != tried.end()) continue;
+      tried.push_back(ep);
+      RedisNodePool* n = dataNode(hp);
+      if (n->breaker() == BreakerState::Open) {
+        lastError = ep + ": circuit open";
+        continue;
+      }
+      try {
+        Batch b;
+        b.add({"CLUSTER", "NODES"});
+        auto r = n->execute(b, "CLUSTER NODES");
+        if (r.empty() || r[0].type != Reply::Type::String) {
+          lastError =
+              ep + ": " +
+              (r.empty() || r[0].str.empty() ? std::string("no CLUSTER NODES answer") : redactSecrets(r[0].str));
+          continue;
+        }
+        auto lines = parseClusterNodes(r[0].str, hp);
+        if (install(std::move(lines))) return;
+        lastError = ep + ": its CLUSTER NODES lists no master with slots";
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::Permission) throw;
+        lastError = e.what();
+      }
+    }
+    {
+      std::unique_lock ul(map_mu);
+      refreshed_at = Clock::now();
+    }
+    std::shared_lock sl(map_mu);
+    if (cluster_lines.empty())
+      throw ConnectionError("Redis Cluster: no node answered CLUSTER NODES (seeds " + opt.url.endpoint() +
+                            "): " + lastError);
+  }
+
+  bool install(std::vector<ClusterLine> lines) {
+    std::vector<RedisNodePool*> owners(kSlots, nullptr);
+    std::map<RedisNodePool*, std::vector<RedisNodePool*>> reps;
+    std::map<std::string, RedisNodePool*> byId;
+    bool any = false;
+    for (const auto& l : lines) {
+      if (l.info.role != "master" || l.info.slot_count == 0) continue;
+      RedisNodePool* n = dataNode(l.hp);
+      byId[l.info.id] = n;
+      for (auto [a, b] : l.info.slots)
+        for (int s = a; s <= b; ++s) owners[static_cast<std::size_t>(s)] = n;
+      any = true;
+    }
+    if (!any) return false;
+    if (opt.url.replica_reads)
+      for (const auto& l : lines)
+        if (l.info.role == "replica" && !l.failed)
+          if (auto it = byId.find(l.master_id); it != byId.end()) reps[it->second].push_back(replicaNode(l.hp));
+    // Masters first, then by address: a stable order for topology() and masters().
+    std::sort(lines.begin(), lines.end(), [](const ClusterLine& a, const ClusterLine& b) {
+      if ((a.info.role == "master") != (b.info.role == "master")) return a.info.role == "master";
+      return a.info.address < b.info.address;
+    });
+    for (auto& l : lines) {
+      if (l.info.role != "replica") continue;
+      for (const auto& m : lines)
+        if (m.info.id == l.master_id) l.info.master = m.info.address;
+    }
+    std::unique_lock ul(map_mu);
+    slot_owner = std::move(owners);
+    replicas_of = std::move(reps);
+    cluster_lines = std::move(lines);
+    refreshed_at = Clock::now();
+    stale = false;
+    return true;
+  }
+
+  void ensureMap() {
+    bool empty, due;
+    {
+      std::shared_lock sl(map_mu);
+      empty = cluster_lines.empty();
+      const auto age = Clock::now() - refreshed_at;
+      due = (stale && age >= kClusterRefreshMinGap) || age >= kClusterRefreshEvery;
+    }
+    if (empty)
+      refreshCluster(true);
+    else if (due)
+      refreshCluster(false);
+  }
+
+  void markStale() {
+    std::unique_lock ul(map_mu);
+    stale = true;
+  }
+
+  RedisNodePool* ownerOf(int slot) const {
+    std::shared_lock sl(map_mu);
+    return slot_owner[static_cast<std::size_t>(slot)];
+  }
+
+  // Keyless commands: the first master (by address) whose breaker is not open.
+  RedisNodePool* anyMaster() {
+    std::vector<HostPort> ms;
+    {
+      std::shared_lock sl(map_mu);
+      for (const auto& l : cluster_lines)
+        if (l.info.role == "master" && l.info.slot_count > 0) ms.push_back(l.hp);
+    }
+    RedisNodePool* first = nullptr;
+    for (const auto& hp : ms) {
+      RedisNodePool* n = dataNode(hp);
+      if (!first) first = n;
+      if (n->breaker() != BreakerState::Open) return n;
+    }
+    if (!first) throw ConnectionError("Redis Cluster: no master known (seeds " + opt.url.endpoint() + ")");
+    return first;
+  }
+
+  struct Part {
+    std::size_t orig = 0;
+    int slot = -1;  // -1: keyless
+    std::vector<std::string_view> argv;
+    RedisNodePool* pinned = nullptr;  // ASK target
+    bool asking = false;
+    bool no_replica = false;
+    Reply last;  // the redirect seen last, delivered if redirects run out
+  };
+
+  std::vector<Reply> executeCluster(const Batch& batch, std::string_view what) {
+    ensureMap();
+    std::vector<Reply> out(batch.size());
+    std::vector<char> summed(batch.size(), 0);
+    std::vector<Part> parts;
+    parts.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const int argc = batch.argc(i);
+      Part p;
+      p.orig = i;
+      for (int j = 0; j < argc; ++j) p.argv.push_back(batch.arg(i, j));
+      switch (keySpec(batch.name(i), argc)) {
+        case KeySpec::None: break;
+        case KeySpec::First: p.slot = keySlot(batch.arg(i, 1)); break;
+        case KeySpec::Second: p.slot = keySlot(batch.arg(i, 2)); break;
+        case KeySpec::Script: {
+          int n = 0;
+          const auto nk = argc > 2 ? batch.arg(i, 2) : std::string_view{};
+          std::from_chars(nk.data(), nk.data() + nk.size(), n);
+          if (n > 0 && argc > 3) p.slot = keySlot(batch.arg(i, 3));
+          break;
+        }
+        case KeySpec::Multi: {
+          std::map<int, std::vector<std::string_view>> bySlot;
+          for (int j = 1; j < argc; ++j) bySlot[keySlot(batch.arg(i, j))].push_back(batch.arg(i, j));
+          if (bySlot.size() == 1) {
+            p.slot = bySlot.begin()->first;
+            break;
+          }
+          summed[i] = 1;
+          out[i].type = Reply::Type::Integer;
+          for (auto& [slot, keys] : bySlot) {
+            Part q;
+            q.orig = i;
+            q.slot = slot;
+            q.argv.push_back(batch.name(i));
+            q.argv.insert(q.argv.end(), keys.begin(), keys.end());
+            parts.push_back(std::move(q));
+          }
+          continue;
+        }
+      }
+      parts.push_back(std::move(p));
+    }
+    runParts(parts, out, summed, what, 0);
+    return out;
+  }
+
+  void deliver(const Part& p, Reply&& r, std::vector<Reply>& out, const std::vector<char>& summed) {
+    Reply& o = out[p.orig];
+    if (!summed[p.orig]) {
+      o = std::move(r);
+    } else if (o.type == Reply::Type::Integer) {
+      if (r.type == Reply::Type::Integer)
+        o.integer += r.integer;
+      else
+        o = std::move(r);  // an error reply of one slot's part is the command's
+    }
+  }
+
+  void runParts(std::vector<Part>& parts, std::vector<Reply>& out, const std::vector<char>& summed,
+                std::string_view what, int depth) {
+    // Target per part, grouped per node in first-seen order.
+    std::vector<std::pair<RedisNodePool*, std::vector<std::size_t>>> groups;
+    auto addTo = [&groups](RedisNodePool* n, std::size_t idx) {
+      for (auto& g : groups)
+        if (g.first == n) {
+          g.second.push_back(idx);
+          return;
+        }
+      groups.push_back({n, {idx}});
+    };
+    RedisNodePool* keyless = nullptr;
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      Part& p = parts[k];
+      RedisNodePool* target = p.pinned;
+      if (!target && p.slot < 0) target = keyless ? keyless : (keyless = anyMaster());
+      if (!target) {
+        std::shared_lock sl(map_mu);
+        target = slot_owner[static_cast<std::size_t>(p.slot)];
+        if (target && opt.url.replica_reads && !p.no_replica &&
+            replicaReadable(p.argv[0], static_cast<int>(p.argv.size()))) {
+          auto it = replicas_of.find(target);
+          if (it != replicas_of.end() && !it->second.empty()) {
+            RedisNodePool* r = it->second[round_robin.fetch_add(1, std::memory_order_relaxed) % it->second.size()];
+            if (r->breaker() != BreakerState::Open) target = r;
+          }
+        }
+      }
+      if (!target) {
+        markStale();
+        throw ConnectionError("Redis Cluster: no node serves hash slot " + std::to_string(p.slot) +
+                              " (the cluster map is incomplete)");
+      }
+      addTo(target, k);
+    }
+
+    std::vector<Part> retry;
+    std::exception_ptr failed;
+    for (auto& [node, idxs] : groups) {
+      Batch b;
+      for (auto idx : idxs) {
+        if (parts[idx].asking) b.add({"ASKING"});
+        b.add(parts[idx].argv);
+      }
+      std::vector<Reply> rep;
+      try {
+        rep = node->execute(b, what);
+      } catch (const Error& e) {
+        if (!isNetwork(e)) throw;
+        if (node->readonly) {  // a replica read: the master answers instead
+          for (auto idx : idxs) {
+            parts[idx].no_replica = true;
+            retry.push_back(parts[idx]);
+          }
+          continue;
+        }
+        // Refresh (rate-limited); commands whose slot now has another owner
+        // (a failover, a migration) are retried there once.
+        markStale();
+        try {
+          refreshCluster(false);
+        } catch (const Error&) {
+        }
+        bool allMoved = depth == 0;
+        for (auto idx : idxs) {
+          const Part& p = parts[idx];
+          if (p.slot < 0 || p.pinned || ownerOf(p.slot) == node) allMoved = false;
+        }
+        if (allMoved) {
+          for (auto idx : idxs) retry.push_back(parts[idx]);
+          continue;
+        }
+        if (!failed) failed = std::current_exception();
+        continue;
+      }
+      std::size_t k = 0;
+      for (auto idx : idxs) {
+        Part& p = parts[idx];
+        if (p.asking) ++k;  // ASKING's +OK
+        Reply& r = rep[k++];
+        if (r.isError()) {
+          const std::string_view msg = r.str;
+          const bool moved = msg.starts_with("MOVED "), ask = msg.starts_with("ASK ");
+          if (moved || ask) {
+            // "MOVED <slot> <host:port>"
+            const auto sp = msg.find(' ', moved ? 6 : 4);
+            auto hp = sp == std::string_view::npos ? std::nullopt : parseAddress(msg.substr(sp + 1));
+            if (hp && hp->host.empty()) hp->host = node->opt.url.host;  // "MOVED 3999 :6381": same host
+            if (hp) {
+              RedisNodePool* to = dataNode(*hp);
+              Part q = p;
+              q.last = std::move(r);
+              q.no_replica = true;
+              if (moved) {
+                q.pinned = nullptr;
+                q.asking = false;
+                std::unique_lock ul(map_mu);
+                if (q.slot >= 0) slot_owner[static_cast<std::size_t>(q.slot)] = to;
+                stale = true;
+                if (q.slot < 0) q.pinned = to;
+              } else {
+                q.pinned = to;
+                q.asking = true;
+              }
+              retry.push_back(std::move(q));
+              continue;
+            }
+          } else if (msg.starts_with("TRYAGAIN")) {
+            Part q = p;
+            q.last = std::move(r);
+            retry.push_back(std::move(q));
+            continue;
+          }
+        }
+        deliver(p, std::move(r), out, summed);
+      }
+    }
+    if (failed) std::rethrow_exception(failed);
+    if (retry.empty()) return;
+    if (depth >= kMaxRedirects) {
+      for (auto& p : retry) deliver(p, std::move(p.last), out, summed);
+      return;
+    }
+    bool tryAgain = false;
+    for (const auto& p : retry) tryAgain = tryAgain || p.last.str.starts_with("TRYAGAIN");
+    if (tryAgain) std::this_thread::sleep_for(milliseconds(10 << depth));
+    runParts(retry, out, summed, what, depth + 1);
+  }
+
+  // ---- Sentinel ----
+
+  RedisNodePool* sentinelMaster(bool force) {
+    {
+      std::shared_lock sl(map_mu);
+      const auto age = Clock::now() - resolved_at;
+      if (master && age < (force ? kSentinelResolveMinGap : kSentinelResolveEvery)) return master;
+    }
+    std::unique_lock lk(resolve_mu, std::defer_lock);
+    bool have;
+    {
+      std::shared_lock sl(map_mu);
+      have = master != nullptr;
+    }
+    if (have && !force) {
+      if (!lk.try_lock()) {
+        std::shared_lock sl(map_mu);
+        return master;
+      }
+    } else {
+      lk.lock();
+      std::shared_lock sl(map_mu);
+      if (master && Clock::now() - resolved_at < kSentinelResolveMinGap) return master;
+    }
+    const auto& sentinels = opt.url.seeds;
+    std::string lastError = "no sentinel given";
+    std::size_t start;
+    {
+      std::shared_lock sl(map_mu);
+      start = good_sentinel;
+    }
+    for (std::size_t k = 0; k < sentinels.size(); ++k) {
+      const std::size_t i = (start + k) % sentinels.size();
+      RedisNodePool* s = sentinelNode(sentinels[i]);
+      try {
+        Batch b;
+        b.add({"SENTINEL", "get-master-addr-by-name", opt.url.master_name});
+        auto r = s->execute(b, "SENTINEL get-master-addr-by-name");
+        const Reply& a = r.at(0);
+        if (a.isNil()) {
+          lastError = "sentinel " + sentinels[i].endpoint() + " does not know master '" + opt.url.master_name + "'";
+          continue;
+        }
+        if (a.type != Reply::Type::Array || a.elements.size() != 2) {
+          lastError = "sentinel " + sentinels[i].endpoint() + ": " +
+                      (a.isError() ? redactSecrets(a.str) : std::string("unexpected reply"));
+          continue;
+        }
+        auto hp = parseAddress(a.elements[0].str + ":" + a.elements[1].str);
+        if (!hp) {
+          lastError = "sentinel " + sentinels[i].endpoint() + " gave a malformed address";
+          continue;
+        }
+        RedisNodePool* m = dataNode(*hp);
+        std::unique_lock ul(map_mu);
+        master = m;
+        master_addr = *hp;
+        resolved_at = Clock::now();
+        good_sentinel = i;
+        return m;
+      } catch (const Error& e) {
+        lastError = e.what();
+      }
+    }
+    std::unique_lock ul(map_mu);
+    resolved_at = Clock::now();
+    if (master) return master;  // keep the last known master; its own errors tell
+    throw ConnectionError("Redis Sentinel: no sentinel (" + opt.url.endpoint() + ") named a master for '" +
+                          opt.url.master_name + "': " + lastError);
+  }
+
+  std::vector<Reply> executeSentinel(const Batch& batch, std::string_view what) {
+    RedisNodePool* m = sentinelMaster(false);
+    Batch attempt = batch;  // execute() rewrites scripts in place: a retry starts from the original
+    try {
+      auto r = m->execute(attempt, what);
+      bool readonlyReply = false;
+      for (const auto& x : r) readonlyReply = readonlyReply || (x.isError() && x.str.starts_with("READONLY"));
+      if (!readonlyReply) return r;
+      // Demoted: the sentinels know the new master.
+      RedisNodePool* now = sentinelMaster(true);
+      if (now == m) return r;
+      Batch again = batch;
+      return now->execute(again, what);
+    } catch (const Error& e) {
+      if (!isNetwork(e)) throw;
+      RedisNodePool* now = nullptr;
+      try {
+        now = sentinelMaster(true);
+      } catch (const Error&) {
+      }
+      if (!now || now == m) throw;
+      Batch again = batch;
+      return now->execute(again, what);
+    }
+  }
+
+  // ---- Dispatch ----
+
+  std::vector<Reply> execute(Batch& batch, std::string_view what) {
+    switch (mode) {
+      case RedisMode::Single: return single->execute(batch, what);
+      case RedisMode::Cluster: return executeCluster(batch, what);
+      case RedisMode::Sentinel: return executeSentinel(batch, what);
+    }
+    return {};
+  }
+
   Reply one(Batch& batch) {
     auto replies = execute(batch, batch.name(0));
     return std::move(replies.front());
@@ -595,8 +1281,155 @@ struct RedisClient::Impl {
 
   // `cmd key` answering an integer (PTTL, STRLEN).
   long long integerCommand(std::string_view cmd, std::string_view key);
-};
 
+  RedisNodePool* nodeFor(const std::string& address) {
+    if (mode == RedisMode::Cluster) ensureMap();
+    if (mode == RedisMode::Sentinel) sentinelMaster(false);
+    RedisNodePool* n = findData(address);
+    if (!n) throw BadInputError("Redis node " + address + " is not part of this deployment");
+    return n;
+  }
+
+  std::vector<std::string> masterList() {
+    switch (mode) {
+      case RedisMode::Single: return {single->where};
+      case RedisMode::Sentinel: return {sentinelMaster(false)->where};
+      case RedisMode::Cluster: {
+        ensureMap();
+        std::vector<std::string> out;
+        std::shared_lock sl(map_mu);
+        for (const auto& l : cluster_lines)
+          if (l.info.role == "master" && l.info.slot_count > 0) out.push_back(l.info.address);
+        return out;
+      }
+    }
+    return {};
+  }
+
+  static void probe(RedisNodePool* n, NodeInfo& info, bool data) {
+    try {
+      Batch b;
+      b.add({"PING"});
+      if (data) b.add({"DBSIZE"});
+      const auto t0 = Clock::now();
+      auto r = n->execute(b, "PING");
+      info.ping_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      info.up = !r.empty() && !r[0].isError();
+      if (!info.up && !r.empty()) info.error = redactSecrets(r[0].str);
+      if (data && r.size() > 1 && r[1].type == Reply::Type::Integer) info.keys = r[1].integer;
+    } catch (const Error& e) {
+      info.up = false;
+      info.ping_ms = -1;
+      info.error = redactSecrets(e.what());
+    }
+  }
+
+  std::vector<NodeInfo> topology(bool doProbe) {
+    std::vector<NodeInfo> out;
+    if (mode == RedisMode::Single) {
+      NodeInfo n;
+      n.address = single->where;
+      n.role = "master";
+      n.up = single->breaker() != BreakerState::Open;
+      if (doProbe) probe(single.get(), n, true);
+      out.push_back(std::move(n));
+      return out;
+    }
+    if (mode == RedisMode::Cluster) {
+      std::string error;
+      try {
+        ensureMap();
+      } catch (const Error& e) {
+        error = redactSecrets(e.what());
+      }
+      std::vector<ClusterLine> lines;
+      {
+        std::shared_lock sl(map_mu);
+        lines = cluster_lines;
+      }
+      if (lines.empty()) {
+        for (const auto& s : opt.url.seeds) {
+          NodeInfo n;
+          n.address = s.endpoint();
+          n.role = "seed";
+          n.error = error;
+          out.push_back(std::move(n));
+        }
+        return out;
+      }
+      for (auto& l : lines) {
+        NodeInfo n = std::move(l.info);
+        n.up = !l.failed;
+        if (doProbe) probe(dataNode(l.hp), n, true);
+        if (!doProbe && l.failed) n.error = "flagged " + n.flags;
+        out.push_back(std::move(n));
+      }
+      return out;
+    }
+    // Sentinel: the master, its replicas as a sentinel reports them, the sentinels.
+    NodeInfo m;
+    m.role = "master";
+    RedisNodePool* mp = nullptr;
+    try {
+      mp = sentinelMaster(false);
+      m.address = mp->where;
+      m.up = mp->breaker() != BreakerState::Open;
+      if (doProbe) probe(mp, m, true);
+    } catch (const Error& e) {
+      m.address = "?";
+      m.error = redactSecrets(e.what());
+    }
+    out.push_back(m);
+    std::size_t first;
+    {
+      std::shared_lock sl(map_mu);
+      first = good_sentinel;
+    }
+    bool replicasListed = false;
+    std::vector<NodeInfo> sentinels;
+    for (std::size_t k = 0; k < opt.url.seeds.size(); ++k) {
+      const std::size_t i = (first + k) % opt.url.seeds.size();
+      RedisNodePool* s = sentinelNode(opt.url.seeds[i]);
+      NodeInfo n;
+      n.address = opt.url.seeds[i].endpoint();
+      n.role = "sentinel";
+      n.up = s->breaker() != BreakerState::Open;
+      if (doProbe) probe(s, n, false);
+      if (!replicasListed && (n.up || !doProbe)) {
+        try {
+          Batch b;
+          b.add({"SENTINEL", "replicas", opt.url.master_name});
+          auto r = s->execute(b, "SENTINEL replicas");
+          if (!r.empty() && r[0].type == Reply::Type::Array) {
+            replicasListed = true;
+            for (const auto& rep : r[0].elements) {
+              std::string ip, port, flags;
+              for (std::size_t f = 0; f + 1 < rep.elements.size(); f += 2) {
+                if (rep.elements[f].str == "ip") ip = rep.elements[f + 1].str;
+                if (rep.elements[f].str == "port") port = rep.elements[f + 1].str;
+                if (rep.elements[f].str == "flags") flags = rep.elements[f + 1].str;
+              }
+              auto hp = parseAddress(ip + ":" + port);
+              if (!hp) continue;
+              NodeInfo ri;
+              ri.address = hp->endpoint();
+              ri.role = "replica";
+              ri.master = m.address;
+              ri.flags = flags;
+              ri.up = flags.find("down") == std::string::npos && flags.find("disconnected") == std::string::npos;
+              if (doProbe) probe(dataNode(*hp), ri, true);
+              out.push_back(std::move(ri));
+            }
+          }
+        } catch (const Error&) {
+        }
+      }
+      sentinels.push_back(std::move(n));
+    }
+    for (auto& s : sentinels) out.push_back(std::move(s));
+    return out;
+  }
+};
 
 namespace {
 
@@ -692,11 +1525,38 @@ long long RedisClient::unlink(const std::vector<std::string>& keys) {
   return r.integer;
 }
 
-long long RedisClient::ttlMillis(std::string_view key) { return impl_->integerCommand("PTTL", key); }
+long long RedisClient::ttlMillis(std::string_view key) {
+  return impl_->integerCommand("PTTL", key);
+}
 
-long long RedisClient::strlen(std::string_view key) { return impl_->integerCommand("STRLEN", key); }
+long long RedisClient::strlen(std::string_view key) {
+  return impl_->integerCommand("STRLEN", key);
+}
 
 ScanPage RedisClient::scan(std::string_view cursor, std::string_view match, int count) {
+  if (impl_->mode == RedisMode::Cluster) {
+    // "<master index>:<node cursor>" over masters() in address order; "0" starts and ends.
+    std::size_t index = 0;
+    std::string nodeCursor = "0";
+    if (cursor != "0") {
+      const auto colon = cursor.find(':');
+      if (colon == std::string_view::npos ||
+          std::from_chars(cursor.data(), cursor.data() + colon, index).ec != std::errc())
+        throw BadInputError("not a cluster SCAN cursor (expected <master index>:<cursor>)");
+      nodeCursor = std::string(cursor.substr(colon + 1));
+    }
+    const auto ms = masters();
+    if (index >= ms.size()) return ScanPage{"0", {}};
+    ScanPage page = scanNode(ms[index], nodeCursor, match, count);
+    if (page.cursor == "0") {
+      ++index;
+      page.cursor = index >= ms.size() ? "0" : std::to_string(index) + ":0";
+    } else {
+      page.cursor = std::to_string(index) + ":" + page.cursor;
+    }
+    return page;
+  }
+  if (impl_->mode == RedisMode::Sentinel) return scanNode(currentMaster(), cursor, match, count);
   Batch b;
   const std::string countArg = std::to_string(count);
   if (!match.empty() && count > 0)
@@ -753,27 +1613,118 @@ bool RedisClient::isAvailable() {
 
 PoolStats RedisClient::poolStats() const {
   PoolStats s;
-  std::lock_guard lk(impl_->mu);
-  s.size = impl_->opt.pool_size;
-  s.open = impl_->open;
-  s.in_use = impl_->in_use;
-  s.connects = impl_->connects;
-  s.connect_failures = impl_->connect_failures;
-  s.commands = impl_->commands;
-  s.errors = impl_->errors;
-  s.breaker = impl_->state;
-  s.last_error = impl_->last_error;
+  if (impl_->single) {
+    impl_->single->addStats(s);
+    s.breaker = impl_->single->breaker();
+    return s;
+  }
+  std::lock_guard lk(impl_->nodes_mu);
+  for (const auto* m : {&impl_->data_nodes, &impl_->replica_nodes})
+    for (const auto& [k, n] : *m) n->addStats(s);
+  s.breaker = BreakerState::Closed;
+  s.size = std::max(s.size, impl_->opt.pool_size);
   return s;
 }
 
 BreakerState RedisClient::breakerState() const {
-  std::lock_guard lk(impl_->mu);
   // Past its open period the breaker lets the next call probe: report that,
   // so callers that check the state first don't keep L2 off for good.
-  if (impl_->state == BreakerState::Open && Clock::now() >= impl_->open_until) return BreakerState::HalfOpen;
-  return impl_->state;
+  if (impl_->single) return impl_->single->breaker();
+  if (impl_->mode == RedisMode::Sentinel) {
+    std::shared_lock sl(impl_->map_mu);
+    return impl_->master ? impl_->master->breaker() : BreakerState::Closed;
+  }
+  std::vector<RedisNodePool*> masters;
+  {
+    std::shared_lock sl(impl_->map_mu);
+    for (auto* n : impl_->slot_owner)
+      if (n && std::find(masters.begin(), masters.end(), n) == masters.end()) masters.push_back(n);
+  }
+  int open = 0;
+  for (auto* n : masters) open += n->breaker() == BreakerState::Open ? 1 : 0;
+  if (masters.empty() || open == 0) return BreakerState::Closed;
+  return open == static_cast<int>(masters.size()) ? BreakerState::Open : BreakerState::HalfOpen;
 }
 
-const RedisOptions& RedisClient::options() const noexcept { return impl_->opt; }
+RedisMode RedisClient::mode() const noexcept {
+  return impl_->mode;
+}
+
+std::vector<NodeInfo> RedisClient::topology(bool probe) {
+  return impl_->topology(probe);
+}
+
+std::vector<std::string> RedisClient::masters() {
+  return impl_->masterList();
+}
+
+std::vector<Reply> RedisClient::pipelineOn(const std::string& node, const std::vector<Command>& commands) {
+  if (commands.empty()) return {};
+  Batch b;
+  for (const auto& c : commands) {
+    if (c.empty()) throw BadInputError("empty Redis command in a pipeline");
+    b.add(c);
+  }
+  return impl_->nodeFor(node)->execute(b, "pipeline");
+}
+
+ScanPage RedisClient::scanNode(const std::string& node, std::string_view cursor, std::string_view match, int count) {
+  Batch b;
+  const std::string countArg = std::to_string(count);
+  if (!match.empty() && count > 0)
+    b.add({"SCAN", cursor, "MATCH", match, "COUNT", countArg});
+  else if (!match.empty())
+    b.add({"SCAN", cursor, "MATCH", match});
+  else if (count > 0)
+    b.add({"SCAN", cursor, "COUNT", countArg});
+  else
+    b.add({"SCAN", cursor});
+  auto replies = impl_->nodeFor(node)->execute(b, "SCAN");
+  Reply& r = replies.front();
+  if (r.type != Reply::Type::Array || r.elements.size() != 2 || r.elements[0].type != Reply::Type::String ||
+      r.elements[1].type != Reply::Type::Array)
+    unexpected("SCAN", r);
+  ScanPage page;
+  page.cursor = std::move(r.elements[0].str);
+  page.keys.reserve(r.elements[1].elements.size());
+  for (auto& k : r.elements[1].elements) {
+    if (k.type != Reply::Type::String) unexpected("SCAN", r);
+    page.keys.push_back(std::move(k.str));
+  }
+  return page;
+}
+
+std::string RedisClient::currentMaster() {
+  switch (impl_->mode) {
+    case RedisMode::Single: return impl_->single->where;
+    case RedisMode::Sentinel: return impl_->sentinelMaster(false)->where;
+    case RedisMode::Cluster: return {};
+  }
+  return {};
+}
+
+RedisUrl RedisClient::dataNodeUrl() {
+  switch (impl_->mode) {
+    case RedisMode::Single: return impl_->opt.url;
+    case RedisMode::Sentinel: return impl_->sentinelMaster(false)->opt.url;
+    case RedisMode::Cluster: {
+      impl_->ensureMap();
+      return impl_->anyMaster()->opt.url;
+    }
+  }
+  return impl_->opt.url;
+}
+
+int RedisClient::keySlot(std::string_view key) noexcept {
+  if (const auto open = key.find('{'); open != std::string_view::npos) {
+    const auto close = key.find('}', open + 1);
+    if (close != std::string_view::npos && close > open + 1) key = key.substr(open + 1, close - open - 1);
+  }
+  return crc16(key) & (kSlots - 1);
+}
+
+const RedisOptions& RedisClient::options() const noexcept {
+  return impl_->opt;
+}
 
 }  // namespace tier::redis

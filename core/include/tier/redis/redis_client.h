@@ -19,6 +19,32 @@
 // Counter::BreakerOpenSkip per call refused by the open breaker. Callers must
 // not count these again.
 //
+// Deployments (RedisUrl::mode):
+// - Single: one server, one pool.
+// - Cluster (redis+cluster://): the slot map comes from CLUSTER NODES (asked of
+//   a known node, then of the seeds), is refreshed every few seconds, on a
+//   MOVED and (rate-limited) after a node's network failure. Every node has its
+//   own pool, breaker, backoff and script cache (the single-node machinery, per
+//   node). command()/pipeline() route each command by the CRC16 hash slot of
+//   its key (hash tags honoured) and reassemble replies in order; MOVED is
+//   followed (map updated, command retried on the owner), ASK with ASKING;
+//   DEL/UNLINK/EXISTS/TOUCH over keys of several slots are split per slot and
+//   their counts summed. EVAL/EVALSHA go to the slot of their first key: a
+//   script's keys must share a slot (use a hash tag). Other commands with
+//   several keys must be same-slot (the server answers CROSSSLOT otherwise).
+//   Keyless commands (PING, INFO, DBSIZE, SCAN...) go to ONE master: bulk work
+//   runs per node with masters() + scanNode()/pipelineOn(). With
+//   replica_reads=1, GET/PTTL/STRLEN/EXISTS/GETRANGE of one key go to a replica
+//   of the slot (READONLY connection), falling back to the master if it fails.
+//   A network failure of one node fails only the commands routed to it (the
+//   whole call throws); the map is refreshed and, if their slot moved (a
+//   failover), they are retried once on the new owner.
+// - Sentinel (redis+sentinel://): the master is asked of the sentinels (each in
+//   turn, SENTINEL get-master-addr-by-name), re-asked every 2 s and at once on
+//   a network failure or a READONLY reply; when the answer changes (failover)
+//   the call is retried once on the new master (so a command cut off mid-flight
+//   may run twice: our writes are idempotent or harmless twice).
+//
 // Process-wide effect: the first RedisClient sets SIGPIPE to SIG_IGN if it is
 // still SIG_DFL (hiredis writes with write(2); a reset peer must not kill us).
 #include <chrono>
@@ -28,6 +54,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tier/redis/redis_url.h"
@@ -65,8 +92,8 @@ struct RedisOptions {
 struct Reply {
   enum class Type { Nil, String, Status, Integer, Array, Error };
   Type type = Type::Nil;
-  std::string str;            // String, Status, Error
-  long long integer = 0;      // Integer
+  std::string str;              // String, Status, Error
+  long long integer = 0;        // Integer
   std::vector<Reply> elements;  // Array
 
   bool isNil() const noexcept { return type == Type::Nil; }
@@ -79,15 +106,31 @@ enum class BreakerState { Closed, Open, HalfOpen };
 const char* toString(BreakerState s) noexcept;
 
 struct PoolStats {
-  int size = 0;         // configured max
-  int open = 0;         // connections currently open
+  int size = 0;  // configured max
+  int open = 0;  // connections currently open
   int in_use = 0;
   std::uint64_t connects = 0;
   std::uint64_t connect_failures = 0;
-  std::uint64_t commands = 0;   // commands answered (a pipeline of N counts N)
-  std::uint64_t errors = 0;     // failed calls: network, timeout, auth/permission, pool exhausted
+  std::uint64_t commands = 0;  // commands answered (a pipeline of N counts N)
+  std::uint64_t errors = 0;    // failed calls: network, timeout, auth/permission, pool exhausted
   BreakerState breaker = BreakerState::Closed;
   std::string last_error;  // redacted, empty if none
+};
+
+// One node of the deployment as topology() sees it (a plain value: the
+// console's server panel lists these).
+struct NodeInfo {
+  std::string address;                     // "host:port" (or the socket path for a unix single node)
+  std::string role;                        // "master", "replica" or "sentinel"
+  std::string id;                          // cluster node id; empty otherwise
+  std::string master;                      // replica: its master's address; empty otherwise
+  std::vector<std::pair<int, int>> slots;  // cluster master: hash-slot ranges, inclusive
+  int slot_count = 0;                      // cluster master: slots served
+  std::string flags;                       // cluster: CLUSTER NODES flags (e.g. "master,fail?"); empty otherwise
+  bool up = false;                         // answered PING (probe) / not flagged failed (no probe)
+  double ping_ms = -1;                     // PING round trip; -1 = not probed or down
+  long long keys = -1;                     // DBSIZE (probe, data nodes); -1 = unknown
+  std::string error;                       // why it is down, one line, redacted
 };
 
 struct ScanPage {
@@ -122,16 +165,47 @@ class RedisClient {
   // Convenience wrappers; an unexpected reply (error or wrong type) throws DataError.
   std::optional<std::string> get(std::string_view key);
   void set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl);  // ttl 0 = no expiry
-  long long unlink(const std::vector<std::string>& keys);  // returns how many existed
+  long long unlink(const std::vector<std::string>& keys);                                 // returns how many existed
   long long ttlMillis(std::string_view key);  // PTTL: -2 absent, -1 no expiry
   long long strlen(std::string_view key);
+  // Cluster: a composite cursor walking every master in turn ("<master index>:<cursor>").
   ScanPage scan(std::string_view cursor, std::string_view match, int count);
   std::string info(std::string_view section = {});
   std::chrono::microseconds ping();  // round-trip time; throws on failure
 
+  // ---- Deployment (cluster / sentinel) ----
+  RedisMode mode() const noexcept;
+  // Every node: Single -> the server; Cluster -> every node CLUSTER NODES
+  // lists (masters first, by address); Sentinel -> the master, its replicas
+  // (SENTINEL replicas) and the sentinels. probe = PING (and DBSIZE) each node.
+  // Never throws for a node being down: that is the node's up/error.
+  std::vector<NodeInfo> topology(bool probe = true);
+  // The data masters to run per-node bulk work on (SCAN, DBSIZE): Single and
+  // Sentinel -> the one master; Cluster -> every master with slots. Throws
+  // ConnectionError if the cluster map cannot be loaded.
+  std::vector<std::string> masters();
+  // Commands sent to one node as they are (no routing; MOVED is returned as
+  // an error reply): keyless and admin commands on a given node. `node` is an
+  // address from masters()/topology(); BadInputError if unknown.
+  std::vector<Reply> pipelineOn(const std::string& node, const std::vector<Command>& commands);
+  // SCAN on one node (cluster: each master holds only its slots' keys).
+  ScanPage scanNode(const std::string& node, std::string_view cursor, std::string_view match, int count);
+  // Sentinel: the master's address as last resolved (resolving it if needed);
+  // Single: the server; Cluster: empty.
+  std::string currentMaster();
+  // A single-node URL of one live data node (Sentinel: the master; Cluster: a
+  // master; Single: the URL): for dedicated connections (the backplane's
+  // pub/sub, which a cluster broadcasts to every node).
+  RedisUrl dataNodeUrl();
+  // Redis Cluster hash slot of a key (CRC16/XMODEM of the key or of its first
+  // non-empty {hash tag}, mod 16384).
+  static int keySlot(std::string_view key) noexcept;
+
   // Connects once (if needed) and answers PING: used by health and on startup.
   bool isAvailable();
-  PoolStats poolStats() const;
+  PoolStats poolStats() const;  // Cluster/Sentinel: summed over the data nodes' pools
+  // Cluster: Open only if every master's breaker is open (one node down does
+  // not stop L2 for the others), HalfOpen if some are; Sentinel: the master's.
   BreakerState breakerState() const;
   const RedisOptions& options() const noexcept;
 
