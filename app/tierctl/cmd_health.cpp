@@ -91,6 +91,26 @@ QJsonObject healthJson(const tier::ops::HealthReport& h) {
                     {QStringLiteral("slowlog_len"), static_cast<double>(r.slowlog_len)},
                     {QStringLiteral("latency_latest"), fromStd(r.latency_latest)},
                     {QStringLiteral("pool"), redisPoolJson(r.pool)}};
+  redis.insert(QStringLiteral("mode"), fromStd(r.mode));
+  redis.insert(QStringLiteral("master"), fromStd(r.master));
+  redis.insert(QStringLiteral("nodes_down"), r.nodes_down);
+  QJsonArray nodes;
+  for (const auto& n : r.nodes) {
+    QJsonArray slots;
+    for (auto [a, b] : n.slots) slots.append(QJsonArray{a, b});
+    nodes.append(QJsonObject{{QStringLiteral("address"), fromStd(n.address)},
+                             {QStringLiteral("role"), fromStd(n.role)},
+                             {QStringLiteral("id"), fromStd(n.id)},
+                             {QStringLiteral("master"), fromStd(n.master)},
+                             {QStringLiteral("slots"), slots},
+                             {QStringLiteral("slot_count"), n.slot_count},
+                             {QStringLiteral("flags"), fromStd(n.flags)},
+                             {QStringLiteral("up"), n.up},
+                             {QStringLiteral("ping_ms"), n.ping_ms},
+                             {QStringLiteral("keys"), static_cast<double>(n.keys)},
+                             {QStringLiteral("error"), fromStd(tier::redactSecrets(n.error))}});
+  }
+  redis.insert(QStringLiteral("nodes"), nodes);
   QJsonObject postgres{{QStringLiteral("ok"), p.ok},
                        {QStringLiteral("error"), fromStd(tier::redactSecrets(p.error))},
                        {QStringLiteral("endpoint"), fromStd(tier::redactSecrets(p.endpoint))},
@@ -123,6 +143,24 @@ void printHealthText(const tier::ops::HealthReport& h) {
     printLine(QStringLiteral("          slowlog %1  pool %2/%3 open, %4 in use, breaker %5")
                   .arg(thousands(r.slowlog_len), QString::number(r.pool.open), QString::number(r.pool.size),
                        QString::number(r.pool.in_use), QLatin1String(tier::redis::toString(r.pool.breaker))));
+  }
+  if (r.configured && r.mode != "single") {
+    printLine(QStringLiteral("          %1%2, %3 nodes, %4 down")
+                  .arg(fromStd(r.mode),
+                       r.master.empty() ? QString() : QStringLiteral(" master %1").arg(fromStd(r.master)),
+                       QString::number(r.nodes.size()), QString::number(r.nodes_down)));
+    for (const auto& n : r.nodes) {
+      QString line = QStringLiteral("          %1 %2 %3")
+                         .arg(fromStd(n.role), -8)
+                         .arg(fromStd(n.address), -22)
+                         .arg(n.up ? QStringLiteral("up  ") : QStringLiteral("DOWN"));
+      if (n.ping_ms >= 0) line += QStringLiteral("  ping %1").arg(formatMs(n.ping_ms));
+      if (n.slot_count > 0) line += QStringLiteral("  slots %1").arg(n.slot_count);
+      if (!n.master.empty()) line += QStringLiteral("  replica of %1").arg(fromStd(n.master));
+      if (n.keys >= 0) line += QStringLiteral("  keys %1").arg(thousands(n.keys));
+      if (!n.up && !n.error.empty()) line += QStringLiteral("  ") + fromStd(tier::redactSecrets(n.error));
+      printLine(line);
+    }
   }
   const auto& p = h.postgres;
   if (!p.ok) {

@@ -71,6 +71,15 @@ QJsonObject resultJson(const InvalidateResult& r) {
                 {QStringLiteral("audit_id"), static_cast<double>(r.audit_id)}};
   if (r.kind == InvalidateKind::Namespace && !r.dry_run)
     o.insert(QStringLiteral("new_generation"), static_cast<double>(r.new_generation));
+  if (!r.nodes.empty()) {
+    QJsonArray nodes;  // per master scanned (a cluster has several); matched/deleted sum to the totals
+    for (const auto& n : r.nodes)
+      nodes.append(QJsonObject{{QStringLiteral("node"), fromStd(n.node)},
+                               {QStringLiteral("scanned"), static_cast<double>(n.scanned)},
+                               {QStringLiteral("matched"), static_cast<double>(n.matched)},
+                               {QStringLiteral("deleted"), static_cast<double>(n.deleted)}});
+    o.insert(QStringLiteral("nodes"), nodes);
+  }
   if (!r.audit_error.empty()) o.insert(QStringLiteral("audit_error"), fromStd(tier::redactSecrets(r.audit_error)));
   return o;
 }
@@ -93,6 +102,10 @@ void printResultText(const InvalidateResult& r) {
                   .arg(thousands(r.deleted), thousands(r.matched), QLatin1String(tier::ops::toString(r.kind)), target,
                        thousands(r.l1_dropped), took, audit));
   }
+  if (r.nodes.size() > 1)  // a cluster: each master's share
+    for (const auto& n : r.nodes)
+      printLine(QStringLiteral("  node %1: scanned %2, matched %3, deleted %4")
+                    .arg(fromStd(n.node), thousands(n.scanned), thousands(n.matched), thousands(n.deleted)));
   if (r.cancelled) printLine(QStringLiteral("cancelled before the end"));
 }
 

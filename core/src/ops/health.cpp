@@ -71,6 +71,15 @@ void checkRedis(TierCore& core, RedisHealth& h) {
   } catch (const Error& e) {
     if (!h.ok) h.error = redactSecrets(e.what());
   }
+  h.mode = redis::toString(r->mode());
+  h.nodes = r->topology(true);
+  long long clusterKeys = 0;
+  for (const auto& n : h.nodes) {
+    if (!n.up) ++h.nodes_down;
+    if (n.role == "master" && n.keys >= 0) clusterKeys += n.keys;
+    if (n.role == "master" && r->mode() != redis::RedisMode::Cluster) h.master = n.address;
+  }
+  if (r->mode() == redis::RedisMode::Cluster) h.db_keys = clusterKeys;
   h.pool = r->poolStats();
 }
 

@@ -1,10 +1,10 @@
 #include "tier/ops/invalidation.h"
 
-#include <QJsonDocument>
-#include <QJsonObject>
-
 #include <absl/container/flat_hash_set.h>
 
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <algorithm>
 #include <charconv>
 
 #include "tier/codec/keys.h"
@@ -106,9 +106,34 @@ std::string takeScanPage(redis::Reply& r, std::vector<std::string>& out) {
   return std::move(r.elements[0].str);
 }
 
-// SCAN and UNLINK overlap: each round trip carries the UNLINKs of the keys
-// found so far and the SCAN of the next page, so a pattern costs one round
-// trip per page and Redis is never blocked for more than one page's work.
+// UNLINK commands for `keys`, at most `batch` keys each; on a Redis Cluster each
+// command holds keys of one hash slot only (so it can go to one node as it is).
+std::vector<redis::Command> unlinkCommands(redis::RedisClient& r, std::vector<std::string>& keys, std::size_t batch,
+                                           std::vector<std::vector<std::string>>& members) {
+  std::vector<redis::Command> cmds;
+  if (r.mode() == redis::RedisMode::Cluster) {
+    std::stable_sort(keys.begin(), keys.end(), [](const std::string& a, const std::string& b) {
+      return redis::RedisClient::keySlot(a) < redis::RedisClient::keySlot(b);
+    });
+  }
+  int lastSlot = -1;
+  for (auto& k : keys) {
+    const int slot = r.mode() == redis::RedisMode::Cluster ? redis::RedisClient::keySlot(k) : 0;
+    if (cmds.empty() || slot != lastSlot || cmds.back().size() - 1 >= batch) {
+      cmds.push_back({"UNLINK"});
+      members.emplace_back();
+    }
+    lastSlot = slot;
+    cmds.back().push_back(k);
+    members.back().push_back(std::move(k));
+  }
+  return cmds;
+}
+
+// Per master: SCAN and UNLINK overlap: each round trip carries the UNLINKs of
+// the keys found so far on that node and the SCAN of its next page, so a
+// pattern costs one round trip per page and Redis is never blocked for more
+// than one page's work.
 void runPattern(TierCore& core, const InvalidateRequest& req, InvalidateResult& res, Throttle& throttle,
                 const std::atomic<bool>* cancel) {
   auto& r = requireRedis(core);
@@ -116,56 +141,79 @@ void runPattern(TierCore& core, const InvalidateRequest& req, InvalidateResult& 
   // SCAN may return a key twice; remember 64-bit hashes, not keys, so a scan
   // over millions of keys stays small (a collision under-counts by one).
   absl::flat_hash_set<std::size_t> seen;
-  std::string cursor = "0";
   const std::string count = std::to_string(req.scan_count);
-  std::vector<std::string> pending;  // matched, not yet unlinked
+  const auto batch = static_cast<std::size_t>(req.unlink_batch);
+  std::vector<std::string> pending;  // matched on this node, not yet unlinked
   std::vector<std::string> page;
-  bool first = true;
-  while (first || cursor != "0" || !pending.empty()) {
-    if (cancelled(cancel)) {
-      res.cancelled = true;
-      break;
-    }
-    std::vector<redis::Command> cmds;
-    if (!req.dry_run)
-      for (std::size_t i = 0; i < pending.size(); i += static_cast<std::size_t>(req.unlink_batch)) {
-        redis::Command c{"UNLINK"};
-        const auto end = std::min(pending.size(), i + static_cast<std::size_t>(req.unlink_batch));
-        for (std::size_t j = i; j < end; ++j) c.push_back(std::move(pending[j]));
-        cmds.push_back(std::move(c));
+  for (const std::string& node : r.masters()) {
+    res.nodes.push_back(NodeInvalidation{node});
+    NodeInvalidation& mine = res.nodes.back();
+    std::string cursor = "0";
+    bool first = true;
+    while (first || cursor != "0" || !pending.empty()) {
+      if (cancelled(cancel)) {
+        res.cancelled = true;
+        break;
       }
-    pending.clear();
-    const bool scanning = first || cursor != "0";
-    if (scanning) cmds.push_back({"SCAN", cursor, "MATCH", req.target, "COUNT", count});
-    first = false;
-    auto replies = r.pipeline(cmds);
-    const std::size_t unlinks = cmds.size() - (scanning ? 1 : 0);
-    for (std::size_t i = 0; i < unlinks; ++i) {
-      if (replies[i].isError()) {
-        if (replies[i].str.rfind("NOPERM", 0) == 0) throw PermissionError("Redis refused UNLINK: " + replies[i].str);
-        throw DataError("UNLINK failed: " + replies[i].str);
+      std::vector<std::vector<std::string>> members;
+      std::vector<redis::Command> cmds;
+      if (!req.dry_run) cmds = unlinkCommands(r, pending, batch, members);
+      pending.clear();
+      const bool scanning = first || cursor != "0";
+      if (scanning) cmds.push_back({"SCAN", cursor, "MATCH", req.target, "COUNT", count});
+      first = false;
+      auto replies = r.pipelineOn(node, cmds);
+      const std::size_t unlinks = cmds.size() - (scanning ? 1 : 0);
+      std::vector<std::string> moved;  // slot migrated since the SCAN: unlinked where it lives now
+      for (std::size_t i = 0; i < unlinks; ++i) {
+        if (replies[i].isError()) {
+          if (replies[i].str.rfind("MOVED ", 0) == 0 || replies[i].str.rfind("ASK ", 0) == 0) {
+            for (auto& k : members[i]) moved.push_back(std::move(k));
+            continue;
+          }
+          if (replies[i].str.rfind("NOPERM", 0) == 0) throw PermissionError("Redis refused UNLINK: " + replies[i].str);
+          throw DataError("UNLINK failed on " + node + ": " + replies[i].str);
+        }
+        mine.deleted += replies[i].integer;
       }
-      res.deleted += replies[i].integer;
-    }
-    if (scanning) {
-      page.clear();
-      cursor = takeScanPage(replies.back(), page);
-      prog.scanned += static_cast<long long>(page.size());
-      for (auto& k : page) {
-        // Internal bookkeeping (namespace generations) is never deleted by a pattern.
-        if (k.rfind("tc:", 0) == 0) continue;
-        if (!seen.insert(std::hash<std::string>{}(k)).second) continue;
-        ++res.matched;
-        if (static_cast<int>(res.sample.size()) < req.sample_size) res.sample.push_back(k);
-        if (!req.dry_run) pending.push_back(std::move(k));
+      if (!moved.empty()) mine.deleted += unlinkAll(r, moved, req.unlink_batch);
+      if (scanning) {
+        page.clear();
+        cursor = takeScanPage(replies.back(), page);
+        mine.scanned += static_cast<long long>(page.size());
+        prog.scanned += static_cast<long long>(page.size());
+        for (auto& k : page) {
+          // Internal bookkeeping (namespace generations) is never deleted by a pattern.
+          if (k.rfind("tc:", 0) == 0) continue;
+          if (!seen.insert(std::hash<std::string>{}(k)).second) continue;
+          ++mine.matched;
+          if (static_cast<int>(res.sample.size()) < req.sample_size) res.sample.push_back(k);
+          if (!req.dry_run) pending.push_back(std::move(k));
+        }
       }
+      res.matched = 0;
+      res.deleted = 0;
+      for (const auto& n : res.nodes) {
+        res.matched += n.matched;
+        res.deleted += n.deleted;
+      }
+      prog.matched = res.matched;
+      prog.deleted = res.deleted;
+      throttle.report(prog);
     }
-    prog.matched = res.matched;
-    prog.deleted = res.deleted;
-    throttle.report(prog);
+    // Cancelled: what was already found on this node still goes.
+    if (!req.dry_run && !pending.empty()) {
+      mine.deleted += unlinkAll(r, pending, req.unlink_batch);
+      pending.clear();
+    }
+    if (res.cancelled) break;
   }
-  // Cancelled: what was already found still goes.
-  if (!req.dry_run && !pending.empty()) res.deleted += unlinkAll(r, pending, req.unlink_batch);
+  res.matched = 0;
+  res.deleted = 0;
+  for (const auto& n : res.nodes) {
+    res.matched += n.matched;
+    res.deleted += n.deleted;
+  }
   if (!req.dry_run) {
     const std::string pattern = req.target;
     res.l1_dropped = static_cast<long long>(

@@ -255,7 +255,15 @@ struct Backplane::Impl {
   // A dedicated connection (never the pool: the pool's breaker must not hold
   // back invalidations), authenticated, named, on the URL's database if `select`.
   ContextPtr open(const char* role, bool select, bool stoppable, std::string& why, bool& stopped) {
-    const auto& url = redis->options().url;
+    // Cluster / Sentinel: a data node (the current master; a cluster
+    // broadcasts PUBLISH to every node, so any master serves the channel).
+    redis::RedisUrl url;
+    try {
+      url = redis->dataNodeUrl();
+    } catch (const Error& e) {
+      why = std::string("backplane ") + role + ": " + e.what();
+      return nullptr;
+    }
     const auto where = url.endpoint();
     const milliseconds ct = redis->options().connect_timeout.count() > 0 ? redis->options().connect_timeout
                                                                           : opt.link_timeout;

@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <future>
@@ -46,7 +47,7 @@ return 1
 // The same for many keys in one script call (warming): KEYS[i] with ARGV
 // 4i-3..4i = value, PX, version high, version low; returns one 1/0 per key.
 // Only the 32-byte header of a current value is read (GETRANGE), never the value.
-// REQUIRES (Redis Cluster): all keys in one slot; we run standalone Redis.
+// REQUIRES (Redis Cluster): all keys in one slot (fillMany cuts the calls per slot there).
 constexpr const char* kGuardedSetMany = R"lua(
 local out = {}
 for i = 1, #KEYS do
@@ -736,15 +737,31 @@ TieredCache::FillResult TieredCache::fillMany(Namespace ns, const std::vector<Fi
       if (first[j].isError()) throw DataError("SET NX failed: " + first[j].str);
       if (first[j].isNil()) present.push_back(j);
     }
+    // One Lua call per up to 100 present keys. On a Redis Cluster a script may
+    // only touch keys of one slot: there the calls are cut per hash slot.
     constexpr std::size_t kPerCall = 100;
+    const bool cluster = d.redis->mode() == redis::RedisMode::Cluster;
+    std::vector<std::vector<std::size_t>> calls;  // indices into filled, per call
+    if (cluster) {
+      std::vector<std::pair<int, std::size_t>> bySlot;
+      bySlot.reserve(present.size());
+      for (auto j : present) bySlot.emplace_back(redis::RedisClient::keySlot(filled[j].first->key), j);
+      std::stable_sort(bySlot.begin(), bySlot.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (std::size_t k = 0; k < bySlot.size(); ++k) {
+        if (k == 0 || bySlot[k].first != bySlot[k - 1].first || calls.back().size() >= kPerCall) calls.emplace_back();
+        calls.back().push_back(bySlot[k].second);
+      }
+    } else {
+      for (std::size_t i = 0; i < present.size(); i += kPerCall)
+        calls.emplace_back(present.begin() + static_cast<std::ptrdiff_t>(i),
+                           present.begin() + static_cast<std::ptrdiff_t>(std::min(present.size(), i + kPerCall)));
+    }
     std::vector<redis::Command> cmds;
-    for (std::size_t i = 0; i < present.size(); i += kPerCall) {
-      const std::size_t end = std::min(present.size(), i + kPerCall);
-      redis::Command c{"EVAL", kGuardedSetMany, std::to_string(end - i)};
-      c.reserve(3 + 5 * (end - i));
-      for (std::size_t k = i; k < end; ++k) c.push_back(filled[present[k]].first->key);
-      for (std::size_t k = i; k < end; ++k) {
-        const std::size_t j = present[k];
+    for (const auto& call : calls) {
+      redis::Command c{"EVAL", kGuardedSetMany, std::to_string(call.size())};
+      c.reserve(3 + 5 * call.size());
+      for (auto j : call) c.push_back(filled[j].first->key);
+      for (auto j : call) {
         const auto u = static_cast<std::uint64_t>(filled[j].first->version);
         c.push_back(filled[j].second);
         c.push_back(std::to_string(physical[j].count()));
@@ -757,12 +774,11 @@ TieredCache::FillResult TieredCache::fillMany(Namespace ns, const std::vector<Fi
       const auto replies = d.redis->pipeline(cmds);
       for (std::size_t k = 0; k < replies.size(); ++k) {
         const auto& r = replies[k];
-        const std::size_t from = k * kPerCall;
-        const std::size_t n = std::min(present.size(), from + kPerCall) - from;
+        const std::size_t n = calls[k].size();
         if (r.isError()) throw DataError("guarded SET failed: " + r.str);
         if (r.type != redis::Reply::Type::Array || r.elements.size() != n)
           throw DataError("guarded SET returned an unexpected reply");
-        for (std::size_t m = 0; m < n; ++m) storedFlags[present[from + m]] = r.elements[m].integer == 1;
+        for (std::size_t m = 0; m < n; ++m) storedFlags[calls[k][m]] = r.elements[m].integer == 1;
       }
     }
   }

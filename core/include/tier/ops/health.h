@@ -33,6 +33,17 @@ struct RedisHealth {
   long long slowlog_len = 0;
   std::string latency_latest;      // LATENCY LATEST rendered one event per line
   redis::PoolStats pool;
+  // Deployment (issue 6). mode: "single", "cluster" or "sentinel". master:
+  // Sentinel -> the master's "host:port" as the sentinels name it now; Single
+  // -> the server; Cluster -> empty (see nodes). nodes: every node, probed
+  // (PING + DBSIZE; RedisClient::topology): a cluster's masters and replicas
+  // with their slots, or the Sentinel master, replicas and sentinels. In a
+  // cluster db_keys is the sum over the masters and the INFO fields are one
+  // master's; nodes_down counts data nodes (and sentinels) that did not answer.
+  std::string mode = "single";
+  std::string master;
+  std::vector<redis::NodeInfo> nodes;
+  int nodes_down = 0;
 };
 
 struct PostgresHealth {

@@ -1,7 +1,9 @@
 #pragma once
 // Invalidation: by key, by glob pattern within a namespace, by namespace, by user.
 //
-// Patterns use SCAN MATCH in batches and pipelined UNLINK — never KEYS — so Redis
+// Patterns use SCAN MATCH in batches and pipelined UNLINK — never KEYS — on every
+// master in turn (a Redis Cluster: each master SCANs only its own slots, and
+// each UNLINK carries keys of one slot, so nothing fails with CROSSSLOT), so Redis
 // is never blocked; progress is reported per batch and the job can be cancelled
 // between batches (each round trip carries the UNLINKs of the keys found so far
 // and the next SCAN). A dry run returns the exact count and a sample. A namespace
@@ -42,6 +44,15 @@ struct InvalidateProgress {
   bool done = false;
 };
 
+// One master's share of a pattern run (a Redis Cluster has several; a single
+// server or a Sentinel-managed master is one).
+struct NodeInvalidation {
+  std::string node;       // "host:port" of the master scanned
+  long long scanned = 0;  // keys its SCAN returned
+  long long matched = 0;  // of those, matching and not seen before
+  long long deleted = 0;  // UNLINK's count for the keys found there
+};
+
 struct InvalidateResult {
   InvalidateKind kind = InvalidateKind::Key;
   std::string target;
@@ -52,6 +63,11 @@ struct InvalidateResult {
   long long l1_dropped = 0;  // namespace: this instance's L1 copies retired by the bump (freed lazily)
   std::uint32_t new_generation = 0;  // namespace only
   std::vector<std::string> sample;
+  // Pattern (and namespace dry run): per master, in scan order. The totals
+  // above are the sums of these. A key found on one node whose slot moved
+  // before its UNLINK is deleted where it now lives and counted for the node
+  // that found it.
+  std::vector<NodeInvalidation> nodes;
   bool cancelled = false;
   double duration_ms = 0;
   std::int64_t audit_id = 0;
