@@ -237,6 +237,10 @@ struct Connection::Impl {
   metrics::Metrics* metrics = nullptr;
   Counters* counters = nullptr;
   std::string secret;  // the password we were given, scrubbed from messages
+  // Set by the notice receiver when the server sent FATAL/PANIC while we were
+  // idle (pg_terminate_backend, shutdown): libpq reports that as a notice and
+  // keeps CONNECTION_OK until the EOF arrives, which can be a while later.
+  bool server_closing = false;
 
   Result take(ResultPtr res) {
     Result r;
@@ -433,14 +437,19 @@ struct PgPool::Impl {
 namespace {
 // An idle connection the server closed (pg_terminate_backend, restart) has its
 // FATAL message and EOF waiting on the socket; reading them marks it bad.
-bool stillAlive(PGconn* c) {
-  if (PQstatus(c) != CONNECTION_OK) return false;
+// The FATAL message comes first and the EOF after the backend has cleaned up, so
+// the message alone must be enough (server_closing, set by the notice receiver
+// while PQisBusy parses what PQconsumeInput read).
+bool stillAlive(PGconn* c, const bool& serverClosing) {
+  if (PQstatus(c) != CONNECTION_OK || serverClosing) return false;
   for (int i = 0; i < 3; ++i) {
     pollfd p{PQsocket(c), POLLIN, 0};
     if (p.fd < 0) return false;
     if (::poll(&p, 1, 0) <= 0) break;  // nothing pending: the usual case
     if (!PQconsumeInput(c)) return false;
+    (void)PQisBusy(c);  // parses the input: notices reach the receiver
     while (PGnotify* n = PQnotifies(c)) PQfreemem(n);
+    if (serverClosing) return false;
   }
   return PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE;
 }
@@ -495,9 +504,17 @@ std::unique_ptr<Connection> PgPool::Impl::connect() {
     }
   }
 
-  // NOTICEs ("relation already exists, skipping") are not errors and must not reach stderr.
-  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  // NOTICEs ("relation already exists, skipping") are not errors and must not reach
+  // stderr; a FATAL that arrives while idle marks the connection unusable.
   auto c = std::unique_ptr<Connection>(new Connection());
+  PQsetNoticeReceiver(
+      conn.get(),
+      [](void* arg, const PGresult* res) {
+        const char* severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+        if (severity && (std::strcmp(severity, "FATAL") == 0 || std::strcmp(severity, "PANIC") == 0))
+          *static_cast<bool*>(arg) = true;
+      },
+      &c->impl_->server_closing);
   c->impl_->conn = std::move(conn);
   c->impl_->metrics = metrics;
   c->impl_->counters = &counters;
@@ -536,7 +553,7 @@ PgPool::Lease PgPool::acquire() {
     while (!impl_->idle.empty()) {
       Connection* c = impl_->idle.back();
       impl_->idle.pop_back();
-      if (stillAlive(c->impl_->conn.get())) {
+      if (stillAlive(c->impl_->conn.get(), c->impl_->server_closing)) {
         ++impl_->in_use;
         return Lease(this, c);
       }
