@@ -151,6 +151,25 @@ void TestRedisDistributedClient::clusterRouting() {
   }
   QCOMPARE(perNode, std::size_t(400));
 
+  // replica_reads=1: plain GETs are served by replicas (READONLY), with the same values.
+  for (const auto& m : masters) client.pipelineOn(m, {{"WAIT", "1", "2000"}});
+  auto replicaGets = [&] {
+    long long n = 0;
+    for (const auto& node : client.topology(false))
+      if (node.role == "replica") {
+        const auto info = client.pipelineOn(node.address, {{"INFO", "commandstats"}})[0].str;
+        const auto at = info.find("cmdstat_get:calls=");
+        if (at != std::string::npos) n += std::stoll(info.substr(at + 18));
+      }
+    return n;
+  };
+  const long long replicaGetsBefore = replicaGets();
+  {
+    RedisClient readers(options(cluster.seedUrl() + "?replica_reads=1"));
+    for (int i = 100; i < 400; ++i) QCOMPARE(*readers.get(key(i)), "v" + std::to_string(i));
+  }
+  QCOMPARE(replicaGets() - replicaGetsBefore, 300LL);
+
   // A stale map: MOVED is followed. A second client learns the map, then 200
   // slots move; its GETs still answer (map updated on the redirect).
   RedisClient stale(options(cluster.seedUrl()));

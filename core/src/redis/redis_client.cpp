@@ -1618,10 +1618,10 @@ PoolStats RedisClient::poolStats() const {
     s.breaker = impl_->single->breaker();
     return s;
   }
+  s.breaker = breakerState();
   std::lock_guard lk(impl_->nodes_mu);
   for (const auto* m : {&impl_->data_nodes, &impl_->replica_nodes})
     for (const auto& [k, n] : *m) n->addStats(s);
-  s.breaker = BreakerState::Closed;
   s.size = std::max(s.size, impl_->opt.pool_size);
   return s;
 }
