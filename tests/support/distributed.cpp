@@ -370,11 +370,25 @@ std::string TestRedisCluster::describe() const {
       continue;
     }
     auto info = infoFields(redisCli(ports_[i], "CLUSTER INFO"));
-    out += "state=" + info["cluster_state"] + " slots_ok=" + info["cluster_slots_ok"] + "\n";
+    out += "state=" + info["cluster_state"] + " slots_ok=" + info["cluster_slots_ok"] +
+           " slots_pfail=" + info["cluster_slots_pfail"] + " slots_fail=" + info["cluster_slots_fail"] +
+           " epoch=" + info["cluster_current_epoch"] + "\n";
   }
   for (const auto& n : nodes())
     out += n.address() + (n.master ? " master" : " replica") + (n.failed ? " failed" : "") +
            " slots=" + std::to_string(n.slots) + "\n";
+  // What each node saw of failures and elections: why a failover did not happen.
+  for (int i = 0; i < static_cast<int>(ports_.size()); ++i) {
+    std::istringstream log(readText(nodeDir(i) + "/redis.log"));
+    std::vector<std::string> events;
+    for (std::string line; std::getline(log, line);)
+      if (line.find("FAIL") != std::string::npos || line.find("lection") != std::string::npos ||
+          line.find("vote") != std::string::npos || line.find("Failover") != std::string::npos ||
+          line.find("failover") != std::string::npos)
+        events.push_back(line);
+    if (events.size() > 8) events.erase(events.begin(), events.end() - 8);
+    for (const auto& e : events) out += std::to_string(ports_[i]) + " log: " + e + "\n";
+  }
   return out;
 }
 
