@@ -174,8 +174,11 @@ tier::TierCore& Context::core() {
 }
 
 void addGlobalOptions(QCommandLineParser& parser) {
-  parser.addOption({QStringLiteral("redis"), QStringLiteral("Redis URL (redis://[user[:pass]@]host:port/db, unix:///path)."),
-                    QStringLiteral("URL")});
+  parser.addOption(
+      {QStringLiteral("redis"),
+       QStringLiteral("Redis URL (redis://[user[:pass]@]host:port/db, unix:///path, "
+                      "redis+cluster://host:port[,host:port...], redis+sentinel://host:port[,...]/master-name[/db])."),
+       QStringLiteral("URL")});
   parser.addOption({QStringLiteral("pg"), QStringLiteral("PostgreSQL conninfo or URI (libpq; PG* variables and .pgpass apply)."),
                     QStringLiteral("CONNINFO")});
   parser.addOption({QStringLiteral("pg-replica"),

@@ -22,15 +22,20 @@ QString generalHelp() {
     lines << QStringLiteral("  %1 %2").arg(QLatin1String(spec.name), -11).arg(QLatin1String(spec.summary));
   lines << QString() << QStringLiteral("Global options (before or after the command):")
         << QStringLiteral("  --redis URL        Redis URL: redis://[user[:pass]@]host[:port][/db] or unix:///path?db=N")
+        << QStringLiteral(
+               "                     Cluster: redis+cluster://host:port[,host:port...]; Sentinel: "
+               "redis+sentinel://host:port[,...]/master-name[/db]")
         << QStringLiteral("  --pg CONNINFO      PostgreSQL conninfo or URI (PG* variables and .pgpass apply)")
         << QStringLiteral("  --profile NAME     connection profile saved by the console")
         << QStringLiteral("  --sandbox[=DIR]    use the private sandbox, starting it if needed")
         << QStringLiteral("  --json             print results as JSON (docs/cli.md)")
         << QStringLiteral("  --version          print the version")
         << QStringLiteral("  -h, --help         this help; 'tierctl <command> --help' for a command") << QString()
-        << QStringLiteral("Environment: TIER_REDIS_URL, TIER_PG_CONNINFO (flags override them; they override --profile).")
-        << QStringLiteral("Exit codes: 0 ok, 1 failure, 2 usage, 3 cannot connect, 4 permission denied, 5 partial, "
-                          "6 not found.");
+        << QStringLiteral(
+               "Environment: TIER_REDIS_URL, TIER_PG_CONNINFO (flags override them; they override --profile).")
+        << QStringLiteral(
+               "Exit codes: 0 ok, 1 failure, 2 usage, 3 cannot connect, 4 permission denied, 5 partial, "
+               "6 not found.");
   return lines.join(QLatin1Char('\n'));
 }
 
