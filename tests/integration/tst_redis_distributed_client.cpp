@@ -173,10 +173,30 @@ void TestRedisDistributedClient::clusterRouting() {
   // A stale map: MOVED is followed. A second client learns the map, then 200
   // slots move; its GETs still answer (map updated on the redirect).
   RedisClient stale(options(cluster.seedUrl()));
+  RedisClient stalePipeline(options(cluster.seedUrl()));
   QVERIFY(stale.get(key(200)).has_value());
+  QVERIFY(stalePipeline.get(key(200)).has_value());
+  auto ownerOf = [](const std::vector<tier::redis::NodeInfo>& t, const std::string& k) {
+    const int s = RedisClient::keySlot(k);
+    for (const auto& n : t)
+      for (auto [a, b] : n.slots)
+        if (s >= a && s <= b) return n.address;
+    return std::string();
+  };
+  const auto before = stale.topology(false);
   const auto ms = cluster.masters();
   cluster.reshard(ms[0].port, ms[1].port, 200);
+  RedisClient fresh(options(cluster.seedUrl()));
+  const auto after = fresh.topology(false);
+  int movedKeys = 0;
+  for (int i = 100; i < 500; ++i) movedKeys += ownerOf(before, key(i)) != ownerOf(after, key(i)) ? 1 : 0;
+  QVERIFY(movedKeys > 0);  // the stale clients meet MOVED for these
   for (int i = 100; i < 500; ++i) QCOMPARE(*stale.get(key(i)), "v" + std::to_string(i));
+  // ...and inside a pipeline: the redirected commands are retried, the order kept.
+  std::vector<Command> again;
+  for (int i = 100; i < 500; ++i) again.push_back({"GET", key(i)});
+  const auto replies = stalePipeline.pipeline(again);
+  for (int i = 100; i < 500; ++i) QCOMPARE(replies[static_cast<std::size_t>(i - 100)].str, "v" + std::to_string(i));
 }
 
 void TestRedisDistributedClient::clusterReshardUnderLoad() {
