@@ -948,13 +948,15 @@ struct RedisClient::Impl {
     return slot_owner[static_cast<std::size_t>(slot)];
   }
 
-  // Keyless commands: the first master (by address) whose breaker is not open.
+  // Keyless commands: the first master (by address) not flagged failed whose
+  // breaker is not open.
   RedisNodePool* anyMaster() {
     std::vector<HostPort> ms;
     {
       std::shared_lock sl(map_mu);
-      for (const auto& l : cluster_lines)
-        if (l.info.role == "master" && l.info.slot_count > 0) ms.push_back(l.hp);
+      for (int pass = 0; pass < 2; ++pass)
+        for (const auto& l : cluster_lines)
+          if (l.info.role == "master" && l.info.slot_count > 0 && l.failed == (pass == 1)) ms.push_back(l.hp);
     }
     RedisNodePool* first = nullptr;
     for (const auto& hp : ms) {
@@ -1708,7 +1710,21 @@ RedisUrl RedisClient::dataNodeUrl() {
     case RedisMode::Single: return impl_->opt.url;
     case RedisMode::Sentinel: return impl_->sentinelMaster(false)->opt.url;
     case RedisMode::Cluster: {
+      // In turn over the live masters: an instance's dedicated connections
+      // (the backplane's subscriber and publisher) spread over the nodes; the
+      // cluster broadcasts PUBLISH to every node, so any one serves.
       impl_->ensureMap();
+      std::vector<HostPort> live;
+      {
+        std::shared_lock sl(impl_->map_mu);
+        for (const auto& l : impl_->cluster_lines)
+          if (l.info.role == "master" && l.info.slot_count > 0 && !l.failed) live.push_back(l.hp);
+      }
+      for (std::size_t k = 0; k < live.size(); ++k) {
+        const auto& hp = live[impl_->round_robin.fetch_add(1, std::memory_order_relaxed) % live.size()];
+        RedisNodePool* n = impl_->dataNode(hp);
+        if (n->breaker() != BreakerState::Open) return n->opt.url;
+      }
       return impl_->anyMaster()->opt.url;
     }
   }
