@@ -322,6 +322,23 @@ void TestRedisDistributedClient::sentinel() {
   QCOMPARE(sentinels, 3);
   client.pipelineOn(client.currentMaster(), {{"WAIT", "1", "2000"}});
 
+  // Sentinel credentials go to the sentinels only; a refusal is one line
+  // without the password, and no master is guessed.
+  {
+    RedisClient wrong(options(group.url() + "?sentinel_password=not-the-s3cret"));
+    try {
+      wrong.get("entry:v1:1");
+      QFAIL("a sentinel refusing AUTH must fail the call");
+    } catch (const tier::Error& e) {
+      const std::string msg = e.what();
+      qInfo("wrong sentinel password: %s", msg.c_str());
+      QVERIFY(msg.find("not-the-s3cret") == std::string::npos);
+      QVERIFY(msg.find("Sentinel") != std::string::npos);
+      QVERIFY(e.kind() == tier::ErrorKind::Permission);
+      QVERIFY(msg.find('\n') == std::string::npos);
+    }
+  }
+
   // Failover under writes: the client follows the new master.
   std::atomic<bool> stop{false};
   std::atomic<long long> ok{0}, failed{0};

@@ -1194,6 +1194,7 @@ struct RedisClient::Impl {
     }
     const auto& sentinels = opt.url.seeds;
     std::string lastError = "no sentinel given";
+    std::size_t denied = 0;
     std::size_t start;
     {
       std::shared_lock sl(map_mu);
@@ -1230,11 +1231,14 @@ struct RedisClient::Impl {
         return m;
       } catch (const Error& e) {
         lastError = e.what();
+        denied += e.kind() == ErrorKind::Permission ? 1 : 0;
       }
     }
     std::unique_lock ul(map_mu);
     resolved_at = Clock::now();
     if (master) return master;  // keep the last known master; its own errors tell
+    if (denied > 0 && denied == sentinels.size())  // every sentinel refused our credentials
+      throw PermissionError("Redis Sentinel: every sentinel (" + opt.url.endpoint() + ") refused AUTH: " + lastError);
     throw ConnectionError("Redis Sentinel: no sentinel (" + opt.url.endpoint() + ") named a master for '" +
                           opt.url.master_name + "': " + lastError);
   }
