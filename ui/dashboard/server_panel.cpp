@@ -12,6 +12,7 @@
 
 #include "dashboard/latency_stats_model.h"
 #include "dashboard/metric_chart.h"
+#include "dashboard/redis_nodes_model.h"
 
 namespace tier::ui {
 
@@ -55,6 +56,27 @@ void regularFont(QWidget* w) {
 }
 }  // namespace
 
+QString redisModeText(const ops::RedisHealth& r) {
+  if (!r.configured) return QStringLiteral("—");
+  int masters = 0, replicas = 0, sentinels = 0, down = 0;
+  for (const auto& n : r.nodes) {
+    masters += n.role == "master" ? 1 : 0;
+    replicas += n.role == "replica" ? 1 : 0;
+    sentinels += n.role == "sentinel" ? 1 : 0;
+    down += n.up ? 0 : 1;
+  }
+  const QString downText = down > 0 ? QStringLiteral(" · %1 DOWN").arg(down) : QString();
+  if (r.mode == "cluster")
+    return QStringLiteral("Redis Cluster: %1 masters, %2 replicas%3").arg(masters).arg(replicas).arg(downText);
+  if (r.mode == "sentinel")
+    return QStringLiteral("Sentinel: master %1, %2 replicas, %3 sentinels%4")
+        .arg(r.master.empty() ? QStringLiteral("unknown") : QString::fromStdString(r.master))
+        .arg(replicas)
+        .arg(sentinels)
+        .arg(downText);
+  return QStringLiteral("Single node");
+}
+
 QString formatBytes(long long bytes) {
   return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
 }
@@ -67,7 +89,10 @@ ServerPanel::ServerPanel(QWidget* parent)
       latency_latest_(new QLabel(this)),
       latency_model_(new LatencyStatsModel(this)),
       latency_proxy_(new QSortFilterProxyModel(this)),
-      latency_view_(new QTableView(this)) {
+      latency_view_(new QTableView(this)),
+      nodes_model_(new RedisNodesModel(this)),
+      nodes_view_(new QTableView(this)),
+      nodes_box_(nullptr) {
   auto* lay = new QVBoxLayout(this);
   lay->setContentsMargins(6, 4, 6, 6);
   checked_->setForegroundRole(QPalette::PlaceholderText);
@@ -88,6 +113,9 @@ ServerPanel::ServerPanel(QWidget* parent)
   redisLay->addLayout(redisForm);
   addField(redisForm, QStringLiteral("redis.endpoint"), QStringLiteral("Endpoint"),
            QStringLiteral("Where the console's Redis pool connects (no password)"));
+  addField(redisForm, QStringLiteral("redis.mode"), QStringLiteral("Deployment"),
+           QStringLiteral("Single node, Redis Cluster (masters, replicas, nodes down) or Sentinel (the master "
+                          "the sentinels name now)"));
   addField(redisForm, QStringLiteral("redis.version"), QStringLiteral("Version"),
            QStringLiteral("redis_version from INFO server"));
   addField(redisForm, QStringLiteral("redis.ping"), QStringLiteral("PING"),
@@ -105,6 +133,30 @@ ServerPanel::ServerPanel(QWidget* parent)
   addField(redisForm, QStringLiteral("redis.slowlog"), QStringLiteral("SLOWLOG"),
            QStringLiteral("SLOWLOG LEN: commands slower than slowlog-log-slower-than"));
   lay->addWidget(redisBox);
+
+  auto* nodesBox = group(QStringLiteral("Redis nodes"), this);
+  nodes_box_ = nodesBox;
+  nodesBox->setObjectName(QStringLiteral("redisNodes"));
+  auto* nodesLay = new QVBoxLayout(nodesBox);
+  nodes_view_->setModel(nodes_model_);
+  nodes_view_->setObjectName(QStringLiteral("redisNodesView"));
+  nodes_view_->verticalHeader()->hide();
+  nodes_view_->setAlternatingRowColors(true);
+  nodes_view_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  nodes_view_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  nodes_view_->setWordWrap(false);
+  for (int c = 0; c < RedisNodesModel::kColumnCount; ++c)
+    nodes_view_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+  nodes_view_->horizontalHeader()->setSectionResizeMode(RedisNodesModel::State, QHeaderView::Stretch);
+  nodes_view_->verticalHeader()->setDefaultSectionSize(nodes_view_->fontMetrics().height() + 6);
+  nodes_view_->setMinimumHeight(120);
+  nodes_view_->setToolTip(
+      QStringLiteral("Every node of the cluster or Sentinel group, probed by this console "
+                     "(PING, DBSIZE) at each health check"));
+  regularFont(nodes_view_);
+  nodesLay->addWidget(nodes_view_);
+  nodesBox->hide();  // single node: the Redis box says it all
+  lay->addWidget(nodesBox);
 
   auto* latBox = group(QStringLiteral("Redis command latency (INFO latencystats)"), this);
   auto* latLay = new QVBoxLayout(latBox);
@@ -224,6 +276,9 @@ void ServerPanel::setReport(const ops::HealthReport& report, qint64 at_ms) {
   }
   const bool redisUp = r.configured && r.ok;
   set("redis.endpoint", r.endpoint.empty() ? none : qs(r.endpoint));
+  set("redis.mode", redisModeText(r));
+  nodes_model_->setNodes(r.configured ? r.nodes : std::vector<redis::NodeInfo>{});
+  nodes_box_->setVisible(r.configured && r.mode != "single");
   set("redis.version", redisUp ? qs(r.version) : none);
   set("redis.ping", redisUp ? formatMillis(r.latency_ms) : none);
   set("redis.memory",
@@ -304,12 +359,12 @@ void ServerPanel::setReport(const ops::HealthReport& report, qint64 at_ms) {
                      .arg(p.pool.in_use)
                      .arg(num(static_cast<long long>(p.pool.errors))));
   const auto& b = report.backplane;
-  set("pool.backplane",
-      !b.enabled ? QStringLiteral("off (L1 copies capped at the L1 TTL)")
-                 : QStringLiteral("link %1 · %2 sent · %3 received · %4 L1 flushes%5")
-                       .arg(QLatin1String(repo::toString(b.link)), num(static_cast<long long>(b.sent)),
-                            num(static_cast<long long>(b.received)), num(static_cast<long long>(b.flushes)),
-                            b.last_error.empty() ? QString() : QStringLiteral(" · ") + qs(b.last_error)));
+  set("pool.backplane", !b.enabled
+                            ? QStringLiteral("off (L1 copies capped at the L1 TTL)")
+                            : QStringLiteral("link %1 · %2 sent · %3 received · %4 L1 flushes%5")
+                                  .arg(QLatin1String(repo::toString(b.link)), num(static_cast<long long>(b.sent)),
+                                       num(static_cast<long long>(b.received)), num(static_cast<long long>(b.flushes)),
+                                       b.last_error.empty() ? QString() : QStringLiteral(" · ") + qs(b.last_error)));
 }
 
 }  // namespace tier::ui
