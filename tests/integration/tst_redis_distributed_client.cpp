@@ -52,6 +52,7 @@ class TestRedisDistributedClient : public QObject {
 
  private Q_SLOTS:
   void clusterRouting();
+  void clusterAskDuringMigration();
   void clusterReshardUnderLoad();
   void clusterFailover();
   void sentinel();
@@ -197,6 +198,53 @@ void TestRedisDistributedClient::clusterRouting() {
   for (int i = 100; i < 500; ++i) again.push_back({"GET", key(i)});
   const auto replies = stalePipeline.pipeline(again);
   for (int i = 100; i < 500; ++i) QCOMPARE(replies[static_cast<std::size_t>(i - 100)].str, "v" + std::to_string(i));
+}
+
+// A slot half-way through a migration (MIGRATING on its owner, IMPORTING on
+// the target): keys not on the owner answer ASK, which the client follows with
+// ASKING on the target, for single commands and inside a pipeline.
+void TestRedisDistributedClient::clusterAskDuringMigration() {
+  TestRedisCluster cluster;
+  RedisClient client(options(cluster.seedUrl()));
+  const std::string k1 = "ask:{migrating}:1", k2 = "ask:{migrating}:2";
+  const int slot = RedisClient::keySlot(k1);
+  QCOMPARE(RedisClient::keySlot(k2), slot);
+  std::string ownerAddr, ownerId, targetAddr, targetId;
+  for (const auto& n : client.topology(false)) {
+    if (n.role != "master") continue;
+    bool owns = false;
+    for (auto [a, b] : n.slots) owns = owns || (slot >= a && slot <= b);
+    if (owns) {
+      ownerAddr = n.address;
+      ownerId = n.id;
+    } else if (targetId.empty()) {
+      targetAddr = n.address;
+      targetId = n.id;
+    }
+  }
+  QVERIFY(!ownerId.empty() && !targetId.empty());
+  const std::string slotText = std::to_string(slot);
+  QCOMPARE(client.pipelineOn(targetAddr, {{"CLUSTER", "SETSLOT", slotText, "IMPORTING", ownerId}})[0].str,
+           std::string("OK"));
+  QCOMPARE(client.pipelineOn(ownerAddr, {{"CLUSTER", "SETSLOT", slotText, "MIGRATING", targetId}})[0].str,
+           std::string("OK"));
+  // The owner does not hold these keys: it answers ASK; the writes land on the target.
+  QCOMPARE(client.pipelineOn(ownerAddr, {{"GET", k1}})[0].str.substr(0, 4), std::string("ASK "));
+  client.set(k1, "one", 0ms);
+  const auto replies = client.pipeline({{"SET", k2, "two"}, {"GET", k1}, {"GET", k2}, {"PING"}});
+  QCOMPARE(replies[0].str, std::string("OK"));
+  QCOMPARE(replies[1].str, std::string("one"));
+  QCOMPARE(replies[2].str, std::string("two"));
+  QCOMPARE(*client.get(k1), std::string("one"));
+  // They are on the target only (ASKING + GET there; nothing on the owner).
+  const auto onTarget = client.pipelineOn(targetAddr, {{"ASKING"}, {"GET", k1}});
+  QCOMPARE(onTarget[1].str, std::string("one"));
+  QCOMPARE(client.pipelineOn(ownerAddr, {{"EXISTS", k1}})[0].str.substr(0, 4), std::string("ASK "));
+  // Finish the migration: the slot is the target's; the client follows MOVED.
+  for (const auto& m : client.masters())
+    QCOMPARE(client.pipelineOn(m, {{"CLUSTER", "SETSLOT", slotText, "NODE", targetId}})[0].str, std::string("OK"));
+  QCOMPARE(*client.get(k2), std::string("two"));
+  QCOMPARE(client.unlink({k1, k2}), 2LL);
 }
 
 void TestRedisDistributedClient::clusterReshardUnderLoad() {
