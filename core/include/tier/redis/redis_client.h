@@ -31,7 +31,8 @@
 //   DEL/UNLINK/EXISTS/TOUCH over keys of several slots are split per slot and
 //   their counts summed. EVAL/EVALSHA go to the slot of their first key: a
 //   script's keys must share a slot (use a hash tag). Other commands with
-//   several keys must be same-slot (the server answers CROSSSLOT otherwise).
+//   several keys must be same-slot (the server answers CROSSSLOT otherwise);
+//   MULTI/EXEC is not supported on a cluster (a pipeline is split per node).
 //   Keyless commands (PING, INFO, DBSIZE, SCAN...) go to ONE master: bulk work
 //   runs per node with masters() + scanNode()/pipelineOn(). With
 //   replica_reads=1, GET/PTTL/STRLEN/EXISTS/GETRANGE of one key go to a replica
