@@ -200,6 +200,33 @@ void TestDistributedCore::cluster() {
   exerciseCore(cluster.seedUrl(), 3, "cluster");
   if (QTest::currentTestFailed()) return;
   exerciseTierctl(cluster.seedUrl(), 6, "cluster");
+  if (QTest::currentTestFailed()) return;
+
+  // A replica down: health still exits 0 (the data is served) and names it.
+  int replicaPort = 0;
+  for (const auto& n : cluster.nodes())
+    if (!n.master) replicaPort = n.port;
+  QVERIFY(replicaPort != 0);
+  cluster.kill(replicaPort);
+  Tierctl t(cluster.seedUrl());
+  auto run = t.run({QStringLiteral("health"), QStringLiteral("--json")});
+  QVERIFY2(run.code == 0, run.err.constData());
+  const auto redis = QJsonDocument::fromJson(run.out).object().value(QStringLiteral("redis")).toObject();
+  QVERIFY(redis.value(QStringLiteral("ok")).toBool());
+  QCOMPARE(redis.value(QStringLiteral("nodes_down")).toInt(), 1);
+  bool named = false;
+  for (const auto& v : redis.value(QStringLiteral("nodes")).toArray()) {
+    const auto n = v.toObject();
+    if (n.value(QStringLiteral("address")).toString().endsWith(QStringLiteral(":%1").arg(replicaPort))) {
+      named = true;
+      QVERIFY(!n.value(QStringLiteral("up")).toBool());
+      QVERIFY(!n.value(QStringLiteral("error")).toString().isEmpty());
+    }
+  }
+  QVERIFY2(named, run.out.constData());
+  auto text = t.run({QStringLiteral("health")});
+  qInfo("tierctl health with replica %d killed:\n%s", replicaPort, text.out.constData());
+  QVERIFY(text.out.contains("DOWN"));
 }
 
 void TestDistributedCore::sentinel() {
@@ -207,6 +234,14 @@ void TestDistributedCore::sentinel() {
   exerciseCore(group.url(), 1, "sentinel");
   if (QTest::currentTestFailed()) return;
   exerciseTierctl(group.url(), 5, "sentinel");  // master, replica, 3 sentinels
+  if (QTest::currentTestFailed()) return;
+  // health names the master the sentinels name.
+  Tierctl t(group.url());
+  auto run = t.run({QStringLiteral("health"), QStringLiteral("--json")});
+  QVERIFY2(run.code == 0, run.err.constData());
+  const auto redis = QJsonDocument::fromJson(run.out).object().value(QStringLiteral("redis")).toObject();
+  QCOMPARE(redis.value(QStringLiteral("master")).toString(),
+           QStringLiteral("127.0.0.1:%1").arg(group.currentMasterPort()));
 }
 
 QTEST_GUILESS_MAIN(TestDistributedCore)
