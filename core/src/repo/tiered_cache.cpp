@@ -655,6 +655,10 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
           if (l2ok) d.forget(key);
         } catch (const Error& e) {
           d.countRedisFailure(e);
+          // Timed out or cut: L2 may hold a newer version that this instance
+          // has already returned, so ours stays out of L1 as well. (With the
+          // breaker open, redisUsable() is false and L1 still fills.)
+          l2ok = false;
         }
       }
       // L2 holding a newer version means ours is already stale: keep it out of L1 too.
