@@ -8,7 +8,7 @@
 // Times are CLOCK_MONOTONIC nanoseconds (comparable across processes on one
 // machine). Output, one record a line:
 //   W <id> <version> <start_ns> <ack_ns>          a write PostgreSQL acknowledged
-//   R <id> <version> <start_ns> <end_ns> <source> a read and the version it returned
+//   R <id> <version> <start_ns> <end_ns> <source> a read, the version it returned, the tier (+stale: past its TTL)
 //   E <what>                                       a failed call (counted by the checker)
 //   S <key>=<value> ...                            backplane counters at the end
 // Exit code 0 when the run completed (failures are in the history), 2 on bad arguments.
@@ -158,7 +158,8 @@ int main(int argc, char** argv) {
             mine.push_back("E read " + std::to_string(a.ids[i]) + " not found");
           } else {
             mine.push_back("R " + std::to_string(a.ids[i]) + " " + std::to_string(f.value->version) + " " +
-                           std::to_string(t0) + " " + std::to_string(t1) + " " + tier::repo::toString(f.source));
+                           std::to_string(t0) + " " + std::to_string(t1) + " " + tier::repo::toString(f.source) +
+                           (f.stale ? "+stale" : ""));
           }
         } catch (const tier::Error& e) {
           mine.push_back(std::string("E read ") + tier::redactSecrets(e.what()));
