@@ -498,11 +498,14 @@ class TestTierctl : public QObject {
     const QJsonArray thresholds = o.value(QStringLiteral("thresholds")).toArray();
     QCOMPARE(thresholds.at(3).toObject().value(QStringLiteral("limit")).toDouble(), 0.000001);
     QCOMPARE(thresholds.at(3).toObject().value(QStringLiteral("status")).toString(), QStringLiteral("violation"));
-    const QJsonArray alerts = o.value(QStringLiteral("alerts")).toArray();
-    QCOMPARE(alerts.size(), 1);
+    // Only the overridden limit's alerts: on a slow build (ASan) the default
+    // limits may be crossed too, which is those alerts doing their job.
+    QJsonArray alerts;
+    for (const auto& v : o.value(QStringLiteral("alerts")).toArray())
+      if (v.toObject().value(QStringLiteral("name")).toString() == QStringLiteral("db_query_p99")) alerts.append(v);
+    QVERIFY2(alerts.size() == 1, QJsonDocument(o.value(QStringLiteral("alerts")).toArray()).toJson().constData());
     const QJsonObject a = alerts.at(0).toObject();
     QCOMPARE(a.value(QStringLiteral("event")).toString(), QStringLiteral("raised"));
-    QCOMPARE(a.value(QStringLiteral("name")).toString(), QStringLiteral("db_query_p99"));
     QVERIFY(r.err.contains("ALERT raised db_query_p99 violation"));
   }
 
