@@ -139,6 +139,20 @@ void TestRedisUrl::rejectsInvalid_data() {
                                 << QByteArray("bigsecret");
   QTest::newRow("port huge") << QByteArray("redis://h:99999999999") << QByteArray("port") << QByteArray();
   QTest::newRow("port zero") << QByteArray("redis://h:0") << QByteArray("1..65535") << QByteArray();
+  // Text that would not survive a decode/encode round trip: a different path or
+  // password than the one typed (found by fuzz_redis_url).
+  QTest::newRow("invalid utf8 byte") << QByteArray("unix:///tmp/r\xff.sock") << QByteArray("not valid UTF-8 text")
+                                     << QByteArray();
+  QTest::newRow("noncharacter in path") << QByteArray("unix:/6\xef\xbf\xbfx") << QByteArray("not valid UTF-8 text")
+                                        << QByteArray();
+  QTest::newRow("overlong utf8") << QByteArray("redis://h\xc0\xaf:1") << QByteArray("not valid UTF-8 text")
+                                 << QByteArray();
+  QTest::newRow("percent-encoded invalid byte in password")
+      << QByteArray("redis://u:sec%FFret@h:6379") << QByteArray("percent-encoded part is not valid UTF-8")
+      << QByteArray("sec%FFret");
+  QTest::newRow("percent-encoded noncharacter in socket path")
+      << QByteArray("unix:///tmp/%EF%BF%BF.sock") << QByteArray("percent-encoded part is not valid UTF-8")
+      << QByteArray();
   QTest::newRow("port negative") << QByteArray("redis://h:-1") << QByteArray("port") << QByteArray();
   QTest::newRow("port letters") << QByteArray("redis://:zzsecret@h:abc") << QByteArray("port")
                                 << QByteArray("zzsecret");

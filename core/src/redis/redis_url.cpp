@@ -72,6 +72,47 @@ bool hasControl(std::string_view s) {
   return false;
 }
 
+// Valid UTF-8 holding no code point that does not survive a decode/encode
+// round trip through QUrl unchanged: no surrogates or overlong forms, no
+// noncharacters (U+FDD0..U+FDEF, U+xFFFE, U+xFFFF) and no U+FFFD (what an
+// invalid byte, raw or percent-encoded, decodes to). Such a URL would name a
+// different socket path, user or password than the one typed: it is refused.
+bool isCleanText(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int n = 0;
+    char32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + static_cast<std::size_t>(n) >= s.size()) return false;
+    for (int k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr char32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    if ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE || cp == 0xFFFD) return false;
+    i += static_cast<std::size_t>(n) + 1;
+  }
+  return true;
+}
+
 std::string percentEncode(const std::string& s, const QByteArray& keep = {}) {
   const QByteArray b = QUrl::toPercentEncoding(QString::fromUtf8(s.data(), static_cast<qsizetype>(s.size())), keep);
   return std::string(b.constData(), static_cast<std::size_t>(b.size()));
@@ -122,9 +163,9 @@ Split splitHosts(std::string_view url, std::string_view scheme) {
 
 }  // namespace
 
-RedisUrl RedisUrl::parse(std::string_view url) {
-  if (url.empty()) throw BadInputError("Redis URL is empty");
-  if (hasControl(url)) throw BadInputError("invalid Redis URL: it contains control characters");
+namespace {
+
+RedisUrl parseUrl(std::string_view url) {
   if (url.find("://") == std::string_view::npos && !url.starts_with("unix:"))
     fail(url,
          "expected redis://host[:port][/db], redis+cluster://host:port[,host:port...], "
@@ -288,6 +329,21 @@ RedisUrl RedisUrl::parse(std::string_view url) {
   }
   return r;
 }
+
+}  // namespace
+
+RedisUrl RedisUrl::parse(std::string_view url) {
+  if (url.empty()) throw BadInputError("Redis URL is empty");
+  if (hasControl(url)) throw BadInputError("invalid Redis URL: it contains control characters");
+  if (!isCleanText(url)) throw BadInputError("invalid Redis URL: it is not valid UTF-8 text");
+  RedisUrl r = parseUrl(url);
+  for (const std::string* part : {&r.host, &r.unix_path, &r.username, &r.password, &r.sentinel_username,
+                                  &r.sentinel_password, &r.master_name})
+    if (!isCleanText(*part))
+      fail(url, "a percent-encoded part is not valid UTF-8 text", r.password, r.sentinel_password);
+  return r;
+}
+
 
 const char* toString(RedisMode m) noexcept {
   switch (m) {
