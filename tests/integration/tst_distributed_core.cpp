@@ -199,6 +199,33 @@ void TestDistributedCore::cluster() {
   TestRedisCluster cluster;
   exerciseCore(cluster.seedUrl(), 3, "cluster");
   if (QTest::currentTestFailed()) return;
+
+  // A writer whose L2 SET failed has the backplane UNLINK (or fence) the key
+  // before it publishes: on a cluster that must reach each key's own master,
+  // not the one node the publisher's link is on (which answers MOVED, and the
+  // batch was retried forever, flushing every peer's L1 each time).
+  {
+    tier::TierCore core(distributedConfig(cluster.seedUrl()));
+    QVERIFY(core.backplane() != nullptr);
+    auto& r = *core.redis();
+    const std::string pattern = "tc:test:bpunlink:*";
+    std::vector<tier::redis::Command> sets;
+    for (int i = 0; i < 60; ++i) sets.push_back({"SET", "tc:test:bpunlink:" + std::to_string(i), "v"});
+    (void)r.pipeline(sets);
+    QCOMPARE(countKeys(r, pattern), 60LL);
+    const auto before = core.backplane()->stats();
+    for (int i = 0; i < 60; ++i) {
+      tier::repo::Invalidation inv;
+      inv.kind = tier::repo::Invalidation::Kind::Key;
+      inv.target = "tc:test:bpunlink:" + std::to_string(i);
+      inv.unlink_l2 = true;
+      core.cache().announce(std::move(inv));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(core.backplane()->stats().queued == 0 && countKeys(r, pattern) == 0, 15000);
+    const auto after = core.backplane()->stats();
+    QCOMPARE(after.publish_errors, before.publish_errors);
+    QVERIFY(after.sent >= before.sent + 60);
+  }
   exerciseTierctl(cluster.seedUrl(), 6, "cluster");
   if (QTest::currentTestFailed()) return;
 

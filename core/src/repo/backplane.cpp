@@ -405,7 +405,33 @@ struct Backplane::Impl {
     redisContext* c = ctx.get();
     std::size_t n = 0;
     std::vector<std::string_view> unlinkKeys;
+    // A cluster spreads keys over masters and the dedicated link reaches only
+    // one: the fences and UNLINKs go through the routed client first (one
+    // single-key command each), and only the PUBLISHes use the link.
+    if (redis->mode() == redis::RedisMode::Cluster) {
+      std::vector<redis::Command> routed;
+      for (const auto& inv : batch) {
+        if (!inv.unlink_l2 || inv.kind != Invalidation::Kind::Key) continue;
+        if (inv.l2_fence_command.empty())
+          routed.push_back({"UNLINK", inv.target});
+        else
+          routed.push_back(inv.l2_fence_command);
+      }
+      if (!routed.empty()) {
+        try {
+          for (const auto& r : redis->pipeline(routed))
+            if (r.isError()) {
+              why = "backplane publish: refused: " + redactSecrets(r.str);
+              return false;
+            }
+        } catch (const Error& e) {
+          why = std::string("backplane publish: ") + e.what();
+          return false;
+        }
+      }
+    }
     for (const auto& inv : batch) {
+      if (redis->mode() == redis::RedisMode::Cluster) break;  // done above
       if (!inv.unlink_l2 || inv.kind != Invalidation::Kind::Key) continue;
       if (inv.l2_fence_command.empty()) {
         unlinkKeys.push_back(inv.target);
