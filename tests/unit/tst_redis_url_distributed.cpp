@@ -131,6 +131,11 @@ void TestRedisUrlDistributed::rejects_data() {
   QTest::newRow("bad port") << QByteArray("redis+cluster://h:1,h2:99999") << QByteArray("invalid seed node")
                             << QByteArray();
   QTest::newRow("port 0") << QByteArray("redis+cluster://h:0") << QByteArray("1..65535") << QByteArray();
+  // The sentinel password is scrubbed from every message, even when its
+  // parameter name is percent-encoded (so the literal-name mask misses it).
+  QTest::newRow("encoded sentinel_password name")
+      << QByteArray("redis+sentinel://h:26379/m?sentinel_pass%77ord=S3cretXY&connect_timeout_ms=x")
+      << QByteArray("non-negative integer") << QByteArray("S3cretXY");
   QTest::newRow("replica_reads value") << QByteArray("redis+cluster://u:topsecret@h:1?replica_reads=yes")
                                        << QByteArray("replica_reads must be 0 or 1") << QByteArray("topsecret");
   QTest::newRow("replica_reads on sentinel") << QByteArray("redis+sentinel://s:1/m?replica_reads=1")

@@ -215,22 +215,22 @@ RedisUrl parseUrl(std::string_view url) {
     QStringList seen;
     for (const auto& [rawKey, rawValue] : q.queryItems(QUrl::FullyDecoded)) {
       const std::string key = toStd(rawKey);
-      if (seen.contains(rawKey)) fail(url, "parameter '" + key + "' is given twice", r.password);
+      if (seen.contains(rawKey)) fail(url, "parameter '" + key + "' is given twice", r.password, r.sentinel_password);
       seen << rawKey;
       const std::string value = toStd(rawValue);
       if (key == "connect_timeout_ms" || key == "command_timeout_ms") {
         const auto v = parseNonNegative(value);
-        if (!v) fail(url, key + " must be a non-negative integer (milliseconds)", r.password);
+        if (!v) fail(url, key + " must be a non-negative integer (milliseconds)", r.password, r.sentinel_password);
         (key == "connect_timeout_ms" ? r.connect_timeout_ms : r.command_timeout_ms) = *v;
       } else if (unixUrl && key == "db") {
         queryDb = parseNonNegative(value);
-        if (!queryDb) fail(url, "db must be a non-negative integer", r.password);
+        if (!queryDb) fail(url, "db must be a non-negative integer", r.password, r.sentinel_password);
       } else if (unixUrl && key == "user") {
         r.username = value;
       } else if (unixUrl && key == "password") {
         r.password = value;
       } else if (mode == RedisMode::Cluster && key == "replica_reads") {
-        if (value != "0" && value != "1") fail(url, "replica_reads must be 0 or 1", r.password);
+        if (value != "0" && value != "1") fail(url, "replica_reads must be 0 or 1", r.password, r.sentinel_password);
         r.replica_reads = value == "1";
       } else if (mode == RedisMode::Sentinel && key == "sentinel_password") {
         r.sentinel_password = value;
@@ -254,10 +254,10 @@ RedisUrl parseUrl(std::string_view url) {
 
   if (unixUrl) {
     if (!u.host().isEmpty() || u.port() != -1)
-      fail(url, "a unix URL has no host or port: use unix:///absolute/path/to/redis.sock", r.password);
+      fail(url, "a unix URL has no host or port: use unix:///absolute/path/to/redis.sock", r.password, r.sentinel_password);
     r.unix_path = toStd(u.path(QUrl::FullyDecoded));
     if (r.unix_path.empty() || r.unix_path.front() != '/')
-      fail(url, "a unix URL needs an absolute socket path: unix:///absolute/path/to/redis.sock", r.password);
+      fail(url, "a unix URL needs an absolute socket path: unix:///absolute/path/to/redis.sock", r.password, r.sentinel_password);
     r.host.clear();
     r.port = 0;
     r.db = queryDb.value_or(0);
@@ -291,7 +291,7 @@ RedisUrl parseUrl(std::string_view url) {
     r.port = r.seeds.front().port;
     if (mode == RedisMode::Cluster) {
       if (!path.empty() && path != "/" && path != "/0")
-        fail(url, "a Redis Cluster has only database 0: drop the path", r.password);
+        fail(url, "a Redis Cluster has only database 0: drop the path", r.password, r.sentinel_password);
       r.db = 0;
       return r;
     }
@@ -317,14 +317,14 @@ RedisUrl parseUrl(std::string_view url) {
   }
 
   r.host = toStd(u.host(QUrl::FullyDecoded));
-  if (r.host.empty()) fail(url, "missing host (redis://host[:port][/db])", r.password);
-  if (u.port() == 0) fail(url, "port must be in 1..65535", r.password);
+  if (r.host.empty()) fail(url, "missing host (redis://host[:port][/db])", r.password, r.sentinel_password);
+  if (u.port() == 0) fail(url, "port must be in 1..65535", r.password, r.sentinel_password);
   r.port = u.port(6379);
   if (path.empty() || path == "/") {
     r.db = 0;
   } else {
     const auto db = parseNonNegative(std::string_view(path).substr(1));
-    if (!db) fail(url, "the path must be a database number (/0, /1, ...)", r.password);
+    if (!db) fail(url, "the path must be a database number (/0, /1, ...)", r.password, r.sentinel_password);
     r.db = *db;
   }
   return r;
