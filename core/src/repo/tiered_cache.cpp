@@ -643,6 +643,12 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
     throw;
   }
   // Fill, unless a write to this key happened while loading (it would be older).
+  // Whenever the fill does not certainly leave L2 at least at the version we
+  // return, remember that version: L2 may still hold an older copy (a writer
+  // between its commit and its L2 SET, or an L2 we could not reach), and a
+  // later read of this instance must not go back to it (monotonic reads).
+  if (loaded && loaded->payload != "null" && d.epoch[st].load() != fillEpoch && d.redisUsable())
+    d.remember(key, loaded->version);
   if (loaded && loaded->payload != "null" && d.epoch[st].load() == fillEpoch) {
     const std::int64_t writtenAt = unixMillisNow();
     const std::string bytes = codec::encode(codec::Envelope{gen, loaded->version, writtenAt, loaded->payload});
@@ -659,6 +665,7 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
           // has already returned, so ours stays out of L1 as well. (With the
           // breaker open, redisUsable() is false and L1 still fills.)
           l2ok = false;
+          d.remember(key, loaded->version);
         }
       }
       // L2 holding a newer version means ours is already stale: keep it out of L1 too.
