@@ -170,14 +170,20 @@ Verdict check(const History& h, double windowMs) {
       std::sort(ends.begin(), ends.end(), [](const Op* a, const Op* b) { return a->t1 < b->t1; });
       std::size_t e = 0;
       std::int64_t seen = 0;
+      const Op* seenBy = nullptr;
       for (const Op* r : starts) {
-        for (; e < ends.size() && ends[e]->t1 < r->t0; ++e) seen = std::max(seen, ends[e]->version);
+        for (; e < ends.size() && ends[e]->t1 < r->t0; ++e)
+          if (ends[e]->version > seen) {
+            seen = ends[e]->version;
+            seenBy = ends[e];
+          }
         if (r->version < seen) {
           ++v.regressions;
           v.stale_at.push_back(r->t0);
-          qInfo("regression: proc %d key %lld read v%lld from %s (%.2f ms) after v%lld had been read", r->proc,
-                static_cast<long long>(r->id), static_cast<long long>(r->version), r->source.c_str(),
-                static_cast<double>(r->t1 - r->t0) / kMs, static_cast<long long>(seen));
+          qInfo("regression: proc %d key %lld read v%lld from %s (%.2f ms) %.2f ms after v%lld had been read from %s",
+                r->proc, static_cast<long long>(r->id), static_cast<long long>(r->version), r->source.c_str(),
+                static_cast<double>(r->t1 - r->t0) / kMs, static_cast<double>(r->t0 - seenBy->t1) / kMs,
+                static_cast<long long>(seen), seenBy->source.c_str());
         }
       }
     }
