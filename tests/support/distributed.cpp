@@ -295,6 +295,9 @@ int TestRedisCluster::indexOf(int port) const {
 void TestRedisCluster::startNode(int index) {
   startRedis(nodeDir(index), ports_[index],
              "cluster-enabled yes\ncluster-config-file nodes.conf\ncluster-node-timeout 5000\n"
+             // A replica whose first election failed must keep trying: by
+             // default it gives up once its data is 10 node timeouts old.
+             "cluster-replica-validity-factor 0\n"
              // Tests kill nodes on purpose: the survivors keep serving their own slots.
              "cluster-require-full-coverage no\n");
 }
@@ -353,10 +356,14 @@ bool TestRedisCluster::healthy() const {
 }
 
 bool TestRedisCluster::waitHealthy(std::chrono::milliseconds timeout) const {
+  // Stable, not merely seen: while a failover propagates, nodes' views differ
+  // and healthy() can be true once and false on the next look.
   const auto deadline = Clock::now() + timeout;
-  while (!healthy()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(100ms);
+  int inARow = 0;
+  while (inARow < 5) {
+    inARow = healthy() ? inARow + 1 : 0;
+    if (inARow < 5 && Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(200ms);
   }
   return true;
 }
