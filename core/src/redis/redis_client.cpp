@@ -1444,6 +1444,34 @@ namespace {
   throw DataError("Redis " + std::string(cmd) + " returned an unexpected reply type");
 }
 
+// SCAN cursor [MATCH match] [COUNT countArg]; an empty match or countArg is left out.
+// REQUIRES: the arguments outlive the batch (it points into them).
+void addScan(Batch& b, std::string_view cursor, std::string_view match, std::string_view countArg) {
+  if (!match.empty() && !countArg.empty())
+    b.add({"SCAN", cursor, "MATCH", match, "COUNT", countArg});
+  else if (!match.empty())
+    b.add({"SCAN", cursor, "MATCH", match});
+  else if (!countArg.empty())
+    b.add({"SCAN", cursor, "COUNT", countArg});
+  else
+    b.add({"SCAN", cursor});
+}
+
+// A SCAN reply ([cursor, [key...]]) as a page; anything else throws DataError.
+ScanPage scanPage(Reply r) {
+  if (r.type != Reply::Type::Array || r.elements.size() != 2 || r.elements[0].type != Reply::Type::String ||
+      r.elements[1].type != Reply::Type::Array)
+    unexpected("SCAN", r);
+  ScanPage page;
+  page.cursor = std::move(r.elements[0].str);
+  page.keys.reserve(r.elements[1].elements.size());
+  for (auto& k : r.elements[1].elements) {
+    if (k.type != Reply::Type::String) unexpected("SCAN", r);
+    page.keys.push_back(std::move(k.str));
+  }
+  return page;
+}
+
 }  // namespace
 
 long long RedisClient::Impl::integerCommand(std::string_view cmd, std::string_view key) {
@@ -1564,27 +1592,9 @@ ScanPage RedisClient::scan(std::string_view cursor, std::string_view match, int 
   }
   if (impl_->mode == RedisMode::Sentinel) return scanNode(currentMaster(), cursor, match, count);
   Batch b;
-  const std::string countArg = std::to_string(count);
-  if (!match.empty() && count > 0)
-    b.add({"SCAN", cursor, "MATCH", match, "COUNT", countArg});
-  else if (!match.empty())
-    b.add({"SCAN", cursor, "MATCH", match});
-  else if (count > 0)
-    b.add({"SCAN", cursor, "COUNT", countArg});
-  else
-    b.add({"SCAN", cursor});
-  Reply r = impl_->one(b);
-  if (r.type != Reply::Type::Array || r.elements.size() != 2 || r.elements[0].type != Reply::Type::String ||
-      r.elements[1].type != Reply::Type::Array)
-    unexpected("SCAN", r);
-  ScanPage page;
-  page.cursor = std::move(r.elements[0].str);
-  page.keys.reserve(r.elements[1].elements.size());
-  for (auto& k : r.elements[1].elements) {
-    if (k.type != Reply::Type::String) unexpected("SCAN", r);
-    page.keys.push_back(std::move(k.str));
-  }
-  return page;
+  const std::string countArg = count > 0 ? std::to_string(count) : std::string();
+  addScan(b, cursor, match, countArg);
+  return scanPage(impl_->one(b));
 }
 
 std::string RedisClient::info(std::string_view section) {
@@ -1676,28 +1686,10 @@ std::vector<Reply> RedisClient::pipelineOn(const std::string& node, const std::v
 
 ScanPage RedisClient::scanNode(const std::string& node, std::string_view cursor, std::string_view match, int count) {
   Batch b;
-  const std::string countArg = std::to_string(count);
-  if (!match.empty() && count > 0)
-    b.add({"SCAN", cursor, "MATCH", match, "COUNT", countArg});
-  else if (!match.empty())
-    b.add({"SCAN", cursor, "MATCH", match});
-  else if (count > 0)
-    b.add({"SCAN", cursor, "COUNT", countArg});
-  else
-    b.add({"SCAN", cursor});
+  const std::string countArg = count > 0 ? std::to_string(count) : std::string();
+  addScan(b, cursor, match, countArg);
   auto replies = impl_->nodeFor(node)->execute(b, "SCAN");
-  Reply& r = replies.front();
-  if (r.type != Reply::Type::Array || r.elements.size() != 2 || r.elements[0].type != Reply::Type::String ||
-      r.elements[1].type != Reply::Type::Array)
-    unexpected("SCAN", r);
-  ScanPage page;
-  page.cursor = std::move(r.elements[0].str);
-  page.keys.reserve(r.elements[1].elements.size());
-  for (auto& k : r.elements[1].elements) {
-    if (k.type != Reply::Type::String) unexpected("SCAN", r);
-    page.keys.push_back(std::move(k.str));
-  }
-  return page;
+  return scanPage(std::move(replies.front()));
 }
 
 std::string RedisClient::currentMaster() {
