@@ -20,6 +20,8 @@ class TestRedact : public QObject {
     QTest::newRow("percent-encoded keyword") << QStringLiteral("postgresql://h/db?pass%77ord=hunter22&sslmode=require") << QStringLiteral("hunter22") << QStringLiteral("sslmode=require");
     QTest::newRow("space in libpq userinfo") << QStringLiteral("postgresql://tier:se cret@h/db") << QStringLiteral("se cret") << QStringLiteral("@h/db");
     QTest::newRow("escaped space") << QStringLiteral("password=se\\ cret host=h") << QStringLiteral("cret") << QStringLiteral("host=h");
+    QTest::newRow("blanks in a uri query password") << QStringLiteral("postgres://h/db?password=\f\fse cret\t1&sslmode=require") << QStringLiteral("cret") << QStringLiteral("sslmode=require");
+    QTest::newRow("uri query password, more text") << QStringLiteral("postgres://h/db?password=se cret failed\nnext line") << QStringLiteral("cret") << QStringLiteral("\nnext line");
     QTest::newRow("two urls") << QStringLiteral("a redis://u:one@h1 b redis://v:two@h2") << QStringLiteral("two") << QStringLiteral("redis://v:***@h2");
   }
   void redact() {

@@ -107,7 +107,9 @@ bool urlPassword(const std::string& t, std::size_t i, std::size_t& begin, std::s
 
 // The end of a conninfo value starting at i: a quoted value to its closing quote
 // (backslash escapes), a bare one to whitespace (backslash escapes too), a URI
-// query value (after '?'/'&') to '&' or whitespace.
+// query value (after '?'/'&') to '&' or a line break: libpq reads blanks
+// there as part of the value, so "?password=se cret" must lose all of it (the
+// rest of that line goes too: better too much hidden than half a password).
 std::size_t valueEnd(const std::string& t, std::size_t i, bool query) {
   std::size_t j = i;
   if (!query && j < t.size() && t[j] == '\'') {
@@ -117,7 +119,11 @@ std::size_t valueEnd(const std::string& t, std::size_t i, bool query) {
     }
     return t.size();
   }
-  while (j < t.size() && !isSpace(t[j]) && !(query && t[j] == '&')) j += (!query && t[j] == '\\') ? 2 : 1;
+  if (query) {
+    while (j < t.size() && t[j] != '&' && t[j] != '\n' && t[j] != '\r') ++j;
+    return j;
+  }
+  while (j < t.size() && !isSpace(t[j])) j += t[j] == '\\' ? 2 : 1;
   return std::min(j, t.size());
 }
 
@@ -139,10 +145,13 @@ std::string redactSecrets(const std::string& text) {
     }
     if (boundary) {
       if (const std::size_t eq = keywordEnd(text, i)) {
+        // libpq skips blanks before a conninfo value; a URI query value starts
+        // right after '=' and its blanks belong to it.
+        const bool query = prev == '?' || prev == '&';
         std::size_t v = eq;
-        while (v < text.size() && isSpace(text[v])) ++v;
+        while (!query && v < text.size() && isSpace(text[v])) ++v;
         out.append(text, i, v - i).append("***");
-        i = valueEnd(text, v, prev == '?' || prev == '&');
+        i = valueEnd(text, v, query);
         continue;
       }
     }
