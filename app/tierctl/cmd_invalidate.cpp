@@ -79,6 +79,8 @@ QJsonObject resultJson(const InvalidateResult& r) {
                                {QStringLiteral("matched"), static_cast<double>(n.matched)},
                                {QStringLiteral("deleted"), static_cast<double>(n.deleted)}});
     o.insert(QStringLiteral("nodes"), nodes);
+    o.insert(QStringLiteral("scan_passes"), r.scan_passes);
+    o.insert(QStringLiteral("slot_map_settled"), r.slot_map_settled);
   }
   if (!r.audit_error.empty()) o.insert(QStringLiteral("audit_error"), fromStd(tier::redactSecrets(r.audit_error)));
   return o;
@@ -106,6 +108,12 @@ void printResultText(const InvalidateResult& r) {
     for (const auto& n : r.nodes)
       printLine(QStringLiteral("  node %1: scanned %2, matched %3, deleted %4")
                     .arg(fromStd(n.node), thousands(n.scanned), thousands(n.matched), thousands(n.deleted)));
+  if (r.scan_passes > 1)
+    printLine(QStringLiteral("  the cluster's slots moved during the scan: every master was scanned %1 times")
+                  .arg(r.scan_passes));
+  if (!r.slot_map_settled)
+    printLine(QStringLiteral("  warning: slots were still moving after the last pass; a key that moved to a master "
+                             "already scanned may remain: run it again once the reshard is over"));
   if (r.cancelled) printLine(QStringLiteral("cancelled before the end"));
 }
 

@@ -192,6 +192,7 @@ class TestDistributedCore : public QObject {
  private Q_SLOTS:
   void initTestCase() { seededServers(); }
   void cluster();
+  void patternDuringReshard();
   void sentinel();
 };
 
@@ -269,6 +270,56 @@ void TestDistributedCore::sentinel() {
   const auto redis = QJsonDocument::fromJson(run.out).object().value(QStringLiteral("redis")).toObject();
   QCOMPARE(redis.value(QStringLiteral("master")).toString(),
            QStringLiteral("127.0.0.1:%1").arg(group.currentMasterPort()));
+}
+
+// Pattern invalidation while slots move: once the first master has been
+// scanned, 500 slots move from the last master (not scanned yet) to it. A
+// single walk would miss their keys (gone from the last master, arrived where
+// the walk has passed); the slot map changed, so the walk runs again and every
+// key goes, each counted once.
+void TestDistributedCore::patternDuringReshard() {
+  TestRedisCluster cluster;
+  tier::TierCore core(distributedConfig(cluster.seedUrl()));
+  auto& r = *core.redis();
+  const int keys = 3000;
+  std::vector<tier::redis::Command> sets;
+  for (int i = 1; i <= keys; ++i) sets.push_back({"SET", "entry:v1:" + std::to_string(i), "x"});
+  for (const auto& rep : r.pipeline(sets)) QVERIFY(!rep.isError());
+  const auto walk = r.masters();  // the walk's order
+  QCOMPARE(walk.size(), std::size_t(3));
+  auto portOf = [](const std::string& a) { return std::stoi(a.substr(a.rfind(':') + 1)); };
+  const long long onLast = [&] {
+    long long n = 0;
+    std::string c = "0";
+    do {
+      auto page = r.scanNode(walk.back(), c, "entry:v1:*", 1000);
+      n += static_cast<long long>(page.keys.size());
+      c = page.cursor;
+    } while (c != "0");
+    return n;
+  }();
+  QVERIFY(onLast > 0);
+
+  bool moved = false;
+  tier::ops::InvalidateRequest req{tier::ops::InvalidateKind::Pattern, "entry:*"};
+  req.scan_count = 10000;  // the first master's keys in one page: the first progress report comes after its scan
+  auto res = tier::ops::invalidate(core, req, [&](const tier::ops::InvalidateProgress&) {
+    if (moved) return;
+    moved = true;
+    cluster.reshard(portOf(walk.back()), portOf(walk.front()), 500);
+  });
+  QVERIFY(moved);
+  qInfo("pattern during a 500-slot reshard: matched %lld, deleted %lld, %d passes, settled %d, left %lld",
+        res.matched, res.deleted, res.scan_passes, res.slot_map_settled ? 1 : 0, countKeys(r, "entry:v1:*"));
+  QCOMPARE(countKeys(r, "entry:v1:*"), 0LL);
+  QVERIFY(res.scan_passes >= 2);
+  QVERIFY(res.slot_map_settled);
+  QCOMPARE(res.matched, static_cast<long long>(keys));
+  QCOMPARE(res.deleted, static_cast<long long>(keys));
+  long long perNode = 0;
+  for (const auto& n : res.nodes) perNode += n.deleted;
+  QCOMPARE(perNode, res.deleted);
+  QCOMPARE(res.nodes.size(), std::size_t(3));
 }
 
 QTEST_GUILESS_MAIN(TestDistributedCore)

@@ -18,6 +18,7 @@
 #include "reliability_report.h"
 #include "tier/common/error.h"
 #include "tier/redis/redis_client.h"
+#include "tier/repo/backplane.h"
 
 using namespace tier::test;
 using namespace std::chrono_literals;
@@ -141,6 +142,16 @@ void TestRedisDistributedClient::clusterRouting() {
     cursor = page.cursor;
   } while (cursor != "0");
   QCOMPARE(seen.size(), std::size_t(400));
+  // The composite cursor names its node: garbage is bad input, a node that is
+  // not (or no longer) a master says so instead of walking another node's keys.
+  QVERIFY_THROWS_EXCEPTION(tier::BadInputError, client.scan("17", "*", 10));
+  try {
+    client.scan("42@127.0.0.1:1", "*", 10);
+    QFAIL("a cursor of a node that is not a master must be refused");
+  } catch (const tier::Error& e) {
+    QVERIFY(e.kind() == tier::ErrorKind::Connection);
+    QVERIFY2(std::string(e.what()).find("no longer a master") != std::string::npos, e.what());
+  }
   std::size_t perNode = 0;
   for (const auto& m : masters) {
     std::string c = "0";
@@ -152,7 +163,9 @@ void TestRedisDistributedClient::clusterRouting() {
   }
   QCOMPARE(perNode, std::size_t(400));
 
-  // replica_reads=1: plain GETs are served by replicas (READONLY), with the same values.
+  // replica_reads=1: inspection reads (ReadFrom::Replica) are served by
+  // replicas (READONLY), with the same values; every other read (the cache's
+  // own GETs, whose copies fill L1) still goes to the masters.
   for (const auto& m : masters) client.pipelineOn(m, {{"WAIT", "1", "2000"}});
   auto replicaGets = [&] {
     long long n = 0;
@@ -168,8 +181,15 @@ void TestRedisDistributedClient::clusterRouting() {
   {
     RedisClient readers(options(cluster.seedUrl() + "?replica_reads=1"));
     for (int i = 100; i < 400; ++i) QCOMPARE(*readers.get(key(i)), "v" + std::to_string(i));
+    QCOMPARE(replicaGets() - replicaGetsBefore, 0LL);
+    for (int i = 100; i < 400; ++i)
+      QCOMPARE(*readers.get(key(i), tier::redis::ReadFrom::Replica), "v" + std::to_string(i));
+    std::vector<Command> peeks;
+    for (int i = 100; i < 150; ++i) peeks.push_back({"GET", key(i)});
+    const auto peeked = readers.pipeline(peeks, tier::redis::ReadFrom::Replica);
+    for (int i = 100; i < 150; ++i) QCOMPARE(peeked[static_cast<std::size_t>(i - 100)].str, "v" + std::to_string(i));
   }
-  QCOMPARE(replicaGets() - replicaGetsBefore, 300LL);
+  QCOMPARE(replicaGets() - replicaGetsBefore, 350LL);
 
   // A stale map: MOVED is followed. A second client learns the map, then 200
   // slots move; its GETs still answer (map updated on the redirect).
@@ -240,6 +260,19 @@ void TestRedisDistributedClient::clusterAskDuringMigration() {
   const auto onTarget = client.pipelineOn(targetAddr, {{"ASKING"}, {"GET", k1}});
   QCOMPARE(onTarget[1].str, std::string("one"));
   QCOMPARE(client.pipelineOn(ownerAddr, {{"EXISTS", k1}})[0].str.substr(0, 4), std::string("ASK "));
+  // A script the target forgot (SCRIPT FLUSH): the client's EVALSHA after
+  // ASKING answers NOSCRIPT, and its EVAL retry carries ASKING too, so the
+  // target runs it at once (a bare EVAL would be refused with MOVED there).
+  const tier::redis::Command script{"EVAL", "return redis.call('GET', KEYS[1])", "1", k1};
+  QCOMPARE(client.command(script).str, std::string("one"));  // cached: EVALSHA from now on
+  client.pipelineOn(targetAddr, {{"SCRIPT", "FLUSH"}, {"CONFIG", "RESETSTAT"}});
+  QCOMPARE(client.command(script).str, std::string("one"));
+  const auto stats = client.pipelineOn(targetAddr, {{"INFO", "commandstats"}})[0].str;
+  const auto evalAt = stats.find("cmdstat_eval:");
+  QVERIFY2(evalAt != std::string::npos, stats.c_str());
+  const std::string evalLine = stats.substr(evalAt, stats.find('\n', evalAt) - evalAt);
+  qInfo("target after the NOSCRIPT retry: %s", evalLine.c_str());
+  QVERIFY2(evalLine.find("rejected_calls=0") != std::string::npos, evalLine.c_str());
   // Finish the migration: the slot is the target's; the client follows MOVED.
   for (const auto& m : client.masters())
     QCOMPARE(client.pipelineOn(m, {{"CLUSTER", "SETSLOT", slotText, "NODE", targetId}})[0].str, std::string("OK"));
@@ -384,6 +417,49 @@ void TestRedisDistributedClient::sentinel() {
       QVERIFY(msg.find("Sentinel") != std::string::npos);
       QVERIFY(e.kind() == tier::ErrorKind::Permission);
       QVERIFY(msg.find('\n') == std::string::npos);
+    }
+  }
+
+  // A sentinel's answer can be out of date (here: the sentinels monitor the
+  // replica under a second name, as they would name a demoted master for a
+  // moment). ROLE on every new connection refuses it: reads must not be served
+  // by a replica and writes must not go there; the backplane does not
+  // subscribe or PUBLISH there either.
+  {
+    const int replicaPort = group.dataPorts()[0] == firstMaster ? group.dataPorts()[1] : group.dataPorts()[0];
+    for (int sp : group.sentinelPorts()) {
+      const auto said = group.cli(sp, "SENTINEL MONITOR tierwrong 127.0.0.1 " + std::to_string(replicaPort) + " 2");
+      QVERIFY2(said.rfind("OK", 0) == 0, said.c_str());
+    }
+    std::string url = group.url();
+    url.replace(url.rfind("/tiermaster"), std::string("/tiermaster").size(), "/tierwrong");
+    {
+      RedisClient misled(options(url));
+      QCOMPARE(portOf(misled.currentMaster()), replicaPort);
+      for (int attempt = 0; attempt < 2; ++attempt) {
+        try {
+          misled.get("entry:v1:1");
+          QFAIL("a node answering ROLE as a replica must not serve the master's reads");
+        } catch (const tier::Error& e) {
+          const std::string msg = e.what();
+          qInfo("out-of-date sentinel answer: %s", msg.c_str());
+          QVERIFY(e.kind() == tier::ErrorKind::Connection);
+          QVERIFY2(msg.find("is not a master (ROLE: slave)") != std::string::npos ||
+                       msg.find("circuit open") != std::string::npos,
+                   msg.c_str());
+        }
+      }
+      tier::repo::BackplaneOptions bo;
+      bo.enabled = true;
+      tier::repo::Backplane bp(&misled, bo, {[](const tier::repo::Invalidation&) {}, [] {}});
+      QVERIFY(!bp.l1Usable());
+      QVERIFY(!bp.linked());
+      const auto st = bp.stats();
+      QVERIFY2(st.last_error.find("is not a master (ROLE: slave)") != std::string::npos, st.last_error.c_str());
+    }
+    for (int sp : group.sentinelPorts()) {
+      const auto said = group.cli(sp, "SENTINEL REMOVE tierwrong");
+      QVERIFY2(said.rfind("OK", 0) == 0, said.c_str());
     }
   }
 

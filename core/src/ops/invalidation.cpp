@@ -130,6 +130,8 @@ std::vector<redis::Command> unlinkCommands(redis::RedisClient& r, std::vector<st
   return cmds;
 }
 
+constexpr int kMaxScanPasses = 5;
+
 // Per master: SCAN and UNLINK overlap: each round trip carries the UNLINKs of
 // the keys found so far on that node and the SCAN of its next page, so a
 // pattern costs one round trip per page and Redis is never blocked for more
@@ -145,68 +147,88 @@ void runPattern(TierCore& core, const InvalidateRequest& req, InvalidateResult& 
   const auto batch = static_cast<std::size_t>(req.unlink_batch);
   std::vector<std::string> pending;  // matched on this node, not yet unlinked
   std::vector<std::string> page;
-  for (const std::string& node : r.masters()) {
-    res.nodes.push_back(NodeInvalidation{node});
-    NodeInvalidation& mine = res.nodes.back();
-    std::string cursor = "0";
-    bool first = true;
-    while (first || cursor != "0" || !pending.empty()) {
-      if (cancelled(cancel)) {
-        res.cancelled = true;
-        break;
-      }
-      std::vector<std::vector<std::string>> members;
-      std::vector<redis::Command> cmds;
-      if (!req.dry_run) cmds = unlinkCommands(r, pending, batch, members);
-      pending.clear();
-      const bool scanning = first || cursor != "0";
-      if (scanning) cmds.push_back({"SCAN", cursor, "MATCH", req.target, "COUNT", count});
-      first = false;
-      auto replies = r.pipelineOn(node, cmds);
-      const std::size_t unlinks = cmds.size() - (scanning ? 1 : 0);
-      std::vector<std::string> moved;  // slot migrated since the SCAN: unlinked where it lives now
-      for (std::size_t i = 0; i < unlinks; ++i) {
-        if (replies[i].isError()) {
-          if (replies[i].str.rfind("MOVED ", 0) == 0 || replies[i].str.rfind("ASK ", 0) == 0) {
-            for (auto& k : members[i]) moved.push_back(std::move(k));
-            continue;
+  // A cluster whose slots move during the walk (a reshard, a failover) can
+  // carry keys from a master not yet scanned to one already scanned: the walk
+  // is repeated until the slot map stayed the same through a whole pass with
+  // no migration under way (keys already matched are not counted again).
+  const bool cluster = r.mode() == redis::RedisMode::Cluster;
+  auto mapBefore = cluster ? r.slotMapState() : redis::RedisClient::SlotMapState{};
+  for (int pass = 1;; ++pass) {
+    res.scan_passes = pass;
+    for (const std::string& node : r.masters()) {
+      std::size_t at = 0;
+      while (at < res.nodes.size() && res.nodes[at].node != node) ++at;
+      if (at == res.nodes.size()) res.nodes.push_back(NodeInvalidation{node});
+      NodeInvalidation& mine = res.nodes[at];
+      std::string cursor = "0";
+      bool first = true;
+      while (first || cursor != "0" || !pending.empty()) {
+        if (cancelled(cancel)) {
+          res.cancelled = true;
+          break;
+        }
+        std::vector<std::vector<std::string>> members;
+        std::vector<redis::Command> cmds;
+        if (!req.dry_run) cmds = unlinkCommands(r, pending, batch, members);
+        pending.clear();
+        const bool scanning = first || cursor != "0";
+        if (scanning) cmds.push_back({"SCAN", cursor, "MATCH", req.target, "COUNT", count});
+        first = false;
+        auto replies = r.pipelineOn(node, cmds);
+        const std::size_t unlinks = cmds.size() - (scanning ? 1 : 0);
+        std::vector<std::string> moved;  // slot migrated since the SCAN: unlinked where it lives now
+        for (std::size_t i = 0; i < unlinks; ++i) {
+          if (replies[i].isError()) {
+            if (replies[i].str.rfind("MOVED ", 0) == 0 || replies[i].str.rfind("ASK ", 0) == 0) {
+              for (auto& k : members[i]) moved.push_back(std::move(k));
+              continue;
+            }
+            if (replies[i].str.rfind("NOPERM", 0) == 0)
+              throw PermissionError("Redis refused UNLINK: " + replies[i].str);
+            throw DataError("UNLINK failed on " + node + ": " + replies[i].str);
           }
-          if (replies[i].str.rfind("NOPERM", 0) == 0) throw PermissionError("Redis refused UNLINK: " + replies[i].str);
-          throw DataError("UNLINK failed on " + node + ": " + replies[i].str);
+          mine.deleted += replies[i].integer;
         }
-        mine.deleted += replies[i].integer;
-      }
-      if (!moved.empty()) mine.deleted += unlinkAll(r, moved, req.unlink_batch);
-      if (scanning) {
-        page.clear();
-        cursor = takeScanPage(replies.back(), page);
-        mine.scanned += static_cast<long long>(page.size());
-        prog.scanned += static_cast<long long>(page.size());
-        for (auto& k : page) {
-          // Internal bookkeeping (namespace generations) is never deleted by a pattern.
-          if (k.rfind("tc:", 0) == 0) continue;
-          if (!seen.insert(std::hash<std::string>{}(k)).second) continue;
-          ++mine.matched;
-          if (static_cast<int>(res.sample.size()) < req.sample_size) res.sample.push_back(k);
-          if (!req.dry_run) pending.push_back(std::move(k));
+        if (!moved.empty()) mine.deleted += unlinkAll(r, moved, req.unlink_batch);
+        if (scanning) {
+          page.clear();
+          cursor = takeScanPage(replies.back(), page);
+          mine.scanned += static_cast<long long>(page.size());
+          prog.scanned += static_cast<long long>(page.size());
+          for (auto& k : page) {
+            // Internal bookkeeping (namespace generations) is never deleted by a pattern.
+            if (k.rfind("tc:", 0) == 0) continue;
+            if (!seen.insert(std::hash<std::string>{}(k)).second) continue;
+            ++mine.matched;
+            if (static_cast<int>(res.sample.size()) < req.sample_size) res.sample.push_back(k);
+            if (!req.dry_run) pending.push_back(std::move(k));
+          }
         }
+        res.matched = 0;
+        res.deleted = 0;
+        for (const auto& n : res.nodes) {
+          res.matched += n.matched;
+          res.deleted += n.deleted;
+        }
+        prog.matched = res.matched;
+        prog.deleted = res.deleted;
+        throttle.report(prog);
       }
-      res.matched = 0;
-      res.deleted = 0;
-      for (const auto& n : res.nodes) {
-        res.matched += n.matched;
-        res.deleted += n.deleted;
+      // Cancelled: what was already found on this node still goes.
+      if (!req.dry_run && !pending.empty()) {
+        mine.deleted += unlinkAll(r, pending, req.unlink_batch);
+        pending.clear();
       }
-      prog.matched = res.matched;
-      prog.deleted = res.deleted;
-      throttle.report(prog);
+      if (res.cancelled) break;
     }
-    // Cancelled: what was already found on this node still goes.
-    if (!req.dry_run && !pending.empty()) {
-      mine.deleted += unlinkAll(r, pending, req.unlink_batch);
-      pending.clear();
+    if (!cluster || res.cancelled) break;
+    const auto mapAfter = r.slotMapState();
+    if (!mapBefore.migrating && !mapAfter.migrating && mapAfter.fingerprint == mapBefore.fingerprint) break;
+    mapBefore = mapAfter;
+    if (pass >= kMaxScanPasses) {
+      res.slot_map_settled = false;
+      break;
     }
-    if (res.cancelled) break;
   }
   res.matched = 0;
   res.deleted = 0;

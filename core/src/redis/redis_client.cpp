@@ -168,6 +168,10 @@ struct RedisNodePool {
   metrics::Metrics* metrics;
   std::string where;      // "host:port" or socket path, for messages
   bool readonly = false;  // cluster replica reads: READONLY on every connection
+  // Sentinel data nodes: every new connection asks ROLE and refuses a node
+  // that is not a master (a sentinel's answer can be out of date; Redis's
+  // guidelines for Sentinel clients ask for this check).
+  bool verify_master = false;
 
   mutable std::mutex mu;
   std::condition_variable freed;
@@ -205,8 +209,8 @@ struct RedisNodePool {
   std::unordered_map<std::string, std::shared_ptr<const std::string>, BodyHash, std::equal_to<>>
       script_sha;  // guarded by scripts_mu
 
-  RedisNodePool(RedisOptions o, metrics::Metrics* m, bool ro = false)
-      : opt(std::move(o)), metrics(m), where(opt.url.endpoint()), readonly(ro) {}
+  RedisNodePool(RedisOptions o, metrics::Metrics* m, bool ro = false, bool verifyMaster = false)
+      : opt(std::move(o)), metrics(m), where(opt.url.endpoint()), readonly(ro), verify_master(verifyMaster) {}
 
   // One call's passage through the breaker. A probe (the single call let
   // through in HalfOpen) decides the breaker's next state.
@@ -381,6 +385,7 @@ struct RedisNodePool {
     if (url.db != 0) setup.add({"SELECT", db});
     if (!opt.client_name.empty()) setup.add({"CLIENT", "SETNAME", opt.client_name});
     if (readonly) setup.add({"READONLY"});
+    if (verify_master) setup.add({"ROLE"});
     if (setup.size() == 0) return ctx;
 
     RawReplies replies;
@@ -402,6 +407,17 @@ struct RedisNodePool {
         throw BadInputError("Redis database " + db + " is not available at " + where + ": " + text);
       }
       // CLIENT SETNAME is cosmetic: a restricted ACL user may lack +client.
+      // ROLE likewise (@admin): without it, a READONLY reply still tells.
+    }
+    if (verify_master) {
+      const redisReply* r = replies.back().get();
+      if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->type == REDIS_REPLY_STRING) {
+        const std::string_view role(r->element[0]->str, r->element[0]->len);
+        if (role != "master")
+          adm.networkFailure(ErrorKind::Connection,
+                             "Redis " + where + " is not a master (ROLE: " + std::string(role) +
+                                 "): the sentinels' answer is out of date or a failover is under way");
+      }
     }
     return ctx;
   }
@@ -550,11 +566,17 @@ struct RedisNodePool {
       for (std::size_t k = 0; k < rw.evalsha.size(); ++k)
         if (auto it = script_sha.find(rw.bodies[k]); it != script_sha.end()) script_sha.erase(it);
     }
+    // A script sent after ASKING (a slot being imported) needs ASKING again.
     Batch retry;
-    for (const auto& cmd : again) retry.add(cmd);
+    std::vector<std::size_t> replyAt;
+    for (std::size_t k = 0; k < again.size(); ++k) {
+      if (at[k] > 0 && batch.name(at[k] - 1) == "ASKING") retry.add({"ASKING"});
+      replyAt.push_back(retry.size());
+      retry.add(again[k]);
+    }
     RawReplies replies;
     if (auto f = roundTrip(c, retry, "EVAL", replies)) return f;
-    for (std::size_t k = 0; k < at.size(); ++k) raw[at[k]] = std::move(replies[k]);
+    for (std::size_t k = 0; k < at.size(); ++k) raw[at[k]] = std::move(replies[replyAt[k]]);
     return std::nullopt;
   }
 
@@ -769,10 +791,14 @@ struct RedisClient::Impl {
   std::map<std::string, std::unique_ptr<RedisNodePool>> data_nodes;     // "host:port"
   std::map<std::string, std::unique_ptr<RedisNodePool>> replica_nodes;  // READONLY pools
   std::map<std::string, std::unique_ptr<RedisNodePool>> sentinel_nodes;
+  // Sentinel: the master's replicas, for topology probes and pipelineOn (no
+  // ROLE check: these are not used as the master).
+  std::map<std::string, std::unique_ptr<RedisNodePool>> sentinel_replicas;
 
   // Cluster map, guarded by map_mu.
   mutable std::shared_mutex map_mu;
   std::vector<RedisNodePool*> slot_owner = std::vector<RedisNodePool*>(kSlots, nullptr);
+  std::vector<Clock::time_point> moved_at = std::vector<Clock::time_point>(kSlots);  // last MOVED per slot
   std::map<RedisNodePool*, std::vector<RedisNodePool*>> replicas_of;  // master -> READONLY pools
   std::vector<ClusterLine> cluster_lines;
   Clock::time_point refreshed_at{};
@@ -792,16 +818,16 @@ struct RedisClient::Impl {
   }
 
   RedisNodePool* pool(std::map<std::string, std::unique_ptr<RedisNodePool>>& in, const std::string& key,
-                      const RedisOptions& o, bool ro) {
+                      const RedisOptions& o, bool ro, bool verifyMaster = false) {
     std::lock_guard lk(nodes_mu);
     auto& slot = in[key];
-    if (!slot) slot = std::make_unique<RedisNodePool>(o, metrics, ro);
+    if (!slot) slot = std::make_unique<RedisNodePool>(o, metrics, ro, verifyMaster);
     return slot.get();
   }
   RedisNodePool* dataNode(const HostPort& hp) {
     RedisOptions o = opt;
     o.url = opt.url.forNode(hp);
-    return pool(data_nodes, hp.endpoint(), o, false);
+    return pool(data_nodes, hp.endpoint(), o, false, mode == RedisMode::Sentinel);
   }
   RedisNodePool* replicaNode(const HostPort& hp) {
     RedisOptions o = opt;
@@ -818,8 +844,26 @@ struct RedisClient::Impl {
     o.pool_size = 2;
     return pool(sentinel_nodes, hp.endpoint(), o, false);
   }
+  RedisNodePool* sentinelReplica(const HostPort& hp) {
+    RedisOptions o = opt;
+    o.url = opt.url.forNode(hp);
+    o.pool_size = 2;
+    return pool(sentinel_replicas, hp.endpoint(), o, false);
+  }
   RedisNodePool* findData(const std::string& address) {
     if (single) return address == single->where ? single.get() : nullptr;
+    if (mode == RedisMode::Sentinel) {
+      bool isMaster;
+      {
+        std::shared_lock sl(map_mu);
+        isMaster = master && master_addr.endpoint() == address;
+      }
+      if (!isMaster) {
+        std::lock_guard lk(nodes_mu);
+        auto it = sentinel_replicas.find(address);
+        return it == sentinel_replicas.end() ? nullptr : it->second.get();
+      }
+    }
     std::lock_guard lk(nodes_mu);
     auto it = data_nodes.find(address);
     return it == data_nodes.end() ? nullptr : it->second.get();
@@ -870,7 +914,7 @@ struct RedisClient::Impl {
           continue;
         }
         auto lines = parseClusterNodes(r[0].str, hp);
-        if (install(std::move(lines))) return;
+        if (install(std::move(lines), asked)) return;
         lastError = ep + ": its CLUSTER NODES lists no master with slots";
       } catch (const Error& e) {
         if (e.kind() == ErrorKind::Permission) throw;
@@ -887,7 +931,9 @@ struct RedisClient::Impl {
                             "): " + lastError);
   }
 
-  bool install(std::vector<ClusterLine> lines) {
+  // asked: when the refresh began. A MOVED learned after it is fresher than
+  // the node's answer, which may predate that move: the MOVED's owner stays.
+  bool install(std::vector<ClusterLine> lines, Clock::time_point asked) {
     std::vector<RedisNodePool*> owners(kSlots, nullptr);
     std::map<RedisNodePool*, std::vector<RedisNodePool*>> reps;
     std::map<std::string, RedisNodePool*> byId;
@@ -916,6 +962,8 @@ struct RedisClient::Impl {
         if (m.info.id == l.master_id) l.info.master = m.info.address;
     }
     std::unique_lock ul(map_mu);
+    for (std::size_t s = 0; s < kSlots; ++s)
+      if (moved_at[s] > asked && slot_owner[s]) owners[s] = slot_owner[s];
     slot_owner = std::move(owners);
     replicas_of = std::move(reps);
     cluster_lines = std::move(lines);
@@ -978,7 +1026,9 @@ struct RedisClient::Impl {
     Reply last;  // the redirect seen last, delivered if redirects run out
   };
 
-  std::vector<Reply> executeCluster(const Batch& batch, std::string_view what) {
+  // replicaOk: replica_reads may send this batch's plain reads to replicas
+  // (inspection); the cache's own reads and fills never (ReadFrom::Master).
+  std::vector<Reply> executeCluster(const Batch& batch, std::string_view what, bool replicaOk) {
     ensureMap();
     std::vector<Reply> out(batch.size());
     std::vector<char> summed(batch.size(), 0);
@@ -988,6 +1038,7 @@ struct RedisClient::Impl {
       const int argc = batch.argc(i);
       Part p;
       p.orig = i;
+      p.no_replica = !replicaOk;
       for (int j = 0; j < argc; ++j) p.argv.push_back(batch.arg(i, j));
       switch (keySpec(batch.name(i), argc)) {
         case KeySpec::None: break;
@@ -1012,6 +1063,7 @@ struct RedisClient::Impl {
           for (auto& [slot, keys] : bySlot) {
             Part q;
             q.orig = i;
+            q.no_replica = !replicaOk;
             q.slot = slot;
             q.argv.push_back(batch.name(i));
             q.argv.insert(q.argv.end(), keys.begin(), keys.end());
@@ -1136,7 +1188,10 @@ struct RedisClient::Impl {
                 q.pinned = nullptr;
                 q.asking = false;
                 std::unique_lock ul(map_mu);
-                if (q.slot >= 0) slot_owner[static_cast<std::size_t>(q.slot)] = to;
+                if (q.slot >= 0) {
+                  slot_owner[static_cast<std::size_t>(q.slot)] = to;
+                  moved_at[static_cast<std::size_t>(q.slot)] = Clock::now();
+                }
                 stale = true;
                 if (q.slot < 0) q.pinned = to;
               } else {
@@ -1271,10 +1326,10 @@ struct RedisClient::Impl {
 
   // ---- Dispatch ----
 
-  std::vector<Reply> execute(Batch& batch, std::string_view what) {
+  std::vector<Reply> execute(Batch& batch, std::string_view what, ReadFrom from = ReadFrom::Master) {
     switch (mode) {
       case RedisMode::Single: return single->execute(batch, what);
-      case RedisMode::Cluster: return executeCluster(batch, what);
+      case RedisMode::Cluster: return executeCluster(batch, what, from == ReadFrom::Replica);
       case RedisMode::Sentinel: return executeSentinel(batch, what);
     }
     return {};
@@ -1423,7 +1478,7 @@ struct RedisClient::Impl {
               ri.master = m.address;
               ri.flags = flags;
               ri.up = flags.find("down") == std::string::npos && flags.find("disconnected") == std::string::npos;
-              if (doProbe) probe(dataNode(*hp), ri, true);
+              if (doProbe) probe(sentinelReplica(*hp), ri, true);
               out.push_back(std::move(ri));
             }
           }
@@ -1508,14 +1563,14 @@ Reply RedisClient::command(const Command& argv) {
   return impl_->one(b);
 }
 
-std::vector<Reply> RedisClient::pipeline(const std::vector<Command>& commands) {
+std::vector<Reply> RedisClient::pipeline(const std::vector<Command>& commands, ReadFrom from) {
   if (commands.empty()) return {};
   Batch b;
   for (const auto& c : commands) {
     if (c.empty()) throw BadInputError("empty Redis command in a pipeline");
     b.add(c);
   }
-  return impl_->execute(b, "pipeline");
+  return impl_->execute(b, "pipeline", from);
 }
 
 std::vector<Reply> RedisClient::pipelineViews(const std::vector<std::vector<std::string_view>>& commands) {
@@ -1528,10 +1583,10 @@ std::vector<Reply> RedisClient::pipelineViews(const std::vector<std::vector<std:
   return impl_->execute(b, "pipeline");
 }
 
-std::optional<std::string> RedisClient::get(std::string_view key) {
+std::optional<std::string> RedisClient::get(std::string_view key, ReadFrom from) {
   Batch b;
   b.add({"GET", key});
-  Reply r = impl_->one(b);
+  Reply r = std::move(impl_->execute(b, "GET", from).front());
   if (r.isNil()) return std::nullopt;
   if (r.type != Reply::Type::String) unexpected("GET", r);
   return std::move(r.str);
@@ -1569,24 +1624,30 @@ long long RedisClient::strlen(std::string_view key) {
 
 ScanPage RedisClient::scan(std::string_view cursor, std::string_view match, int count) {
   if (impl_->mode == RedisMode::Cluster) {
-    // "<master index>:<node cursor>" over masters() in address order; "0" starts and ends.
+    // "<node cursor>@<host:port>" over masters() in address order; "0" starts
+    // and ends. Keyed by the node, not by its position: if that node is no
+    // longer a master (a failover), its cursor means nothing elsewhere.
+    const auto ms = masters();
     std::size_t index = 0;
     std::string nodeCursor = "0";
     if (cursor != "0") {
-      const auto colon = cursor.find(':');
-      if (colon == std::string_view::npos ||
-          std::from_chars(cursor.data(), cursor.data() + colon, index).ec != std::errc())
-        throw BadInputError("not a cluster SCAN cursor (expected <master index>:<cursor>)");
-      nodeCursor = std::string(cursor.substr(colon + 1));
+      const auto at = cursor.find('@');
+      if (at == std::string_view::npos || at == 0)
+        throw BadInputError("not a cluster SCAN cursor (expected <cursor>@<host:port>)");
+      const std::string node(cursor.substr(at + 1));
+      index = static_cast<std::size_t>(std::find(ms.begin(), ms.end(), node) - ms.begin());
+      if (index == ms.size())
+        throw ConnectionError("the cluster changed during the scan: " + node +
+                              " is no longer a master; start the scan again");
+      nodeCursor = std::string(cursor.substr(0, at));
     }
-    const auto ms = masters();
-    if (index >= ms.size()) return ScanPage{"0", {}};
+    if (ms.empty()) return ScanPage{"0", {}};
     ScanPage page = scanNode(ms[index], nodeCursor, match, count);
     if (page.cursor == "0") {
       ++index;
-      page.cursor = index >= ms.size() ? "0" : std::to_string(index) + ":0";
+      page.cursor = index >= ms.size() ? "0" : "0@" + ms[index];
     } else {
-      page.cursor = std::to_string(index) + ":" + page.cursor;
+      page.cursor += "@" + ms[index];
     }
     return page;
   }
@@ -1674,6 +1735,47 @@ std::vector<std::string> RedisClient::masters() {
   return impl_->masterList();
 }
 
+RedisClient::SlotMapState RedisClient::slotMapState() {
+  SlotMapState st;
+  if (impl_->mode != RedisMode::Cluster) return st;
+  impl_->ensureMap();
+  Batch b;
+  b.add({"CLUSTER", "NODES"});
+  const auto r = impl_->anyMaster()->execute(b, "CLUSTER NODES");
+  if (r.empty() || r[0].type != Reply::Type::String)
+    throw DataError("CLUSTER NODES returned an unexpected reply" +
+                    (r.empty() ? std::string() : ": " + redactSecrets(r[0].str)));
+  // "<id> <addr> <flags> <master> <ping> <pong> <epoch> <link> <slot>...": per
+  // master, its id and slot tokens ("[slot->-id]"/"[slot-<-id]": migrating).
+  std::vector<std::string> lines;
+  std::size_t at = 0;
+  const std::string& text = r[0].str;
+  while (at < text.size()) {
+    auto nl = text.find('\n', at);
+    if (nl == std::string::npos) nl = text.size();
+    std::vector<std::string_view> tok;
+    std::string_view line(text.data() + at, nl - at);
+    at = nl + 1;
+    for (std::size_t i = 0; i < line.size();) {
+      const auto sp = line.find(' ', i);
+      const auto end = sp == std::string_view::npos ? line.size() : sp;
+      if (end > i) tok.push_back(line.substr(i, end - i));
+      i = end + 1;
+    }
+    if (tok.size() < 8 || tok[2].find("master") == std::string_view::npos) continue;
+    std::string entry(tok[0]);
+    for (std::size_t k = 8; k < tok.size(); ++k) {
+      entry += ' ';
+      entry += tok[k];
+      if (tok[k].starts_with("[")) st.migrating = true;
+    }
+    lines.push_back(std::move(entry));
+  }
+  std::sort(lines.begin(), lines.end());
+  for (const auto& l : lines) st.fingerprint += l + '\n';
+  return st;
+}
+
 std::vector<Reply> RedisClient::pipelineOn(const std::string& node, const std::vector<Command>& commands) {
   if (commands.empty()) return {};
   Batch b;
@@ -1704,7 +1806,9 @@ std::string RedisClient::currentMaster() {
 RedisUrl RedisClient::dataNodeUrl() {
   switch (impl_->mode) {
     case RedisMode::Single: return impl_->opt.url;
-    case RedisMode::Sentinel: return impl_->sentinelMaster(false)->opt.url;
+    // Asked of the sentinels again (at most every 100 ms): a dedicated
+    // connection opens after a link loss, which a failover causes.
+    case RedisMode::Sentinel: return impl_->sentinelMaster(true)->opt.url;
     case RedisMode::Cluster: {
       // In turn over the live masters: an instance's dedicated connections
       // (the backplane's subscriber and publisher) spread over the nodes; the

@@ -296,6 +296,14 @@ struct Backplane::Impl {
         (redis->options().client_name.empty() ? std::string("tierconsole") : redis->options().client_name) + "-" + role;
     append(c, {"CLIENT", "SETNAME", name});  // cosmetic: a restricted user may lack +client
     ++n;
+    // Sentinel: the node the sentinels named may have been demoted since (a
+    // PUBLISH on a replica reaches only that replica's subscribers). Users
+    // without +role (@admin) skip the check.
+    const bool checkRole = redis->mode() == redis::RedisMode::Sentinel;
+    if (checkRole) {
+      append(c, {"ROLE"});
+      ++n;
+    }
     std::vector<ReplyPtr> replies;
     if (!writeAll(c)) {
       why = std::string("backplane ") + role + ": writing to " + where + " failed: " + c->errstr;
@@ -313,6 +321,16 @@ struct Backplane::Impl {
     if (doSelect && replies[auth ? 1 : 0]->type == REDIS_REPLY_ERROR) {
       why = std::string("backplane ") + role + ": SELECT " + db + " refused at " + where;
       return nullptr;
+    }
+    if (checkRole) {
+      const redisReply* r = replies.back().get();
+      if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->type == REDIS_REPLY_STRING &&
+          std::string_view(r->element[0]->str, r->element[0]->len) != "master") {
+        why = std::string("backplane ") + role + ": " + where +
+              " is not a master (ROLE: " + std::string(r->element[0]->str, r->element[0]->len) +
+              "); asking the sentinels again";
+        return nullptr;
+      }
     }
     return ctx;
   }

@@ -901,7 +901,8 @@ std::optional<codec::Envelope> TieredCache::peekL1(const std::string& key) const
 TieredCache::L2Peek TieredCache::peekL2(Namespace ns, const std::string& key) {
   L2Peek p;
   if (!impl_->redis) return p;
-  auto replies = impl_->redis->pipeline({{"GET", key}, {"PTTL", key}});
+  // Inspection: a replica may answer (replica_reads=1), a replication delay behind.
+  auto replies = impl_->redis->pipeline({{"GET", key}, {"PTTL", key}}, redis::ReadFrom::Replica);
   if (replies.size() != 2) throw DataError("unexpected pipeline reply");
   if (replies[0].isError()) throw DataError("GET failed: " + replies[0].str);
   if (replies[0].isNil()) return p;

@@ -68,6 +68,12 @@ struct InvalidateResult {
   // before its UNLINK is deleted where it now lives and counted for the node
   // that found it.
   std::vector<NodeInvalidation> nodes;
+  // Pattern on a cluster: how many times every master was scanned (a walk is
+  // repeated while the slot map changes or a slot migration is under way, at
+  // most 5 times), and false if slots were still moving after the last pass
+  // (a key that moved to an already-scanned master may remain: run it again).
+  int scan_passes = 1;
+  bool slot_map_settled = true;
   bool cancelled = false;
   double duration_ms = 0;
   std::int64_t audit_id = 0;

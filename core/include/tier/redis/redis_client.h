@@ -35,14 +35,19 @@
 //   MULTI/EXEC is not supported on a cluster (a pipeline is split per node).
 //   Keyless commands (PING, INFO, DBSIZE, SCAN...) go to ONE master: bulk work
 //   runs per node with masters() + scanNode()/pipelineOn(). With
-//   replica_reads=1, GET/PTTL/STRLEN/EXISTS/GETRANGE of one key go to a replica
-//   of the slot (READONLY connection), falling back to the master if it fails.
+//   replica_reads=1, calls made with ReadFrom::Replica (inspection) send
+//   GET/PTTL/STRLEN/EXISTS/GETRANGE of one key to a replica of the slot
+//   (READONLY connection), falling back to the master if it fails. Every other
+//   call reads masters: a replica lags, and the cache must never fill L1 from
+//   a copy older than the one an invalidation has just removed.
 //   A network failure of one node fails only the commands routed to it (the
 //   whole call throws); the map is refreshed and, if their slot moved (a
 //   failover), they are retried once on the new owner.
 // - Sentinel (redis+sentinel://): the master is asked of the sentinels (each in
 //   turn, SENTINEL get-master-addr-by-name), re-asked every 2 s and at once on
-//   a network failure or a READONLY reply; when the answer changes (failover)
+//   a network failure or a READONLY reply. Every new connection to the master
+//   asks ROLE and refuses a node that is not one (a sentinel's answer can be
+//   out of date; users without +role skip the check); when the answer changes (failover)
 //   the call is retried once on the new master (so a command cut off mid-flight
 //   may run twice: our writes are idempotent or harmless twice).
 //
@@ -104,6 +109,11 @@ struct Reply {
 using Command = std::vector<std::string>;  // argv, binary-safe
 
 enum class BreakerState { Closed, Open, HalfOpen };
+
+// Where a read may be served (Cluster with replica_reads=1 only; elsewhere the
+// master always answers). Replica: inspection, which may show a copy a
+// replication delay old. Master: everything the cache acts on.
+enum class ReadFrom { Master, Replica };
 const char* toString(BreakerState s) noexcept;
 
 struct PoolStats {
@@ -157,19 +167,22 @@ class RedisClient {
   Reply command(const Command& argv);
   // Many commands in one round trip (pipelining). Replies in order. If any
   // reply is a permission error, all replies are read, then PermissionError.
-  std::vector<Reply> pipeline(const std::vector<Command>& commands);
+  std::vector<Reply> pipeline(const std::vector<Command>& commands, ReadFrom from = ReadFrom::Master);
   // The same with arguments that point into caller-owned bytes (bulk paths:
   // nothing is copied before hiredis formats the request). REQUIRES: the
   // bytes outlive the call.
   std::vector<Reply> pipelineViews(const std::vector<std::vector<std::string_view>>& commands);
 
   // Convenience wrappers; an unexpected reply (error or wrong type) throws DataError.
-  std::optional<std::string> get(std::string_view key);
+  std::optional<std::string> get(std::string_view key, ReadFrom from = ReadFrom::Master);
   void set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl);  // ttl 0 = no expiry
   long long unlink(const std::vector<std::string>& keys);                                 // returns how many existed
   long long ttlMillis(std::string_view key);  // PTTL: -2 absent, -1 no expiry
   long long strlen(std::string_view key);
-  // Cluster: a composite cursor walking every master in turn ("<master index>:<cursor>").
+  // Cluster: a composite cursor walking every master in turn ("<cursor>@<host:port>");
+  // ConnectionError if that node is no longer a master (start again). A walk
+  // during a reshard can miss keys that moved to a master already walked
+  // (ops::invalidate repeats its walk for that; see slotMapState()).
   ScanPage scan(std::string_view cursor, std::string_view match, int count);
   std::string info(std::string_view section = {});
   std::chrono::microseconds ping();  // round-trip time; throws on failure
@@ -189,14 +202,26 @@ class RedisClient {
   // an error reply): keyless and admin commands on a given node. `node` is an
   // address from masters()/topology(); BadInputError if unknown.
   std::vector<Reply> pipelineOn(const std::string& node, const std::vector<Command>& commands);
+  // Cluster: which master serves which slots, as one master's CLUSTER NODES
+  // says now, and whether a slot migration is under way. A per-node SCAN walk
+  // that saw the same fingerprint before and after it, with no migration, saw
+  // every key; otherwise keys may have moved to a node already scanned.
+  // Single/Sentinel: empty, never migrating.
+  struct SlotMapState {
+    std::string fingerprint;
+    bool migrating = false;
+  };
+  SlotMapState slotMapState();
   // SCAN on one node (cluster: each master holds only its slots' keys).
   ScanPage scanNode(const std::string& node, std::string_view cursor, std::string_view match, int count);
   // Sentinel: the master's address as last resolved (resolving it if needed);
   // Single: the server; Cluster: empty.
   std::string currentMaster();
-  // A single-node URL of one live data node (Sentinel: the master; Cluster: a
+  // A single-node URL of one live data node (Sentinel: the master, asked of
+  // the sentinels again if the last answer is over 100 ms old; Cluster: a
   // master; Single: the URL): for dedicated connections (the backplane's
-  // pub/sub, which a cluster broadcasts to every node).
+  // pub/sub, which a cluster broadcasts to every node). A Sentinel caller
+  // should check ROLE on its connection, as the pools do.
   RedisUrl dataNodeUrl();
   // Redis Cluster hash slot of a key (CRC16/XMODEM of the key or of its first
   // non-empty {hash tag}, mod 16384).
