@@ -56,6 +56,34 @@ void report(const QString& fault, const QString& measured, const QString& figure
   reportFigure({fault, measured, figure, target, met, kCommand});
 }
 
+// Seconds since t started until a SET of `probeKey` succeeds (the core writes
+// to the slot's new master); -1 if not within 90 s.
+double secondsUntilWritable(RedisClient& r, const std::string& probeKey, const QElapsedTimer& t,
+                            std::chrono::milliseconds pause) {
+  while (t.elapsed() < 90000) {
+    try {
+      r.set(probeKey, "x", 10s);
+      return t.elapsed() / 1000.0;
+    } catch (const tier::Error&) {
+      std::this_thread::sleep_for(pause);
+    }
+  }
+  return -1;
+}
+
+// The workload's failed and stale reads, both with target 0.
+void reportReads(const QString& fault, const tier::workload::WorkloadCounters& c) {
+  report(fault, QStringLiteral("failed reads (of %1)").arg(c.reads), QString::number(c.failed_reads),
+         QStringLiteral("0"), c.failed_reads == 0);
+  report(fault, QStringLiteral("stale reads"), QString::number(c.stale_reads), QStringLiteral("0"), c.stale_reads == 0);
+}
+
+void reportFollowed(const QString& fault, const QString& measured, double followedS) {
+  report(fault, measured,
+         followedS < 0 ? QStringLiteral("not within 90 s") : QStringLiteral("%1 s").arg(followedS, 0, 'f', 1),
+         QStringLiteral("≤ 90 s"), followedS >= 0);
+}
+
 }  // namespace
 
 class TestDistributedFaults : public QObject {
@@ -79,25 +107,12 @@ void TestDistributedFaults::clusterMasterKilled() {
   // The victim: the master owning session:v1:1's slot; a probe key there tells
   // when the core can write to that slot again (the promoted replica).
   const std::string probeKey = "tc:probe:{" + tier::codec::sessionKey(1) + "}";
-  std::string victim;
-  const int slot = RedisClient::keySlot(probeKey);
-  for (const auto& n : r.topology(false))
-    for (auto [a, b] : n.slots)
-      if (slot >= a && slot <= b) victim = n.address;
+  const std::string victim = slotOwner(r.topology(false), probeKey);
   QVERIFY(!victim.empty());
   QElapsedTimer t;
   t.start();
   cluster.kill(portOf(victim));
-  double followedS = -1;
-  while (t.elapsed() < 90000) {
-    try {
-      r.set(probeKey, "x", 10s);
-      followedS = t.elapsed() / 1000.0;
-      break;
-    } catch (const tier::Error&) {
-      std::this_thread::sleep_for(100ms);
-    }
-  }
+  const double followedS = secondsUntilWritable(r, probeKey, t, 100ms);
   std::this_thread::sleep_for(3s);  // the workload goes on against the new topology
   work.stop();
   const auto c = work.counters();
@@ -109,12 +124,8 @@ void TestDistributedFaults::clusterMasterKilled() {
       static_cast<unsigned long long>(c.writes), static_cast<unsigned long long>(c.failed_writes),
       c.last_error.c_str());
   const QString fault = QStringLiteral("Redis Cluster: a master killed (SIGKILL) under load, node timeout 5 s");
-  report(fault, QStringLiteral("failed reads (of %1)").arg(c.reads), QString::number(c.failed_reads),
-         QStringLiteral("0"), c.failed_reads == 0);
-  report(fault, QStringLiteral("stale reads"), QString::number(c.stale_reads), QStringLiteral("0"), c.stale_reads == 0);
-  report(fault, QStringLiteral("time until the core writes to the promoted replica"),
-         followedS < 0 ? QStringLiteral("not within 90 s") : QStringLiteral("%1 s").arg(followedS, 0, 'f', 1),
-         QStringLiteral("≤ 90 s"), followedS >= 0);
+  reportReads(fault, c);
+  reportFollowed(fault, QStringLiteral("time until the core writes to the promoted replica"), followedS);
   QVERIFY2(followedS >= 0, cluster.describe().c_str());
   QVERIFY(c.reads > 0);
   QCOMPARE(c.failed_reads, std::uint64_t(0));
@@ -147,9 +158,7 @@ void TestDistributedFaults::clusterReshard() {
       static_cast<unsigned long long>(c.failed_writes), static_cast<unsigned long long>(redisErrors),
       c.last_error.c_str());
   const QString fault = QStringLiteral("Redis Cluster: 1000 slots resharded under load (redis-cli --cluster reshard)");
-  report(fault, QStringLiteral("failed reads (of %1)").arg(c.reads), QString::number(c.failed_reads),
-         QStringLiteral("0"), c.failed_reads == 0);
-  report(fault, QStringLiteral("stale reads"), QString::number(c.stale_reads), QStringLiteral("0"), c.stale_reads == 0);
+  reportReads(fault, c);
   QVERIFY(c.reads > 0);
   QCOMPARE(c.failed_reads, std::uint64_t(0));
   QCOMPARE(c.stale_reads, std::uint64_t(0));
@@ -165,16 +174,7 @@ void TestDistributedFaults::sentinelFailover() {
   QElapsedTimer t;
   t.start();
   const int old = group.killMaster();
-  double followedS = -1;
-  while (t.elapsed() < 90000) {
-    try {
-      r.set("tc:probe:sentinel", "x", 10s);
-      followedS = t.elapsed() / 1000.0;
-      break;
-    } catch (const tier::Error&) {
-      std::this_thread::sleep_for(50ms);
-    }
-  }
+  const double followedS = secondsUntilWritable(r, "tc:probe:sentinel", t, 50ms);
   const int now = group.waitForFailover(old, 60s);
   std::this_thread::sleep_for(3s);
   work.stop();
@@ -186,12 +186,8 @@ void TestDistributedFaults::sentinelFailover() {
       static_cast<unsigned long long>(c.failed_reads), static_cast<unsigned long long>(c.stale_reads),
       static_cast<unsigned long long>(c.failed_writes), c.last_error.c_str());
   const QString fault = QStringLiteral("Redis Sentinel: master killed (SIGKILL) under load, down-after 1 s");
-  report(fault, QStringLiteral("failed reads (of %1)").arg(c.reads), QString::number(c.failed_reads),
-         QStringLiteral("0"), c.failed_reads == 0);
-  report(fault, QStringLiteral("stale reads"), QString::number(c.stale_reads), QStringLiteral("0"), c.stale_reads == 0);
-  report(fault, QStringLiteral("time until the core writes to the new master"),
-         followedS < 0 ? QStringLiteral("not within 90 s") : QStringLiteral("%1 s").arg(followedS, 0, 'f', 1),
-         QStringLiteral("≤ 90 s"), followedS >= 0);
+  reportReads(fault, c);
+  reportFollowed(fault, QStringLiteral("time until the core writes to the new master"), followedS);
   QVERIFY(now != 0);
   QVERIFY(followedS >= 0);
   QCOMPARE(portOf(r.currentMaster()), now);

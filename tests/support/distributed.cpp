@@ -416,6 +416,14 @@ void TestRedisCluster::reshard(int fromPort, int toPort, int slots) {
   }
 }
 
+std::string slotOwner(const std::vector<redis::NodeInfo>& topology, const std::string& key) {
+  const int slot = redis::RedisClient::keySlot(key);
+  for (const auto& n : topology)
+    for (auto [a, b] : n.slots)
+      if (slot >= a && slot <= b) return n.address;
+  return {};
+}
+
 // ---- TestRedisSentinel -----------------------------------------------------------
 
 TestRedisSentinel::TestRedisSentinel() : dir_(makeTempDir()) {

@@ -15,8 +15,13 @@
 #include <vector>
 
 #include "servers.h"
+#include "tier/redis/redis_client.h"
 
 namespace tier::test {
+
+// The address of the master serving the hash slot of `key` in `topology`
+// (RedisClient::topology()); empty if none does.
+std::string slotOwner(const std::vector<redis::NodeInfo>& topology, const std::string& key);
 
 // Runs `command` through /bin/sh with stdout+stderr captured (a file, not a
 // pipe, so daemons that keep descriptors cannot hang us), killed after timeout.
