@@ -412,6 +412,27 @@ struct TieredCache::Impl {
     flights.erase(key);
   }
 
+  // After a write's (or invalidation's) L2 change. Between beginWrite and the
+  // L2 change, L1 may have lost the writer's copy (a peer's invalidation, a
+  // flush) and a reader may have filled it again from the old L2 copy, with
+  // an epoch taken after beginWrite. So: advance the epoch again (fills that
+  // read L2 before the change do not store) and drop an L1 copy older than
+  // `version` (INT64_MAX: any copy). Seen on a Redis Cluster under ASan: an
+  // instance read its previous version from L1 after its own acknowledged write.
+  void settleWrite(const std::string& key, std::int64_t version) {
+    {
+      std::lock_guard lk(fill_mu[stripe(key)]);
+      epoch[stripe(key)].fetch_add(1);
+      if (auto cur = l1->get(key)) {
+        auto w = l1Unwrap(*cur);
+        auto d = w ? codec::decode(w->envelope, max_value_bytes, false) : codec::Decoded{};
+        if (!d.envelope || d.envelope->entity_version < version) l1->erase(key);
+      }
+    }
+    std::lock_guard lk(flights_mu);
+    flights.erase(key);
+  }
+
   bool guardedSetL2(const std::string& key, const std::string& bytes, std::int64_t version,
                     std::chrono::milliseconds ttl) {
     auto r = redis->command(guardedSetCommand(key, bytes, version, ttl));
@@ -701,6 +722,7 @@ void TieredCache::writeThrough(Namespace ns, const std::string& key, const std::
     }
   }
   if (!stored && d.redis) d.remember(key, version);
+  d.settleWrite(key, version);
   d.publishKey(key, !stored, version);
 }
 
@@ -815,10 +837,12 @@ bool TieredCache::invalidate(const std::string& key) {
   try {
     had = impl_->redis->unlink({key}) > 0;
   } catch (const Error&) {
+    impl_->settleWrite(key, std::numeric_limits<std::int64_t>::max());
     impl_->publishKey(key);  // peers drop their L1 copies even if our UNLINK failed
     throw;
   }
   impl_->forget(key);
+  impl_->settleWrite(key, std::numeric_limits<std::int64_t>::max());
   impl_->publishKey(key);
   return had;
 }
@@ -835,9 +859,11 @@ void TieredCache::invalidateAfterWrite(const std::string& key) {
   } catch (const Error& e) {
     d.countRedisFailure(e);
     d.remember(key, std::numeric_limits<std::int64_t>::max());
+    d.settleWrite(key, std::numeric_limits<std::int64_t>::max());
     d.publishKey(key, true);
     return;
   }
+  d.settleWrite(key, std::numeric_limits<std::int64_t>::max());
   d.publishKey(key);
 }
 

@@ -20,6 +20,10 @@
 // - No stale read after an acknowledged write from this instance:
 //   * a fill started before a write (or invalidation) of the same key is not
 //     stored (a per-key-stripe write epoch), and later readers never join it;
+//   * the epoch advances again once the write's L2 change is done, and an L1
+//     copy older than the written version is dropped then: a reader that
+//     filled L1 from the old L2 copy while the writer's SET was on the wire
+//     (after a peer's invalidation or a flush emptied L1) leaves nothing behind;
 //   * a write-through or invalidation that could not reach Redis is remembered
 //     (key -> minimum version); until it is repaired, an older L2 copy of that
 //     key is a miss. Repairs (UNLINK) run once Redis answers again; if too many
