@@ -720,6 +720,7 @@ struct ClusterLine {
   HostPort hp;
   std::string master_id;
   bool failed = false;
+  bool migrating = false;  // a slot of this master is being migrated or imported ("[slot->-id]" markers)
 };
 
 std::vector<ClusterLine> parseClusterNodes(const std::string& text, const HostPort& asked) {
@@ -755,7 +756,11 @@ std::vector<ClusterLine> parseClusterNodes(const std::string& text, const HostPo
     l.info.role = master ? "master" : "replica";
     if (!master && f[3] != "-") l.master_id = std::string(f[3]);
     for (std::size_t i = 8; i < f.size(); ++i) {
-      if (f[i].empty() || f[i].front() == '[') continue;  // migrating/importing markers
+      if (f[i].empty()) continue;
+      if (f[i].front() == '[') {  // migrating/importing markers
+        l.migrating = true;
+        continue;
+      }
       int a = 0, b = 0;
       const auto dash = f[i].find('-');
       const auto first = f[i].substr(0, dash);
@@ -1745,30 +1750,13 @@ RedisClient::SlotMapState RedisClient::slotMapState() {
   if (r.empty() || r[0].type != Reply::Type::String)
     throw DataError("CLUSTER NODES returned an unexpected reply" +
                     (r.empty() ? std::string() : ": " + redactSecrets(r[0].str)));
-  // "<id> <addr> <flags> <master> <ping> <pong> <epoch> <link> <slot>...": per
-  // master, its id and slot tokens ("[slot->-id]"/"[slot-<-id]": migrating).
+  // Per master: its id and slot ranges.
   std::vector<std::string> lines;
-  std::size_t at = 0;
-  const std::string& text = r[0].str;
-  while (at < text.size()) {
-    auto nl = text.find('\n', at);
-    if (nl == std::string::npos) nl = text.size();
-    std::vector<std::string_view> tok;
-    std::string_view line(text.data() + at, nl - at);
-    at = nl + 1;
-    for (std::size_t i = 0; i < line.size();) {
-      const auto sp = line.find(' ', i);
-      const auto end = sp == std::string_view::npos ? line.size() : sp;
-      if (end > i) tok.push_back(line.substr(i, end - i));
-      i = end + 1;
-    }
-    if (tok.size() < 8 || tok[2].find("master") == std::string_view::npos) continue;
-    std::string entry(tok[0]);
-    for (std::size_t k = 8; k < tok.size(); ++k) {
-      entry += ' ';
-      entry += tok[k];
-      if (tok[k].starts_with("[")) st.migrating = true;
-    }
+  for (const auto& l : parseClusterNodes(r[0].str, HostPort{})) {
+    if (l.info.role != "master") continue;
+    st.migrating = st.migrating || l.migrating;
+    std::string entry = l.info.id;
+    for (auto [lo, hi] : l.info.slots) entry += ' ' + std::to_string(lo) + '-' + std::to_string(hi);
     lines.push_back(std::move(entry));
   }
   std::sort(lines.begin(), lines.end());

@@ -109,12 +109,12 @@ struct Reply {
 using Command = std::vector<std::string>;  // argv, binary-safe
 
 enum class BreakerState { Closed, Open, HalfOpen };
+const char* toString(BreakerState s) noexcept;
 
 // Where a read may be served (Cluster with replica_reads=1 only; elsewhere the
 // master always answers). Replica: inspection, which may show a copy a
 // replication delay old. Master: everything the cache acts on.
 enum class ReadFrom { Master, Replica };
-const char* toString(BreakerState s) noexcept;
 
 struct PoolStats {
   int size = 0;  // configured max
