@@ -154,11 +154,11 @@ class TestConsistency : public QObject {
     QCOMPARE(stale, 0);
   }
 
-  // The writer's own L2 window: it has put v2 in L1 and its L2 SET is on the
-  // wire (held here by CLIENT PAUSE WRITE; reads still run), a peer's
-  // invalidation drops the L1 copy and a reader fills L1 again from L2, which
-  // still holds v1. Once the write is acknowledged, a read must not return v1
-  // (it used to, from L1, until the copy expired: seen on a cluster under ASan).
+  // The writer's own L2 window: its L2 SET is on the wire (held here by
+  // CLIENT PAUSE WRITE; reads still run), a peer's invalidation drops the L1
+  // copy and a reader fills L1 again from L2, which still holds v1. Once the
+  // write is acknowledged, a read must not return v1 (it used to, from L1,
+  // until the copy expired: seen on a cluster under ASan).
   void fillFromOldL2DuringTheWritersSet() {
     l1::L1Cache l1;
     redis::RedisOptions ro;
@@ -172,12 +172,7 @@ class TestConsistency : public QObject {
     QCOMPARE(payloadOf(cache.read(codec::Namespace::Entry, key, l3)), std::string(R"({"v":1})"));
     QCOMPARE(redis->cli("CLIENT PAUSE 700 WRITE").substr(0, 2), std::string("OK"));
     std::thread writer([&] { cache.writeThrough(codec::Namespace::Entry, key, R"({"v":2})", 2); });
-    const auto deadline = std::chrono::steady_clock::now() + 600ms;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const auto inL1 = cache.peekL1(key);
-      if (inL1 && inL1->entity_version == 2) break;
-      std::this_thread::sleep_for(1ms);
-    }
+    std::this_thread::sleep_for(100ms);  // the writer is in its SET (or the pause ended: QSKIP below)
     cache.invalidateLocal(key);  // e.g. a peer's message about its own, older write
     const auto during = cache.read(codec::Namespace::Entry, key, l3);
     writer.join();  // acknowledged once the pause is over
@@ -186,6 +181,75 @@ class TestConsistency : public QObject {
     const auto after = cache.read(codec::Namespace::Entry, key, l3);
     qInfo("after the acknowledged write: %s from %s", payloadOf(after).c_str(), repo::toString(after.source));
     QCOMPARE(payloadOf(after), std::string(R"({"v":2})"));
+  }
+
+  // Monotonic reads while the writer's L2 SET is on the wire (held by CLIENT
+  // PAUSE WRITE): peers' invalidations keep dropping L1 and reads keep going
+  // to L2, which still holds v1. The instance's reads must never return v2 and
+  // then v1 again. They did when the writer put v2 in L1 before its SET: a read
+  // met v2 there, the next one (after the drop) v1 in L2. Seen on a Redis
+  // Cluster under ASan (tst_distributed_coherence).
+  void readsNeverGoBackDuringTheWritersSet() {
+    l1::L1Cache l1;
+    redis::RedisOptions ro;
+    ro.url = redis::RedisUrl::parse(redis->url());
+    ro.command_timeout = 5000ms;
+    redis::RedisClient rc(ro);
+    repo::TieredCache cache(&l1, &rc, nullptr, CachePolicies{});
+    const std::string key = codec::entryKey(460002);
+    auto l3 = []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":2})", 2}; };
+    cache.writeThrough(codec::Namespace::Entry, key, R"({"v":1})", 1);
+    QCOMPARE(redis->cli("CLIENT PAUSE 700 WRITE").substr(0, 2), std::string("OK"));
+    std::thread writer([&] { cache.writeThrough(codec::Namespace::Entry, key, R"({"v":2})", 2); });
+    std::vector<std::string> seen;
+    const auto until = std::chrono::steady_clock::now() + 400ms;
+    while (std::chrono::steady_clock::now() < until) {
+      seen.push_back(payloadOf(cache.read(codec::Namespace::Entry, key, l3)));
+      cache.invalidateLocal(key);  // a peer's message about its own, older write
+      seen.push_back(payloadOf(cache.read(codec::Namespace::Entry, key, l3)));
+      std::this_thread::sleep_for(2ms);
+    }
+    writer.join();
+    seen.push_back(payloadOf(cache.read(codec::Namespace::Entry, key, l3)));
+    int wentBack = 0;
+    for (std::size_t i = 1; i < seen.size(); ++i)
+      if (seen[i] < seen[i - 1]) ++wentBack;  // {"v":1} < {"v":2}
+    qInfo("%zu reads during and after the SET, %d went back", seen.size(), wentBack);
+    QVERIFY(seen.size() > 20);
+    QCOMPARE(wentBack, 0);
+    QCOMPARE(seen.back(), std::string(R"({"v":2})"));
+  }
+
+  // A fill made moot by an invalidation still returned v3 to its caller; a
+  // late write-through of the older v2 (committed before v3, its thread slow)
+  // must not put v2 where the next read finds it, in L1 or as a trusted L2 copy.
+  void lateOlderWriteAfterANewerReadIsNotServed() {
+    l1::L1Cache l1;
+    redis::RedisOptions ro;
+    ro.url = redis::RedisUrl::parse(redis->url());
+    redis::RedisClient rc(ro);
+    repo::TieredCache cache(&l1, &rc, nullptr, CachePolicies{});
+    const std::string key = codec::entryKey(460003);
+    Gate gate;
+    repo::CacheRead first;
+    std::thread reader([&] {
+      first = cache.read(codec::Namespace::Entry, key, [&]() -> std::optional<repo::Loaded> {
+        gate.enterAndWait();
+        return repo::Loaded{R"({"v":3})", 3};
+      });
+    });
+    gate.waitEntered();
+    cache.invalidateLocal(key);  // a peer's message: the load's fill is moot
+    gate.release();
+    reader.join();
+    QCOMPARE(payloadOf(first), std::string(R"({"v":3})"));
+    cache.writeThrough(codec::Namespace::Entry, key, R"({"v":2})", 2);
+    QVERIFY(!cache.peekL1(key) || cache.peekL1(key)->entity_version >= 3);
+    const auto next = cache.read(codec::Namespace::Entry, key,
+                                 []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":3})", 3}; });
+    qInfo("after v3 was returned and v2 written through: %s from %s", payloadOf(next).c_str(),
+          repo::toString(next.source));
+    QCOMPARE(payloadOf(next), std::string(R"({"v":3})"));
   }
 
   // 100 concurrent misses on one key: the loader (the L3 query) runs once.

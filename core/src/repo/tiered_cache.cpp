@@ -144,6 +144,9 @@ std::int64_t coarseNowNs() noexcept {
 }
 
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+// An L1 entry with this fresh-until is a floor, never served (not even stale):
+// it records that a newer version exists, so no put of an older one lands.
+constexpr std::int64_t kFloor = std::numeric_limits<std::int64_t>::min();
 
 // L1 holds our own bytes: an 8-byte little-endian fresh-until (coarseNowNs()
 // scale, kNever = no expiry) followed by the envelope. The entry itself lives
@@ -377,21 +380,34 @@ struct TieredCache::Impl {
     return true;
   }
 
+  // The version of L1's entry for `key` (a floor counts), or -1. Under the stripe lock.
+  std::int64_t l1Version(const std::string& key) {
+    auto cur = l1->get(key);
+    if (!cur) return -1;
+    auto w = l1Unwrap(*cur);
+    if (!w) return -1;
+    auto d = codec::decode(w->envelope, max_value_bytes, false);
+    return d.envelope ? d.envelope->entity_version : -1;
+  }
+
   // Writes the envelope to L1, fresh for `ttl` (0 = no expiry), unless L1
-  // holds a newer version, or (for fills) a write to this key's stripe
-  // happened since the fill began.
+  // holds a newer version. A put whose epoch is moot (a write or invalidation
+  // of this key's stripe since `fillEpoch` was taken) stores a floor at
+  // `version` instead: the value may be older than that write, but `version`
+  // was returned to a caller, so no older version may be put after it (an
+  // instance's reads never go back; seen on a Redis Cluster under ASan).
   void putL1(const std::string& key, const std::string& bytes, std::int64_t version, std::chrono::milliseconds ttl,
              std::optional<std::uint64_t> fillEpoch = std::nullopt) {
     if (!l1Usable()) return;  // may wait once, for the first subscription: not under the lock
     const auto st = stripe(key);
     std::lock_guard lk(fill_mu[st]);
     if (!l1Usable()) return;  // the link dropped meanwhile: its flush waits for this lock
-    if (fillEpoch && epoch[st].load() != *fillEpoch) return;
-    if (auto cur = l1->get(key)) {
-      if (auto w = l1Unwrap(*cur)) {
-        auto d = codec::decode(w->envelope, max_value_bytes, false);
-        if (d.envelope && d.envelope->entity_version > version) return;
-      }
+    const bool moot = fillEpoch && epoch[st].load() != *fillEpoch;
+    const std::int64_t have = l1Version(key);
+    if (have > version || (moot && have >= version)) return;
+    if (moot) {
+      l1->put(key, l1Wrap(kFloor, codec::encode(codec::Envelope{0, version, 0, {}})), physicalTtl(ttl));
+      return;
     }
     const bool expires = ttl.count() > 0;
     const std::int64_t freshUntil =
@@ -452,10 +468,14 @@ struct TieredCache::Impl {
     v = std::max(v, minVersion);
     pending_size.store(pending_overflow ? kMaxPending : pending.size());
   }
-  void forget(const std::string& key) {
+  // L2 holds `key` at `version` or newer (kNever: L2 has no copy at all);
+  // a remembered minimum above that stays.
+  void forget(const std::string& key, std::int64_t version = kNever) {
     if (pending_size.load(std::memory_order_relaxed) == 0) return;
     std::lock_guard lk(pending_mu);
-    pending.erase(key);
+    auto it = pending.find(key);
+    if (it == pending.end() || it->second > version) return;
+    pending.erase(it);
     pending_size.store(pending_overflow ? kMaxPending : pending.size());
   }
   // True if an L2 copy of `key` at `version` may be served.
@@ -552,8 +572,11 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
   // L1: our own bytes, no checksum needed; another generation is a miss.
   if (auto v = d.l1Usable() ? d.l1->get(key) : l1::Value{}) {
     auto w = l1Unwrap(*v);
-    auto dec = w ? codec::decode(w->envelope, d.max_value_bytes, false) : codec::Decoded{};
-    if (dec.envelope && dec.envelope->ns_generation == gen) {
+    auto dec = w && w->fresh_until_ns != kFloor ? codec::decode(w->envelope, d.max_value_bytes, false)
+                                                : codec::Decoded{};
+    if (w && w->fresh_until_ns == kFloor) {
+      // A floor: a miss that stays, so that no older version is put here.
+    } else if (dec.envelope && dec.envelope->ns_generation == gen) {
       if (!serveStale || coarseNowNs() < w->fresh_until_ns) {
         d.count(Counter::L1Hit);
         if (dec.envelope->payload == "null") return {std::nullopt, Source::L1};
@@ -692,6 +715,8 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
       // L2 holding a newer version means ours is already stale: keep it out of L1 too.
       if (l2ok) d.putL1(key, bytes, loaded->version, d.l1Ttl(ttl), fillEpoch);
     }
+  } else if (loaded && loaded->payload != "null") {
+    d.putL1(key, {}, loaded->version, d.l1TtlFor(ns), fillEpoch);  // moot: a floor (see putL1)
   }
   flight->promise.set_value(loaded);
   release();
@@ -710,19 +735,24 @@ void TieredCache::writeThrough(Namespace ns, const std::string& key, const std::
     invalidateAfterWrite(key);
     return;
   }
-  d.putL1(key, bytes, version, d.l1Ttl(ttl));
-  bool stored = false;
+  // L1 gets the new copy only once L2 has it (or cannot): until then a peer's
+  // invalidation could drop it from L1 and a reader here fall back to the
+  // older L2 copy, after having read the new one (reads must not go back).
+  const std::uint64_t putEpoch = d.epoch[Impl::stripe(key)].load();
+  bool stored = false, newer = false;
   if (d.redisUsable()) {
     try {
-      d.guardedSetL2(key, bytes, version, d.physicalTtl(ttl));  // 0 = an even newer version is there: fine
+      newer = !d.guardedSetL2(key, bytes, version, d.physicalTtl(ttl));
       stored = true;
-      d.forget(key);
+      d.forget(key, version);
     } catch (const Error& e) {
       d.countRedisFailure(e);
     }
   }
   if (!stored && d.redis) d.remember(key, version);
-  d.settleWrite(key, version);
+  // An even newer version in L2: ours is stale already, and L1 must not hold it.
+  if (!newer) d.putL1(key, bytes, version, d.l1Ttl(ttl), putEpoch);
+  d.settleWrite(key, newer ? version + 1 : version);
   d.publishKey(key, !stored, version);
 }
 
@@ -920,7 +950,7 @@ std::optional<codec::Envelope> TieredCache::peekL1(const std::string& key) const
   auto v = impl_->l1->get(key);  // counted as an L1 access, harmless for inspection
   if (!v) return std::nullopt;
   auto w = l1Unwrap(*v);
-  if (!w) return std::nullopt;
+  if (!w || w->fresh_until_ns == kFloor) return std::nullopt;
   return codec::decode(w->envelope, impl_->max_value_bytes, false).envelope;
 }
 
