@@ -245,8 +245,9 @@ class TestConsistency : public QObject {
     QCOMPARE(payloadOf(first), std::string(R"({"v":3})"));
     cache.writeThrough(codec::Namespace::Entry, key, R"({"v":2})", 2);
     QVERIFY(!cache.peekL1(key) || cache.peekL1(key)->entity_version >= 3);
-    const auto next = cache.read(codec::Namespace::Entry, key,
-                                 []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":3})", 3}; });
+    const auto next = cache.read(codec::Namespace::Entry, key, []() -> std::optional<repo::Loaded> {
+      return repo::Loaded{R"({"v":3})", 3};
+    });
     qInfo("after v3 was returned and v2 written through: %s from %s", payloadOf(next).c_str(),
           repo::toString(next.source));
     QCOMPARE(payloadOf(next), std::string(R"({"v":3})"));

@@ -572,8 +572,8 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
   // L1: our own bytes, no checksum needed; another generation is a miss.
   if (auto v = d.l1Usable() ? d.l1->get(key) : l1::Value{}) {
     auto w = l1Unwrap(*v);
-    auto dec = w && w->fresh_until_ns != kFloor ? codec::decode(w->envelope, d.max_value_bytes, false)
-                                                : codec::Decoded{};
+    auto dec =
+        w && w->fresh_until_ns != kFloor ? codec::decode(w->envelope, d.max_value_bytes, false) : codec::Decoded{};
     if (w && w->fresh_until_ns == kFloor) {
       // A floor: a miss that stays, so that no older version is put here.
     } else if (dec.envelope && dec.envelope->ns_generation == gen) {
