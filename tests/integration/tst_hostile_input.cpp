@@ -1,5 +1,6 @@
 // TIER_TEST_LABELS: reliability
 // TIER_TEST_TIMEOUT: 600
+// TIER_TEST_ON_CLUSTER
 // Hostile input against real servers.
 //
 // SQL: every payload of tests/data/sql_injection.txt goes through every path
@@ -272,7 +273,7 @@ class TestHostileInput : public QObject {
   void sqlInjectionCorpusThroughTierctl() {
     const auto before = test::pgDigest(*core_);
     const auto env = test::isolatedEnvironment(config_.path());
-    const QStringList servers{QStringLiteral("--redis"), qs(test::seededServers().redisUrl()), QStringLiteral("--pg"),
+    const QStringList servers{QStringLiteral("--redis"), qs(test::redisUrl()), QStringLiteral("--pg"),
                               qs(test::seededServers().pgConninfo())};
     auto c = core_->pg().acquire();
     int runs = 0, bad = 0;
@@ -427,7 +428,7 @@ class TestHostileInput : public QObject {
     // Asking for it by name is refused before Redis is asked.
     QVERIFY_THROWS_EXCEPTION(BadInputError, ops::invalidate(*core_, {ops::InvalidateKind::Key, huge, true}));
     const auto env = test::isolatedEnvironment(config_.path());
-    const QStringList servers{QStringLiteral("--redis"), qs(test::seededServers().redisUrl()), QStringLiteral("--pg"),
+    const QStringList servers{QStringLiteral("--redis"), qs(test::redisUrl()), QStringLiteral("--pg"),
                               qs(test::seededServers().pgConninfo())};
     // One argv string is capped at 128 KiB by the kernel: these are as large as input gets to tierctl.
     const QString bigDigits(120000, QLatin1Char('7'));

@@ -1,4 +1,5 @@
 // Invalidate, warm, inspect and health against real servers; every run audited.
+// TIER_TEST_ON_CLUSTER
 #include <QTest>
 
 #include "core_fixture.h"
@@ -18,10 +19,7 @@ class TestOperations : public QObject {
   Q_OBJECT
   std::unique_ptr<TierCore> core;
 
-  long long redisCount(const std::string& pattern) {
-    auto out = test::seededServers().redis().cli("--scan --pattern '" + pattern + "'");
-    return QString::fromStdString(out).split(QLatin1Char('\n'), Qt::SkipEmptyParts).size();
-  }
+  long long redisCount(const std::string& pattern) { return static_cast<long long>(test::scanKeys(pattern).size()); }
   void readSome(int n) {
     for (int i = 1; i <= n; ++i) core->entries().get(i);
   }
@@ -201,6 +199,13 @@ class TestOperations : public QObject {
     QVERIFY2(h.redis.ok, h.redis.error.c_str());
     QVERIFY(!h.redis.version.empty());
     QVERIFY(h.redis.latency_ms > 0);
+    // The run this is (tst_operations or tst_operations_on_cluster) is the one the health reports.
+    QCOMPARE(QString::fromStdString(h.redis.mode),
+             test::onCluster() ? QStringLiteral("cluster") : QStringLiteral("single"));
+    if (test::onCluster()) {
+      QCOMPARE(int(h.redis.nodes.size()), 6);  // 3 masters + 3 replicas, every one shown
+      QCOMPARE(h.redis.nodes_down, 0);
+    }
     QVERIFY2(h.postgres.ok, h.postgres.error.c_str());
     QVERIFY(QString::fromStdString(h.postgres.version).startsWith(QLatin1String("15")));
     QVERIFY(h.postgres.latency_ms > 0);

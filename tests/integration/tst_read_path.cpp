@@ -1,5 +1,6 @@
 // The read and write paths through L1 -> L2 -> L3 against real servers.
 // TIER_TEST_LABELS: concurrency
+// TIER_TEST_ON_CLUSTER
 #include <QTest>
 
 #include <atomic>
@@ -43,6 +44,9 @@ class TestReadPath : public QObject {
     TierCore other(test::coreConfig());
     QCOMPARE(other.entries().get(5).source, repo::Source::L2);
   }
+
+  // The run this is (tst_read_path or tst_read_path_on_cluster) is the Redis the core uses.
+  void runsOnTheRedisItSays() { QCOMPARE(core->redis()->mode() == redis::RedisMode::Cluster, test::onCluster()); }
 
   void absentIsCleanMiss() {
     auto r = core->entries().get(999999999);

@@ -2,6 +2,7 @@
 // a copy past its TTL is served, marked and counted only when the loader (L3)
 // is unreachable; other loader errors, an invalidated copy or max_stale 0 fail
 // the read as before.
+// TIER_TEST_ON_CLUSTER
 #include <QTest>
 
 #include <thread>
@@ -38,7 +39,7 @@ struct Rig {
   explicit Rig(CachePolicies p) : redis(options(), &metrics), cache(&l1, &redis, &metrics, p) {}
   static redis::RedisOptions options() {
     redis::RedisOptions o;
-    o.url = redis::RedisUrl::parse(test::seededServers().redisUrl());
+    o.url = redis::RedisUrl::parse(test::redisUrl());
     return o;
   }
   std::uint64_t staleServed() { return metrics.snapshot(0s).counter(metrics::Counter::StaleServed); }

@@ -1,6 +1,7 @@
 // The synthetic workload against real Redis and PostgreSQL: verified mixed
 // load, rate limiting, live rate and population changes, prompt stop.
 // TIER_TEST_LABELS: concurrency
+// TIER_TEST_ON_CLUSTER
 #include <QElapsedTimer>
 #include <QTest>
 

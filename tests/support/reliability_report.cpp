@@ -3,12 +3,20 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QtGlobal>
 #include <mutex>
 
+#include "core_fixture.h"
+
 namespace tier::test {
 
-void reportFigure(const Figure& f) {
+void reportFigure(const Figure& figure) {
+  Figure f = figure;
+  if (onCluster()) {  // the "<test>_on_cluster" run of a test: its own rows, its own command
+    f.fault = QStringLiteral("On a Redis Cluster: ") + f.fault;
+    f.command.replace(QRegularExpression(QStringLiteral("-R (tst_\\w+)")), QStringLiteral("-R \\1_on_cluster"));
+  }
   qInfo("figure: %s | %s | %s (target %s)%s", qPrintable(f.fault), qPrintable(f.measured),
         qPrintable(f.figure), qPrintable(f.target), f.met ? "" : " NOT MET");
   const QString out = qEnvironmentVariable("TIER_RELIABILITY_OUT");
