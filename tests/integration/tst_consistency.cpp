@@ -183,6 +183,36 @@ class TestConsistency : public QObject {
     QCOMPARE(payloadOf(after), std::string(R"({"v":2})"));
   }
 
+  // invalidate()'s own L2 window: its UNLINK is held (CLIENT PAUSE WRITE), and a
+  // reader meanwhile fills L1 from the L2 copy the UNLINK is about to remove,
+  // with an epoch taken after the invalidation began. Once invalidate()
+  // returns, no read may be served that copy (settleWrite drops it).
+  void fillDuringTheInvalidatorsUnlinkIsDropped() {
+    l1::L1Cache l1;
+    redis::RedisOptions ro;
+    ro.url = redis::RedisUrl::parse(redis->url());
+    ro.command_timeout = 5000ms;
+    redis::RedisClient rc(ro);
+    repo::TieredCache cache(&l1, &rc, nullptr, CachePolicies{});
+    const std::string key = codec::entryKey(460004);
+    auto l3 = []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":2})", 2}; };
+    cache.writeThrough(codec::Namespace::Entry, key, R"({"v":1})", 1);
+    QCOMPARE(redis->cli("CLIENT PAUSE 700 WRITE").substr(0, 2), std::string("OK"));
+    std::thread invalidator([&] { cache.invalidate(key); });
+    std::this_thread::sleep_for(100ms);  // invalidate() has dropped L1 and waits on its UNLINK
+    const auto during = cache.read(codec::Namespace::Entry, key, l3);
+    const auto inL1During = cache.peekL1(key);
+    invalidator.join();
+    if (during.source != repo::Source::L2 || !inL1During)
+      QSKIP("the reader did not refill L1 from the old L2 copy (the pause ended first): nothing to check");
+    QVERIFY(!cache.peekL1(key));
+    const auto after = cache.read(codec::Namespace::Entry, key, l3);
+    qInfo("during the UNLINK: %s from %s; after invalidate(): %s from %s", payloadOf(during).c_str(),
+          repo::toString(during.source), payloadOf(after).c_str(), repo::toString(after.source));
+    QCOMPARE(payloadOf(after), std::string(R"({"v":2})"));
+    QCOMPARE(after.source, repo::Source::L3);
+  }
+
   // Monotonic reads while the writer's L2 SET is on the wire (held by CLIENT
   // PAUSE WRITE): peers' invalidations keep dropping L1 and reads keep going
   // to L2, which still holds v1. The instance's reads must never return v2 and
