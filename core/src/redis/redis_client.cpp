@@ -19,6 +19,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "redis/hiredis_reply.h"
 #include "tier/common/error.h"
 #include "tier/metrics/metrics.h"
 
@@ -410,14 +411,10 @@ struct RedisNodePool {
       // ROLE likewise (@admin): without it, a READONLY reply still tells.
     }
     if (verify_master) {
-      const redisReply* r = replies.back().get();
-      if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->type == REDIS_REPLY_STRING) {
-        const std::string_view role(r->element[0]->str, r->element[0]->len);
-        if (role != "master")
-          adm.networkFailure(ErrorKind::Connection,
-                             "Redis " + where + " is not a master (ROLE: " + std::string(role) +
-                                 "): the sentinels' answer is out of date or a failover is under way");
-      }
+      if (auto role = detail::notMasterRole(replies.back().get()))
+        adm.networkFailure(ErrorKind::Connection,
+                           "Redis " + where + " is not a master (ROLE: " + *role +
+                               "): the sentinels' answer is out of date or a failover is under way");
     }
     return ctx;
   }

@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "redis/hiredis_reply.h"
 #include "tier/common/error.h"
 #include "tier/metrics/metrics.h"
 
@@ -323,11 +324,8 @@ struct Backplane::Impl {
       return nullptr;
     }
     if (checkRole) {
-      const redisReply* r = replies.back().get();
-      if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->type == REDIS_REPLY_STRING &&
-          std::string_view(r->element[0]->str, r->element[0]->len) != "master") {
-        why = std::string("backplane ") + role + ": " + where +
-              " is not a master (ROLE: " + std::string(r->element[0]->str, r->element[0]->len) +
+      if (auto nodeRole = redis::detail::notMasterRole(replies.back().get())) {
+        why = std::string("backplane ") + role + ": " + where + " is not a master (ROLE: " + *nodeRole +
               "); asking the sentinels again";
         return nullptr;
       }
