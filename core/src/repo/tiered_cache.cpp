@@ -570,12 +570,13 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
   Source staleFrom = Source::None;
 
   // L1: our own bytes, no checksum needed; another generation is a miss.
+  std::int64_t floor = -1;  // a version this instance has returned: no older copy is served
   if (auto v = d.l1Usable() ? d.l1->get(key) : l1::Value{}) {
     auto w = l1Unwrap(*v);
-    auto dec =
-        w && w->fresh_until_ns != kFloor ? codec::decode(w->envelope, d.max_value_bytes, false) : codec::Decoded{};
+    auto dec = w ? codec::decode(w->envelope, d.max_value_bytes, false) : codec::Decoded{};
     if (w && w->fresh_until_ns == kFloor) {
-      // A floor: a miss that stays, so that no older version is put here.
+      // A floor: a miss that stays, so that no older version is put here or served from L2.
+      if (dec.envelope) floor = dec.envelope->entity_version;
     } else if (dec.envelope && dec.envelope->ns_generation == gen) {
       if (!serveStale || coarseNowNs() < w->fresh_until_ns) {
         d.count(Counter::L1Hit);
@@ -607,7 +608,8 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
           // so the fill below can replace it.
           d.count(Counter::DecodeReject);
           d.redis->command({"EVAL", kCompareAndUnlink, "1", key, *v});
-        } else if (dec.envelope->ns_generation == gen && d.trusted(key, dec.envelope->entity_version)) {
+        } else if (dec.envelope->ns_generation == gen && dec.envelope->entity_version >= floor &&
+                   d.trusted(key, dec.envelope->entity_version)) {
           const std::int64_t left = d.freshLeftMs(ns, key, *dec.envelope, unixMillisNow());
           if (left > 0) {
             d.count(Counter::L2Hit);
