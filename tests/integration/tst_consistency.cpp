@@ -50,6 +50,15 @@ struct Paused {
   ~Paused() { p.signal(SIGCONT); }
 };
 
+// A TieredCache of its own (no backplane) on the test's Redis.
+struct Rig {
+  l1::L1Cache l1;
+  redis::RedisClient rc;
+  repo::TieredCache cache;
+  explicit Rig(const redis::RedisOptions& ro, metrics::Metrics* m = nullptr)
+      : rc(ro), cache(&l1, &rc, m, CachePolicies{}) {}
+};
+
 std::string payloadOf(const repo::CacheRead& r) { return r.value ? r.value->payload : std::string("<none>"); }
 
 }  // namespace
@@ -57,6 +66,12 @@ std::string payloadOf(const repo::CacheRead& r) { return r.value ? r.value->payl
 class TestConsistency : public QObject {
   Q_OBJECT
   std::unique_ptr<test::TestRedis> redis;  // our own: these tests stop and start it
+
+  redis::RedisOptions redisOptions() const {
+    redis::RedisOptions ro;
+    ro.url = redis::RedisUrl::parse(redis->url());
+    return ro;
+  }
 
   CoreConfig config() {
     auto c = test::coreConfig("consistency");
@@ -75,11 +90,8 @@ class TestConsistency : public QObject {
   void cleanupTestCase() { redis.reset(); }
 
   void readerArrivingAfterAnInvalidationDoesNotJoinAnOlderLoad() {
-    l1::L1Cache l1;
-    redis::RedisOptions ro;
-    ro.url = redis::RedisUrl::parse(redis->url());
-    redis::RedisClient rc(ro);
-    repo::TieredCache cache(&l1, &rc, nullptr, CachePolicies{});
+    Rig rig(redisOptions());
+    auto& [l1, rc, cache] = rig;
     const std::string key = codec::entryKey(424242);
     Gate gate;
     repo::CacheRead first;
@@ -113,11 +125,8 @@ class TestConsistency : public QObject {
   // changes to v2 and is written through, then the reader's fill runs. The
   // cache must end with v2 (L1 and L2) and the next read return v2.
   void staleSetRaceForced() {
-    l1::L1Cache l1;
-    redis::RedisOptions ro;
-    ro.url = redis::RedisUrl::parse(redis->url());
-    redis::RedisClient rc(ro);
-    repo::TieredCache cache(&l1, &rc, nullptr, CachePolicies{});
+    Rig rig(redisOptions());
+    auto& [l1, rc, cache] = rig;
     const int kRounds = 20;
     int stale = 0;
     for (int i = 0; i < kRounds; ++i) {
@@ -160,12 +169,10 @@ class TestConsistency : public QObject {
   // write is acknowledged, a read must not return v1 (it used to, from L1,
   // until the copy expired: seen on a cluster under ASan).
   void fillFromOldL2DuringTheWritersSet() {
-    l1::L1Cache l1;
-    redis::RedisOptions ro;
-    ro.url = redis::RedisUrl::parse(redis->url());
-    ro.command_timeout = 5000ms;
-    redis::RedisClient rc(ro);
-    repo::TieredCache cache(&l1, &rc, nullptr, CachePolicies{});
+    auto ro = redisOptions();
+    ro.command_timeout = 5000ms;  // outlasts the CLIENT PAUSE below
+    Rig rig(ro);
+    auto& [l1, rc, cache] = rig;
     const std::string key = codec::entryKey(460001);
     auto l3 = []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":2})", 2}; };
     cache.writeThrough(codec::Namespace::Entry, key, R"({"v":1})", 1);
@@ -188,12 +195,10 @@ class TestConsistency : public QObject {
   // with an epoch taken after the invalidation began. Once invalidate()
   // returns, no read may be served that copy (settleWrite drops it).
   void fillDuringTheInvalidatorsUnlinkIsDropped() {
-    l1::L1Cache l1;
-    redis::RedisOptions ro;
-    ro.url = redis::RedisUrl::parse(redis->url());
-    ro.command_timeout = 5000ms;
-    redis::RedisClient rc(ro);
-    repo::TieredCache cache(&l1, &rc, nullptr, CachePolicies{});
+    auto ro = redisOptions();
+    ro.command_timeout = 5000ms;  // outlasts the CLIENT PAUSE below
+    Rig rig(ro);
+    auto& [l1, rc, cache] = rig;
     const std::string key = codec::entryKey(460004);
     auto l3 = []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":2})", 2}; };
     cache.writeThrough(codec::Namespace::Entry, key, R"({"v":1})", 1);
@@ -220,12 +225,10 @@ class TestConsistency : public QObject {
   // met v2 there, the next one (after the drop) v1 in L2. Seen on a Redis
   // Cluster under ASan (tst_distributed_coherence).
   void readsNeverGoBackDuringTheWritersSet() {
-    l1::L1Cache l1;
-    redis::RedisOptions ro;
-    ro.url = redis::RedisUrl::parse(redis->url());
-    ro.command_timeout = 5000ms;
-    redis::RedisClient rc(ro);
-    repo::TieredCache cache(&l1, &rc, nullptr, CachePolicies{});
+    auto ro = redisOptions();
+    ro.command_timeout = 5000ms;  // outlasts the CLIENT PAUSE below
+    Rig rig(ro);
+    auto& [l1, rc, cache] = rig;
     const std::string key = codec::entryKey(460002);
     auto l3 = []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":2})", 2}; };
     cache.writeThrough(codec::Namespace::Entry, key, R"({"v":1})", 1);
@@ -254,11 +257,8 @@ class TestConsistency : public QObject {
   // late write-through of the older v2 (committed before v3, its thread slow)
   // must not put v2 where the next read finds it, in L1 or as a trusted L2 copy.
   void lateOlderWriteAfterANewerReadIsNotServed() {
-    l1::L1Cache l1;
-    redis::RedisOptions ro;
-    ro.url = redis::RedisUrl::parse(redis->url());
-    redis::RedisClient rc(ro);
-    repo::TieredCache cache(&l1, &rc, nullptr, CachePolicies{});
+    Rig rig(redisOptions());
+    auto& [l1, rc, cache] = rig;
     const std::string key = codec::entryKey(460003);
     Gate gate;
     repo::CacheRead first;
@@ -287,13 +287,11 @@ class TestConsistency : public QObject {
   // The loader holds until the 99 others have joined its flight, so every miss
   // overlaps; without single-flight each would run its own load.
   void hundredConcurrentMissesOneQuery() {
-    l1::L1Cache l1;
-    redis::RedisOptions ro;
-    ro.url = redis::RedisUrl::parse(redis->url());
+    auto ro = redisOptions();
     ro.pool_size = 16;
-    redis::RedisClient rc(ro);
     metrics::Metrics m;
-    repo::TieredCache cache(&l1, &rc, &m, CachePolicies{});
+    Rig rig(ro, &m);
+    auto& [l1, rc, cache] = rig;
     const std::string key = codec::entryKey(450001);
     const int kThreads = 100;
     std::atomic<int> loads{0}, ready{0}, ok{0};

@@ -439,11 +439,7 @@ struct TieredCache::Impl {
     {
       std::lock_guard lk(fill_mu[stripe(key)]);
       epoch[stripe(key)].fetch_add(1);
-      if (auto cur = l1->get(key)) {
-        auto w = l1Unwrap(*cur);
-        auto d = w ? codec::decode(w->envelope, max_value_bytes, false) : codec::Decoded{};
-        if (!d.envelope || d.envelope->entity_version < version) l1->erase(key);
-      }
+      if (l1Version(key) < version) l1->erase(key);  // also an entry that does not decode
     }
     std::lock_guard lk(flights_mu);
     flights.erase(key);
