@@ -85,6 +85,12 @@ QString liveLine(double elapsedS, double opsPerS, const tier::metrics::Snapshot&
   return line;
 }
 
+// "write mode: read-only: not a sandbox database (Not a sandbox: ...)"
+QString writeModeLine(const WorkloadCounters& c) {
+  return QStringLiteral("write mode: %1 — %2")
+      .arg(fromStd(c.write_mode_reason), fromStd(tier::redactSecrets(c.write_mode_detail)));
+}
+
 // Runs the workload until its duration passes or Ctrl-C; `live` prints one line per second there.
 RunResult runWorkload(Context& ctx, const WorkloadOptions& options, std::FILE* live) {
   ctx.setMinPoolSize(options.threads);
@@ -92,6 +98,7 @@ RunResult runWorkload(Context& ctx, const WorkloadOptions& options, std::FILE* l
   installInterruptHandler();
   Workload workload(core, options);
   workload.start();
+  if (live) printTo(live, writeModeLine(workload.counters()));
   const auto started = Clock::now();
   auto nextTick = started + std::chrono::seconds(1);
   auto lastTick = started;
@@ -144,7 +151,7 @@ QJsonObject resultJson(const RunResult& r) {
     const auto op = static_cast<tier::metrics::Op>(i);
     latency.insert(QLatin1String(tier::metrics::toString(op)), latencyJson(r.lifetime.op(op)));
   }
-  return QJsonObject{{QStringLiteral("reads"), static_cast<double>(c.reads)},
+  QJsonObject o{{QStringLiteral("reads"), static_cast<double>(c.reads)},
                      {QStringLiteral("writes"), static_cast<double>(c.writes)},
                      {QStringLiteral("failed_reads"), static_cast<double>(c.failed_reads)},
                      {QStringLiteral("failed_writes"), static_cast<double>(c.failed_writes)},
@@ -160,12 +167,25 @@ QJsonObject resultJson(const RunResult& r) {
                      {QStringLiteral("ops_per_s"), c.elapsed_s > 0 ? ops / c.elapsed_s : 0.0},
                      {QStringLiteral("virtual_users"), r.virtual_users},
                      {QStringLiteral("interrupted"), r.interrupted},
+                     {QStringLiteral("searches"), static_cast<double>(c.searches)},
+                     {QStringLiteral("write_mode"), fromStd(c.write_mode)},
+                     {QStringLiteral("write_mode_reason"), fromStd(c.write_mode_reason)},
+                     {QStringLiteral("write_mode_detail"), fromStd(tier::redactSecrets(c.write_mode_detail))},
+                     {QStringLiteral("write_share"), c.write_share},
+                     {QStringLiteral("synthetic_rows_created"), static_cast<double>(c.synthetic_rows_created)},
+                     {QStringLiteral("synthetic_rows_removed"), static_cast<double>(c.synthetic_rows_removed)},
+                     {QStringLiteral("audit_start_id"), static_cast<double>(c.audit_start_id)},
+                     {QStringLiteral("audit_end_id"), static_cast<double>(c.audit_end_id)},
                      {QStringLiteral("alerts"), [&] {
                         QJsonArray a;
                         for (const auto& e : r.alerts) a.append(alertJson(e));
                         return a;
                       }()},
                      {QStringLiteral("latency"), latency}};
+  if (!c.run_id.empty()) o.insert(QStringLiteral("run_id"), fromStd(c.run_id));
+  if (!c.cleanup_error.empty()) o.insert(QStringLiteral("cleanup_error"), fromStd(tier::redactSecrets(c.cleanup_error)));
+  if (!c.audit_error.empty()) o.insert(QStringLiteral("audit_error"), fromStd(tier::redactSecrets(c.audit_error)));
+  return o;
 }
 
 void printResultText(const RunResult& r) {
@@ -185,6 +205,12 @@ void printResultText(const RunResult& r) {
   if (const auto stale = r.lifetime.counter(tier::metrics::Counter::StaleServed); stale > 0)
     printLine(QStringLiteral("served stale %1 (PostgreSQL unreachable)").arg(thousands(static_cast<long long>(stale))));
   for (const QString& line : thresholdsTable(r.thresholds)) printLine(line);
+  printLine(QStringLiteral("write mode: %1 (write share %2)")
+                .arg(fromStd(c.write_mode_reason), formatPercent(c.write_share)));
+  if (c.write_mode == "synthetic")
+    printLine(QStringLiteral("synthetic rows (run %1): created %2, removed %3")
+                  .arg(fromStd(c.run_id), thousands(static_cast<long long>(c.synthetic_rows_created)),
+                       thousands(static_cast<long long>(c.synthetic_rows_removed))));
 }
 
 int finish(Context& ctx, const RunResult& r) {
@@ -193,11 +219,21 @@ int finish(Context& ctx, const RunResult& r) {
   else
     printResultText(r);
   const auto& c = r.counters;
+  int code = tier::kExitOk;
+  if (!c.cleanup_error.empty()) {
+    reportError(tier::redactSecrets(c.cleanup_error));
+    code = tier::kExitPartial;
+  }
+  if (!c.audit_error.empty()) {
+    reportError(tier::redactSecrets(c.audit_error));
+    // A run that changed rows must be on record; a read-only one changed nothing.
+    if (c.write_mode != "read-only") code = tier::kExitPartial;
+  }
   if (c.failed_reads > 0 || c.stale_reads > 0) {
     reportError(std::to_string(c.failed_reads) + " failed and " + std::to_string(c.stale_reads) + " stale reads");
-    return tier::kExitPartial;
+    code = tier::kExitPartial;
   }
-  return tier::kExitOk;
+  return code;
 }
 
 void addWorkloadOptions(QCommandLineParser& parser, const QString& usersDefault, const QString& durationHelp) {
@@ -228,13 +264,53 @@ WorkloadOptions workloadOptionsFrom(const Context& ctx, int usersDefault, long l
 void addLoadOptions(QCommandLineParser& parser) {
   addWorkloadOptions(parser, QStringLiteral("1000"), QStringLiteral("Seconds to run; 0 = until Ctrl-C (default 60)."));
   parser.addOption({QStringLiteral("no-warm"), QStringLiteral("Do not warm the knowledge articles before starting.")});
+  parser.addOption({QStringLiteral("allow-writes"),
+                    QStringLiteral("On a database that is not the sandbox, write, but only to synthetic rows the run "
+                                   "creates and removes again (default: read-only there).")});
+  parser.addOption({QStringLiteral("cleanup"),
+                    QStringLiteral("Remove the synthetic rows left by --allow-writes runs that are no longer alive, then "
+                                   "exit.")});
 }
+
+namespace {
+
+int runCleanup(Context& ctx) {
+  const tier::workload::CleanupResult r = tier::workload::cleanupSyntheticRuns(ctx.core());
+  if (ctx.json()) {
+    QJsonArray ids;
+    for (const auto& id : r.run_ids) ids.append(fromStd(id));
+    QJsonObject o{{QStringLiteral("runs_cleaned"), r.runs_cleaned},
+                  {QStringLiteral("runs_alive"), r.runs_alive},
+                  {QStringLiteral("synthetic_rows_removed"), static_cast<double>(r.rows_removed)},
+                  {QStringLiteral("run_ids"), ids}};
+    if (!r.audit_error.empty()) o.insert(QStringLiteral("audit_error"), fromStd(tier::redactSecrets(r.audit_error)));
+    printJson(o);
+  } else {
+    printLine(QStringLiteral("removed %1 synthetic rows of %2 finished load runs%3")
+                  .arg(thousands(static_cast<long long>(r.rows_removed)), thousands(r.runs_cleaned),
+                       r.runs_alive > 0 ? QStringLiteral("; %1 runs still alive were left alone").arg(r.runs_alive)
+                                        : QString()));
+  }
+  if (!r.audit_error.empty()) {
+    reportError(tier::redactSecrets(r.audit_error));
+    return tier::kExitPartial;
+  }
+  return tier::kExitOk;
+}
+
+}  // namespace
 
 int runLoad(Context& ctx) {
   ctx.expectPositionals(0, 0, QStringLiteral("load [--users N] [--duration S] [--rate R] [--threads T]"));
-  const WorkloadOptions o = workloadOptionsFrom(ctx, 1000, 60, 0);
+  if (ctx.isSet(QStringLiteral("cleanup"))) {
+    if (ctx.isSet(QStringLiteral("allow-writes")))
+      throw UsageError(QStringLiteral("--cleanup and --allow-writes do not go together: --cleanup runs no load"));
+    return runCleanup(ctx);
+  }
+  WorkloadOptions o = workloadOptionsFrom(ctx, 1000, 60, 0);
+  o.allow_writes = ctx.isSet(QStringLiteral("allow-writes"));
   // Knowledge is read-heavy reference data: the platform warms it at start, so does the load.
-  if (!ctx.isSet(QStringLiteral("no-warm")) && ctx.core().redis()) {
+  if (!ctx.isSet(QStringLiteral("no-warm")) && ctx.core().hasRedis()) {
     try {
       const auto w = tier::ops::warm(ctx.core(), tier::ops::WarmSet::Knowledge);
       printTo(stderr, QStringLiteral("warmed %1 knowledge articles in %2 ms")
@@ -259,6 +335,7 @@ int runStats(Context& ctx) {
   // Read-only: the probe must not change the data it measures.
   o.mix.message_append = 0;
   o.mix.entry_edit = 0;
+  o.audit_action.clear();  // a five-second probe that changes nothing, not a load run
   const RunResult r = runWorkload(ctx, o, nullptr);
   return finish(ctx, r);
 }

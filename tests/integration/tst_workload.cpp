@@ -100,7 +100,7 @@ class TestWorkload : public QObject {
     WorkloadOptions o = baseOptions();
     o.threads = 8;
     o.zipf_s = 1.6;  // most operations hit a handful of items
-    o.mix = workload::Mix{editWeight ? 2 : 0, appendWeight ? 2 : 0, appendWeight, 0, 0, editWeight};
+    o.mix = workload::Mix{editWeight ? 2 : 0, appendWeight ? 2 : 0, appendWeight, 0, 0, editWeight, 0};
     o.duration = std::chrono::seconds(2);
     Workload w(*core, o);
     w.start();
@@ -256,7 +256,7 @@ class TestWorkload : public QObject {
     switch (which) {
       case 0: o.threads = 0; break;
       case 1: o.mix.entry_edit = -1; break;
-      case 2: o.mix = workload::Mix{0, 0, 0, 0, 0, 0}; break;
+      case 2: o.mix = workload::Mix{0, 0, 0, 0, 0, 0, 0}; break;
       default: o.zipf_s = -0.5; break;
     }
     Workload w(*core, o);

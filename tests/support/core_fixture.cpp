@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "distributed.h"
+#include "tier/ops/deployment.h"
 #include "tier/pg/pg_pool.h"
 #include "tier/redis/redis_client.h"
 
@@ -58,6 +59,9 @@ TestServers& seededServers() {
     tier::pg::PgPool pool(o);
     tier::sandbox::Seeder seeder(pool);
     if (!seeder.isSeeded()) seeder.seed(smallSeed());
+    // Private, disposable servers: marked like the sandbox, so the workload writes
+    // here as on the demo (tst_load_safety makes its own unmarked database).
+    tier::ops::markSandbox(pool);
     return true;
   }();
   (void)seeded;

@@ -13,7 +13,8 @@ namespace tier::test {
 
 // Small, deterministic data: 40 users, 400 entries, 30 sessions (5-12 messages), 20 articles.
 tier::sandbox::SeedOptions smallSeed();
-// TestServers::shared(), seeded with smallSeed() on first call.
+// TestServers::shared(), seeded with smallSeed() and marked as a sandbox
+// (ops/deployment.h: the synthetic load writes there) on first call.
 TestServers& seededServers();
 // True when the environment says TIER_TEST_REDIS=cluster: the shared fixtures
 // below then point at a 3-master/3-replica harness Redis Cluster (started once

@@ -16,6 +16,7 @@
 #include <filesystem>
 
 #include "tier/common/error.h"
+#include "tier/ops/deployment.h"
 #include "tier/pg/pg_pool.h"
 #include "tier/sandbox/server_process.h"
 #include "tier/schema/migrations.h"
@@ -180,6 +181,9 @@ SandboxUpResult Sandbox::up(const std::function<void(const SandboxProgress&)>& p
   result.migrations_applied = migrated.applied;
   report("migrate", "schema at version " + std::to_string(migrated.to_version) + " (" +
                         std::to_string(migrated.applied.size()) + " applied now)");
+  // The mark that lets the synthetic load write here (ops/deployment.h): this
+  // cluster was started from our own folder, so it is the sandbox.
+  ops::markSandbox(pool);
 
   if (opt_.seed_if_empty) {
     Seeder seeder(pool);

@@ -71,7 +71,9 @@ class Sandbox {
  public:
   explicit Sandbox(SandboxOptions options = {});
 
-  // Starts (or reuses) both servers, migrates, seeds if the database is empty.
+  // Starts (or reuses) both servers, migrates, marks the database as the
+  // sandbox (ops/deployment.h: the synthetic load writes only to a marked
+  // database), seeds if the database is empty.
   // Idempotent. Progress is reported on the calling thread. Throws tier::Error;
   // servers started by this call are left running on failure (down() stops
   // them), so that a failed seed can be inspected.

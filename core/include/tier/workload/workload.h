@@ -24,6 +24,25 @@
 // knowledge slugs. Each rank of the Zipf distribution maps to an item through a
 // fixed, seeded permutation, so the hot set is spread over the id range.
 //
+// Write policy (issue 13: the synthetic load changes no real data). start()
+// decides, once per run, what the load may write, and reports it
+// (WorkloadCounters::write_mode, write_mode_reason):
+// - "sandbox": the database carries this cluster's sandbox mark
+//   (ops/deployment.h): the demo; edits and appends go to any row.
+// - "read-only" (the default anywhere else): entry reads, session retrievals,
+//   knowledge lookups, mood analytics and searches only; no row changes. Also
+//   what a PostgreSQL role or Redis user without write rights gets (the
+//   capabilities say so; it is not an error), and a mix without write weights.
+// - "synthetic": with consent (WorkloadOptions::allow_writes) on a database
+//   that is not a sandbox, the run registers itself in tier_load_runs (holding
+//   an advisory lock for as long as it lives), creates its own users
+//   (load-<run_id>-<n>@synthetic.invalid) with entries and sessions, edits and
+//   appends only to those, and deletes them again in stop() (their cache copies
+//   invalidated through TieredCache). cleanupSyntheticRuns() removes what a
+//   run that died (SIGKILL) left.
+// Every run with an audit_action writes a cache_audit row at start
+// (<action>.start) and at the end (<action>.end) with the counters.
+//
 // Thread-safety: every method may be called from any thread, concurrently.
 #include <atomic>
 #include <chrono>
@@ -33,6 +52,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "tier/metrics/metrics.h"
 
@@ -49,7 +69,11 @@ struct Mix {  // relative weights, each >= 0, not all 0
   int knowledge_lookup = 20;
   int analytics_read = 7;
   int entry_edit = 3;
+  int search = 2;  // full-text search of the home user's entries
 };
+
+enum class WriteMode { ReadOnly, Sandbox, Synthetic };
+const char* toString(WriteMode m) noexcept;  // "read-only" | "sandbox" | "synthetic"
 
 struct WorkloadOptions {
   int virtual_users = 1000;           // >= 0; see the header comment for what a virtual user is
@@ -66,12 +90,19 @@ struct WorkloadOptions {
   int nice = 0;
   Mix mix;
   std::uint64_t seed = 1;
+  // Consent to write on a database that is not a sandbox: then only to the
+  // synthetic rows the run creates and removes itself (see the header comment).
+  // Ignored on the sandbox, which is written anyway.
+  bool allow_writes = false;
+  // The audit rows' action prefix ("load" -> load.start, load.end); empty = none.
+  std::string audit_action = "load";
 };
 
 struct WorkloadCounters {
   std::uint64_t operations = 0;      // workload operations done (an entry edit is one: a read and a write)
   std::uint64_t reads = 0;           // repository reads that returned (found or not)
   std::uint64_t misses = 0;          // of those, the ones that found nothing (deleted or sparse ids)
+  std::uint64_t searches = 0;        // full-text searches that returned (database queries, not cache reads)
   std::uint64_t writes = 0;          // acknowledged writes
   std::uint64_t skipped_writes = 0;  // writes refused legitimately: session no longer active, entry deleted
   std::uint64_t failed_reads = 0;
@@ -80,6 +111,20 @@ struct WorkloadCounters {
   std::uint64_t errors = 0;  // failed reads + failed writes
   double elapsed_s = 0;      // since start(), until the workers finished
   std::string last_error;    // the most recent failure or stale read, in one line; empty if none
+  // Set by start() (empty before): toString(WriteMode), and why, one of
+  // "writes: sandbox", "writes: synthetic rows only (consented)",
+  // "read-only: not a sandbox database", "read-only: PostgreSQL role may not write",
+  // "read-only: Redis user may not write", "read-only: the mix has no writes".
+  std::string write_mode;
+  std::string write_mode_reason;
+  std::string write_mode_detail;  // the full sentence behind the reason (which mark, which privilege)
+  double write_share = 0;         // the share of operations that write in this mode (0 when read-only)
+  std::string run_id;             // synthetic runs: the tier_load_runs row; empty otherwise
+  std::uint64_t synthetic_rows_created = 0;  // rows this run inserted (users, entries, sessions, messages)
+  std::uint64_t synthetic_rows_removed = 0;  // of its rows, those deleted again (set by stop())
+  std::string cleanup_error;      // the run's rows could not all be removed: why (cleanupSyntheticRuns() retries)
+  std::string audit_error;        // an audit row could not be written: why
+  std::int64_t audit_start_id = 0, audit_end_id = 0;  // cache_audit ids (0 = none written)
 };
 
 class Workload {
@@ -95,7 +140,10 @@ class Workload {
   // the database holds no schema or no data, and the pool's errors if it cannot
   // connect. A finished workload may be started again (counters restart at 0).
   void start();
-  void stop();   // returns when all workers have finished their current operation
+  // Returns when all workers have finished their current operation; then a
+  // synthetic run removes its rows and every run writes its end audit row
+  // (once per start; failures land in counters(), stop() never throws).
+  void stop();
   bool running() const;
   // Blocks until the duration has passed or stop() was called (returns at once
   // if not running).
@@ -111,6 +159,20 @@ class Workload {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// What `tierctl load --cleanup` does: for every synthetic run still open in
+// tier_load_runs whose process is gone (its advisory lock is free), deletes
+// the rows it created, invalidates their cache copies and closes the run; a
+// run still alive is left alone. Writes a load.cleanup audit row when it
+// removed something. Throws tier::Error (a missing schema: NotFoundError).
+struct CleanupResult {
+  int runs_cleaned = 0;
+  int runs_alive = 0;  // open runs skipped because their process still holds the lock
+  std::uint64_t rows_removed = 0;
+  std::vector<std::string> run_ids;  // the runs cleaned
+  std::string audit_error;
+};
+CleanupResult cleanupSyntheticRuns(TierCore& core);
 
 namespace detail {
 
