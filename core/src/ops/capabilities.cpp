@@ -186,7 +186,7 @@ Capabilities probeCapabilities(TierCore& core) {
   } catch (const std::exception& e) {
     // Not a refusal nor an outage (a bug or out of memory): deny everything, say why.
     Capability no{false, "The permissions could not be checked: " + oneLine(e.what()) + "."};
-    caps.invalidate = caps.warm = caps.evict = caps.write_audit = caps.read_audit = caps.inspect = no;
+    caps.invalidate = caps.warm = caps.evict = caps.write_audit = caps.read_audit = caps.inspect = caps.cache_write = no;
     return caps;
   }
   caps.redis_user = rf.configured ? rf.user : std::string();
@@ -221,6 +221,11 @@ Capabilities probeCapabilities(TierCore& core) {
   evict.redis(rf, {"UNLINK"});
   evict.postgres(pf, {"INSERT cache_audit"});
   caps.evict = evict.result();
+
+  // An outage is no refusal here: the write path absorbs it and repairs L2 later.
+  Gate cacheWrite;
+  if (rf.down.empty()) cacheWrite.redis(rf, {"SET", "UNLINK", "EVAL"});
+  caps.cache_write = cacheWrite.result();
   return caps;
 }
 

@@ -37,6 +37,10 @@ struct Capabilities {
   Capability write_audit;  // INSERT on cache_audit
   Capability read_audit;   // SELECT on cache_audit
   Capability inspect;      // SELECT on chat_sessions and chat_messages
+  // SET, UNLINK and EVAL in Redis: what a database write's cache step needs (the
+  // synthetic load reads only without it). Allowed without Redis, and while
+  // Redis is unreachable (an outage is not a refusal).
+  Capability cache_write;
 };
 
 // Never throws for a refusal or a server that is down: that becomes
