@@ -26,6 +26,8 @@ struct Profile {
   QString redis_url;
   QString pg_conninfo;
   QString pg_replica_conninfo;  // optional read replica; empty = none
+  bool production = false;      // destructive commands need --yes
+  bool read_only = false;       // destructive commands are refused (exit 4)
 };
 
 // QSettings(organization "TierConsole", application "tierconsole"), group
@@ -42,6 +44,8 @@ Profile readProfile(const QString& name) {
   p.redis_url = settings.value(QStringLiteral("redis_url")).toString();
   p.pg_conninfo = settings.value(QStringLiteral("pg_conninfo")).toString();
   p.pg_replica_conninfo = settings.value(QStringLiteral("pg_replica_conninfo")).toString();
+  p.production = settings.value(QStringLiteral("production"), false).toBool();
+  p.read_only = settings.value(QStringLiteral("read_only"), false).toBool();
   return p;
 }
 
@@ -173,6 +177,24 @@ tier::TierCore& Context::core() {
   return *core_;
 }
 
+void Context::guardDestructive(const QString& what, bool yes, const QString& hint) {
+  const QString tail = hint.isEmpty() ? QString() : QStringLiteral("; ") + hint;
+  if (parser_.isSet(QStringLiteral("read-only")))
+    throw tier::PermissionError(
+        QStringLiteral("refused: --read-only was given and %1 %2%3").arg(command_, what, tail).toStdString());
+  // The sandbox stands in for the profile (see resolveConfig): its tags do not apply.
+  if (globals_.sandbox || !parser_.isSet(QStringLiteral("profile"))) return;
+  const QString name = parser_.value(QStringLiteral("profile"));
+  const Profile p = readProfile(name);
+  if (p.read_only)
+    throw tier::PermissionError(QStringLiteral("refused: profile '%1' is marked read-only and %2 %3%4")
+                                    .arg(quoteInput(name), command_, what, tail)
+                                    .toStdString());
+  if (p.production && !yes)
+    throw UsageError(QStringLiteral("profile '%1' is tagged production: %2 %3 only with --yes, whatever its size%4")
+                         .arg(quoteInput(name), command_, what, tail));
+}
+
 void addGlobalOptions(QCommandLineParser& parser) {
   parser.addOption(
       {QStringLiteral("redis"),
@@ -198,6 +220,8 @@ void addGlobalOptions(QCommandLineParser& parser) {
   parser.addOption({QStringLiteral("threshold"),
                     QStringLiteral("Override a Phase 0B limit, e.g. redis_p99=5 (ms) or hit_rate=0.8; repeatable."),
                     QStringLiteral("NAME=LIMIT")});
+  parser.addOption({QStringLiteral("read-only"),
+                    QStringLiteral("Refuse every destructive command (as a profile tagged read-only does).")});
   parser.addOption({QStringLiteral("json"), QStringLiteral("Print the result as JSON (see docs/cli.md).")});
   parser.addOption({QStringLiteral("version"), QStringLiteral("Print the version and exit.")});
   parser.addOption({{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show help and exit.")});
@@ -211,7 +235,7 @@ bool isGlobalOptionWithValue(const QString& name) {
 
 bool isGlobalFlag(const QString& name) {
   return name == QLatin1String("json") || name == QLatin1String("version") || name == QLatin1String("help") ||
-         name == QLatin1String("h");
+         name == QLatin1String("h") || name == QLatin1String("read-only");
 }
 
 QString quoteInput(const QString& text) {

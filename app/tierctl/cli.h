@@ -60,6 +60,14 @@ class Context {
   // The core, built on first use from resolveConfig(). Never connects by itself.
   tier::TierCore& core();
 
+  // Call before a destructive command touches anything (it reads only the
+  // settings file). `what` completes "<command> ..." in the message, e.g.
+  // "deletes cached keys". A profile tagged read-only (or --read-only) refuses
+  // it: tier::PermissionError, exit 4, naming the profile. A profile tagged
+  // production requires --yes (`yes`) whatever the size: UsageError, exit 2.
+  // `hint` (e.g. "preview with --dry-run") ends the refusal.
+  void guardDestructive(const QString& what, bool yes, const QString& hint = {});
+
  private:
   QCommandLineParser& parser_;
   GlobalSettings globals_;

@@ -151,6 +151,8 @@ int runInvalidate(Context& ctx) {
   InvalidateRequest req = requestFrom(ctx);
   tier::ops::validate(req);  // bad input is refused before anything connects
   const bool confirmed = ctx.isSet(QStringLiteral("yes"));
+  if (!req.dry_run)
+    ctx.guardDestructive(QStringLiteral("deletes cached keys"), confirmed, QStringLiteral("preview with --dry-run"));
   if (!req.dry_run && !confirmed && !stdinIsTerminal())
     throw UsageError(QStringLiteral("refusing to delete without --yes (stdin is not a terminal); preview with --dry-run"));
 

@@ -10,10 +10,13 @@
 
 namespace tierctl {
 
-void addMigrateOptions(QCommandLineParser&) {}
+void addMigrateOptions(QCommandLineParser& parser) {
+  parser.addOption({QStringLiteral("yes"), QStringLiteral("Confirm changing the schema on a profile tagged production.")});
+}
 
 int runMigrate(Context& ctx) {
   ctx.expectPositionals(0, 0, QStringLiteral("migrate"));
+  ctx.guardDestructive(QStringLiteral("changes the database schema"), ctx.isSet(QStringLiteral("yes")));
   const tier::schema::MigrateResult r = tier::schema::migrate(ctx.core().pg());
   if (ctx.json()) {
     QJsonArray applied;
@@ -98,11 +101,15 @@ QString seedResultText(const tier::sandbox::SeedResult& r) {
            thousands(r.knowledge), QString::number(r.seconds, 'f', 1));
 }
 
-void addSeedOptions(QCommandLineParser& parser) { addSeedSizeOptions(parser); }
+void addSeedOptions(QCommandLineParser& parser) {
+  addSeedSizeOptions(parser);
+  parser.addOption({QStringLiteral("yes"), QStringLiteral("Confirm seeding on a profile tagged production.")});
+}
 
 int runSeed(Context& ctx) {
   ctx.expectPositionals(0, 0, QStringLiteral("seed"));
   const tier::sandbox::SeedOptions options = seedOptionsFrom(ctx);
+  ctx.guardDestructive(QStringLiteral("writes demo data to the database"), ctx.isSet(QStringLiteral("yes")));
   auto& pool = ctx.core().pg();
   tier::schema::migrate(pool);  // idempotent; seeding needs the tables
   tier::sandbox::Seeder seeder(pool);

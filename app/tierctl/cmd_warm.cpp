@@ -35,6 +35,7 @@ void addWarmOptions(QCommandLineParser& parser) {
   parser.addOption({QStringLiteral("per-user"), QStringLiteral("entries: newest N entries per user (default 20)."),
                     QStringLiteral("N")});
   parser.addOption({QStringLiteral("threads"), QStringLiteral("Parallel loaders (default 4)."), QStringLiteral("T")});
+  parser.addOption({QStringLiteral("yes"), QStringLiteral("Confirm warming on a profile tagged production.")});
 }
 
 int runWarm(Context& ctx) {
@@ -50,6 +51,7 @@ int runWarm(Context& ctx) {
   o.entries_per_user = static_cast<int>(ctx.intOption(QStringLiteral("per-user"), 1, 100'000, o.entries_per_user));
   o.threads = static_cast<int>(ctx.intOption(QStringLiteral("threads"), 1, 64, o.threads));
   ctx.setMinPoolSize(o.threads);
+  ctx.guardDestructive(QStringLiteral("writes to the cache"), ctx.isSet(QStringLiteral("yes")));
 
   auto& core = ctx.core();
   installInterruptHandler();

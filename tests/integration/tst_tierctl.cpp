@@ -539,6 +539,79 @@ class TestTierctl : public QObject {
     QVERIFY(o.value(QStringLiteral("reads")).toDouble() > 0);
     QCOMPARE(o.value(QStringLiteral("failed_reads")).toDouble(), 0.0);
   }
+
+  // Profiles tagged read-only refuse every destructive command (exit 4, one line
+  // naming the profile) and delete nothing; tagged production, they need --yes
+  // whatever the size. The tags are the keys the console writes.
+  void profileTagsGuardDestructiveCommands() {
+    {
+      QSettings settings(config_.path() + QStringLiteral("/TierConsole/tierconsole.conf"), QSettings::IniFormat);
+      for (const QString name : {QStringLiteral("ro"), QStringLiteral("prod")}) {
+        settings.setValue(QStringLiteral("profiles/%1/redis_url").arg(name), redisUrl_);
+        settings.setValue(QStringLiteral("profiles/%1/pg_conninfo").arg(name), pgConninfo_);
+      }
+      settings.setValue(QStringLiteral("profiles/ro/read_only"), true);
+      settings.setValue(QStringLiteral("profiles/prod/production"), true);
+      settings.setValue(QStringLiteral("profiles/prod/colour"), QStringLiteral("#c05621"));
+      settings.sync();
+      QCOMPARE(settings.status(), QSettings::NoError);
+    }
+    auto on = [](const QString& profile, QStringList args) {
+      return args << QStringLiteral("--profile") << profile;
+    };
+    Run r = tierctl({QStringLiteral("warm"), QStringLiteral("entries"), QStringLiteral("--top-users"),
+                     QStringLiteral("10"), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    const long long before = redisScanCount("entry:*");
+    QVERIFY(before > 5);
+
+    const QList<QStringList> destructive{
+        {QStringLiteral("invalidate"), QStringLiteral("--pattern"), QStringLiteral("entry:*"), QStringLiteral("--yes")},
+        {QStringLiteral("invalidate"), QStringLiteral("--namespace"), QStringLiteral("entry"), QStringLiteral("--yes")},
+        {QStringLiteral("invalidate"), QStringLiteral("--user"), QStringLiteral("1"), QStringLiteral("--yes")},
+        {QStringLiteral("warm"), QStringLiteral("entries"), QStringLiteral("--yes")},
+        {QStringLiteral("seed"), QStringLiteral("--users"), QStringLiteral("5"), QStringLiteral("--yes")},
+        {QStringLiteral("migrate"), QStringLiteral("--yes")},
+    };
+    for (const QStringList& args : destructive) {
+      r = tierctl(on(QStringLiteral("ro"), args), {}, false);
+      QVERIFY2(r.code == 4 /* permission denied */, qPrintable(args.join(QLatin1Char(' ')) + QStringLiteral(": ") + QString::fromUtf8(r.err)));
+      QVERIFY2(isOneLineError(r.err), r.err.constData());
+      QVERIFY2(r.err.contains("profile 'ro' is marked read-only"), r.err.constData());
+    }
+    QCOMPARE(redisScanCount("entry:*"), before);  // nothing deleted
+    // The same refusal from the flag, with any connection.
+    r = tierctl({QStringLiteral("invalidate"), QStringLiteral("--pattern"), QStringLiteral("entry:*"),
+                 QStringLiteral("--yes"), QStringLiteral("--read-only")});
+    QCOMPARE(r.code, 4);
+    QVERIFY2(r.err.contains("--read-only"), r.err.constData());
+    QCOMPARE(redisScanCount("entry:*"), before);
+    // What changes nothing stays allowed on a read-only profile.
+    r = tierctl(on(QStringLiteral("ro"), {QStringLiteral("invalidate"), QStringLiteral("--pattern"),
+                                           QStringLiteral("entry:*"), QStringLiteral("--dry-run"), QStringLiteral("--json")}),
+                {}, false);
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.json().value(QStringLiteral("matched")).toDouble(), static_cast<double>(before));
+    QCOMPARE(tierctl(on(QStringLiteral("ro"), {QStringLiteral("health")}), {}, false).code, 0);
+
+    // Production: even one key needs --yes, and the refusal says why.
+    const QStringList oneKey{QStringLiteral("invalidate"), QStringLiteral("--pattern"), QStringLiteral("entry:v1:1*")};
+    r = tierctl(on(QStringLiteral("prod"), oneKey), {}, false);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(isOneLineError(r.err), r.err.constData());
+    QVERIFY2(r.err.contains("profile 'prod' is tagged production") && r.err.contains("--yes"), r.err.constData());
+    r = tierctl(on(QStringLiteral("prod"), {QStringLiteral("warm"), QStringLiteral("entries")}), {}, false);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("tagged production"), r.err.constData());
+    QCOMPARE(redisScanCount("entry:*"), before);
+    const long long ones = redisScanCount("entry:v1:1*");
+    QVERIFY(ones > 0);
+    r = tierctl(on(QStringLiteral("prod"), oneKey + QStringList{QStringLiteral("--yes"), QStringLiteral("--json")}), {},
+                false);
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.json().value(QStringLiteral("deleted")).toDouble(), static_cast<double>(ones));
+    QCOMPARE(redisScanCount("entry:*"), before - ones);
+  }
 };
 
 QTEST_GUILESS_MAIN(TestTierctl)
