@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "output.h"
+#include "tier/internal/tier_access.h"
 #include "tier/codec/envelope.h"
 #include "tier/codec/keys.h"
 #include "tier/ops/invalidation.h"
@@ -289,7 +290,8 @@ struct Run {
 
 // L2: the core's GET (pooled client, breaker, metrics) against a bare hiredis GET.
 void benchL2(Run& run) {
-  auto* client = run.core->redis();
+  // The bench measures the tier itself, on servers it started: it may hold the client.
+  auto* client = tier::internal::TierAccess::redis(*run.core);
   RawRedis raw(run.redis.url);
   const std::string key = "bench:l2:get";
   const std::string value(512, 'v');
@@ -429,7 +431,7 @@ void benchWarm(Run& run) {
   del.allow_any_namespace = true;
   del.scan_count = 5000;
   tier::ops::invalidate(*run.core, del);
-  run.core->l1().clear();
+  tier::internal::TierAccess::l1(*run.core).clear();
 
   // The whole warming path, database included (one set, end to end).
   QJsonObject endToEnd;
@@ -661,7 +663,7 @@ void benchInvalidate(Run& run) {
   // Namespace invalidation: 1M keys in the namespace, L1 holding its share.
   fillKeys(raw, prefix, n);
   const long long keysInDb = dbSize(raw);
-  auto& l1 = run.core->l1();
+  auto& l1 = tier::internal::TierAccess::l1(*run.core);
   const std::size_t l1Fill = std::min<std::size_t>(static_cast<std::size_t>(n), l1.options().max_entries > 0 ? l1.options().max_entries : 100'000);
   std::vector<double> nsMs, nsWallMs;
   tier::ops::InvalidateRequest ns;
@@ -873,7 +875,7 @@ QJsonObject machineJson(Run& run) {
   ::uname(&u);
   QString redisVersion;
   try {
-    const std::string info = run.core->redis()->info("server");
+    const std::string info = run.core->redis().info("server");
     const auto at = info.find("redis_version:");
     if (at != std::string::npos) redisVersion = fromStd(info.substr(at + 14, info.find('\r', at) - at - 14));
   } catch (const tier::Error&) {

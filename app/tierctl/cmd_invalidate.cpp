@@ -157,7 +157,7 @@ int runInvalidate(Context& ctx) {
     throw UsageError(QStringLiteral("refusing to delete without --yes (stdin is not a terminal); preview with --dry-run"));
 
   auto& core = ctx.core();
-  if (!core.redis())
+  if (!core.hasRedis())
     throw UsageError(QStringLiteral("no Redis configured: give --redis URL, TIER_REDIS_URL, --profile or --sandbox"));
   installInterruptHandler();
   const auto progress = progressPrinter();

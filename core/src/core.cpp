@@ -1,6 +1,7 @@
 #include "tier/core.h"
 
 #include "tier/common/error.h"
+#include "tier/internal/tier_access.h"
 
 namespace tier {
 
@@ -17,6 +18,7 @@ struct TierCore::Impl {
   repo::SessionRepository sessions;
   repo::KnowledgeRepository knowledge;
   repo::AnalyticsRepository analytics;
+  redis::RedisReadView redisView{redis.get()};
   std::unique_ptr<repo::Backplane> backplane;  // last: its thread calls into cache, so it stops first
 
   static redis::RedisOptions redisOptions(const CoreConfig& c) {
@@ -66,8 +68,9 @@ TierCore::~TierCore() = default;
 
 const CoreConfig& TierCore::config() const noexcept { return impl_->config; }
 metrics::Metrics& TierCore::metrics() noexcept { return impl_->metrics; }
-l1::L1Cache& TierCore::l1() noexcept { return impl_->l1; }
-redis::RedisClient* TierCore::redis() noexcept { return impl_->redis.get(); }
+const l1::L1Cache& TierCore::l1() const noexcept { return impl_->l1; }
+bool TierCore::hasRedis() const noexcept { return impl_->redis != nullptr; }
+const redis::RedisReadView& TierCore::redis() const noexcept { return impl_->redisView; }
 pg::PgPool& TierCore::pg() noexcept { return impl_->pg; }
 pg::ReadRouter& TierCore::reads() noexcept { return impl_->reads; }
 repo::TieredCache& TierCore::cache() noexcept { return impl_->cache; }
@@ -79,3 +82,8 @@ repo::KnowledgeRepository& TierCore::knowledge() noexcept { return impl_->knowle
 repo::AnalyticsRepository& TierCore::analytics() noexcept { return impl_->analytics; }
 
 }  // namespace tier
+
+namespace tier::internal {
+l1::L1Cache& TierAccess::l1(TierCore& core) noexcept { return core.impl_->l1; }
+redis::RedisClient* TierAccess::redis(TierCore& core) noexcept { return core.impl_->redis.get(); }
+}  // namespace tier::internal

@@ -28,6 +28,7 @@
 #include <QtTest>
 #include <memory>
 
+#include "tier/internal/tier_access.h"
 #include "common/core_service.h"
 #include "core_fixture.h"
 #include "main_window.h"
@@ -162,7 +163,7 @@ class TestGuiAuditSecrets : public QObject {
     auto* panel = page.invalidatePanel();
 
     auto runKey = [&](std::int64_t entry) -> bool {
-      core_->l1().clear();
+      tier::internal::TierAccess::l1(*core_).clear();
       (void)core_->entries().get(entry);  // fills L2
       child<QRadioButton>(panel, "kind_key")->setChecked(true);
       child<QLineEdit>(panel, "targetEdit")->setText(qs(tier::codec::entryKey(entry)));

@@ -20,6 +20,7 @@
 
 #include <memory>
 
+#include "tier/internal/tier_access.h"
 #include "common/core_service.h"
 #include "core_fixture.h"
 #include "operations/confirm_invalidate_dialog.h"
@@ -74,7 +75,7 @@ class TestOperationsPage : public QObject {
 
   // Reads entries 1..n through a core whose L1 is emptied first, so each read fills Redis.
   void fillEntries(int n) {
-    core_->l1().clear();
+    tier::internal::TierAccess::l1(*core_).clear();
     for (int i = 1; i <= n; ++i) (void)core_->entries().get(i);
   }
 

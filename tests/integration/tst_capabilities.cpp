@@ -3,6 +3,7 @@
 // UNLINK (answered by ACL DRYRUN), servers that are down, and no Redis at all.
 #include <QtTest>
 
+#include "tier/internal/tier_access.h"
 #include "core_fixture.h"
 #include "tier/core.h"
 #include "tier/ops/capabilities.h"
@@ -57,18 +58,18 @@ class TestCapabilities : public QObject {
   void probingChangesNoData() {
     test::flushRedis();
     TierCore core(test::coreConfig());
-    core.redis()->set("entry:v1:1", "kept", std::chrono::milliseconds(0));
+    tier::internal::TierAccess::redis(core)->set("entry:v1:1", "kept", std::chrono::milliseconds(0));
     ops::probeCapabilities(core);
-    QCOMPARE(core.redis()->get("entry:v1:1").value_or(""), std::string("kept"));
-    QVERIFY(!core.redis()->get("entry:v1:0"));
+    QCOMPARE(tier::internal::TierAccess::redis(core)->get("entry:v1:1").value_or(""), std::string("kept"));
+    QVERIFY(!tier::internal::TierAccess::redis(core)->get("entry:v1:0"));
 
     // The live probes (a user without ACL DRYRUN) write nothing either.
     auto c = test::coreConfig();
     c.redis_url = redisFor("ro", "ropass");
     TierCore ro(c);
     ops::probeCapabilities(ro);
-    QCOMPARE(core.redis()->get("entry:v1:1").value_or(""), std::string("kept"));
-    QCOMPARE(core.redis()->command({"DBSIZE"}).integer, 1LL);
+    QCOMPARE(tier::internal::TierAccess::redis(core)->get("entry:v1:1").value_or(""), std::string("kept"));
+    QCOMPARE(tier::internal::TierAccess::redis(core)->command({"DBSIZE"}).integer, 1LL);
   }
 
   void readOnlyUserIsRefusedWithReasons() {

@@ -23,6 +23,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tier/internal/tier_access.h"
 #include "coherence_history.h"
 #include "core_fixture.h"
 #include "reliability_report.h"
@@ -182,7 +183,7 @@ class TestCoherence : public QObject {
     TierCore a(config());
     const auto key = codec::entryKey(51);
     a.entries().get(51);
-    QVERIFY(a.l1().contains(key));
+    QVERIFY(tier::internal::TierAccess::l1(a).contains(key));
     const auto s0 = bpStats(a);
     auto send = [&](std::uint64_t sender, int seq, const std::string& target) {
       char id[17];
@@ -191,16 +192,16 @@ class TestCoherence : public QObject {
     };
     send(0xabcULL, 1, "entry:v1:999999");
     QTRY_COMPARE_WITH_TIMEOUT(bpStats(a).received, s0.received + 1, 2000);
-    QVERIFY(a.l1().contains(key));  // another key: nothing else dropped
+    QVERIFY(tier::internal::TierAccess::l1(a).contains(key));  // another key: nothing else dropped
     send(a.backplane()->instanceId(), 7, key);
     QTRY_COMPARE_WITH_TIMEOUT(bpStats(a).ignored_own, s0.ignored_own + 1, 2000);
     redis->cli("PUBLISH tc:inval 'not a message'");
     QTRY_COMPARE_WITH_TIMEOUT(bpStats(a).malformed, s0.malformed + 1, 2000);
-    QVERIFY(a.l1().contains(key));
+    QVERIFY(tier::internal::TierAccess::l1(a).contains(key));
     send(0xabcULL, 3, "entry:v1:999998");  // 2 never arrived
     QTRY_COMPARE_WITH_TIMEOUT(bpStats(a).gaps, s0.gaps + 1, 2000);
     QVERIFY(bpStats(a).flushes > s0.flushes);
-    QVERIFY(!a.l1().contains(key));
+    QVERIFY(!tier::internal::TierAccess::l1(a).contains(key));
     QVERIFY(a.backplane()->linked());
   }
 
@@ -222,7 +223,7 @@ class TestCoherence : public QObject {
     const auto received = bpStats(a).received;
     ops::invalidate(b, {static_cast<ops::InvalidateKind>(kind), target.toStdString(), false});
     QTRY_VERIFY_WITH_TIMEOUT(bpStats(a).received > received, 2000);
-    QVERIFY(!a.l1().contains(key));
+    QVERIFY(!tier::internal::TierAccess::l1(a).contains(key));
     QVERIFY(a.entries().get(41).source != repo::Source::L1);
   }
 
@@ -231,9 +232,9 @@ class TestCoherence : public QObject {
     const auto user = a.entries().get(42).value->user_id;
     const auto key = codec::userKey(user);
     a.users().get(user);
-    QVERIFY(a.l1().contains(key));
+    QVERIFY(tier::internal::TierAccess::l1(a).contains(key));
     ops::invalidate(b, {ops::InvalidateKind::User, std::to_string(user), false});
-    QTRY_VERIFY_WITH_TIMEOUT(!a.l1().contains(key), 2000);
+    QTRY_VERIFY_WITH_TIMEOUT(!tier::internal::TierAccess::l1(a).contains(key), 2000);
   }
 
   // Two processes write and read the same keys for 20 s; the history shows how
@@ -349,7 +350,7 @@ class TestCoherence : public QObject {
     auto s1 = bpStats(a);
     QVERIFY(s1.link_losses > s0.link_losses);
     QVERIFY(s1.flushes >= s0.flushes + 2);  // at the loss and at the resubscription
-    QVERIFY(!a.l1().contains(key));
+    QVERIFY(!tier::internal::TierAccess::l1(a).contains(key));
     auto e = b.entries().loadFromDb(id).value();
     auto up1 = b.entries().update(id, repo::EntryDraft{"after kill", e.content, 5, e.tags});
     QTRY_COMPARE_WITH_TIMEOUT(a.entries().get(id).value->version, up1.version, 2000);
@@ -411,7 +412,7 @@ class TestCoherence : public QObject {
         a.entries().get(id);
         b.entries().get(id);
       }
-      a.l1().clear();
+      tier::internal::TierAccess::l1(a).clear();
     }
     for (int u = 1; u <= 5; ++u) a.analytics().moodStats(u, 30);
     ops::warm(a, ops::WarmSet::Knowledge);

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <thread>
 
+#include "tier/internal/tier_access.h"
 #include "core_fixture.h"
 #include "reliability_report.h"
 #include "tier/codec/keys.h"
@@ -322,7 +323,7 @@ class TestConsistency : public QObject {
     TierCore core(config());
     auto e = core.entries().get(12).value.value();  // v_n in L1 and L2
     const auto key = codec::entryKey(12);
-    QVERIFY(core.redis()->get(key));
+    QVERIFY(tier::internal::TierAccess::redis(core)->get(key));
     repo::Fetched<repo::JournalEntry> during;
     repo::JournalEntry updated;
     {
@@ -330,7 +331,7 @@ class TestConsistency : public QObject {
       // Redis hangs: the write is acknowledged by PostgreSQL, L2 cannot be updated.
       updated = core.entries().update(12, repo::EntryDraft{"written during the outage", e.content, 2, e.tags});
       QVERIFY(core.cache().pendingRepairs() >= 1);
-      core.l1().clear();
+      tier::internal::TierAccess::l1(core).clear();
       during = core.entries().get(12);
     }
     QCOMPARE(during.value->version, updated.version);
@@ -338,13 +339,13 @@ class TestConsistency : public QObject {
     // must never be served, and the repair must remove it.
     QTRY_VERIFY_WITH_TIMEOUT(
         [&] {
-          core.l1().clear();
+          tier::internal::TierAccess::l1(core).clear();
           auto r = core.entries().get(12);
           if (r.value->version != updated.version) qFatal("stale read after an acknowledged write");
           return core.cache().pendingRepairs() == 0;
         }(),
         5000);
-    core.l1().clear();
+    tier::internal::TierAccess::l1(core).clear();
     auto after = core.entries().get(12);
     QCOMPARE(after.value->title, std::string("written during the outage"));
   }
@@ -358,27 +359,27 @@ class TestConsistency : public QObject {
       // after a few timeouts, the breaker opens.
       QTRY_VERIFY_WITH_TIMEOUT(
           [&] {
-            core.l1().clear();
+            tier::internal::TierAccess::l1(core).clear();
             if (!core.entries().get(13).value) qFatal("read failed while Redis hung");
-            return core.redis()->breakerState() != redis::BreakerState::Closed;
+            return tier::internal::TierAccess::redis(core)->breakerState() != redis::BreakerState::Closed;
           }(),
           3000);
     }
     // Only reads — no ping, no health check — bring L2 back.
     QTRY_VERIFY_WITH_TIMEOUT(
         [&] {
-          core.l1().clear();
+          tier::internal::TierAccess::l1(core).clear();
           return core.entries().get(13).source == repo::Source::L2;
         }(),
         5000);
-    QCOMPARE(core.redis()->breakerState(), redis::BreakerState::Closed);
+    QCOMPARE(tier::internal::TierAccess::redis(core)->breakerState(), redis::BreakerState::Closed);
   }
 
   void lostGenerationCounterNeverRevivesOldCopies() {
     TierCore a(config());
     const auto slug = a.knowledge().allSlugs().front();
     QCOMPARE(a.knowledge().get(slug).source, repo::Source::L3);  // filled under generation g0
-    a.cache().generations().bump(codec::Namespace::Knowledge);      // g1: the copy is retired
+    a.cache().invalidateNamespace(codec::Namespace::Knowledge);      // g1: the copy is retired
     // The counter is lost (eviction, a careless DEL) and a new process starts.
     redis->cli("DEL tc:nsgen:knowledge");
     TierCore b(config());

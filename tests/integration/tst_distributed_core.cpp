@@ -13,6 +13,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tier/internal/tier_access.h"
 #include "core_fixture.h"
 #include "distributed.h"
 #include "process_runner.h"
@@ -53,7 +54,7 @@ long long countKeys(tier::redis::RedisClient& r, const std::string& pattern) {
 // The core's own flow, whatever the deployment.
 void exerciseCore(const std::string& url, std::size_t expectMasters, const char* mode) {
   tier::TierCore core(distributedConfig(url));
-  auto& r = *core.redis();
+  auto& r = *tier::internal::TierAccess::redis(core);
   for (const auto& m : r.masters()) r.pipelineOn(m, {{"FLUSHALL"}});
   QCOMPARE(r.masters().size(), expectMasters);
 
@@ -208,7 +209,7 @@ void TestDistributedCore::cluster() {
   {
     tier::TierCore core(distributedConfig(cluster.seedUrl()));
     QVERIFY(core.backplane() != nullptr);
-    auto& r = *core.redis();
+    auto& r = *tier::internal::TierAccess::redis(core);
     const std::string pattern = "tc:test:bpunlink:*";
     std::vector<tier::redis::Command> sets;
     for (int i = 0; i < 60; ++i) sets.push_back({"SET", "tc:test:bpunlink:" + std::to_string(i), "v"});
@@ -220,7 +221,7 @@ void TestDistributedCore::cluster() {
       inv.kind = tier::repo::Invalidation::Kind::Key;
       inv.target = "tc:test:bpunlink:" + std::to_string(i);
       inv.unlink_l2 = true;
-      core.cache().announce(std::move(inv));
+      core.backplane()->publish(std::move(inv));
     }
     QTRY_VERIFY_WITH_TIMEOUT(core.backplane()->stats().queued == 0 && countKeys(r, pattern) == 0, 15000);
     const auto after = core.backplane()->stats();
@@ -280,7 +281,7 @@ void TestDistributedCore::sentinel() {
 void TestDistributedCore::patternDuringReshard() {
   TestRedisCluster cluster;
   tier::TierCore core(distributedConfig(cluster.seedUrl()));
-  auto& r = *core.redis();
+  auto& r = *tier::internal::TierAccess::redis(core);
   const int keys = 3000;
   std::vector<tier::redis::Command> sets;
   for (int i = 1; i <= keys; ++i) sets.push_back({"SET", "entry:v1:" + std::to_string(i), "x"});

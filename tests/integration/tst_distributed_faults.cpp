@@ -10,6 +10,7 @@
 #include <QtTest>
 #include <thread>
 
+#include "tier/internal/tier_access.h"
 #include "core_fixture.h"
 #include "distributed.h"
 #include "reliability_report.h"
@@ -99,7 +100,7 @@ class TestDistributedFaults : public QObject {
 void TestDistributedFaults::clusterMasterKilled() {
   TestRedisCluster cluster;
   tier::TierCore core(config(cluster.seedUrl()));
-  auto& r = *core.redis();
+  auto& r = *tier::internal::TierAccess::redis(core);
   tier::workload::Workload work(core, load());
   work.start();
   std::this_thread::sleep_for(3s);
@@ -149,7 +150,7 @@ void TestDistributedFaults::clusterReshard() {
   std::this_thread::sleep_for(1s);
   work.stop();
   const auto c = work.counters();
-  const auto redisErrors = core.redis()->poolStats().errors;
+  const auto redisErrors = tier::internal::TierAccess::redis(core)->poolStats().errors;
   qInfo(
       "1000 slots resharded in %lld ms under load: reads %llu, failed %llu, stale %llu, failed writes %llu, "
       "redis errors %llu; last error: %s",
@@ -167,7 +168,7 @@ void TestDistributedFaults::clusterReshard() {
 void TestDistributedFaults::sentinelFailover() {
   TestRedisSentinel group;
   tier::TierCore core(config(group.url()));
-  auto& r = *core.redis();
+  auto& r = *tier::internal::TierAccess::redis(core);
   tier::workload::Workload work(core, load());
   work.start();
   std::this_thread::sleep_for(3s);

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "tier/internal/tier_access.h"
 #include "core_fixture.h"
 #include "fault_proxy.h"
 #include "reliability_report.h"
@@ -223,7 +224,7 @@ class TestFaults : public QObject {
     std::this_thread::sleep_for(10s);
     redis_->restart();  // returns once it answers PING
     const auto answered = SteadyClock::now();
-    auto* r = load.core.redis();
+    auto* r = tier::internal::TierAccess::redis(load.core);
     const auto answeredBefore = r->poolStats().commands;
     const auto l2HitsBefore = load.core.metrics().snapshot(0s).counter(Counter::L2Hit);
     // Back on L2: the breaker closed and the core's commands are answered again.
@@ -270,7 +271,7 @@ class TestFaults : public QObject {
     const double p99 = probe.p99(&reads);
     redis_->resume();
     const auto resumed = SteadyClock::now();
-    auto* r = load.core.redis();
+    auto* r = tier::internal::TierAccess::redis(load.core);
     const double closed = waitFor([&] { return r->breakerState() == redis::BreakerState::Closed; }, 10s);
     std::this_thread::sleep_for(2s);
     const auto c = load.stop();
@@ -332,7 +333,7 @@ class TestFaults : public QObject {
     const double dropP99 = probe.p99(&dropReads);
 
     proxy.passThrough();
-    auto* r = load.core.redis();
+    auto* r = tier::internal::TierAccess::redis(load.core);
     const double closed = waitFor([&] { return r->breakerState() == redis::BreakerState::Closed; }, 10s);
     std::this_thread::sleep_for(2s);
     const auto c = load.stop();

@@ -24,6 +24,7 @@
 #include <QtTest>
 #include <set>
 
+#include "tier/internal/tier_access.h"
 #include "core_fixture.h"
 #include "data_digest.h"
 #include "process_runner.h"
@@ -342,12 +343,12 @@ class TestHostileInput : public QObject {
     QFETCH(QString, kind);
     static int total = 0, clean = 0;
     ++total;
-    auto& r = *core_->redis();
+    auto& r = *tier::internal::TierAccess::redis(*core_);
     const std::int64_t id = 20 + total;  // a different entry per row
     const auto key = codec::entryKey(id);
     const auto sessionKeyId = core_->sessions().find("1", 1).front().id;
     const auto skey = codec::sessionKey(sessionKeyId);
-    core_->l1().clear();
+    tier::internal::TierAccess::l1(*core_).clear();
     const std::string good = codec::encode({0, 1, 1, R"({"id":1})"});
     std::string value;
     const std::string k = kind.toStdString();
@@ -394,7 +395,7 @@ class TestHostileInput : public QObject {
     QCOMPARE(counter(Counter::Error), errors);
     QCOMPARE(r.breakerState(), redis::BreakerState::Closed);  // bad data is not an outage
     // The inspector reports the unreadable copy instead of failing.
-    core_->l1().clear();
+    tier::internal::TierAccess::l1(*core_).clear();
     if (!wrongType) {
       // A rejected value was replaced by the fill: the next read is a cache hit.
       QCOMPARE(core_->entries().get(id).source, repo::Source::L2);
@@ -414,10 +415,10 @@ class TestHostileInput : public QObject {
   }
 
   void hugeKeyNameInRedis() {
-    auto& r = *core_->redis();
+    auto& r = *tier::internal::TierAccess::redis(*core_);
     const std::string huge = "entry:v1:" + std::string(512 * 1024, '7');
     r.set(huge, "junk", std::chrono::milliseconds(600000));
-    core_->l1().clear();
+    tier::internal::TierAccess::l1(*core_).clear();
     QVERIFY(core_->entries().get(7).value);  // neighbours unaffected
     // A pattern over the namespace sees it, previews it and deletes it without trouble.
     auto dry = ops::invalidate(*core_, {ops::InvalidateKind::Pattern, "entry:*", true});

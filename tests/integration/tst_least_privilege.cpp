@@ -14,6 +14,7 @@
 #include <QtTest>
 #include <functional>
 
+#include "tier/internal/tier_access.h"
 #include "core_fixture.h"
 #include "data_digest.h"
 #include "process_runner.h"
@@ -91,7 +92,7 @@ class TestLeastPrivilege : public QObject {
   int rowsVerified_ = 0;
 
   void fillSomeKeys() {
-    full_->l1().clear();  // Redis was flushed: reads must go through to refill it
+    tier::internal::TierAccess::l1(*full_).clear();  // Redis was flushed: reads must go through to refill it
     for (int i = 1; i <= 25; ++i) full_->entries().get(i);
     full_->sessions().get(sessionId_);
     full_->users().get(4);

@@ -1,7 +1,10 @@
 // Invalidate, warm, inspect and health against real servers; every run audited.
 // TIER_TEST_ON_CLUSTER
 #include <QTest>
+#include <future>
+#include <thread>
 
+#include "tier/internal/tier_access.h"
 #include "core_fixture.h"
 #include "tier/codec/keys.h"
 #include "tier/common/error.h"
@@ -31,6 +34,46 @@ class TestOperations : public QObject {
     core = std::make_unique<TierCore>(test::coreConfig());
   }
   void cleanup() { core.reset(); }
+
+  // A read that fetched the old L2 copy is held just before its L1 fill while
+  // an invalidation runs; once invalidate() has returned, L1 must not serve
+  // that copy. ops::invalidate used to UNLINK and erase L1 itself, around the
+  // cache's write epochs, and the held read then put the old copy back.
+  void invalidationBeatsAHeldFill_data() {
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<QString>("target");
+    QTest::newRow("pattern") << int(ops::InvalidateKind::Pattern) << QStringLiteral("entry:v1:4700*");
+    QTest::newRow("key") << int(ops::InvalidateKind::Key) << QStringLiteral("entry:v1:470001");
+  }
+  void invalidationBeatsAHeldFill() {
+    QFETCH(int, kind);
+    QFETCH(QString, target);
+    const std::string key = codec::entryKey(470001);
+    auto l3 = []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":2})", 2}; };
+    core->cache().writeThrough(codec::Namespace::Entry, key, R"({"v":1})", 1);
+    internal::TierAccess::l1(*core).clear();  // the next read goes to L2 and fills L1 from it
+    std::promise<void> entered, release;
+    auto released = release.get_future().share();
+    std::thread reader([&] {
+      core->cache().read(codec::Namespace::Entry, key, l3, [&](std::string_view) {
+        entered.set_value();  // the L2 copy is fetched and decoded; its L1 fill comes next
+        released.wait();
+        return true;
+      });
+    });
+    entered.get_future().wait();
+    ops::InvalidateRequest req{static_cast<ops::InvalidateKind>(kind), target.toStdString(), false};
+    const auto res = ops::invalidate(*core, req);
+    release.set_value();
+    reader.join();
+    QCOMPARE(res.deleted, 1);
+    const auto inL1 = core->cache().peekL1(key);
+    QVERIFY2(!inL1, inL1 ? inL1->payload.c_str() : "");
+    const auto after = core->cache().read(codec::Namespace::Entry, key, l3);
+    QVERIFY(after.value);
+    QCOMPARE(after.value->payload, std::string(R"({"v":2})"));
+    QCOMPARE(after.source, repo::Source::L3);
+  }
 
   void patternDryRunCountsWhatDeleteRemoves() {
     readSome(120);
@@ -77,7 +120,7 @@ class TestOperations : public QObject {
     auto r = ops::invalidate(*core, {ops::InvalidateKind::Key, codec::sessionKey(2), false});
     QCOMPARE(r.matched, 1);
     QCOMPARE(r.deleted, 1);
-    QVERIFY(!core->l1().contains(codec::sessionKey(2)));
+    QVERIFY(!tier::internal::TierAccess::l1(*core).contains(codec::sessionKey(2)));
     QCOMPARE(core->sessions().get(2).source, repo::Source::L3);
   }
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include "tier/internal/tier_access.h"
 #include "core_fixture.h"
 #include "tier/codec/envelope.h"
 #include "tier/codec/keys.h"
@@ -36,7 +37,7 @@ class TestReadPath : public QObject {
     auto b = core->entries().get(5);
     QCOMPARE(b.source, repo::Source::L1);
     QCOMPARE(*b.value, *a.value);
-    core->l1().clear();
+    tier::internal::TierAccess::l1(*core).clear();
     auto c = core->entries().get(5);
     QCOMPARE(c.source, repo::Source::L2);
     QCOMPARE(*c.value, *a.value);
@@ -46,7 +47,7 @@ class TestReadPath : public QObject {
   }
 
   // The run this is (tst_read_path or tst_read_path_on_cluster) is the Redis the core uses.
-  void runsOnTheRedisItSays() { QCOMPARE(core->redis()->mode() == redis::RedisMode::Cluster, test::onCluster()); }
+  void runsOnTheRedisItSays() { QCOMPARE(tier::internal::TierAccess::redis(*core)->mode() == redis::RedisMode::Cluster, test::onCluster()); }
 
   void absentIsCleanMiss() {
     auto r = core->entries().get(999999999);
@@ -89,12 +90,12 @@ class TestReadPath : public QObject {
   void failedWriteLeavesCacheUntouched() {
     auto e = core->entries().get(8).value.value();
     const auto key = codec::entryKey(8);
-    auto l2Before = core->redis()->get(key);
+    auto l2Before = tier::internal::TierAccess::redis(*core)->get(key);
     QVERIFY(l2Before);
     // Invalid UTF-8 is rejected by PostgreSQL itself (SQLSTATE 22021).
     repo::EntryDraft bad{"title", std::string("bad \xff\xfe bytes"), 5, {}};
     QVERIFY_THROWS_EXCEPTION(BadInputError, core->entries().update(8, bad));
-    QCOMPARE(core->redis()->get(key), l2Before);
+    QCOMPARE(tier::internal::TierAccess::redis(*core)->get(key), l2Before);
     QCOMPARE(core->entries().get(8).value->version, e.version);
     QCOMPARE(core->entries().loadFromDb(8)->version, e.version);
     QVERIFY_THROWS_EXCEPTION(NotFoundError, core->entries().update(99999999, repo::EntryDraft{"t", "c", 5, {}}));
@@ -116,7 +117,7 @@ class TestReadPath : public QObject {
     auto e = core->entries().get(9).value.value();
     auto newer = core->entries().update(9, repo::EntryDraft{"v-newer", e.content, 3, e.tags});
     // Simulate the stale-set race: a reader that loaded `e` fills after the write.
-    core->l1().clear();
+    tier::internal::TierAccess::l1(*core).clear();
     core->cache().writeThrough(codec::Namespace::Entry, codec::entryKey(9), e.toJson(), e.version);
     TierCore other(test::coreConfig());
     QCOMPARE(other.entries().get(9).value->version, newer.version);
@@ -157,7 +158,7 @@ class TestReadPath : public QObject {
   void garbageInRedisIsACleanMiss() {
     QFETCH(QByteArray, planted);
     const auto key = codec::entryKey(11);
-    core->redis()->set(key, std::string(planted.constData(), planted.size()), std::chrono::milliseconds(60000));
+    tier::internal::TierAccess::redis(*core)->set(key, std::string(planted.constData(), planted.size()), std::chrono::milliseconds(60000));
     auto rejectsBefore = counter(Counter::DecodeReject);
     auto r = core->entries().get(11);
     QVERIFY(r.value);
@@ -165,7 +166,7 @@ class TestReadPath : public QObject {
     QCOMPARE(r.source, repo::Source::L3);
     QCOMPARE(counter(Counter::DecodeReject), rejectsBefore + 1);
     // The bad value was dropped and the fill repaired L2.
-    auto fixed = codec::decode(core->redis()->get(key).value());
+    auto fixed = codec::decode(tier::internal::TierAccess::redis(*core)->get(key).value());
     QVERIFY(fixed.envelope);
     QCOMPARE(fixed.envelope->entity_version, r.value->version);
   }
@@ -181,10 +182,10 @@ class TestReadPath : public QObject {
     int reads = 0;
     bool sawOpen = false;
     while (t.elapsed() < 1000) {
-      down.l1().clear();  // force the L2 step on every read
+      tier::internal::TierAccess::l1(down).clear();  // force the L2 step on every read
       QVERIFY(down.entries().get(1 + reads % 50).value);
       ++reads;
-      sawOpen = sawOpen || down.redis()->breakerState() == redis::BreakerState::Open;
+      sawOpen = sawOpen || tier::internal::TierAccess::redis(down)->breakerState() == redis::BreakerState::Open;
     }
     auto snap = down.metrics().snapshot(std::chrono::seconds(0));
     QVERIFY2(sawOpen, "breaker never opened");
@@ -204,10 +205,10 @@ class TestReadPath : public QObject {
     QVERIFY(!slugs.empty());
     QCOMPARE(core->knowledge().get(slugs[0]).source, repo::Source::L3);
     QCOMPARE(core->knowledge().get(slugs[0]).source, repo::Source::L1);
-    core->cache().generations().bump(codec::Namespace::Knowledge);
-    core->l1().erasePrefix("knowledge:");
+    core->cache().invalidateNamespace(codec::Namespace::Knowledge);
+    tier::internal::TierAccess::l1(*core).erasePrefix("knowledge:");
     // The L2 copy is still there but from an older generation: a miss.
-    QVERIFY(core->redis()->get(codec::knowledgeKey(slugs[0])));
+    QVERIFY(tier::internal::TierAccess::redis(*core)->get(codec::knowledgeKey(slugs[0])));
     QCOMPARE(core->knowledge().get(slugs[0]).source, repo::Source::L3);
     QCOMPARE(core->knowledge().get(slugs[0]).source, repo::Source::L1);
   }
@@ -234,7 +235,7 @@ class TestReadPath : public QObject {
     const auto fresh = core->sessions().create(6, "still talking").id;
     const auto idle = core->sessions().create(6, "went quiet").id;
     QVERIFY(core->sessions().get(idle).value);
-    QVERIFY(core->redis()->get(codec::sessionKey(idle)));
+    QVERIFY(tier::internal::TierAccess::redis(*core)->get(codec::sessionKey(idle)));
     {
       auto c = core->pg().acquire();
       c->exec("UPDATE chat_sessions SET last_active_at = now() - interval '3 days' WHERE id = $1",
@@ -242,7 +243,7 @@ class TestReadPath : public QObject {
     }
     QVERIFY(core->sessions().expireIdle(48) >= 1);
     // Evicted from both tiers; the next read sees the expired state.
-    QVERIFY(!core->redis()->get(codec::sessionKey(idle)));
+    QVERIFY(!tier::internal::TierAccess::redis(*core)->get(codec::sessionKey(idle)));
     auto r = core->sessions().get(idle);
     QCOMPARE(r.source, repo::Source::L3);
     QCOMPARE(r.value->status, std::string("expired"));

@@ -11,6 +11,7 @@
 #include "tier/common/error.h"
 #include "tier/metrics/metrics.h"
 #include "tier/redis/redis_client.h"
+#include "tier/redis/redis_view.h"
 #include "tier/sandbox/server_process.h"
 
 using namespace std::chrono_literals;
@@ -65,6 +66,9 @@ class TestRedisClient : public QObject {
   void breakerOpensAndClosesAroundStoppedServer();
   void closedIdleConnectionIsReplaced();
   void scriptsGoOutAsEvalshaAndSurviveAFlush();
+  void readViewRefusesEveryChange_data();
+  void readViewRefusesEveryChange();
+  void readViewReads();
 
  private:
   std::unique_ptr<tier::test::TestRedis> redis_;
@@ -481,3 +485,52 @@ void TestRedisClient::scriptsGoOutAsEvalshaAndSurviveAFlush() {
 
 QTEST_GUILESS_MAIN(TestRedisClient)
 #include "tst_redis_client.moc"
+
+// The view TierCore hands out: a command that could change a key or the
+// server is refused (PermissionError) and the key is left as it was.
+void TestRedisClient::readViewRefusesEveryChange_data() {
+  QTest::addColumn<QStringList>("argv");
+  auto argvOf = [](const char* joined) { return QString::fromLatin1(joined).split(QLatin1Char('|')); };
+  QTest::newRow("SET") << argvOf("SET|view:k|x");
+  QTest::newRow("set lower case") << argvOf("set|view:k|x");
+  QTest::newRow("UNLINK") << argvOf("UNLINK|view:k");
+  QTest::newRow("DEL") << argvOf("DEL|view:k");
+  QTest::newRow("EVAL") << argvOf("EVAL|return redis.call('DEL', KEYS[1])|1|view:k");
+  QTest::newRow("FLUSHALL") << argvOf("FLUSHALL");
+  QTest::newRow("CONFIG SET") << argvOf("CONFIG|SET|maxmemory|1");
+  QTest::newRow("CONFIG without subcommand") << argvOf("CONFIG");
+  QTest::newRow("SLOWLOG RESET") << argvOf("SLOWLOG|RESET");
+  QTest::newRow("ACL SETUSER") << argvOf("ACL|SETUSER|x|on");
+  QTest::newRow("CLIENT KILL") << argvOf("CLIENT|KILL|TYPE|normal");
+  QTest::newRow("EXPIRE") << argvOf("EXPIRE|view:k|1");
+  QTest::newRow("empty argv") << QStringList{};
+}
+
+void TestRedisClient::readViewRefusesEveryChange() {
+  QFETCH(QStringList, argv);
+  admin_->set("view:k", "kept", 0ms);
+  tier::redis::RedisReadView view(admin_.get());
+  tier::redis::Command cmd;
+  for (const auto& a : argv) cmd.push_back(a.toStdString());
+  QVERIFY(!tier::redis::isReadOnlyCommand(cmd));
+  QVERIFY_THROWS_EXCEPTION(tier::PermissionError, view.command(cmd));
+  QVERIFY_THROWS_EXCEPTION(tier::PermissionError, view.pipeline({{"GET", "view:k"}, cmd}));
+  QCOMPARE(admin_->get("view:k"), std::optional<std::string>("kept"));
+  QCOMPARE(admin_->ttlMillis("view:k"), -1LL);
+}
+
+void TestRedisClient::readViewReads() {
+  admin_->set("view:r", "value", 0ms);
+  tier::redis::RedisReadView view(admin_.get());
+  QVERIFY(view.configured());
+  QCOMPARE(view.get("view:r"), std::optional<std::string>("value"));
+  QCOMPARE(view.command({"get", "view:r"}).str, std::string("value"));
+  const auto replies = view.pipeline({{"EXISTS", "view:r"}, {"PTTL", "view:r"}, {"SLOWLOG", "GET", "1"},
+                                      {"CONFIG", "GET", "slowlog-log-slower-than"}, {"INFO", "server"}});
+  QCOMPARE(replies.size(), std::size_t(5));
+  for (const auto& r : replies) QVERIFY2(!r.isError(), r.str.c_str());
+  QCOMPARE(replies[0].integer, 1LL);
+  tier::redis::RedisReadView none;
+  QVERIFY(!none.configured());
+  QVERIFY_THROWS_EXCEPTION(tier::BadInputError, none.ping());
+}

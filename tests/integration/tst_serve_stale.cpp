@@ -7,6 +7,7 @@
 
 #include <thread>
 
+#include "tier/internal/tier_access.h"
 #include "core_fixture.h"
 #include "tier/common/error.h"
 #include "tier/l1/l1_cache.h"
@@ -128,7 +129,7 @@ class TestServeStale : public QObject {
     // A namespace invalidation retires stale copies too.
     r.cache.read(Namespace::Entry, "entry:6", row(1));
     pastTtl();
-    r.cache.generations().bump(Namespace::Entry);
+    r.cache.invalidateNamespace(Namespace::Entry);
     QVERIFY_THROWS_EXCEPTION(ConnectionError, r.cache.read(Namespace::Entry, "entry:6", failing<ConnectionError>()));
     QCOMPARE(r.staleServed(), 0u);
   }

@@ -1,3 +1,4 @@
+#include "tier/internal/tier_access.h"
 #include "data_digest.h"
 
 #include <QCryptographicHash>
@@ -11,7 +12,7 @@
 namespace tier::test {
 
 RedisDigest redisDigest(TierCore& core) {
-  auto& r = *core.redis();
+  auto& r = *tier::internal::TierAccess::redis(core);
   std::vector<std::string> keys;
   std::string cursor = "0";
   do {

@@ -15,11 +15,16 @@
 #include "tier/pg/pg_pool.h"
 #include "tier/pg/read_router.h"
 #include "tier/redis/redis_client.h"
+#include "tier/redis/redis_view.h"
 #include "tier/repo/backplane.h"
 #include "tier/repo/repositories.h"
 #include "tier/repo/tiered_cache.h"
 
 namespace tier {
+
+namespace internal {
+struct TierAccess;  // tier/internal/tier_access.h
+}
 
 struct CoreConfig {
   std::string profile = "default";  // name recorded in the audit table
@@ -49,8 +54,15 @@ class TierCore {
 
   const CoreConfig& config() const noexcept;
   metrics::Metrics& metrics() noexcept;
-  l1::L1Cache& l1() noexcept;
-  redis::RedisClient* redis() noexcept;  // null when no Redis URL was configured
+  // The tiers are not handed out for change: every change to L1 or L2 goes
+  // through cache() (its write epochs, settle step and backplane keep the
+  // ordering promises of repo/tiered_cache.h). What callers get is a look.
+  const l1::L1Cache& l1() const noexcept;
+  bool hasRedis() const noexcept;  // false when no Redis URL was configured
+  // Read-only commands only (redis/redis_view.h); configured() == hasRedis().
+  const redis::RedisReadView& redis() const noexcept;
+  // The database (the source of truth): reads, migrations and the audit. A
+  // change to a cached table goes through the repositories, which invalidate.
   pg::PgPool& pg() noexcept;
   // Routes the reads that may leave the primary; without a replica it runs them on pg().
   pg::ReadRouter& reads() noexcept;
@@ -65,6 +77,7 @@ class TierCore {
   repo::AnalyticsRepository& analytics() noexcept;
 
  private:
+  friend struct internal::TierAccess;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

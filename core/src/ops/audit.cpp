@@ -19,8 +19,8 @@ std::string osUserName() {
 
 namespace {
 std::string redisUser(TierCore& core) {
-  if (!core.redis()) return "";
-  const auto& u = core.redis()->options().url.username;
+  if (!core.hasRedis()) return "";
+  const auto& u = core.redis().options().url.username;
   return u.empty() ? "default" : u;
 }
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "tier/common/error.h"
 #include "tier/core.h"
+#include "tier/internal/tier_access.h"
 
 namespace tier::ops {
 namespace {
@@ -54,7 +55,9 @@ struct RedisFacts {
 
 RedisFacts probeRedis(TierCore& core) {
   RedisFacts f;
-  auto* r = core.redis();
+  // The live probes are built so that they cannot change data (see redisChecks), and SET/UNLINK/EVAL
+  // are what they ask about: the read-only view would refuse them before the server is asked.
+  auto* r = internal::TierAccess::redis(core);
   if (!r) return f;
   f.configured = true;
   const auto& urlUser = r->options().url.username;

@@ -49,7 +49,7 @@ SessionInspection inspectSession(TierCore& core, std::int64_t id) {
     out.l1 = TierCopy{true, e->entity_version, e->written_at_ms, codec::kEnvelopeHeaderBytes + e->payload.size()};
     if (e->payload != "null") l1copy = repo::ChatSession::fromJson(e->payload);
   }
-  if (core.redis()) {
+  if (core.hasRedis()) {
     try {
       auto p = cache.peekL2(codec::Namespace::Session, key);
       out.l2.present = p.present;

@@ -53,33 +53,13 @@ std::string argsJson(const InvalidateRequest& req) {
   return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
-redis::RedisClient& requireRedis(TierCore& core) {
-  if (!core.redis()) throw BadInputError("no Redis configured: give --redis URL (or a profile)");
-  return *core.redis();
-}
-
-// UNLINK the keys in pipelined batches; returns how many existed.
-long long unlinkAll(redis::RedisClient& r, const std::vector<std::string>& keys, int batch) {
-  if (keys.empty()) return 0;
-  std::vector<redis::Command> cmds;
-  for (std::size_t i = 0; i < keys.size(); i += batch) {
-    redis::Command c{"UNLINK"};
-    for (std::size_t j = i; j < std::min(keys.size(), i + batch); ++j) c.push_back(keys[j]);
-    cmds.push_back(std::move(c));
-  }
-  long long n = 0;
-  for (const auto& rep : r.pipeline(cmds)) {
-    if (rep.isError()) {
-      if (rep.str.rfind("NOPERM", 0) == 0) throw PermissionError("Redis refused UNLINK: " + rep.str);
-      throw DataError("UNLINK failed: " + rep.str);
-    }
-    n += rep.integer;
-  }
-  return n;
+const redis::RedisReadView& requireRedis(TierCore& core) {
+  if (!core.hasRedis()) throw BadInputError("no Redis configured: give --redis URL (or a profile)");
+  return core.redis();
 }
 
 // EXISTS for each key in one pipeline; returns the ones present.
-std::vector<std::string> existing(redis::RedisClient& r, const std::vector<std::string>& keys) {
+std::vector<std::string> existing(const redis::RedisReadView& r, const std::vector<std::string>& keys) {
   std::vector<redis::Command> cmds;
   cmds.reserve(keys.size());
   for (const auto& k : keys) cmds.push_back({"EXISTS", k});
@@ -106,47 +86,32 @@ std::string takeScanPage(redis::Reply& r, std::vector<std::string>& out) {
   return std::move(r.elements[0].str);
 }
 
-// UNLINK commands for `keys`, at most `batch` keys each; on a Redis Cluster each
-// command holds keys of one hash slot only (so it can go to one node as it is).
-std::vector<redis::Command> unlinkCommands(redis::RedisClient& r, std::vector<std::string>& keys, std::size_t batch,
-                                           std::vector<std::vector<std::string>>& members) {
-  std::vector<redis::Command> cmds;
-  if (r.mode() == redis::RedisMode::Cluster) {
-    std::stable_sort(keys.begin(), keys.end(), [](const std::string& a, const std::string& b) {
-      return redis::RedisClient::keySlot(a) < redis::RedisClient::keySlot(b);
-    });
+// invalidateMany's errors in this operation's words (an ACL refusal is a permission error).
+repo::TieredCache::BatchInvalidation dropKeys(TierCore& core, const std::vector<std::string>& keys, int batch,
+                                             bool publishEach) {
+  try {
+    return core.cache().invalidateMany(keys, static_cast<std::size_t>(batch), publishEach);
+  } catch (const PermissionError& e) {
+    throw PermissionError(std::string("Redis refused UNLINK: ") + e.what());
   }
-  int lastSlot = -1;
-  for (auto& k : keys) {
-    const int slot = r.mode() == redis::RedisMode::Cluster ? redis::RedisClient::keySlot(k) : 0;
-    if (cmds.empty() || slot != lastSlot || cmds.back().size() - 1 >= batch) {
-      cmds.push_back({"UNLINK"});
-      members.emplace_back();
-    }
-    lastSlot = slot;
-    cmds.back().push_back(k);
-    members.back().push_back(std::move(k));
-  }
-  return cmds;
 }
 
 constexpr int kMaxScanPasses = 5;
 
-// Per master: SCAN and UNLINK overlap: each round trip carries the UNLINKs of
-// the keys found so far on that node and the SCAN of its next page, so a
-// pattern costs one round trip per page and Redis is never blocked for more
-// than one page's work.
+// Per master: SCAN a page, then hand the keys it matched to the tiered cache
+// (invalidateMany: epoch, L1, one pipelined UNLINK, settle), so a pattern
+// takes the same ordering steps as a key; Redis is never blocked for more
+// than one page's work, and a cancel is seen between pages.
 void runPattern(TierCore& core, const InvalidateRequest& req, InvalidateResult& res, Throttle& throttle,
                 const std::atomic<bool>* cancel) {
-  auto& r = requireRedis(core);
+  const auto& r = requireRedis(core);
   InvalidateProgress prog;
   // SCAN may return a key twice; remember 64-bit hashes, not keys, so a scan
   // over millions of keys stays small (a collision under-counts by one).
   absl::flat_hash_set<std::size_t> seen;
   const std::string count = std::to_string(req.scan_count);
-  const auto batch = static_cast<std::size_t>(req.unlink_batch);
-  std::vector<std::string> pending;  // matched on this node, not yet unlinked
   std::vector<std::string> page;
+  std::vector<std::string> matched;
   // A cluster whose slots move during the walk (a reshard, a failover) can
   // carry keys from a master not yet scanned to one already scanned: the walk
   // is repeated until the slot map stayed the same through a whole pass with
@@ -162,47 +127,32 @@ void runPattern(TierCore& core, const InvalidateRequest& req, InvalidateResult& 
       NodeInvalidation& mine = res.nodes[at];
       std::string cursor = "0";
       bool first = true;
-      while (first || cursor != "0" || !pending.empty()) {
+      while (first || cursor != "0") {
         if (cancelled(cancel)) {
           res.cancelled = true;
           break;
         }
-        std::vector<std::vector<std::string>> members;
-        std::vector<redis::Command> cmds;
-        if (!req.dry_run) cmds = unlinkCommands(r, pending, batch, members);
-        pending.clear();
-        const bool scanning = first || cursor != "0";
-        if (scanning) cmds.push_back({"SCAN", cursor, "MATCH", req.target, "COUNT", count});
         first = false;
-        auto replies = r.pipelineOn(node, cmds);
-        const std::size_t unlinks = cmds.size() - (scanning ? 1 : 0);
-        std::vector<std::string> moved;  // slot migrated since the SCAN: unlinked where it lives now
-        for (std::size_t i = 0; i < unlinks; ++i) {
-          if (replies[i].isError()) {
-            if (replies[i].str.rfind("MOVED ", 0) == 0 || replies[i].str.rfind("ASK ", 0) == 0) {
-              for (auto& k : members[i]) moved.push_back(std::move(k));
-              continue;
-            }
-            if (replies[i].str.rfind("NOPERM", 0) == 0)
-              throw PermissionError("Redis refused UNLINK: " + replies[i].str);
-            throw DataError("UNLINK failed on " + node + ": " + replies[i].str);
-          }
-          mine.deleted += replies[i].integer;
+        auto replies = r.pipelineOn(node, {{"SCAN", cursor, "MATCH", req.target, "COUNT", count}});
+        page.clear();
+        cursor = takeScanPage(replies.back(), page);
+        mine.scanned += static_cast<long long>(page.size());
+        prog.scanned += static_cast<long long>(page.size());
+        matched.clear();
+        for (auto& k : page) {
+          // Internal bookkeeping (namespace generations) is never deleted by a pattern.
+          if (k.rfind("tc:", 0) == 0) continue;
+          if (!seen.insert(std::hash<std::string>{}(k)).second) continue;
+          ++mine.matched;
+          if (static_cast<int>(res.sample.size()) < req.sample_size) res.sample.push_back(k);
+          if (!req.dry_run) matched.push_back(std::move(k));
         }
-        if (!moved.empty()) mine.deleted += unlinkAll(r, moved, req.unlink_batch);
-        if (scanning) {
-          page.clear();
-          cursor = takeScanPage(replies.back(), page);
-          mine.scanned += static_cast<long long>(page.size());
-          prog.scanned += static_cast<long long>(page.size());
-          for (auto& k : page) {
-            // Internal bookkeeping (namespace generations) is never deleted by a pattern.
-            if (k.rfind("tc:", 0) == 0) continue;
-            if (!seen.insert(std::hash<std::string>{}(k)).second) continue;
-            ++mine.matched;
-            if (static_cast<int>(res.sample.size()) < req.sample_size) res.sample.push_back(k);
-            if (!req.dry_run) pending.push_back(std::move(k));
-          }
+        // A key whose slot moved since the SCAN is unlinked where it lives now (the client routes
+        // by slot) and counted for the node that found it.
+        if (!matched.empty()) {
+          const auto dropped = dropKeys(core, matched, req.unlink_batch, false);
+          mine.deleted += dropped.deleted;
+          res.l1_dropped += dropped.l1_dropped;
         }
         res.matched = 0;
         res.deleted = 0;
@@ -213,11 +163,6 @@ void runPattern(TierCore& core, const InvalidateRequest& req, InvalidateResult& 
         prog.matched = res.matched;
         prog.deleted = res.deleted;
         throttle.report(prog);
-      }
-      // Cancelled: what was already found on this node still goes.
-      if (!req.dry_run && !pending.empty()) {
-        mine.deleted += unlinkAll(r, pending, req.unlink_batch);
-        pending.clear();
       }
       if (res.cancelled) break;
     }
@@ -236,12 +181,8 @@ void runPattern(TierCore& core, const InvalidateRequest& req, InvalidateResult& 
     res.matched += n.matched;
     res.deleted += n.deleted;
   }
-  if (!req.dry_run) {
-    const std::string pattern = req.target;
-    res.l1_dropped = static_cast<long long>(
-        core.l1().eraseIf([&](std::string_view key) { return codec::globMatch(pattern, key); }));
-    core.cache().announce({repo::Invalidation::Kind::Pattern, pattern});  // other instances' L1
-  }
+  // This instance's L1 copies the pattern selects (also those no longer in L2), and the peers'.
+  if (!req.dry_run) res.l1_dropped += static_cast<long long>(core.cache().invalidateMatching(req.target));
 }
 
 std::vector<std::string> userKeys(TierCore& core, std::int64_t userId) {
@@ -321,14 +262,14 @@ InvalidateResult invalidate(TierCore& core, const InvalidateRequest& req,
   try {
     switch (req.kind) {
       case InvalidateKind::Key: {
-        auto& r = requireRedis(core);
+        const auto& r = requireRedis(core);
         auto present = existing(r, {req.target});
         res.matched = static_cast<long long>(present.size());
         if (!present.empty()) res.sample = present;
         if (!req.dry_run) {
-          res.deleted = unlinkAll(r, {req.target}, 1);
-          res.l1_dropped = core.l1().erase(req.target) ? 1 : 0;
-          core.cache().announce({repo::Invalidation::Kind::Key, req.target});  // other instances' L1
+          const auto dropped = dropKeys(core, {req.target}, 1, true);
+          res.deleted = dropped.deleted;
+          res.l1_dropped = dropped.l1_dropped;
         }
         break;
       }
@@ -345,18 +286,17 @@ InvalidateResult invalidate(TierCore& core, const InvalidateRequest& req,
           runPattern(core, scan, res, throttle, cancel);
         } else {
           requireRedis(core);
-          res.new_generation = core.cache().generations().bump(ns);
+          res.new_generation = core.cache().invalidateNamespace(ns);
           // This instance's L1 copies carry the old generation: misses from now on, freed when met,
           // evicted or expired. Sweeping them here would make an O(1) invalidation O(L1 entries).
           res.l1_dropped = 0;
           for (const auto& n : core.l1().stats().namespaces)
             if (n.ns == req.target) res.l1_dropped = static_cast<long long>(n.entries);
-          core.cache().announce({repo::Invalidation::Kind::Namespace, req.target});  // other instances' L1
         }
         break;
       }
       case InvalidateKind::User: {
-        auto& r = requireRedis(core);
+        const auto& r = requireRedis(core);
         auto keys = userKeys(core, parseUserId(req.target));
         InvalidateProgress prog;
         std::vector<std::string> present;
@@ -373,9 +313,10 @@ InvalidateResult invalidate(TierCore& core, const InvalidateRequest& req,
           for (const auto& k : found)
             if (static_cast<int>(res.sample.size()) < req.sample_size) res.sample.push_back(k);
           if (!req.dry_run) {
-            res.deleted += unlinkAll(r, found, req.unlink_batch);
-            for (const auto& k : chunk) res.l1_dropped += core.l1().erase(k) ? 1 : 0;
-            for (const auto& k : chunk) core.cache().announce({repo::Invalidation::Kind::Key, k});
+            // Every key of the user, not only those L2 held: L1 (here and at peers) may hold others.
+            const auto dropped = dropKeys(core, chunk, req.unlink_batch, true);
+            res.deleted += dropped.deleted;
+            res.l1_dropped += dropped.l1_dropped;
           }
           prog.scanned += static_cast<long long>(chunk.size());
           prog.matched = res.matched;

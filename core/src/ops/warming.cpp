@@ -95,7 +95,7 @@ bool parseWarmSet(const std::string& name, WarmSet& out) {
 WarmResult warm(TierCore& core, WarmSet set, const WarmOptions& o,
                 const std::function<void(const WarmProgress&)>& progress, const std::atomic<bool>* cancel) {
   if (o.threads < 1 || o.threads > 64) throw BadInputError("warm threads must be between 1 and 64");
-  if (!core.redis()) throw BadInputError("no Redis configured: give --redis URL (or a profile)");
+  if (!core.hasRedis()) throw BadInputError("no Redis configured: give --redis URL (or a profile)");
   requireAuditWritable(core, std::string("warm.") + toString(set));
   auto started = Clock::now();
   WarmResult res;

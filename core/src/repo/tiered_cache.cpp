@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <limits>
 #include <mutex>
@@ -445,6 +446,22 @@ struct TieredCache::Impl {
     flights.erase(key);
   }
 
+  // Drops this instance's L1 copies that `match` selects, after making every
+  // fill in flight moot (each stripe's epoch advances under its lock, as in
+  // beginWrite): a read that fetched an old copy before this cannot put it
+  // into L1 after it. Returns the copies dropped.
+  std::size_t retireLocal(const std::function<bool(std::string_view)>& match) {
+    for (std::size_t st = 0; st < kStripes; ++st) {
+      std::lock_guard lk(fill_mu[st]);
+      epoch[st].fetch_add(1);
+    }
+    {
+      std::lock_guard lk(flights_mu);
+      flights.clear();
+    }
+    return l1->eraseIf(match);
+  }
+
   bool guardedSetL2(const std::string& key, const std::string& bytes, std::int64_t version,
                     std::chrono::milliseconds ttl) {
     auto r = redis->command(guardedSetCommand(key, bytes, version, ttl));
@@ -875,6 +892,70 @@ bool TieredCache::invalidate(const std::string& key) {
   return had;
 }
 
+TieredCache::BatchInvalidation TieredCache::invalidateMany(const std::vector<std::string>& keys, std::size_t batch,
+                                                           bool publishEach) {
+  auto& d = *impl_;
+  BatchInvalidation res;
+  if (keys.empty()) return res;
+  batch = std::max<std::size_t>(batch, 1);
+  for (const auto& k : keys) {
+    d.beginWrite(k);
+    if (d.l1->erase(k)) ++res.l1_dropped;
+  }
+  auto settleAll = [&] {
+    for (const auto& k : keys) {
+      d.settleWrite(k, std::numeric_limits<std::int64_t>::max());
+      if (publishEach) d.publishKey(k);
+    }
+  };
+  if (!d.redis) {
+    settleAll();
+    return res;
+  }
+  // One UNLINK per `batch` keys; on a cluster each command holds one slot's keys, so it routes as it is.
+  const bool cluster = d.redis->mode() == redis::RedisMode::Cluster;
+  std::vector<std::pair<int, const std::string*>> order;
+  order.reserve(keys.size());
+  for (const auto& k : keys) order.emplace_back(cluster ? redis::RedisClient::keySlot(k) : 0, &k);
+  if (cluster)
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<redis::Command> cmds;
+  int lastSlot = -1;
+  for (const auto& [slot, key] : order) {
+    if (cmds.empty() || slot != lastSlot || cmds.back().size() - 1 >= batch) cmds.push_back({"UNLINK"});
+    lastSlot = slot;
+    cmds.back().push_back(*key);
+  }
+  try {
+    for (const auto& r : d.redis->pipeline(cmds)) {
+      if (r.isError()) throw DataError("UNLINK failed: " + r.str);
+      res.deleted += r.integer;
+    }
+  } catch (const Error&) {
+    settleAll();  // peers drop their L1 copies even if our UNLINK failed
+    throw;
+  }
+  for (const auto& k : keys) d.forget(k);
+  settleAll();
+  return res;
+}
+
+std::size_t TieredCache::invalidateMatching(const std::string& pattern) {
+  auto& d = *impl_;
+  const std::size_t dropped = d.retireLocal([&](std::string_view key) { return codec::globMatch(pattern, key); });
+  if (d.backplane) d.backplane->publish(Invalidation{Invalidation::Kind::Pattern, pattern});
+  return dropped;
+}
+
+std::uint32_t TieredCache::invalidateNamespace(Namespace ns) {
+  auto& d = *impl_;
+  // Copies of the old generation (in L1 here, in L2, in peers' L1) are misses
+  // from now on and freed when met: no sweep, so this stays O(1).
+  const std::uint32_t g = d.gens.bump(ns);
+  if (d.backplane) d.backplane->publish(Invalidation{Invalidation::Kind::Namespace, std::string(codec::toString(ns))});
+  return g;
+}
+
 void TieredCache::invalidateAfterWrite(const std::string& key) {
   auto& d = *impl_;
   d.beginWrite(key);
@@ -903,10 +984,6 @@ void TieredCache::invalidateLocal(const std::string& key) {
 void TieredCache::attachBackplane(Backplane* backplane) { impl_->backplane = backplane; }
 Backplane* TieredCache::backplane() const noexcept { return impl_->backplane; }
 
-void TieredCache::announce(Invalidation inv) {
-  if (impl_->backplane) impl_->backplane->publish(std::move(inv));
-}
-
 void TieredCache::applyRemote(const Invalidation& inv) {
   auto& d = *impl_;
   switch (inv.kind) {
@@ -918,7 +995,7 @@ void TieredCache::applyRemote(const Invalidation& inv) {
       d.l1->erasePrefix(inv.target + ":");
       break;
     case Invalidation::Kind::Pattern:
-      d.l1->eraseIf([&](std::string_view key) { return codec::globMatch(inv.target, key); });
+      d.retireLocal([&](std::string_view key) { return codec::globMatch(inv.target, key); });
       break;
     case Invalidation::Kind::All:
       flushLocal();
@@ -973,9 +1050,7 @@ TieredCache::L2Peek TieredCache::peekL2(Namespace ns, const std::string& key) {
   return p;
 }
 
-NamespaceGenerations& TieredCache::generations() noexcept { return impl_->gens; }
-l1::L1Cache* TieredCache::l1() const noexcept { return impl_->l1; }
-redis::RedisClient* TieredCache::redis() const noexcept { return impl_->redis; }
+std::uint32_t TieredCache::currentGeneration(Namespace ns) { return impl_->gens.current(ns); }
 metrics::Metrics* TieredCache::metrics() const noexcept { return impl_->metrics; }
 const CachePolicies& TieredCache::policies() const noexcept { return impl_->policies; }
 std::chrono::milliseconds TieredCache::ttlFor(Namespace ns) { return impl_->ttlFor(ns); }

@@ -5,8 +5,11 @@
 // master in turn (a Redis Cluster: each master SCANs only its own slots, and
 // each UNLINK carries keys of one slot, so nothing fails with CROSSSLOT), so Redis
 // is never blocked; progress is reported per batch and the job can be cancelled
-// between batches (each round trip carries the UNLINKs of the keys found so far
-// and the next SCAN). A dry run returns the exact count and a sample. A namespace
+// between batches. The keys a page matched are removed through
+// TieredCache::invalidateMany (write epoch and L1 first, one UNLINK pipeline,
+// then settle), so a read in flight cannot put an old copy back into L1;
+// each page costs two round trips (its SCAN, its UNLINKs). A dry run returns
+// the exact count and a sample. A namespace
 // invalidation is O(1): a generation bump (every copy filled under an older
 // generation becomes a miss everywhere, this instance's L1 copies included;
 // those are freed lazily: when met, evicted or expired).

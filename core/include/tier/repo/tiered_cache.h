@@ -139,6 +139,29 @@ class TieredCache {
   // Drop a key from L1 and L2 (UNLINK). Returns whether L2 held it. Throws if
   // Redis fails (callers of explicit invalidation must know).
   bool invalidate(const std::string& key);
+  // invalidate() for many keys, with the same ordering per key: its write
+  // epoch advances and its L1 copy goes before the UNLINK (a read that fetched
+  // the old L2 copy cannot put it back into L1), the UNLINKs go in one
+  // pipeline (at most `batch` keys a command; on a Redis Cluster one command
+  // per hash slot), then each key settles. publishEach: peers are told per
+  // key; false when the caller announces the whole set itself (a pattern,
+  // see invalidateMatching). Throws tier::Error if Redis fails; the L1 copies
+  // are gone and peers told even then. REQUIRES: batch >= 1.
+  struct BatchInvalidation {
+    long long deleted = 0;     // UNLINK's count: keys L2 held
+    long long l1_dropped = 0;  // keys this instance's L1 held
+  };
+  BatchInvalidation invalidateMany(const std::vector<std::string>& keys, std::size_t batch = 500,
+                                   bool publishEach = true);
+  // After a pattern's L2 keys went through invalidateMany(publishEach=false):
+  // retires this instance's L1 copies matching the glob (fills in flight
+  // become moot first, so none lands afterwards) and tells the peers to do
+  // the same. Returns the L1 copies dropped. Never blocks on Redis.
+  std::size_t invalidateMatching(const std::string& pattern);
+  // O(1) namespace invalidation: bumps the generation in Redis (every copy
+  // filled under an older one is a miss everywhere), then tells the peers.
+  // Returns the new generation. Throws tier::Error if Redis fails.
+  std::uint32_t invalidateNamespace(codec::Namespace ns);
   // The same after a database change: never throws; if Redis cannot be reached
   // the key is remembered and its L2 copy treated as a miss until repaired.
   void invalidateAfterWrite(const std::string& key);
@@ -153,9 +176,6 @@ class TieredCache {
   // backplane->l1Usable().
   void attachBackplane(Backplane* backplane);
   Backplane* backplane() const noexcept;
-  // Publishes an invalidation the caller performed itself (ops/ invalidation
-  // by pattern, namespace, user); no-op without a backplane. Never blocks.
-  void announce(Invalidation inv);
   // Applies another instance's message to this instance's L1.
   void applyRemote(const Invalidation& inv);
   // Drops every L1 copy and makes every in-flight fill moot (it will not be
@@ -174,9 +194,8 @@ class TieredCache {
   };
   L2Peek peekL2(codec::Namespace ns, const std::string& key);  // throws if Redis fails
 
-  NamespaceGenerations& generations() noexcept;
-  l1::L1Cache* l1() const noexcept;
-  redis::RedisClient* redis() const noexcept;
+  // Generations can be read here; bumping one is invalidateNamespace().
+  std::uint32_t currentGeneration(codec::Namespace ns);
   metrics::Metrics* metrics() const noexcept;
   const CachePolicies& policies() const noexcept;
   std::chrono::milliseconds ttlFor(codec::Namespace ns);  // with jitter
