@@ -10,6 +10,9 @@
 #include <QShortcut>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QVBoxLayout>
+
+#include "common/capability_gate.h"
 
 #include "settings/connection_dialog.h"
 #include "settings/password_prompt.h"
@@ -48,13 +51,31 @@ MainWindow::MainWindow(CoreService* service, QWidget* parent)
     : QMainWindow(parent), service_(service), tabs_(new QTabWidget(this)) {
   setWindowTitle(QStringLiteral("Tier Console"));
   setWindowIcon(QIcon(QStringLiteral(":/tierconsole/tierconsole.svg")));
-  setCentralWidget(tabs_);
+  // A production or read-only profile is said by a full-width band above the tabs.
+  profileBand_ = new QLabel(this);
+  profileBand_->setObjectName(QStringLiteral("profileBand"));
+  profileBand_->setTextFormat(Qt::PlainText);
+  profileBand_->setAlignment(Qt::AlignCenter);
+  profileBand_->hide();
+  auto* central = new QWidget(this);
+  auto* centralLayout = new QVBoxLayout(central);
+  centralLayout->setContentsMargins(0, 0, 0, 0);
+  centralLayout->setSpacing(0);
+  centralLayout->addWidget(profileBand_);
+  centralLayout->addWidget(tabs_, 1);
+  setCentralWidget(central);
   tabs_->setDocumentMode(true);
+
 
   redisChip_ = new QLabel(this);
   pgChip_ = new QLabel(this);
   redisChip_->setObjectName(QStringLiteral("redisChip"));
   pgChip_->setObjectName(QStringLiteral("postgresChip"));
+  profileChip_ = new QLabel(this);
+  profileChip_->setObjectName(QStringLiteral("profileChip"));
+  profileChip_->setTextFormat(Qt::PlainText);
+  profileChip_->hide();
+  statusBar()->addPermanentWidget(profileChip_);
   statusBar()->addPermanentWidget(redisChip_);
   statusBar()->addPermanentWidget(pgChip_);
   onRedisLinkChanged({});
@@ -66,7 +87,11 @@ MainWindow::MainWindow(CoreService* service, QWidget* parent)
   connect(service_, &CoreService::connecting, this, [this](const QString& what) { statusBar()->showMessage(what, 5000); });
   connect(service_, &CoreService::coreReady, this,
           [this] { statusBar()->showMessage(QStringLiteral("Connected as profile “%1”.").arg(service_->settings().profile), 5000); });
+  // The settings of the next connection are in place when it starts connecting.
+  connect(service_, &CoreService::connecting, this, &MainWindow::updateProfileTags);
+  connect(service_, &CoreService::coreReady, this, &MainWindow::updateProfileTags);
   setupMenus();
+  updateProfileTags();
   new PasswordPrompter(service_, this);
   restoreState();
 }
@@ -86,6 +111,7 @@ void MainWindow::setupMenus() {
   connect(connectAction, &QAction::triggered, this, [this] {
     auto* d = new ConnectionDialog(service_, this);
     d->setAttribute(Qt::WA_DeleteOnClose);
+    connect(d, &QDialog::finished, this, &MainWindow::updateProfileTags);  // Save may have changed the tags
     d->open();
   });
   QAction* settingsAction = file->addAction(QStringLiteral("&Settings…"));
@@ -116,6 +142,46 @@ void MainWindow::setupMenus() {
                                       "cache of the journaling and AI-chat platform.</p><p>Qt %2. Settings: %3</p>")
                            .arg(QStringLiteral(TIER_VERSION), QString::fromLatin1(qVersion()), ProfileStore().fileName().toHtmlEscaped()));
   });
+}
+
+QString windowTitleFor(const QString& profile, bool production, bool readOnly) {
+  QStringList tags;
+  if (production) tags << QStringLiteral("PRODUCTION");
+  if (readOnly) tags << QStringLiteral("READ-ONLY");
+  if (tags.isEmpty()) return QStringLiteral("Tier Console");
+  return QStringLiteral("Tier Console \u2014 %1 \u00b7 %2").arg(tags.join(QStringLiteral(" \u00b7 ")), profile);
+}
+
+void MainWindow::updateProfileTags() {
+  const ProfileTags t = profileTags(service_->settings());
+  setWindowTitle(windowTitleFor(t.profile, t.production, t.read_only));
+  if (!t.any()) {
+    profileBand_->hide();
+    profileChip_->hide();
+    return;
+  }
+  // Production wears its own colour; read-only alone a quiet slate.
+  const QColor bg = t.production ? t.colour : QColor(QStringLiteral("#4a5568"));
+  const QString fg = bg.lightnessF() > 0.6 ? QStringLiteral("black") : QStringLiteral("white");
+  QStringList words;
+  if (t.production) words << QStringLiteral("PRODUCTION");
+  if (t.read_only) words << QStringLiteral("READ-ONLY");
+  const QString tag = words.join(QStringLiteral(" \u00b7 "));
+  QString band = QStringLiteral("%1  \u00b7  profile \u201c%2\u201d").arg(tag, t.profile);
+  if (t.read_only)
+    band += QStringLiteral("  \u00b7  destructive actions are disabled");
+  else
+    band += QStringLiteral("  \u00b7  destructive actions ask you to type to confirm");
+  profileBand_->setText(band);
+  profileBand_->setStyleSheet(
+      QStringLiteral("background:%1;color:%2;font-weight:bold;padding:4px 8px;").arg(bg.name(), fg));
+  profileBand_->setToolTip(t.read_only ? readOnlyReason(t) : QStringLiteral("This profile is tagged production."));
+  profileBand_->show();
+  profileChip_->setText(tag);
+  profileChip_->setStyleSheet(
+      QStringLiteral("background:%1;color:%2;font-weight:bold;border-radius:8px;padding:2px 8px;").arg(bg.name(), fg));
+  profileChip_->setToolTip(profileBand_->text());
+  profileChip_->show();
 }
 
 void MainWindow::addPage(QWidget* page, const QString& title, const QKeySequence& shortcut) {

@@ -18,6 +18,12 @@ class MainWindow : public QMainWindow {
   ~MainWindow() override;
 
   QTabWidget* tabs() const { return tabs_; }
+  // The band under the menu bar and the status bar chip: hidden unless the
+  // connected profile is tagged production or read-only.
+  QLabel* profileBand() const { return profileBand_; }
+  QLabel* profileChip() const { return profileChip_; }
+  // Title, band and chip from the connected profile's tags (read fresh).
+  void updateProfileTags();
   // Adds a page (called at start-up by the application for each view).
   void addPage(QWidget* page, const QString& title, const QKeySequence& shortcut);
 
@@ -36,7 +42,12 @@ class MainWindow : public QMainWindow {
   QTabWidget* tabs_;
   QLabel* redisChip_;
   QLabel* pgChip_;
+  QLabel* profileBand_;
+  QLabel* profileChip_;
 };
+
+// "Tier Console — PRODUCTION · prod", "Tier Console — READ-ONLY · ro", "Tier Console".
+QString windowTitleFor(const QString& profile, bool production, bool readOnly);
 
 // The chip's text and colour for a link, e.g. "Redis 7.0.15 · 0.21 ms".
 QString chipText(const QString& name, const LinkStatus& s);

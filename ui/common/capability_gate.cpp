@@ -4,6 +4,8 @@
 #include <QVariant>
 #include <QWidget>
 
+#include "settings/profile_store.h"
+
 namespace tier::ui {
 
 namespace {
@@ -33,5 +35,23 @@ void apply(T* target, const ops::Capability& c) {
 void applyCapability(QWidget* w, const ops::Capability& c) { apply(w, c); }
 
 void applyCapability(QAction* a, const ops::Capability& c) { apply(a, c); }
+
+QString readOnlyReason(const ProfileTags& tags) {
+  if (!tags.read_only) return {};
+  return QStringLiteral("Profile \u2018%1\u2019 is marked read-only (File \u25b8 Connect\u2026 to change it).")
+      .arg(tags.profile);
+}
+
+ops::Capability gateByProfile(const ops::Capability& c, const ProfileTags& tags) {
+  if (!tags.read_only) return c;
+  std::string reason = readOnlyReason(tags).toStdString();
+  if (!c.allowed && !c.reason.empty()) reason += " " + c.reason;
+  return {false, reason};
+}
+
+QString refusalText(const ops::Capability& credentials, const ProfileTags& tags) {
+  if (tags.read_only) return QStringLiteral("Not allowed: %1").arg(readOnlyReason(tags));
+  return QStringLiteral("Not allowed with these credentials: %1").arg(QString::fromStdString(credentials.reason));
+}
 
 }  // namespace tier::ui

@@ -21,9 +21,11 @@
 
 #include <algorithm>
 
+#include "common/capability_gate.h"
 #include "operations/action_button.h"
 #include "operations/confirm_invalidate_dialog.h"
 #include "operations/operations_models.h"
+#include "settings/profile_store.h"
 #include "tier/codec/keys.h"
 
 namespace tier::ui {
@@ -260,6 +262,9 @@ InvalidatePanel::InvalidatePanel(CoreService* service, QWidget* parent)
   });
   connect(namespaceCombo_, &QComboBox::currentIndexChanged, this, &InvalidatePanel::onFieldsEdited);
   connect(targetEdit_, &QLineEdit::textChanged, this, &InvalidatePanel::onFieldsEdited);
+  // Another profile may carry other tags (read-only greys Run out).
+  connect(service_, &CoreService::connecting, this, [this] { updateActions(); });
+  connect(service_, &CoreService::coreReady, this, [this] { updateActions(); });
   onKindChanged();
 }
 
@@ -364,12 +369,15 @@ void InvalidatePanel::setPermitted(bool allowed, const QString& reason) {
 
 void InvalidatePanel::updateActions() {
   const bool idle = !running_ && !locked_;
+  // A read-only profile refuses the run as the credentials would; the preview stays allowed.
+  const ProfileTags tags = profileTags(service_->settings());
+  const ops::Capability credentials{permitted_, permissionReason_.toStdString()};
+  const bool allowed = gateByProfile(credentials, tags).allowed;
   previewAction_->setEnabled(idle && valid_);
-  runAction_->setEnabled(idle && valid_ && permitted_);
-  runAction_->setToolTip(
-      permitted_ ? withShortcut(QStringLiteral("Delete what matches, after a confirmation"), runAction_->shortcut())
-                 : QStringLiteral("Not allowed with these credentials: %1").arg(permissionReason_));
-  if (!permitted_) runButton_->setToolTip(runAction_->toolTip());  // a disabled action's changed() still syncs; be sure
+  runAction_->setEnabled(idle && valid_ && allowed);
+  runAction_->setToolTip(allowed ? withShortcut(QStringLiteral("Delete what matches, after a confirmation"), runAction_->shortcut())
+                                 : refusalText(credentials, tags));
+  if (!allowed) runButton_->setToolTip(runAction_->toolTip());  // a disabled action's changed() still syncs; be sure
   cancelButton_->setEnabled(running_ && !cancelling_);
   for (auto* b : kindGroup_->buttons()) b->setEnabled(idle);
   const auto k = kind();
@@ -456,6 +464,7 @@ void InvalidatePanel::onPreviewTriggered() {
 void InvalidatePanel::onRunTriggered() {
   revalidate();
   if (!valid_ || running_ || locked_ || !permitted_) return;
+  if (profileTags(service_->settings()).read_only) return updateActions();  // greyed out; a shortcut may still fire
   const auto req = request();
   const qint64 now = QDateTime::currentMSecsSinceEpoch();
   if (preview_ && !preview_->cancelled && sameRequest(*preview_, req) && now - previewAtMs_ <= kPreviewReuseMs)
@@ -585,8 +594,14 @@ void InvalidatePanel::askConfirmation(const ops::InvalidateRequest& req, long lo
   }
   detail += QStringLiteral(" The run is recorded in the audit log.");
   const int threshold = confirmThreshold();
-  if (matched <= threshold) typed.clear();
-  else detail += QStringLiteral(" More than %1 keys are affected, so please type to confirm.").arg(formatCount(threshold));
+  const ProfileTags tags = profileTags(service_->settings());
+  if (tags.production && (req.kind == ops::InvalidateKind::Namespace || matched > kProductionConfirmAbove)) {
+    detail += QStringLiteral(" This is the production profile \u2018%1\u2019, so please type to confirm.").arg(tags.profile);
+  } else if (matched <= threshold) {
+    typed.clear();
+  } else {
+    detail += QStringLiteral(" More than %1 keys are affected, so please type to confirm.").arg(formatCount(threshold));
+  }
 
   auto* dialog = new ConfirmInvalidateDialog(question, detail, action, typed, this);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
@@ -598,7 +613,7 @@ void InvalidatePanel::askConfirmation(const ops::InvalidateRequest& req, long lo
 }
 
 void InvalidatePanel::startRun(const ops::InvalidateRequest& req, long long expected) {
-  if (running_ || locked_) return;
+  if (running_ || locked_ || profileTags(service_->settings()).read_only) return;
   preview_.reset();  // what it counted is about to change
   beginJob(QStringLiteral("Invalidating…"));
   if (expected > 0) progress_->setRange(0, kProgressSteps), progress_->setValue(0);

@@ -61,6 +61,9 @@ class InvalidatePanel : public QGroupBox {
   // QSettings "operations/confirm_threshold", default 1,000.
   static int confirmThreshold();
   static void setConfirmThreshold(int keys);
+  // On a production-tagged profile, typing is required above this many keys
+  // whatever the threshold above says, and always for a namespace bump.
+  static constexpr int kProductionConfirmAbove = 5;
 
   // Fills the fields with a pattern and previews it, if idle (used by the screenshot tour).
   void showPatternPreview(const QString& ns, const QString& glob);

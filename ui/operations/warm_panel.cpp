@@ -14,8 +14,10 @@
 
 #include <algorithm>
 
+#include "common/capability_gate.h"
 #include "operations/action_button.h"
 #include "operations/operations_models.h"
+#include "settings/profile_store.h"
 
 namespace tier::ui {
 
@@ -144,6 +146,9 @@ WarmPanel::WarmPanel(CoreService* service, QWidget* parent)
   layout->addLayout(grid);
   layout->addLayout(buttons);
   layout->addWidget(summaryView_, 1);
+  // Another profile may carry other tags (read-only greys Warm out).
+  connect(service_, &CoreService::connecting, this, [this] { updateActions(); });
+  connect(service_, &CoreService::coreReady, this, [this] { updateActions(); });
   updateActions();
 }
 
@@ -183,9 +188,12 @@ void WarmPanel::setPermitted(bool allowed, const QString& reason) {
 void WarmPanel::updateActions() {
   const bool idle = !running_ && !locked_;
   const bool any = std::any_of(sets_.begin(), sets_.end(), [](const SetRow& r) { return r.check->isChecked(); });
-  warmAction_->setEnabled(idle && any && permitted_);
-  if (!permitted_)
-    warmAction_->setToolTip(QStringLiteral("Not allowed with these credentials: %1").arg(permissionReason_));
+  const ProfileTags tags = profileTags(service_->settings());
+  const ops::Capability credentials{permitted_, permissionReason_.toStdString()};
+  const bool allowed = gateByProfile(credentials, tags).allowed;
+  warmAction_->setEnabled(idle && any && allowed);
+  if (!allowed)
+    warmAction_->setToolTip(refusalText(credentials, tags));
   else if (!any)
     warmAction_->setToolTip(withShortcut(QStringLiteral("Choose at least one set to warm"), warmAction_->shortcut()));
   else
@@ -198,6 +206,7 @@ void WarmPanel::updateActions() {
 
 void WarmPanel::onWarmTriggered() {
   if (running_ || locked_ || !permitted_) return;
+  if (profileTags(service_->settings()).read_only) return updateActions();  // greyed out; a shortcut may still fire
   std::vector<WarmSummaryModel::Row> rows;
   for (auto& r : sets_) {
     r.bar->setValue(0);

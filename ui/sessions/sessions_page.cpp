@@ -25,9 +25,12 @@
 
 #include <algorithm>
 
+#include "common/capability_gate.h"
+#include "operations/confirm_invalidate_dialog.h"
 #include "pages.h"
 #include "sessions/session_detail_widgets.h"
 #include "sessions/session_search_model.h"
+#include "settings/profile_store.h"
 #include "tier/ops/inspect.h"
 
 namespace tier::ui {
@@ -283,6 +286,7 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
   if (service_) {
     connect(service_, &CoreService::coreReady, this, &SessionsPage::onCoreReady);
     connect(service_, &CoreService::capabilitiesAvailable, this, &SessionsPage::onCapabilitiesAvailable);
+    connect(service_, &CoreService::connecting, this, [this] { updateActions(); });  // another profile's tags
     capabilities_ = service_->capabilities();
   }
   updateActions();
@@ -468,13 +472,16 @@ void SessionsPage::inspect(std::int64_t id) {
 
 void SessionsPage::updateActions() {
   const bool ready = currentId_ > 0 && !actionRunning_;
-  const ops::Capability refresh = both(capabilities_.warm, capabilities_.evict);
+  // A read-only profile refuses both writes whatever the credentials allow; inspecting stays.
+  const ProfileTags tags = profileTags();
+  const ops::Capability refresh = gateByProfile(both(capabilities_.warm, capabilities_.evict), tags);
+  const ops::Capability evict = gateByProfile(capabilities_.evict, tags);
   gate(inspectAction_, ready, capabilities_.inspect);
   gate(refreshAction_, ready, refresh);
-  gate(evictAction_, ready, capabilities_.evict);
+  gate(evictAction_, ready, evict);
   QStringList why;
   if (!refresh.allowed) why << QStringLiteral("Refresh from database: %1").arg(QString::fromStdString(refresh.reason));
-  if (!capabilities_.evict.allowed) why << QStringLiteral("Evict: %1").arg(QString::fromStdString(capabilities_.evict.reason));
+  if (!evict.allowed) why << QStringLiteral("Evict: %1").arg(QString::fromStdString(evict.reason));
   permission_->setText(why.join(QLatin1Char('\n')));
   permission_->setVisible(!why.isEmpty());
 }
@@ -497,8 +504,13 @@ void SessionsPage::onInspectTriggered() {
   if (currentId_ > 0 && !actionRunning_) inspect(currentId_);
 }
 
+ProfileTags SessionsPage::profileTags() const {
+  return service_ ? ui::profileTags(service_->settings()) : ProfileTags{};
+}
+
 void SessionsPage::onRefreshTriggered() {
   if (currentId_ <= 0 || actionRunning_) return;
+  if (profileTags().read_only) return updateActions();  // greyed out; a shortcut may still fire
   const std::int64_t id = currentId_;
   setActionRunning(true, QStringLiteral("Refreshing session %1 from the database…").arg(id));
   service_->run<bool>(
@@ -528,8 +540,28 @@ void SessionsPage::onActionFailed(std::int64_t id, ErrorKind kind, const QString
 
 void SessionsPage::onEvictTriggered() {
   if (currentId_ <= 0 || actionRunning_) return;
-  if (findChild<QMessageBox*>(QStringLiteral("evictConfirmation"))) return;  // already asking
+  if (findChild<QDialog*>(QStringLiteral("evictConfirmation"))) return;  // already asking
   const std::int64_t id = currentId_;
+  const ProfileTags tags = profileTags();
+  if (tags.read_only) return updateActions();
+  if (tags.production) {
+    // Production: the id must be typed, whatever the size (one session).
+    auto* dialog = new ConfirmInvalidateDialog(
+        QStringLiteral("Evict session %1 from L1 and L2?").arg(id),
+        QStringLiteral("The database keeps the session; the next read loads it again. The eviction is recorded in the "
+                       "audit log. This is the production profile \u2018%1\u2019, so please type to confirm.")
+            .arg(tags.profile),
+        QStringLiteral("&Evict"), QString::number(id), this);
+    dialog->setObjectName(QStringLiteral("evictConfirmation"));
+    dialog->setWindowTitle(QStringLiteral("Evict session %1").arg(id));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::finished, this, [this, dialog, id](int result) {
+      dialog->setObjectName(QString());  // closing: a new Delete may ask again
+      if (result == QDialog::Accepted) evictConfirmed(id);
+    });
+    dialog->open();
+    return;
+  }
   // Non-modal open(): no nested event loop, and tests can answer it.
   auto* box = new QMessageBox(QMessageBox::Warning, QStringLiteral("Evict session %1").arg(id),
                               QStringLiteral("Evict session %1 from L1 and L2?").arg(id), QMessageBox::NoButton, this);
@@ -549,7 +581,7 @@ void SessionsPage::onEvictTriggered() {
 }
 
 void SessionsPage::evictConfirmed(std::int64_t id) {
-  if (actionRunning_) return;
+  if (actionRunning_ || profileTags().read_only) return;
   setActionRunning(true, QStringLiteral("Evicting session %1…").arg(id));
   service_->run<bool>(
       this, kActionSlot, [id](TierCore& core, JobContext&) { return ops::evictSession(core, id); },

@@ -28,6 +28,7 @@ class QTreeView;
 namespace tier::ui {
 
 class MessageThreadView;
+struct ProfileTags;
 class SessionSearchModel;
 class TierStatePanel;
 
@@ -98,6 +99,8 @@ class SessionsPage : public QWidget {
   void setResult(const QString& text, const QString& tone);
   void setActionRunning(bool running, const QString& what = {});
   void updateActions();
+  // The connected profile's tags (read-only greys out Evict and Refresh; production types to evict).
+  ProfileTags profileTags() const;
   void showHeader(const repo::ChatSession* s, std::int64_t sessionId);
 
   CoreService* service_;

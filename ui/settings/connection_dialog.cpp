@@ -6,6 +6,9 @@
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
+#include <QHBoxLayout>
+#include <QIcon>
+#include <QPixmap>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPointer>
@@ -89,6 +92,39 @@ ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
       QStringLiteral("A read-only hot standby for inspection, analytics and warming reads (same "
                      "password as the primary). Down or behind, those reads use the primary."));
   form->addRow(QStringLiteral("Read r&eplica"), pgReplica_);
+  // Tags: production is shown plainly and asks to type before destructive actions; read-only refuses them.
+  production_ = new QCheckBox(QStringLiteral("Productio&n: show it plainly, type to confirm destructive actions"), this);
+  production_->setObjectName(QStringLiteral("productionCheck"));
+  production_->setToolTip(QStringLiteral("The window title and a band in this colour say PRODUCTION; invalidating more "
+                                         "than a handful of keys, a namespace bump, an evict or a load with writes "
+                                         "needs the typed confirmation. tierctl --profile then requires --yes."));
+  colour_ = new QComboBox(this);
+  colour_->setObjectName(QStringLiteral("colourCombo"));
+  colour_->setToolTip(QStringLiteral("The colour of the production band"));
+  for (const auto& [label, hex] : {std::pair{"Red", "#c53030"}, std::pair{"Orange", "#c05621"},
+                                   std::pair{"Purple", "#6b46c1"}, std::pair{"Blue", "#2b6cb0"},
+                                   std::pair{"Green", "#2f855a"}}) {
+    QPixmap swatch(14, 14);
+    swatch.fill(QColor(QLatin1String(hex)));
+    colour_->addItem(QIcon(swatch), QString::fromLatin1(label), QString::fromLatin1(hex));
+  }
+  readOnly_ = new QCheckBox(QStringLiteral("Read-on&ly: grey out every destructive action (tierctl refuses them)"), this);
+  readOnly_->setObjectName(QStringLiteral("readOnlyCheck"));
+  readOnly_->setToolTip(QStringLiteral("Invalidate, namespace bump, evict, refresh from database, warm and load with "
+                                       "writes are refused with this reason; previews and inspection stay."));
+  auto* tagRow = new QHBoxLayout;
+  tagRow->addWidget(production_);
+  tagRow->addWidget(colour_);
+  tagRow->addStretch(1);
+  form->addRow(QStringLiteral("Tags"), tagRow);
+  form->addRow(QString(), readOnly_);
+  colour_->setEnabled(false);
+  connect(production_, &QCheckBox::toggled, colour_, &QWidget::setEnabled);
+  connect(sandbox_, &QCheckBox::toggled, this, [this](bool on) {
+    production_->setEnabled(!on);
+    readOnly_->setEnabled(!on);
+    colour_->setEnabled(!on && production_->isChecked());
+  });
   form->addRow(QString(), sandbox_);
   form->addRow(QString(), remember_);
   form->addRow(QString(), keychainStatus_);
@@ -175,6 +211,10 @@ void ConnectionDialog::onProfileChosen(const QString& name) {
   redisUrl_->setText(p->redis_url);
   pgConninfo_->setText(p->pg_conninfo);
   pgReplica_->setText(p->pg_replica_conninfo);
+  production_->setChecked(p->production);
+  readOnly_->setChecked(p->read_only);
+  const int colour = colour_->findData(QColor(p->colour).isValid() ? QColor(p->colour).name() : QString());
+  colour_->setCurrentIndex(colour >= 0 ? colour : 0);
   redisPassword_->clear();
   pgPassword_->clear();
   if (!KeychainStore::available()) return;
@@ -195,7 +235,15 @@ void ConnectionDialog::saveProfile() {
   const QString name = profile_->currentText().trimmed();
   if (name.isEmpty() || sandbox_->isChecked()) return;
   ProfileStore store;
-  store.saveProfile({name, redisUrl_->text().trimmed(), pgConninfo_->text().trimmed(), pgReplica_->text().trimmed()});
+  Profile profile;
+  profile.name = name;
+  profile.redis_url = redisUrl_->text().trimmed();
+  profile.pg_conninfo = pgConninfo_->text().trimmed();
+  profile.pg_replica_conninfo = pgReplica_->text().trimmed();
+  profile.production = production_->isChecked();
+  profile.colour = profile.production ? colour_->currentData().toString() : QString();
+  profile.read_only = readOnly_->isChecked();
+  store.saveProfile(profile);
   store.setLastProfile(name);
   if (profile_->findText(name) < 0) profile_->addItem(name);
   if (!remember_->isChecked() || !KeychainStore::available()) return;
@@ -252,6 +300,8 @@ void ConnectionDialog::onDeleteClicked() {
   redisUrl_->clear();
   pgConninfo_->clear();
   pgReplica_->clear();
+  production_->setChecked(false);
+  readOnly_->setChecked(false);
   redisPassword_->clear();
   pgPassword_->clear();
 }

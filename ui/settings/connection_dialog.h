@@ -48,6 +48,10 @@ class ConnectionDialog : public QDialog {
   QCheckBox* sandbox_;
   QCheckBox* remember_;
   QLabel* keychainStatus_;
+  // The profile's tags (tierctl --profile honours them too).
+  QCheckBox* production_ = nullptr;
+  QComboBox* colour_ = nullptr;
+  QCheckBox* readOnly_ = nullptr;
 };
 
 }  // namespace tier::ui

@@ -53,13 +53,39 @@ std::optional<Profile> ProfileStore::profile(const QString& name) const {
   s.beginGroup(QStringLiteral("profiles"));
   if (!s.childGroups().contains(name)) return std::nullopt;
   s.beginGroup(name);
-  return Profile{name, s.value(QStringLiteral("redis_url")).toString(),
-                 s.value(QStringLiteral("pg_conninfo")).toString(),
-                 s.value(QStringLiteral("pg_replica_conninfo")).toString()};
+  Profile p;
+  p.name = name;
+  p.redis_url = s.value(QStringLiteral("redis_url")).toString();
+  p.pg_conninfo = s.value(QStringLiteral("pg_conninfo")).toString();
+  p.pg_replica_conninfo = s.value(QStringLiteral("pg_replica_conninfo")).toString();
+  p.production = s.value(QStringLiteral("production"), false).toBool();
+  p.colour = s.value(QStringLiteral("colour")).toString();
+  p.read_only = s.value(QStringLiteral("read_only"), false).toBool();
+  return p;
+}
+
+ProfileTags profileTags(const ConnectionSettings& settings) {
+  ProfileTags t;
+  if (settings.sandbox) return t;
+  t.profile = settings.profile;
+  const auto p = ProfileStore().profile(settings.profile);
+  if (!p) return t;
+  t.production = p->production;
+  t.read_only = p->read_only;
+  if (t.production) {
+    t.colour = QColor(p->colour);
+    if (!t.colour.isValid()) t.colour = QColor(QLatin1String(kDefaultProductionColour));
+  }
+  return t;
 }
 
 Profile ProfileStore::saveProfile(const Profile& p) {
-  Profile clean{p.name, stripPassword(p.redis_url), stripPassword(p.pg_conninfo), stripPassword(p.pg_replica_conninfo)};
+  Profile clean = p;
+  clean.redis_url = stripPassword(p.redis_url);
+  clean.pg_conninfo = stripPassword(p.pg_conninfo);
+  clean.pg_replica_conninfo = stripPassword(p.pg_replica_conninfo);
+  // Only a colour Qt can parse is kept, as #rrggbb.
+  clean.colour = QColor(p.colour).isValid() ? QColor(p.colour).name() : QString();
   auto s = store();
   s.beginGroup(QStringLiteral("profiles"));
   s.beginGroup(p.name);
@@ -69,6 +95,12 @@ Profile ProfileStore::saveProfile(const Profile& p) {
     s.remove(QStringLiteral("pg_replica_conninfo"));
   else
     s.setValue(QStringLiteral("pg_replica_conninfo"), clean.pg_replica_conninfo);
+  s.setValue(QStringLiteral("production"), clean.production);
+  s.setValue(QStringLiteral("read_only"), clean.read_only);
+  if (clean.colour.isEmpty())
+    s.remove(QStringLiteral("colour"));
+  else
+    s.setValue(QStringLiteral("colour"), clean.colour);
   return clean;
 }
 

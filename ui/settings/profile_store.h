@@ -4,6 +4,7 @@
 // Passwords are never written here: they are stripped from URLs and conninfo
 // before saving (see stripPassword) and live in the OS keychain when one is
 // available (settings/ keychain support), else nowhere (env, .pgpass, prompt).
+#include <QColor>
 #include <QString>
 #include <QStringList>
 #include <optional>
@@ -17,7 +18,26 @@ struct Profile {
   QString redis_url;    // without password
   QString pg_conninfo;  // without password
   QString pg_replica_conninfo;  // optional read replica, without password; empty = none
+  // Tags tierctl --profile honours too (keys "production", "colour", "read_only").
+  bool production = false;  // shown plainly; destructive actions need the typed confirmation
+  QString colour;           // "#rrggbb" of the production band; empty = kDefaultProductionColour
+  bool read_only = false;   // every destructive action is refused, in the console and in tierctl
 };
+
+inline constexpr const char* kDefaultProductionColour = "#c53030";
+
+// What the window and the destructive actions need to know about the connected profile.
+struct ProfileTags {
+  QString profile;
+  bool production = false;
+  QColor colour;  // valid when production
+  bool read_only = false;
+  bool any() const { return production || read_only; }
+};
+
+// The tags of the profile these settings connect with, read fresh from the
+// store (the sandbox and an unsaved profile have none).
+ProfileTags profileTags(const ConnectionSettings& settings);
 
 class ProfileStore {
  public:
