@@ -1,3 +1,6 @@
+#include <QDateTime>
+#include <algorithm>
+
 #include "cli.h"
 #include "commands.h"
 #include "output.h"
@@ -111,6 +114,22 @@ QJsonObject healthJson(const tier::ops::HealthReport& h) {
                              {QStringLiteral("error"), fromStd(tier::redactSecrets(n.error))}});
   }
   redis.insert(QStringLiteral("nodes"), nodes);
+  // Commands arrive masked and shortened from the core (ops::formatSlowlogCommand).
+  QJsonArray slowlog;
+  for (const auto& e : r.slowlog)
+    slowlog.append(QJsonObject{{QStringLiteral("id"), static_cast<double>(e.id)},
+                               {QStringLiteral("at_ms"), static_cast<double>(e.at_ms)},
+                               {QStringLiteral("duration_us"), static_cast<double>(e.duration_us)},
+                               {QStringLiteral("command"), fromStd(e.command)},
+                               {QStringLiteral("client"), fromStd(e.client)},
+                               {QStringLiteral("client_name"), fromStd(e.client_name)},
+                               {QStringLiteral("node"), fromStd(e.node)}});
+  redis.insert(QStringLiteral("slowlog"), slowlog);
+  redis.insert(QStringLiteral("slowlog_error"), fromStd(r.slowlog_error));
+  redis.insert(QStringLiteral("slowlog_log_slower_than_us"),
+               r.slowlog_threshold_known ? QJsonValue(static_cast<double>(r.slowlog_log_slower_than_us))
+                                         : QJsonValue(QJsonValue::Null));
+  redis.insert(QStringLiteral("slowlog_log_slower_than_error"), fromStd(r.slowlog_threshold_error));
   QJsonObject postgres{{QStringLiteral("ok"), p.ok},
                        {QStringLiteral("error"), fromStd(tier::redactSecrets(p.error))},
                        {QStringLiteral("endpoint"), fromStd(tier::redactSecrets(p.endpoint))},
@@ -143,6 +162,25 @@ void printHealthText(const tier::ops::HealthReport& h) {
     printLine(QStringLiteral("          slowlog %1  pool %2/%3 open, %4 in use, breaker %5")
                   .arg(thousands(r.slowlog_len), QString::number(r.pool.open), QString::number(r.pool.size),
                        QString::number(r.pool.in_use), QLatin1String(tier::redis::toString(r.pool.breaker))));
+    const QString threshold =
+        r.slowlog_threshold_known
+            ? QStringLiteral("%1 µs%2").arg(thousands(r.slowlog_log_slower_than_us),
+                                            r.slowlog_threshold_varies ? QStringLiteral(" (varies by node)") : QString())
+            : QStringLiteral("unknown (%1)").arg(fromStd(r.slowlog_threshold_error));
+    printLine(QStringLiteral("          slowlog-log-slower-than %1%2")
+                  .arg(threshold, r.slowlog_error.empty() ? QString() : QStringLiteral("  ") + fromStd(r.slowlog_error)));
+    // The newest few; --json carries all (up to 128 per node).
+    const std::size_t shown = std::min<std::size_t>(r.slowlog.size(), 10);
+    for (std::size_t i = 0; i < shown; ++i) {
+      const auto& e = r.slowlog[i];
+      printLine(QStringLiteral("          %1  %2 µs  %3  %4%5%6")
+                    .arg(QDateTime::fromMSecsSinceEpoch(e.at_ms).toString(QStringLiteral("HH:mm:ss")),
+                         thousands(e.duration_us), fromStd(e.command), fromStd(e.client),
+                         e.client_name.empty() ? QString() : QStringLiteral(" (%1)").arg(fromStd(e.client_name)),
+                         r.mode == "single" ? QString() : QStringLiteral("  on %1").arg(fromStd(e.node))));
+    }
+    if (r.slowlog.size() > shown)
+      printLine(QStringLiteral("          … %1 more (tierctl health --json lists them)").arg(r.slowlog.size() - shown));
   }
   if (r.configured && r.mode != "single") {
     printLine(QStringLiteral("          %1%2, %3 nodes, %4 down")
@@ -209,9 +247,9 @@ void printHealthText(const tier::ops::HealthReport& h) {
 
 // The report only carries text; one typed probe tells connect (3) from permission (4).
 int failureExitCode(tier::TierCore& core, const tier::ops::HealthReport& h) {
-  if (h.redis.configured && !h.redis.ok && core.redis()) {
+  if (h.redis.configured && !h.redis.ok && core.hasRedis()) {
     try {
-      core.redis()->ping();
+      core.redis().ping();
     } catch (const tier::Error& e) {
       return tier::exitCodeFor(e.kind());
     }

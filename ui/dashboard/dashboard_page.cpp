@@ -167,6 +167,17 @@ DashboardPage::DashboardPage(CoreService* service, QWidget* parent) : QWidget(pa
     connect(service_, &CoreService::statsAvailable, this, &DashboardPage::onStatsAvailable);
     connect(service_, &CoreService::healthAvailable, this, &DashboardPage::onHealthAvailable);
     connect(service_, &CoreService::coreReady, this, &DashboardPage::onCoreReady);
+    // Refresh on the server panel: one health check now, on a worker like the periodic one.
+    connect(server_, &ServerPanel::refreshRequested, this, [this] {
+      if (!service_->hasCore()) {
+        server_->refreshFailed(QStringLiteral("not connected"));
+        return;
+      }
+      service_->run<ops::HealthReport>(
+          this, QStringLiteral("dashboard.health"), [](TierCore& core, JobContext&) { return ops::checkHealth(core); },
+          [this](ops::HealthReport r) { onHealthAvailable(r); },
+          [this](ErrorKind k, QString m) { server_->refreshFailed(describe(k, m)); });
+    });
   }
   refreshView();
 }

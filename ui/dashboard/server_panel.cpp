@@ -3,9 +3,11 @@
 #include <QDateTime>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
+#include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -13,6 +15,7 @@
 #include "dashboard/latency_stats_model.h"
 #include "dashboard/metric_chart.h"
 #include "dashboard/redis_nodes_model.h"
+#include "dashboard/slowlog_model.h"
 
 namespace tier::ui {
 
@@ -92,7 +95,12 @@ ServerPanel::ServerPanel(QWidget* parent)
       latency_view_(new QTableView(this)),
       nodes_model_(new RedisNodesModel(this)),
       nodes_view_(new QTableView(this)),
-      nodes_box_(nullptr) {
+      nodes_box_(nullptr),
+      slowlog_model_(new SlowlogModel(this)),
+      slowlog_proxy_(new QSortFilterProxyModel(this)),
+      slowlog_view_(new QTableView(this)),
+      slowlog_status_(new QLabel(this)),
+      slowlog_refresh_(new QPushButton(QStringLiteral("Refresh"), this)) {
   auto* lay = new QVBoxLayout(this);
   lay->setContentsMargins(6, 4, 6, 6);
   checked_->setForegroundRole(QPalette::PlaceholderText);
@@ -181,6 +189,62 @@ ServerPanel::ServerPanel(QWidget* parent)
   latLay->addWidget(latency_view_);
   lay->addWidget(latBox, 1);
 
+  auto* slowBox = group(QStringLiteral("Redis SLOWLOG"), this);
+  slowBox->setObjectName(QStringLiteral("slowlogBox"));
+  auto* slowLay = new QVBoxLayout(slowBox);
+  auto* slowTop = new QHBoxLayout();
+  auto* thresholdName = new QLabel(QStringLiteral("slowlog-log-slower-than:"), this);
+  auto* threshold = new QLabel(QStringLiteral("—"), this);
+  threshold->setObjectName(QStringLiteral("redis.slowlog_threshold"));
+  threshold->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  const QString thresholdTip = QStringLiteral(
+      "CONFIG GET slowlog-log-slower-than: commands slower than this many microseconds are logged "
+      "(0 = every command, negative = none)");
+  threshold->setToolTip(thresholdTip);
+  thresholdName->setToolTip(thresholdTip);
+  fields_[threshold->objectName()] = threshold;
+  slowlog_refresh_->setObjectName(QStringLiteral("slowlogRefresh"));
+  slowlog_refresh_->setToolTip(QStringLiteral("Check the servers now (SLOWLOG GET 128 on every data node)"));
+  connect(slowlog_refresh_, &QPushButton::clicked, this, [this] {
+    slowlog_refresh_->setEnabled(false);
+    slowlog_refresh_->setText(QStringLiteral("Refreshing…"));
+    Q_EMIT refreshRequested();
+  });
+  for (QWidget* w : {static_cast<QWidget*>(thresholdName), static_cast<QWidget*>(threshold),
+                     static_cast<QWidget*>(slowlog_refresh_)})
+    regularFont(w);
+  slowTop->addWidget(thresholdName);
+  slowTop->addWidget(threshold, 1);
+  slowTop->addWidget(slowlog_refresh_);
+  slowLay->addLayout(slowTop);
+  slowlog_status_->setObjectName(QStringLiteral("slowlogStatus"));
+  slowlog_status_->setWordWrap(true);
+  slowlog_status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  regularFont(slowlog_status_);
+  slowLay->addWidget(slowlog_status_);
+  slowlog_proxy_->setSourceModel(slowlog_model_);
+  slowlog_proxy_->setSortRole(SlowlogModel::SortRole);
+  slowlog_view_->setModel(slowlog_proxy_);
+  slowlog_view_->setObjectName(QStringLiteral("slowlogView"));
+  slowlog_view_->setSortingEnabled(true);
+  slowlog_view_->sortByColumn(SlowlogModel::Time, Qt::DescendingOrder);
+  slowlog_view_->verticalHeader()->hide();
+  slowlog_view_->setAlternatingRowColors(true);
+  slowlog_view_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  slowlog_view_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  slowlog_view_->setWordWrap(false);
+  for (int c = 0; c < SlowlogModel::kColumnCount; ++c)
+    slowlog_view_->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+  slowlog_view_->horizontalHeader()->setSectionResizeMode(SlowlogModel::Command, QHeaderView::Stretch);
+  slowlog_view_->verticalHeader()->setDefaultSectionSize(slowlog_view_->fontMetrics().height() + 6);
+  slowlog_view_->setMinimumHeight(180);
+  slowlog_view_->setToolTip(
+      QStringLiteral("SLOWLOG GET 128 per node, read at each health check: arguments cut, passwords masked"));
+  slowlog_view_->setColumnHidden(SlowlogModel::Node, true);  // shown for a cluster or Sentinel group
+  regularFont(slowlog_view_);
+  slowLay->addWidget(slowlog_view_);
+  lay->addWidget(slowBox, 1);
+
   auto* llBox = group(QStringLiteral("LATENCY LATEST"), this);
   auto* llLay = new QVBoxLayout(llBox);
   latency_latest_->setObjectName(QStringLiteral("latencyLatest"));
@@ -251,6 +315,12 @@ QLabel* ServerPanel::addField(QFormLayout* form, const QString& key, const QStri
   return value;
 }
 
+void ServerPanel::refreshFailed(const QString& why) {
+  slowlog_refresh_->setEnabled(true);
+  slowlog_refresh_->setText(QStringLiteral("Refresh"));
+  slowlog_status_->setText(QStringLiteral("Refresh failed: %1").arg(why));
+}
+
 QString ServerPanel::field(const QString& key) const {
   auto it = fields_.find(key);
   return it == fields_.end() ? QString() : it->second->text();
@@ -296,6 +366,22 @@ void ServerPanel::setReport(const ops::HealthReport& report, qint64 at_ms) {
   }
   set("redis.evicted", redisUp ? num(r.evicted_keys) : none);
   set("redis.slowlog", redisUp ? QStringLiteral("%1 entries").arg(num(r.slowlog_len)) : none);
+  slowlog_refresh_->setEnabled(true);
+  slowlog_refresh_->setText(QStringLiteral("Refresh"));
+  set("redis.slowlog_threshold", redisUp ? slowlogThresholdText(r) : none);
+  slowlog_model_->setEntries(redisUp ? r.slowlog : std::vector<ops::SlowlogEntry>{});
+  slowlog_view_->setColumnHidden(SlowlogModel::Node, !(r.configured && r.mode != "single"));
+  if (!redisUp) {
+    slowlog_status_->setText(none);
+  } else if (!r.slowlog_error.empty()) {
+    slowlog_status_->setText(QStringLiteral("%1 entries shown · %2").arg(num(static_cast<long long>(r.slowlog.size())),
+                                                                          qs(r.slowlog_error)));
+  } else if (r.slowlog.empty()) {
+    slowlog_status_->setText(QStringLiteral("No slow commands logged."));
+  } else {
+    slowlog_status_->setText(QStringLiteral("%1 entries (newest first, up to 128 per node)")
+                                 .arg(num(static_cast<long long>(r.slowlog.size()))));
+  }
 
   latency_model_->setRows(redisUp ? parseLatencyStats(r.latencystats) : std::vector<LatencyStatRow>{});
   if (!redisUp)

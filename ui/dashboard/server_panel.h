@@ -1,6 +1,7 @@
 #pragma once
 // ServerPanel: the servers behind the tiers, from the periodic health report —
-// Redis INFO summary, INFO latencystats, SLOWLOG length, LATENCY LATEST;
+// Redis INFO summary, INFO latencystats, the SLOWLOG entries (masked) with the
+// slowlog-log-slower-than in force and a Refresh, LATENCY LATEST;
 // every Redis node of a cluster or Sentinel group (role, slots, state);
 // PostgreSQL version, connections, cache hit ratio, schema; the client pools.
 //
@@ -12,6 +13,7 @@
 
 class QFormLayout;
 class QLabel;
+class QPushButton;
 class QSortFilterProxyModel;
 class QTableView;
 
@@ -19,6 +21,7 @@ namespace tier::ui {
 
 class LatencyStatsModel;
 class RedisNodesModel;
+class SlowlogModel;
 
 class ServerPanel : public QWidget {
   Q_OBJECT
@@ -26,13 +29,24 @@ class ServerPanel : public QWidget {
   explicit ServerPanel(QWidget* parent = nullptr);
 
   void setReport(const ops::HealthReport& report, qint64 at_ms);
+  // The Refresh's check could not run (not connected, the job failed): says
+  // why under the SLOWLOG heading and enables Refresh again.
+  void refreshFailed(const QString& why);
 
   LatencyStatsModel* latencyModel() const { return latency_model_; }
   QTableView* latencyView() const { return latency_view_; }
   RedisNodesModel* nodesModel() const { return nodes_model_; }
   QWidget* nodesBox() const { return nodes_box_; }
+  SlowlogModel* slowlogModel() const { return slowlog_model_; }
+  QTableView* slowlogView() const { return slowlog_view_; }
+  QPushButton* slowlogRefreshButton() const { return slowlog_refresh_; }
   // The text of a field, by key (e.g. "redis.version", "pg.connections", "pool.redis"); empty if unknown.
   QString field(const QString& key) const;
+
+ Q_SIGNALS:
+  // Refresh pressed: the owner asks for a health check now; the button is
+  // enabled again by the next setReport().
+  void refreshRequested();
 
  private:
   QLabel* addField(QFormLayout* form, const QString& key, const QString& label, const QString& tip);
@@ -47,6 +61,11 @@ class ServerPanel : public QWidget {
   RedisNodesModel* nodes_model_;
   QTableView* nodes_view_;
   QWidget* nodes_box_;
+  SlowlogModel* slowlog_model_;
+  QSortFilterProxyModel* slowlog_proxy_;
+  QTableView* slowlog_view_;
+  QLabel* slowlog_status_;
+  QPushButton* slowlog_refresh_;
   std::map<QString, QLabel*> fields_;
 };
 

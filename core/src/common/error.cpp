@@ -160,6 +160,85 @@ std::string redactSecrets(const std::string& text) {
   return out;
 }
 
+namespace {
+
+bool equalsNoCase(const std::string& a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+// "scheme://user:pa" with no '@' after it: a URL whose password SLOWLOG cut
+// off before the '@' that redactSecrets needs. Everything from the ':' goes.
+std::string maskCutUrl(std::string arg) {
+  const std::size_t sep = arg.find("://");
+  if (sep == std::string::npos) return arg;
+  const std::size_t colon = arg.find(':', sep + 3);
+  if (colon == std::string::npos || arg.find('@', colon) != std::string::npos) return arg;
+  const std::size_t slash = arg.find('/', sep + 3);
+  if (slash != std::string::npos && slash < colon) return arg;  // a port after the host, or a path
+  // host:port has only digits after the ':'; user:pass does not.
+  std::size_t j = colon + 1;
+  while (j < arg.size() && arg[j] >= '0' && arg[j] <= '9') ++j;
+  if (j > colon + 1 && (j == arg.size() || arg[j] == '/')) return arg;
+  return arg.substr(0, colon + 1) + "***";
+}
+
+}  // namespace
+
+std::vector<std::string> redactCommand(std::vector<std::string> argv) {
+  const std::string kMask = "***";
+  auto mask = [&](std::size_t i) {
+    if (i < argv.size()) argv[i] = kMask;
+  };
+  const std::size_t n = argv.size();
+  if (n > 0) {
+    const std::string& cmd = argv[0];
+    if (equalsNoCase(cmd, "AUTH")) {
+      // AUTH password | AUTH username password
+      if (n == 2) mask(1);
+      for (std::size_t i = 2; i < n; ++i) mask(i);
+    } else if (equalsNoCase(cmd, "HELLO")) {
+      for (std::size_t i = 1; i < n; ++i)
+        if (equalsNoCase(argv[i], "AUTH")) {
+          mask(i + 2);
+          i += 2;
+        }
+    } else if (equalsNoCase(cmd, "ACL") && n > 1 && equalsNoCase(argv[1], "SETUSER")) {
+      for (std::size_t i = 3; i < n; ++i) {
+        const char c = argv[i].empty() ? '\0' : argv[i][0];
+        if (c == '>' || c == '<' || c == '#' || c == '!') argv[i] = std::string(1, c) + kMask;
+      }
+    } else if (equalsNoCase(cmd, "CONFIG") && n > 1 && equalsNoCase(argv[1], "SET")) {
+      for (std::size_t i = 2; i + 1 < n; i += 2) {
+        const std::string& p = argv[i];
+        if (equalsNoCase(p, "requirepass") || equalsNoCase(p, "masterauth") ||
+            equalsNoCase(p, "tls-key-file-pass") || equalsNoCase(p, "tls-client-key-file-pass"))
+          mask(i + 1);
+      }
+    } else if (equalsNoCase(cmd, "MIGRATE")) {
+      for (std::size_t i = 6; i < n; ++i) {
+        if (equalsNoCase(argv[i], "KEYS")) break;
+        if (equalsNoCase(argv[i], "AUTH")) {
+          mask(i + 1);
+          ++i;
+        } else if (equalsNoCase(argv[i], "AUTH2")) {
+          mask(i + 2);
+          i += 2;
+        }
+      }
+    } else if (equalsNoCase(cmd, "SENTINEL") && n > 3 && equalsNoCase(argv[1], "SET")) {
+      // SENTINEL SET master auth-pass pw
+      for (std::size_t i = 3; i + 1 < n; i += 2)
+        if (equalsNoCase(argv[i], "auth-pass")) mask(i + 1);
+    }
+  }
+  for (auto& a : argv)
+    if (a != kMask) a = maskCutUrl(redactSecrets(a));
+  return argv;
+}
+
 std::int64_t unixMillisNow() noexcept {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

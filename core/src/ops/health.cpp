@@ -1,6 +1,10 @@
 #include "tier/ops/health.h"
 
+#include <algorithm>
+#include <functional>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "tier/common/clock.h"
 #include "tier/common/error.h"
@@ -30,8 +34,117 @@ long long toLL(const std::string& s) {
   }
 }
 
+// SLOWLOG GET reply -> entries of `node`. An entry is
+// [id, unix s, µs, [argv], client addr, client name] (the last two since Redis 4).
+void parseSlowlog(const redis::Reply& reply, const std::string& node, std::vector<SlowlogEntry>& out) {
+  if (reply.type != redis::Reply::Type::Array) return;
+  for (const auto& e : reply.elements) {
+    if (e.type != redis::Reply::Type::Array || e.elements.size() < 4) continue;
+    SlowlogEntry s;
+    s.id = e.elements[0].integer;
+    s.at_ms = e.elements[1].integer * 1000;
+    s.duration_us = e.elements[2].integer;
+    std::vector<std::string> argv;
+    for (const auto& a : e.elements[3].elements)
+      argv.push_back(a.type == redis::Reply::Type::Integer ? std::to_string(a.integer) : a.str);
+    s.command = formatSlowlogCommand(argv);
+    if (e.elements.size() > 4) s.client = e.elements[4].str;
+    if (e.elements.size() > 5) s.client_name = redactSecrets(e.elements[5].str);
+    s.node = node;
+    out.push_back(std::move(s));
+  }
+}
+
+// CONFIG GET slowlog-log-slower-than reply ([name, value]) -> value.
+std::optional<long long> slowerThan(const redis::Reply& reply) {
+  if (reply.type != redis::Reply::Type::Array || reply.elements.size() < 2) return std::nullopt;
+  try {
+    return std::stoll(reply.elements[1].str);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// The slowlog of every data node that answered the probe. Never throws.
+void readSlowlog(const redis::RedisReadView& r, RedisHealth& h) {
+  const std::vector<redis::Command> cmds{{"SLOWLOG", "GET", "128"}, {"CONFIG", "GET", "slowlog-log-slower-than"}};
+  std::vector<std::pair<std::string, std::vector<redis::Reply>>> answers;
+  std::string failure;
+  bool configRefused = false;
+  std::string configError;
+  auto note = [&](const std::string& why) {
+    if (failure.empty()) failure = why;
+  };
+  // Both commands in one round trip; if the ACL refuses one, the pipeline throws
+  // after reading every reply, so ask one by one to keep what is allowed.
+  auto fetch = [&](const std::string& node, const std::function<std::vector<redis::Reply>(
+                                                const std::vector<redis::Command>&)>& send) {
+    try {
+      answers.emplace_back(node, send(cmds));
+      return;
+    } catch (const PermissionError&) {
+    } catch (const BadInputError&) {
+      return;  // a node the client has no pool for (left the deployment since the probe)
+    } catch (const Error& e) {
+      note(node + ": " + redactSecrets(e.what()));
+      return;
+    }
+    std::vector<redis::Reply> replies(cmds.size());
+    for (std::size_t i = 0; i < cmds.size(); ++i) {
+      try {
+        replies[i] = std::move(send({cmds[i]}).at(0));
+      } catch (const PermissionError&) {
+        if (i == 0) note("SLOWLOG not permitted");
+        if (i == 1) configRefused = true;
+      } catch (const Error& e) {
+        note(node + ": " + redactSecrets(e.what()));
+      }
+    }
+    answers.emplace_back(node, std::move(replies));
+  };
+  if (r.mode() == redis::RedisMode::Single) {
+    fetch(h.nodes.empty() ? h.endpoint : h.nodes.front().address,
+          [&](const std::vector<redis::Command>& c) { return r.pipeline(c); });
+  } else {
+    for (const auto& n : h.nodes) {
+      if (n.role == "sentinel" || !n.up) continue;
+      fetch(n.address, [&](const std::vector<redis::Command>& c) { return r.pipelineOn(n.address, c); });
+    }
+  }
+  bool slowlogRead = false;
+  for (const auto& [node, replies] : answers) {
+    if (replies.size() < 2) continue;
+    if (replies[0].type == redis::Reply::Type::Array) {
+      parseSlowlog(replies[0], node, h.slowlog);
+      slowlogRead = true;
+    } else if (replies[0].isError()) {
+      note(redactSecrets(replies[0].str));
+    }
+    if (replies[1].isError() && configError.empty()) configError = redactSecrets(replies[1].str);
+    if (auto v = slowerThan(replies[1])) {
+      if (!h.slowlog_threshold_known) {
+        h.slowlog_threshold_known = true;
+        h.slowlog_log_slower_than_us = *v;
+      } else if (*v != h.slowlog_log_slower_than_us) {
+        h.slowlog_threshold_varies = true;
+      }
+    }
+  }
+  if (!h.slowlog_threshold_known)
+    h.slowlog_threshold_error = answers.empty() ? "no node answered"
+                                : configRefused || configError.rfind("NOPERM", 0) == 0 || configError.empty()
+                                    ? "CONFIG not permitted"
+                                    : configError;
+  if (!slowlogRead || !failure.empty()) h.slowlog_error = failure.empty() ? "SLOWLOG not read" : failure;
+  // Newest first over all nodes; within a second by node, then newest id first.
+  std::sort(h.slowlog.begin(), h.slowlog.end(), [](const SlowlogEntry& a, const SlowlogEntry& b) {
+    if (a.at_ms != b.at_ms) return a.at_ms > b.at_ms;
+    return a.node != b.node ? a.node < b.node : a.id > b.id;
+  });
+}
+
 void checkRedis(TierCore& core, RedisHealth& h) {
-  auto* r = core.redis();
+  const redis::RedisReadView* r = core.hasRedis() ? &core.redis() : nullptr;
   h.configured = r != nullptr;
   if (!r) {
     h.error = "no Redis configured";
@@ -80,6 +193,7 @@ void checkRedis(TierCore& core, RedisHealth& h) {
     if (n.role == "master" && r->mode() != redis::RedisMode::Cluster) h.master = n.address;
   }
   if (r->mode() == redis::RedisMode::Cluster) h.db_keys = clusterKeys;
+  if (h.ok) readSlowlog(*r, h);
   h.pool = r->poolStats();
 }
 
@@ -155,6 +269,42 @@ void checkReplica(TierCore& core, ReplicaHealth& h) {
 }
 
 }  // namespace
+
+std::string formatSlowlogCommand(const std::vector<std::string>& argv) {
+  const std::vector<std::string> masked = redactCommand(argv);
+  std::string out;
+  const std::size_t shown = std::min(masked.size(), kSlowlogMaxArgs);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const std::string& a = masked[i];
+    const bool cut = a.size() > kSlowlogMaxArgBytes;
+    std::string_view v(a.data(), cut ? kSlowlogMaxArgBytes : a.size());
+    // Never cut inside a UTF-8 sequence: back up to a lead byte.
+    if (cut)
+      while (!v.empty() && (static_cast<unsigned char>(a[v.size()]) & 0xC0) == 0x80) v.remove_suffix(1);
+    bool quote = a.empty();
+    std::string text;
+    for (char c : v) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == ' ' || c == '"' || c == '\\') quote = true;
+      if (c == '"' || c == '\\') {
+        text += '\\';
+        text += c;
+      } else if (u < 0x20 || u == 0x7f) {
+        static const char* hex = "0123456789abcdef";
+        text += "\\x";
+        text += hex[u >> 4];
+        text += hex[u & 15];
+      } else {
+        text += c;
+      }
+    }
+    if (cut) text += "\u2026";
+    if (i > 0) out += ' ';
+    out += quote ? '"' + text + '"' : text;
+  }
+  if (masked.size() > shown) out += " \u2026 (+" + std::to_string(masked.size() - shown) + " more)";
+  return out;
+}
 
 HealthReport checkHealth(TierCore& core) {
   HealthReport r;

@@ -4,6 +4,7 @@
 // line and never contain a secret (passwords are redacted before formatting).
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace tier {
 
@@ -71,5 +72,14 @@ int exitCodeFor(ErrorKind kind) noexcept;
 // (user:pass@ in URLs, password=... in conninfo). Used on every message that
 // may quote user input.
 std::string redactSecrets(const std::string& text);
+
+// A Redis command's arguments (argv[0] is the command name) with every secret
+// replaced by "***": AUTH's password, HELLO ... AUTH user pass, ACL SETUSER
+// password rules (>pw, <pw, #hash, !hash), CONFIG SET of requirepass /
+// masterauth / tls-*-pass, MIGRATE ... AUTH pw / AUTH2 user pw, and in any
+// argument what redactSecrets removes (a redis://user:pw@ URL, password=...),
+// including a URL cut before its '@' (SLOWLOG shortens long arguments).
+// Used on commands read back from a server (SLOWLOG) before they are shown.
+std::vector<std::string> redactCommand(std::vector<std::string> argv);
 
 }  // namespace tier

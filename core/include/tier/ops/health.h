@@ -1,5 +1,6 @@
 #pragma once
 // Server health, for `tierctl health` and the console's server panel.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,6 +15,28 @@ class TierCore;
 }
 
 namespace tier::ops {
+
+// One SLOWLOG entry, ready to show: the command is masked (redactCommand) and
+// shortened (formatSlowlogCommand), so no consumer sees a secret or a 500 KB value.
+struct SlowlogEntry {
+  long long id = 0;           // the server's entry id (per node)
+  long long at_ms = 0;        // when the command ran, unix ms (the server's clock, second resolution)
+  long long duration_us = 0;  // execution time, microseconds
+  std::string command;        // "SET key value …", masked and truncated
+  std::string client;         // "ip:port" of the client (empty before Redis 4)
+  std::string client_name;    // CLIENT SETNAME, often empty
+  std::string node;           // the server that logged it ("host:port")
+};
+
+// SLOWLOG argument display limits: each argument is cut to this many bytes
+// (plus "…"), and arguments after this many become "… (+N more)".
+inline constexpr std::size_t kSlowlogMaxArgBytes = 64;
+inline constexpr std::size_t kSlowlogMaxArgs = 8;
+
+// argv (argv[0] = the command) masked with redactCommand, each argument cut to
+// kSlowlogMaxArgBytes, at most kSlowlogMaxArgs shown; arguments with blanks,
+// quotes or nothing in them are double-quoted, unprintable bytes as \xHH.
+std::string formatSlowlogCommand(const std::vector<std::string>& argv);
 
 struct RedisHealth {
   bool configured = false;
@@ -31,6 +54,17 @@ struct RedisHealth {
   long long db_keys = 0;           // keys in our database
   std::string latencystats;        // INFO latencystats section (raw text)
   long long slowlog_len = 0;
+  // SLOWLOG GET 128 on every data node (cluster: masters and replicas; Sentinel:
+  // the master and replicas), newest first. Read-only; an ACL user without
+  // SLOWLOG gets slowlog_error and no entries, health stays ok.
+  std::vector<SlowlogEntry> slowlog;
+  std::string slowlog_error;  // why entries are missing (one line), empty if read
+  // CONFIG GET slowlog-log-slower-than (microseconds; negative = logging off,
+  // 0 = every command). On a cluster the first node's; see slowlog_threshold_varies.
+  bool slowlog_threshold_known = false;
+  long long slowlog_log_slower_than_us = 0;
+  bool slowlog_threshold_varies = false;  // nodes disagree
+  std::string slowlog_threshold_error;    // e.g. "CONFIG not permitted"; empty if known
   std::string latency_latest;      // LATENCY LATEST rendered one event per line
   redis::PoolStats pool;
   // Deployment (issue 6). mode: "single", "cluster" or "sentinel". master:
