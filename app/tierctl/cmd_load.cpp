@@ -270,6 +270,7 @@ void addLoadOptions(QCommandLineParser& parser) {
   parser.addOption({QStringLiteral("cleanup"),
                     QStringLiteral("Remove the synthetic rows left by --allow-writes runs that are no longer alive, then "
                                    "exit.")});
+  parser.addOption({QStringLiteral("yes"), QStringLiteral("Confirm --allow-writes on a profile tagged production.")});
 }
 
 namespace {
@@ -305,10 +306,15 @@ int runLoad(Context& ctx) {
   if (ctx.isSet(QStringLiteral("cleanup"))) {
     if (ctx.isSet(QStringLiteral("allow-writes")))
       throw UsageError(QStringLiteral("--cleanup and --allow-writes do not go together: --cleanup runs no load"));
+    // It deletes only the load's own rows: no --yes on production, but a read-only profile writes nothing.
+    ctx.guardDestructive(QStringLiteral("--cleanup deletes the synthetic rows of earlier runs"), true);
     return runCleanup(ctx);
   }
   WorkloadOptions o = workloadOptionsFrom(ctx, 1000, 60, 0);
   o.allow_writes = ctx.isSet(QStringLiteral("allow-writes"));
+  if (o.allow_writes)
+    ctx.guardDestructive(QStringLiteral("--allow-writes writes synthetic rows to the database"),
+                         ctx.isSet(QStringLiteral("yes")), QStringLiteral("without --allow-writes the load only reads"));
   // Knowledge is read-heavy reference data: the platform warms it at start, so does the load.
   if (!ctx.isSet(QStringLiteral("no-warm")) && ctx.core().hasRedis()) {
     try {

@@ -572,6 +572,9 @@ class TestTierctl : public QObject {
         {QStringLiteral("warm"), QStringLiteral("entries"), QStringLiteral("--yes")},
         {QStringLiteral("seed"), QStringLiteral("--users"), QStringLiteral("5"), QStringLiteral("--yes")},
         {QStringLiteral("migrate"), QStringLiteral("--yes")},
+        {QStringLiteral("load"), QStringLiteral("--allow-writes"), QStringLiteral("--yes"), QStringLiteral("--duration"),
+         QStringLiteral("1")},
+        {QStringLiteral("load"), QStringLiteral("--cleanup")},
     };
     for (const QStringList& args : destructive) {
       r = tierctl(on(QStringLiteral("ro"), args), {}, false);
@@ -603,6 +606,11 @@ class TestTierctl : public QObject {
     r = tierctl(on(QStringLiteral("prod"), {QStringLiteral("warm"), QStringLiteral("entries")}), {}, false);
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains("tagged production"), r.err.constData());
+    r = tierctl(on(QStringLiteral("prod"), {QStringLiteral("load"), QStringLiteral("--allow-writes"),
+                                             QStringLiteral("--duration"), QStringLiteral("1")}),
+                {}, false);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("tagged production") && r.err.contains("--allow-writes"), r.err.constData());
     QCOMPARE(redisScanCount("entry:*"), before);
     const long long ones = redisScanCount("entry:v1:1*");
     QVERIFY(ones > 0);
