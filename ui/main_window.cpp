@@ -29,6 +29,7 @@ QString chipStyle(LinkState s) {
     case LinkState::Degraded: return QStringLiteral("background:#b7791f;color:white;border-radius:8px;padding:2px 8px;");
     case LinkState::Down: return QStringLiteral("background:#c53030;color:white;border-radius:8px;padding:2px 8px;");
     case LinkState::Connecting:
+    case LinkState::NotConnected:
     case LinkState::Disconnected: break;
   }
   return QStringLiteral("background:#4a5568;color:white;border-radius:8px;padding:2px 8px;");
@@ -43,6 +44,7 @@ QString chipText(const QString& name, const LinkStatus& s) {
     case LinkState::Down: return QStringLiteral("%1 down").arg(name);
     case LinkState::Connecting: return QStringLiteral("%1 connecting…").arg(name);
     case LinkState::Disconnected: return QStringLiteral("%1 not configured").arg(name);
+    case LinkState::NotConnected: return QStringLiteral("%1 not connected").arg(name);
   }
   return name;
 }
@@ -66,7 +68,6 @@ MainWindow::MainWindow(CoreService* service, QWidget* parent)
   setCentralWidget(central);
   tabs_->setDocumentMode(true);
 
-
   redisChip_ = new QLabel(this);
   pgChip_ = new QLabel(this);
   redisChip_->setObjectName(QStringLiteral("redisChip"));
@@ -85,8 +86,9 @@ MainWindow::MainWindow(CoreService* service, QWidget* parent)
   connect(service_, &CoreService::postgresLinkChanged, this, &MainWindow::onPostgresLinkChanged);
   connect(service_, &CoreService::coreFailed, this, &MainWindow::onCoreFailed);
   connect(service_, &CoreService::connecting, this, [this](const QString& what) { statusBar()->showMessage(what, 5000); });
-  connect(service_, &CoreService::coreReady, this,
-          [this] { statusBar()->showMessage(QStringLiteral("Connected as profile “%1”.").arg(service_->settings().profile), 5000); });
+  // Said once both servers answered, not when a core merely exists.
+  connect(service_, &CoreService::connected, this,
+          [this](const QString& profile) { statusBar()->showMessage(QStringLiteral("Connected as profile “%1”.").arg(profile), 5000); });
   // The settings of the next connection are in place when it starts connecting.
   connect(service_, &CoreService::connecting, this, &MainWindow::updateProfileTags);
   connect(service_, &CoreService::coreReady, this, &MainWindow::updateProfileTags);

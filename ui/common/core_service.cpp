@@ -9,6 +9,8 @@
 #include <QDateTime>
 
 #include "tier/common/clock.h"
+#include "tier/pg/pg_pool.h"
+#include "tier/redis/redis_url.h"
 #include "tier/sandbox/sandbox.h"
 
 namespace tier::ui {
@@ -43,6 +45,60 @@ ops::Capabilities pendingCapabilities(const std::string& why) {
   return c;
 }
 
+// The core's configuration for these settings. With the sandbox it starts (or
+// reuses) it first, which blocks: call on a worker only.
+CoreConfig coreConfigFor(const ConnectionSettings& settings) {
+  CoreConfig c;
+  c.profile = settings.profile.toStdString();
+  c.redis_url = settings.redis_url.toStdString();
+  c.pg_conninfo = settings.pg_conninfo.toStdString();
+  c.pg_replica_conninfo = settings.pg_replica_conninfo.toStdString();
+  if (settings.sandbox) {
+    sandbox::SandboxOptions o;
+    o.dir = settings.sandbox_dir.toStdString();
+    sandbox::Sandbox sb(o);
+    auto up = sb.up();
+    c.redis_url = up.status.redis_url;
+    c.pg_conninfo = up.status.pg_conninfo;
+    c.profile = "sandbox";
+  }
+  c.thresholds = settings.thresholds;
+  c.policies = settings.policies;
+  c.l1.max_entries = settings.l1_max_entries;
+  c.l1.max_bytes = settings.l1_max_bytes;
+  c.redis.client_name = "tierconsole";
+  c.pg.application_name = "tierconsole";
+  c.pg.pool_size = 12;
+  c.redis.pool_size = 12;
+  return c;
+}
+
+QString redacted(const char* what) { return QString::fromStdString(redactSecrets(what)); }
+
+// Malformed input, per field, before anything is built (no I/O).
+void checkInput(const CoreConfig& c, ConnectAttemptResult& r) {
+  if (!c.redis_url.empty()) try {
+      (void)redis::RedisUrl::parse(c.redis_url);
+    } catch (const Error& e) {
+      r.redis_error = redacted(e.what());
+    }
+  try {
+    pg::checkConninfo(c.pg_conninfo);
+  } catch (const Error& e) {
+    r.pg_error = redacted(e.what());
+  }
+  if (!c.pg_replica_conninfo.empty()) try {
+      pg::checkConninfo(c.pg_replica_conninfo);
+    } catch (const Error& e) {
+      r.replica_error = redacted(e.what());
+    }
+}
+
+// "Redis: …" unless the reason already names its server.
+QString named(const QString& name, const QString& why) {
+  return why.startsWith(name, Qt::CaseInsensitive) ? why : QStringLiteral("%1: %2").arg(name, why);
+}
+
 LinkStatus postgresLink(const ops::PostgresHealth& h) {
   LinkStatus s;
   if (!h.ok) {
@@ -65,6 +121,7 @@ QString toText(LinkState s) {
     case LinkState::Connected: return QStringLiteral("connected");
     case LinkState::Degraded: return QStringLiteral("degraded");
     case LinkState::Down: return QStringLiteral("down");
+    case LinkState::NotConnected: return QStringLiteral("not connected");
   }
   return {};
 }
@@ -96,6 +153,7 @@ CoreService::CoreService(QObject* parent) : QObject(parent) {
   qRegisterMetaType<ops::HealthReport>();
   qRegisterMetaType<metrics::AlertEvent>();
   qRegisterMetaType<ops::Capabilities>();
+  qRegisterMetaType<ConnectAttemptResult>();
   capabilities_ = pendingCapabilities("Not connected.");
   capabilitiesTimer_.setInterval(60'000);
   connect(&capabilitiesTimer_, &QTimer::timeout, this, &CoreService::refreshCapabilities);
@@ -199,29 +257,10 @@ void CoreService::connectTo(const ConnectionSettings& settings) {
   submit([this, settings, gen] {
     std::shared_ptr<TierCore> core;
     QString failure;
+    ConnectAttemptResult input;  // which server's input is at fault, if any
     try {
-      CoreConfig c;
-      c.profile = settings.profile.toStdString();
-      c.redis_url = settings.redis_url.toStdString();
-      c.pg_conninfo = settings.pg_conninfo.toStdString();
-      c.pg_replica_conninfo = settings.pg_replica_conninfo.toStdString();
-      if (settings.sandbox) {
-        sandbox::SandboxOptions o;
-        o.dir = settings.sandbox_dir.toStdString();
-        sandbox::Sandbox sb(o);
-        auto up = sb.up();
-        c.redis_url = up.status.redis_url;
-        c.pg_conninfo = up.status.pg_conninfo;
-        c.profile = "sandbox";
-      }
-      c.thresholds = settings.thresholds;
-      c.policies = settings.policies;
-      c.l1.max_entries = settings.l1_max_entries;
-      c.l1.max_bytes = settings.l1_max_bytes;
-      c.redis.client_name = "tierconsole";
-      c.pg.application_name = "tierconsole";
-      c.pg.pool_size = 12;
-      c.redis.pool_size = 12;
+      const CoreConfig c = coreConfigFor(settings);
+      checkInput(c, input);
       core = std::make_shared<TierCore>(c);
     } catch (const Error& e) {
       failure = describe(e.kind(), QString::fromStdString(redactSecrets(e.what())));
@@ -230,7 +269,7 @@ void CoreService::connectTo(const ConnectionSettings& settings) {
     }
     QMetaObject::invokeMethod(
         this,
-        [this, core = std::move(core), failure, gen, settings]() mutable {
+        [this, core = std::move(core), failure, input, gen, settings]() mutable {
           {
             std::lock_guard lk(mu_);
             if (gen != generation_) {  // superseded by a newer connectTo
@@ -242,35 +281,130 @@ void CoreService::connectTo(const ConnectionSettings& settings) {
           if (!core) {
             capabilities_ = pendingCapabilities("Not connected: " + failure.toStdString());
             Q_EMIT capabilitiesAvailable(capabilities_);
-            Q_EMIT redisLinkChanged({LinkState::Down, {}, 0, failure});
-            Q_EMIT postgresLinkChanged({LinkState::Down, {}, 0, failure});
+            // Only the server whose input is malformed is "down"; the other was not even tried.
+            const bool blameRedis = !input.redis_error.isEmpty() || input.pg_error.isEmpty();
+            const bool blamePg = !input.pg_error.isEmpty() || input.redis_error.isEmpty();
+            const QString notTried = QStringLiteral("not tried: %1").arg(failure);
+            Q_EMIT redisLinkChanged({blameRedis ? LinkState::Down : LinkState::NotConnected, {}, 0, blameRedis ? failure : notTried});
+            Q_EMIT postgresLinkChanged({blamePg ? LinkState::Down : LinkState::NotConnected, {}, 0, blamePg ? failure : notTried});
             Q_EMIT coreFailed(failure);
             return;
           }
-          connected_at_ms_ = QDateTime::currentMSecsSinceEpoch();
-          Q_EMIT coreReady();
-          refresh_.start();
-          health_.start();
-          capabilitiesTimer_.start();
-          onHealthTick();
-          refreshCapabilities();
-          if (settings.sandbox && settings.start_workload) {
-            // Enough traffic to make every chart move, not so much that the
-            // demo saturates the machine it shares with its own servers; the
-            // Operations page changes the rate live.
-            workload::WorkloadOptions demo;
-            demo.rate = 3000;
-            demo.nice = 10;
-            startWorkload(demo);
-          }
+          start(nullptr);
         },
         Qt::QueuedConnection);
   });
 }
 
+std::uint64_t CoreService::tryConnect(const ConnectionSettings& settings) {
+  const std::uint64_t id = ++attempt_;
+  attempt_running_ = true;
+  submit([this, settings, id] {
+    ConnectAttemptResult r;
+    std::shared_ptr<TierCore> core;
+    auto report = std::make_shared<ops::HealthReport>();
+    try {
+      const CoreConfig c = coreConfigFor(settings);  // with the sandbox: starts it
+      checkInput(c, r);  // malformed input is said per field, before anything is built
+      if (r.redis_error.isEmpty() && r.pg_error.isEmpty() && r.replica_error.isEmpty()) {
+        core = std::make_shared<TierCore>(c);
+        // PING and SELECT 1 (and the rest of a health check) within the core's
+        // short timeouts; a server that is down is reported, not thrown.
+        *report = ops::checkHealth(*core);
+        if (report->redis.configured && !report->redis.ok) r.redis_error = QString::fromStdString(report->redis.error);
+        if (!report->postgres.ok) r.pg_error = QString::fromStdString(report->postgres.error);
+      }
+      if (!r.redis_error.isEmpty()) r.field = ConnectAttemptResult::Field::Redis;
+      else if (!r.pg_error.isEmpty()) r.field = ConnectAttemptResult::Field::Postgres;
+      else if (!r.replica_error.isEmpty()) r.field = ConnectAttemptResult::Field::Replica;
+      QStringList why;
+      if (!r.redis_error.isEmpty()) why << named(QStringLiteral("Redis"), r.redis_error);
+      if (!r.pg_error.isEmpty()) why << named(QStringLiteral("PostgreSQL"), r.pg_error);
+      if (!r.replica_error.isEmpty()) why << named(QStringLiteral("Read replica"), r.replica_error);
+      r.ok = why.isEmpty();
+      r.message = why.join(QStringLiteral("; "));
+    } catch (const Error& e) {
+      r.ok = false;
+      r.field = settings.sandbox ? ConnectAttemptResult::Field::Sandbox : ConnectAttemptResult::Field::None;
+      r.message = settings.sandbox ? QStringLiteral("The sandbox could not start: %1").arg(redacted(e.what()))
+                                   : describe(e.kind(), redacted(e.what()));
+    } catch (const std::exception& e) {
+      r.ok = false;
+      r.field = settings.sandbox ? ConnectAttemptResult::Field::Sandbox : ConnectAttemptResult::Field::None;
+      r.message = redacted(e.what());
+    }
+    if (!r.ok) core.reset();  // freed here, on the worker
+    QMetaObject::invokeMethod(
+        this,
+        [this, id, r, core = std::move(core), report, settings]() mutable {
+          if (id != attempt_) {  // cancelled, or a newer attempt runs: drop this one
+            if (core) submit([c = std::move(core)]() mutable { c.reset(); });
+            return;
+          }
+          attempt_running_ = false;
+          Q_EMIT attemptFinished(id, r);
+          if (r.ok) adopt(std::move(core), settings, report.get());
+        },
+        Qt::QueuedConnection);
+  });
+  return id;
+}
+
+void CoreService::cancelAttempt() {
+  ++attempt_;
+  attempt_running_ = false;
+}
+
+void CoreService::adopt(std::shared_ptr<TierCore> core, const ConnectionSettings& settings,
+                        const ops::HealthReport* probed) {
+  stopWorkload();
+  std::shared_ptr<TierCore> old;
+  {
+    std::lock_guard lk(mu_);
+    old = std::move(core_);
+    core_ = std::move(core);
+    ++generation_;  // results of the old core's jobs are dropped from now on
+  }
+  if (old) submit([o = std::move(old)]() mutable { o.reset(); });
+  settings_ = settings;
+  resetAlerts();
+  refresh_.setInterval(settings_.refresh_ms);
+  links_ok_ = false;
+  capabilities_ = pendingCapabilities("Checking what these credentials may do\u2026");
+  Q_EMIT capabilitiesAvailable(capabilities_);
+  Q_EMIT connecting(QStringLiteral("Switching to profile \u201c%1\u201d\u2026").arg(settings_.profile));
+  start(probed);
+}
+
+void CoreService::start(const ops::HealthReport* probed) {
+  connected_at_ms_ = QDateTime::currentMSecsSinceEpoch();
+  announced_ = false;
+  Q_EMIT coreReady();
+  refresh_.start();
+  health_.start();
+  capabilitiesTimer_.start();
+  if (probed)
+    publishHealth(*probed);  // the attempt's probe is the first health report
+  else
+    onHealthTick();
+  refreshCapabilities();
+  if (settings_.sandbox && settings_.start_workload) {
+    // Enough traffic to make every chart move, not so much that the
+    // demo saturates the machine it shares with its own servers; the
+    // Operations page changes the rate live.
+    workload::WorkloadOptions demo;
+    demo.rate = 3000;
+    demo.nice = 10;
+    startWorkload(demo);
+  }
+}
+
 void CoreService::onRefreshTick() {
   auto core = coreRef();
-  if (!core || refresh_busy_.exchange(true)) return;
+  // A job of a previous core still in flight does not hold up the new one's.
+  if (!core || (refresh_busy_ && refresh_gen_ == currentGeneration())) return;
+  refresh_busy_ = true;
+  refresh_gen_ = currentGeneration();
   std::shared_ptr<workload::Workload> wl;
   {
     std::lock_guard lk(mu_);
@@ -290,7 +424,7 @@ void CoreService::onRefreshTick() {
     QMetaObject::invokeMethod(
         this,
         [this, s, gen] {
-          refresh_busy_ = false;
+          if (gen == refresh_gen_) refresh_busy_ = false;
           if (currentGeneration() != gen) return;  // stale: the connection changed
           Q_EMIT statsAvailable(s);
           // Alerts from a full window on: the first seconds are a cold start.
@@ -303,37 +437,49 @@ void CoreService::onRefreshTick() {
 
 void CoreService::onHealthTick() {
   auto core = coreRef();
-  if (!core || health_busy_.exchange(true)) return;
+  if (!core || (health_busy_ && health_gen_ == currentGeneration())) return;
+  health_busy_ = true;
+  health_gen_ = currentGeneration();
   const std::uint64_t gen = currentGeneration();
   submit([this, core, gen] {
     auto report = ops::checkHealth(*core);
     QMetaObject::invokeMethod(
         this,
         [this, report, gen] {
-          health_busy_ = false;
+          if (gen == health_gen_) health_busy_ = false;
           if (currentGeneration() != gen) return;
-          Q_EMIT redisLinkChanged(redisLink(report.redis));
-          Q_EMIT postgresLinkChanged(postgresLink(report.postgres));
-          Q_EMIT healthAvailable(report);
+          const bool was_ok = links_ok_;
+          publishHealth(report);
           // A link that came back may be a restarted server with other ACLs: ask again.
-          const bool ok = (report.redis.ok || !report.redis.configured) && report.postgres.ok;
-          if (ok && !links_ok_) refreshCapabilities();
-          links_ok_ = ok;
+          if (links_ok_ && !was_ok) refreshCapabilities();
         },
         Qt::QueuedConnection);
   });
 }
 
+void CoreService::publishHealth(const ops::HealthReport& report) {
+  Q_EMIT redisLinkChanged(redisLink(report.redis));
+  Q_EMIT postgresLinkChanged(postgresLink(report.postgres));
+  Q_EMIT healthAvailable(report);
+  links_ok_ = (report.redis.ok || !report.redis.configured) && report.postgres.ok;
+  if (links_ok_ && !announced_) {
+    announced_ = true;
+    Q_EMIT connected(settings_.profile);
+  }
+}
+
 void CoreService::refreshCapabilities() {
   auto core = coreRef();
-  if (!core || capabilities_busy_.exchange(true)) return;
-  const std::uint64_t gen = currentGeneration();
+  if (!core || (capabilities_busy_ && capabilities_gen_ == currentGeneration())) return;
+  capabilities_busy_ = true;
+  capabilities_gen_ = currentGeneration();
+  const std::uint64_t gen = capabilities_gen_;
   submit([this, core, gen] {
     auto caps = ops::probeCapabilities(*core);
     QMetaObject::invokeMethod(
         this,
         [this, caps, gen] {
-          capabilities_busy_ = false;
+          if (gen == capabilities_gen_) capabilities_busy_ = false;
           if (currentGeneration() != gen) return;  // stale: the connection changed
           capabilities_ = caps;
           Q_EMIT capabilitiesAvailable(capabilities_);

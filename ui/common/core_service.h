@@ -50,7 +50,9 @@ struct ConnectionSettings {
   int refresh_ms = 1000;
 };
 
-enum class LinkState { Disconnected, Connecting, Connected, Degraded, Down };
+// NotConnected: no core, though this server is not the one at fault (e.g. the
+// other one's URL is malformed): neither "down" nor "not configured".
+enum class LinkState { Disconnected, Connecting, Connected, Degraded, Down, NotConnected };
 QString toText(LinkState s);
 
 struct LinkStatus {
@@ -58,6 +60,18 @@ struct LinkStatus {
   QString version;
   double latency_ms = 0;
   QString detail;  // endpoint (no password) or the reason it is down
+};
+
+// The answer to tryConnect(): usable, or why not and where (the dialog puts the
+// reason beside the field at fault). Every text is redacted: no password.
+struct ConnectAttemptResult {
+  enum class Field { None, Redis, Postgres, Replica, Sandbox };
+  bool ok = false;
+  Field field = Field::None;  // the first field at fault
+  QString redis_error;        // why Redis did not answer; empty if it did (or none is configured)
+  QString pg_error;           // why PostgreSQL did not answer
+  QString replica_error;      // a malformed read-replica conninfo (a replica that is down is no failure)
+  QString message;            // one line for the whole attempt
 };
 
 // One refresh: sliding-window values (not lifetime counters).
@@ -105,8 +119,21 @@ class CoreService : public QObject {
   ~CoreService() override;
 
   // Builds a new core for these settings on a worker (starting the sandbox
-  // first if asked); the old core, its workload and jobs are retired.
+  // first if asked); the old core, its workload and jobs are retired at once.
+  // For start-up and a password retry of the same profile; File ▸ Connect…
+  // uses tryConnect, which keeps the working connection until the new one answers.
   void connectTo(const ConnectionSettings& settings);
+  // Tries a connection beside the current one: a second core is built and
+  // probed on a worker (PING Redis, SELECT 1 PostgreSQL, within the core's short
+  // timeouts). Until it answers, the current core, its charts, jobs and load
+  // stay as they are. Then attemptFinished(id, result) is emitted; on success
+  // the new core replaces the current one right after it (as connectTo would,
+  // ending with coreReady and connected). A failure changes nothing else.
+  // Returns the attempt's id; a newer tryConnect or cancelAttempt() drops an
+  // older attempt's result (its core is discarded on a worker).
+  std::uint64_t tryConnect(const ConnectionSettings& settings);
+  void cancelAttempt();
+  bool attemptRunning() const { return attempt_running_; }
   const ConnectionSettings& settings() const { return settings_; }
   bool hasCore() const;
   // Increases with every connectTo; results of jobs from an older one are dropped.
@@ -142,6 +169,10 @@ class CoreService : public QObject {
   void connecting(const QString& what);
   void coreReady();
   void coreFailed(const QString& message);
+  // Both servers answered for the current core (once per connection): the
+  // moment to say "Connected as profile …", not when a core merely exists.
+  void connected(const QString& profile);
+  void attemptFinished(std::uint64_t attempt, const tier::ui::ConnectAttemptResult& result);
   void redisLinkChanged(const tier::ui::LinkStatus& status);
   void postgresLinkChanged(const tier::ui::LinkStatus& status);
   void statsAvailable(const tier::ui::StatsSnapshot& snapshot);
@@ -158,6 +189,13 @@ class CoreService : public QObject {
   std::uint64_t bumpSlot(const QString& slot);
   bool slotCurrent(const QString& slot, std::uint64_t ticket) const;
   std::shared_ptr<TierCore> coreRef() const;
+  // Makes `core` (built for `settings`) the current one: retires the old core,
+  // its workload and alerts, then coreReady; `probed` is its first health report.
+  void adopt(std::shared_ptr<TierCore> core, const ConnectionSettings& settings, const ops::HealthReport* probed);
+  // The current core is new: coreReady, timers, first health (probed, or asked now), capabilities, demo load.
+  void start(const ops::HealthReport* probed);
+  // Link chips, healthAvailable, and connected() the first time both servers answer.
+  void publishHealth(const ops::HealthReport& report);
 
   ConnectionSettings settings_;
   QThreadPool pool_;
@@ -168,14 +206,21 @@ class CoreService : public QObject {
   std::shared_ptr<workload::Workload> workload_;   // guarded by mu_
   std::map<QString, std::uint64_t> slots_;         // guarded by mu_ (GUI thread writes)
   std::uint64_t generation_ = 0;                   // guarded by mu_: bumps on connectTo
-  std::atomic<bool> refresh_busy_{false};
-  std::atomic<bool> health_busy_{false};
+  // Busy flags (GUI thread only), each with the generation of the job in flight.
+  bool refresh_busy_ = false;
+  std::uint64_t refresh_gen_ = 0;
+  bool health_busy_ = false;
+  std::uint64_t health_gen_ = 0;
   metrics::AlertMonitor alerts_;                   // GUI thread only
   QTimer capabilitiesTimer_;
-  std::atomic<bool> capabilities_busy_{false};
+  bool capabilities_busy_ = false;
+  std::uint64_t capabilities_gen_ = 0;
   ops::Capabilities capabilities_;                 // GUI thread only
   bool links_ok_ = false;                          // GUI thread only: both links up at the last health tick
   qint64 connected_at_ms_ = 0;                     // GUI thread only
+  bool announced_ = false;                         // GUI thread only: connected() sent for this core
+  std::uint64_t attempt_ = 0;                      // GUI thread only: the newest tryConnect's id
+  bool attempt_running_ = false;                   // GUI thread only
 };
 
 // ---- template implementation ----
@@ -234,6 +279,7 @@ QString describe(ErrorKind kind, const QString& message);
 }  // namespace tier::ui
 
 Q_DECLARE_METATYPE(tier::ui::LinkStatus)
+Q_DECLARE_METATYPE(tier::ui::ConnectAttemptResult)
 Q_DECLARE_METATYPE(tier::ui::StatsSnapshot)
 Q_DECLARE_METATYPE(tier::ops::HealthReport)
 Q_DECLARE_METATYPE(tier::metrics::AlertEvent)

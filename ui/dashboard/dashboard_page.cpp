@@ -167,6 +167,13 @@ DashboardPage::DashboardPage(CoreService* service, QWidget* parent) : QWidget(pa
     connect(service_, &CoreService::statsAvailable, this, &DashboardPage::onStatsAvailable);
     connect(service_, &CoreService::healthAvailable, this, &DashboardPage::onHealthAvailable);
     connect(service_, &CoreService::coreReady, this, &DashboardPage::onCoreReady);
+    // Kept to say why refreshes stopped, should they.
+    connect(service_, &CoreService::redisLinkChanged, this, [this](const LinkStatus& s) { redis_link_ = s; });
+    connect(service_, &CoreService::postgresLinkChanged, this, [this](const LinkStatus& s) { pg_link_ = s; });
+    connect(service_, &CoreService::coreFailed, this, [this](const QString& why) {
+      core_failure_ = why;
+      updateStatus();
+    });
     // Refresh on the server panel: one health check now, on a worker like the periodic one.
     connect(server_, &ServerPanel::refreshRequested, this, [this] {
       if (!service_->hasCore()) {
@@ -179,6 +186,13 @@ DashboardPage::DashboardPage(CoreService* service, QWidget* parent) : QWidget(pa
           [this](ErrorKind k, QString m) { server_->refreshFailed(describe(k, m)); });
     });
   }
+  // "Live" must stop being said when refreshes stop: checked every second.
+  stale_timer_ = new QTimer(this);
+  stale_timer_->setInterval(1000);
+  connect(stale_timer_, &QTimer::timeout, this, [this] {
+    if (!history_.empty() && !paused_) updateStatus();
+  });
+  stale_timer_->start();
   refreshView();
 }
 
@@ -254,6 +268,7 @@ void DashboardPage::buildToolBar() {
   auto* spacer = new QWidget(toolbar_);
   spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
   toolbar_->addWidget(spacer);
+  status_spacer_ = spacer;
   status_ = new QLabel(toolbar_);
   status_->setObjectName(QStringLiteral("dashboardStatus"));
   status_->setContentsMargins(0, 0, 8, 0);
@@ -374,6 +389,7 @@ std::pair<qint64, qint64> DashboardPage::visibleRange() const {
 }
 
 void DashboardPage::onCoreReady() {
+  core_failure_.clear();
   // A new connection is a new core with fresh metrics: the old history is another system's.
   history_.clear();
   last_.reset();
@@ -389,6 +405,7 @@ void DashboardPage::onStatsAvailable(const StatsSnapshot& snapshot) {
   }
   history_.add(sampleFrom(snapshot.window, snapshot.at_ms));
   latest_ = snapshot;
+  last_arrival_ms_ = QDateTime::currentMSecsSinceEpoch();
   if (paused_) {
     updateStatus();
     return;
@@ -452,15 +469,39 @@ void DashboardPage::refreshTiles(qint64 from, qint64 to) {
   }
 }
 
-QString DashboardPage::statusText() const {
-  return status_->text();
+QString DashboardPage::statusText() const { return status_full_; }
+
+qint64 DashboardPage::staleAfterMs() const {
+  const int refresh = service_ ? service_->settings().refresh_ms : 1000;
+  return std::max<qint64>(3 * qint64(refresh), 3000);  // a late refresh or two is not an outage
 }
 
 void DashboardPage::updateStatus() {
   QString text;
+  bool stale = false;
+  const qint64 now = QDateTime::currentMSecsSinceEpoch();
   if (history_.empty()) {
-    text = service_ && service_->hasCore() ? QStringLiteral("Waiting for the first refresh…")
-                                           : QStringLiteral("Not connected: waiting for data");
+    if (service_ && service_->hasCore())
+      text = QStringLiteral("Waiting for the first refresh…");
+    else if (!core_failure_.isEmpty())
+      text = QStringLiteral("Not connected: %1").arg(core_failure_);
+    else
+      text = QStringLiteral("Not connected: waiting for data");
+  } else if (!paused_ && now - last_arrival_ms_ > staleAfterMs()) {
+    // Say since when the figures are old and why, so a frozen view is not read as live.
+    QStringList why;
+    if (!service_ || !service_->hasCore()) {
+      why << (core_failure_.isEmpty() ? QStringLiteral("not connected") : QStringLiteral("not connected: %1").arg(core_failure_));
+    } else {
+      for (const auto& [name, link] : {std::pair{QStringLiteral("Redis"), &redis_link_}, std::pair{QStringLiteral("PostgreSQL"), &pg_link_}})
+        if (link->state == LinkState::Down || link->state == LinkState::Degraded)
+          why << QStringLiteral("%1 %2%3").arg(name, toText(link->state),
+                                               link->detail.isEmpty() ? QString() : QStringLiteral(": ") + link->detail);
+      if (why.isEmpty())
+        why << QStringLiteral("no refresh for %1 s (the console's background work is busy)").arg((now - last_arrival_ms_) / 1000);
+    }
+    text = QStringLiteral("Stale since %1 — %2").arg(hhmmss(last_arrival_ms_), why.join(QStringLiteral("; ")));
+    stale = true;
   } else if (paused_) {
     text = QStringLiteral("Paused at %1 (Space resumes) · %2 samples recorded")
                .arg(hhmmss(paused_at_ms_))
@@ -471,7 +512,19 @@ void DashboardPage::updateStatus() {
     text = QStringLiteral("Live · %1 · %2 ops/s · values over a 10 s sliding window")
                .arg(hhmmss(s.at_ms), std::isnan(ops) ? QStringLiteral("—") : QString::number(ops, 'f', 0));
   }
-  status_->setText(text);
+  status_full_ = text;
+  status_->setStyleSheet(stale ? QStringLiteral("color:#c53030;font-weight:bold;") : QString());
+  // A long reason would push the header into the toolbar's overflow menu, out
+  // of sight: show what fits beside the buttons, the whole sentence as a tooltip.
+  int others = 0;
+  for (QAction* a : toolbar_->actions())
+    if (QWidget* w = toolbar_->widgetForAction(a); w && w != status_ && w != status_spacer_)
+      others += w->sizeHint().width() + toolbar_->layout()->spacing();
+  const int room = toolbar_->width() > 0 ? toolbar_->width() - others - 40 : 600;
+  QFont f = status_->font();
+  f.setBold(stale);
+  status_->setText(QFontMetrics(f).elidedText(text, Qt::ElideRight, std::max(room, 200)));
+  status_->setToolTip(text);
 }
 
 QString DashboardPage::writeCsv(const QString& path) const {

@@ -24,6 +24,7 @@ class QLabel;
 class QMenu;
 class QScrollArea;
 class QSplitter;
+class QTimer;
 class QToolBar;
 
 namespace tier::ui {
@@ -72,6 +73,8 @@ class DashboardPage : public QWidget {
   QAction* exportChartAction() const { return export_chart_; }
   QAction* rangeAction(int minutes) const;
   QString statusText() const;
+  // No refresh has arrived for this long: the header says "Stale since …" and why.
+  qint64 staleAfterMs() const;
 
  public Q_SLOTS:
   void onStatsAvailable(const tier::ui::StatsSnapshot& snapshot);
@@ -100,6 +103,14 @@ class DashboardPage : public QWidget {
   MetricsHistory history_;
   std::optional<StatsSnapshot> last_;    // what the tiles show (held while paused)
   std::optional<StatsSnapshot> latest_;  // the newest refresh received
+  qint64 last_arrival_ms_ = 0;            // wall clock when the newest refresh arrived
+  // Why refreshes may have stopped: the links' last states and a failed connect.
+  LinkStatus redis_link_;
+  LinkStatus pg_link_;
+  QString core_failure_;
+  QTimer* stale_timer_ = nullptr;
+  QString status_full_;  // the header's whole sentence (the label may show it elided)
+  QWidget* status_spacer_ = nullptr;
   int range_minutes_ = 5;
   bool paused_ = false;
   qint64 paused_at_ms_ = 0;

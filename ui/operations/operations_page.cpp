@@ -3,6 +3,8 @@
 #include <QAction>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QPushButton>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include "operations/action_button.h"
@@ -28,6 +30,18 @@ OperationsPage::OperationsPage(CoreService* service, QWidget* parent) : QWidget(
   pal.setColor(QPalette::WindowText, palette().color(QPalette::Disabled, QPalette::WindowText));
   credentials_->setPalette(pal);
   credentials_->setText(QStringLiteral("Checking what these credentials may do…"));
+  retry_ = new QPushButton(QStringLiteral("Check a&gain"), this);
+  retry_->setObjectName(QStringLiteral("capabilitiesRetry"));
+  retry_->setToolTip(QStringLiteral("Ask the servers again what these credentials may do (reconnects first if not connected)"));
+  retry_->hide();
+  connect(retry_, &QPushButton::clicked, this, &OperationsPage::onRetry);
+  // A check that never answers must not read "Checking…" for ever.
+  probeTimeout_ = new QTimer(this);
+  probeTimeout_->setSingleShot(true);
+  probeTimeout_->setInterval(kProbeTimeoutMs);
+  connect(probeTimeout_, &QTimer::timeout, this, [this] {
+    probeFailed(QStringLiteral("no answer after %1 s").arg(kProbeTimeoutMs / 1000));
+  });
 
   cancelAction_ = new QAction(QStringLiteral("Cancel"), this);
   cancelAction_->setObjectName(QStringLiteral("cancelAction"));
@@ -54,9 +68,13 @@ OperationsPage::OperationsPage(CoreService* service, QWidget* parent) : QWidget(
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(invalidate_, 3);
   layout->addLayout(bottom, 2);
-  layout->addWidget(credentials_);
+  auto* credentialsRow = new QHBoxLayout;
+  credentialsRow->addWidget(credentials_, 1);
+  credentialsRow->addWidget(retry_, 0, Qt::AlignTop);
+  layout->addLayout(credentialsRow);
 
   connect(service_, &CoreService::coreReady, this, &OperationsPage::onCoreReady);
+  connect(service_, &CoreService::coreFailed, this, &OperationsPage::onCoreFailed);
   // Re-probes (every 60 s, or after a link came back) may change what is allowed.
   connect(service_, &CoreService::capabilitiesAvailable, this, [this](const ops::Capabilities& c) {
     if (capabilitiesKnown_) applyCapabilities(c);
@@ -65,12 +83,16 @@ OperationsPage::OperationsPage(CoreService* service, QWidget* parent) : QWidget(
     invalidate_->onConnectionChanged();
     warm_->cancel();
     capabilitiesKnown_ = false;
+    retry_->hide();
+    credentials_->setText(QStringLiteral("Checking what these credentials may do…"));
   });
   if (service_->hasCore()) onCoreReady();
 }
 
 void OperationsPage::applyCapabilities(const ops::Capabilities& c) {
   capabilitiesKnown_ = true;
+  probeTimeout_->stop();
+  retry_->hide();
   invalidate_->setPermitted(c.invalidate.allowed, QString::fromStdString(c.invalidate.reason));
   warm_->setPermitted(c.warm.allowed, QString::fromStdString(c.warm.reason));
   QString who = QStringLiteral("Acting as Redis user %1 and PostgreSQL role %2.")
@@ -91,8 +113,37 @@ void OperationsPage::prepareScreenshot() {
   invalidate_->showPatternPreview(QStringLiteral("entry"), QStringLiteral("*"));
 }
 
+QString OperationsPage::credentialsText() const { return credentials_->text(); }
+
+void OperationsPage::probeFailed(const QString& why) {
+  probeTimeout_->stop();
+  credentials_->setText(QStringLiteral("Could not check what these credentials may do: %1").arg(why));
+  retry_->show();
+}
+
+void OperationsPage::onCoreFailed(const QString& message) {
+  // Without a core no check will come: say so instead of "Checking…". (With
+  // one, the failure is something else, e.g. the workload's.)
+  if (service_->hasCore()) return;
+  capabilitiesKnown_ = false;
+  probeFailed(QStringLiteral("not connected: %1").arg(message));
+}
+
+void OperationsPage::onRetry() {
+  retry_->hide();
+  if (service_->hasCore()) {
+    onCoreReady();
+    return;
+  }
+  // Not connected: retrying means connecting again with the same settings.
+  credentials_->setText(QStringLiteral("Connecting again…"));
+  service_->connectTo(service_->settings());
+}
+
 void OperationsPage::onCoreReady() {
   capabilitiesKnown_ = false;
+  retry_->hide();
+  probeTimeout_->start();
   credentials_->setText(QStringLiteral("Checking what these credentials may do…"));
   service_->run<ops::Capabilities>(
       this, QStringLiteral("operations.capabilities"),
@@ -103,7 +154,7 @@ void OperationsPage::onCoreReady() {
       },
       [this](ErrorKind k, QString m) {
         // The probe itself failing is no reason to refuse: the op's own error says what the server refuses.
-        credentials_->setText(QStringLiteral("Could not check the credentials: %1").arg(describe(k, m)));
+        probeFailed(describe(k, m));
         Q_EMIT capabilitiesProbed();
       });
 }

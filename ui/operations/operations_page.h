@@ -13,6 +13,8 @@
 
 class QAction;
 class QLabel;
+class QPushButton;
+class QTimer;
 
 namespace tier::ui {
 
@@ -30,6 +32,11 @@ class OperationsPage : public QWidget {
   LoadPanel* loadPanel() const { return load_; }
   QAction* cancelAction() const { return cancelAction_; }
   bool capabilitiesKnown() const { return capabilitiesKnown_; }
+  // What the credentials line says now, and the button that asks again after a failed check.
+  QString credentialsText() const;
+  QPushButton* retryButton() const { return retry_; }
+  // How long a capability check may take before the page says it has no answer.
+  static constexpr int kProbeTimeoutMs = 20'000;
 
  public Q_SLOTS:
   void onCancelTriggered();
@@ -46,6 +53,8 @@ class OperationsPage : public QWidget {
 
  private Q_SLOTS:
   void onCoreReady();
+  void onCoreFailed(const QString& message);
+  void onRetry();
 
  private:
   CoreService* service_;
@@ -54,7 +63,10 @@ class OperationsPage : public QWidget {
   LoadPanel* load_;
   QAction* cancelAction_;
   QLabel* credentials_;
+  QPushButton* retry_;
+  QTimer* probeTimeout_;
   bool capabilitiesKnown_ = false;
+  void probeFailed(const QString& why);
 };
 
 }  // namespace tier::ui

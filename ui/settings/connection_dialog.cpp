@@ -17,6 +17,9 @@
 
 #include "settings/credentials.h"
 #include "settings/profile_store.h"
+#include "tier/common/error.h"
+#include "tier/pg/pg_pool.h"
+#include "tier/redis/redis_url.h"
 
 namespace tier::ui {
 
@@ -25,6 +28,18 @@ QLabel* note(const QString& text, QWidget* parent) {
   auto* l = new QLabel(text, parent);
   l->setWordWrap(true);
   l->setForegroundRole(QPalette::PlaceholderText);
+  return l;
+}
+
+// Said beside a field, under it: hidden while there is nothing to say.
+QLabel* errorLabel(const QString& name, QWidget* parent) {
+  auto* l = new QLabel(parent);
+  l->setObjectName(name);
+  l->setWordWrap(true);
+  l->setTextFormat(Qt::PlainText);
+  l->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  l->setStyleSheet(QStringLiteral("color:#c53030;"));
+  l->hide();
   return l;
 }
 
@@ -80,9 +95,14 @@ ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
 
   auto* form = new QFormLayout;
   form->addRow(QStringLiteral("&Profile"), profile_);
+  redisError_ = errorLabel(QStringLiteral("redisUrlError"), this);
+  pgError_ = errorLabel(QStringLiteral("pgConninfoError"), this);
+  replicaError_ = errorLabel(QStringLiteral("pgReplicaError"), this);
   form->addRow(QStringLiteral("&Redis URL"), redisUrl_);
+  form->addRow(QString(), redisError_);
   form->addRow(QStringLiteral("Redis pass&word"), redisPassword_);
   form->addRow(QStringLiteral("Post&greSQL"), pgConninfo_);
+  form->addRow(QString(), pgError_);
   form->addRow(QStringLiteral("PostgreSQL p&assword"), pgPassword_);
   pgReplica_ = new QLineEdit(this);
   pgReplica_->setObjectName(QStringLiteral("pgReplica"));
@@ -92,6 +112,7 @@ ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
       QStringLiteral("A read-only hot standby for inspection, analytics and warming reads (same "
                      "password as the primary). Down or behind, those reads use the primary."));
   form->addRow(QStringLiteral("Read r&eplica"), pgReplica_);
+  form->addRow(QString(), replicaError_);
   // Tags: production is shown plainly and asks to type before destructive actions; read-only refuses them.
   production_ = new QCheckBox(QStringLiteral("Productio&n: show it plainly, type to confirm destructive actions"), this);
   production_->setObjectName(QStringLiteral("productionCheck"));
@@ -133,14 +154,20 @@ ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
   auto* connectButton = buttons->addButton(QStringLiteral("&Connect"), QDialogButtonBox::AcceptRole);
   connectButton->setObjectName(QStringLiteral("connectButton"));
   connectButton->setDefault(true);
-  connectButton->setToolTip(QStringLiteral("Save the profile (without passwords) and connect (Enter)"));
+  connectButton->setToolTip(
+      QStringLiteral("Try this connection beside the current one; once it answers, switch to it and save the profile "
+                     "without passwords (Enter)"));
+  connectButton_ = connectButton;
   auto* saveButton = buttons->addButton(QStringLiteral("Sa&ve"), QDialogButtonBox::ApplyRole);
+  saveButton->setObjectName(QStringLiteral("saveButton"));
   saveButton->setToolTip(QStringLiteral("Save the profile without connecting"));
   auto* deleteButton = buttons->addButton(QStringLiteral("&Delete profile"), QDialogButtonBox::DestructiveRole);
   deleteButton->setToolTip(QStringLiteral("Remove this profile and its keychain entries"));
-  buttons->addButton(QDialogButtonBox::Cancel);
+  buttons->addButton(QDialogButtonBox::Cancel)->setObjectName(QStringLiteral("cancelButton"));
   connect(connectButton, &QPushButton::clicked, this, &ConnectionDialog::onConnectClicked);
-  connect(saveButton, &QPushButton::clicked, this, &ConnectionDialog::saveProfile);
+  connect(saveButton, &QPushButton::clicked, this, [this] {
+    if (validate()) saveProfile();
+  });
   connect(deleteButton, &QPushButton::clicked, this, &ConnectionDialog::onDeleteClicked);
   connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
 
@@ -151,7 +178,22 @@ ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
                                         "server refuses the login.")
                              .arg(store.fileName()),
                          this));
+  attemptStatus_ = new QLabel(this);
+  attemptStatus_->setObjectName(QStringLiteral("attemptStatus"));
+  attemptStatus_->setWordWrap(true);
+  attemptStatus_->setTextFormat(Qt::PlainText);
+  attemptStatus_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  attemptStatus_->hide();
+  layout->addWidget(attemptStatus_);
   layout->addWidget(buttons);
+
+  connect(service_, &CoreService::attemptFinished, this, &ConnectionDialog::onAttemptFinished);
+  // An edit makes the field's old error obsolete (a password may fix a refused login).
+  connect(redisUrl_, &QLineEdit::textEdited, this, [this] { showError(redisError_, {}); });
+  connect(redisPassword_, &QLineEdit::textEdited, this, [this] { showError(redisError_, {}); });
+  connect(pgConninfo_, &QLineEdit::textEdited, this, [this] { showError(pgError_, {}); });
+  connect(pgPassword_, &QLineEdit::textEdited, this, [this] { showError(pgError_, {}); });
+  connect(pgReplica_, &QLineEdit::textEdited, this, [this] { showError(replicaError_, {}); });
 
   connect(sandbox_, &QCheckBox::toggled, this, [this](bool on) {
     for (QWidget* w :
@@ -183,7 +225,10 @@ ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
 }
 
 // The combo's line edit loses focus while the dialog is torn down: no slot may run then.
-ConnectionDialog::~ConnectionDialog() { profile_->disconnect(this); }
+ConnectionDialog::~ConnectionDialog() {
+  profile_->disconnect(this);
+  if (attempt_ != 0) service_->cancelAttempt();  // closed some other way: nobody waits for it
+}
 
 void ConnectionDialog::updateKeychainStatus() {
   const bool ok = KeychainStore::available();
@@ -244,7 +289,6 @@ void ConnectionDialog::saveProfile() {
   profile.colour = profile.production ? colour_->currentData().toString() : QString();
   profile.read_only = readOnly_->isChecked();
   store.saveProfile(profile);
-  store.setLastProfile(name);
   if (profile_->findText(name) < 0) profile_->addItem(name);
   if (!remember_->isChecked() || !KeychainStore::available()) return;
   for (auto [server, value] : {std::pair{QStringLiteral("redis"), redisPassword_->text()},
@@ -278,14 +322,133 @@ ConnectionSettings ConnectionDialog::connectionSettings() const {
   return s;
 }
 
+void ConnectionDialog::showError(QLabel* label, const QString& text) {
+  label->setText(text);
+  label->setVisible(!text.isEmpty());
+  // A form row does not grow a wrapped label by itself: give it the lines it needs at the fields' width.
+  label->setMinimumHeight(text.isEmpty() ? 0 : label->heightForWidth(std::max(redisUrl_->width(), width() - 180)));
+}
+
+QString ConnectionDialog::scrub(QString text) const {
+  // Short ones would mask ordinary words; the core's redaction covers what is in the URL/conninfo.
+  for (const QString& pw : {redisPassword_->text(), pgPassword_->text()})
+    if (pw.size() >= 4) text.replace(pw, QStringLiteral("***"));
+  return text;
+}
+
+bool ConnectionDialog::validate() {
+  showError(redisError_, {});
+  showError(pgError_, {});
+  showError(replicaError_, {});
+  if (sandbox_->isChecked()) return true;
+  bool ok = true;
+  QString redis = redisUrl_->text().trimmed();
+  const bool fromEnv = redis.isEmpty();
+  if (fromEnv) redis = qEnvironmentVariable("TIER_REDIS_URL");
+  if (!redis.isEmpty()) {
+    try {
+      (void)redis::RedisUrl::parse(redis.toStdString());
+    } catch (const std::exception& e) {
+      const QString why = scrub(QString::fromStdString(redactSecrets(e.what())));
+      showError(redisError_, fromEnv ? QStringLiteral("TIER_REDIS_URL: %1").arg(why) : why);
+      if (ok) redisUrl_->setFocus();
+      ok = false;
+    }
+  }
+  for (auto [field, label] : {std::pair{pgConninfo_, pgError_}, std::pair{pgReplica_, replicaError_}}) {
+    const QString conninfo = field->text().trimmed();
+    if (field == pgReplica_ && conninfo.isEmpty()) continue;  // no replica
+    try {
+      pg::checkConninfo(conninfo.toStdString());
+    } catch (const std::exception& e) {
+      showError(label, scrub(QString::fromStdString(redactSecrets(e.what()))));
+      if (ok) field->setFocus();
+      ok = false;
+    }
+  }
+  if (isVisible()) adjustSize();
+  return ok;
+}
+
+void ConnectionDialog::setLocked(bool locked) {
+  if (locked) {
+    // Every input, including any added later: what is saved must be what was tried.
+    lockedInputs_.clear();
+    for (QWidget* w : findChildren<QWidget*>()) {
+      const bool input = qobject_cast<QLineEdit*>(w) || qobject_cast<QComboBox*>(w) || qobject_cast<QCheckBox*>(w) ||
+                         (qobject_cast<QPushButton*>(w) && w->objectName() != QLatin1String("cancelButton"));
+      if (input && w->isEnabled()) {
+        w->setEnabled(false);
+        lockedInputs_.append(w);
+      }
+    }
+    return;
+  }
+  for (const auto& w : lockedInputs_)
+    if (w) w->setEnabled(true);
+  lockedInputs_.clear();
+}
+
 void ConnectionDialog::onConnectClicked() {
+  if (attempt_ != 0) return;
   if (!sandbox_->isChecked() && profile_->currentText().trimmed().isEmpty()) {
     profile_->setFocus();
     return;
   }
-  saveProfile();
-  service_->connectTo(connectionSettings());
-  accept();
+  if (!validate()) {
+    attemptStatus_->hide();
+    return;
+  }
+  setLocked(true);
+  attemptStatus_->setStyleSheet(QString());
+  attemptStatus_->setText(sandbox_->isChecked()
+                              ? QStringLiteral("Starting the sandbox and trying it… the current connection stays up until it answers.")
+                              : QStringLiteral("Trying the new connection… the current one stays up until this one answers."));
+  attemptStatus_->show();
+  attempt_ = service_->tryConnect(connectionSettings());
+}
+
+void ConnectionDialog::onAttemptFinished(std::uint64_t attempt, const ConnectAttemptResult& result) {
+  if (attempt == 0 || attempt != attempt_) return;  // someone else's, or one we dropped
+  attempt_ = 0;
+  setLocked(false);
+  if (result.ok) {
+    // Only a connection that answered is saved and opened at the next start.
+    if (!sandbox_->isChecked()) {
+      saveProfile();
+      ProfileStore().setLastProfile(profile_->currentText().trimmed());
+    }
+    Q_EMIT attemptEnded(true);
+    accept();
+    return;
+  }
+  showError(redisError_, scrub(result.redis_error));
+  showError(pgError_, scrub(result.pg_error));
+  showError(replicaError_, scrub(result.replica_error));
+  const QString current = service_->hasCore() ? QStringLiteral("The current connection (profile \u201c%1\u201d) is unchanged.")
+                                                    .arg(service_->settings().profile)
+                                              : QStringLiteral("Nothing was saved.");
+  attemptStatus_->setStyleSheet(QStringLiteral("color:#c53030;"));
+  attemptStatus_->setText(QStringLiteral("Not connected: %1. %2").arg(scrub(result.message), current));
+  attemptStatus_->show();
+  switch (result.field) {
+    case ConnectAttemptResult::Field::Redis: redisUrl_->setFocus(); break;
+    case ConnectAttemptResult::Field::Postgres: pgConninfo_->setFocus(); break;
+    case ConnectAttemptResult::Field::Replica: pgReplica_->setFocus(); break;
+    case ConnectAttemptResult::Field::Sandbox:
+    case ConnectAttemptResult::Field::None: break;
+  }
+  if (isVisible()) adjustSize();
+  Q_EMIT attemptEnded(false);
+}
+
+void ConnectionDialog::reject() {
+  if (attempt_ != 0) {
+    service_->cancelAttempt();
+    attempt_ = 0;
+    setLocked(false);
+  }
+  QDialog::reject();
 }
 
 void ConnectionDialog::onDeleteClicked() {

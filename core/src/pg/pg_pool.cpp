@@ -682,4 +682,6 @@ PgPool::Lease::~Lease() {
   if (pool_ && conn_) pool_->release(conn_);
 }
 
+void checkConninfo(const std::string& conninfo) { (void)parseConninfo(conninfo); }
+
 }  // namespace tier::pg

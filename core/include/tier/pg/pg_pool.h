@@ -38,6 +38,11 @@ struct PgOptions {
   std::string application_name = "tierconsole";       // fallback_application_name (conninfo/PGAPPNAME win)
 };
 
+// Parses a conninfo or URI the way PgPool will (libpq, no I/O), so a form can
+// refuse a malformed one before connecting. Empty is valid (PG* environment).
+// Throws BadInputError with a one-line reason that never quotes a password.
+void checkConninfo(const std::string& conninfo);
+
 // Parameters travel in text format; std::nullopt is SQL NULL.
 using Param = std::optional<std::string>;
 using Params = std::vector<Param>;
