@@ -45,6 +45,8 @@ void addWarmOptions(QCommandLineParser&);
 int runWarm(Context&);
 void addLoadOptions(QCommandLineParser&);
 int runLoad(Context&);
+void addFleetOptions(QCommandLineParser&);
+int runFleet(Context&);
 void addStatsOptions(QCommandLineParser&);
 int runStats(Context&);
 void addAuditOptions(QCommandLineParser&);

@@ -19,6 +19,7 @@ struct TierCore::Impl {
   repo::KnowledgeRepository knowledge;
   repo::AnalyticsRepository analytics;
   redis::RedisReadView redisView{redis.get()};
+  std::unique_ptr<fleet::Publisher> publisher;  // after metrics and l1, which it reads
   std::unique_ptr<repo::Backplane> backplane;  // last: its thread calls into cache, so it stops first
 
   static redis::RedisOptions redisOptions(const CoreConfig& c) {
@@ -60,6 +61,7 @@ struct TierCore::Impl {
           &metrics);
       cache.attachBackplane(backplane.get());
     }
+    if (redis && config.fleet.enabled) publisher = std::make_unique<fleet::Publisher>(redisOptions(config), &metrics, &l1, config.fleet);
   }
 };
 
@@ -75,6 +77,7 @@ pg::PgPool& TierCore::pg() noexcept { return impl_->pg; }
 pg::ReadRouter& TierCore::reads() noexcept { return impl_->reads; }
 repo::TieredCache& TierCore::cache() noexcept { return impl_->cache; }
 repo::Backplane* TierCore::backplane() noexcept { return impl_->backplane.get(); }
+const fleet::Publisher* TierCore::publisher() const noexcept { return impl_->publisher.get(); }
 repo::UserRepository& TierCore::users() noexcept { return impl_->users; }
 repo::JournalRepository& TierCore::entries() noexcept { return impl_->entries; }
 repo::SessionRepository& TierCore::sessions() noexcept { return impl_->sessions; }

@@ -77,6 +77,8 @@ tier::CoreConfig coreConfig(const std::string& profile) {
   c.redis.connect_timeout = std::chrono::milliseconds(200);
   c.redis.command_timeout = std::chrono::milliseconds(500);
   c.pg.pool_size = 4;
+  // Tests that count keys or commands must not see fleet telemetry; the fleet tests turn it on.
+  c.fleet.enabled = false;
   return c;
 }
 

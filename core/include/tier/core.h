@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tier/common/config.h"
+#include "tier/fleet/publisher.h"
 #include "tier/l1/l1_cache.h"
 #include "tier/metrics/metrics.h"
 #include "tier/pg/pg_pool.h"
@@ -41,6 +42,9 @@ struct CoreConfig {
   // Cross-instance L1 invalidation over Redis pub/sub; ignored without Redis.
   repo::BackplaneOptions backplane;
   Thresholds thresholds;
+  // Fleet telemetry (fleet/publisher.h): on by default whenever Redis is
+  // configured; enabled = false (metrics_publish=false, --no-publish) turns it off.
+  fleet::PublisherOptions fleet;
   int session_recent_messages = repo::SessionRepository::kDefaultRecentMessages;
 };
 
@@ -69,6 +73,8 @@ class TierCore {
   repo::TieredCache& cache() noexcept;
   // Null when there is no Redis or config.backplane.enabled is false.
   repo::Backplane* backplane() noexcept;
+  // Null when there is no Redis or config.fleet.enabled is false.
+  const fleet::Publisher* publisher() const noexcept;
 
   repo::UserRepository& users() noexcept;
   repo::JournalRepository& entries() noexcept;

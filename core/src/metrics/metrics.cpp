@@ -139,7 +139,7 @@ unsigned stripeIndex() noexcept {
 
 double toMs(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 
-LatencySummary summarize(const Sum::Op& o) {
+LatencySummary summarizeSum(const Sum::Op& o) {
   LatencySummary out;
   for (std::uint64_t b : o.buckets) out.count += b;
   if (out.count == 0) return out;
@@ -266,8 +266,48 @@ Snapshot Metrics::snapshot(std::chrono::seconds window) const {
   out.window = std::chrono::seconds(w);
   out.taken_at_unix_ms = m.clock == &wallSeconds ? unixMillisNow() : now * 1000;
   out.counters = sum->counters;
-  for (int op = 0; op < kOps; ++op) out.latency[op] = summarize(sum->ops[op]);
+  for (int op = 0; op < kOps; ++op) out.latency[op] = summarizeSum(sum->ops[op]);
   return out;
+}
+
+RawTotals Metrics::totals() const {
+  const Impl& m = *impl_;
+  auto sum = std::make_unique<Sum>();
+  for (const Slot& slot : m.ring) sum->add(slot.cells);
+  for (const Stripe& st : m.stripes)
+    if (st.second.load(std::memory_order_acquire) != kFolding) sum->add(st.cells);
+  sum->add(m.retired);
+  RawTotals out;
+  out.counters = sum->counters;
+  for (int op = 0; op < kOps; ++op) {
+    out.ops[op].buckets = sum->ops[op].buckets;
+    out.ops[op].sum_ns = sum->ops[op].sum_ns;
+    out.ops[op].max_ns = sum->ops[op].max_ns;
+  }
+  return out;
+}
+
+int histogramBucketOf(std::uint64_t ns) noexcept { return detail::bucketOf(ns); }
+std::uint64_t histogramBucketUpperNs(int bucket) noexcept { return detail::bucketUpperNs(bucket); }
+
+std::uint64_t OpHistogram::count() const noexcept {
+  std::uint64_t n = 0;
+  for (std::uint64_t b : buckets) n += b;
+  return n;
+}
+
+void OpHistogram::merge(const OpHistogram& o) noexcept {
+  for (int b = 0; b < kHistogramBuckets; ++b) buckets[b] += o.buckets[b];
+  sum_ns += o.sum_ns;
+  max_ns = std::max(max_ns, o.max_ns);
+}
+
+LatencySummary summarize(const OpHistogram& h) {
+  Sum::Op o;
+  o.buckets = h.buckets;
+  o.sum_ns = h.sum_ns;
+  o.max_ns = h.max_ns;
+  return summarizeSum(o);
 }
 
 void Metrics::reset() noexcept {

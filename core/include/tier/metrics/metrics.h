@@ -71,6 +71,32 @@ struct LatencySummary {
   double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0, mean_ms = 0;
 };
 
+// The histogram layout, public because histograms are exported and merged
+// (fleet/: other processes read them): bucket b holds samples in
+// [lower(b), upper(b)) ns; 64 ns units, buckets 0..15 one unit wide, then 16
+// per power of two; the last bucket also holds everything above ~68.7 s.
+int histogramBucketOf(std::uint64_t ns) noexcept;
+std::uint64_t histogramBucketUpperNs(int bucket) noexcept;  // REQUIRES: 0 <= bucket < kHistogramBuckets
+
+// One op's raw histogram: mergeable by adding buckets and sums, max of maxes.
+struct OpHistogram {
+  std::array<std::uint64_t, kHistogramBuckets> buckets{};
+  std::uint64_t sum_ns = 0;
+  std::uint64_t max_ns = 0;
+  std::uint64_t count() const noexcept;
+  void merge(const OpHistogram& other) noexcept;
+};
+// Percentiles as Metrics reports them: the upper bound of the bucket holding
+// the rank, clamped to max_ns (never under-reports; over by at most 1/16).
+LatencySummary summarize(const OpHistogram& h);
+
+// Lifetime totals of a Metrics, raw: what an exporter subtracts from the
+// previous totals to get one interval's counters and histograms.
+struct RawTotals {
+  std::array<std::uint64_t, static_cast<int>(Counter::kCount)> counters{};
+  std::array<OpHistogram, static_cast<int>(Op::kCount)> ops{};
+};
+
 struct Snapshot {
   std::chrono::seconds window{0};  // 0 = lifetime
   std::int64_t taken_at_unix_ms = 0;
@@ -105,6 +131,8 @@ class Metrics {
   // window 0 = lifetime. Windows longer than 300 s are clamped to 300 s; a window
   // of N seconds covers the current second and the N-1 before it.
   Snapshot snapshot(std::chrono::seconds window) const;
+  // Lifetime counters and raw histograms (~30 KB; the same cost as a lifetime snapshot).
+  RawTotals totals() const;
   // Zeroes every counter and histogram. Samples recorded concurrently with
   // reset() may survive it.
   void reset() noexcept;
