@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QtTest>
 
 #include "common/capability_gate.h"
@@ -112,6 +113,89 @@ class TestSettings : public QObject {
     QVERIFY2(!text.contains(secret), qPrintable(text));
     QVERIFY(!text.contains(QString::fromLatin1(QUrl::toPercentEncoding(secret))));
     QCOMPARE(store.profile(QStringLiteral("prod"))->redis_url, saved.redis_url);
+  }
+
+  void profileTagsRoundTripWithoutPasswords() {
+    ProfileStore store;
+    Profile p;
+    p.name = QStringLiteral("tagged");
+    p.redis_url = QStringLiteral("redis://ops:Zq9-tagged@cache:6379/0");
+    p.pg_conninfo = QStringLiteral("host=db user=tier password=Zq9-tagged-pg dbname=tier");
+    p.production = true;
+    p.colour = QStringLiteral("#6B46C1");
+    p.read_only = true;
+    store.saveProfile(p);
+    const auto back = store.profile(QStringLiteral("tagged"));
+    QVERIFY(back);
+    QVERIFY(back->production);
+    QVERIFY(back->read_only);
+    QCOMPARE(back->colour, QStringLiteral("#6b46c1"));
+    const QString text = settingsText();
+    QVERIFY2(!text.contains(QStringLiteral("Zq9-tagged")), qPrintable(text));
+    // The keys tierctl --profile reads.
+    QSettings raw(ProfileStore().fileName(), QSettings::IniFormat);
+    QCOMPARE(raw.value(QStringLiteral("profiles/tagged/production")).toBool(), true);
+    QCOMPARE(raw.value(QStringLiteral("profiles/tagged/read_only")).toBool(), true);
+
+    ConnectionSettings s;
+    s.profile = QStringLiteral("tagged");
+    const ProfileTags tags = profileTags(s);
+    QVERIFY(tags.production && tags.read_only);
+    QCOMPARE(tags.colour.name(), QStringLiteral("#6b46c1"));
+    s.sandbox = true;
+    QVERIFY(!profileTags(s).any());
+
+    // Untagged again, and a colour Qt cannot read falls back to the default red.
+    p.read_only = false;
+    p.colour = QStringLiteral("not-a-colour");
+    store.saveProfile(p);
+    s.sandbox = false;
+    QVERIFY(!profileTags(s).read_only);
+    QCOMPARE(profileTags(s).colour.name(), QLatin1String(kDefaultProductionColour));
+    store.removeProfile(QStringLiteral("tagged"));
+    QVERIFY(!profileTags(s).any());
+  }
+
+  // The dialog's keychain probe answers later and calls back into it: let it answer before the dialog goes.
+  static void waitForKeychainProbe(ConnectionDialog& dialog) {
+    auto* status = dialog.findChild<QLabel*>(QStringLiteral("keychainStatus"));
+    QTRY_VERIFY_WITH_TIMEOUT(!status->text().startsWith(QStringLiteral("Checking")), 10'000);
+    QTest::qWait(50);  // the profile's own keychain reads, if any, after the probe
+  }
+
+  void theConnectionDialogEditsTheTags() {
+    CoreService service;
+    {
+      ConnectionDialog dialog(&service);
+      dialog.findChild<QComboBox*>(QStringLiteral("profileCombo"))->setCurrentText(QStringLiteral("live"));
+      dialog.findChild<QLineEdit*>(QStringLiteral("redisUrl"))->setText(QStringLiteral("redis://cache:6379/0"));
+      auto* colour = dialog.findChild<QComboBox*>(QStringLiteral("colourCombo"));
+      QVERIFY(!colour->isEnabled());  // only for production
+      dialog.findChild<QCheckBox*>(QStringLiteral("productionCheck"))->setChecked(true);
+      QVERIFY(colour->isEnabled());
+      colour->setCurrentIndex(colour->findText(QStringLiteral("Blue")));
+      dialog.findChild<QCheckBox*>(QStringLiteral("readOnlyCheck"))->setChecked(true);
+      dialog.saveProfile();
+      waitForKeychainProbe(dialog);
+    }
+    const auto saved = ProfileStore().profile(QStringLiteral("live"));
+    QVERIFY(saved);
+    QVERIFY(saved->production);
+    QVERIFY(saved->read_only);
+    QCOMPARE(saved->colour, QStringLiteral("#2b6cb0"));
+    {
+      // Choosing the profile shows its tags.
+      ConnectionDialog dialog(&service);
+      auto* combo = dialog.findChild<QComboBox*>(QStringLiteral("profileCombo"));
+      combo->setCurrentIndex(-1);  // "live" may already be the current item: choose it afresh
+      combo->setCurrentIndex(combo->findText(QStringLiteral("live")));
+      QVERIFY(dialog.findChild<QCheckBox*>(QStringLiteral("productionCheck"))->isChecked());
+      QVERIFY(dialog.findChild<QCheckBox*>(QStringLiteral("readOnlyCheck"))->isChecked());
+      QCOMPARE(dialog.findChild<QComboBox*>(QStringLiteral("colourCombo"))->currentText(), QStringLiteral("Blue"));
+      screenshot(&dialog, QStringLiteral("connection_dialog_tags.png"));
+      waitForKeychainProbe(dialog);
+    }
+    ProfileStore().removeProfile(QStringLiteral("live"));
   }
 
   void theConnectionDialogSavesNoPasswordAndSaysThereIsNoKeychain() {
@@ -275,6 +359,27 @@ class TestSettings : public QObject {
     applyCapability(&action, {false, {}});
     QVERIFY(!action.isEnabled());
     QCOMPARE(action.toolTip(), QStringLiteral("Warm\nNot allowed with these credentials."));  // QAction: text is the tooltip
+  }
+
+  void aReadOnlyProfileIsOneMoreReasonToRefuse() {
+    ProfileTags tags;
+    tags.profile = QStringLiteral("prod");
+    const ops::Capability allowed{true, {}};
+    const ops::Capability refused{false, "Redis user \u2018ro\u2019 may not run UNLINK (ACL)."};
+    QVERIFY(gateByProfile(allowed, tags).allowed);  // untagged: unchanged
+    QCOMPARE(refusalText(refused, tags), QStringLiteral("Not allowed with these credentials: Redis user \u2018ro\u2019 may not run UNLINK (ACL)."));
+    tags.read_only = true;
+    const ops::Capability c = gateByProfile(allowed, tags);
+    QVERIFY(!c.allowed);
+    QCOMPARE(QString::fromStdString(c.reason),
+             QStringLiteral("Profile \u2018prod\u2019 is marked read-only (File \u25b8 Connect\u2026 to change it)."));
+    // Both reasons, the profile's first.
+    QVERIFY(QString::fromStdString(gateByProfile(refused, tags).reason).endsWith(QStringLiteral("(ACL).")));
+    QVERIFY(refusalText(refused, tags).startsWith(QStringLiteral("Not allowed: Profile \u2018prod\u2019 is marked read-only")));
+    QPushButton button(QStringLiteral("Evict"));
+    applyCapability(&button, c);
+    QVERIFY(!button.isEnabled());
+    QVERIFY(button.toolTip().contains(QStringLiteral("marked read-only")));
   }
 
   void aRefusedLoginPromptsAndReconnectsWithThePassword() {
