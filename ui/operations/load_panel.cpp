@@ -3,7 +3,9 @@
 #include <QSignalBlocker>
 
 #include <QAction>
+#include <QCheckBox>
 #include <QFormLayout>
+#include <QUrl>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -14,7 +16,9 @@
 #include <cmath>
 
 #include "operations/action_button.h"
+#include "operations/confirm_invalidate_dialog.h"
 #include "operations/operations_models.h"
+#include "settings/profile_store.h"
 
 namespace tier::ui {
 
@@ -28,7 +32,56 @@ QLabel* counter(QWidget* parent, const QString& name) {
   return l;
 }
 
+// key=value pairs of a libpq conninfo; values may be single-quoted with \ escapes.
+QMap<QString, QString> conninfoPairs(const QString& s) {
+  QMap<QString, QString> out;
+  int i = 0;
+  const int n = static_cast<int>(s.size());
+  while (i < n) {
+    while (i < n && s[i].isSpace()) ++i;
+    int k = i;
+    while (i < n && s[i] != QLatin1Char('=') && !s[i].isSpace()) ++i;
+    const QString key = s.mid(k, i - k);
+    while (i < n && s[i].isSpace()) ++i;
+    if (i >= n || s[i] != QLatin1Char('=')) break;
+    ++i;
+    while (i < n && s[i].isSpace()) ++i;
+    QString value;
+    if (i < n && s[i] == QLatin1Char('\'')) {
+      for (++i; i < n && s[i] != QLatin1Char('\''); ++i) {
+        if (s[i] == QLatin1Char('\\') && i + 1 < n) ++i;
+        value += s[i];
+      }
+      ++i;
+    } else {
+      while (i < n && !s[i].isSpace()) value += s[i++];
+    }
+    if (!key.isEmpty()) out.insert(key, value);
+  }
+  return out;
+}
+
 }  // namespace
+
+QString databaseLabel(const QString& conninfo) {
+  QString host, port, db;
+  const QString c = conninfo.trimmed();
+  if (c.startsWith(QLatin1String("postgres://")) || c.startsWith(QLatin1String("postgresql://"))) {
+    const QUrl u(c);
+    host = u.host();
+    if (u.port() > 0) port = QString::number(u.port());
+    db = u.path().mid(1);
+  } else {
+    const auto kv = conninfoPairs(c);
+    host = kv.value(QStringLiteral("host"), kv.value(QStringLiteral("hostaddr")));
+    port = kv.value(QStringLiteral("port"));
+    db = kv.value(QStringLiteral("dbname"));
+  }
+  if (host.isEmpty()) host = QStringLiteral("(default host)");
+  if (host.startsWith(QLatin1Char('/'))) host = QStringLiteral("socket %1").arg(host);
+  if (db.isEmpty()) db = QStringLiteral("(default database)");
+  return host + (port.isEmpty() ? QString() : QLatin1Char(':') + port) + QLatin1Char('/') + db;
+}
 
 LoadPanel::LoadPanel(CoreService* service, QWidget* parent)
     : QGroupBox(QStringLiteral("Synthetic load"), parent), service_(service) {
@@ -63,9 +116,22 @@ LoadPanel::LoadPanel(CoreService* service, QWidget* parent)
     if (running_) service_->setWorkloadRate(r);
   });
 
+  allowWrites_ = new QCheckBox(QStringLiteral("Allow &writes (synthetic rows only)"), this);
+  allowWrites_->setObjectName(QStringLiteral("allowWrites"));
+  allowWrites_->setToolTip(
+      QStringLiteral("Off: on a database that is not the sandbox the load only reads. On: it asks first, then writes "
+                     "only to users, entries and sessions it creates itself and removes when it stops. The sandbox "
+                     "is written either way."));
+  writeMode_ = new QLabel(QStringLiteral("Write share: decided at start (read-only unless this is the sandbox)"), this);
+  writeMode_->setObjectName(QStringLiteral("writeMode"));
+  writeMode_->setWordWrap(true);
+  writeMode_->setTextFormat(Qt::PlainText);
+  writeMode_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
   auto* controls = new QFormLayout;
   controls->addRow(QStringLiteral("&Virtual users:"), users_);
   controls->addRow(QStringLiteral("&Rate:"), rate_);
+  controls->addRow(QString(), allowWrites_);
 
   toggleButton_ = new QPushButton(this);
   toggleButton_->setObjectName(QStringLiteral("loadButton"));
@@ -126,6 +192,7 @@ LoadPanel::LoadPanel(CoreService* service, QWidget* parent)
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(controls);
   layout->addLayout(stateRow);
+  layout->addWidget(writeMode_);
   layout->addSpacing(6);
   layout->addLayout(grid);
   layout->addWidget(lastError_);
@@ -140,6 +207,8 @@ LoadPanel::LoadPanel(CoreService* service, QWidget* parent)
 
 int LoadPanel::virtualUsers() const { return users_->value(); }
 double LoadPanel::rate() const { return rate_->value(); }
+bool LoadPanel::writesRequested() const { return allowWrites_->isChecked(); }
+QString LoadPanel::writeModeText() const { return writeMode_->text(); }
 
 void LoadPanel::onToggleTriggered() {
   if (starting_) return;
@@ -156,6 +225,56 @@ void LoadPanel::onToggleTriggered() {
   o.virtual_users = users_->value();
   o.rate = rate_->value();
   o.nice = 10;  // the load must never starve the window that charts it
+  if (allowWrites_->isChecked()) {
+    const ProfileTags tags = profileTags(service_->settings());
+    if (tags.read_only) {
+      lastError_->setText(QStringLiteral("Not started: profile \u2018%1\u2019 is marked read-only, so the load may not "
+                                         "write. Clear \u201cAllow writes\u201d for a read-only load.")
+                              .arg(tags.profile));
+      lastError_->setVisible(true);
+      return;
+    }
+    o.allow_writes = true;
+    askWriteConfirmation(o);
+    return;
+  }
+  startLoad(o);
+}
+
+void LoadPanel::askWriteConfirmation(const workload::WorkloadOptions& options) {
+  const ConnectionSettings& settings = service_->settings();
+  const ProfileTags tags = profileTags(settings);
+  const QString database = settings.sandbox ? QStringLiteral("the sandbox") : databaseLabel(settings.pg_conninfo);
+  const QString question = QStringLiteral("Start a load that writes, on profile \u2018%1\u2019, database %2?")
+                               .arg(settings.profile, database);
+  QString detail = QStringLiteral(
+      "%1 virtual users. On a database that is not the sandbox it writes only to synthetic rows it creates itself "
+      "(users load-<run>-N@synthetic.invalid with their entries and sessions) and removes them when it stops; "
+      "every other row is only read. On the sandbox it edits and appends to any row. The run is recorded in the "
+      "audit log.")
+                       .arg(formatCount(options.virtual_users));
+  QString typed;
+  if (tags.production) {
+    detail += QStringLiteral(" This is the production profile \u2018%1\u2019, so please type its name to confirm.")
+                  .arg(tags.profile);
+    typed = tags.profile;
+  }
+  auto* dialog = new ConfirmInvalidateDialog(question, detail, QStringLiteral("&Start writing load"), typed, this);
+  dialog->setObjectName(QStringLiteral("confirmWritingLoadDialog"));
+  dialog->setWindowTitle(QStringLiteral("Confirm a writing load"));
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QDialog::accepted, this, [this, options] {
+    if (!running_ && !starting_) startLoad(options);
+  });
+  connect(dialog, &QDialog::rejected, this, [this] {
+    lastError_->setText(QStringLiteral("Not started: the writing load was not confirmed."));
+    lastError_->setVisible(true);
+  });
+  dialog->open();
+  Q_EMIT writeConfirmationRequested(dialog);
+}
+
+void LoadPanel::startLoad(const workload::WorkloadOptions& o) {
   starting_ = true;
   prevAtMs_ = 0;
   lastError_->setVisible(false);
@@ -229,6 +348,7 @@ void LoadPanel::onStatsAvailable(const tier::ui::StatsSnapshot& s) {
     return;  // keep the last run's counters on screen
   }
   const auto& w = s.workload;
+  showWriteMode(w);
   if (prevAtMs_ > 0 && s.at_ms > prevAtMs_ && w.operations >= prevOperations_) {
     const double perSecond = static_cast<double>(w.operations - prevOperations_) * 1000.0 / static_cast<double>(s.at_ms - prevAtMs_);
     opsPerSecond_->setText(formatCount(std::llround(perSecond)));
@@ -252,6 +372,15 @@ void LoadPanel::onStatsAvailable(const tier::ui::StatsSnapshot& s) {
   colourIf(errors_, w.errors > 0);
   lastError_->setVisible(!w.last_error.empty());
   if (!w.last_error.empty()) lastError_->setText(QStringLiteral("Last error: %1").arg(QString::fromStdString(redactSecrets(w.last_error))));
+}
+
+void LoadPanel::showWriteMode(const workload::WorkloadCounters& c) {
+  if (c.write_mode_reason.empty()) return;  // not decided yet
+  const QString text = QStringLiteral("Write share %1 % \u2014 %2")
+                           .arg(QString::number(c.write_share * 100.0, 'f', c.write_share > 0 && c.write_share < 0.1 ? 1 : 0),
+                                QString::fromStdString(c.write_mode_reason));
+  if (writeMode_->text() != text) writeMode_->setText(text);
+  writeMode_->setToolTip(QString::fromStdString(redactSecrets(c.write_mode_detail)));
 }
 
 }  // namespace tier::ui

@@ -4,17 +4,31 @@
 // (cumulative since start; operations/s from the difference between two
 // snapshots) and the running state from workloadStateChanged().
 //
+// Writes (issue 13): the core decides at start what the load may write
+// (workload/workload.h): read-only on a database that is not the sandbox, with
+// the reason shown beside the write share. "Allow writes (synthetic rows only)"
+// asks first, in askWriteConfirmation() (the one place a writing load is
+// confirmed), naming the profile and the database; only then does the load
+// start with consent, and it writes only rows it creates and removes.
+//
 // Threads: GUI thread only.
 #include <QGroupBox>
 
 #include "common/core_service.h"
 
 class QAction;
+class QCheckBox;
 class QLabel;
 class QPushButton;
 class QSpinBox;
 
 namespace tier::ui {
+
+class ConfirmInvalidateDialog;
+
+// "db.example.com:5432/app" from a conninfo (key=value or URI), never a password;
+// the parts libpq would take from its defaults are named as such.
+QString databaseLabel(const QString& conninfo);
 
 class LoadPanel : public QGroupBox {
   Q_OBJECT
@@ -25,12 +39,17 @@ class LoadPanel : public QGroupBox {
   bool running() const { return running_; }
   int virtualUsers() const;
   double rate() const;
+  bool writesRequested() const;
+  // "Write share 0 % — read-only: not a sandbox database" once a run started.
+  QString writeModeText() const;
 
  public Q_SLOTS:
   void onToggleTriggered();
 
  Q_SIGNALS:
   void stateShown(bool running);  // after the panel reflected a new state
+  // A writing load waits for this dialog (shown, modal); tests answer it.
+  void writeConfirmationRequested(tier::ui::ConfirmInvalidateDialog* dialog);
 
  private Q_SLOTS:
   void onStatsAvailable(const tier::ui::StatsSnapshot& snapshot);
@@ -39,12 +58,18 @@ class LoadPanel : public QGroupBox {
 
  private:
   void updateState();
+  // The confirmation of a writing load: opens the dialog, starts on accept.
+  void askWriteConfirmation(const workload::WorkloadOptions& options);
+  void startLoad(const workload::WorkloadOptions& options);
+  void showWriteMode(const workload::WorkloadCounters& c);
 
   CoreService* service_;
   QAction* toggleAction_;
   QPushButton* toggleButton_;
   QSpinBox* users_;
   QSpinBox* rate_;
+  QCheckBox* allowWrites_;
+  QLabel* writeMode_;
   QLabel* stateDot_;
   QLabel* state_;
   QLabel* opsPerSecond_;
