@@ -33,6 +33,18 @@ QJsonObject pgPoolJson(const tier::pg::PoolStats& p) {
                      {QStringLiteral("last_error"), fromStd(tier::redactSecrets(p.last_error))}};
 }
 
+// This process's fleet telemetry (docs/fleet-protocol.md); tierctl publishes only while `load` runs.
+QJsonObject fleetPublisherJson(const tier::ops::HealthReport& h) {
+  const auto& f = h.fleet_publisher;
+  return QJsonObject{{QStringLiteral("enabled"), h.fleet_publishing},
+                     {QStringLiteral("instance_id"), fromStd(f.instance_id)},
+                     {QStringLiteral("published"), static_cast<double>(f.published)},
+                     {QStringLiteral("failed"), static_cast<double>(f.failed)},
+                     {QStringLiteral("refused"), static_cast<double>(f.refused)},
+                     {QStringLiteral("last_ok_ms"), static_cast<double>(f.last_ok_ms)},
+                     {QStringLiteral("last_error"), fromStd(tier::redactSecrets(f.last_error))}};
+}
+
 QJsonObject backplaneJson(const tier::repo::BackplaneStats& b) {
   return QJsonObject{{QStringLiteral("enabled"), b.enabled},
                      {QStringLiteral("link"), QLatin1String(tier::repo::toString(b.link))},
@@ -130,6 +142,7 @@ QJsonObject healthJson(const tier::ops::HealthReport& h) {
                r.slowlog_threshold_known ? QJsonValue(static_cast<double>(r.slowlog_log_slower_than_us))
                                          : QJsonValue(QJsonValue::Null));
   redis.insert(QStringLiteral("slowlog_log_slower_than_error"), fromStd(r.slowlog_threshold_error));
+  redis.insert(QStringLiteral("slowlog_log_slower_than_varies"), r.slowlog_threshold_varies);
   QJsonObject postgres{{QStringLiteral("ok"), p.ok},
                        {QStringLiteral("error"), fromStd(tier::redactSecrets(p.error))},
                        {QStringLiteral("endpoint"), fromStd(tier::redactSecrets(p.endpoint))},
@@ -144,7 +157,8 @@ QJsonObject healthJson(const tier::ops::HealthReport& h) {
   return QJsonObject{{QStringLiteral("redis"), redis},
                      {QStringLiteral("postgres"), postgres},
                      {QStringLiteral("backplane"), backplaneJson(h.backplane)},
-                     {QStringLiteral("replica"), replicaJson(h.replica)}};
+                     {QStringLiteral("replica"), replicaJson(h.replica)},
+                     {QStringLiteral("fleet_publisher"), fleetPublisherJson(h)}};
 }
 
 void printHealthText(const tier::ops::HealthReport& h) {
@@ -242,6 +256,13 @@ void printHealthText(const tier::ops::HealthReport& h) {
                        thousands(static_cast<long long>(b.gaps)), thousands(static_cast<long long>(b.flushes)),
                        thousands(static_cast<long long>(b.link_losses)),
                        b.last_error.empty() ? QString() : QStringLiteral("  ") + fromStd(tier::redactSecrets(b.last_error))));
+  }
+  if (h.fleet_publishing) {
+    const auto& f = h.fleet_publisher;
+    printLine(QStringLiteral("fleet     %1  published %2  failed %3 (refused %4)%5")
+                  .arg(fromStd(f.instance_id), thousands(static_cast<long long>(f.published)),
+                       thousands(static_cast<long long>(f.failed)), thousands(static_cast<long long>(f.refused)),
+                       f.last_error.empty() ? QString() : QStringLiteral("  ") + fromStd(tier::redactSecrets(f.last_error))));
   }
 }
 

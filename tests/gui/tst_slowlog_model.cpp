@@ -104,6 +104,27 @@ class TestSlowlogModel : public QObject {
     QCOMPARE(view->model()->index(0, SlowlogModel::Command).data().toString(), QStringLiteral("AUTH app ***"));
   }
 
+  // The full command of the selected entry is shown below the table, and the
+  // selection survives the next report (every 5 s resets the model).
+  void panelSelectionDetail() {
+    ServerPanel panel;
+    auto r = report("cluster");
+    panel.setReport(r, QDateTime::currentMSecsSinceEpoch());
+    auto* view = panel.slowlogView();
+    auto* detail = panel.findChild<QLabel*>(QStringLiteral("slowlogDetail"));
+    QVERIFY(detail);
+    view->setCurrentIndex(view->model()->index(1, SlowlogModel::Command));  // newest first: the SET
+    QVERIFY2(detail->text().contains(QString(64, QLatin1Char('x'))), qPrintable(detail->text()));
+    QVERIFY(detail->text().contains(QStringLiteral("#3 on 10.0.0.2:7001")));
+    // A newer entry arrives on top: the same entry (node + id) stays selected.
+    r.redis.slowlog.insert(r.redis.slowlog.begin(), entry(8, 1'765'000'001'000, 100, {"PING"}, "10.0.0.2:7001"));
+    panel.setReport(r, QDateTime::currentMSecsSinceEpoch());
+    QCOMPARE(view->currentIndex().row(), 2);
+    QCOMPARE(view->model()->index(view->currentIndex().row(), SlowlogModel::Node).data().toString(),
+             QStringLiteral("10.0.0.2:7001"));
+    QVERIFY(detail->text().contains(QStringLiteral("#3 on 10.0.0.2:7001")));
+  }
+
   void panelCluster() {
     ServerPanel panel;
     panel.setReport(report("cluster"), QDateTime::currentMSecsSinceEpoch());

@@ -107,6 +107,9 @@ class TestRedact : public QObject {
     // Blanks and empty arguments are quoted; control bytes escaped; a cut never splits UTF-8.
     QCOMPARE(QString::fromStdString(formatSlowlogCommand({"SET", "a b", "", "x\n"})),
              QStringLiteral("SET \"a b\" \"\" x\\x0a"));
+    // Binary values: bytes that are not UTF-8 as \\xHH, valid UTF-8 kept.
+    QCOMPARE(QString::fromStdString(formatSlowlogCommand({"SET", "k", std::string("\xff\x80ok\xc3\xa9")})),
+             QStringLiteral("SET k \\xff\\x80ok") + QChar(0xe9));
     const std::string utf(63, 'a');
     const QString u = QString::fromStdString(formatSlowlogCommand({"SET", "k", utf + "\xc3\xa9zzz"}));
     QCOMPARE(u, QStringLiteral("SET k ") + QString::fromStdString(utf) + QChar(0x2026));

@@ -11,6 +11,7 @@
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QVBoxLayout>
+#include <optional>
 
 #include "dashboard/latency_stats_model.h"
 #include "dashboard/metric_chart.h"
@@ -100,6 +101,7 @@ ServerPanel::ServerPanel(QWidget* parent)
       slowlog_proxy_(new QSortFilterProxyModel(this)),
       slowlog_view_(new QTableView(this)),
       slowlog_status_(new QLabel(this)),
+      slowlog_detail_(new QLabel(this)),
       slowlog_refresh_(new QPushButton(QStringLiteral("Refresh"), this)) {
   auto* lay = new QVBoxLayout(this);
   lay->setContentsMargins(6, 4, 6, 6);
@@ -243,6 +245,27 @@ ServerPanel::ServerPanel(QWidget* parent)
   slowlog_view_->setColumnHidden(SlowlogModel::Node, true);  // shown for a cluster or Sentinel group
   regularFont(slowlog_view_);
   slowLay->addWidget(slowlog_view_);
+  slowlog_detail_->setObjectName(QStringLiteral("slowlogDetail"));
+  slowlog_detail_->setWordWrap(true);
+  slowlog_detail_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  slowlog_detail_->setForegroundRole(QPalette::PlaceholderText);
+  slowlog_detail_->setText(QStringLiteral("Select an entry to see its command in full."));
+  regularFont(slowlog_detail_);
+  slowLay->addWidget(slowlog_detail_);
+  connect(slowlog_view_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+          [this](const QModelIndex& current) {
+            const QModelIndex src = slowlog_proxy_->mapToSource(current);
+            if (!src.isValid() || src.row() >= slowlog_model_->rowCount()) return;
+            const auto& e = slowlog_model_->entries()[static_cast<size_t>(src.row())];
+            slowlog_detail_->setText(
+                QStringLiteral("%1\n%2 · %3 · %4%5 · #%6 on %7")
+                    .arg(qs(e.command),
+                         QDateTime::fromMSecsSinceEpoch(e.at_ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+                         formatDurationMicros(e.duration_us), qs(e.client),
+                         e.client_name.empty() ? QString() : QStringLiteral(" (%1)").arg(qs(e.client_name)))
+                    .arg(e.id)
+                    .arg(qs(e.node)));
+          });
   lay->addWidget(slowBox, 1);
 
   auto* llBox = group(QStringLiteral("LATENCY LATEST"), this);
@@ -369,7 +392,22 @@ void ServerPanel::setReport(const ops::HealthReport& report, qint64 at_ms) {
   slowlog_refresh_->setEnabled(true);
   slowlog_refresh_->setText(QStringLiteral("Refresh"));
   set("redis.slowlog_threshold", redisUp ? slowlogThresholdText(r) : none);
+  // Each report resets the model: keep the selected entry (node + id) selected across it.
+  std::optional<std::pair<std::string, long long>> selected;
+  if (const QModelIndex cur = slowlog_proxy_->mapToSource(slowlog_view_->currentIndex()); cur.isValid())
+    selected.emplace(slowlog_model_->entries()[static_cast<size_t>(cur.row())].node,
+                     slowlog_model_->entries()[static_cast<size_t>(cur.row())].id);
   slowlog_model_->setEntries(redisUp ? r.slowlog : std::vector<ops::SlowlogEntry>{});
+  if (selected) {
+    const auto& entries = slowlog_model_->entries();
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (entries[i].node != selected->first || entries[i].id != selected->second) continue;
+      const QModelIndex at = slowlog_proxy_->mapFromSource(slowlog_model_->index(static_cast<int>(i), 0));
+      slowlog_view_->selectionModel()->setCurrentIndex(at, QItemSelectionModel::ClearAndSelect |
+                                                               QItemSelectionModel::Rows);
+      break;
+    }
+  }
   slowlog_view_->setColumnHidden(SlowlogModel::Node, !(r.configured && r.mode != "single"));
   if (!redisUp) {
     slowlog_status_->setText(none);

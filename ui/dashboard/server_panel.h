@@ -65,6 +65,7 @@ class ServerPanel : public QWidget {
   QSortFilterProxyModel* slowlog_proxy_;
   QTableView* slowlog_view_;
   QLabel* slowlog_status_;
+  QLabel* slowlog_detail_;  // the selected entry in full (the table's command column is narrow)
   QPushButton* slowlog_refresh_;
   std::map<QString, QLabel*> fields_;
 };

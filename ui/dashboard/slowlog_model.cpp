@@ -26,6 +26,8 @@ QString slowlogThresholdText(const ops::RedisHealth& r) {
     text = QStringLiteral("off (%1): nothing is logged").arg(v);
   else if (v == 0)
     text = QStringLiteral("every command (0)");
+  else if (v < 1000)
+    text = QStringLiteral("%1 µs").arg(v);
   else
     text = QStringLiteral("%1 µs (%2)").arg(QLocale().toString(v), formatDurationMicros(v));
   if (r.slowlog_threshold_varies) text += QStringLiteral(" · differs between nodes");
@@ -57,7 +59,12 @@ QVariant SlowlogModel::data(const QModelIndex& index, int role) const {
   switch (role) {
     case Qt::DisplayRole:
       switch (index.column()) {
-        case Time: return QDateTime::fromMSecsSinceEpoch(e.at_ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+        case Time: {
+          // Today's entries by time only: the panel is narrow and the command needs the room.
+          const QDateTime at = QDateTime::fromMSecsSinceEpoch(e.at_ms);
+          return at.date() == QDate::currentDate() ? at.toString(QStringLiteral("HH:mm:ss"))
+                                                   : at.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+        }
         case Duration: return formatDurationMicros(e.duration_us);
         case Command: return qs(e.command);
         case Client: return client();
@@ -79,7 +86,11 @@ QVariant SlowlogModel::data(const QModelIndex& index, int role) const {
             .arg(qs(e.command))
             .arg(ops::kSlowlogMaxArgBytes)
             .arg(ops::kSlowlogMaxArgs);
-      if (index.column() == Time) return QStringLiteral("SLOWLOG entry #%1 on %2").arg(e.id).arg(qs(e.node));
+      if (index.column() == Time)
+        return QStringLiteral("%1 · SLOWLOG entry #%2 on %3")
+            .arg(QDateTime::fromMSecsSinceEpoch(e.at_ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")))
+            .arg(e.id)
+            .arg(qs(e.node));
       if (index.column() == Duration) return QStringLiteral("%1 µs").arg(QLocale().toString(e.duration_us));
       break;
     case Qt::TextAlignmentRole:

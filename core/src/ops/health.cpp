@@ -268,6 +268,32 @@ void checkReplica(TierCore& core, ReplicaHealth& h) {
   h.routing = reads.stats();
 }
 
+// The length of the well-formed UTF-8 sequence starting at s[i] (2-4 bytes,
+// no overlongs or surrogates), or 0.
+std::size_t utf8Length(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  std::size_t len = 0;
+  unsigned lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) len = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k)
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+  return len;
+}
+
 }  // namespace
 
 std::string formatSlowlogCommand(const std::vector<std::string>& argv) {
@@ -279,17 +305,23 @@ std::string formatSlowlogCommand(const std::vector<std::string>& argv) {
     const bool cut = a.size() > kSlowlogMaxArgBytes;
     std::string_view v(a.data(), cut ? kSlowlogMaxArgBytes : a.size());
     // Never cut inside a UTF-8 sequence: back up to a lead byte.
-    if (cut)
-      while (!v.empty() && (static_cast<unsigned char>(a[v.size()]) & 0xC0) == 0x80) v.remove_suffix(1);
+    for (int back = 0; cut && back < 3 && !v.empty() && (static_cast<unsigned char>(a[v.size()]) & 0xC0) == 0x80; ++back)
+      v.remove_suffix(1);
     bool quote = a.empty();
     std::string text;
-    for (char c : v) {
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      const char c = v[k];
       const auto u = static_cast<unsigned char>(c);
       if (c == ' ' || c == '"' || c == '\\') quote = true;
       if (c == '"' || c == '\\') {
         text += '\\';
         text += c;
-      } else if (u < 0x20 || u == 0x7f) {
+      } else if (u >= 0x80 && utf8Length(v, k) > 0) {
+        const std::size_t len = utf8Length(v, k);
+        text.append(v.substr(k, len));
+        k += len - 1;
+      } else if (u < 0x20 || u >= 0x7f) {
+        // Control bytes and bytes that are not UTF-8 (binary values) as \xHH, so the text stays valid.
         static const char* hex = "0123456789abcdef";
         text += "\\x";
         text += hex[u >> 4];
@@ -314,6 +346,10 @@ HealthReport checkHealth(TierCore& core) {
   if (auto* bp = core.backplane()) {
     bp->l1Usable();  // starts the link if nothing has yet (a CLI health check), waiting once
     r.backplane = bp->stats();
+  }
+  if (const auto* p = core.publisher()) {
+    r.fleet_publishing = true;
+    r.fleet_publisher = p->stats();
   }
   return r;
 }
