@@ -4,6 +4,7 @@
 // QAbstractItemModelTester.
 // TIER_TEST_TIMEOUT: 600
 #include <QAbstractItemModelTester>
+#include <QCheckBox>
 #include <QApplication>
 #include <QLabel>
 #include <QLineEdit>
@@ -31,6 +32,7 @@
 #include "operations/warm_panel.h"
 #include "tier/codec/keys.h"
 #include "tier/ops/audit.h"
+#include "tier/ops/deployment.h"
 #include "tier/redis/redis_client.h"
 
 using namespace tier::ui;
@@ -524,6 +526,111 @@ class TestOperationsPage : public QObject {
     QCOMPARE(service_->workloadOptions()->virtual_users, 37);
     load->toggleAction()->trigger();
     QTRY_VERIFY_WITH_TIMEOUT(!load->running(), 30'000);
+  }
+
+  void databaseLabelNamesHostAndDatabaseNeverAPassword() {
+    QCOMPARE(databaseLabel(QStringLiteral("host=db.example.com port=5433 dbname=app user=ops password=s3cret")),
+             QStringLiteral("db.example.com:5433/app"));
+    QCOMPARE(databaseLabel(QStringLiteral("host = 'my db' dbname='a\\'b' password='x y'")),
+             QStringLiteral("my db/a'b"));
+    QCOMPARE(databaseLabel(QStringLiteral("postgresql://ops:s3cret@db.example.com:6432/app?sslmode=require")),
+             QStringLiteral("db.example.com:6432/app"));
+    QCOMPARE(databaseLabel(QStringLiteral("host=/run/postgresql")),
+             QStringLiteral("socket /run/postgresql/(default database)"));
+    QCOMPARE(databaseLabel(QString()), QStringLiteral("(default host)/(default database)"));
+  }
+
+  // Issue 13: on a database without the sandbox mark, Start load reads only and
+  // says why; "Allow writes" asks first, naming the profile and the database.
+  void loadOnANonSandboxDatabaseIsReadOnlyAndAsksBeforeWrites() {
+    auto* load = page_->loadPanel();
+    QVERIFY(!load->running());
+    auto exec = [this](const std::string& sql) {
+      auto c = core_->pg().acquire();
+      return c->exec(sql);
+    };
+    exec("DELETE FROM tier_deployment");  // this binary's private servers: no longer a sandbox
+    struct Remark {
+      tier::TierCore& core;
+      ~Remark() { tier::ops::markSandbox(core.pg()); }
+    } remark{*core_};
+    auto synthetic = [&] {
+      return exec("SELECT count(*) FROM users WHERE email LIKE 'load-%@synthetic.invalid'").toInt(0, 0);
+    };
+    auto dataDigest = [&] {
+      return exec("SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) FROM (SELECT j::text AS x FROM "
+                  "journal_entries j UNION ALL SELECT m::text FROM chat_messages m UNION ALL SELECT s::text FROM "
+                  "chat_sessions s UNION ALL SELECT u::text FROM users u) t")
+          .value(0, 0);
+    };
+    // The previous test's demo load stops on a worker: start from data that has settled.
+    std::string before;
+    QTRY_VERIFY_WITH_TIMEOUT(([&] {
+                               const std::string a(dataDigest());
+                               QTest::qWait(300);
+                               before = std::string(dataDigest());
+                               return a == before;
+                             }()),
+                             20'000);
+    const std::int64_t lastAudit = exec("SELECT coalesce(max(id), 0) FROM cache_audit").toInt(0, 0);
+    auto* allow = child<QCheckBox>(load, "allowWrites");
+    allow->setChecked(false);
+    child<QSpinBox>(load, "virtualUsers")->setValue(30);
+    child<QSpinBox>(load, "rate")->setValue(300);
+
+    load->toggleAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(load->running(), 60'000);
+    QTRY_VERIFY_WITH_TIMEOUT(load->writeModeText().contains(QStringLiteral("read-only: not a sandbox database")), 20'000);
+    QVERIFY2(load->writeModeText().startsWith(QStringLiteral("Write share 0 %")), qPrintable(load->writeModeText()));
+    QVERIFY(child<QLabel>(load, "writeMode")->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(load, "reads")->text() != QStringLiteral("0"), 20'000);
+    QCOMPARE(child<QLabel>(load, "writes")->text(), QStringLiteral("0"));
+    load->toggleAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!load->running(), 30'000);
+    QCOMPARE(std::string(dataDigest()), before);
+
+    // Writes requested: nothing starts before the answer; a refusal starts nothing.
+    allow->setChecked(true);
+    load->toggleAction()->trigger();
+    auto* dialog = load->findChild<ConfirmInvalidateDialog*>(QStringLiteral("confirmWritingLoadDialog"));
+    QVERIFY(dialog && dialog->isVisible());
+    const QString question = dialog->findChild<QLabel*>(QStringLiteral("confirmQuestion"))->text();
+    QVERIFY2(question.contains(QStringLiteral("tst_operations_page")), qPrintable(question));  // the profile
+    QVERIFY2(question.contains(QStringLiteral("127.0.0.1:%1/").arg(TestServers::shared().postgres().port())),
+             qPrintable(question));  // the database
+    QVERIFY(!load->running());
+    dialog->reject();
+    QTest::qWait(300);
+    QVERIFY(!load->running());
+    QVERIFY(child<QLabel>(load, "loadLastError")->text().contains(QStringLiteral("not confirmed")));
+    QCOMPARE(synthetic(), 0LL);
+
+    // Confirmed: it writes, to its own synthetic rows only, and removes them when stopped.
+    load->toggleAction()->trigger();
+    dialog = load->findChild<ConfirmInvalidateDialog*>(QStringLiteral("confirmWritingLoadDialog"));
+    QVERIFY(dialog && dialog->isVisible());
+    dialog->confirmButton()->click();
+    QTRY_VERIFY_WITH_TIMEOUT(load->running(), 60'000);
+    QTRY_VERIFY_WITH_TIMEOUT(load->writeModeText().contains(QStringLiteral("writes: synthetic rows only (consented)")),
+                             20'000);
+    QCOMPARE(synthetic(), 8LL);
+    QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(load, "writes")->text() != QStringLiteral("0"), 20'000);
+    load->toggleAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!load->running(), 30'000);
+    QTRY_COMPARE_WITH_TIMEOUT(synthetic(), 0LL, 30'000);  // stop() runs on a worker
+    QTRY_COMPARE_WITH_TIMEOUT(std::string(dataDigest()), before, 10'000);
+    allow->setChecked(false);
+
+    // Both runs are on record, start and end.
+    auto actions = [&] {
+      QStringList out;
+      for (const auto& row : tier::ops::readAudit(*core_, 50))
+        if (row.id > lastAudit && row.action.rfind("load.", 0) == 0) out.prepend(QString::fromStdString(row.action));
+      return out;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(actions(), (QStringList{QStringLiteral("load.start"), QStringLiteral("load.end"),
+                                                      QStringLiteral("load.start"), QStringLiteral("load.end")}),
+                              10'000);
   }
 };
 
