@@ -167,6 +167,14 @@ tier::CoreConfig Context::resolveConfig() {
   applyThresholds(config.thresholds);
   config.redis.client_name = "tierctl";
   config.pg.application_name = "tierctl";
+  // Fleet telemetry: a running load is an instance worth charting; a one-shot
+  // command would leave a "gone" instance behind after every run.
+  config.fleet.enabled = command_ == QLatin1String("load") && !parser_.isSet(QStringLiteral("no-publish"));
+  config.fleet.app_name = "tierctl-load";
+  if (const QString v = envValue("TIER_APP_NAME"); !v.isEmpty()) config.fleet.app_name = v.toStdString();
+  if (parser_.isSet(QStringLiteral("app-name"))) config.fleet.app_name = parser_.value(QStringLiteral("app-name")).toStdString();
+  config.fleet.interval = std::chrono::milliseconds(
+      intOption(QStringLiteral("publish-interval"), 100, 60000, config.fleet.interval.count()));
   if (min_pool_ > config.redis.pool_size) config.redis.pool_size = min_pool_;
   if (min_pool_ > config.pg.pool_size) config.pg.pool_size = min_pool_;
   return config;
@@ -223,6 +231,14 @@ void addGlobalOptions(QCommandLineParser& parser) {
   parser.addOption({QStringLiteral("read-only"),
                     QStringLiteral("Refuse every destructive command (as a profile tagged read-only does).")});
   parser.addOption({QStringLiteral("json"), QStringLiteral("Print the result as JSON (see docs/cli.md).")});
+  parser.addOption({QStringLiteral("no-publish"),
+                    QStringLiteral("load: do not publish this process's metrics to the fleet (docs/fleet-protocol.md).")});
+  parser.addOption({QStringLiteral("app-name"),
+                    QStringLiteral("load: the application name this instance publishes (default tierctl-load, or $TIER_APP_NAME)."),
+                    QStringLiteral("NAME")});
+  parser.addOption({QStringLiteral("publish-interval"),
+                    QStringLiteral("load: milliseconds between two published samples (100-60000, default 1000)."),
+                    QStringLiteral("MS")});
   parser.addOption({QStringLiteral("version"), QStringLiteral("Print the version and exit.")});
   parser.addOption({{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show help and exit.")});
 }

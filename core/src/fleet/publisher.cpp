@@ -19,9 +19,8 @@ namespace {
 
 constexpr std::int64_t kHistoryIntervalMs = 10'000;
 constexpr std::int64_t kLiveKeepMs = 120'000;  // the live stream: the last two minutes
-// After a gap longer than this (Redis down), the next sample starts afresh
-// rather than carrying the whole gap as one interval.
-constexpr std::int64_t kMaxCarryMs = 60'000;
+// A sample never claims a longer interval than the protocol allows (Redis down for an hour).
+constexpr std::int64_t kMaxIntervalMs = 3'600'000;
 
 std::string defaultInstanceId() {
   char host[256] = {};
@@ -97,7 +96,7 @@ struct Publisher::Impl {
   Sample take(const metrics::RawTotals& now, std::uint64_t evictions, std::int64_t nowMs) const {
     Sample s;
     s.t_ms = nowMs;
-    s.dt_ms = std::max<std::int64_t>(1, nowMs - prev_ms);
+    s.dt_ms = std::clamp<std::int64_t>(nowMs - prev_ms, 1, kMaxIntervalMs);
     for (int c = 0; c < kCounters; ++c) s.counters[c] = now.counters[c] - std::min(now.counters[c], prev.counters[c]);
     s.l1_evictions = evictions - std::min(evictions, prev_evictions);
     if (l1) {
@@ -127,16 +126,6 @@ struct Publisher::Impl {
     const std::int64_t nowMs = unixMillisNow();
     const metrics::RawTotals totals = metrics->totals();
     const std::uint64_t evictions = l1Evictions();
-    if (prev_ms == 0 || nowMs - prev_ms > kMaxCarryMs) {
-      // The first interval (or the first after a long gap) starts here: counts before it are not this interval's.
-      if (prev_ms == 0) {
-        prev = totals;
-        prev_evictions = evictions;
-        prev_ms = nowMs - opts.interval.count();
-      } else {
-        prev_ms = nowMs - opts.interval.count();
-      }
-    }
     const Sample s = take(totals, evictions, nowMs);
     Sample hist = history;
     std::int64_t histStart = history_start_ms == 0 ? nowMs - s.dt_ms : history_start_ms;
@@ -238,6 +227,7 @@ Publisher::Publisher(redis::RedisOptions redis, metrics::Metrics* metrics, const
   d.info.started_at_ms = unixMillisNow();
   d.info.interval_ms = d.opts.interval.count();
   d.stats.instance_id = d.info.id;
+  d.prev_ms = d.info.started_at_ms;  // the first sample counts everything since the core started
   d.thread = std::thread([&d] { d.run(); });
 }
 

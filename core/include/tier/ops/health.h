@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "tier/fleet/publisher.h"
 #include "tier/pg/pg_pool.h"
 #include "tier/pg/read_router.h"
 #include "tier/redis/redis_client.h"
@@ -119,6 +120,10 @@ struct HealthReport {
   // with the longer cap; "down"/"connecting" bypass L1 (see repo/backplane.h).
   repo::BackplaneStats backplane;
   ReplicaHealth replica;
+  // Fleet telemetry (fleet/publisher.h): publishing false = off (no Redis,
+  // or turned off); failed/refused publishes never affect reads and writes.
+  bool fleet_publishing = false;
+  fleet::PublisherStats fleet_publisher;
 };
 
 // Never throws for a server being down: that is reported in ok/error.
