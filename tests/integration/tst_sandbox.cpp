@@ -11,9 +11,12 @@
 
 #include "servers.h"
 #include "tier/common/error.h"
+#include "tier/core.h"
+#include "tier/ops/deployment.h"
 #include "tier/pg/pg_pool.h"
 #include "tier/sandbox/sandbox.h"
 #include "tier/sandbox/server_process.h"
+#include "tier/workload/workload.h"
 
 using tier::sandbox::processAlive;
 
@@ -110,6 +113,35 @@ class TestSandbox : public QObject {
     QCOMPARE(r.status.redis_url, first_.redis_url);
     QCOMPARE(r.status.pg_conninfo, first_.pg_conninfo);
     QCOMPARE(countRows(r.status.pg_conninfo, "users"), 20LL);
+  }
+
+  // up() marks its database (ops/deployment.h), so the synthetic load writes there as the demo.
+  void sandboxIsMarkedAndGetsTheWritingLoad() {
+    tier::pg::PgOptions po;
+    po.conninfo = first_.pg_conninfo;
+    tier::pg::PgPool pool(po);
+    const tier::ops::SandboxMark mark = tier::ops::checkSandbox(pool);
+    QVERIFY2(mark.sandbox, mark.reason.c_str());
+    tier::CoreConfig cfg;
+    cfg.profile = "tst_sandbox";
+    cfg.redis_url = first_.redis_url;
+    cfg.pg_conninfo = first_.pg_conninfo;
+    tier::TierCore core(cfg);
+    tier::workload::WorkloadOptions o;
+    o.virtual_users = 20;
+    o.threads = 2;
+    o.rate = 500;
+    o.duration = std::chrono::seconds(2);
+    tier::workload::Workload w(core, o);
+    w.start();
+    w.wait();
+    w.stop();
+    const auto c = w.counters();
+    QCOMPARE(QString::fromStdString(c.write_mode_reason), QStringLiteral("writes: sandbox"));
+    QVERIFY(c.write_share > 0);
+    QVERIFY2(c.writes > 0, c.last_error.c_str());
+    QCOMPARE(c.failed_writes, 0u);
+    QCOMPARE(c.synthetic_rows_created, 0u);
   }
 
   void downStopsAndKeepsData() {
