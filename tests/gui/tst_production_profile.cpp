@@ -77,19 +77,20 @@ class TestProductionProfile : public QObject {
  private:
   std::unique_ptr<CoreService> service_;
   std::unique_ptr<OperationsPage> page_;
+  OperationsPage* ops_ = nullptr;  // page_, also once the window owns it
   std::int64_t sessionId_ = 0;
 
   // Connects as `profile` (its tags come from the store) and waits for the capability probe.
   void connectAs(const QString& profile) {
     QSignalSpy ready(service_.get(), &CoreService::coreReady);
-    QSignalSpy probed(page_.get(), &OperationsPage::capabilitiesProbed);
+    QSignalSpy probed(ops_, &OperationsPage::capabilitiesProbed);
     ConnectionSettings s;
     s.profile = profile;
     s.redis_url = qs(TestServers::shared().redisUrl());
     s.pg_conninfo = qs(TestServers::shared().pgConninfo());
     service_->connectTo(s);
     QVERIFY(ready.wait(30'000));
-    QVERIFY(page_->capabilitiesKnown() || probed.wait(20'000));
+    QVERIFY(ops_->capabilitiesKnown() || probed.wait(20'000));
   }
 
   // Entries read through a fresh core (empty L1), so each read fills Redis.
@@ -141,6 +142,7 @@ class TestProductionProfile : public QObject {
     InvalidatePanel::setConfirmThreshold(1000);  // the default: well above six keys
     service_ = std::make_unique<CoreService>();
     page_ = std::make_unique<OperationsPage>(service_.get());
+    ops_ = page_.get();
     page_->resize(1280, 820);
     page_->show();
   }
@@ -253,6 +255,9 @@ class TestProductionProfile : public QObject {
     QVERIFY(warm);
     QVERIFY(!warm->warmAction()->isEnabled());
     QVERIFY2(warm->warmAction()->toolTip().contains(reason), qPrintable(warm->warmAction()->toolTip()));
+    // Said on the page too, beside what the credentials may do.
+    const QString said = child<QLabel>(page_.get(), "credentialsLabel")->text();
+    QVERIFY2(said.contains(reason), qPrintable(said));
     // A shortcut on a disabled action does nothing; the slot itself refuses too.
     panel->onRunTriggered();
     QTest::qWait(300);
@@ -303,7 +308,11 @@ class TestProductionProfile : public QObject {
     connectAs(QStringLiteral("prod"));
     MainWindow window(service_.get());
     window.resize(1280, 820);
+    // The page moves into the window (one page per service: its capability probe has one slot), so a
+    // screenshot shows the band with the actions under it. This is the last test that uses it.
+    window.addPage(page_.release(), QStringLiteral("Operations"), QKeySequence(QStringLiteral("Ctrl+3")));
     window.show();
+    const QString shots = qEnvironmentVariable("TIER_SCREENSHOT_DIR");
     QCOMPARE(window.windowTitle(), QStringLiteral("Tier Console \u2014 PRODUCTION \u00b7 prod"));
     QVERIFY(window.profileBand()->isVisible());
     QVERIFY(window.profileBand()->text().startsWith(QStringLiteral("PRODUCTION")));
@@ -311,10 +320,18 @@ class TestProductionProfile : public QObject {
     QVERIFY2(window.profileBand()->styleSheet().contains(QStringLiteral("#c05621")), qPrintable(window.profileBand()->styleSheet()));
     QVERIFY(window.profileChip()->isVisible());
     QCOMPARE(window.profileChip()->text(), QStringLiteral("PRODUCTION"));
+    if (!shots.isEmpty()) {
+      QTest::qWait(1500);  // the capability probe and first paints
+      QVERIFY(window.grab().save(shots + QStringLiteral("/window-production.png")));
+    }
 
     connectAs(QStringLiteral("ro"));
     QCOMPARE(window.windowTitle(), QStringLiteral("Tier Console \u2014 READ-ONLY \u00b7 ro"));
     QVERIFY(window.profileBand()->text().startsWith(QStringLiteral("READ-ONLY")));
+    if (!shots.isEmpty()) {
+      QTest::qWait(1500);
+      QVERIFY(window.grab().save(shots + QStringLiteral("/window-read-only.png")));
+    }
 
     connectAs(QStringLiteral("plain"));
     QCOMPARE(window.windowTitle(), QStringLiteral("Tier Console"));

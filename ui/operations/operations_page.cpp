@@ -7,11 +7,13 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "common/capability_gate.h"
 #include "operations/action_button.h"
 #include "operations/invalidate_panel.h"
 #include "operations/load_panel.h"
 #include "operations/warm_panel.h"
 #include "pages.h"
+#include "settings/profile_store.h"
 #include "tier/ops/capabilities.h"
 
 namespace tier::ui {
@@ -101,6 +103,9 @@ void OperationsPage::applyCapabilities(const ops::Capabilities& c) {
   if (!c.invalidate.allowed) who += QStringLiteral(" Invalidate is disabled: %1").arg(QString::fromStdString(c.invalidate.reason));
   if (!c.warm.allowed) who += QStringLiteral(" Warm is disabled: %1").arg(QString::fromStdString(c.warm.reason));
   if (!c.write_audit.allowed) who += QStringLiteral(" Runs cannot be audited: %1").arg(QString::fromStdString(c.write_audit.reason));
+  // The profile's read-only tag greys out more than the credentials do: say so where they are said.
+  if (const QString ro = readOnlyReason(profileTags(service_->settings())); !ro.isEmpty())
+    who += QStringLiteral(" Invalidate, warm and load writes are disabled: %1").arg(ro);
   credentials_->setText(who);
 }
 
