@@ -103,6 +103,7 @@ constexpr Target kTargets[] = {
     {"load_1000_session_p99_ms", "load", "<=", 2},
     {"load_1000_knowledge_p99_ms", "load", "<=", 0.1},
     {"l1_bytes_per_entry_overhead", "l1", "<=", 64},
+    {"fleet_publish_throughput_ratio", "fleet", ">=", 0.99},
 };
 
 bool meets(const Target& t, double v) {
@@ -129,6 +130,9 @@ struct Plan {
   int load_warmup_max_s = 300;
   double load_settle = 0.002;
   int load_measure_s = 60;
+  // Fleet publishing overhead: interleaved blocks of the load, publishing on and off.
+  int fleet_reps = 5;
+  int fleet_block_s = 15;
 };
 
 Plan planFor(bool quick) {
@@ -145,6 +149,8 @@ Plan planFor(bool quick) {
   p.load_warmup_min_s = 2;
   p.load_warmup_max_s = 3;
   p.load_measure_s = 3;
+  p.fleet_reps = 1;
+  p.fleet_block_s = 2;
   return p;
 }
 
@@ -704,6 +710,81 @@ void benchInvalidate(Run& run) {
                                  {QStringLiteral("namespace_with_audit_ms"), toArray(nsWallMs, 3)}});
 }
 
+// What publishing fleet metrics costs the cache: the same 1,000-user load on
+// two cores over the same servers, one publishing every second and one not,
+// in interleaved blocks (the order alternates), after a warm-up of each.
+void benchFleet(Run& run) {
+  tier::workload::WorkloadOptions o;
+  o.virtual_users = run.plan.load_users;
+  o.duration = std::chrono::seconds(0);
+  auto makeCore = [&](bool publish) {
+    tier::CoreConfig cfg = run.config;
+    cfg.fleet.enabled = publish;
+    cfg.fleet.app_name = "tierctl-bench";
+    cfg.redis.pool_size = std::max(cfg.redis.pool_size, o.threads);
+    cfg.pg.pool_size = std::max(cfg.pg.pool_size, o.threads);
+    return std::make_unique<tier::TierCore>(cfg);
+  };
+  auto on = makeCore(true);
+  auto off = makeCore(false);
+  for (auto* core : {on.get(), off.get()}) tier::ops::warm(*core, tier::ops::WarmSet::Knowledge);
+  struct Block {
+    double ops_per_s = 0;
+    double session_p99_ms = 0;
+  };
+  auto block = [&](tier::TierCore& core, int seconds) {
+    tier::workload::Workload load(core, o);
+    load.start();
+    const auto before = load.counters();
+    const auto t0 = Clock::now();
+    while (microsSince(t0) < seconds * 1e6) {
+      if (interruptFlag().load()) {
+        load.stop();
+        checkInterrupted();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    const auto snap = core.metrics().snapshot(std::chrono::seconds(seconds));
+    const auto after = load.counters();
+    const double s = microsSince(t0) / 1e6;
+    load.stop();
+    if (after.failed_reads > 0) throw tier::DataError("the workload saw failed reads: " + after.last_error);
+    return Block{static_cast<double>(after.operations - before.operations) / s,
+                 snap.op(tier::metrics::Op::SessionRetrieval).p99_ms};
+  };
+  block(*on, run.plan.fleet_block_s);  // warm-up: L1 of each core, the shared L2
+  block(*off, run.plan.fleet_block_s);
+  std::vector<double> onOps, offOps, onP99, offP99, ratios;
+  for (int rep = 0; rep < run.plan.fleet_reps; ++rep) {
+    Block a, b;
+    if (rep % 2 == 0) {
+      a = block(*on, run.plan.fleet_block_s);
+      b = block(*off, run.plan.fleet_block_s);
+    } else {
+      b = block(*off, run.plan.fleet_block_s);
+      a = block(*on, run.plan.fleet_block_s);
+    }
+    onOps.push_back(a.ops_per_s);
+    offOps.push_back(b.ops_per_s);
+    onP99.push_back(a.session_p99_ms);
+    offP99.push_back(b.session_p99_ms);
+    ratios.push_back(b.ops_per_s > 0 ? a.ops_per_s / b.ops_per_s : 0);
+    run.progress(QStringLiteral("fleet rep %1: %2 ops/s publishing, %3 not").arg(rep + 1).arg(a.ops_per_s, 0, 'f', 0).arg(b.ops_per_s, 0, 'f', 0));
+  }
+  const auto stats = on->publisher()->stats();
+  run.fields.insert(QStringLiteral("fleet_publish_throughput_ratio"), median(onOps) / median(offOps));
+  run.details.insert(QStringLiteral("fleet"),
+                     QJsonObject{{QStringLiteral("virtual_users"), o.virtual_users},
+                                 {QStringLiteral("block_s"), run.plan.fleet_block_s},
+                                 {QStringLiteral("ops_per_s_publishing"), toArray(onOps, 1)},
+                                 {QStringLiteral("ops_per_s_not_publishing"), toArray(offOps, 1)},
+                                 {QStringLiteral("ratio_per_rep"), toArray(ratios, 4)},
+                                 {QStringLiteral("session_p99_ms_publishing"), toArray(onP99, 3)},
+                                 {QStringLiteral("session_p99_ms_not_publishing"), toArray(offP99, 3)},
+                                 {QStringLiteral("publishes"), static_cast<double>(stats.published)},
+                                 {QStringLiteral("publish_failures"), static_cast<double>(stats.failed)}});
+}
+
 // 1,000 virtual users of the synthetic workload, measured after a warm-up.
 void benchLoad(Run& run) {
   // A fresh core: nothing the other measurements cached or counted.
@@ -978,7 +1059,8 @@ int runBench(Context& ctx) {
     void (*fn)(Run&);
   };
   const Group order[] = {{"l1", benchL1},       {"l2", benchL2},         {"warm", benchWarm},
-                         {"session", benchSession}, {"invalidate", benchInvalidate}, {"load", benchLoad}};
+                         {"session", benchSession}, {"invalidate", benchInvalidate}, {"load", benchLoad},
+                         {"fleet", benchFleet}};
   bool interrupted = false;
   for (const auto& g : order) {
     if (!groups[g.name]) continue;
