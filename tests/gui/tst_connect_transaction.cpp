@@ -65,6 +65,7 @@ QString settingsText() {
 void screenshot(QWidget* w, const QString& name) {
   const QByteArray dir = qgetenv("TIER_SCREENSHOT_DIR");
   if (dir.isEmpty()) return;
+  QTest::qWait(200);  // what the user sees: after the layout settled
   w->grab().save(QString::fromLocal8Bit(dir) + QLatin1Char('/') + name);
 }
 

@@ -273,6 +273,7 @@ void DashboardPage::buildToolBar() {
   status_->setObjectName(QStringLiteral("dashboardStatus"));
   status_->setContentsMargins(0, 0, 8, 0);
   toolbar_->addWidget(status_);
+  toolbar_->installEventFilter(this);  // the header's elision follows the toolbar's width
 }
 
 void DashboardPage::buildCharts() {
@@ -332,6 +333,7 @@ void DashboardPage::relayoutCharts() {
 
 bool DashboardPage::eventFilter(QObject* watched, QEvent* event) {
   if (watched == charts_scroll_->viewport() && event->type() == QEvent::Resize) relayoutCharts();
+  if (watched == toolbar_ && event->type() == QEvent::Resize && status_) elideStatus();
   return QWidget::eventFilter(watched, event);
 }
 
@@ -513,7 +515,12 @@ void DashboardPage::updateStatus() {
                .arg(hhmmss(s.at_ms), std::isnan(ops) ? QStringLiteral("—") : QString::number(ops, 'f', 0));
   }
   status_full_ = text;
+  status_stale_ = stale;
   status_->setStyleSheet(stale ? QStringLiteral("color:#c53030;font-weight:bold;") : QString());
+  elideStatus();
+}
+
+void DashboardPage::elideStatus() {
   // A long reason would push the header into the toolbar's overflow menu, out
   // of sight: show what fits beside the buttons, the whole sentence as a tooltip.
   int others = 0;
@@ -522,9 +529,9 @@ void DashboardPage::updateStatus() {
       others += w->sizeHint().width() + toolbar_->layout()->spacing();
   const int room = toolbar_->width() > 0 ? toolbar_->width() - others - 40 : 600;
   QFont f = status_->font();
-  f.setBold(stale);
-  status_->setText(QFontMetrics(f).elidedText(text, Qt::ElideRight, std::max(room, 200)));
-  status_->setToolTip(text);
+  f.setBold(status_stale_);
+  status_->setText(QFontMetrics(f).elidedText(status_full_, Qt::ElideRight, std::max(room, 200)));
+  status_->setToolTip(status_full_);
 }
 
 QString DashboardPage::writeCsv(const QString& path) const {

@@ -110,6 +110,8 @@ class DashboardPage : public QWidget {
   QString core_failure_;
   QTimer* stale_timer_ = nullptr;
   QString status_full_;  // the header's whole sentence (the label may show it elided)
+  bool status_stale_ = false;
+  void elideStatus();    // fits status_full_ into the toolbar's room (again on every resize)
   QWidget* status_spacer_ = nullptr;
   int range_minutes_ = 5;
   bool paused_ = false;

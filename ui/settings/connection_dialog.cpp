@@ -184,6 +184,7 @@ ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
   attemptStatus_->setTextFormat(Qt::PlainText);
   attemptStatus_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   attemptStatus_->hide();
+  layout->addStretch(1);  // room a taller dialog gains goes here, not into the error rows
   layout->addWidget(attemptStatus_);
   layout->addWidget(buttons);
 
@@ -325,8 +326,16 @@ ConnectionSettings ConnectionDialog::connectionSettings() const {
 void ConnectionDialog::showError(QLabel* label, const QString& text) {
   label->setText(text);
   label->setVisible(!text.isEmpty());
-  // A form row does not grow a wrapped label by itself: give it the lines it needs at the fields' width.
-  label->setMinimumHeight(text.isEmpty() ? 0 : label->heightForWidth(std::max(redisUrl_->width(), width() - 180)));
+  // Exactly the lines it needs at the fields' width: a form row sizes a
+  // wrapped label at its hint width, which leaves it clipped or padded.
+  label->setFixedHeight(text.isEmpty() ? 0 : label->heightForWidth(redisUrl_->isVisible() ? redisUrl_->width() : 440));
+}
+
+void ConnectionDialog::fitHeight() {
+  // Grow to fit, never narrower: adjustSize() would shrink the width the error heights were measured at.
+  if (!isVisible()) return;
+  layout()->activate();  // the rows' new heights count now, not at the next event-loop turn
+  resize(width(), std::max(height(), sizeHint().height()));
 }
 
 QString ConnectionDialog::scrub(QString text) const {
@@ -366,7 +375,7 @@ bool ConnectionDialog::validate() {
       ok = false;
     }
   }
-  if (isVisible()) adjustSize();
+  fitHeight();
   return ok;
 }
 
@@ -438,7 +447,7 @@ void ConnectionDialog::onAttemptFinished(std::uint64_t attempt, const ConnectAtt
     case ConnectAttemptResult::Field::Sandbox:
     case ConnectAttemptResult::Field::None: break;
   }
-  if (isVisible()) adjustSize();
+  fitHeight();
   Q_EMIT attemptEnded(false);
 }
 

@@ -56,6 +56,7 @@ class ConnectionDialog : public QDialog {
   void onAttemptFinished(std::uint64_t attempt, const ConnectAttemptResult& result);
   void setLocked(bool locked);
   void showError(QLabel* label, const QString& text);
+  void fitHeight();
   // A message with every typed password masked (on top of the core's redaction).
   QString scrub(QString text) const;
   void onDeleteClicked();
