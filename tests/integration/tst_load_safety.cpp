@@ -362,6 +362,26 @@ class TestLoadSafety : public QObject {
     QCOMPARE(end.value(QStringLiteral("synthetic_rows_removed")).toDouble(), static_cast<double>(c.synthetic_rows_removed));
   }
 
+  // The run's liveness lock has a connection of its own: a one-connection pool still works.
+  void consentedLoadRunsOnAOneConnectionPool() {
+    CoreConfig cfg = prodConfig();
+    cfg.pg.pool_size = 1;
+    TierCore core(cfg);
+    WorkloadOptions o = options(2);
+    o.allow_writes = true;
+    o.threads = 2;
+    Workload w(core, o);
+    w.start();
+    w.wait();
+    w.stop();
+    const WorkloadCounters c = w.counters();
+    QCOMPARE(qs(c.write_mode), QStringLiteral("synthetic"));
+    QVERIFY2(c.writes > 0, qPrintable(describe(c)));
+    QCOMPARE(c.failed_writes + c.failed_reads, 0u);
+    QCOMPARE(c.synthetic_rows_removed, c.synthetic_rows_created);
+    QCOMPARE(syntheticUsers(core), 0LL);
+  }
+
   // A live run's rows are not cleanup's; a SIGKILLed tierctl's rows are.
   void cleanupRemovesWhatAKilledRunLeftAndSparesLiveRuns() {
     const auto realBefore = digest(*prod_, realRows(), false);

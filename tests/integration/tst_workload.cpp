@@ -77,6 +77,8 @@ class TestWorkload : public QObject {
           snap.l1HitRate(), snap.l2HitRate(), c.operations / c.elapsed_s);
     QVERIFY2(c.reads > 0, qPrintable(describe(c)));
     QVERIFY2(c.writes > 0, qPrintable(describe(c)));
+    QCOMPARE(QString::fromStdString(c.write_mode), QStringLiteral("sandbox"));  // the fixture's database is marked
+    QVERIFY(c.searches > 0);
     QCOMPARE(c.failed_reads, 0u);
     QCOMPARE(c.failed_writes, 0u);
     QCOMPARE(c.errors, 0u);

@@ -171,6 +171,15 @@ std::string hostName() {
   return buf;
 }
 
+// A connection of its own for a run's liveness lock (or cleanup's probe of
+// it), so that it never takes one of the core pool's, which may hold just one.
+std::unique_ptr<pg::PgPool> lockPool(TierCore& core) {
+  pg::PgOptions o = core.pg().options();
+  o.pool_size = 1;
+  o.application_name = "tierconsole-load-run";
+  return std::make_unique<pg::PgPool>(o);
+}
+
 std::string jsonText(const QJsonObject& o) { return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString(); }
 
 // Deletes the rows of one synthetic run (its users and everything that belongs
@@ -306,7 +315,8 @@ struct Workload::Impl {
   std::string modeReason, modeDetail;
   double writeShare = 0;
   std::string runId;                         // synthetic runs
-  std::optional<pg::PgPool::Lease> runLock;  // holds the run's advisory lock while it lives
+  std::unique_ptr<pg::PgPool> runLockPool;   // its one connection holds the run's advisory lock while it lives
+  std::optional<pg::PgPool::Lease> runLock;
   std::vector<std::int64_t> synthEntries, synthSessions;
   std::unique_ptr<std::atomic<bool>[]> synthClosed;  // per synthSessions slot
   std::atomic<std::uint64_t> synthCreated{0}, synthRemoved{0};
@@ -457,7 +467,8 @@ struct Workload::Impl {
       c->exec("INSERT INTO tier_load_runs (run_id, host, pid, os_user, profile) VALUES ($1, $2, $3, $4, $5)",
               {runId, hostName(), std::to_string(::getpid()), ops::osUserName(), core.config().profile});
     }
-    runLock.emplace(core.pg().acquire());
+    runLockPool = lockPool(core);
+    runLock.emplace(runLockPool->acquire());
     if ((*runLock)->exec("SELECT pg_try_advisory_lock($1::int, hashtext($2))", {kRunLockClass, runId}).value(0, 0) != "t")
       throw Error(ErrorKind::Internal, "the load run's lock is taken (run id collision); start again");
     Rng rng(detail::mix64(opts.seed ^ 0x5eed));
@@ -500,6 +511,7 @@ struct Workload::Impl {
       }
       runLock.reset();
     }
+    runLockPool.reset();
   }
 
   void audit(const std::string& phase, const WorkloadCounters* end) {
@@ -981,7 +993,8 @@ CleanupResult cleanupSyntheticRuns(TierCore& core) {
   if (open.empty()) return out;
   const auto started = Clock::now();
   // A live run holds its advisory lock on its own connection; one we can take belongs to a run that is gone.
-  auto probe = core.pg().acquire();
+  const auto probePool = lockPool(core);
+  auto probe = probePool->acquire();
   for (const std::string& runId : open) {
     if (probe->exec("SELECT pg_try_advisory_lock($1::int, hashtext($2))", {kRunLockClass, runId}).value(0, 0) != "t") {
       ++out.runs_alive;
