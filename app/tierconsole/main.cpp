@@ -77,6 +77,8 @@ int main(int argc, char** argv) {
   parser.addOption({QStringLiteral("pg"), QStringLiteral("PostgreSQL conninfo or URI."), QStringLiteral("CONNINFO")});
   parser.addOption({QStringLiteral("sandbox"), QStringLiteral("Start or reuse the private sandbox (--sandbox=DIR for another folder) and run the synthetic workload.")});
   parser.addOption({QStringLiteral("version"), QStringLiteral("Print the version and exit.")});
+  parser.addOption({QStringLiteral("no-publish"),
+                    QStringLiteral("Do not publish this console's metrics to the fleet (settings key metrics_publish).")});
   // Measurement and documentation aids (scripts/measure-gui, scripts/screenshots).
   parser.addOption({QStringLiteral("quit-after"), QStringLiteral("Quit after S seconds."), QStringLiteral("S")});
   parser.addOption({QStringLiteral("stall-report"),
@@ -99,6 +101,7 @@ int main(int argc, char** argv) {
 
   tier::ui::ProfileStore profiles;
   tier::ui::ConnectionSettings settings = profiles.loadSettings();  // thresholds, TTLs, refresh rate
+  if (parser.isSet(QStringLiteral("no-publish"))) settings.metrics_publish = false;
   if (sandbox) {
     settings.sandbox = true;
     settings.sandbox_dir = sandboxDir;

@@ -247,6 +247,7 @@ class TestSettings : public QObject {
     c.l1_max_entries = 12345;
     c.l1_max_bytes = 64ull << 20;
     c.refresh_ms = 2500;
+    c.metrics_publish = false;
     store.saveSettings(c);
     const ConnectionSettings back = ProfileStore().loadSettings();
     QCOMPARE(back.thresholds.hit_rate_min, 0.875);
@@ -263,6 +264,7 @@ class TestSettings : public QObject {
     QCOMPARE(back.l1_max_entries, std::size_t(12345));
     QCOMPARE(back.l1_max_bytes, std::size_t(64ull << 20));
     QCOMPARE(back.refresh_ms, 2500);
+    QCOMPARE(back.metrics_publish, false);
   }
 
   void theSettingsDialogAppliesAndPersists() {

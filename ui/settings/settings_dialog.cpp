@@ -5,6 +5,7 @@
 #include <QFormLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QCheckBox>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QVBoxLayout>
@@ -92,6 +93,11 @@ SettingsDialog::SettingsDialog(CoreService* service, QWidget* parent) : QDialog(
   cf->addRow(QStringLiteral("TTL: &users"), ttlUser_);
   cf->addRow(QStringLiteral("TTL: &statistics"), ttlStats_);
   cf->addRow(QStringLiteral("TTL: &knowledge"), ttlKnowledge_);
+  publish_ = new QCheckBox(QStringLiteral("&Publish this console's metrics to the fleet"), cache);
+  publish_->setToolTip(QStringLiteral("Every process that embeds the core publishes its metrics to Redis under "
+                                      "tier:fleet: (docs/fleet-protocol.md), so the Dashboard can chart the whole "
+                                      "platform. Settings key metrics_publish; tierconsole --no-publish for one run."));
+  cf->addRow(publish_);
   cf->addRow(note(QStringLiteral("Saved now, used from the next connect (File ▸ Connect…)."), cache));
   tabs->addTab(cache, QStringLiteral("&Cache"));
 
@@ -126,6 +132,7 @@ SettingsDialog::SettingsDialog(CoreService* service, QWidget* parent) : QDialog(
   // The live thresholds and refresh rate may differ from the file (--threshold...).
   current.thresholds = service_->settings().thresholds;
   current.refresh_ms = service_->settings().refresh_ms;
+  current.metrics_publish = ProfileStore().loadSettings().metrics_publish;
   setValues(current);
 }
 
@@ -144,6 +151,7 @@ void SettingsDialog::setValues(const ConnectionSettings& s) {
   ttlStats_->setValue(static_cast<int>(s.policies.stats.ttl.count()));
   ttlKnowledge_->setValue(static_cast<int>(s.policies.knowledge.ttl.count()));
   refreshMs_->setValue(s.refresh_ms);
+  publish_->setChecked(s.metrics_publish);
 }
 
 ConnectionSettings SettingsDialog::values() const {
@@ -162,6 +170,7 @@ ConnectionSettings SettingsDialog::values() const {
   s.policies.stats.ttl = std::chrono::seconds(ttlStats_->value());
   s.policies.knowledge.ttl = std::chrono::seconds(ttlKnowledge_->value());
   s.refresh_ms = refreshMs_->value();
+  s.metrics_publish = publish_->isChecked();
   return s;
 }
 

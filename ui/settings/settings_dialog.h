@@ -6,6 +6,7 @@
 #include "common/core_service.h"
 
 class QDoubleSpinBox;
+class QCheckBox;
 class QSpinBox;
 
 namespace tier::ui {
@@ -37,6 +38,7 @@ class SettingsDialog : public QDialog {
   QSpinBox* ttlStats_;
   QSpinBox* ttlKnowledge_;
   QSpinBox* refreshMs_;
+  QCheckBox* publish_;
 };
 
 }  // namespace tier::ui
