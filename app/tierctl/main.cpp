@@ -26,7 +26,9 @@ QString generalHelp() {
                "                     Cluster: redis+cluster://host:port[,host:port...]; Sentinel: "
                "redis+sentinel://host:port[,...]/master-name[/db]")
         << QStringLiteral("  --pg CONNINFO      PostgreSQL conninfo or URI (PG* variables and .pgpass apply)")
-        << QStringLiteral("  --profile NAME     connection profile saved by the console")
+        << QStringLiteral("  --profile NAME     connection profile saved by the console (its production and read-only "
+                          "tags apply)")
+        << QStringLiteral("  --read-only        refuse every destructive command, as a read-only profile does")
         << QStringLiteral("  --sandbox[=DIR]    use the private sandbox, starting it if needed")
         << QStringLiteral("  --json             print results as JSON (docs/cli.md)")
         << QStringLiteral("  --version          print the version")
