@@ -7,6 +7,8 @@
 #endif
 
 #include <QDateTime>
+#include <QElapsedTimer>
+#include <QSettings>
 
 #include "tier/common/clock.h"
 #include "tier/pg/pg_pool.h"
@@ -154,6 +156,7 @@ CoreService::CoreService(QObject* parent) : QObject(parent) {
   qRegisterMetaType<metrics::AlertEvent>();
   qRegisterMetaType<ops::Capabilities>();
   qRegisterMetaType<ConnectAttemptResult>();
+  qRegisterMetaType<FleetSnapshot>();
   capabilities_ = pendingCapabilities("Not connected.");
   capabilitiesTimer_.setInterval(60'000);
   connect(&capabilitiesTimer_, &QTimer::timeout, this, &CoreService::refreshCapabilities);
@@ -162,11 +165,15 @@ CoreService::CoreService(QObject* parent) : QObject(parent) {
   connect(&refresh_, &QTimer::timeout, this, &CoreService::onRefreshTick);
   health_.setInterval(5000);
   connect(&health_, &QTimer::timeout, this, &CoreService::onHealthTick);
+  connect(&fleet_, &QTimer::timeout, this, &CoreService::onFleetTick);
+  const int goneAfter = QSettings().value(QStringLiteral("fleet/goneAfterSeconds"), 10).toInt();
+  fleet_gone_after_ = std::chrono::seconds(std::clamp(goneAfter, 1, 3600));
 }
 
 CoreService::~CoreService() {
   refresh_.stop();
   health_.stop();
+  fleet_.stop();
   capabilitiesTimer_.stop();
   stopWorkload();
   pool_.waitForDone();
@@ -232,6 +239,7 @@ std::uint64_t CoreService::currentGeneration() const {
 void CoreService::setRefreshInterval(int ms) {
   settings_.refresh_ms = std::clamp(ms, 250, 60'000);
   refresh_.setInterval(settings_.refresh_ms);
+  fleet_.setInterval(settings_.refresh_ms);
 }
 
 void CoreService::connectTo(const ConnectionSettings& settings) {
@@ -382,6 +390,9 @@ void CoreService::start(const ops::HealthReport* probed) {
   Q_EMIT coreReady();
   refresh_.start();
   health_.start();
+  fleet_.setInterval(settings_.refresh_ms);
+  fleet_.start();
+  onFleetTick();
   capabilitiesTimer_.start();
   if (probed)
     publishHealth(*probed);  // the attempt's probe is the first health report
@@ -428,8 +439,8 @@ void CoreService::onRefreshTick() {
           if (currentGeneration() != gen) return;  // stale: the connection changed
           Q_EMIT statsAvailable(s);
           // Alerts from a full window on: the first seconds are a cold start.
-          if (s.at_ms - connected_at_ms_ >= 10'000)
-            for (const auto& e : alerts_.update(s.thresholds, s.at_ms)) Q_EMIT alertEvent(e);
+          if (s.at_ms - connected_at_ms_ >= 10'000 && alert_source_.kind == MetricsSource::Kind::Console)
+            for (const auto& e : alerts_.update(s.thresholds, s.at_ms)) Q_EMIT alertEvent(e, QStringLiteral("This console"));
         },
         Qt::QueuedConnection);
   });
@@ -568,6 +579,163 @@ std::optional<workload::WorkloadOptions> CoreService::workloadOptions() const {
 bool CoreService::workloadRunning() const {
   std::lock_guard lk(mu_);
   return workload_ && workload_->running();
+}
+
+}  // namespace tier::ui
+
+// ---- fleet telemetry (issue 14) ----
+
+namespace tier::ui {
+
+QString instanceName(const fleet::InstanceInfo& info) {
+  const QString app = info.app.empty() ? QStringLiteral("(no name)") : QString::fromStdString(info.app);
+  const QString where = info.pid > 0 ? QString::number(info.pid) : QString::fromStdString(info.id);
+  return info.host.empty() ? QStringLiteral("%1 · %2").arg(app, where)
+                           : QStringLiteral("%1 · %2 · %3").arg(app, QString::fromStdString(info.host), where);
+}
+
+namespace {
+std::string selfId(const TierCore& core) {
+  const auto* p = core.publisher();
+  return p ? p->stats().instance_id : std::string();
+}
+
+double elapsedMs(const QElapsedTimer& t) { return double(t.nsecsElapsed()) / 1e6; }
+}  // namespace
+
+void CoreService::setFleetGoneAfter(std::chrono::seconds after) {
+  fleet_gone_after_ = std::clamp(after, std::chrono::seconds(1), std::chrono::seconds(3600));
+}
+
+void CoreService::setAlertSource(const MetricsSource& source) {
+  if (source == alert_source_) return;
+  resetAlerts();  // the raised alerts were another source's
+  alert_source_ = source;
+}
+
+void CoreService::onFleetTick() {
+  auto core = coreRef();
+  if (!core || (fleet_busy_ && fleet_gen_ == currentGeneration())) return;
+  fleet_busy_ = true;
+  fleet_gen_ = currentGeneration();
+  const std::uint64_t gen = fleet_gen_;
+  fleet::ReadOptions o;
+  o.window = std::chrono::seconds(10);  // the console's own 10 s sliding window
+  o.gone_after = fleet_gone_after_;
+  submit([this, core, gen, o] {
+    FleetSnapshot s;
+    s.at_ms = unixMillisNow();
+    s.self_id = selfId(*core);
+    QElapsedTimer t;
+    t.start();
+    try {
+      if (!core->hasRedis()) throw NotFoundError("no Redis is configured: nothing publishes to read back");
+      s.view = fleet::readFleet(core->redis(), o, s.at_ms);
+    } catch (const std::exception& e) {
+      s.error = QString::fromStdString(redactSecrets(e.what()));
+    }
+    s.read_ms = elapsedMs(t);
+    QMetaObject::invokeMethod(
+        this,
+        [this, s = std::move(s), gen] {
+          if (gen == fleet_gen_) fleet_busy_ = false;
+          if (currentGeneration() != gen) return;  // stale: the connection changed
+          Q_EMIT fleetAvailable(s);
+          fleetAlerts(s);
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+void CoreService::fleetAlerts(const FleetSnapshot& s) {
+  if (alert_source_.kind == MetricsSource::Kind::Console || !s.error.isEmpty()) return;
+  const metrics::Snapshot* window = nullptr;
+  std::vector<const fleet::InstanceView*> members;  // whose own figures may have broken the limit
+  for (const auto& inst : s.view.instances) {
+    if (inst.gone) continue;
+    if (alert_source_.kind == MetricsSource::Kind::Fleet) {
+      members.push_back(&inst);
+    } else if (inst.info.id == alert_source_.instance_id) {
+      members.push_back(&inst);
+      window = &inst.snapshot;
+    }
+  }
+  if (alert_source_.kind == MetricsSource::Kind::Fleet) window = &s.view.snapshot;
+  const auto results = window ? metrics::evaluate(*window, settings_.thresholds) : std::vector<metrics::ThresholdResult>{};
+  for (const auto& e : alerts_.update(results, s.at_ms)) {
+    QStringList names;
+    for (const auto* inst : members) {
+      if (inst->sample_count == 0) continue;
+      for (const auto& r : metrics::evaluate(inst->snapshot, settings_.thresholds))
+        if (r.name == e.name && r.status == metrics::Status::Violation) names << instanceName(inst->info);
+    }
+    QString source;
+    if (alert_source_.kind == MetricsSource::Kind::Instance)
+      source = names.isEmpty() && !members.empty() ? instanceName(members.front()->info) : names.join(QStringLiteral(", "));
+    else
+      source = names.isEmpty() ? QStringLiteral("Fleet (aggregate; no single instance over the limit)")
+                               : QStringLiteral("Fleet: %1").arg(names.join(QStringLiteral(", ")));
+    Q_EMIT alertEvent(e, source);
+  }
+}
+
+std::uint64_t CoreService::requestFleetHistory(const MetricsSource& source, std::chrono::seconds window) {
+  const std::uint64_t id = ++fleet_history_id_;
+  auto core = coreRef();
+  if (!core) return id;
+  const std::uint64_t gen = currentGeneration();
+  fleet::ReadOptions o;
+  o.history = true;
+  o.window = window;
+  o.keep_samples = true;
+  o.gone_after = fleet_gone_after_;
+  submit([this, core, gen, o, id, source] {
+    FleetSnapshot s;
+    s.request = id;
+    s.source = source;
+    s.at_ms = unixMillisNow();
+    s.self_id = selfId(*core);
+    QElapsedTimer t;
+    t.start();
+    try {
+      if (!core->hasRedis()) throw NotFoundError("no Redis is configured: no history to read back");
+      s.view = fleet::readFleet(core->redis(), o, s.at_ms);
+    } catch (const std::exception& e) {
+      s.error = QString::fromStdString(redactSecrets(e.what()));
+    }
+    s.read_ms = elapsedMs(t);
+    t.restart();
+    // History points are 10 s each; the fleet's are every instance's point of
+    // the same 10 s slot combined (publishers' clocks are not aligned to slots).
+    constexpr std::int64_t kSlotMs = 10'000;
+    std::map<std::int64_t, std::pair<std::int64_t, fleet::Sample>> slots;  // slot -> (newest end in it, merged)
+    for (auto& inst : s.view.instances) {
+      const bool wanted = source.kind == MetricsSource::Kind::Fleet ||
+                          (source.kind == MetricsSource::Kind::Instance && inst.info.id == source.instance_id) ||
+                          (source.kind == MetricsSource::Kind::Console && inst.info.id == s.self_id);
+      if (wanted)
+        for (const auto& sample : inst.samples) {
+          auto [it, fresh] = slots.try_emplace(sample.t_ms / kSlotMs, sample.t_ms, sample);
+          if (fresh) continue;
+          it->second.first = std::max(it->second.first, sample.t_ms);
+          it->second.second.combine(sample);
+        }
+      inst.samples.clear();
+      inst.samples.shrink_to_fit();  // a histogram each: large, and not needed past here
+    }
+    s.points.reserve(slots.size());
+    // Each point at its newest sample's end: never later than the data (the live points follow it).
+    for (auto& [slot, point] : slots) s.points.push_back(point.second.toSnapshot(std::chrono::seconds(10), point.first));
+    s.merge_ms = elapsedMs(t);
+    QMetaObject::invokeMethod(
+        this,
+        [this, s = std::move(s), gen] {
+          if (currentGeneration() != gen) return;  // stale: the connection changed
+          Q_EMIT fleetHistoryAvailable(s);
+        },
+        Qt::QueuedConnection);
+  });
+  return id;
 }
 
 }  // namespace tier::ui

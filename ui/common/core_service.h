@@ -27,6 +27,7 @@
 #include "tier/common/config.h"
 #include "tier/common/error.h"
 #include "tier/core.h"
+#include "tier/fleet/reader.h"
 #include "tier/metrics/alerts.h"
 #include "tier/metrics/thresholds.h"
 #include "tier/ops/capabilities.h"
@@ -81,6 +82,28 @@ struct StatsSnapshot {
   std::vector<metrics::ThresholdResult> thresholds;
   bool workload_running = false;
   workload::WorkloadCounters workload;
+};
+
+// What the Dashboard charts and the alerts watch (issue 14): this console's
+// own core, the whole fleet publishing to its Redis, or one instance of it.
+struct MetricsSource {
+  enum class Kind { Console, Fleet, Instance };
+  Kind kind = Kind::Console;
+  std::string instance_id;  // Kind::Instance
+  bool operator==(const MetricsSource&) const = default;
+};
+
+// One read of the fleet (fleet/reader.h), a value snapshot for the GUI thread.
+struct FleetSnapshot {
+  std::uint64_t request = 0;  // 0: the periodic live read; else requestFleetHistory()'s id
+  qint64 at_ms = 0;
+  std::string self_id;    // this console's own instance id; empty when it does not publish
+  fleet::FleetView view;  // live: the 10 s window of the :live streams; history: the window read (samples dropped)
+  MetricsSource source;   // history: whose points these are
+  std::vector<metrics::Snapshot> points;  // history: one per 10 s point, oldest first (the fleet's merged per point)
+  QString error;          // Redis could not be asked: view is empty
+  double read_ms = 0;     // worker: readFleet
+  double merge_ms = 0;    // worker: merging the points and their percentiles
 };
 
 // Handed to a job: cancellation and throttled progress.
@@ -165,6 +188,17 @@ class CoreService : public QObject {
   // Probes again now (e.g. after the user changed credentials on the server).
   void refreshCapabilities();
 
+  // Fleet telemetry (issue 14). The fleet is read every refresh interval on a
+  // worker (fleetAvailable); a history read on request (fleetHistoryAvailable
+  // with its id: an older request's answer is the caller's to drop).
+  std::uint64_t requestFleetHistory(const MetricsSource& source, std::chrono::seconds window = std::chrono::hours(1));
+  // An instance silent this long shows as gone (default 10 s, setting fleet/goneAfterSeconds).
+  void setFleetGoneAfter(std::chrono::seconds after);
+  std::chrono::seconds fleetGoneAfter() const { return fleet_gone_after_; }
+  // Whose figures raise alerts; an alert names the instances that broke the limit.
+  void setAlertSource(const MetricsSource& source);
+  const MetricsSource& alertSource() const { return alert_source_; }
+
  Q_SIGNALS:
   void connecting(const QString& what);
   void coreReady();
@@ -177,14 +211,20 @@ class CoreService : public QObject {
   void postgresLinkChanged(const tier::ui::LinkStatus& status);
   void statsAvailable(const tier::ui::StatsSnapshot& snapshot);
   void healthAvailable(const tier::ops::HealthReport& report);
-  void alertEvent(const tier::metrics::AlertEvent& event);
+  // source: who broke the limit ("This console", the instances' names).
+  void alertEvent(const tier::metrics::AlertEvent& event, const QString& source = QString());
   void workloadStateChanged(bool running);
   void capabilitiesAvailable(const tier::ops::Capabilities& capabilities);
+  void fleetAvailable(const tier::ui::FleetSnapshot& snapshot);
+  void fleetHistoryAvailable(const tier::ui::FleetSnapshot& snapshot);
 
  private:
   void onRefreshTick();
   void resetAlerts();
   void onHealthTick();
+  void onFleetTick();
+  // Alerts from the fleet's figures, when the alert source is not this console.
+  void fleetAlerts(const FleetSnapshot& snapshot);
   void submit(std::function<void()> work);
   std::uint64_t bumpSlot(const QString& slot);
   bool slotCurrent(const QString& slot, std::uint64_t ticket) const;
@@ -221,6 +261,12 @@ class CoreService : public QObject {
   bool announced_ = false;                         // GUI thread only: connected() sent for this core
   std::uint64_t attempt_ = 0;                      // GUI thread only: the newest tryConnect's id
   bool attempt_running_ = false;                   // GUI thread only
+  QTimer fleet_;
+  bool fleet_busy_ = false;                        // GUI thread only
+  std::uint64_t fleet_gen_ = 0;
+  std::uint64_t fleet_history_id_ = 0;             // GUI thread only
+  std::chrono::seconds fleet_gone_after_{10};      // GUI thread only
+  MetricsSource alert_source_;                     // GUI thread only
 };
 
 // ---- template implementation ----
@@ -273,6 +319,9 @@ JobHandle CoreService::run(QObject* receiver, const QString& slot, std::function
   return handle;
 }
 
+// An instance as a person names it: "journal-api · host-1 · 4242" (the id when it has no pid).
+QString instanceName(const fleet::InstanceInfo& info);
+
 // A plain sentence for an error kind, for message boxes and status lines.
 QString describe(ErrorKind kind, const QString& message);
 
@@ -284,3 +333,4 @@ Q_DECLARE_METATYPE(tier::ui::StatsSnapshot)
 Q_DECLARE_METATYPE(tier::ops::HealthReport)
 Q_DECLARE_METATYPE(tier::metrics::AlertEvent)
 Q_DECLARE_METATYPE(tier::ops::Capabilities)
+Q_DECLARE_METATYPE(tier::ui::FleetSnapshot)
