@@ -94,13 +94,14 @@ QString metricTitle(const std::string& name) {
 
 AlertsModel::AlertsModel(QObject* parent) : QAbstractTableModel(parent) {}
 
-void AlertsModel::addEvent(const metrics::AlertEvent& e) {
+void AlertsModel::addEvent(const metrics::AlertEvent& e, const QString& source) {
   if (e.kind == metrics::AlertEvent::Kind::Cleared) {
     for (std::size_t i = 0; i < rows_.size(); ++i) {
       Row& r = rows_[i];
       if (r.name == e.name && r.cleared_ms == 0) {
         r.cleared_ms = e.at_ms;
         r.worst = e.worst;
+        if (r.source.isEmpty()) r.source = source;
         Q_EMIT dataChanged(index(int(i), 0), index(int(i), ColumnCount - 1));
         return;
       }
@@ -110,6 +111,7 @@ void AlertsModel::addEvent(const metrics::AlertEvent& e) {
   r.name = e.name;
   r.limit = e.limit;
   r.unit = e.unit;
+  r.source = source;
   if (e.kind == metrics::AlertEvent::Kind::Raised) {
     r.status = e.status;
     r.value = e.value;
@@ -166,6 +168,7 @@ QVariant AlertsModel::headerData(int section, Qt::Orientation o, int role) const
     case Worst: return QStringLiteral("Worst");
     case Limit: return QStringLiteral("Limit");
     case Duration: return QStringLiteral("Duration");
+    case Source: return QStringLiteral("Source");
     default: return {};
   }
 }
@@ -184,6 +187,7 @@ QVariant AlertsModel::data(const QModelIndex& index, int role) const {
         case Worst: return formatMetricValue(r.worst, r.unit);
         case Limit: return QStringLiteral("%1 %2").arg(r.unit == "ratio" ? QStringLiteral("≥") : QStringLiteral("≤"), formatMetricValue(r.limit, r.unit));
         case Duration: return active ? QStringLiteral("ongoing") : formatDuration(r.cleared_ms - r.started_ms);
+        case Source: return r.source;
       }
       break;
     case kSortRole:
@@ -195,18 +199,20 @@ QVariant AlertsModel::data(const QModelIndex& index, int role) const {
         case Worst: return r.worst;
         case Limit: return r.limit;
         case Duration: return active ? std::numeric_limits<qint64>::max() : qint64(r.cleared_ms - r.started_ms);
+        case Source: return r.source;
       }
       break;
     case Qt::ForegroundRole:
       if (index.column() == Status && active) return QBrush(statusColor(r.status));
       break;
     case Qt::TextAlignmentRole:
-      if (index.column() >= Value) return int(Qt::AlignRight | Qt::AlignVCenter);
+      if (index.column() >= Value && index.column() != Source) return int(Qt::AlignRight | Qt::AlignVCenter);
       break;
     case Qt::ToolTipRole:
-      return QStringLiteral("%1 %2 at %3 (limit %4)%5")
+      return QStringLiteral("%1 %2 at %3 (limit %4)%5%6")
           .arg(metricTitle(r.name), statusText(r.status), timeText(r.started_ms), formatMetricValue(r.limit, r.unit),
-               active ? QStringLiteral(", still raised") : QStringLiteral(", cleared at %1").arg(timeText(r.cleared_ms)));
+               active ? QStringLiteral(", still raised") : QStringLiteral(", cleared at %1").arg(timeText(r.cleared_ms)),
+               r.source.isEmpty() ? QString() : QStringLiteral("\nBroken by: %1").arg(r.source));
   }
   return {};
 }

@@ -19,7 +19,8 @@ inline constexpr int kSortRole = Qt::UserRole + 1;
 class AlertsModel : public QAbstractTableModel {
   Q_OBJECT
  public:
-  enum Column { When, Metric, Status, Value, Worst, Limit, Duration, ColumnCount };
+  // Source: whose figures broke the limit (this console, an instance, the fleet's instances).
+  enum Column { When, Metric, Status, Value, Worst, Limit, Duration, Source, ColumnCount };
 
   struct Row {
     std::string name;
@@ -30,13 +31,15 @@ class AlertsModel : public QAbstractTableModel {
     std::string unit;
     std::int64_t started_ms = 0;
     std::int64_t cleared_ms = 0;  // 0 = still raised
+    QString source;               // e.g. "Fleet: journal-api · host · 4242"; empty = not said
   };
 
   explicit AlertsModel(QObject* parent = nullptr);
 
   // Raised: a new row on top. Cleared: completes the open row of that metric
   // (or adds a completed one if the raise came before this model existed).
-  void addEvent(const metrics::AlertEvent& event);
+  // source names who broke the limit (kept from the raise when a clear has none).
+  void addEvent(const metrics::AlertEvent& event, const QString& source = QString());
   void clear();
   // Keeps at most this many rows (oldest dropped). Default 2000.
   void setMaxRows(int n);

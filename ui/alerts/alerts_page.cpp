@@ -138,8 +138,8 @@ AlertsPage::AlertsPage(CoreService* service, QWidget* parent)
   connect(autoRefresh_, &QTimer::timeout, this, &AlertsPage::onAutoRefreshTick);
   autoRefresh_->start();
 
-  connect(service_, &CoreService::alertEvent, this, [this](const metrics::AlertEvent& e) {
-    alerts_->addEvent(e);
+  connect(service_, &CoreService::alertEvent, this, [this](const metrics::AlertEvent& e, const QString& source) {
+    alerts_->addEvent(e, source);
     updateAlertsSummary();
   });
   connect(service_, &CoreService::coreReady, this, [this] {

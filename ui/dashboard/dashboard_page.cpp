@@ -4,7 +4,9 @@
 
 #include <QAction>
 #include <QActionGroup>
+#include <QComboBox>
 #include <QCursor>
+#include <QElapsedTimer>
 #include <QDateTime>
 #include <QDir>
 #include <QEvent>
@@ -27,13 +29,17 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTabWidget>
 #include <QToolBar>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
+#include "dashboard/fleet_model.h"
+#include "dashboard/fleet_panel.h"
 #include "dashboard/metric_chart.h"
 #include "dashboard/server_panel.h"
 #include "dashboard/threshold_tile.h"
@@ -91,6 +97,25 @@ QString hhmmss(qint64 ms) {
   return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss"));
 }
 
+// Combo data of a source: "console", "fleet", "instance:<id>".
+QString sourceKey(const MetricsSource& s) {
+  switch (s.kind) {
+    case MetricsSource::Kind::Console: return QStringLiteral("console");
+    case MetricsSource::Kind::Fleet: return QStringLiteral("fleet");
+    case MetricsSource::Kind::Instance: return QStringLiteral("instance:") + QString::fromStdString(s.instance_id);
+  }
+  return {};
+}
+MetricsSource sourceFromKey(const QString& key) {
+  MetricsSource s;
+  if (key == QLatin1String("fleet")) s.kind = MetricsSource::Kind::Fleet;
+  else if (key.startsWith(QLatin1String("instance:"))) {
+    s.kind = MetricsSource::Kind::Instance;
+    s.instance_id = key.mid(9).toStdString();
+  }
+  return s;
+}
+
 QString fileStamp() {
   return QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
 }
@@ -141,14 +166,29 @@ DashboardPage::DashboardPage(CoreService* service, QWidget* parent) : QWidget(pa
   leftLay->addWidget(charts_scroll_, 1);
   buildCharts();
 
-  server_scroll_ = new QScrollArea(splitter_);
+  side_tabs_ = new QTabWidget(splitter_);
+  side_tabs_->setObjectName(QStringLiteral("dashboardSideTabs"));
+  side_tabs_->setDocumentMode(true);
+  server_scroll_ = new QScrollArea(side_tabs_);
   server_scroll_->setWidgetResizable(true);
   server_scroll_->setFrameShape(QFrame::NoFrame);
   server_ = new ServerPanel(server_scroll_);
   server_scroll_->setWidget(server_);
   server_scroll_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  fleet_panel_ = new FleetPanel(side_tabs_);
+  side_tabs_->addTab(server_scroll_, QStringLiteral("Server"));
+  side_tabs_->addTab(fleet_panel_, QStringLiteral("Fleet"));
+  side_tabs_->setTabToolTip(1, QStringLiteral("Every instance that publishes its metrics to this Redis"));
+  connect(fleet_panel_, &FleetPanel::instanceActivated, this, [this](const QString& id) {
+    MetricsSource s;
+    const int row = fleet_panel_->model()->rowOf(id.toStdString());
+    const bool self = row >= 0 && fleet_panel_->model()->rows()[std::size_t(row)].self;
+    s.kind = self ? MetricsSource::Kind::Console : MetricsSource::Kind::Instance;
+    if (!self) s.instance_id = id.toStdString();
+    setSource(s, true);
+  });
   splitter_->addWidget(left);
-  splitter_->addWidget(server_scroll_);
+  splitter_->addWidget(side_tabs_);
   splitter_->setStretchFactor(0, 1);
   splitter_->setStretchFactor(1, 0);
   if (!splitter_->restoreState(settings.value(QStringLiteral("dashboard/splitter")).toByteArray()))
@@ -167,6 +207,8 @@ DashboardPage::DashboardPage(CoreService* service, QWidget* parent) : QWidget(pa
     connect(service_, &CoreService::statsAvailable, this, &DashboardPage::onStatsAvailable);
     connect(service_, &CoreService::healthAvailable, this, &DashboardPage::onHealthAvailable);
     connect(service_, &CoreService::coreReady, this, &DashboardPage::onCoreReady);
+    connect(service_, &CoreService::fleetAvailable, this, &DashboardPage::onFleetAvailable);
+    connect(service_, &CoreService::fleetHistoryAvailable, this, &DashboardPage::onFleetHistoryAvailable);
     // Kept to say why refreshes stopped, should they.
     connect(service_, &CoreService::redisLinkChanged, this, [this](const LinkStatus& s) { redis_link_ = s; });
     connect(service_, &CoreService::postgresLinkChanged, this, [this](const LinkStatus& s) { pg_link_ = s; });
@@ -203,6 +245,22 @@ void DashboardPage::buildToolBar() {
   toolbar_->setObjectName(QStringLiteral("dashboardToolBar"));
   toolbar_->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
   toolbar_->setIconSize(QSize(16, 16));
+
+  toolbar_->addWidget(new QLabel(QStringLiteral("  Source "), toolbar_));
+  source_combo_ = new QComboBox(toolbar_);
+  source_combo_->setObjectName(QStringLiteral("sourceCombo"));
+  source_combo_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  source_combo_->setToolTip(QStringLiteral("Whose metrics the charts, tiles and alerts show: every instance that "
+                                           "publishes to this Redis, one of them, or this console's own core"));
+  source_items_ = {{QStringLiteral("fleet"), QStringLiteral("Fleet (all instances)")},
+                   {QStringLiteral("console"), QStringLiteral("This console")}};
+  for (const auto& [key, label] : source_items_) source_combo_->addItem(label, key);
+  source_combo_->setCurrentIndex(source_combo_->findData(QStringLiteral("console")));
+  connect(source_combo_, &QComboBox::activated, this, [this](int index) {
+    setSource(sourceFromKey(source_combo_->itemData(index).toString()), true);
+  });
+  toolbar_->addWidget(source_combo_);
+  toolbar_->addSeparator();
 
   auto* rangeLabel = new QLabel(QStringLiteral("  Range "), toolbar_);
   toolbar_->addWidget(rangeLabel);
@@ -396,10 +454,136 @@ void DashboardPage::onCoreReady() {
   history_.clear();
   last_.reset();
   latest_.reset();
+  // Another Redis may hold another fleet: the default applies again.
+  source_by_user_ = false;
+  fleet_tab_shown_ = false;
+  fleet_panel_->clear();
+  setSource(MetricsSource{}, false);
   refreshView();
 }
 
+QString DashboardPage::sourceLabel() const {
+  const QString key = sourceKey(source_);
+  for (const auto& [k, label] : source_items_)
+    if (k == key) return label;
+  return source_.kind == MetricsSource::Kind::Instance ? QString::fromStdString(source_.instance_id) : QString();
+}
+
+void DashboardPage::selectSourceInCombo() {
+  const QSignalBlocker block(source_combo_);
+  int i = source_combo_->findData(sourceKey(source_));
+  if (i < 0 && source_.kind == MetricsSource::Kind::Instance) {
+    // Not listed (yet): an instance chosen before the selector knew it.
+    source_combo_->addItem(QString::fromStdString(source_.instance_id), sourceKey(source_));
+    i = source_combo_->count() - 1;
+  }
+  source_combo_->setCurrentIndex(i);
+}
+
+void DashboardPage::rebuildSourceCombo(const FleetSnapshot& s) {
+  std::vector<std::pair<QString, QString>> items{{QStringLiteral("fleet"), QStringLiteral("Fleet (all instances)")}};
+  for (const auto& inst : s.view.instances) {
+    if (inst.info.id == s.self_id) continue;  // that is "This console"
+    items.emplace_back(QStringLiteral("instance:") + QString::fromStdString(inst.info.id),
+                       instanceName(inst.info) + (inst.gone ? QStringLiteral(" (gone)") : QString()));
+  }
+  items.emplace_back(QStringLiteral("console"), QStringLiteral("This console"));
+  if (items == source_items_) return;
+  source_items_ = std::move(items);
+  const QSignalBlocker block(source_combo_);
+  source_combo_->clear();
+  for (const auto& [key, label] : source_items_) source_combo_->addItem(label, key);
+  selectSourceInCombo();
+}
+
+void DashboardPage::setSource(const MetricsSource& source, bool byUser) {
+  source_by_user_ = source_by_user_ || byUser;
+  const bool changed = !(source == source_);
+  source_ = source;
+  selectSourceInCombo();
+  if (service_) service_->setAlertSource(source_);
+  if (!changed) return;
+  // Another source's points are not this one's: read its last hour back.
+  history_.clear();
+  last_.reset();
+  latest_.reset();
+  history_points_ = 0;
+  if (service_ && source_.kind != MetricsSource::Kind::Console && service_->hasCore())
+    history_request_ = service_->requestFleetHistory(source_);
+  else
+    history_request_ = 0;
+  refreshView();
+}
+
+void DashboardPage::onFleetAvailable(const FleetSnapshot& s) {
+  const Thresholds t = service_ ? service_->settings().thresholds : Thresholds{};
+  fleet_panel_->setFleet(s, t);
+  if (!s.error.isEmpty()) return;
+  const FleetModel* model = fleet_panel_->model();
+  side_tabs_->setTabText(1, model->othersCount() > 0 ? QStringLiteral("Fleet (%1)").arg(model->liveCount())
+                                                     : QStringLiteral("Fleet"));
+  rebuildSourceCombo(s);
+  if (!source_by_user_) {
+    // Fleet by default as soon as anything but this console publishes.
+    MetricsSource want;
+    if (model->othersLive()) want.kind = MetricsSource::Kind::Fleet;
+    if (!(want == source_)) setSource(want, false);
+    if (want.kind == MetricsSource::Kind::Fleet && !fleet_tab_shown_) {
+      side_tabs_->setCurrentWidget(fleet_panel_);
+      fleet_tab_shown_ = true;
+    }
+  }
+  if (source_.kind == MetricsSource::Kind::Console) return;  // statsAvailable feeds the charts
+
+  StatsSnapshot st;
+  st.at_ms = s.at_ms;
+  st.window.window = s.view.window;
+  st.window.taken_at_unix_ms = s.at_ms;
+  if (source_.kind == MetricsSource::Kind::Fleet) {
+    st.window = s.view.snapshot;
+  } else {
+    for (const auto& inst : s.view.instances)
+      if (inst.info.id == source_.instance_id) st.window = inst.snapshot;
+  }
+  st.thresholds = metrics::evaluate(st.window, t);
+  if (service_) {
+    // An hour of live points plus the hour read back at 10 s.
+    const int refresh = std::max(service_->settings().refresh_ms, 1);
+    const std::size_t capacity = std::clamp<std::size_t>(std::size_t(3'600'000 / refresh), 3600, 14'400) + 400;
+    if (capacity != history_.capacity()) history_.setCapacity(capacity);
+  }
+  history_.add(sampleFrom(st.window, st.at_ms));
+  latest_ = st;
+  last_arrival_ms_ = QDateTime::currentMSecsSinceEpoch();
+  if (paused_) {
+    updateStatus();
+    return;
+  }
+  last_ = st;
+  refreshView();
+}
+
+void DashboardPage::onFleetHistoryAvailable(const FleetSnapshot& s) {
+  if (s.request != history_request_ || !(s.source == source_)) return;  // an older request's answer
+  QElapsedTimer timer;
+  timer.start();
+  // The points read back go before the live points that arrived meanwhile.
+  const qint64 firstLive = history_.empty() ? std::numeric_limits<qint64>::max() : history_.at(0).at_ms;
+  MetricsHistory merged(std::max<std::size_t>(history_.capacity(), s.points.size() + history_.size()));
+  int n = 0;
+  for (const auto& p : s.points)
+    if (p.taken_at_unix_ms < firstLive && merged.add(sampleFrom(p, p.taken_at_unix_ms))) ++n;
+  for (std::size_t i = 0; i < history_.size(); ++i) merged.add(history_.at(i));
+  history_ = std::move(merged);
+  history_points_ = n;
+  last_history_ = s;
+  refreshView();
+  history_apply_ms_ = double(timer.nsecsElapsed()) / 1e6;
+  Q_EMIT historyApplied(n);
+}
+
 void DashboardPage::onStatsAvailable(const StatsSnapshot& snapshot) {
+  if (source_.kind != MetricsSource::Kind::Console) return;  // the fleet's figures feed the charts
   if (service_) {
     const int refresh = std::max(service_->settings().refresh_ms, 1);
     const std::size_t capacity = std::clamp<std::size_t>(std::size_t(3'600'000 / refresh), 3600, 14'400);
@@ -511,8 +695,8 @@ void DashboardPage::updateStatus() {
   } else {
     const MetricSample& s = history_.latest();
     const double ops = s.value(MetricSeries::OpsPerSecond);
-    text = QStringLiteral("Live · %1 · %2 ops/s · values over a 10 s sliding window")
-               .arg(hhmmss(s.at_ms), std::isnan(ops) ? QStringLiteral("—") : QString::number(ops, 'f', 0));
+    text = QStringLiteral("Live · %1 · %2 · %3 ops/s · values over a 10 s sliding window")
+               .arg(sourceLabel(), hhmmss(s.at_ms), std::isnan(ops) ? QStringLiteral("—") : QString::number(ops, 'f', 0));
   }
   status_full_ = text;
   status_stale_ = stale;

@@ -7,6 +7,13 @@
 // series replaced once per refresh, downsampled to kMaxPointsPerSeries.
 // healthAvailable -> ServerPanel. Nothing here touches the network.
 //
+// Source (issue 14): "This console" charts the statsAvailable snapshots of the
+// console's own core; "Fleet (all instances)" or one instance charts
+// CoreService::fleetAvailable (each point a 10 s sliding window of the
+// instances' merged 1 s samples), after the last hour read back from their
+// :hist streams (fleetHistoryAvailable, 10 s points). The Fleet tab beside
+// the server panel lists the instances; a click charts one alone.
+//
 // Thread-safety: GUI thread only.
 #include <QPixmap>
 #include <QPointer>
@@ -18,6 +25,8 @@
 #include "dashboard/metrics_history.h"
 
 class QAction;
+class QComboBox;
+class QTabWidget;
 class QActionGroup;
 class QGridLayout;
 class QLabel;
@@ -29,6 +38,7 @@ class QToolBar;
 
 namespace tier::ui {
 
+class FleetPanel;
 class MetricChart;
 class ServerPanel;
 class ThresholdTile;
@@ -47,6 +57,19 @@ class DashboardPage : public QWidget {
   MetricChart* chart(ChartId id) const { return charts_[static_cast<std::size_t>(id)]; }
   ThresholdTile* tile(TileId id) const { return tiles_[static_cast<std::size_t>(id)]; }
   ServerPanel* serverPanel() const { return server_; }
+  FleetPanel* fleetPanel() const { return fleet_panel_; }
+  QTabWidget* sideTabs() const { return side_tabs_; }
+  QComboBox* sourceCombo() const { return source_combo_; }
+
+  // What the charts, tiles and alerts follow. byUser: a person chose it, so
+  // the default (Fleet when another instance publishes) no longer applies.
+  const MetricsSource& source() const { return source_; }
+  void setSource(const MetricsSource& source, bool byUser = true);
+  QString sourceLabel() const;
+  // The last history read applied: its points, and the GUI thread's time to apply it.
+  int historyPoints() const { return history_points_; }
+  double historyApplyMs() const { return history_apply_ms_; }
+  const FleetSnapshot* lastHistory() const { return last_history_ ? &*last_history_ : nullptr; }
   const MetricsHistory& history() const { return history_; }
 
   // Visible time range: 1, 5, 15 or 60 minutes.
@@ -80,6 +103,12 @@ class DashboardPage : public QWidget {
   void onStatsAvailable(const tier::ui::StatsSnapshot& snapshot);
   void onHealthAvailable(const tier::ops::HealthReport& report);
   void onCoreReady();
+  void onFleetAvailable(const tier::ui::FleetSnapshot& snapshot);
+  void onFleetHistoryAvailable(const tier::ui::FleetSnapshot& snapshot);
+
+ Q_SIGNALS:
+  // The history for the current source was read back and charted.
+  void historyApplied(int points);
 
  protected:
   void changeEvent(QEvent* event) override;
@@ -89,6 +118,8 @@ class DashboardPage : public QWidget {
   void buildToolBar();
   void buildCharts();
   void refreshView();
+  void rebuildSourceCombo(const FleetSnapshot& snapshot);
+  void selectSourceInCombo();
   void refreshTiles(qint64 from_ms, qint64 to_ms);
   void updateStatus();
   void applyTheme();
@@ -135,6 +166,17 @@ class DashboardPage : public QWidget {
   QGridLayout* charts_grid_ = nullptr;
   QScrollArea* server_scroll_ = nullptr;
   ServerPanel* server_ = nullptr;
+  QTabWidget* side_tabs_ = nullptr;
+  FleetPanel* fleet_panel_ = nullptr;
+  QComboBox* source_combo_ = nullptr;
+  MetricsSource source_;
+  bool source_by_user_ = false;
+  bool fleet_tab_shown_ = false;  // the Fleet tab was brought forward once for this connection
+  std::uint64_t history_request_ = 0;
+  int history_points_ = 0;
+  double history_apply_ms_ = 0;
+  std::optional<FleetSnapshot> last_history_;  // without its view's instances' samples
+  std::vector<std::pair<QString, QString>> source_items_;  // (data, label) shown in the combo
   std::array<ThresholdTile*, kTileCount> tiles_{};
   std::array<MetricChart*, kChartCount> charts_{};
 };
