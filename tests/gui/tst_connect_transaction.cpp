@@ -375,6 +375,47 @@ class TestConnectTransaction : public QObject {
     QVERIFY(!ProfileStore().profile(QStringLiteral("dropped")));
   }
 
+  // A refused login is said beside the field; the password typed there then connects, in memory only.
+  void aRefusedLoginIsSaidAndThePasswordTypedThereConnects() {
+    test::TestServers::shared().postgres().psql(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tst_txn') THEN "
+        "CREATE ROLE tst_txn LOGIN PASSWORD 'Zq9-role-pw'; END IF; END $$; "
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO tst_txn;");
+    const QString pg = QStringLiteral("host=127.0.0.1 port=%1 dbname=tier user=tst_txn").arg(test::TestServers::shared().postgres().port());
+    const auto generation = service_->currentGeneration();
+    auto* d = openDialog();
+    QVERIFY(d);
+    fill(d, QStringLiteral("needs-password"), goodRedis(), pg);
+    d->findChild<QLineEdit*>(QStringLiteral("redisPassword"))->clear();
+    auto* pgPassword = d->findChild<QLineEdit*>(QStringLiteral("pgPassword"));
+    auto* error = d->findChild<QLabel*>(QStringLiteral("pgConninfoError"));
+    auto* connect = d->findChild<QPushButton*>(QStringLiteral("connectButton"));
+    QSignalSpy ended(d, &ConnectionDialog::attemptEnded);
+
+    for (const QString& wrong : {QString(), QStringLiteral("Zq9-wrong-pw")}) {
+      pgPassword->setText(wrong);
+      ended.clear();
+      connect->click();
+      QVERIFY(ended.wait(30'000));
+      QCOMPARE(ended.at(0).at(0).toBool(), false);
+      QVERIFY2(error->isVisible() && error->text().contains(QStringLiteral("authentication")), qPrintable(error->text()));
+      QVERIFY(!visibleTexts(d).contains(QStringLiteral("Zq9-wrong-pw")));
+      QCOMPARE(service_->currentGeneration(), generation);
+      QVERIFY(!ProfileStore().profile(QStringLiteral("needs-password")));
+    }
+
+    pgPassword->setText(QStringLiteral("Zq9-role-pw"));
+    ended.clear();
+    connect->click();
+    QVERIFY(ended.wait(30'000));
+    QCOMPARE(ended.at(0).at(0).toBool(), true);
+    QCOMPARE(service_->settings().profile, QStringLiteral("needs-password"));
+    QVERIFY(service_->settings().pg_conninfo.contains(QStringLiteral("Zq9-role-pw")));  // in memory
+    QVERIFY(ProfileStore().profile(QStringLiteral("needs-password")));
+    QVERIFY(!settingsText().contains(QStringLiteral("Zq9-role-pw")));  // never on disk
+    QCOMPARE(ProfileStore().lastProfile(), QStringLiteral("needs-password"));
+  }
+
   // A good connection switches the views and only then is saved and made the last profile.
   void aGoodConnectionSwitchesAndSaves() {
     const auto generation = service_->currentGeneration();
