@@ -130,6 +130,12 @@ int main(int argc, char** argv) {
       settings.profile = QStringLiteral("sandbox");
     }
   }
+  // The measurement aid deletes keys: a read-only profile refuses it as the window would.
+  if (parser.isSet(QStringLiteral("invalidate-pattern")) && tier::ui::profileTags(settings).read_only) {
+    std::fprintf(stderr, "tierconsole: refused: profile '%s' is marked read-only and --invalidate-pattern deletes keys\n",
+                 qPrintable(settings.profile));
+    return 4;
+  }
 
   tier::ui::CoreService service;
   tier::ui::MainWindow window(&service);
