@@ -30,6 +30,7 @@
 #include "operations/operations_models.h"
 #include "operations/operations_page.h"
 #include "operations/warm_panel.h"
+#include "settings/profile_store.h"
 #include "tier/codec/keys.h"
 #include "tier/ops/audit.h"
 #include "tier/ops/deployment.h"
@@ -631,6 +632,37 @@ class TestOperationsPage : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(actions(), (QStringList{QStringLiteral("load.start"), QStringLiteral("load.end"),
                                                       QStringLiteral("load.start"), QStringLiteral("load.end")}),
                               10'000);
+
+    // A production-tagged profile: even the read-only load asks (one click), and writes need the name typed.
+    Profile prod;
+    prod.name = QStringLiteral("tst_operations_page");  // the profile the service connected with
+    prod.production = true;
+    ProfileStore().saveProfile(prod);
+    struct Untag {
+      ~Untag() { ProfileStore().removeProfile(QStringLiteral("tst_operations_page")); }
+    } untag;
+    load->toggleAction()->trigger();
+    auto* ask = load->findChild<ConfirmInvalidateDialog*>(QStringLiteral("confirmLoadDialog"));
+    QVERIFY(ask && ask->isVisible());
+    QVERIFY(!ask->requiresTyping());
+    QVERIFY(ask->findChild<QLabel*>(QStringLiteral("confirmQuestion"))->text().contains(QStringLiteral("production")));
+    QVERIFY(!load->running());
+    ask->reject();
+    QTest::qWait(200);
+    QVERIFY(!load->running());
+    allow->setChecked(true);
+    load->toggleAction()->trigger();
+    dialog = load->findChild<ConfirmInvalidateDialog*>(QStringLiteral("confirmWritingLoadDialog"));
+    QVERIFY(dialog && dialog->isVisible());
+    QVERIFY(dialog->requiresTyping());
+    QVERIFY(!dialog->confirmButton()->isEnabled());
+    dialog->confirmEdit()->setText(QStringLiteral("tst_operations_page"));
+    QVERIFY(dialog->confirmButton()->isEnabled());
+    dialog->reject();
+    allow->setChecked(false);
+    QTest::qWait(200);
+    QVERIFY(!load->running());
+    QCOMPARE(synthetic(), 0LL);
   }
 };
 

@@ -225,8 +225,8 @@ void LoadPanel::onToggleTriggered() {
   o.virtual_users = users_->value();
   o.rate = rate_->value();
   o.nice = 10;  // the load must never starve the window that charts it
+  const ProfileTags tags = profileTags(service_->settings());
   if (allowWrites_->isChecked()) {
-    const ProfileTags tags = profileTags(service_->settings());
     if (tags.read_only) {
       lastError_->setText(QStringLiteral("Not started: profile \u2018%1\u2019 is marked read-only, so the load may not "
                                          "write. Clear \u201cAllow writes\u201d for a read-only load.")
@@ -235,9 +235,8 @@ void LoadPanel::onToggleTriggered() {
       return;
     }
     o.allow_writes = true;
-    askWriteConfirmation(o);
-    return;
   }
+  if (o.allow_writes || tags.production) return askWriteConfirmation(o);
   startLoad(o);
 }
 
@@ -245,6 +244,30 @@ void LoadPanel::askWriteConfirmation(const workload::WorkloadOptions& options) {
   const ConnectionSettings& settings = service_->settings();
   const ProfileTags tags = profileTags(settings);
   const QString database = settings.sandbox ? QStringLiteral("the sandbox") : databaseLabel(settings.pg_conninfo);
+  if (!options.allow_writes) {
+    // A production profile: even a read-only load adds its traffic to the servers people use.
+    const QString question = QStringLiteral("Start a read-only load on production profile \u2018%1\u2019, database %2?")
+                                 .arg(settings.profile, database);
+    const QString detail =
+        QStringLiteral("%1 virtual users read entries, sessions, knowledge, analytics and search results; no row "
+                       "changes (off the sandbox the load only reads). Their traffic adds to the production servers' "
+                       "load. The run is recorded in the audit log.")
+            .arg(formatCount(options.virtual_users));
+    auto* dialog = new ConfirmInvalidateDialog(question, detail, QStringLiteral("&Start read-only load"), QString(), this);
+    dialog->setObjectName(QStringLiteral("confirmLoadDialog"));
+    dialog->setWindowTitle(QStringLiteral("Confirm a load on production"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, options] {
+      if (!running_ && !starting_) startLoad(options);
+    });
+    connect(dialog, &QDialog::rejected, this, [this] {
+      lastError_->setText(QStringLiteral("Not started: the load on production was not confirmed."));
+      lastError_->setVisible(true);
+    });
+    dialog->open();
+    Q_EMIT writeConfirmationRequested(dialog);
+    return;
+  }
   const QString question = QStringLiteral("Start a load that writes, on profile \u2018%1\u2019, database %2?")
                                .arg(settings.profile, database);
   QString detail = QStringLiteral(

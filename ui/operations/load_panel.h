@@ -7,9 +7,11 @@
 // Writes (issue 13): the core decides at start what the load may write
 // (workload/workload.h): read-only on a database that is not the sandbox, with
 // the reason shown beside the write share. "Allow writes (synthetic rows only)"
-// asks first, in askWriteConfirmation() (the one place a writing load is
-// confirmed), naming the profile and the database; only then does the load
-// start with consent, and it writes only rows it creates and removes.
+// asks first, in askWriteConfirmation() (the one place a load start is
+// confirmed: writes requested, typed on a production profile; or any load on a
+// production profile, one click), naming the profile and the database; only
+// then does the load start with consent, and it writes only rows it creates
+// and removes. A read-only profile refuses writes.
 //
 // Threads: GUI thread only.
 #include <QGroupBox>
@@ -48,7 +50,7 @@ class LoadPanel : public QGroupBox {
 
  Q_SIGNALS:
   void stateShown(bool running);  // after the panel reflected a new state
-  // A writing load waits for this dialog (shown, modal); tests answer it.
+  // A load that needs confirming waits for this dialog (shown, modal); tests answer it.
   void writeConfirmationRequested(tier::ui::ConfirmInvalidateDialog* dialog);
 
  private Q_SLOTS:
@@ -58,7 +60,7 @@ class LoadPanel : public QGroupBox {
 
  private:
   void updateState();
-  // The confirmation of a writing load: opens the dialog, starts on accept.
+  // The confirmation of a load start (writes, or a production profile): opens the dialog, starts on accept.
   void askWriteConfirmation(const workload::WorkloadOptions& options);
   void startLoad(const workload::WorkloadOptions& options);
   void showWriteMode(const workload::WorkloadCounters& c);
