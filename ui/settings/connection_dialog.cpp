@@ -114,7 +114,7 @@ ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
   form->addRow(QStringLiteral("Read r&eplica"), pgReplica_);
   form->addRow(QString(), replicaError_);
   // Tags: production is shown plainly and asks to type before destructive actions; read-only refuses them.
-  production_ = new QCheckBox(QStringLiteral("Productio&n: show it plainly, type to confirm destructive actions"), this);
+  production_ = new QCheckBox(QStringLiteral("Productio&n, band colour:"), this);
   production_->setObjectName(QStringLiteral("productionCheck"));
   production_->setToolTip(QStringLiteral("The window title and a band in this colour say PRODUCTION; invalidating more "
                                          "than a handful of keys, a namespace bump, an evict or a load with writes "
