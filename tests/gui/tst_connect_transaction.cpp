@@ -247,6 +247,26 @@ class TestConnectTransaction : public QObject {
     d->reject();
   }
 
+  // A profile saved malformed before this check existed says so as soon as it is chosen.
+  void aMalformedSavedProfileSaysSoWhenChosen() {
+    ProfileStore store;
+    Profile old;
+    old.name = QStringLiteral("legacy");
+    old.redis_url = QStringLiteral("nonsense");
+    old.pg_conninfo = goodPg();
+    store.saveProfile(old);
+    auto* d = openDialog();
+    QVERIFY(d);
+    auto* combo = d->findChild<QComboBox*>(QStringLiteral("profileCombo"));
+    combo->setCurrentIndex(combo->findText(QStringLiteral("legacy")));
+    QCOMPARE(d->findChild<QLineEdit*>(QStringLiteral("redisUrl"))->text(), QStringLiteral("nonsense"));
+    QVERIFY(d->findChild<QLabel*>(QStringLiteral("redisUrlError"))->isVisible());
+    combo->setCurrentIndex(combo->findText(QStringLiteral("good")));
+    QVERIFY(!d->findChild<QLabel*>(QStringLiteral("redisUrlError"))->isVisible());
+    d->reject();
+    store.removeProfile(QStringLiteral("legacy"));
+  }
+
   // The worker checks the same input itself (tryConnect is public API): a bad URL
   // never becomes a core, and says which field.
   void tryConnectRefusesBadInputItself() {

@@ -263,6 +263,9 @@ void ConnectionDialog::onProfileChosen(const QString& name) {
   colour_->setCurrentIndex(colour >= 0 ? colour : 0);
   redisPassword_->clear();
   pgPassword_->clear();
+  attemptStatus_->hide();
+  // A profile saved malformed (by an older version, or edited by hand) says so at once.
+  validate();
   if (!KeychainStore::available()) return;
   // Fill from the keychain; the first call also finds out whether one runs here.
   for (auto [server, field] : {std::pair{QStringLiteral("redis"), redisPassword_}, std::pair{QStringLiteral("postgres"), pgPassword_}}) {
