@@ -25,6 +25,7 @@
 #include "tier/codec/keys.h"
 #include "tier/common/error.h"
 #include "tier/core.h"
+#include "tier/ops/deployment.h"
 #include "tier/schema/migrations.h"
 #include "tier/workload/workload.h"
 
@@ -209,6 +210,8 @@ class TestFaults : public QObject {
     pg::PgPool pool(o);
     schema::migrate(pool);
     sandbox::Seeder(pool).seed(test::smallSeed());
+    // Private servers: marked like the sandbox, so the load writes (the faults are measured under writes too).
+    ops::markSandbox(pool);
   }
   void cleanupTestCase() {
     pg_.reset();
