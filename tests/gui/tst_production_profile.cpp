@@ -187,6 +187,8 @@ class TestProductionProfile : public QObject {
     choosePattern(QStringLiteral("v1:1[1-6]"));
     auto* panel = page_->invalidatePanel();
     QVERIFY(panel->runAction()->isEnabled());
+    // The threshold's own tooltip says production overrides it.
+    QVERIFY(child<QWidget>(panel, "thresholdSpin")->toolTip().contains(QStringLiteral("production profile \u2018prod\u2019")));
     QSignalSpy ran(panel, &InvalidatePanel::runFinished);
     panel->runAction()->trigger();
     auto* dialog = waitForDialog(panel);

@@ -384,6 +384,14 @@ void InvalidatePanel::updateActions() {
   namespaceCombo_->setEnabled(idle && (k == ops::InvalidateKind::Pattern || k == ops::InvalidateKind::Namespace));
   targetEdit_->setEnabled(idle && k != ops::InvalidateKind::Namespace);
   thresholdSpin_->setEnabled(idle);
+  const QString spinTip =
+      QStringLiteral("When more keys than this match, confirming requires typing the namespace (or the key or user id).");
+  thresholdSpin_->setToolTip(
+      tags.production ? spinTip + QStringLiteral(" On the production profile \u2018%1\u2019 typing is required above %2 "
+                                                 "keys and for a namespace, whatever this says.")
+                                      .arg(tags.profile)
+                                      .arg(kProductionConfirmAbove)
+                      : spinTip);
 }
 
 void InvalidatePanel::beginJob(const QString& status) {
