@@ -9,7 +9,13 @@
 // switch and save. Also: the Dashboard header stops saying "Live" when
 // refreshes stop, and Operations never waits for ever on "Checking…".
 // TIER_TEST_TIMEOUT: 400
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <QAction>
+#include <QComboBox>
 #include <QDir>
 #include <QFile>
 #include <QLabel>
@@ -18,14 +24,7 @@
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTabWidget>
-#include <QComboBox>
 #include <QtTest>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <memory>
 #include <optional>
 
@@ -53,7 +52,9 @@ QString configDir() {
   return QDir::tempPath() + QStringLiteral("/tst_connect_transaction-%1").arg(QCoreApplication::applicationPid());
 }
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
 
 QString settingsText() {
   ProfileStore().sync();
@@ -84,8 +85,12 @@ int freePort() {
   return port;
 }
 
-QString goodRedis() { return qs(test::redisUrl()); }
-QString goodPg() { return qs(test::TestServers::shared().pgConninfo()); }
+QString goodRedis() {
+  return qs(test::redisUrl());
+}
+QString goodPg() {
+  return qs(test::TestServers::shared().pgConninfo());
+}
 
 // Every text a user can read in the widget's tree: labels, line edits' tooltips aside.
 QString visibleTexts(QWidget* root) {
@@ -171,7 +176,8 @@ class TestConnectTransaction : public QObject {
 
   void verifyNoSecret(QWidget* w) {
     const QString texts = visibleTexts(w) + window_->statusBar()->currentMessage();
-    for (const char* secret : {kRedisSecret, kPgSecret, kUrlSecret}) QVERIFY2(!texts.contains(QLatin1String(secret)), secret);
+    for (const char* secret : {kRedisSecret, kPgSecret, kUrlSecret})
+      QVERIFY2(!texts.contains(QLatin1String(secret)), secret);
   }
 
  private Q_SLOTS:
@@ -194,10 +200,13 @@ class TestConnectTransaction : public QObject {
     QTest::addColumn<QString>("pg");
     QTest::addColumn<QString>("errorLabel");
     QTest::newRow("nonsense") << QStringLiteral("nonsense") << goodPg() << QStringLiteral("redisUrlError");
-    QTest::newRow("garbage url") << QStringLiteral("garbage:/not a url@@") << goodPg() << QStringLiteral("redisUrlError");
+    QTest::newRow("garbage url") << QStringLiteral("garbage:/not a url@@") << goodPg()
+                                 << QStringLiteral("redisUrlError");
     QTest::newRow("garbage url with password")
-        << QStringLiteral("redis://ops:%1@@cache:xx/0").arg(QLatin1String(kUrlSecret)) << goodPg() << QStringLiteral("redisUrlError");
-    QTest::newRow("malformed conninfo") << goodRedis() << QStringLiteral("host=127.0.0.1 port") << QStringLiteral("pgConninfoError");
+        << QStringLiteral("redis://ops:%1@@cache:xx/0").arg(QLatin1String(kUrlSecret)) << goodPg()
+        << QStringLiteral("redisUrlError");
+    QTest::newRow("malformed conninfo") << goodRedis() << QStringLiteral("host=127.0.0.1 port")
+                                        << QStringLiteral("pgConninfoError");
     QTest::newRow("malformed conninfo with password")
         << goodRedis() << QStringLiteral("host=127.0.0.1 password='%1 dbname=tier").arg(QLatin1String(kUrlSecret))
         << QStringLiteral("pgConninfoError");
@@ -216,8 +225,8 @@ class TestConnectTransaction : public QObject {
     fill(d, QStringLiteral("bad"), redis, pg);
     d->findChild<QPushButton*>(QStringLiteral("connectButton"))->click();
 
-    QVERIFY(d->isVisible());        // not closed
-    QVERIFY(!d->attempting());      // nothing tried: refused as typed
+    QVERIFY(d->isVisible());    // not closed
+    QVERIFY(!d->attempting());  // nothing tried: refused as typed
     auto* error = d->findChild<QLabel*>(errorLabel);
     QVERIFY(error && error->isVisible());
     QVERIFY2(!error->text().isEmpty(), qPrintable(errorLabel));
@@ -309,8 +318,7 @@ class TestConnectTransaction : public QObject {
       port = proxy->port();
     }
     const QString redisUrl = redis ? QStringLiteral("redis://127.0.0.1:%1/0").arg(port) : goodRedis();
-    const QString pg = redis ? goodPg()
-                             : QStringLiteral("host=127.0.0.1 port=%1 dbname=tier user=tier").arg(port);
+    const QString pg = redis ? goodPg() : QStringLiteral("host=127.0.0.1 port=%1 dbname=tier user=tier").arg(port);
 
     // A little load on the working connection: it must still run afterwards.
     workload::WorkloadOptions load;
@@ -345,10 +353,12 @@ class TestConnectTransaction : public QObject {
     QVERIFY(error->isVisible());
     QVERIFY(!error->text().isEmpty());
     // Only the server at fault is blamed.
-    QVERIFY(!d->findChild<QLabel*>(redis ? QStringLiteral("pgConninfoError") : QStringLiteral("redisUrlError"))->isVisible());
+    QVERIFY(!d->findChild<QLabel*>(redis ? QStringLiteral("pgConninfoError") : QStringLiteral("redisUrlError"))
+                 ->isVisible());
     const QString status = d->findChild<QLabel*>(QStringLiteral("attemptStatus"))->text();
     QVERIFY2(status.startsWith(QStringLiteral("Not connected")), qPrintable(status));
-    QVERIFY2(status.contains(QStringLiteral("“good”")) && status.contains(QStringLiteral("unchanged")), qPrintable(status));
+    QVERIFY2(status.contains(QStringLiteral("“good”")) && status.contains(QStringLiteral("unchanged")),
+             qPrintable(status));
     QCOMPARE(d->findChild<QLineEdit*>(QStringLiteral("redisUrl"))->text(), redisUrl);
     QCOMPARE(d->findChild<QLineEdit*>(QStringLiteral("pgConninfo"))->text(), pg);
     QVERIFY(d->findChild<QLineEdit*>(QStringLiteral("redisUrl"))->isEnabled());  // editable again
@@ -384,7 +394,8 @@ class TestConnectTransaction : public QObject {
     const auto generation = service_->currentGeneration();
     auto* d = openDialog();
     QVERIFY(d);
-    fill(d, QStringLiteral("dropped"), goodRedis(), QStringLiteral("host=127.0.0.1 port=%1 dbname=tier").arg(proxy.port()));
+    fill(d, QStringLiteral("dropped"), goodRedis(),
+         QStringLiteral("host=127.0.0.1 port=%1 dbname=tier").arg(proxy.port()));
     d->findChild<QPushButton*>(QStringLiteral("connectButton"))->click();
     QVERIFY(service_->attemptRunning());
     d->reject();
@@ -401,7 +412,8 @@ class TestConnectTransaction : public QObject {
         "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tst_txn') THEN "
         "CREATE ROLE tst_txn LOGIN PASSWORD 'Zq9-role-pw'; END IF; END $$; "
         "GRANT SELECT ON ALL TABLES IN SCHEMA public TO tst_txn;");
-    const QString pg = QStringLiteral("host=127.0.0.1 port=%1 dbname=tier user=tst_txn").arg(test::TestServers::shared().postgres().port());
+    const QString pg = QStringLiteral("host=127.0.0.1 port=%1 dbname=tier user=tst_txn")
+                           .arg(test::TestServers::shared().postgres().port());
     const auto generation = service_->currentGeneration();
     auto* d = openDialog();
     QVERIFY(d);
@@ -418,7 +430,8 @@ class TestConnectTransaction : public QObject {
       connect->click();
       QVERIFY(ended.wait(30'000));
       QCOMPARE(ended.at(0).at(0).toBool(), false);
-      QVERIFY2(error->isVisible() && error->text().contains(QStringLiteral("authentication")), qPrintable(error->text()));
+      QVERIFY2(error->isVisible() && error->text().contains(QStringLiteral("authentication")),
+               qPrintable(error->text()));
       QVERIFY(!visibleTexts(d).contains(QStringLiteral("Zq9-wrong-pw")));
       QCOMPARE(service_->currentGeneration(), generation);
       QVERIFY(!ProfileStore().profile(QStringLiteral("needs-password")));
@@ -475,7 +488,8 @@ class TestConnectTransaction : public QObject {
     QVERIFY(failed.wait(10'000));
     // Only the server whose input is malformed is called down.
     QCOMPARE(window_->findChild<QLabel*>(QStringLiteral("redisChip"))->text(), QStringLiteral("Redis down"));
-    QCOMPARE(window_->findChild<QLabel*>(QStringLiteral("postgresChip"))->text(), QStringLiteral("PostgreSQL not connected"));
+    QCOMPARE(window_->findChild<QLabel*>(QStringLiteral("postgresChip"))->text(),
+             QStringLiteral("PostgreSQL not connected"));
     QTRY_VERIFY_WITH_TIMEOUT(dashboard_->statusText().startsWith(QStringLiteral("Stale since")),
                              int(dashboard_->staleAfterMs()) + 3000);
     const QString text = dashboard_->statusText();
