@@ -245,6 +245,35 @@ void addWorkloadOptions(QCommandLineParser& parser, const QString& usersDefault,
   parser.addOption({QStringLiteral("threads"), QStringLiteral("Worker threads (default 8)."), QStringLiteral("T")});
   parser.addOption({QStringLiteral("random-seed"), QStringLiteral("Seed of the item choice (default 1)."),
                     QStringLiteral("N")});
+  parser.addOption({QStringLiteral("mix"),
+                    QStringLiteral("Operation weights, e.g. entry_read=60,knowledge_lookup=40 (names: entry_read, "
+                                   "session_read, message_append, knowledge_lookup, analytics_read, entry_edit, search; "
+                                   "the ones not named keep their defaults)."),
+                    QStringLiteral("NAME=W,...")});
+}
+
+// "--mix entry_read=60,search=5": the named weights replace the defaults.
+void applyMix(const Context& ctx, tier::workload::Mix& m) {
+  if (!ctx.isSet(QStringLiteral("mix"))) return;
+  const QString text = ctx.value(QStringLiteral("mix"));
+  const std::pair<const char*, int*> names[] = {{"entry_read", &m.entry_read},         {"session_read", &m.session_read},
+                                                {"message_append", &m.message_append}, {"knowledge_lookup", &m.knowledge_lookup},
+                                                {"analytics_read", &m.analytics_read}, {"entry_edit", &m.entry_edit},
+                                                {"search", &m.search}};
+  for (const QString& item : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+    const auto eq = item.indexOf(QLatin1Char('='));
+    bool ok = false;
+    const int w = eq > 0 ? item.mid(eq + 1).trimmed().toInt(&ok) : -1;
+    int* target = nullptr;
+    for (const auto& [name, field] : names)
+      if (eq > 0 && item.left(eq).trimmed() == QLatin1String(name)) target = field;
+    if (!target || !ok || w < 0 || w > 1'000'000)
+      throw UsageError(QStringLiteral("--mix expects NAME=WEIGHT pairs (weights 0 to 1000000) with NAME one of entry_read, "
+                                      "session_read, message_append, knowledge_lookup, analytics_read, entry_edit, "
+                                      "search; not '%1'")
+                           .arg(quoteInput(item)));
+    *target = w;
+  }
 }
 
 WorkloadOptions workloadOptionsFrom(const Context& ctx, int usersDefault, long long durationDefault,
@@ -256,6 +285,7 @@ WorkloadOptions workloadOptionsFrom(const Context& ctx, int usersDefault, long l
   o.threads = static_cast<int>(ctx.intOption(QStringLiteral("threads"), 1, 256, o.threads));
   o.seed = static_cast<std::uint64_t>(ctx.intOption(QStringLiteral("random-seed"), 0,
                                                      std::numeric_limits<long long>::max(), static_cast<long long>(o.seed)));
+  applyMix(ctx, o.mix);
   return o;
 }
 

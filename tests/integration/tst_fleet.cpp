@@ -222,9 +222,13 @@ class TestFleet : public QObject {
       std::unique_ptr<QProcess> p;
     };
     std::vector<Proc> procs;
-    const QStringList mixes[] = {{QStringLiteral("--users"), QStringLiteral("20"), QStringLiteral("--rate"), QStringLiteral("300")},
-                                 {QStringLiteral("--users"), QStringLiteral("5"), QStringLiteral("--rate"), QStringLiteral("100")},
-                                 {QStringLiteral("--users"), QStringLiteral("50"), QStringLiteral("--rate"), QStringLiteral("200")}};
+    // Their own mixes: the default mix at 300/s; knowledge only at 100/s; sessions only at 200/s.
+    const QStringList mixes[] = {
+        {QStringLiteral("--users"), QStringLiteral("20"), QStringLiteral("--rate"), QStringLiteral("300")},
+        {QStringLiteral("--users"), QStringLiteral("5"), QStringLiteral("--rate"), QStringLiteral("100"), QStringLiteral("--mix"),
+         QStringLiteral("entry_read=0,session_read=0,message_append=0,knowledge_lookup=1,analytics_read=0,entry_edit=0,search=0")},
+        {QStringLiteral("--users"), QStringLiteral("50"), QStringLiteral("--rate"), QStringLiteral("200"), QStringLiteral("--mix"),
+         QStringLiteral("entry_read=0,session_read=1,message_append=0,knowledge_lookup=0,analytics_read=0,entry_edit=0,search=0")}};
     for (int i = 0; i < 3; ++i) {
       Proc pr;
       pr.app = QStringLiteral("fleet-app-%1").arg(i);
@@ -269,6 +273,23 @@ class TestFleet : public QObject {
     };
     QVERIFY2(readsOf(QStringLiteral("fleet-app-0")) > readsOf(QStringLiteral("fleet-app-1")),
              qPrintable(QString::fromUtf8(QJsonDocument(f).toJson())));
+    // Each instance's thresholds are its own: knowledge only where knowledge is read, sessions only where read.
+    auto statusOf = [&](const QString& app, const QString& threshold) {
+      for (const auto& i : f.value(QStringLiteral("instances")).toArray())
+        if (i.toObject().value(QStringLiteral("app")).toString() == app)
+          for (const auto& t : i.toObject().value(QStringLiteral("thresholds")).toArray())
+            if (t.toObject().value(QStringLiteral("name")).toString() == threshold)
+              return t.toObject().value(QStringLiteral("status")).toString();
+      return QString();
+    };
+    QCOMPARE(statusOf(QStringLiteral("fleet-app-1"), QStringLiteral("session_retrieval_p99")), QStringLiteral("no_data"));
+    QVERIFY(statusOf(QStringLiteral("fleet-app-1"), QStringLiteral("knowledge_p99")) != QLatin1String("no_data"));
+    QCOMPARE(statusOf(QStringLiteral("fleet-app-2"), QStringLiteral("knowledge_p99")), QStringLiteral("no_data"));
+    QVERIFY(statusOf(QStringLiteral("fleet-app-2"), QStringLiteral("session_retrieval_p99")) != QLatin1String("no_data"));
+    // The aggregate holds both: merged from the instances' buckets.
+    for (const auto& t : f.value(QStringLiteral("thresholds")).toArray())
+      QVERIFY2(t.toObject().value(QStringLiteral("status")).toString() != QLatin1String("no_data"),
+               qPrintable(t.toObject().value(QStringLiteral("name")).toString()));
 
     // The size of a retained instance, from real entries: two minutes of live samples and an hour of history.
     {
