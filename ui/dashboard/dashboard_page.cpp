@@ -42,6 +42,7 @@
 #include "dashboard/fleet_panel.h"
 #include "dashboard/metric_chart.h"
 #include "dashboard/server_panel.h"
+#include "dashboard/server_series_panel.h"
 #include "dashboard/threshold_tile.h"
 #include "pages.h"
 
@@ -178,6 +179,8 @@ DashboardPage::DashboardPage(CoreService* service, QWidget* parent) : QWidget(pa
   fleet_panel_ = new FleetPanel(side_tabs_);
   side_tabs_->addTab(server_scroll_, QStringLiteral("Server"));
   side_tabs_->addTab(fleet_panel_, QStringLiteral("Fleet"));
+  // Issue 14, item 4: what the servers count themselves (traffic no instance instruments).
+  side_tabs_->addTab(new ServerSeriesPanel(service, side_tabs_), QStringLiteral("Server series"));
   side_tabs_->setTabToolTip(1, QStringLiteral("Every instance that publishes its metrics to this Redis"));
   connect(fleet_panel_, &FleetPanel::instanceActivated, this, [this](const QString& id) {
     MetricsSource s;

@@ -160,9 +160,16 @@ QString MetricChart::formatValue(double v) const {
   switch (kind_) {
     case Kind::Percent: return QStringLiteral("%1 %").arg(QString::number(v, 'f', 1));
     case Kind::Latency: return formatMillis(v);
-    case Kind::Rate: return QStringLiteral("%1/s").arg(QString::number(v, 'f', v < 10 ? 2 : 0));
+    case Kind::Rate:
+      if (!unit_.isEmpty()) return QStringLiteral("%1 %2").arg(QString::number(v, 'f', v < 10 ? 2 : 0), unit_);
+      return QStringLiteral("%1/s").arg(QString::number(v, 'f', v < 10 ? 2 : 0));
   }
   return {};
+}
+
+void MetricChart::setUnit(const QString& unit) {
+  unit_ = unit;
+  if (kind_ == Kind::Rate) axisY_->setTitleText(unit.isEmpty() ? QStringLiteral("ops/s") : unit);
 }
 
 QLineSeries* MetricChart::series(MetricSeries m) const {

@@ -50,6 +50,9 @@ class MetricChart : public QChartView {
   bool logScale() const { return log_; }
   // Re-applies the chart theme and series colours for a dark or light palette.
   void setDark(bool dark);
+  // Rate charts of something not per second (e.g. "clients", "MB"): the axis
+  // title and hover values say this unit instead of "ops/s" / "/s".
+  void setUnit(const QString& unit);
 
   QLineSeries* series(MetricSeries m) const;
   QLineSeries* thresholdSeries() const { return threshold_; }
@@ -83,6 +86,7 @@ class MetricChart : public QChartView {
   std::optional<double> limit_;
   bool log_ = false;
   bool dark_ = false;
+  QString unit_;  // setUnit(); empty = per second
   std::vector<qint64> ticks_;  // time-axis labels shown, Unix ms
 };
 
