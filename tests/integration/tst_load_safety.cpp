@@ -42,7 +42,9 @@ const std::string kRoRole = "load_ro";
 const std::string kRoRedisUser = "load_ro";
 const std::string kRoSecret = "LoadRo-pw-9931";
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
 
 // The shared server's PostgreSQL, database `db` (empty: the shared, marked one).
 std::string conninfoFor(const std::string& db, const std::string& user = {}) {
@@ -76,8 +78,9 @@ std::map<std::string, std::string> digest(TierCore& core, const std::map<std::st
     out[t] = std::string(r.value(0, 0)) + ":" + std::string(r.value(0, 1));
   }
   if (!sequences) return out;  // inserts of synthetic rows move them
-  auto seqs = c->exec("SELECT sequencename, coalesce(last_value, 0) FROM pg_sequences WHERE schemaname = 'public' "
-                      "AND sequencename NOT LIKE 'cache_audit%'");
+  auto seqs = c->exec(
+      "SELECT sequencename, coalesce(last_value, 0) FROM pg_sequences WHERE schemaname = 'public' "
+      "AND sequencename NOT LIKE 'cache_audit%'");
   for (int i = 0; i < seqs.rows(); ++i) out["seq " + std::string(seqs.value(i, 0))] = std::string(seqs.value(i, 1));
   return out;
 }
@@ -97,7 +100,8 @@ const std::map<std::string, std::string>& realRows() {
   return w;
 }
 
-std::map<std::string, std::string> without(std::map<std::string, std::string> d, std::initializer_list<const char*> keys) {
+std::map<std::string, std::string> without(std::map<std::string, std::string> d,
+                                           std::initializer_list<const char*> keys) {
   for (const char* k : keys) d.erase(k);
   return d;
 }
@@ -129,11 +133,20 @@ std::vector<ops::AuditRow> auditSince(TierCore& core, std::int64_t afterId) {
 }
 
 QString describe(const WorkloadCounters& c) {
-  return QStringLiteral("ops=%1 reads=%2 searches=%3 writes=%4 failed_reads=%5 failed_writes=%6 stale=%7 mode=%8 (%9) "
-                        "created=%10 removed=%11 last_error=%12 cleanup_error=%13 audit_error=%14")
-      .arg(c.operations).arg(c.reads).arg(c.searches).arg(c.writes).arg(c.failed_reads).arg(c.failed_writes)
-      .arg(c.stale_reads).arg(qs(c.write_mode), qs(c.write_mode_detail)).arg(c.synthetic_rows_created)
-      .arg(c.synthetic_rows_removed).arg(qs(c.last_error), qs(c.cleanup_error), qs(c.audit_error));
+  return QStringLiteral(
+             "ops=%1 reads=%2 searches=%3 writes=%4 failed_reads=%5 failed_writes=%6 stale=%7 mode=%8 (%9) "
+             "created=%10 removed=%11 last_error=%12 cleanup_error=%13 audit_error=%14")
+      .arg(c.operations)
+      .arg(c.reads)
+      .arg(c.searches)
+      .arg(c.writes)
+      .arg(c.failed_reads)
+      .arg(c.failed_writes)
+      .arg(c.stale_reads)
+      .arg(qs(c.write_mode), qs(c.write_mode_detail))
+      .arg(c.synthetic_rows_created)
+      .arg(c.synthetic_rows_removed)
+      .arg(qs(c.last_error), qs(c.cleanup_error), qs(c.audit_error));
 }
 
 WorkloadOptions options(int seconds) {
@@ -199,9 +212,10 @@ class TestLoadSafety : public QObject {
     auto copyMark = [&](const std::string& s, const std::string& o, const std::string& n) {
       auto c = prod_->pg().acquire();
       c->exec("DELETE FROM tier_deployment");
-      c->exec("INSERT INTO tier_deployment (kind, system_identifier, database_oid, database_name) "
-              "VALUES ('sandbox', $1, $2::bigint, $3)",
-              {s, o, n});
+      c->exec(
+          "INSERT INTO tier_deployment (kind, system_identifier, database_oid, database_name) "
+          "VALUES ('sandbox', $1, $2::bigint, $3)",
+          {s, o, n});
     };
     // The sandbox's row as a dump of it carries it, restored into another database of the cluster.
     copyMark(sysid, oid, name);
@@ -211,7 +225,8 @@ class TestLoadSafety : public QObject {
     // ... restored into another cluster: the database's oid and name happen to match there, the cluster does not.
     {
       auto c = prod_->pg().acquire();
-      auto r = c->exec("SELECT oid::bigint::text, current_database() FROM pg_database WHERE datname = current_database()");
+      auto r =
+          c->exec("SELECT oid::bigint::text, current_database() FROM pg_database WHERE datname = current_database()");
       copyMark("6999999999999999999", std::string(r.value(0, 0)), std::string(r.value(0, 1)));
     }
     m = ops::checkSandbox(prod_->pg());
@@ -251,7 +266,8 @@ class TestLoadSafety : public QObject {
 
     const auto after = digest(*prod_);
     QVERIFY2(without(after, {"cache_audit"}) == without(before, {"cache_audit"}),
-             qPrintable(QStringLiteral("changed: ") + diff(without(before, {"cache_audit"}), without(after, {"cache_audit"}))));
+             qPrintable(QStringLiteral("changed: ") +
+                        diff(without(before, {"cache_audit"}), without(after, {"cache_audit"}))));
 
     const auto rows = auditSince(*prod_, lastAudit);
     QCOMPARE(rows.size(), std::size_t(2));
@@ -307,8 +323,9 @@ class TestLoadSafety : public QObject {
           "'load-%@synthetic.invalid'");
       for (int i = 0; i < r.rows(); ++i) {
         const auto id = r.toInt(i, 1);
-        keys.push_back(r.value(i, 0) == "e" ? codec::entryKey(id)
-                                            : r.value(i, 0) == "s" ? codec::sessionKey(id) : codec::userKey(id));
+        keys.push_back(r.value(i, 0) == "e"   ? codec::entryKey(id)
+                       : r.value(i, 0) == "s" ? codec::sessionKey(id)
+                                              : codec::userKey(id));
       }
       QVERIFY(c->exec("SELECT count(*) FROM journal_entries WHERE version > 1 AND user_id IN (SELECT id FROM users "
                       "WHERE email LIKE 'load-%@synthetic.invalid')")
@@ -359,7 +376,8 @@ class TestLoadSafety : public QObject {
     const QJsonObject end = QJsonDocument::fromJson(QByteArray::fromStdString(rows.back().args_json)).object();
     QCOMPARE(end.value(QStringLiteral("write_mode")).toString(), QStringLiteral("synthetic"));
     QCOMPARE(end.value(QStringLiteral("run_id")).toString(), qs(c.run_id));
-    QCOMPARE(end.value(QStringLiteral("synthetic_rows_removed")).toDouble(), static_cast<double>(c.synthetic_rows_removed));
+    QCOMPARE(end.value(QStringLiteral("synthetic_rows_removed")).toDouble(),
+             static_cast<double>(c.synthetic_rows_removed));
   }
 
   // The run's liveness lock has a connection of its own: a one-connection pool still works.
@@ -397,19 +415,19 @@ class TestLoadSafety : public QObject {
                               qs(conninfoFor(kProdDb))};
     QProcess p;
     p.setProcessEnvironment(env);
-    p.start(test::tierctlProgram(), servers + QStringList{QStringLiteral("load"), QStringLiteral("--allow-writes"),
-                                                          QStringLiteral("--duration"), QStringLiteral("0"),
-                                                          QStringLiteral("--users"), QStringLiteral("20"),
-                                                          QStringLiteral("--rate"), QStringLiteral("300"),
-                                                          QStringLiteral("--threads"), QStringLiteral("2"),
-                                                          QStringLiteral("--no-warm")});
+    p.start(test::tierctlProgram(),
+            servers + QStringList{QStringLiteral("load"), QStringLiteral("--allow-writes"),
+                                  QStringLiteral("--duration"), QStringLiteral("0"), QStringLiteral("--users"),
+                                  QStringLiteral("20"), QStringLiteral("--rate"), QStringLiteral("300"),
+                                  QStringLiteral("--threads"), QStringLiteral("2"), QStringLiteral("--no-warm")});
     QVERIFY(p.waitForStarted(10000));
     p.closeWriteChannel();
     // Its rows exist once it prints its first line.
     QTRY_VERIFY2_WITH_TIMEOUT(syntheticUsers(*prod_) == 16,
-                              qPrintable(QStringLiteral("tierctl: ") + QString::fromUtf8(p.readAllStandardError())), 30000);
+                              qPrintable(QStringLiteral("tierctl: ") + QString::fromUtf8(p.readAllStandardError())),
+                              30000);
     QTest::qWait(1500);  // a few of its writes
-    p.kill();  // SIGKILL: no stop(), no cleanup of its own
+    p.kill();            // SIGKILL: no stop(), no cleanup of its own
     QVERIFY(p.waitForFinished(10000));
     QCOMPARE(p.exitStatus(), QProcess::CrashExit);
     QCOMPARE(syntheticUsers(*prod_), 16LL);  // left behind
@@ -420,12 +438,14 @@ class TestLoadSafety : public QObject {
     t.start();
     QJsonObject out;
     do {
-      r = test::runProcess(test::tierctlProgram(), servers + QStringList{QStringLiteral("load"), QStringLiteral("--cleanup"),
-                                                                         QStringLiteral("--json")},
-                           env, 60000);
+      r = test::runProcess(
+          test::tierctlProgram(),
+          servers + QStringList{QStringLiteral("load"), QStringLiteral("--cleanup"), QStringLiteral("--json")}, env,
+          60000);
       QCOMPARE(r.code, 0);
       out = QJsonDocument::fromJson(r.out).object();
-    } while (out.value(QStringLiteral("runs_cleaned")).toInt() == 0 && t.elapsed() < 10000 && (QTest::qWait(200), true));
+    } while (out.value(QStringLiteral("runs_cleaned")).toInt() == 0 && t.elapsed() < 10000 &&
+             (QTest::qWait(200), true));
     QVERIFY2(out.value(QStringLiteral("runs_cleaned")).toInt() == 1, r.out.constData());
     QCOMPARE(out.value(QStringLiteral("runs_alive")).toInt(), 1);  // ours, still running
     QVERIFY(out.value(QStringLiteral("synthetic_rows_removed")).toDouble() >= 72);
@@ -446,8 +466,8 @@ class TestLoadSafety : public QObject {
       audited = audited || (row.action == "load.cleanup" && row.matched == 1);
     QVERIFY(audited);
     // Nothing left: a second cleanup finds nothing.
-    r = test::runProcess(test::tierctlProgram(), servers + QStringList{QStringLiteral("load"), QStringLiteral("--cleanup")},
-                         env, 60000);
+    r = test::runProcess(test::tierctlProgram(),
+                         servers + QStringList{QStringLiteral("load"), QStringLiteral("--cleanup")}, env, 60000);
     QCOMPARE(r.code, 0);
     QVERIFY2(r.out.startsWith("removed 0 synthetic rows"), r.out.constData());
   }
@@ -458,17 +478,18 @@ class TestLoadSafety : public QObject {
     const QStringList servers{QStringLiteral("--redis"), qs(test::redisUrl()), QStringLiteral("--pg"),
                               qs(conninfoFor(kProdDb))};
     const auto before = without(digest(*prod_), {"cache_audit"});
-    auto r = test::runProcess(test::tierctlProgram(),
-                              servers + QStringList{QStringLiteral("load"), QStringLiteral("--duration"),
-                                                    QStringLiteral("2"), QStringLiteral("--users"), QStringLiteral("20"),
-                                                    QStringLiteral("--rate"), QStringLiteral("500"),
-                                                    QStringLiteral("--no-warm"), QStringLiteral("--json")},
-                              env, 60000);
+    auto r = test::runProcess(
+        test::tierctlProgram(),
+        servers + QStringList{QStringLiteral("load"), QStringLiteral("--duration"), QStringLiteral("2"),
+                              QStringLiteral("--users"), QStringLiteral("20"), QStringLiteral("--rate"),
+                              QStringLiteral("500"), QStringLiteral("--no-warm"), QStringLiteral("--json")},
+        env, 60000);
     QVERIFY2(r.code == 0, r.err.constData());
     const QJsonObject o = QJsonDocument::fromJson(r.out).object();
     QVERIFY2(o.contains(QStringLiteral("write_mode")), r.out.constData());
     QCOMPARE(o.value(QStringLiteral("write_mode")).toString(), QStringLiteral("read-only"));
-    QCOMPARE(o.value(QStringLiteral("write_mode_reason")).toString(), QStringLiteral("read-only: not a sandbox database"));
+    QCOMPARE(o.value(QStringLiteral("write_mode_reason")).toString(),
+             QStringLiteral("read-only: not a sandbox database"));
     QCOMPARE(o.value(QStringLiteral("write_share")).toDouble(), 0.0);
     QCOMPARE(o.value(QStringLiteral("writes")).toDouble(), 0.0);
     QCOMPARE(o.value(QStringLiteral("synthetic_rows_created")).toDouble(), 0.0);
@@ -476,10 +497,10 @@ class TestLoadSafety : public QObject {
     QVERIFY(r.err.contains("write mode: read-only: not a sandbox database"));
     QCOMPARE(without(digest(*prod_), {"cache_audit"}), before);
 
-    r = test::runProcess(test::tierctlProgram(),
-                         servers + QStringList{QStringLiteral("load"), QStringLiteral("--cleanup"),
-                                               QStringLiteral("--allow-writes")},
-                         env, 60000);
+    r = test::runProcess(
+        test::tierctlProgram(),
+        servers + QStringList{QStringLiteral("load"), QStringLiteral("--cleanup"), QStringLiteral("--allow-writes")},
+        env, 60000);
     QCOMPARE(r.code, 2);
     QVERIFY2(test::isOneLineError(r.err), r.err.constData());
   }
@@ -513,7 +534,8 @@ class TestLoadSafety : public QObject {
     CoreConfig cfg = test::coreConfig(kProfile);
     cfg.pg_conninfo = roPostgres ? conninfoFor(db, kRoRole) : conninfoFor(db);
     if (!roPostgres)
-      cfg.redis_url = "redis://" + kRoRedisUser + ":" + kRoSecret + "@127.0.0.1:" + std::to_string(servers.redis().port()) + "/0";
+      cfg.redis_url =
+          "redis://" + kRoRedisUser + ":" + kRoSecret + "@127.0.0.1:" + std::to_string(servers.redis().port()) + "/0";
     TierCore core(cfg);
     const auto before = without(digest(core), {"cache_audit"});
     WorkloadOptions o = options(2);

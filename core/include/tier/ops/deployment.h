@@ -33,7 +33,9 @@ struct SandboxMark {
 // denies reading it (all are "not a sandbox", with the reason). Throws
 // ConnectionError/TimeoutError if PostgreSQL cannot be reached.
 SandboxMark checkSandbox(pg::PgPool& pool);
-inline bool isSandboxDatabase(pg::PgPool& pool) { return checkSandbox(pool).sandbox; }
+inline bool isSandboxDatabase(pg::PgPool& pool) {
+  return checkSandbox(pool).sandbox;
+}
 
 // Writes (or renews) the mark for the database `pool` is connected to. For the
 // sandbox's own start-up only. REQUIRES: the schema is migrated. Throws tier::Error.
