@@ -7,6 +7,8 @@
 // TIER_TEST_TIMEOUT: 120
 #include <QLabel>
 #include <QLineSeries>
+#include <QScrollArea>
+#include <QSplitter>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -124,6 +126,7 @@ class TestServerSeriesPanel : public QObject {
                         {"UPDATE chat_sessions SET state = $1", 3, 12.5, 187}};
     panel.addPoint(p);
     QCOMPARE(panel.statementsTable()->rowCount(), 2);
+    QVERIFY(panel.statementsTable()->isVisibleTo(&panel));
     QCOMPARE(panel.statementsTable()->item(0, 0)->text(), QStringLiteral("SELECT * FROM users WHERE id = $1"));
     QCOMPARE(panel.statementsTable()->item(0, 1)->text(), QStringLiteral("120"));
     QCOMPARE(panel.statementsTable()->item(1, 2)->text(), formatMillis(12.5));
@@ -134,6 +137,7 @@ class TestServerSeriesPanel : public QObject {
     panel.addPoint(p);
     QVERIFY(panel.statementsNote().contains(QStringLiteral("shared_preload_libraries")));
     QCOMPARE(panel.statementsTable()->rowCount(), 0);
+    QVERIFY(!panel.statementsTable()->isVisibleTo(&panel));  // the note says why, no empty table
   }
 
   void realServersThroughCoreService() {
@@ -174,6 +178,41 @@ class TestServerSeriesPanel : public QObject {
     QCOMPARE(panel->statementsNote(), QStringLiteral("pg_stat_statements not installed"));
     QVERIFY(count(series(*panel, ServerSeriesPanel::LatencyChart, "server_get_p99_ms")) > 0);
     QVERIFY(count(series(*panel, ServerSeriesPanel::ClientsChart, "server_connected_clients")) > 0);
+  }
+
+  // A documentation aid, skipped unless TIER_SERVER_SERIES_SCREENSHOTS names a
+  // folder: the Dashboard with the Server series tab on the sandbox (run a load
+  // beside it: tierctl --sandbox load --users 100 --duration 60 &), and the
+  // whole panel at full height.
+  void screenshotOnSandbox() {
+    const QString dir = qEnvironmentVariable("TIER_SERVER_SERIES_SCREENSHOTS");
+    if (dir.isEmpty()) QSKIP("set TIER_SERVER_SERIES_SCREENSHOTS=DIR to take the screenshots");
+    CoreService service;
+    DashboardPage page(&service);
+    page.resize(1600, 1000);
+    auto* tabs = page.sideTabs();
+    for (int i = 0; i < tabs->count(); ++i)
+      if (tabs->tabText(i) == QStringLiteral("Server series")) tabs->setCurrentIndex(i);
+    auto* panel = qobject_cast<ServerSeriesPanel*>(tabs->currentWidget());
+    QVERIFY(panel);
+    page.show();
+    ConnectionSettings s;
+    s.profile = QStringLiteral("sandbox");
+    s.sandbox = true;
+    QSignalSpy ready(&service, &CoreService::coreReady);
+    service.connectTo(s);
+    QVERIFY(ready.wait(60'000));
+    const int seconds = qEnvironmentVariableIntValue("TIER_SERVER_SERIES_SCREENSHOT_SECONDS");
+    QTest::qWait((seconds > 0 ? seconds : 40) * 1000);
+    QVERIFY(panel->pointsReceived() >= 2);
+    // The Dashboard brings the Fleet tab forward once when others publish: show ours, wider.
+    tabs->setCurrentWidget(panel);
+    if (auto* split = qobject_cast<QSplitter*>(tabs->parentWidget())) split->setSizes({900, 700});
+    QTest::qWait(300);
+    QVERIFY(page.grab().save(dir + QStringLiteral("/dashboard-server-series.png")));
+    auto* box = panel->findChild<QScrollArea*>()->widget();
+    box->resize(box->width(), box->sizeHint().height());
+    QVERIFY(box->grab().save(dir + QStringLiteral("/server-series-panel.png")));
   }
 
  private:

@@ -6,6 +6,8 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLegend>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QScrollArea>
 #include <QTableWidget>
@@ -116,10 +118,10 @@ ServerSeriesPanel::ServerSeriesPanel(CoreService* service, QWidget* parent)
   make(HitRateChart, QStringLiteral("Redis keyspace hit rate"), MetricChart::Kind::Percent,
        {line(kKeyspaceHit, QStringLiteral("keyspace hits"), blue, blueD)}, {&kKeyspaceHit});
   make(CommandsChart, QStringLiteral("Redis commands/s"), MetricChart::Kind::Rate,
-       {line(kCommands, QStringLiteral("commands/s"), blue, blueD)}, {&kCommands});
-  make(LatencyChart, QStringLiteral("Redis command p99 since server start"), MetricChart::Kind::Latency,
+       {line(kCommands, QStringLiteral("commands/s"), blue, blueD)}, {&kCommands}, QStringLiteral("commands/s"));
+  make(LatencyChart, QStringLiteral("Redis p99 per command"), MetricChart::Kind::Latency,
        {line(kGetP99, QStringLiteral("GET"), blue, blueD), line(kSetP99, QStringLiteral("SET"), green, greenD),
-        line(kEvalP99, QStringLiteral("EVAL/EVALSHA"), orange, orangeD),
+        line(kEvalP99, QStringLiteral("EVAL"), orange, orangeD),
         line(kUnlinkP99, QStringLiteral("UNLINK"), purple, purpleD)},
        {&kGetP99, &kSetP99, &kEvalP99, &kUnlinkP99});
   make(ClientsChart, QStringLiteral("Redis connected clients"), MetricChart::Kind::Rate,
@@ -127,14 +129,21 @@ ServerSeriesPanel::ServerSeriesPanel(CoreService* service, QWidget* parent)
   make(MemoryChart, QStringLiteral("Redis used memory"), MetricChart::Kind::Rate,
        {line(kMemory, QStringLiteral("used_memory"), blue, blueD)}, {&kMemory}, QStringLiteral("MB"));
   make(EvictedChart, QStringLiteral("Redis evicted keys/s"), MetricChart::Kind::Rate,
-       {line(kEvicted, QStringLiteral("evictions/s"), orange, orangeD)}, {&kEvicted});
+       {line(kEvicted, QStringLiteral("evictions/s"), orange, orangeD)}, {&kEvicted}, QStringLiteral("keys/s"));
   make(PgTransactionsChart, QStringLiteral("PostgreSQL transactions/s"), MetricChart::Kind::Rate,
-       {line(kPgTransactions, QStringLiteral("commits + rollbacks"), green, greenD)}, {&kPgTransactions});
+       {line(kPgTransactions, QStringLiteral("commits + rollbacks"), green, greenD)}, {&kPgTransactions},
+       QStringLiteral("transactions/s"));
   make(PgBlockHitChart, QStringLiteral("PostgreSQL block hit ratio"), MetricChart::Kind::Percent,
        {line(kPgBlockHit, QStringLiteral("shared buffers hits"), green, greenD)}, {&kPgBlockHit});
   charts_[LatencyChart]->setToolTip(
       QStringLiteral("INFO latencystats: execution time inside Redis (no network, no client queueing), "
-                     "percentiles since the server started or CONFIG RESETSTAT. On a cluster the worst master's."));
+                     "percentiles since the server started or CONFIG RESETSTAT. EVAL includes EVALSHA. "
+                     "On a cluster the worst master's."));
+  // Execution inside the server takes microseconds: only a log axis shows them beside the 5 ms line.
+  charts_[LatencyChart]->setLogScale(true);
+  // No Phase 0B line on the block hit ratio: no empty legend entry for one either.
+  if (QLineSeries* t = charts_[PgBlockHitChart]->thresholdSeries())
+    for (QLegendMarker* m : charts_[PgBlockHitChart]->chart()->legend()->markers(t)) m->setVisible(false);
 
   auto* stTitle = new QLabel(QStringLiteral("<b>PostgreSQL top statements (server)</b> — by time spent in the last poll "
                                             "interval (pg_stat_statements)"),
@@ -156,6 +165,7 @@ ServerSeriesPanel::ServerSeriesPanel(CoreService* service, QWidget* parent)
   statements_->setSelectionBehavior(QAbstractItemView::SelectRows);
   statements_->setWordWrap(false);
   statements_->setMinimumHeight(150);
+  statements_->setVisible(false);  // until a poll has statements to show
   lay->addWidget(statements_);
   lay->addStretch(1);
 
@@ -281,6 +291,7 @@ void ServerSeriesPanel::addPoint(const ops::ServerSeriesPoint& p) {
   statements_note_->setText(note);
   statements_note_->setVisible(!note.isEmpty());
   statements_->setRowCount(static_cast<int>(p.top_statements.size()));
+  statements_->setVisible(!p.top_statements.empty());
   for (int r = 0; r < static_cast<int>(p.top_statements.size()); ++r) {
     const auto& st = p.top_statements[static_cast<std::size_t>(r)];
     auto* q = new QTableWidgetItem(QString::fromStdString(st.query).simplified());
