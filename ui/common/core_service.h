@@ -98,12 +98,12 @@ struct FleetSnapshot {
   std::uint64_t request = 0;  // 0: the periodic live read; else requestFleetHistory()'s id
   qint64 at_ms = 0;
   std::string self_id;    // this console's own instance id; empty when it does not publish
-  fleet::FleetView view;  // live: the 10 s window of the :live streams; history: the window read (samples dropped)
+  fleet::FleetView view;  // the 10 s window of the :live streams (who publishes, their figures)
   MetricsSource source;   // history: whose points these are
   std::vector<metrics::Snapshot> points;  // history: one per 10 s point, oldest first (the fleet's merged per point)
   QString error;          // Redis could not be asked: view is empty
-  double read_ms = 0;     // worker: readFleet
-  double merge_ms = 0;    // worker: merging the points and their percentiles
+  double read_ms = 0;     // worker: reading (history: and decoding the entries into their 10 s slots)
+  double merge_ms = 0;    // worker: history: each point's percentiles
 };
 
 // Handed to a job: cancellation and throttled progress.
