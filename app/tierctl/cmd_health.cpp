@@ -1,10 +1,15 @@
 #include <QDateTime>
 #include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+#include <thread>
 
 #include "cli.h"
 #include "commands.h"
 #include "output.h"
 #include "tier/ops/health.h"
+#include "tier/ops/server_series.h"
 
 namespace tierctl {
 
@@ -266,6 +271,91 @@ void printHealthText(const tier::ops::HealthReport& h) {
   }
 }
 
+// --server-series (issue 14, item 4): NaN (unknown) is JSON null, never 0.
+QJsonValue num(double v) { return std::isnan(v) ? QJsonValue(QJsonValue::Null) : QJsonValue(v); }
+
+QJsonObject serverSeriesJson(const tier::ops::ServerSeriesPoint& p) {
+  QJsonObject commands;
+  for (const auto& [cmd, l] : p.command_latency)
+    commands.insert(fromStd(cmd), QJsonObject{{QStringLiteral("p50_us"), num(l.p50_us)},
+                                              {QStringLiteral("p99_us"), num(l.p99_us)},
+                                              {QStringLiteral("p99_9_us"), num(l.p999_us)}});
+  for (const auto& [cmd, rate] : p.command_calls_per_s) {
+    QJsonObject o = commands.value(fromStd(cmd)).toObject();
+    o.insert(QStringLiteral("calls_per_s"), num(rate));
+    commands.insert(fromStd(cmd), o);
+  }
+  QJsonObject redis{{QStringLiteral("configured"), p.redis_configured},
+                    {QStringLiteral("ok"), p.redis_ok},
+                    {QStringLiteral("error"), fromStd(tier::redactSecrets(p.redis_error))},
+                    {QStringLiteral("scope"), fromStd(p.redis_scope)},
+                    {QStringLiteral("reset"), p.redis_reset},
+                    {QStringLiteral("keyspace_hit_rate"), num(p.keyspace_hit_rate)},
+                    {QStringLiteral("keyspace_hits"), static_cast<double>(p.keyspace_hits_delta)},
+                    {QStringLiteral("keyspace_misses"), static_cast<double>(p.keyspace_misses_delta)},
+                    {QStringLiteral("commands_per_s"), num(p.commands_per_s)},
+                    {QStringLiteral("evicted_per_s"), num(p.evicted_per_s)},
+                    {QStringLiteral("connected_clients"), num(p.connected_clients)},
+                    {QStringLiteral("used_memory"), num(p.used_memory)},
+                    {QStringLiteral("latency_note"), fromStd(p.latency_note)},
+                    {QStringLiteral("malformed"), p.malformed},
+                    {QStringLiteral("commands"), commands}};
+  QJsonArray top;
+  for (const auto& st : p.top_statements)
+    top.append(QJsonObject{{QStringLiteral("query"), fromStd(st.query)},
+                           {QStringLiteral("calls_per_s"), num(st.calls_per_s)},
+                           {QStringLiteral("mean_ms"), num(st.mean_ms)},
+                           {QStringLiteral("total_ms"), num(st.total_ms)}});
+  QJsonObject pg{{QStringLiteral("ok"), p.pg_ok},
+                 {QStringLiteral("error"), fromStd(tier::redactSecrets(p.pg_error))},
+                 {QStringLiteral("database"), fromStd(p.pg_database)},
+                 {QStringLiteral("reset"), p.pg_reset},
+                 {QStringLiteral("transactions_per_s"), num(p.transactions_per_s)},
+                 {QStringLiteral("block_hit_ratio"), num(p.block_hit_ratio)},
+                 {QStringLiteral("statements"), QLatin1String(tier::ops::toString(p.statements_state))},
+                 {QStringLiteral("statements_note"), fromStd(p.statements_note)},
+                 {QStringLiteral("top_statements"), top}};
+  return QJsonObject{{QStringLiteral("measured_at"), QStringLiteral("server")},
+                     {QStringLiteral("interval_s"), p.interval_s},
+                     {QStringLiteral("redis"), redis},
+                     {QStringLiteral("postgres"), pg}};
+}
+
+void printServerSeriesText(const tier::ops::ServerSeriesPoint& p) {
+  auto val = [](double v, int prec) { return std::isnan(v) ? QStringLiteral("?") : QString::number(v, 'f', prec); };
+  // NaN: nothing to divide (no key read, no block asked for), not 0 %.
+  auto pct = [](double v) { return std::isnan(v) ? QStringLiteral("- (none asked)") : formatPercent(v); };
+  QString redis;
+  if (!p.redis_configured)
+    redis = QStringLiteral("redis not configured");
+  else if (!p.redis_ok)
+    redis = QStringLiteral("redis: ") + fromStd(tier::redactSecrets(p.redis_error));
+  else
+    redis = QStringLiteral("redis (%1) %2 commands/s, keyspace hit rate %3, evicted %4/s")
+                .arg(fromStd(p.redis_scope), val(p.commands_per_s, 0), pct(p.keyspace_hit_rate),
+                     val(p.evicted_per_s, 1));
+  printLine(QStringLiteral("server    measured at the server over %1 s: %2")
+                .arg(QString::number(p.interval_s, 'f', 1), redis));
+  if (p.redis_ok) {
+    QStringList lat;
+    for (const char* c : {"get", "set", "eval", "evalsha", "unlink"})
+      if (auto it = p.command_latency.find(c); it != p.command_latency.end())
+        lat << QStringLiteral("%1 %2 µs").arg(QLatin1String(c).toString().toUpper(), val(it->second.p99_us, 1));
+    printLine(QStringLiteral("          p99 since server start: %1")
+                  .arg(lat.isEmpty() ? fromStd(p.latency_note) : lat.join(QStringLiteral(", "))));
+  }
+  if (!p.pg_ok) {
+    printLine(QStringLiteral("          postgres: ") + fromStd(tier::redactSecrets(p.pg_error)));
+    return;
+  }
+  printLine(QStringLiteral("          postgres %1 transactions/s, block hit ratio %2%3")
+                .arg(val(p.transactions_per_s, 1), pct(p.block_hit_ratio),
+                     p.statements_note.empty() ? QString() : QStringLiteral("; ") + fromStd(p.statements_note)));
+  for (const auto& st : p.top_statements)
+    printLine(QStringLiteral("          %1 calls/s  mean %2  %3")
+                  .arg(val(st.calls_per_s, 1), formatMs(st.mean_ms), fromStd(st.query).simplified()));
+}
+
 // The report only carries text; one typed probe tells connect (3) from permission (4).
 int failureExitCode(tier::TierCore& core, const tier::ops::HealthReport& h) {
   if (h.redis.configured && !h.redis.ok && core.hasRedis()) {
@@ -288,16 +378,34 @@ int failureExitCode(tier::TierCore& core, const tier::ops::HealthReport& h) {
 
 }  // namespace
 
-void addHealthOptions(QCommandLineParser&) {}
+void addHealthOptions(QCommandLineParser& parser) {
+  parser.addOption({QStringLiteral("server-series"),
+                    QStringLiteral("Also what the servers count themselves over ~1 s: Redis INFO (commands/s, keyspace "
+                                   "hit rate, p99 per command) and PostgreSQL (transactions/s, block hit ratio, "
+                                   "pg_stat_statements).")});
+}
 
 int runHealth(Context& ctx) {
   ctx.expectPositionals(0, 0, QStringLiteral("health"));
   auto& core = ctx.core();
+  const bool series = ctx.isSet(QStringLiteral("server-series"));
+  tier::ops::ServerSeriesPoller poller;
+  const auto started = std::chrono::steady_clock::now();
+  if (series) poller.poll(core);  // the first of two polls: rates are their difference
   const tier::ops::HealthReport h = tier::ops::checkHealth(core);
-  if (ctx.json())
-    printJson(healthJson(h));
-  else
+  std::optional<tier::ops::ServerSeriesPoint> point;
+  if (series) {
+    std::this_thread::sleep_until(started + std::chrono::seconds(1));
+    point = poller.poll(core);
+  }
+  if (ctx.json()) {
+    QJsonObject o = healthJson(h);
+    if (point) o.insert(QStringLiteral("server_series"), serverSeriesJson(*point));
+    printJson(o);
+  } else {
     printHealthText(h);
+    if (point) printServerSeriesText(*point);
+  }
   const bool redisDown = h.redis.configured && !h.redis.ok;
   if (!redisDown && h.postgres.ok) return tier::kExitOk;
   std::string message;
