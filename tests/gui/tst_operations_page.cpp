@@ -659,10 +659,19 @@ class TestOperationsPage : public QObject {
     dialog->confirmEdit()->setText(QStringLiteral("tst_operations_page"));
     QVERIFY(dialog->confirmButton()->isEnabled());
     dialog->reject();
-    allow->setChecked(false);
     QTest::qWait(200);
     QVERIFY(!load->running());
     QCOMPARE(synthetic(), 0LL);
+
+    // A read-only profile refuses the writing load and says why; the checkbox greys out.
+    prod.production = false;
+    prod.read_only = true;
+    ProfileStore().saveProfile(prod);
+    load->toggleAction()->trigger();
+    QVERIFY(!load->findChild<ConfirmInvalidateDialog*>(QStringLiteral("confirmWritingLoadDialog")));
+    QVERIFY(!load->running() && !allow->isEnabled() && !allow->isChecked());
+    QVERIFY2(child<QLabel>(load, "loadLastError")->text().contains(QStringLiteral("read-only")),
+             qPrintable(child<QLabel>(load, "loadLastError")->text()));
   }
 };
 

@@ -15,6 +15,7 @@
 
 #include <cmath>
 
+#include "common/capability_gate.h"
 #include "operations/action_button.h"
 #include "operations/confirm_invalidate_dialog.h"
 #include "operations/operations_models.h"
@@ -59,6 +60,12 @@ QMap<QString, QString> conninfoPairs(const QString& s) {
     if (!key.isEmpty()) out.insert(key, value);
   }
   return out;
+}
+
+QString allowWritesHelp() {
+  return QStringLiteral("Off: on a database that is not the sandbox the load only reads. On: it asks first, then writes "
+                        "only to users, entries and sessions it creates itself and removes when it stops. The sandbox "
+                        "is written either way.");
 }
 
 }  // namespace
@@ -118,10 +125,7 @@ LoadPanel::LoadPanel(CoreService* service, QWidget* parent)
 
   allowWrites_ = new QCheckBox(QStringLiteral("Allow &writes (synthetic rows only)"), this);
   allowWrites_->setObjectName(QStringLiteral("allowWrites"));
-  allowWrites_->setToolTip(
-      QStringLiteral("Off: on a database that is not the sandbox the load only reads. On: it asks first, then writes "
-                     "only to users, entries and sessions it creates itself and removes when it stops. The sandbox "
-                     "is written either way."));
+  allowWrites_->setToolTip(allowWritesHelp());
   writeMode_ = new QLabel(QStringLiteral("Write share: decided at start (read-only unless this is the sandbox)"), this);
   writeMode_->setObjectName(QStringLiteral("writeMode"));
   writeMode_->setWordWrap(true);
@@ -201,6 +205,7 @@ LoadPanel::LoadPanel(CoreService* service, QWidget* parent)
   connect(service_, &CoreService::statsAvailable, this, &LoadPanel::onStatsAvailable);
   connect(service_, &CoreService::workloadStateChanged, this, &LoadPanel::onWorkloadStateChanged);
   connect(service_, &CoreService::coreFailed, this, &LoadPanel::onCoreFailed);
+  connect(service_, &CoreService::connected, this, [this] { updateState(); });  // another profile, other tags
   running_ = service_->workloadRunning();
   updateState();
 }
@@ -232,6 +237,7 @@ void LoadPanel::onToggleTriggered() {
                                          "write. Clear \u201cAllow writes\u201d for a read-only load.")
                               .arg(tags.profile));
       lastError_->setVisible(true);
+      updateState();  // greys the choice out
       return;
     }
     o.allow_writes = true;
@@ -355,6 +361,11 @@ void LoadPanel::updateState() {
   toggleAction_->setToolTip(withShortcut(running_ ? QStringLiteral("Stop the synthetic workload")
                                                   : QStringLiteral("Start the synthetic workload with these settings"),
                                          toggleAction_->shortcut()));
+  // A read-only profile greys out the writing load, with the reason.
+  const QString refused = readOnlyReason(profileTags(service_->settings()));
+  allowWrites_->setEnabled(refused.isEmpty());
+  if (!refused.isEmpty()) allowWrites_->setChecked(false);
+  allowWrites_->setToolTip(refused.isEmpty() ? allowWritesHelp() : allowWritesHelp() + QStringLiteral("\nNot allowed: ") + refused);
   toggleButton_->setText(toggleAction_->text());
   toggleButton_->setToolTip(toggleAction_->toolTip());
   stateDot_->setText(QStringLiteral("<span style=\"color:%1; font-size:large\">●</span>").arg(dot.name()));
