@@ -8,8 +8,8 @@
 #include <QLabel>
 #include <QLineSeries>
 #include <QScrollArea>
-#include <QSplitter>
 #include <QSignalSpy>
+#include <QSplitter>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QtTest>
@@ -45,7 +45,7 @@ ServerSeriesPoint point(qint64 at_ms, double hit, double cmds) {
   p.evicted_per_s = 0;
   p.transactions_per_s = 250;
   p.block_hit_ratio = 0.99;
-  p.command_latency["get"] = {20, 3500, 9000};   // µs
+  p.command_latency["get"] = {20, 3500, 9000};  // µs
   p.command_latency["evalsha"] = {50, 7000, 9000};
   p.statements_state = StatementsState::NotInstalled;
   p.statements_note = "pg_stat_statements not installed";
@@ -58,9 +58,13 @@ QLineSeries* series(ServerSeriesPanel& panel, ServerSeriesPanel::ChartId id, con
   return nullptr;
 }
 
-int count(QLineSeries* s) { return s ? int(s->count()) : -1; }
+int count(QLineSeries* s) {
+  return s ? int(s->count()) : -1;
+}
 
-double lastY(QLineSeries* s) { return s && s->count() > 0 ? s->at(s->count() - 1).y() : std::nan(""); }
+double lastY(QLineSeries* s) {
+  return s && s->count() > 0 ? s->at(s->count() - 1).y() : std::nan("");
+}
 
 }  // namespace
 
@@ -83,7 +87,8 @@ class TestServerSeriesPanel : public QObject {
     QCOMPARE(panel.chart(ServerSeriesPanel::HitRateChart)->thresholdValue(), std::optional<double>(80.0));
     QCOMPARE(lastY(series(panel, ServerSeriesPanel::CommandsChart, "server_commands_per_s")), 1800.0);
     QCOMPARE(lastY(series(panel, ServerSeriesPanel::LatencyChart, "server_get_p99_ms")), 3.5);
-    QCOMPARE(lastY(series(panel, ServerSeriesPanel::LatencyChart, "server_eval_p99_ms")), 7.0);  // EVALSHA counts as EVAL
+    QCOMPARE(lastY(series(panel, ServerSeriesPanel::LatencyChart, "server_eval_p99_ms")),
+             7.0);  // EVALSHA counts as EVAL
     QCOMPARE(count(series(panel, ServerSeriesPanel::LatencyChart, "server_unlink_p99_ms")), 0);  // none: no point
     QCOMPARE(panel.chart(ServerSeriesPanel::LatencyChart)->thresholdValue(), std::optional<double>(5.0));
     QCOMPARE(lastY(series(panel, ServerSeriesPanel::ClientsChart, "server_connected_clients")), 12.0);
@@ -146,7 +151,8 @@ class TestServerSeriesPanel : public QObject {
     auto* tabs = page.sideTabs();
     ServerSeriesPanel* panel = nullptr;
     for (int i = 0; i < tabs->count(); ++i)
-      if (tabs->tabText(i) == QStringLiteral("Server series")) panel = qobject_cast<ServerSeriesPanel*>(tabs->widget(i));
+      if (tabs->tabText(i) == QStringLiteral("Server series"))
+        panel = qobject_cast<ServerSeriesPanel*>(tabs->widget(i));
     QVERIFY(panel);
     panel->setPollInterval(400);
     ConnectionSettings s;

@@ -93,7 +93,8 @@ class TestTierctlServerSeries : public QObject {
     const QJsonObject pg = s.value(QStringLiteral("postgres")).toObject();
     QVERIFY(pg.value(QStringLiteral("ok")).toBool());
     QCOMPARE(pg.value(QStringLiteral("statements")).toString(), QStringLiteral("not_installed"));
-    QCOMPARE(pg.value(QStringLiteral("statements_note")).toString(), QStringLiteral("pg_stat_statements not installed"));
+    QCOMPARE(pg.value(QStringLiteral("statements_note")).toString(),
+             QStringLiteral("pg_stat_statements not installed"));
     QVERIFY(pg.value(QStringLiteral("transactions_per_s")).isDouble());
   }
 

@@ -45,14 +45,13 @@ class TestServerSeries : public QObject {
                                     "latency_percentiles_usec_set:p50=8.031,p99=8.031,p99.9=8.031\r\n"
                                     "latency_percentiles_usec_get:p50=5.023,p99=12.5,p99.9=40.1\r\n")
                              << 2 << 0 << 12.5;
-    QTest::newRow("subcommand") << std::string("latency_percentiles_usec_client|list:p50=1,p99=2,p99.9=3\n") << 1
-                                << 0 << none;
+    QTest::newRow("subcommand") << std::string("latency_percentiles_usec_client|list:p50=1,p99=2,p99.9=3\n") << 1 << 0
+                                << none;
     QTest::newRow("empty section (redis 6)") << std::string("# Latencystats\r\n") << 0 << 0 << none;
     QTest::newRow("no colon") << std::string("latency_percentiles_usec_get p99=1\n") << 0 << 1 << none;
     QTest::newRow("not a number") << std::string("latency_percentiles_usec_get:p50=1,p99=abc,p99.9=3\n") << 0 << 1
                                   << none;
-    QTest::newRow("negative") << std::string("latency_percentiles_usec_get:p50=1,p99=-4,p99.9=3\n") << 0 << 1
-                              << none;
+    QTest::newRow("negative") << std::string("latency_percentiles_usec_get:p50=1,p99=-4,p99.9=3\n") << 0 << 1 << none;
     QTest::newRow("no p99") << std::string("latency_percentiles_usec_get:p50=1,p99.9=3\n") << 0 << 1 << none;
     QTest::newRow("item without =") << std::string("latency_percentiles_usec_get:p50=1,p99\n") << 0 << 1 << none;
     QTest::newRow("empty value") << std::string("latency_percentiles_usec_get:\n") << 0 << 1 << none;

@@ -29,17 +29,17 @@ struct Slot {
   MetricSeries slot;
   const char* name;  // the series' objectName
 };
-constexpr Slot kKeyspaceHit{MetricSeries::HitRate, "server_keyspace_hit_rate"};      // %
-constexpr Slot kCommands{MetricSeries::OpsPerSecond, "server_commands_per_s"};       // /s
-constexpr Slot kGetP99{MetricSeries::RedisP99, "server_get_p99_ms"};                 // ms
-constexpr Slot kSetP99{MetricSeries::SessionP99, "server_set_p99_ms"};               // ms
-constexpr Slot kEvalP99{MetricSeries::DbP99, "server_eval_p99_ms"};                  // ms
-constexpr Slot kUnlinkP99{MetricSeries::KnowledgeP99, "server_unlink_p99_ms"};       // ms
-constexpr Slot kClients{MetricSeries::RedisP50, "server_connected_clients"};         // count
-constexpr Slot kMemory{MetricSeries::SessionP50, "server_used_memory_mb"};           // MB
-constexpr Slot kEvicted{MetricSeries::ErrorsPerSecond, "server_evicted_per_s"};      // /s
+constexpr Slot kKeyspaceHit{MetricSeries::HitRate, "server_keyspace_hit_rate"};       // %
+constexpr Slot kCommands{MetricSeries::OpsPerSecond, "server_commands_per_s"};        // /s
+constexpr Slot kGetP99{MetricSeries::RedisP99, "server_get_p99_ms"};                  // ms
+constexpr Slot kSetP99{MetricSeries::SessionP99, "server_set_p99_ms"};                // ms
+constexpr Slot kEvalP99{MetricSeries::DbP99, "server_eval_p99_ms"};                   // ms
+constexpr Slot kUnlinkP99{MetricSeries::KnowledgeP99, "server_unlink_p99_ms"};        // ms
+constexpr Slot kClients{MetricSeries::RedisP50, "server_connected_clients"};          // count
+constexpr Slot kMemory{MetricSeries::SessionP50, "server_used_memory_mb"};            // MB
+constexpr Slot kEvicted{MetricSeries::ErrorsPerSecond, "server_evicted_per_s"};       // /s
 constexpr Slot kPgTransactions{MetricSeries::DbP50, "server_pg_transactions_per_s"};  // /s
-constexpr Slot kPgBlockHit{MetricSeries::L1HitRate, "server_pg_block_hit_ratio"};    // %
+constexpr Slot kPgBlockHit{MetricSeries::L1HitRate, "server_pg_block_hit_ratio"};     // %
 
 constexpr int kRanges[] = {1, 5, 15, 60};
 
@@ -58,7 +58,9 @@ double p99Ms(const ops::ServerSeriesPoint& p, std::initializer_list<const char*>
   return worst / 1000.0;
 }
 
-QString percent(double ratio) { return std::isnan(ratio) ? QStringLiteral("—") : QString::number(ratio * 100, 'f', 1) + QStringLiteral(" %"); }
+QString percent(double ratio) {
+  return std::isnan(ratio) ? QStringLiteral("—") : QString::number(ratio * 100, 'f', 1) + QStringLiteral(" %");
+}
 
 }  // namespace
 
@@ -145,9 +147,10 @@ ServerSeriesPanel::ServerSeriesPanel(CoreService* service, QWidget* parent)
   if (QLineSeries* t = charts_[PgBlockHitChart]->thresholdSeries())
     for (QLegendMarker* m : charts_[PgBlockHitChart]->chart()->legend()->markers(t)) m->setVisible(false);
 
-  auto* stTitle = new QLabel(QStringLiteral("<b>PostgreSQL top statements (server)</b> — by time spent in the last poll "
-                                            "interval (pg_stat_statements)"),
-                             box);
+  auto* stTitle =
+      new QLabel(QStringLiteral("<b>PostgreSQL top statements (server)</b> — by time spent in the last poll "
+                                "interval (pg_stat_statements)"),
+                 box);
   stTitle->setWordWrap(true);
   lay->addWidget(stTitle);
   statements_note_ = new QLabel(box);
@@ -156,7 +159,8 @@ ServerSeriesPanel::ServerSeriesPanel(CoreService* service, QWidget* parent)
   lay->addWidget(statements_note_);
   statements_ = new QTableWidget(0, 3, box);
   statements_->setObjectName(QStringLiteral("serverStatementsTable"));
-  statements_->setHorizontalHeaderLabels({QStringLiteral("Statement"), QStringLiteral("calls/s"), QStringLiteral("mean")});
+  statements_->setHorizontalHeaderLabels(
+      {QStringLiteral("Statement"), QStringLiteral("calls/s"), QStringLiteral("mean")});
   statements_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
   statements_->horizontalHeader()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
   statements_->horizontalHeader()->setSectionResizeMode(2, QHeaderView::ResizeToContents);
@@ -183,9 +187,13 @@ ServerSeriesPanel::ServerSeriesPanel(CoreService* service, QWidget* parent)
 
 ServerSeriesPanel::~ServerSeriesPanel() = default;
 
-int ServerSeriesPanel::pollInterval() const { return timer_->interval(); }
+int ServerSeriesPanel::pollInterval() const {
+  return timer_->interval();
+}
 
-void ServerSeriesPanel::setPollInterval(int ms) { timer_->setInterval(std::max(100, ms)); }
+void ServerSeriesPanel::setPollInterval(int ms) {
+  timer_->setInterval(std::max(100, ms));
+}
 
 void ServerSeriesPanel::setRangeMinutes(int minutes) {
   if (std::find(std::begin(kRanges), std::end(kRanges), minutes) == std::end(kRanges)) return;
@@ -195,8 +203,12 @@ void ServerSeriesPanel::setRangeMinutes(int minutes) {
   refreshCharts();
 }
 
-QString ServerSeriesPanel::statementsNote() const { return statements_note_->text(); }
-QString ServerSeriesPanel::statusText() const { return status_->text(); }
+QString ServerSeriesPanel::statementsNote() const {
+  return statements_note_->text();
+}
+QString ServerSeriesPanel::statusText() const {
+  return status_->text();
+}
 
 void ServerSeriesPanel::onCoreReady() {
   // A new connection: nothing to subtract from, and the old servers' history is not these servers'.
@@ -217,8 +229,7 @@ void ServerSeriesPanel::pollNow() {
   busy_gen_ = service_->currentGeneration();
   auto poller = poller_;
   service_->run<ops::ServerSeriesPoint>(
-      this, QStringLiteral("serverSeries.poll"),
-      [poller](TierCore& core, JobContext&) { return poller->poll(core); },
+      this, QStringLiteral("serverSeries.poll"), [poller](TierCore& core, JobContext&) { return poller->poll(core); },
       [this](ops::ServerSeriesPoint p) {
         busy_ = false;
         addPoint(p);
@@ -271,7 +282,8 @@ void ServerSeriesPanel::addPoint(const ops::ServerSeriesPoint& p) {
   QStringList notes;
   if (p.redis_reset || p.pg_reset) last_reset_ms_ = p.at_ms;
   if (last_reset_ms_ > 0)
-    notes << QStringLiteral("A server's counters restarted at %1 (restart or statistics reset): that interval has no rates.")
+    notes << QStringLiteral(
+                 "A server's counters restarted at %1 (restart or statistics reset): that interval has no rates.")
                  .arg(QDateTime::fromMSecsSinceEpoch(last_reset_ms_).toString(QStringLiteral("HH:mm:ss")));
   if (p.redis_ok && !p.latency_note.empty()) notes << QString::fromStdString(p.latency_note);
   if (p.malformed > 0) notes << QStringLiteral("%1 INFO line(s) could not be read and were skipped.").arg(p.malformed);
@@ -316,7 +328,7 @@ void ServerSeriesPanel::refreshCharts() {
   for (std::size_t i = 0; i < charts_.size(); ++i) {
     std::optional<double> limit;
     if (i == HitRateChart) limit = t.hit_rate_min * 100.0;  // Phase 0B: cache hit rate > 80 %
-    if (i == LatencyChart) limit = t.redis_p99_ms;           // Phase 0B: Redis p99 < 5 ms
+    if (i == LatencyChart) limit = t.redis_p99_ms;          // Phase 0B: Redis p99 < 5 ms
     charts_[i]->refresh(history_, from, to, limit, 600);
   }
 }

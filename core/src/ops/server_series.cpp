@@ -128,8 +128,7 @@ RedisCounters readRedis(const redis::RedisReadView& r) {
       for (const auto& m : masters) addNode(m, r.pipelineOn(m, cmds), c);
       c.scope = "sum over " + std::to_string(masters.size()) + " masters";
     } else {
-      const std::string node =
-          mode == redis::RedisMode::Sentinel ? r.currentMaster() : r.options().url.redacted();
+      const std::string node = mode == redis::RedisMode::Sentinel ? r.currentMaster() : r.options().url.redacted();
       addNode(node, r.pipeline(cmds), c);
       c.scope = mode == redis::RedisMode::Sentinel ? "master " + node : "1 server";
     }
@@ -202,7 +201,9 @@ PgCounters readPg(TierCore& core) {
   return c;
 }
 
-double perSecond(long long delta, double seconds) { return seconds > 0 ? static_cast<double>(delta) / seconds : kNaN; }
+double perSecond(long long delta, double seconds) {
+  return seconds > 0 ? static_cast<double>(delta) / seconds : kNaN;
+}
 
 }  // namespace
 
@@ -265,8 +266,8 @@ std::map<std::string, CommandTotals> parseCommandStats(std::string_view text, in
   static constexpr std::string_view prefix = "cmdstat_";
   std::map<std::string, CommandTotals> out;
   for (const auto& [key, value] : parseInfo(text, malformed)) {
-    const auto kv = key.size() > prefix.size() && key.compare(0, prefix.size(), prefix) == 0 ? parseKv(value)
-                                                                                               : std::nullopt;
+    const auto kv =
+        key.size() > prefix.size() && key.compare(0, prefix.size(), prefix) == 0 ? parseKv(value) : std::nullopt;
     std::optional<long long> calls, usec;
     if (kv) {
       if (auto it = kv->find("calls"); it != kv->end()) calls = toLong(it->second);
@@ -365,8 +366,7 @@ ServerCounters readServerCounters(TierCore& core) {
   else
     c.redis.error = "no Redis configured";
   c.pg = readPg(core);
-  c.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
+  c.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count();
   return c;
 }

@@ -65,19 +65,19 @@ std::map<std::string, CommandTotals> parseCommandStats(std::string_view text, in
 // Raw counters of one poll. Lifetime counters, not rates.
 struct RedisCounters {
   bool ok = false;
-  std::string error;      // one line, redacted; empty when ok
-  std::string scope;      // "1 server", "sum over 3 masters", "master host:port"
+  std::string error;               // one line, redacted; empty when ok
+  std::string scope;               // "1 server", "sum over 3 masters", "master host:port"
   std::vector<std::string> nodes;  // the nodes asked (a change is a reset)
   long long keyspace_hits = 0;
   long long keyspace_misses = 0;
   long long total_commands = 0;  // total_commands_processed
   long long evicted_keys = 0;
   long long connected_clients = 0;
-  long long used_memory = 0;  // bytes
+  long long used_memory = 0;                      // bytes
   std::map<std::string, CommandLatency> latency;  // worst master's
   std::map<std::string, CommandTotals> commands;  // summed
-  std::string latency_note;  // why latencystats is missing (e.g. Redis < 7), empty if read
-  int malformed = 0;         // INFO lines that did not parse
+  std::string latency_note;                       // why latencystats is missing (e.g. Redis < 7), empty if read
+  int malformed = 0;                              // INFO lines that did not parse
 };
 
 struct StatementTotals {
@@ -100,7 +100,7 @@ struct PgCounters {
   long long blks_read = 0;
   long long stats_reset_ms = 0;  // pg_stat_database.stats_reset, unix ms (0 = never)
   StatementsState statements_state = StatementsState::NotInstalled;
-  std::string statements_note;  // "pg_stat_statements not installed", or why it cannot be read
+  std::string statements_note;              // "pg_stat_statements not installed", or why it cannot be read
   std::vector<StatementTotals> statements;  // the busiest by lifetime total time
 };
 
