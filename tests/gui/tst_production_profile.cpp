@@ -6,6 +6,7 @@
 // inspect stay; the window says PRODUCTION in its title and a coloured band.
 // TIER_TEST_TIMEOUT: 300
 #include <QAction>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDeadlineTimer>
 #include <QDir>
@@ -257,6 +258,12 @@ class TestProductionProfile : public QObject {
     QVERIFY(warm);
     QVERIFY(!warm->warmAction()->isEnabled());
     QVERIFY2(warm->warmAction()->toolTip().contains(reason), qPrintable(warm->warmAction()->toolTip()));
+    // The load's writes are greyed out the same way (a read-only load stays allowed).
+    auto* allowWrites = child<QCheckBox>(page_.get(), "allowWrites");
+    QVERIFY(allowWrites);
+    QTRY_VERIFY(!allowWrites->isEnabled());
+    QVERIFY(!allowWrites->isChecked());
+    QVERIFY2(allowWrites->toolTip().contains(reason), qPrintable(allowWrites->toolTip()));
     // Said on the page too, beside what the credentials may do.
     const QString said = child<QLabel>(page_.get(), "credentialsLabel")->text();
     QVERIFY2(said.contains(reason), qPrintable(said));
