@@ -462,15 +462,16 @@ struct Workload::Impl {
       std::lock_guard<std::mutex> g(errorMu);
       runId = newRunId();
     }
+    // The lock first: a cleanup never sees this run registered but unlocked (it would close it as dead).
+    runLockPool = lockPool(core);
+    runLock.emplace(runLockPool->acquire());
+    if ((*runLock)->exec("SELECT pg_try_advisory_lock($1::int, hashtext($2))", {kRunLockClass, runId}).value(0, 0) != "t")
+      throw Error(ErrorKind::Internal, "the load run's lock is taken (run id collision); start again");
     {
       auto c = core.pg().acquire();
       c->exec("INSERT INTO tier_load_runs (run_id, host, pid, os_user, profile) VALUES ($1, $2, $3, $4, $5)",
               {runId, hostName(), std::to_string(::getpid()), ops::osUserName(), core.config().profile});
     }
-    runLockPool = lockPool(core);
-    runLock.emplace(runLockPool->acquire());
-    if ((*runLock)->exec("SELECT pg_try_advisory_lock($1::int, hashtext($2))", {kRunLockClass, runId}).value(0, 0) != "t")
-      throw Error(ErrorKind::Internal, "the load run's lock is taken (run id collision); start again");
     Rng rng(detail::mix64(opts.seed ^ 0x5eed));
     for (int u = 0; u < kSyntheticUsers; ++u) {
       const repo::User user =
