@@ -71,6 +71,8 @@ CoreConfig coreConfigFor(const ConnectionSettings& settings) {
   c.l1.max_bytes = settings.l1_max_bytes;
   c.redis.client_name = "tierconsole";
   c.pg.application_name = "tierconsole";
+  c.fleet.app_name = "tierconsole";
+  c.fleet.enabled = settings.metrics_publish;  // this console is one instance of the fleet it charts
   c.pg.pool_size = 12;
   c.redis.pool_size = 12;
   return c;

@@ -49,6 +49,9 @@ struct ConnectionSettings {
   std::size_t l1_max_entries = 200'000;
   std::size_t l1_max_bytes = 256ull * 1024 * 1024;
   int refresh_ms = 1000;
+  // Publish this console's metrics to the fleet (settings key metrics_publish;
+  // tierconsole --no-publish turns it off for one run).
+  bool metrics_publish = true;
 };
 
 // NotConnected: no core, though this server is not the one at fault (e.g. the

@@ -220,8 +220,12 @@ ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
   if (KeychainStore::compiledIn() && KeychainStore::available()) {
     // Find out now whether a keychain service answers (no D-Bus secret service: it does not).
     keychainStatus_->setText(QStringLiteral("Checking the OS keychain…"));
+    // The keychain may answer after the dialog is gone (D-Bus): every callback checks it still exists.
+    QPointer<ConnectionDialog> self(this);
     keychain_->read(KeychainStore::key(QStringLiteral("tierconsole"), QStringLiteral("probe")),
-                    [this](bool, const QString&) { updateKeychainStatus(); });
+                    [self](bool, const QString&) {
+                      if (self) self->updateKeychainStatus();
+                    });
   }
 }
 
@@ -270,11 +274,13 @@ void ConnectionDialog::onProfileChosen(const QString& name) {
   // Fill from the keychain; the first call also finds out whether one runs here.
   for (auto [server, field] : {std::pair{QStringLiteral("redis"), redisPassword_}, std::pair{QStringLiteral("postgres"), pgPassword_}}) {
     QPointer<QLineEdit> target(field);
-    keychain_->read(KeychainStore::key(name, server), [this, target, name](bool ok, const QString& value) {
-      if (!ok) return updateKeychainStatus();
-      if (target && !value.isEmpty() && profile_->currentText() == name && target->text().isEmpty()) {
+    QPointer<ConnectionDialog> self(this);
+    keychain_->read(KeychainStore::key(name, server), [self, target, name](bool ok, const QString& value) {
+      if (!self) return;
+      if (!ok) return self->updateKeychainStatus();
+      if (target && !value.isEmpty() && self->profile_->currentText() == name && target->text().isEmpty()) {
         target->setText(value);
-        remember_->setChecked(true);
+        self->remember_->setChecked(true);
       }
     });
   }
@@ -297,8 +303,8 @@ void ConnectionDialog::saveProfile() {
   if (!remember_->isChecked() || !KeychainStore::available()) return;
   for (auto [server, value] : {std::pair{QStringLiteral("redis"), redisPassword_->text()},
                                std::pair{QStringLiteral("postgres"), pgPassword_->text()}}) {
-    auto done = [this](bool ok, const QString&) {
-      if (!ok) updateKeychainStatus();
+    auto done = [self = QPointer<ConnectionDialog>(this)](bool ok, const QString&) {
+      if (!ok && self) self->updateKeychainStatus();
     };
     if (value.isEmpty())
       keychain_->remove(KeychainStore::key(name, server), done);

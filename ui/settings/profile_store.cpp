@@ -140,6 +140,7 @@ ConnectionSettings ProfileStore::loadSettings() const {
   c.l1_max_entries = static_cast<std::size_t>(num(QStringLiteral("l1/max_entries"), double(c.l1_max_entries)));
   c.l1_max_bytes = static_cast<std::size_t>(num(QStringLiteral("l1/max_mb"), double(c.l1_max_bytes >> 20))) << 20;
   c.refresh_ms = static_cast<int>(num(QStringLiteral("refresh_ms"), c.refresh_ms));
+  c.metrics_publish = s.value(QStringLiteral("metrics_publish"), true).toBool();
   return c;
 }
 
@@ -157,6 +158,7 @@ void ProfileStore::saveSettings(const ConnectionSettings& c) {
   s.setValue(QStringLiteral("l1/max_entries"), static_cast<qulonglong>(c.l1_max_entries));
   s.setValue(QStringLiteral("l1/max_mb"), static_cast<qulonglong>(c.l1_max_bytes >> 20));
   s.setValue(QStringLiteral("refresh_ms"), c.refresh_ms);
+  s.setValue(QStringLiteral("metrics_publish"), c.metrics_publish);
 }
 
 }  // namespace tier::ui
