@@ -4,6 +4,7 @@
 #include <QTest>
 #include <cmath>
 
+#include "tier/common/error.h"
 #include "tier/ops/server_series.h"
 
 using namespace tier::ops;
@@ -133,6 +134,60 @@ class TestServerSeries : public QObject {
     const auto m = parseCommandStats(text, &bad);
     QCOMPARE(int(m.size()), parsed);
     QCOMPARE(bad, malformed);
+  }
+
+  // A cluster: counters summed over the masters, each command's p99 the worst master's.
+  void nodesSumAndWorstPercentile() {
+    using tier::redis::Reply;
+    auto str = [](std::string t) {
+      Reply r;
+      r.type = Reply::Type::String;
+      r.str = std::move(t);
+      return r;
+    };
+    auto err = [](std::string t) {
+      Reply r;
+      r.type = Reply::Type::Error;
+      r.str = std::move(t);
+      return r;
+    };
+    RedisCounters c;
+    accumulateRedisNode("a:1",
+                        {str("# Stats\r\nkeyspace_hits:10\r\nkeyspace_misses:2\r\ntotal_commands_processed:100\r\n"
+                             "evicted_keys:1\r\nconnected_clients:3\r\nused_memory:1000\r\nrun_id:r1\r\n"),
+                         str("cmdstat_get:calls=7,usec=70,usec_per_call=10.00\r\n"),
+                         str("latency_percentiles_usec_get:p50=1,p99=20,p99.9=30\r\n")},
+                        c);
+    accumulateRedisNode(
+        "b:2",
+        {str("keyspace_hits:5\r\nkeyspace_misses:1\r\ntotal_commands_processed:50\r\nevicted_keys:0\r\n"
+             "connected_clients:4\r\nused_memory:500\r\nrun_id:r2\r\n"),
+         str("cmdstat_get:calls=3,usec=30\r\n"), str("latency_percentiles_usec_get:p50=2,p99=8,p99.9=40\r\n")},
+        c);
+    QCOMPARE(c.keyspace_hits, 15LL);
+    QCOMPARE(c.keyspace_misses, 3LL);
+    QCOMPARE(c.total_commands, 150LL);
+    QCOMPARE(c.connected_clients, 7LL);
+    QCOMPARE(c.used_memory, 1500LL);
+    QCOMPARE(c.commands.at("get").calls, 10LL);
+    QCOMPARE(c.latency.at("get").p99_us, 20.0);
+    QCOMPARE(c.latency.at("get").p999_us, 40.0);
+    QCOMPARE(c.nodes, (std::vector<std::string>{"a:1/r1", "b:2/r2"}));
+    QCOMPARE(c.malformed, 0);
+
+    // Redis 6: an empty latencystats section; an ACL refusal: said, not thrown.
+    RedisCounters old;
+    accumulateRedisNode("c:3", {str("keyspace_hits:1\r\n"), str(""), str("")}, old);
+    QVERIFY(old.latency.empty());
+    QVERIFY(old.latency_note.find("latencystats") != std::string::npos);
+    QVERIFY(old.malformed > 0);  // the fields missing from that INFO
+    RedisCounters refused;
+    accumulateRedisNode("d:4", {str("keyspace_hits:1\r\n"), err("NOPERM"), err("NOPERM no permission")}, refused);
+    QVERIFY(refused.latency_note.find("refused") != std::string::npos);
+    // No INFO at all is an error for the whole read.
+    RedisCounters none;
+    QVERIFY_THROWS_EXCEPTION(tier::DataError, accumulateRedisNode("e:5", {err("NOPERM")}, none));
+    QVERIFY_THROWS_EXCEPTION(tier::DataError, accumulateRedisNode("e:5", {}, none));
   }
 
   void firstPollHasNoRates() {

@@ -73,49 +73,6 @@ const redis::Reply* replyAt(const std::vector<redis::Reply>& r, std::size_t i) {
   return i < r.size() && r[i].type == redis::Reply::Type::String ? &r[i] : nullptr;
 }
 
-// Adds one node's INFO replies (INFO, INFO commandstats, INFO latencystats) to c.
-void addNode(const std::string& node, const std::vector<redis::Reply>& replies, RedisCounters& c) {
-  const redis::Reply* main = replyAt(replies, 0);
-  if (!main) {
-    const std::string why = !replies.empty() && replies[0].isError() ? replies[0].str : "no INFO reply";
-    throw DataError("INFO on " + node + ": " + why);
-  }
-  const auto info = parseInfo(main->str, &c.malformed);
-  bool missing = false;
-  c.keyspace_hits += field(info, "keyspace_hits", &missing);
-  c.keyspace_misses += field(info, "keyspace_misses", &missing);
-  c.total_commands += field(info, "total_commands_processed", &missing);
-  c.evicted_keys += field(info, "evicted_keys", &missing);
-  c.connected_clients += field(info, "connected_clients", &missing);
-  c.used_memory += field(info, "used_memory", &missing);
-  if (missing) ++c.malformed;
-  const auto run = info.find("run_id");
-  // The run id changes when the server restarts: the counters start again from 0.
-  c.nodes.push_back(node + "/" + (run == info.end() ? std::string() : run->second));
-  if (const redis::Reply* cs = replyAt(replies, 1)) {
-    for (const auto& [cmd, t] : parseCommandStats(cs->str, &c.malformed)) {
-      auto& sum = c.commands[cmd];
-      sum.calls += t.calls;
-      sum.usec += t.usec;
-    }
-  }
-  const redis::Reply* ls = replyAt(replies, 2);
-  const auto lat = ls ? parseLatencyStats(ls->str, &c.malformed) : std::map<std::string, CommandLatency>{};
-  if (lat.empty()) {
-    c.latency_note = ls || replies.size() < 3 || !replies[2].isError()
-                         ? "no INFO latencystats (Redis before 7.0, or latency-tracking off)"
-                         : "INFO latencystats refused: " + redactSecrets(replies[2].str);
-  }
-  for (const auto& [cmd, l] : lat) {
-    // The worst master's percentile: an upper bound of the cluster-wide one.
-    auto& w = c.latency[cmd];
-    auto worst = [](double a, double b) { return std::isnan(a) ? b : std::isnan(b) ? a : std::max(a, b); };
-    w.p50_us = worst(w.p50_us, l.p50_us);
-    w.p99_us = worst(w.p99_us, l.p99_us);
-    w.p999_us = worst(w.p999_us, l.p999_us);
-  }
-}
-
 RedisCounters readRedis(const redis::RedisReadView& r) {
   RedisCounters c;
   const std::vector<redis::Command> cmds{{"INFO"}, {"INFO", "commandstats"}, {"INFO", "latencystats"}};
@@ -125,11 +82,11 @@ RedisCounters readRedis(const redis::RedisReadView& r) {
       std::vector<std::string> masters = r.masters();
       std::sort(masters.begin(), masters.end());
       if (masters.empty()) throw ConnectionError("the cluster has no reachable master");
-      for (const auto& m : masters) addNode(m, r.pipelineOn(m, cmds), c);
+      for (const auto& m : masters) accumulateRedisNode(m, r.pipelineOn(m, cmds), c);
       c.scope = "sum over " + std::to_string(masters.size()) + " masters";
     } else {
       const std::string node = mode == redis::RedisMode::Sentinel ? r.currentMaster() : r.options().url.redacted();
-      addNode(node, r.pipeline(cmds), c);
+      accumulateRedisNode(node, r.pipeline(cmds), c);
       c.scope = mode == redis::RedisMode::Sentinel ? "master " + node : "1 server";
     }
     if (!c.latency.empty()) c.latency_note.clear();
@@ -206,6 +163,48 @@ double perSecond(long long delta, double seconds) {
 }
 
 }  // namespace
+
+void accumulateRedisNode(const std::string& node, const std::vector<redis::Reply>& replies, RedisCounters& c) {
+  const redis::Reply* main = replyAt(replies, 0);
+  if (!main) {
+    const std::string why = !replies.empty() && replies[0].isError() ? replies[0].str : "no INFO reply";
+    throw DataError("INFO on " + node + ": " + why);
+  }
+  const auto info = parseInfo(main->str, &c.malformed);
+  bool missing = false;
+  c.keyspace_hits += field(info, "keyspace_hits", &missing);
+  c.keyspace_misses += field(info, "keyspace_misses", &missing);
+  c.total_commands += field(info, "total_commands_processed", &missing);
+  c.evicted_keys += field(info, "evicted_keys", &missing);
+  c.connected_clients += field(info, "connected_clients", &missing);
+  c.used_memory += field(info, "used_memory", &missing);
+  if (missing) ++c.malformed;
+  const auto run = info.find("run_id");
+  // The run id changes when the server restarts: the counters start again from 0.
+  c.nodes.push_back(node + "/" + (run == info.end() ? std::string() : run->second));
+  if (const redis::Reply* cs = replyAt(replies, 1)) {
+    for (const auto& [cmd, t] : parseCommandStats(cs->str, &c.malformed)) {
+      auto& sum = c.commands[cmd];
+      sum.calls += t.calls;
+      sum.usec += t.usec;
+    }
+  }
+  const redis::Reply* ls = replyAt(replies, 2);
+  const auto lat = ls ? parseLatencyStats(ls->str, &c.malformed) : std::map<std::string, CommandLatency>{};
+  if (lat.empty()) {
+    c.latency_note = ls || replies.size() < 3 || !replies[2].isError()
+                         ? "no INFO latencystats (Redis before 7.0, or latency-tracking off)"
+                         : "INFO latencystats refused: " + redactSecrets(replies[2].str);
+  }
+  for (const auto& [cmd, l] : lat) {
+    // The worst master's percentile: an upper bound of the cluster-wide one.
+    auto& w = c.latency[cmd];
+    auto worst = [](double a, double b) { return std::isnan(a) ? b : std::isnan(b) ? a : std::max(a, b); };
+    w.p50_us = worst(w.p50_us, l.p50_us);
+    w.p99_us = worst(w.p99_us, l.p99_us);
+    w.p999_us = worst(w.p999_us, l.p999_us);
+  }
+}
 
 const char* toString(StatementsState s) noexcept {
   switch (s) {

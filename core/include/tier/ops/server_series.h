@@ -30,6 +30,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tier/redis/redis_client.h"
+
 namespace tier {
 class TierCore;
 }
@@ -79,6 +81,12 @@ struct RedisCounters {
   std::string latency_note;                       // why latencystats is missing (e.g. Redis < 7), empty if read
   int malformed = 0;                              // INFO lines that did not parse
 };
+
+// Adds one node's replies to {INFO, INFO commandstats, INFO latencystats} to c:
+// counters summed, per-command percentiles the worst of the nodes. Throws
+// DataError when the INFO reply is missing or an error. A missing or refused
+// latencystats only sets latency_note. (readServerCounters calls it per master.)
+void accumulateRedisNode(const std::string& node, const std::vector<redis::Reply>& replies, RedisCounters& c);
 
 struct StatementTotals {
   std::string key;    // queryid (with userid): identity across polls
