@@ -129,7 +129,9 @@ class TestFleetDashboard : public QObject {
     QVERIFY(model.othersLive());
     auto cell = [&](int r, int c, int role = Qt::DisplayRole) { return model.index(r, c).data(role); };
     QCOMPARE(cell(0, FleetModel::Application).toString(), QStringLiteral("billing"));
-    QCOMPARE(cell(1, FleetModel::Application).toString(), QStringLiteral("tierconsole (this console)"));
+    QCOMPARE(cell(1, FleetModel::Application).toString(), QStringLiteral("tierconsole"));
+    QVERIFY(cell(1, FleetModel::Application, Qt::FontRole).value<QFont>().bold());  // this console's own row
+    QVERIFY(cell(1, FleetModel::Application, Qt::ToolTipRole).toString().contains(QStringLiteral("(this console)")));
     QCOMPARE(cell(0, FleetModel::HitRate).toString(), QStringLiteral("99.0 %"));
     QCOMPARE(cell(0, FleetModel::OpsPerSecond).toString(), QStringLiteral("100"));
     QCOMPARE(cell(0, FleetModel::Uptime).toString(), QStringLiteral("1 h 0 min"));
@@ -189,7 +191,7 @@ class TestFleetDashboard : public QObject {
     QCOMPARE(page_->fleetPanel()->summaryText(), FleetPanel::onlyThisConsoleText());
     QCOMPARE(page_->source().kind, MetricsSource::Kind::Console);
     QCOMPARE(page_->sourceCombo()->currentData().toString(), QStringLiteral("console"));
-    QCOMPARE(page_->sideTabs()->tabText(1), QStringLiteral("Fleet"));
+    QCOMPARE(page_->sideTabs()->tabText(page_->sideTabs()->indexOf(page_->fleetPanel())), QStringLiteral("Fleet"));
   }
 
   void threePublishersWithTheirOwnFigures() {
@@ -240,7 +242,7 @@ class TestFleetDashboard : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(page_->source().kind, MetricsSource::Kind::Fleet, 3'000);
     QCOMPARE(page_->sourceCombo()->currentData().toString(), QStringLiteral("fleet"));
     QCOMPARE(page_->sideTabs()->currentWidget(), static_cast<QWidget*>(page_->fleetPanel()));
-    QCOMPARE(page_->sideTabs()->tabText(1), QStringLiteral("Fleet (4)"));
+    QCOMPARE(page_->sideTabs()->tabText(page_->sideTabs()->indexOf(page_->fleetPanel())), QStringLiteral("Fleet (4)"));
     QCOMPARE(page_->sourceCombo()->count(), 5);  // fleet, three instances, this console
     QVERIFY(page_->fleetPanel()->summaryText().startsWith(QStringLiteral("4 instances publish")));
 

@@ -14,6 +14,8 @@
 #include <QFileInfo>
 #include <QFutureWatcher>
 #include <QGridLayout>
+#include <QHeaderView>
+#include <QTableView>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineSeries>
@@ -181,7 +183,7 @@ DashboardPage::DashboardPage(CoreService* service, QWidget* parent) : QWidget(pa
   side_tabs_->addTab(fleet_panel_, QStringLiteral("Fleet"));
   // Issue 14, item 4: what the servers count themselves (traffic no instance instruments).
   side_tabs_->addTab(new ServerSeriesPanel(service, side_tabs_), QStringLiteral("Server series"));
-  side_tabs_->setTabToolTip(1, QStringLiteral("Every instance that publishes its metrics to this Redis"));
+  side_tabs_->setTabToolTip(side_tabs_->indexOf(fleet_panel_), QStringLiteral("Every instance that publishes its metrics to this Redis"));
   connect(fleet_panel_, &FleetPanel::instanceActivated, this, [this](const QString& id) {
     MetricsSource s;
     const int row = fleet_panel_->model()->rowOf(id.toStdString());
@@ -195,7 +197,7 @@ DashboardPage::DashboardPage(CoreService* service, QWidget* parent) : QWidget(pa
   splitter_->setStretchFactor(0, 1);
   splitter_->setStretchFactor(1, 0);
   if (!splitter_->restoreState(settings.value(QStringLiteral("dashboard/splitter")).toByteArray()))
-    splitter_->setSizes({1000, 380});
+    splitter_->setSizes({900, 480});  // room for the Fleet tab's figures
   // Dragging emits many moves: save once it settles.
   auto* saveLater = new QTimer(this);
   saveLater->setSingleShot(true);
@@ -465,6 +467,17 @@ void DashboardPage::onCoreReady() {
   refreshView();
 }
 
+void DashboardPage::prepareScreenshot() {
+  if (fleet_panel_->model()->othersCount() == 0) return;
+  side_tabs_->setCurrentWidget(fleet_panel_);
+  fleet_panel_->view()->resizeColumnsToContents();
+  const int table = fleet_panel_->view()->horizontalHeader()->length() + 2 * fleet_panel_->view()->frameWidth() + 24;
+  const int total = splitter_->width();
+  const int right = std::min(table, total - 1050);  // the tiles and charts keep their room
+  if (right <= splitter_->sizes().value(1)) return;
+  splitter_->setSizes({total - right, right});
+}
+
 QString DashboardPage::sourceLabel() const {
   const QString key = sourceKey(source_);
   for (const auto& [k, label] : source_items_)
@@ -523,7 +536,7 @@ void DashboardPage::onFleetAvailable(const FleetSnapshot& s) {
   fleet_panel_->setFleet(s, t);
   if (!s.error.isEmpty()) return;
   const FleetModel* model = fleet_panel_->model();
-  side_tabs_->setTabText(1, model->othersCount() > 0 ? QStringLiteral("Fleet (%1)").arg(model->liveCount())
+  side_tabs_->setTabText(side_tabs_->indexOf(fleet_panel_), model->othersCount() > 0 ? QStringLiteral("Fleet (%1)").arg(model->liveCount())
                                                      : QStringLiteral("Fleet"));
   rebuildSourceCombo(s);
   if (!source_by_user_) {

@@ -96,6 +96,8 @@ class DashboardPage : public QWidget {
   QAction* exportChartAction() const { return export_chart_; }
   QAction* rangeAction(int minutes) const;
   QString statusText() const;
+  // tierconsole --screenshots: with a fleet, its tab in front and wide enough for every column.
+  Q_INVOKABLE void prepareScreenshot();
   // No refresh has arrived for this long: the header says "Stale since …" and why.
   qint64 staleAfterMs() const;
 

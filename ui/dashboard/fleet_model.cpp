@@ -135,7 +135,7 @@ QVariant FleetModel::data(const QModelIndex& index, int role) const {
   switch (role) {
     case Qt::DisplayRole:
       switch (col) {
-        case Application: return QString(qs(r.info.app) + (r.self ? QStringLiteral(" (this console)") : QString()));
+        case Application: return qs(r.info.app);  // this console's own row is bold (the column stays narrow)
         case Host: return qs(r.info.host);
         case Version: return qs(r.info.core_version);
         case Uptime: return r.info.started_at_ms > 0 ? formatDuration(upMs) : QStringLiteral("—");
@@ -170,18 +170,19 @@ QVariant FleetModel::data(const QModelIndex& index, int role) const {
       if (r.gone) return QBrush(QGuiApplication::palette().color(QPalette::Disabled, QPalette::Text));
       break;
     case Qt::FontRole:
-      if (r.gone) {
+      if (r.gone || r.self) {
         QFont f;
-        f.setItalic(true);
+        f.setItalic(r.gone);
+        f.setBold(r.self);
         return f;
       }
       break;
     case Qt::TextAlignmentRole:
-      if (col >= Uptime) return int(Qt::AlignRight | Qt::AlignVCenter);
+      if (col != Application && col != Host && col != Version) return int(Qt::AlignRight | Qt::AlignVCenter);
       break;
     case Qt::ToolTipRole: {
-      QString tip = QStringLiteral("%1\nid %2, pid %3, protocol v%4, publishes every %5 ms\nstarted %6, last seen %7")
-                        .arg(instanceName(r.info), qs(r.info.id))
+      QString tip = QStringLiteral("%1%2\nid %2, pid %3, protocol v%4, publishes every %5 ms\nstarted %6, last seen %7")
+                        .arg(instanceName(r.info), r.self ? QStringLiteral(" (this console)") : QString(), qs(r.info.id))
                         .arg(r.info.pid)
                         .arg(r.info.version)
                         .arg(r.info.interval_ms)

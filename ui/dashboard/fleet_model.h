@@ -20,9 +20,10 @@ namespace tier::ui {
 class FleetModel : public QAbstractTableModel {
   Q_OBJECT
  public:
+  // The figures first: the panel sits in a narrow pane, who-and-where after them.
   enum Column {
-    Application, Host, Version, Uptime, LastSeen, OpsPerSecond, HitRate,
-    RedisP99, SessionP99, DbP99, KnowledgeP99, ColumnCount
+    Application, LastSeen, OpsPerSecond, HitRate, RedisP99, SessionP99, DbP99, KnowledgeP99,
+    Uptime, Host, Version, ColumnCount
   };
   enum Role {
     SortRole = Qt::UserRole + 1,  // numbers for numeric columns

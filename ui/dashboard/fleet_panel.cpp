@@ -52,6 +52,7 @@ FleetPanel::FleetPanel(QWidget* parent)
   view_->horizontalHeader()->setStretchLastSection(false);
   view_->horizontalHeader()->setHighlightSections(false);
   view_->setWordWrap(false);
+  view_->setIconSize(QSize(10, 10));  // the status swatches: colour, not width
   view_->setToolTip(QStringLiteral("Click an instance to chart it alone"));
   auto activate = [this](const QModelIndex& proxyIndex) {
     if (!proxyIndex.isValid()) return;
@@ -103,9 +104,10 @@ void FleetPanel::setFleet(const FleetSnapshot& s, const Thresholds& thresholds) 
     summary_->setToolTip({});
   }
   summary_->setText(text);
-  if (!sized_ && model_->rowCount() > 0) {
+  // Fitted to the contents when the instances change (not every second: a person may have resized a column).
+  if (model_->rowCount() != sized_rows_) {
     view_->resizeColumnsToContents();
-    sized_ = true;
+    sized_rows_ = model_->rowCount();
   }
 }
 

@@ -44,7 +44,7 @@ class FleetPanel : public QWidget {
   QLineEdit* filter_;
   QTableView* view_;
   QLabel* summary_;
-  bool sized_ = false;
+  int sized_rows_ = -1;
 };
 
 }  // namespace tier::ui
