@@ -190,6 +190,30 @@ class TestServerSeries : public QObject {
     QVERIFY_THROWS_EXCEPTION(tier::DataError, accumulateRedisNode("e:5", {}, none));
   }
 
+  void statementTextMasked_data() {
+    QTest::addColumn<std::string>("sql");
+    QTest::addColumn<std::string>("shown");
+    QTest::newRow("normalized") << std::string("SELECT * FROM users WHERE id = $1")
+                                << std::string("SELECT * FROM users WHERE id = $1");
+    QTest::newRow("password literal") << std::string("ALTER ROLE app PASSWORD 'hunter2'")
+                                      << std::string("ALTER ROLE app PASSWORD '***'");
+    QTest::newRow("doubled quote") << std::string("SELECT 'it''s secret', 1") << std::string("SELECT '***', 1");
+    QTest::newRow("E string") << std::string("SELECT E'a\\'b', 2") << std::string("SELECT E'***', 2");
+    QTest::newRow("cut literal") << std::string("CREATE USER u PASSWORD 'abc")
+                                 << std::string("CREATE USER u PASSWORD '***'");
+    QTest::newRow("dollar body") << std::string("DO $$BEGIN PERFORM 'x'; END$$; SELECT 1")
+                                 << std::string("DO $$***$$; SELECT 1");
+    QTest::newRow("tagged dollar") << std::string("DO $fn$ secret $fn$") << std::string("DO $fn$***$fn$");
+    QTest::newRow("params stay") << std::string("SELECT $1, $2::int") << std::string("SELECT $1, $2::int");
+    QTest::newRow("conninfo") << std::string("SELECT dblink_connect($1) -- password=hunter2")
+                              << std::string("SELECT dblink_connect($1) -- password=***");
+  }
+  void statementTextMasked() {
+    QFETCH(std::string, sql);
+    QFETCH(std::string, shown);
+    QCOMPARE(maskStatementText(sql), shown);
+  }
+
   void firstPollHasNoRates() {
     const auto p = derivePoint(nullptr, counters(1000, 10, 5, 100));
     QCOMPARE(p.interval_s, 0.0);

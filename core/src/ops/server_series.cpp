@@ -1,6 +1,7 @@
 #include "tier/ops/server_series.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -122,7 +123,7 @@ void readStatements(pg::Connection& conn, PgCounters& c) {
     for (int i = 0; i < r.rows(); ++i) {
       StatementTotals s;
       s.key = std::string(r.value(i, 0));
-      s.query = std::string(r.value(i, 1));
+      s.query = maskStatementText(r.value(i, 1));
       s.calls = r.toInt(i, 2);
       s.total_ms = r.toDouble(i, 3);
       c.statements.push_back(std::move(s));
@@ -204,6 +205,53 @@ void accumulateRedisNode(const std::string& node, const std::vector<redis::Reply
     w.p99_us = worst(w.p99_us, l.p99_us);
     w.p999_us = worst(w.p999_us, l.p999_us);
   }
+}
+
+std::string maskStatementText(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size());
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    const char c = sql[i];
+    if (c == '\'') {
+      // To the closing quote; '' inside is an escaped quote, \' (E'' strings) too.
+      std::size_t j = i + 1;
+      while (j < sql.size()) {
+        if (sql[j] == '\\') {
+          j += 2;
+        } else if (sql[j] == '\'') {
+          if (j + 1 < sql.size() && sql[j + 1] == '\'') {
+            j += 2;
+          } else {
+            break;
+          }
+        } else {
+          ++j;
+        }
+      }
+      out += "'***'";
+      i = j + 1;
+      continue;
+    }
+    if (c == '$' && (i == 0 || !word(sql[i - 1]))) {
+      // $tag$ … $tag$ (tag empty or an identifier not starting with a digit); $1 is a parameter.
+      std::size_t j = i + 1;
+      while (j < sql.size() && word(sql[j])) ++j;
+      const bool tag =
+          j < sql.size() && sql[j] == '$' && (j == i + 1 || !std::isdigit(static_cast<unsigned char>(sql[i + 1])));
+      if (tag) {
+        const std::string_view delim = sql.substr(i, j - i + 1);
+        const std::size_t close = sql.find(delim, j + 1);
+        out.append(delim).append("***").append(delim);
+        i = close == std::string_view::npos ? sql.size() : close + delim.size();
+        continue;
+      }
+    }
+    out.push_back(c);
+    ++i;
+  }
+  return redactSecrets(out);
 }
 
 const char* toString(StatementsState s) noexcept {

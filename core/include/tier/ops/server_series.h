@@ -88,9 +88,16 @@ struct RedisCounters {
 // latencystats only sets latency_note. (readServerCounters calls it per master.)
 void accumulateRedisNode(const std::string& node, const std::vector<redis::Reply>& replies, RedisCounters& c);
 
+// pg_stat_statements keeps the text of utility statements as run (constants
+// are $n only in planned ones), e.g. ALTER ROLE … PASSWORD 'x'. Every
+// single-quoted literal becomes '***', every dollar-quoted body $$***$$ (an
+// unterminated one to the end: the text is cut at 200 bytes), and
+// redactSecrets() runs on the rest, so no secret reaches a chart or a log.
+std::string maskStatementText(std::string_view sql);
+
 struct StatementTotals {
   std::string key;    // queryid (with userid): identity across polls
-  std::string query;  // normalized text, cut to 200 bytes
+  std::string query;  // normalized text, cut to 200 bytes, literals masked (maskStatementText)
   long long calls = 0;
   double total_ms = 0;
 };
