@@ -17,7 +17,6 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QtTest>
-
 #include <memory>
 
 #include "alerts/alerts_models.h"
@@ -37,8 +36,12 @@ using tier::metrics::Status;
 
 namespace {
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
-QString pct(double ratio) { return QStringLiteral("%1 %").arg(QString::number(100.0 * ratio, 'f', 1)); }
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
+QString pct(double ratio) {
+  return QStringLiteral("%1 %").arg(QString::number(100.0 * ratio, 'f', 1));
+}
 
 tier::fleet::InstanceView instance(const std::string& id, const std::string& app, bool gone, std::uint64_t reads,
                                    std::uint64_t hits, double sessionMs, std::int64_t now) {
@@ -117,10 +120,9 @@ class TestFleetDashboard : public QObject {
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     const std::int64_t now = 1'700'000'000'000;
     tier::fleet::FleetView view;
-    view.instances = {instance("a1", "billing", false, 1000, 990, 2.0, now),
-                      instance("c1", "tierconsole", false, 0, 0, 0, now),
-                      instance("j1", "journal-api", false, 200, 20, 40.0, now),
-                      instance("s1", "search", true, 0, 0, 0, now)};
+    view.instances = {
+        instance("a1", "billing", false, 1000, 990, 2.0, now), instance("c1", "tierconsole", false, 0, 0, 0, now),
+        instance("j1", "journal-api", false, 200, 20, 40.0, now), instance("s1", "search", true, 0, 0, 0, now)};
     model.setFleet(view, "c1", thresholds_, now);
     QCOMPARE(model.rowCount(), 4);
     QCOMPARE(model.columnCount(), int(FleetModel::ColumnCount));
@@ -138,7 +140,8 @@ class TestFleetDashboard : public QObject {
     QCOMPARE(cell(0, FleetModel::LastSeen).toString(), QStringLiteral("0 s ago"));
     // The tiles' colours: 99 % hit rate is green, 10 % red; 40 ms session p99 red (limit 10 ms by default).
     QCOMPARE(cell(0, FleetModel::HitRate, Qt::DecorationRole).value<QColor>(), statusColor(Status::Ok, QPalette()));
-    QCOMPARE(cell(2, FleetModel::HitRate, Qt::DecorationRole).value<QColor>(), statusColor(Status::Violation, QPalette()));
+    QCOMPARE(cell(2, FleetModel::HitRate, Qt::DecorationRole).value<QColor>(),
+             statusColor(Status::Violation, QPalette()));
     QCOMPARE(cell(2, FleetModel::SessionP99, FleetModel::StatusRole).toInt(), int(Status::Violation));
     QCOMPARE(cell(1, FleetModel::HitRate).toString(), QStringLiteral("—"));  // no reads: no figure, no colour
     QVERIFY(!cell(1, FleetModel::HitRate, Qt::DecorationRole).isValid());
@@ -174,6 +177,29 @@ class TestFleetDashboard : public QObject {
     QCOMPARE(proxy.rowCount(), 1);
     model.clear();
     QCOMPARE(model.rowCount(), 0);
+  }
+
+  void alertRowsNameWhoBrokeTheLimit() {
+    AlertsModel model;
+    tier::metrics::AlertEvent e;
+    e.name = "hit_rate";
+    e.status = Status::Violation;
+    e.value = 0.5;
+    e.limit = 0.9;
+    e.unit = "ratio";
+    e.at_ms = 1'000'000;
+    model.addEvent(e, QStringLiteral("Fleet: billing · h · 1"));
+    QCOMPARE(model.index(0, AlertsModel::Source).data().toString(), QStringLiteral("Fleet: billing · h · 1"));
+    QVERIFY(model.index(0, AlertsModel::Source).data(Qt::ToolTipRole).toString().contains(QStringLiteral("billing")));
+    // The clear completes the row and keeps who raised it.
+    e.kind = tier::metrics::AlertEvent::Kind::Cleared;
+    e.previous = Status::Violation;
+    e.started_ms = e.at_ms;
+    e.at_ms += 5000;
+    model.addEvent(e, QString());
+    QCOMPARE(model.rowCount(), 1);
+    QCOMPARE(model.index(0, AlertsModel::Source).data().toString(), QStringLiteral("Fleet: billing · h · 1"));
+    QCOMPARE(model.headerData(AlertsModel::Source, Qt::Horizontal).toString(), QStringLiteral("Source"));
   }
 
   void onlyThisConsolePublishes() {
@@ -232,7 +258,8 @@ class TestFleetDashboard : public QObject {
     for (const auto& [app, p] : pubs_) {
       const int r = model->rowOf(p.id);
       QCOMPARE(model->index(r, FleetModel::Application).data().toString(), qs(app));
-      QCOMPARE(model->index(r, FleetModel::HitRate).data().toString(), pct(p.core->metrics().snapshot(std::chrono::seconds(0)).hitRate()));
+      QCOMPARE(model->index(r, FleetModel::HitRate).data().toString(),
+               pct(p.core->metrics().snapshot(std::chrono::seconds(0)).hitRate()));
       QVERIFY(model->index(r, FleetModel::OpsPerSecond).data().toString() != QStringLiteral("—"));
     }
     QCOMPARE(journal.metrics().snapshot(std::chrono::seconds(0)).counter(Counter::Read), 200u);
@@ -266,7 +293,8 @@ class TestFleetDashboard : public QObject {
     for (const auto& a : alerts)
       if (a.at(0).value<tier::metrics::AlertEvent>().name == "hit_rate") source = a.at(1).toString();
     QVERIFY2(source.startsWith(QStringLiteral("Fleet: ")), qPrintable(source));
-    QVERIFY2(source.contains(QStringLiteral("billing")) && source.contains(QStringLiteral("search")), qPrintable(source));
+    QVERIFY2(source.contains(QStringLiteral("billing")) && source.contains(QStringLiteral("search")),
+             qPrintable(source));
     QVERIFY2(!source.contains(QStringLiteral("journal-api")), qPrintable(source));
   }
 
@@ -290,7 +318,8 @@ class TestFleetDashboard : public QObject {
     // The tiles now show billing's own figures: 0 % hits and its own DB p99.
     QTRY_COMPARE_WITH_TIMEOUT(page_->tile(DashboardPage::HitRateTile)->valueText(), QStringLiteral("0.0 %"), 3'000);
     const int r = panel->model()->rowOf(billingId);
-    QCOMPARE(page_->tile(DashboardPage::DbTile)->valueText(), panel->model()->index(r, FleetModel::DbP99).data().toString());
+    QCOMPARE(page_->tile(DashboardPage::DbTile)->valueText(),
+             panel->model()->index(r, FleetModel::DbP99).data().toString());
 
     // The filter narrows the list; the combo takes us back to the fleet.
     panel->filterEdit()->setText(QStringLiteral("journal"));
@@ -344,7 +373,8 @@ class TestFleetDashboard : public QObject {
     QVERIFY(model->index(r, FleetModel::LastSeen).data().toString().startsWith(QStringLiteral("gone since ")));
     QVERIFY(model->index(r, FleetModel::Application).data(Qt::ForegroundRole).isValid());  // greyed
     QVERIFY(page_->fleetPanel()->summaryText().contains(QStringLiteral("1 gone")));
-    QVERIFY(page_->sourceCombo()->itemText(page_->sourceCombo()->findData(QString(QStringLiteral("instance:") + qs(id))))
+    QVERIFY(page_->sourceCombo()
+                ->itemText(page_->sourceCombo()->findData(QString(QStringLiteral("instance:") + qs(id))))
                 .endsWith(QStringLiteral("(gone)")));
   }
 

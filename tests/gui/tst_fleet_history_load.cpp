@@ -48,7 +48,8 @@ tier::fleet::Sample point(int instance, int k, std::int64_t t) {
   for (int op = 0; op < tier::fleet::kOps; ++op) {
     auto& h = s.ops[op];
     for (int j = 0; j < 50; ++j) {
-      const std::uint64_t ns = 200'000 + std::uint64_t(j) * 40'000 * std::uint64_t(op + 1) + std::uint64_t(k % 7) * 10'000;
+      const std::uint64_t ns =
+          200'000 + std::uint64_t(j) * 40'000 * std::uint64_t(op + 1) + std::uint64_t(k % 7) * 10'000;
       ++h.buckets[std::size_t(tier::metrics::histogramBucketOf(ns))];
       h.sum_ns += ns;
       h.max_ns = std::max(h.max_ns, ns);
@@ -185,9 +186,10 @@ class TestFleetHistoryLoad : public QObject {
     QVERIFY(int(h->view.instances.size()) >= kInstances);  // (+ this console once it has published)
     // The hour slides on while the console starts: the oldest point may have just left it.
     QVERIFY2(page.historyPoints() >= kPoints - 1, qPrintable(QString::number(page.historyPoints())));
-    qInfo("history of %d instances x %d points: worker read %.1f ms + merge %.1f ms; GUI apply %.1f ms; "
-          "first fleet read to charted %lld ms; longest GUI stall %lld ms",
-          kInstances, kPoints, h->read_ms, h->merge_ms, page.historyApplyMs(), endToEnd, maxGap);
+    qInfo(
+        "history of %d instances x %d points: worker read %.1f ms + merge %.1f ms; GUI apply %.1f ms; "
+        "first fleet read to charted %lld ms; longest GUI stall %lld ms",
+        kInstances, kPoints, h->read_ms, h->merge_ms, page.historyApplyMs(), endToEnd, maxGap);
 
     // Merged per point: 20 instances' reads over 10 s.
     page.setRangeMinutes(60);

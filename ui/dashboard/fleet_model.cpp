@@ -1,11 +1,11 @@
 #include "dashboard/fleet_model.h"
 
 #include <QBrush>
-#include <QFont>
-#include <algorithm>
 #include <QDateTime>
+#include <QFont>
 #include <QGuiApplication>
 #include <QPalette>
+#include <algorithm>
 
 #include "alerts/alerts_models.h"
 #include "common/core_service.h"
@@ -15,9 +15,13 @@
 namespace tier::ui {
 
 namespace {
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
 
-QString hhmmss(qint64 ms) { return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss")); }
+QString hhmmss(qint64 ms) {
+  return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss"));
+}
 
 const metrics::ThresholdResult* resultFor(const FleetModel::Row& r, const char* name) {
   for (const auto& x : r.results)
@@ -55,9 +59,9 @@ void FleetModel::setFleet(const fleet::FleetView& view, const std::string& selfI
     next.push_back(std::move(r));
   }
   now_ms_ = nowMs;
-  const bool sameRows = next.size() == rows_.size() &&
-                        std::equal(next.begin(), next.end(), rows_.begin(),
-                                   [](const Row& a, const Row& b) { return a.info.id == b.info.id; });
+  const bool sameRows =
+      next.size() == rows_.size() && std::equal(next.begin(), next.end(), rows_.begin(),
+                                                [](const Row& a, const Row& b) { return a.info.id == b.info.id; });
   if (sameRows) {
     rows_ = std::move(next);
     if (!rows_.empty()) Q_EMIT dataChanged(index(0, 0), index(int(rows_.size()) - 1, ColumnCount - 1));
@@ -92,8 +96,12 @@ bool FleetModel::othersLive() const {
   return std::any_of(rows_.begin(), rows_.end(), [](const Row& r) { return !r.self && !r.gone; });
 }
 
-int FleetModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(rows_.size()); }
-int FleetModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int FleetModel::rowCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : int(rows_.size());
+}
+int FleetModel::columnCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : ColumnCount;
+}
 
 QVariant FleetModel::headerData(int section, Qt::Orientation o, int role) const {
   if (o != Qt::Horizontal) return {};
@@ -147,7 +155,8 @@ QVariant FleetModel::data(const QModelIndex& index, int role) const {
           return QString::number(r.ops_per_s, 'f', r.ops_per_s < 10 ? 1 : 0);
         default:
           if (!hasValue) return QStringLiteral("—");
-          return col == HitRate ? QStringLiteral("%1 %").arg(100.0 * result->value, 0, 'f', 1) : formatMillis(result->value);  // as the tiles say it
+          return col == HitRate ? QStringLiteral("%1 %").arg(100.0 * result->value, 0, 'f', 1)
+                                : formatMillis(result->value);  // as the tiles say it
       }
     case SortRole:
       switch (col) {
@@ -181,18 +190,19 @@ QVariant FleetModel::data(const QModelIndex& index, int role) const {
       if (col != Application && col != Host && col != Version) return int(Qt::AlignRight | Qt::AlignVCenter);
       break;
     case Qt::ToolTipRole: {
-      QString tip = QStringLiteral("%1%2\nid %2, pid %3, protocol v%4, publishes every %5 ms\nstarted %6, last seen %7")
-                        .arg(instanceName(r.info), r.self ? QStringLiteral(" (this console)") : QString(), qs(r.info.id))
-                        .arg(r.info.pid)
-                        .arg(r.info.version)
-                        .arg(r.info.interval_ms)
-                        .arg(QDateTime::fromMSecsSinceEpoch(r.info.started_at_ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
-                             hhmmss(r.info.last_seen_ms));
+      QString tip =
+          QStringLiteral("%1%2\nid %2, pid %3, protocol v%4, publishes every %5 ms\nstarted %6, last seen %7")
+              .arg(instanceName(r.info), r.self ? QStringLiteral(" (this console)") : QString(), qs(r.info.id))
+              .arg(r.info.pid)
+              .arg(r.info.version)
+              .arg(r.info.interval_ms)
+              .arg(QDateTime::fromMSecsSinceEpoch(r.info.started_at_ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+                   hhmmss(r.info.last_seen_ms));
       if (r.gone) tip += QStringLiteral("\nGone: silent since %1.").arg(hhmmss(r.info.last_seen_ms));
       if (result && hasValue)
-        tip += QStringLiteral("\n%1: %2 (limit %3)").arg(statusText(result->status),
-                                                         formatMetricValue(result->value, result->unit),
-                                                         formatMetricValue(result->limit, result->unit));
+        tip += QStringLiteral("\n%1: %2 (limit %3)")
+                   .arg(statusText(result->status), formatMetricValue(result->value, result->unit),
+                        formatMetricValue(result->limit, result->unit));
       tip += QStringLiteral("\nClick to chart this instance alone.");
       return tip;
     }

@@ -7,7 +7,6 @@
 //
 // Thread-safety: GUI thread only; fed value snapshots.
 #include <QAbstractTableModel>
-
 #include <string>
 #include <vector>
 
@@ -22,8 +21,18 @@ class FleetModel : public QAbstractTableModel {
  public:
   // The figures first: the panel sits in a narrow pane, who-and-where after them.
   enum Column {
-    Application, LastSeen, OpsPerSecond, HitRate, RedisP99, SessionP99, DbP99, KnowledgeP99,
-    Uptime, Host, Version, ColumnCount
+    Application,
+    LastSeen,
+    OpsPerSecond,
+    HitRate,
+    RedisP99,
+    SessionP99,
+    DbP99,
+    KnowledgeP99,
+    Uptime,
+    Host,
+    Version,
+    ColumnCount
   };
   enum Role {
     SortRole = Qt::UserRole + 1,  // numbers for numeric columns

@@ -70,7 +70,9 @@ FleetPanel::FleetPanel(QWidget* parent)
   summary_->setText(QStringLiteral("Reading the fleet…"));
 }
 
-QString FleetPanel::summaryText() const { return summary_->text(); }
+QString FleetPanel::summaryText() const {
+  return summary_->text();
+}
 
 void FleetPanel::clear() {
   model_->clear();
@@ -89,14 +91,18 @@ void FleetPanel::setFleet(const FleetSnapshot& s, const Thresholds& thresholds) 
   } else {
     const int live = model_->liveCount();
     const int gone = model_->rowCount() - live;
-    text = QStringLiteral("%1 instance%2 publish%3").arg(live).arg(live == 1 ? QString() : QStringLiteral("s"))
+    text = QStringLiteral("%1 instance%2 publish%3")
+               .arg(live)
+               .arg(live == 1 ? QString() : QStringLiteral("s"))
                .arg(live == 1 ? QStringLiteral("es") : QString());
     if (gone > 0) text += QStringLiteral(", %1 gone").arg(gone);
     text += QStringLiteral(" · figures over the last 10 s · read %1")
                 .arg(QDateTime::fromMSecsSinceEpoch(s.at_ms).toString(QStringLiteral("HH:mm:ss")));
   }
   if (s.view.malformed > 0) {
-    text += QStringLiteral(" · %1 malformed entr%2 skipped").arg(s.view.malformed).arg(s.view.malformed == 1 ? QStringLiteral("y") : QStringLiteral("ies"));
+    text += QStringLiteral(" · %1 malformed entr%2 skipped")
+                .arg(s.view.malformed)
+                .arg(s.view.malformed == 1 ? QStringLiteral("y") : QStringLiteral("ies"));
     QStringList why;
     for (const auto& r : s.view.malformed_reasons) why << QString::fromStdString(r);
     summary_->setToolTip(why.join(QLatin1Char('\n')));
