@@ -108,6 +108,21 @@ class TestServerSeriesPanel : public QObject {
     QCOMPARE(panel.statementsTable()->rowCount(), 0);
   }
 
+  void historyCoversAnHour() {
+    ServerSeriesPanel panel(nullptr);
+    QCOMPARE(panel.pollInterval(), ServerSeriesPanel::kDefaultPollMs);
+    QCOMPARE(panel.history().capacity(), std::size_t(722));  // 60 min at 5 s, and the ends
+    for (int i = 0; i < 800; ++i) panel.addPoint(point(kT0 + i * 5000LL, 0.9, 100));
+    QCOMPARE(panel.history().size(), std::size_t(722));
+    panel.setRangeMinutes(60);
+    QCOMPARE(panel.rangeMinutes(), 60);
+    // The whole hour is charted, downsampled to the 600 points a series may hold.
+    const int n = count(series(panel, ServerSeriesPanel::CommandsChart, "server_commands_per_s"));
+    QVERIFY2(n >= 590 && n <= 600, QByteArray::number(n).constData());
+    panel.setPollInterval(1000);
+    QCOMPARE(panel.history().capacity(), std::size_t(3602));
+  }
+
   void unknownRatesAreGaps() {
     ServerSeriesPanel panel(nullptr);
     auto p = point(kT0, std::nan(""), std::nan(""));  // the first poll: no delta yet

@@ -65,7 +65,10 @@ QString percent(double ratio) {
 }  // namespace
 
 ServerSeriesPanel::ServerSeriesPanel(CoreService* service, QWidget* parent)
-    : QWidget(parent), service_(service), poller_(std::make_shared<ops::ServerSeriesPoller>()), history_(4000) {
+    : QWidget(parent),
+      service_(service),
+      poller_(std::make_shared<ops::ServerSeriesPoller>()),
+      history_(3'600'000 / kDefaultPollMs + 2) {
   setObjectName(QStringLiteral("serverSeriesPanel"));
   qRegisterMetaType<tier::ops::ServerSeriesPoint>();
 
@@ -193,6 +196,8 @@ int ServerSeriesPanel::pollInterval() const {
 
 void ServerSeriesPanel::setPollInterval(int ms) {
   timer_->setInterval(std::max(100, ms));
+  // Kept for the longest visible range (60 min), not longer.
+  history_.setCapacity(static_cast<std::size_t>(3'600'000 / timer_->interval() + 2));
 }
 
 void ServerSeriesPanel::setRangeMinutes(int minutes) {
