@@ -784,8 +784,9 @@ QPixmap DashboardPage::renderDashboard() const {
   p.setPen(palette().color(QPalette::WindowText));
   const auto [from, to] = visibleRange();
   p.drawText(QRectF(margin, margin, total.width() - 2 * margin, header), Qt::AlignLeft | Qt::AlignVCenter,
-             QStringLiteral("Tier Console dashboard — %1 to %2 (%3 min)")
-                 .arg(QDateTime::fromMSecsSinceEpoch(from).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")), hhmmss(to))
+             QStringLiteral("Tier Console dashboard — %1 — %2 to %3 (%4 min)")
+                 .arg(sourceLabel(),
+                      QDateTime::fromMSecsSinceEpoch(from).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")), hhmmss(to))
                  .arg(range_minutes_));
   const qreal top = margin + header;
   p.drawPixmap(QPointF(margin, top), tiles);
