@@ -267,6 +267,15 @@ class TestMetricsHistory : public QObject {
     QCOMPARE(*h.compliance(MetricSeries::RedisP99, kT0, kT0 + 3000, 5.0, Bound::AtMost), 0.5);
   }
 
+  void complianceWeighsSamplesByTime() {
+    // Ten 10 s points read back (in limit), then ten live 1 s points (over it):
+    // 100 s in limit against 10 s over, not 10 samples against 10.
+    MetricsHistory h;
+    for (int i = 1; i <= 10; ++i) h.add(sample(kT0 + i * 10'000, 1.0));
+    for (int i = 1; i <= 10; ++i) h.add(sample(kT0 + 100'000 + i * 1000, 9.0));
+    QCOMPARE(*h.compliance(MetricSeries::RedisP99, kT0, kT0 + 110'000, 5.0, Bound::AtMost), 100.0 / 110.0);
+  }
+
   void valueRange() {
     const MetricsHistory h = ramp(10);
     const auto r = h.valueRange(MetricSeries::RedisP99, kT0 + 2000, kT0 + 6000);

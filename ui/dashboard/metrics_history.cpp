@@ -186,15 +186,24 @@ QList<QPointF> MetricsHistory::points(MetricSeries s, qint64 from_ms, qint64 to_
 std::optional<double> MetricsHistory::compliance(MetricSeries s, qint64 from_ms, qint64 to_ms, double limit,
                                                  Bound bound) const {
   const auto [first, last] = indexRange(from_ms, to_ms);
-  std::size_t withData = 0, ok = 0;
+  // Each sample weighs the time since the one before it (capped at a 10 s
+  // point): the fleet's hour read back at 10 s and its live points at 1 s
+  // then count by time, not by number. Evenly spaced samples weigh the same.
+  static constexpr qint64 kMaxWeightMs = 10'000;
+  auto weight = [this](std::size_t i) {
+    const qint64 gap = i > 0 ? at(i).at_ms - at(i - 1).at_ms : (size_ > 1 ? at(1).at_ms - at(0).at_ms : 1);
+    return static_cast<double>(std::clamp<qint64>(gap, 1, kMaxWeightMs));
+  };
+  double withData = 0, ok = 0;
   for (std::size_t i = first; i < last; ++i) {
     const double v = at(i).value(s);
     if (std::isnan(v)) continue;
-    ++withData;
-    if (bound == Bound::AtLeast ? v >= limit : v <= limit) ++ok;
+    const double w = weight(i);
+    withData += w;
+    if (bound == Bound::AtLeast ? v >= limit : v <= limit) ok += w;
   }
   if (withData == 0) return std::nullopt;
-  return static_cast<double>(ok) / static_cast<double>(withData);
+  return ok / withData;
 }
 
 std::optional<std::pair<double, double>> MetricsHistory::valueRange(MetricSeries s, qint64 from_ms,

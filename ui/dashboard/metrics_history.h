@@ -103,7 +103,8 @@ class MetricsHistory {
 
   // Share (0..1) of the samples with data in (from_ms, to_ms] whose value
   // complies with `limit` on side `bound` (equal to the limit complies, as a
-  // threshold is only violated beyond it). nullopt when no sample there has data.
+  // threshold is only violated beyond it), each sample weighted by the time
+  // since the previous one (at most 10 s). nullopt when no sample there has data.
   std::optional<double> compliance(MetricSeries s, qint64 from_ms, qint64 to_ms, double limit, Bound bound) const;
 
   // Smallest and largest value with data in (from_ms, to_ms]; nullopt without data.
