@@ -459,10 +459,13 @@ class TestConnectTransaction : public QObject {
     d->findChild<QLineEdit*>(QStringLiteral("redisPassword"))->clear();  // the harness servers need none
     d->findChild<QLineEdit*>(QStringLiteral("pgPassword"))->clear();
     QSignalSpy ended(d, &ConnectionDialog::attemptEnded);
+    // An accepted dialog deletes itself (the window opened it with WA_DeleteOnClose): watch, do not touch it.
+    QSignalSpy finished(d, &QDialog::finished);
     d->findChild<QPushButton*>(QStringLiteral("connectButton"))->click();
     QVERIFY(ended.wait(30'000));
     QCOMPARE(ended.at(0).at(0).toBool(), true);
-    QCOMPARE(d->result(), int(QDialog::Accepted));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 5000);
+    QCOMPARE(finished.at(0).at(0).toInt(), int(QDialog::Accepted));
     QVERIFY(service_->currentGeneration() > generation);
     QCOMPARE(service_->settings().profile, QStringLiteral("second"));
     QVERIFY(ProfileStore().profile(QStringLiteral("second")));

@@ -558,11 +558,11 @@ class TestOperationsPage : public QObject {
     auto synthetic = [&] {
       return exec("SELECT count(*) FROM users WHERE email LIKE 'load-%@synthetic.invalid'").toInt(0, 0);
     };
-    auto dataDigest = [&] {
-      return exec("SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) FROM (SELECT j::text AS x FROM "
+    auto dataDigest = [&]() -> std::string {  // a copy: value() points into the result, gone at the return
+      return std::string(exec("SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) FROM (SELECT j::text AS x FROM "
                   "journal_entries j UNION ALL SELECT m::text FROM chat_messages m UNION ALL SELECT s::text FROM "
                   "chat_sessions s UNION ALL SELECT u::text FROM users u) t")
-          .value(0, 0);
+          .value(0, 0));
     };
     // The previous test's demo load stops on a worker: start from data that has settled.
     std::string before;
