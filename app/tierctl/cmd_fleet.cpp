@@ -20,9 +20,13 @@ namespace {
 
 using tier::metrics::Counter;
 
-double hitRateOrNull(const tier::metrics::Snapshot& s) { return s.counter(Counter::Read) == 0 ? -1 : s.hitRate(); }
+double hitRateOrNull(const tier::metrics::Snapshot& s) {
+  return s.counter(Counter::Read) == 0 ? -1 : s.hitRate();
+}
 
-QJsonValue rateJson(double r) { return r < 0 ? QJsonValue() : QJsonValue(r); }
+QJsonValue rateJson(double r) {
+  return r < 0 ? QJsonValue() : QJsonValue(r);
+}
 
 QJsonObject instanceJson(const tier::fleet::InstanceView& i, const tier::Thresholds& limits, std::int64_t nowMs) {
   const auto& s = i.snapshot;
@@ -60,22 +64,23 @@ QJsonObject fleetJson(const tier::fleet::FleetView& v, const tier::Thresholds& l
   double ops = 0;
   for (const auto& i : v.instances) ops += i.ops_per_s;
   const auto& s = v.snapshot;
-  return QJsonObject{{QStringLiteral("read_at_ms"), static_cast<double>(v.read_at_ms)},
-                     {QStringLiteral("window_s"), static_cast<double>(v.window.count())},
-                     {QStringLiteral("instances"), instances},
-                     {QStringLiteral("instances_live"), static_cast<double>(v.live_instances())},
-                     {QStringLiteral("instances_gone"), static_cast<double>(v.instances.size() - v.live_instances())},
-                     {QStringLiteral("ops_per_s"), ops},
-                     {QStringLiteral("reads"), static_cast<double>(s.counter(Counter::Read))},
-                     {QStringLiteral("writes"), static_cast<double>(s.counter(Counter::Write))},
-                     {QStringLiteral("errors"), static_cast<double>(s.counter(Counter::Error))},
-                     {QStringLiteral("hit_rate"), rateJson(hitRateOrNull(s))},
-                     {QStringLiteral("l1_hit_rate"), s.counter(Counter::Read) ? QJsonValue(s.l1HitRate()) : QJsonValue()},
-                     {QStringLiteral("l2_hit_rate"), s.counter(Counter::Read) ? QJsonValue(s.l2HitRate()) : QJsonValue()},
-                     {QStringLiteral("thresholds"), thresholdsJson(tier::metrics::evaluate(s, limits))},
-                     {QStringLiteral("latency"), latency},
-                     {QStringLiteral("malformed"), static_cast<double>(v.malformed)},
-                     {QStringLiteral("malformed_reasons"), reasons}};
+  return QJsonObject{
+      {QStringLiteral("read_at_ms"), static_cast<double>(v.read_at_ms)},
+      {QStringLiteral("window_s"), static_cast<double>(v.window.count())},
+      {QStringLiteral("instances"), instances},
+      {QStringLiteral("instances_live"), static_cast<double>(v.live_instances())},
+      {QStringLiteral("instances_gone"), static_cast<double>(v.instances.size() - v.live_instances())},
+      {QStringLiteral("ops_per_s"), ops},
+      {QStringLiteral("reads"), static_cast<double>(s.counter(Counter::Read))},
+      {QStringLiteral("writes"), static_cast<double>(s.counter(Counter::Write))},
+      {QStringLiteral("errors"), static_cast<double>(s.counter(Counter::Error))},
+      {QStringLiteral("hit_rate"), rateJson(hitRateOrNull(s))},
+      {QStringLiteral("l1_hit_rate"), s.counter(Counter::Read) ? QJsonValue(s.l1HitRate()) : QJsonValue()},
+      {QStringLiteral("l2_hit_rate"), s.counter(Counter::Read) ? QJsonValue(s.l2HitRate()) : QJsonValue()},
+      {QStringLiteral("thresholds"), thresholdsJson(tier::metrics::evaluate(s, limits))},
+      {QStringLiteral("latency"), latency},
+      {QStringLiteral("malformed"), static_cast<double>(v.malformed)},
+      {QStringLiteral("malformed_reasons"), reasons}};
 }
 
 QString ago(std::int64_t ms) {
@@ -109,9 +114,10 @@ void printFleetText(const tier::fleet::FleetView& v, const tier::Thresholds& lim
     }
   }
   if (v.malformed > 0)
-    printLine(QStringLiteral("malformed entries skipped: %1 (first: %2)")
-                  .arg(v.malformed)
-                  .arg(fromStd(tier::redactSecrets(v.malformed_reasons.empty() ? std::string() : v.malformed_reasons[0]))));
+    printLine(
+        QStringLiteral("malformed entries skipped: %1 (first: %2)")
+            .arg(v.malformed)
+            .arg(fromStd(tier::redactSecrets(v.malformed_reasons.empty() ? std::string() : v.malformed_reasons[0]))));
   printLine(QStringLiteral("fleet: hit rate %1")
                 .arg(v.snapshot.counter(Counter::Read) ? formatPercent(v.snapshot.hitRate()) : QStringLiteral("-")));
   for (const QString& line : thresholdsTable(tier::metrics::evaluate(v.snapshot, limits))) printLine(line);
@@ -120,15 +126,17 @@ void printFleetText(const tier::fleet::FleetView& v, const tier::Thresholds& lim
 QString watchLine(const tier::fleet::FleetView& v, const tier::Thresholds& limits) {
   double ops = 0;
   for (const auto& i : v.instances) ops += i.ops_per_s;
-  QString line = QStringLiteral("%1  %2 instances (%3 gone)  %4 ops/s  hit %5")
-                     .arg(QDateTime::fromMSecsSinceEpoch(v.read_at_ms).toString(QStringLiteral("HH:mm:ss")))
-                     .arg(v.live_instances())
-                     .arg(v.instances.size() - v.live_instances())
-                     .arg(thousands(static_cast<long long>(ops + 0.5)),
-                          v.snapshot.counter(Counter::Read) ? formatPercent(v.snapshot.hitRate()) : QStringLiteral("-"));
+  QString line =
+      QStringLiteral("%1  %2 instances (%3 gone)  %4 ops/s  hit %5")
+          .arg(QDateTime::fromMSecsSinceEpoch(v.read_at_ms).toString(QStringLiteral("HH:mm:ss")))
+          .arg(v.live_instances())
+          .arg(v.instances.size() - v.live_instances())
+          .arg(thousands(static_cast<long long>(ops + 0.5)),
+               v.snapshot.counter(Counter::Read) ? formatPercent(v.snapshot.hitRate()) : QStringLiteral("-"));
   for (const auto& r : tier::metrics::evaluate(v.snapshot, limits))
     if (r.name != "hit_rate")
-      line += QStringLiteral("  %1 %2 %3").arg(fromStd(r.name), thresholdValueText(r), QLatin1String(tier::metrics::toString(r.status)));
+      line += QStringLiteral("  %1 %2 %3")
+                  .arg(fromStd(r.name), thresholdValueText(r), QLatin1String(tier::metrics::toString(r.status)));
   if (v.malformed) line += QStringLiteral("  malformed %1").arg(v.malformed);
   return line;
 }
@@ -137,9 +145,10 @@ QString watchLine(const tier::fleet::FleetView& v, const tier::Thresholds& limit
 
 void addFleetOptions(QCommandLineParser& parser) {
   parser.addOption({QStringLiteral("watch"), QStringLiteral("Print a line a second until Ctrl-C.")});
-  parser.addOption({QStringLiteral("window"),
-                    QStringLiteral("Seconds of samples the aggregate covers (1-3600, default 10; over 120 reads the 10 s history)."),
-                    QStringLiteral("S")});
+  parser.addOption(
+      {QStringLiteral("window"),
+       QStringLiteral("Seconds of samples the aggregate covers (1-3600, default 10; over 120 reads the 10 s history)."),
+       QStringLiteral("S")});
 }
 
 int runFleet(Context& ctx) {

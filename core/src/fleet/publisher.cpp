@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -17,32 +18,28 @@
 namespace tier::fleet {
 namespace {
 
-constexpr std::int64_t kHistoryIntervalMs = 10'000;
 constexpr std::int64_t kLiveKeepMs = 120'000;  // the live stream: the last two minutes
 // A sample never claims a longer interval than the protocol allows (Redis down for an hour).
 constexpr std::int64_t kMaxIntervalMs = 3'600'000;
 
-std::string defaultInstanceId() {
+std::string hostName() {
   char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  if (::gethostname(host, sizeof host - 1) != 0) return {};
+  return host;
+}
+
+// <host>-<pid>-<8 hex>, the host cut to 40 characters allowed in an id.
+std::string defaultInstanceId() {
   std::string h;
-  for (const char* p = host; *p && h.size() < 40; ++p) {
-    const char c = *p;
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-';
-    h += ok ? c : '_';
+  for (char c : hostName()) {
+    if (h.size() >= 40) break;
+    h += isInstanceIdChar(c) ? c : '_';
   }
   if (h.empty()) h = "host";
   std::random_device rd;
   char suffix[9];
   std::snprintf(suffix, sizeof suffix, "%08x", rd());
   return h + "-" + std::to_string(::getpid()) + "-" + suffix;
-}
-
-std::string hostName() {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) return {};
-  return host;
 }
 
 void appendFields(redis::Command& cmd, const std::vector<std::pair<std::string, std::string>>& fields) {
@@ -61,12 +58,12 @@ struct Publisher::Impl {
   const l1::L1Cache* l1;
   InstanceInfo info;
 
-  std::mutex publish_mu;  // one publish at a time (thread and publishNow)
-  metrics::RawTotals prev;                       // guarded by publish_mu
-  std::uint64_t prev_evictions = 0;              // guarded by publish_mu
-  std::int64_t prev_ms = 0;                      // guarded by publish_mu
-  Sample history;                                // guarded by publish_mu: the 10 s point being built
-  std::int64_t history_start_ms = 0;             // guarded by publish_mu
+  std::mutex publish_mu;              // one publish at a time (thread and publishNow)
+  metrics::RawTotals prev;            // guarded by publish_mu
+  std::uint64_t prev_evictions = 0;   // guarded by publish_mu
+  std::int64_t prev_ms = 0;           // guarded by publish_mu
+  Sample history;                     // guarded by publish_mu: the 10 s point being built
+  std::int64_t history_start_ms = 0;  // guarded by publish_mu
 
   mutable std::mutex stats_mu;
   PublisherStats stats;  // guarded by stats_mu
@@ -85,24 +82,17 @@ struct Publisher::Impl {
   Impl(redis::RedisOptions r, metrics::Metrics* m, const l1::L1Cache* c, PublisherOptions o)
       : opts(std::move(o)), client(clientOptions(std::move(r))), metrics(m), l1(c) {}
 
-  std::uint64_t l1Evictions() const {
-    if (!l1) return 0;
-    std::uint64_t n = 0;
-    for (const auto& ns : l1->stats().namespaces) n += ns.evictions;
-    return n;
-  }
-
-  // This interval's sample: lifetime totals less the last published ones.
-  Sample take(const metrics::RawTotals& now, std::uint64_t evictions, std::int64_t nowMs) const {
+  // This interval's sample: lifetime totals less the last published ones; `l1Stats` = L1 now (null: no L1).
+  Sample take(const metrics::RawTotals& now, const l1::L1Stats* l1Stats, std::uint64_t evictions,
+              std::int64_t nowMs) const {
     Sample s;
     s.t_ms = nowMs;
     s.dt_ms = std::clamp<std::int64_t>(nowMs - prev_ms, 1, kMaxIntervalMs);
     for (int c = 0; c < kCounters; ++c) s.counters[c] = now.counters[c] - std::min(now.counters[c], prev.counters[c]);
     s.l1_evictions = evictions - std::min(evictions, prev_evictions);
-    if (l1) {
-      const auto st = l1->stats();
-      s.l1_bytes = st.bytes;
-      s.l1_entries = st.entries;
+    if (l1Stats) {
+      s.l1_bytes = l1Stats->bytes;
+      s.l1_entries = l1Stats->entries;
     }
     for (int o = 0; o < kOps; ++o) {
       const auto& a = now.ops[o];
@@ -125,8 +115,14 @@ struct Publisher::Impl {
     std::lock_guard lk(publish_mu);
     const std::int64_t nowMs = unixMillisNow();
     const metrics::RawTotals totals = metrics->totals();
-    const std::uint64_t evictions = l1Evictions();
-    const Sample s = take(totals, evictions, nowMs);
+    // One look at L1 per publish: its gauges and its lifetime evictions (summed over namespaces).
+    std::optional<l1::L1Stats> l1Stats;
+    std::uint64_t evictions = 0;
+    if (l1) {
+      l1Stats = l1->stats();
+      for (const auto& ns : l1Stats->namespaces) evictions += ns.evictions;
+    }
+    const Sample s = take(totals, l1Stats ? &*l1Stats : nullptr, evictions, nowMs);
     Sample hist = history;
     std::int64_t histStart = history_start_ms == 0 ? nowMs - s.dt_ms : history_start_ms;
     if (history_start_ms == 0) hist = Sample{};
@@ -134,11 +130,11 @@ struct Publisher::Impl {
     const bool flushHistory = nowMs - histStart >= kHistoryIntervalMs;
 
     info.last_seen_ms = nowMs;
-    const std::string retentionMs = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(opts.retention).count());
+    const std::string retentionMs =
+        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(opts.retention).count());
     const std::string liveLen = std::to_string(std::max<std::int64_t>(10, kLiveKeepMs / opts.interval.count()));
-    const std::string histLen =
-        std::to_string(std::max<std::int64_t>(6, std::chrono::duration_cast<std::chrono::milliseconds>(opts.retention).count() /
-                                                     kHistoryIntervalMs));
+    const std::string histLen = std::to_string(std::max<std::int64_t>(
+        6, std::chrono::duration_cast<std::chrono::milliseconds>(opts.retention).count() / kHistoryIntervalMs));
     std::vector<redis::Command> cmds;
     redis::Command live{"XADD", liveKey(info.id), "MAXLEN", "~", liveLen, "*"};
     appendFields(live, encodeSample(s));
@@ -154,8 +150,9 @@ struct Publisher::Impl {
     for (const auto& k : {infoKey(info.id), liveKey(info.id), historyKey(info.id)})
       cmds.push_back({"PEXPIRE", k, retentionMs});
     cmds.push_back({"ZADD", registryKey(), std::to_string(nowMs), info.id});
-    cmds.push_back({"ZREMRANGEBYSCORE", registryKey(), "-inf",
-                    "(" + std::to_string(nowMs - std::chrono::duration_cast<std::chrono::milliseconds>(opts.retention).count())});
+    cmds.push_back(
+        {"ZREMRANGEBYSCORE", registryKey(), "-inf",
+         "(" + std::to_string(nowMs - std::chrono::duration_cast<std::chrono::milliseconds>(opts.retention).count())});
     std::string error;
     bool refused = false;
     try {
@@ -245,8 +242,12 @@ PublisherStats Publisher::stats() const {
   return impl_->stats;
 }
 
-const PublisherOptions& Publisher::options() const noexcept { return impl_->opts; }
+const PublisherOptions& Publisher::options() const noexcept {
+  return impl_->opts;
+}
 
-bool Publisher::publishNow() { return impl_->publishOnce(); }
+bool Publisher::publishNow() {
+  return impl_->publishOnce();
+}
 
 }  // namespace tier::fleet

@@ -10,7 +10,6 @@ namespace tier::fleet {
 namespace {
 
 constexpr std::size_t kMaxReasons = 8;
-constexpr std::int64_t kHistoryIntervalMs = 10'000;
 
 void malformed(FleetView& v, std::string why) {
   ++v.malformed;
@@ -28,7 +27,8 @@ std::string wrongTypeReason(const std::string& key, const redis::Reply& r) {
 }  // namespace
 
 std::size_t FleetView::live_instances() const {
-  return static_cast<std::size_t>(std::count_if(instances.begin(), instances.end(), [](const auto& i) { return !i.gone; }));
+  return static_cast<std::size_t>(
+      std::count_if(instances.begin(), instances.end(), [](const auto& i) { return !i.gone; }));
 }
 
 FleetView readFleet(const redis::RedisReadView& redis, const ReadOptions& o, std::int64_t nowMs) {
@@ -38,7 +38,8 @@ FleetView readFleet(const redis::RedisReadView& redis, const ReadOptions& o, std
   const std::int64_t windowMs = std::chrono::duration_cast<std::chrono::milliseconds>(o.window).count();
   const std::int64_t goneMs = std::chrono::duration_cast<std::chrono::milliseconds>(o.gone_after).count();
 
-  auto reg = redis.command({"ZRANGE", registryKey(), "0", std::to_string(std::max<std::size_t>(o.max_instances, 1) - 1)});
+  auto reg =
+      redis.command({"ZRANGE", registryKey(), "0", std::to_string(std::max<std::size_t>(o.max_instances, 1) - 1)});
   if (reg.isError()) {
     if (reg.str.rfind("WRONGTYPE", 0) == 0) {
       malformed(v, wrongTypeReason(registryKey(), reg));
@@ -78,8 +79,10 @@ FleetView readFleet(const redis::RedisReadView& redis, const ReadOptions& o, std
       continue;
     }
     std::vector<std::optional<std::string>> values;
-    for (const auto& e : infoReply.elements) values.push_back(isString(e) ? std::optional<std::string>(e.str) : std::nullopt);
-    if (std::all_of(values.begin(), values.end(), [](const auto& x) { return !x; })) continue;  // expired: not an instance now
+    for (const auto& e : infoReply.elements)
+      values.push_back(isString(e) ? std::optional<std::string>(e.str) : std::nullopt);
+    if (std::all_of(values.begin(), values.end(), [](const auto& x) { return !x; }))
+      continue;  // expired: not an instance now
     std::string why;
     auto info = decodeInfo(values, &why);
     if (!info) {
@@ -94,7 +97,8 @@ FleetView readFleet(const redis::RedisReadView& redis, const ReadOptions& o, std
     inst.info = std::move(*info);
     inst.gone = nowMs - inst.info.last_seen_ms > goneMs;
     if (streamReply.isError() || streamReply.type != redis::Reply::Type::Array) {
-      if (!(streamReply.isNil())) malformed(v, wrongTypeReason(o.history ? historyKey(ids[i]) : liveKey(ids[i]), streamReply));
+      if (!(streamReply.isNil()))
+        malformed(v, wrongTypeReason(o.history ? historyKey(ids[i]) : liveKey(ids[i]), streamReply));
     } else {
       // XREVRANGE: newest first; each entry is [id, [field, value, ...]].
       for (auto it = streamReply.elements.rbegin(); it != streamReply.elements.rend(); ++it) {
@@ -133,7 +137,8 @@ FleetView readFleet(const redis::RedisReadView& redis, const ReadOptions& o, std
     inst.snapshot = inst.total.toSnapshot(o.window, nowMs);
     const std::uint64_t ops = inst.total.counters[static_cast<int>(metrics::Counter::Read)] +
                               inst.total.counters[static_cast<int>(metrics::Counter::Write)];
-    inst.ops_per_s = inst.total.dt_ms > 0 ? static_cast<double>(ops) * 1000.0 / static_cast<double>(inst.total.dt_ms) : 0;
+    inst.ops_per_s =
+        inst.total.dt_ms > 0 ? static_cast<double>(ops) * 1000.0 / static_cast<double>(inst.total.dt_ms) : 0;
     v.instances.push_back(std::move(inst));
   }
   std::sort(v.instances.begin(), v.instances.end(), [](const InstanceView& a, const InstanceView& b) {

@@ -28,22 +28,31 @@ int counterIndex(std::string_view name) {
 
 }  // namespace
 
-std::string registryKey() { return std::string(kKeyPrefix) + "instances"; }
-std::string infoKey(std::string_view id) { return std::string(kKeyPrefix) + "{" + std::string(id) + "}:info"; }
-std::string liveKey(std::string_view id) { return std::string(kKeyPrefix) + "{" + std::string(id) + "}:live"; }
-std::string historyKey(std::string_view id) { return std::string(kKeyPrefix) + "{" + std::string(id) + "}:hist"; }
+std::string registryKey() {
+  return std::string(kKeyPrefix) + "instances";
+}
+std::string infoKey(std::string_view id) {
+  return std::string(kKeyPrefix) + "{" + std::string(id) + "}:info";
+}
+std::string liveKey(std::string_view id) {
+  return std::string(kKeyPrefix) + "{" + std::string(id) + "}:live";
+}
+std::string historyKey(std::string_view id) {
+  return std::string(kKeyPrefix) + "{" + std::string(id) + "}:hist";
+}
+
+bool isInstanceIdChar(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
 
 bool validInstanceId(std::string_view id) noexcept {
   if (id.empty() || id.size() > kMaxInstanceIdBytes) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == '-';
-  });
+  return std::all_of(id.begin(), id.end(), isInstanceIdChar);
 }
 
 const std::vector<std::string>& infoFields() {
-  static const std::vector<std::string> f = {"v",           "id",            "app",          "host",       "pid",
-                                             "core_version", "started_at_ms", "last_seen_ms", "interval_ms"};
+  static const std::vector<std::string> f = {
+      "v", "id", "app", "host", "pid", "core_version", "started_at_ms", "last_seen_ms", "interval_ms"};
   return f;
 }
 
@@ -121,7 +130,8 @@ std::vector<std::pair<std::string, std::string>> encodeSample(const Sample& s) {
   f.emplace_back("dt", std::to_string(s.dt_ms));
   for (int c = 0; c < kCounters; ++c)
     if (s.counters[c] != 0)
-      f.emplace_back(std::string("c:") + metrics::toString(static_cast<metrics::Counter>(c)), std::to_string(s.counters[c]));
+      f.emplace_back(std::string("c:") + metrics::toString(static_cast<metrics::Counter>(c)),
+                     std::to_string(s.counters[c]));
   if (s.l1_evictions != 0) f.emplace_back("c:l1_evictions", std::to_string(s.l1_evictions));
   f.emplace_back("g:l1_bytes", std::to_string(s.l1_bytes));
   f.emplace_back("g:l1_entries", std::to_string(s.l1_entries));

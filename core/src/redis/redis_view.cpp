@@ -11,7 +11,8 @@ namespace {
 
 std::string upper(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return out;
 }
 
@@ -22,11 +23,10 @@ bool among(const std::string& s, const std::array<std::string_view, N>& list) {
 
 // Commands that read keys or server state and write nothing, with no subcommand.
 constexpr std::array<std::string_view, 36> kReadOnly = {
-    "PING",      "INFO",      "DBSIZE",  "ROLE",     "TIME",     "ECHO",       "GET",     "MGET",
-    "STRLEN",    "GETRANGE",  "EXISTS",  "TYPE",     "TTL",      "PTTL",       "SCAN",    "HGET",
-    "HGETALL",   "HMGET",     "HLEN",    "HKEYS",    "HSCAN",    "SMEMBERS",   "SCARD",   "SSCAN",
-    "ZRANGE",    "ZCARD",     "ZSCORE",  "ZREVRANGE", "ZRANGEBYSCORE", "ZSCAN", "XRANGE", "XREVRANGE",
-    "XLEN",      "LRANGE",    "LLEN",    "LASTSAVE"};
+    "PING",      "INFO",          "DBSIZE", "ROLE",     "TIME",      "ECHO",  "GET",    "MGET",    "STRLEN",
+    "GETRANGE",  "EXISTS",        "TYPE",   "TTL",      "PTTL",      "SCAN",  "HGET",   "HGETALL", "HMGET",
+    "HLEN",      "HKEYS",         "HSCAN",  "SMEMBERS", "SCARD",     "SSCAN", "ZRANGE", "ZCARD",   "ZSCORE",
+    "ZREVRANGE", "ZRANGEBYSCORE", "ZSCAN",  "XRANGE",   "XREVRANGE", "XLEN",  "LRANGE", "LLEN",    "LASTSAVE"};
 
 // Commands whose first argument decides: only these subcommands read.
 struct Sub {
@@ -87,22 +87,48 @@ std::vector<Reply> RedisReadView::pipelineOn(const std::string& node, const std:
   return client().pipelineOn(node, commands);
 }
 
-std::optional<std::string> RedisReadView::get(std::string_view key, ReadFrom from) const { return client().get(key, from); }
-long long RedisReadView::ttlMillis(std::string_view key) const { return client().ttlMillis(key); }
+std::optional<std::string> RedisReadView::get(std::string_view key, ReadFrom from) const {
+  return client().get(key, from);
+}
+long long RedisReadView::ttlMillis(std::string_view key) const {
+  return client().ttlMillis(key);
+}
 ScanPage RedisReadView::scanNode(const std::string& node, std::string_view cursor, std::string_view match,
                                  int count) const {
   return client().scanNode(node, cursor, match, count);
 }
-std::string RedisReadView::info(std::string_view section) const { return client().info(section); }
-std::chrono::microseconds RedisReadView::ping() const { return client().ping(); }
-RedisMode RedisReadView::mode() const { return client().mode(); }
-std::vector<NodeInfo> RedisReadView::topology(bool probe) const { return client().topology(probe); }
-std::vector<std::string> RedisReadView::masters() const { return client().masters(); }
-RedisClient::SlotMapState RedisReadView::slotMapState() const { return client().slotMapState(); }
-std::string RedisReadView::currentMaster() const { return client().currentMaster(); }
-bool RedisReadView::isAvailable() const { return client().isAvailable(); }
-PoolStats RedisReadView::poolStats() const { return client().poolStats(); }
-BreakerState RedisReadView::breakerState() const { return client().breakerState(); }
-const RedisOptions& RedisReadView::options() const { return client().options(); }
+std::string RedisReadView::info(std::string_view section) const {
+  return client().info(section);
+}
+std::chrono::microseconds RedisReadView::ping() const {
+  return client().ping();
+}
+RedisMode RedisReadView::mode() const {
+  return client().mode();
+}
+std::vector<NodeInfo> RedisReadView::topology(bool probe) const {
+  return client().topology(probe);
+}
+std::vector<std::string> RedisReadView::masters() const {
+  return client().masters();
+}
+RedisClient::SlotMapState RedisReadView::slotMapState() const {
+  return client().slotMapState();
+}
+std::string RedisReadView::currentMaster() const {
+  return client().currentMaster();
+}
+bool RedisReadView::isAvailable() const {
+  return client().isAvailable();
+}
+PoolStats RedisReadView::poolStats() const {
+  return client().poolStats();
+}
+BreakerState RedisReadView::breakerState() const {
+  return client().breakerState();
+}
+const RedisOptions& RedisReadView::options() const {
+  return client().options();
+}
 
 }  // namespace tier::redis

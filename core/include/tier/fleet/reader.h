@@ -46,10 +46,10 @@ struct InstanceView {
 struct FleetView {
   std::int64_t read_at_ms = 0;
   std::chrono::seconds window{0};
-  std::vector<InstanceView> instances;  // by application, then id
-  Sample total;                         // every instance's window combined
-  metrics::Snapshot snapshot;           // the fleet's aggregate over the window
-  std::size_t malformed = 0;            // entries, hashes or keys skipped
+  std::vector<InstanceView> instances;         // by application, then id
+  Sample total;                                // every instance's window combined
+  metrics::Snapshot snapshot;                  // the fleet's aggregate over the window
+  std::size_t malformed = 0;                   // entries, hashes or keys skipped
   std::vector<std::string> malformed_reasons;  // the first few, one line each
   std::size_t live_instances() const;
 };

@@ -25,6 +25,8 @@ inline constexpr std::size_t kMaxInstanceIdBytes = 64;
 // A field value longer than this, or an entry with more fields, is malformed.
 inline constexpr std::size_t kMaxFieldBytes = 16 * 1024;
 inline constexpr std::size_t kMaxFields = 256;
+// One :hist entry sums this long (ms) of live samples.
+inline constexpr std::int64_t kHistoryIntervalMs = 10'000;
 
 // ZSET: instance id -> last seen (unix ms).
 std::string registryKey();
@@ -35,6 +37,7 @@ std::string historyKey(std::string_view id);  // STREAM of 10 s samples (the ret
 
 // [A-Za-z0-9._-], 1..64 bytes: no braces (the hash tag), no blanks, no colons.
 bool validInstanceId(std::string_view id) noexcept;
+bool isInstanceIdChar(char c) noexcept;  // one character of such an id
 
 struct InstanceInfo {
   int version = 0;  // protocol version the instance speaks
@@ -61,12 +64,12 @@ inline constexpr int kCounters = static_cast<int>(metrics::Counter::kCount);
 
 // One interval of one instance: deltas, except the gauges.
 struct Sample {
-  std::int64_t t_ms = 0;   // end of the interval, unix ms (the publisher's clock)
-  std::int64_t dt_ms = 0;  // interval length
+  std::int64_t t_ms = 0;                            // end of the interval, unix ms (the publisher's clock)
+  std::int64_t dt_ms = 0;                           // interval length
   std::array<std::uint64_t, kCounters> counters{};  // c:<counter name>
-  std::uint64_t l1_evictions = 0;                    // c:l1_evictions
-  std::uint64_t l1_bytes = 0, l1_entries = 0;        // g:l1_bytes, g:l1_entries (at t)
-  std::array<metrics::OpHistogram, kOps> ops{};      // h:<op>, s:<op>, m:<op>
+  std::uint64_t l1_evictions = 0;                   // c:l1_evictions
+  std::uint64_t l1_bytes = 0, l1_entries = 0;       // g:l1_bytes, g:l1_entries (at t)
+  std::array<metrics::OpHistogram, kOps> ops{};     // h:<op>, s:<op>, m:<op>
 
   // Later samples of the same instance: deltas and histograms add, dt adds,
   // the gauges are the newest sample's.
