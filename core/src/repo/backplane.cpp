@@ -689,15 +689,14 @@ struct Backplane::Impl {
       gap = true;
     }
     last_seq[m.instance] = m.seq;
-    if (gap) {
-      std::lock_guard lk(st_mu);
-      ++st.gaps;
-    }
     if (gap || m.inv.kind == Invalidation::Kind::All)
       flush();
     else
       handlers.apply(m.inv);
+    // Counted after the action, in one step: whoever sees the gap or the
+    // message counted also sees its flush done (a test waits on these).
     std::lock_guard lk(st_mu);
+    if (gap) ++st.gaps;
     ++st.received;
     st.last_lag_ms = static_cast<double>(unixNowNs() - m.sent_unix_ns) / 1e6;
   }
