@@ -47,6 +47,7 @@ QJsonObject fleetPublisherJson(const tier::ops::HealthReport& h) {
                      {QStringLiteral("failed"), static_cast<double>(f.failed)},
                      {QStringLiteral("refused"), static_cast<double>(f.refused)},
                      {QStringLiteral("last_ok_ms"), static_cast<double>(f.last_ok_ms)},
+                     {QStringLiteral("cpu_ms"), static_cast<double>(f.cpu_ns) / 1e6},
                      {QStringLiteral("last_error"), fromStd(tier::redactSecrets(f.last_error))}};
 }
 

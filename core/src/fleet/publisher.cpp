@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <ctime>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -111,8 +112,24 @@ struct Publisher::Impl {
     return s;
   }
 
+  static std::uint64_t threadCpuNs() noexcept {
+    timespec ts{};
+    if (::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+  }
+
   bool publishOnce() {
+    const std::uint64_t cpu0 = threadCpuNs();
     std::lock_guard lk(publish_mu);
+    const bool ok = publishLocked();
+    const std::uint64_t cpu1 = threadCpuNs();
+    std::lock_guard sl(stats_mu);
+    stats.cpu_ns += cpu1 - std::min(cpu0, cpu1);
+    return ok;
+  }
+
+  // REQUIRES: publish_mu held.
+  bool publishLocked() {
     const std::int64_t nowMs = unixMillisNow();
     const metrics::RawTotals totals = metrics->totals();
     // One look at L1 per publish: its gauges and its lifetime evictions (summed over namespaces).

@@ -146,7 +146,6 @@ constexpr auto kPacerCatchUp = std::chrono::milliseconds(50);
 constexpr int kStripes = 32;
 
 enum Kind { EntryRead = 0, SessionRead, MessageAppend, KnowledgeLookup, AnalyticsRead, EntryEdit, Search, kKinds };
-bool writes(int k) { return k == MessageAppend || k == EntryEdit; }
 
 // The synthetic rows of a run (WriteMode::Synthetic).
 constexpr int kSyntheticUsers = 8;

@@ -43,6 +43,8 @@ struct PublisherStats {
   std::uint64_t refused = 0;    // of those, refused by the ACL (NOPERM)
   std::int64_t last_ok_ms = 0;  // unix ms of the last written interval; 0 = never
   std::string last_error;       // one line, redacted; empty after a success
+  std::uint64_t cpu_ns = 0;     // CPU time spent publishing (thread CPU clock, every attempt):
+                                // what publishing costs the process, without the noise of a throughput run
 };
 
 class Publisher {
