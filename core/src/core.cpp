@@ -21,6 +21,8 @@ struct TierCore::Impl {
   redis::RedisReadView redisView{redis.get()};
   std::unique_ptr<fleet::Publisher> publisher;  // after metrics and l1, which it reads
   std::unique_ptr<repo::Backplane> backplane;  // last: its thread calls into cache, so it stops first
+  // Started once the core is whole and stopped first (~TierCore): its thread uses all of the above.
+  std::unique_ptr<ops::SessionSweeper> sweeper;
 
   static redis::RedisOptions redisOptions(const CoreConfig& c) {
     redis::RedisOptions o = c.redis;
@@ -65,8 +67,13 @@ struct TierCore::Impl {
   }
 };
 
-TierCore::TierCore(CoreConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
-TierCore::~TierCore() = default;
+TierCore::TierCore(CoreConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
+  if (impl_->config.session_sweeper.enabled)
+    impl_->sweeper = std::make_unique<ops::SessionSweeper>(*this, impl_->config.session_sweeper);
+}
+TierCore::~TierCore() {
+  if (impl_) impl_->sweeper.reset();
+}
 
 const CoreConfig& TierCore::config() const noexcept { return impl_->config; }
 metrics::Metrics& TierCore::metrics() noexcept { return impl_->metrics; }
@@ -78,6 +85,7 @@ pg::ReadRouter& TierCore::reads() noexcept { return impl_->reads; }
 repo::TieredCache& TierCore::cache() noexcept { return impl_->cache; }
 repo::Backplane* TierCore::backplane() noexcept { return impl_->backplane.get(); }
 const fleet::Publisher* TierCore::publisher() const noexcept { return impl_->publisher.get(); }
+ops::SessionSweeper* TierCore::sessionSweeper() noexcept { return impl_->sweeper.get(); }
 repo::UserRepository& TierCore::users() noexcept { return impl_->users; }
 repo::JournalRepository& TierCore::entries() noexcept { return impl_->entries; }
 repo::SessionRepository& TierCore::sessions() noexcept { return impl_->sessions; }

@@ -13,6 +13,7 @@
 #include "tier/fleet/publisher.h"
 #include "tier/l1/l1_cache.h"
 #include "tier/metrics/metrics.h"
+#include "tier/ops/session_sweeper.h"
 #include "tier/pg/pg_pool.h"
 #include "tier/pg/read_router.h"
 #include "tier/redis/redis_client.h"
@@ -46,6 +47,9 @@ struct CoreConfig {
   // configured; enabled = false (metrics_publish=false, --no-publish) turns it off.
   fleet::PublisherOptions fleet;
   int session_recent_messages = repo::SessionRepository::kDefaultRecentMessages;
+  // Background expiry of idle sessions (ops/session_sweeper.h): off unless
+  // enabled (the console turns it on); one instance per database sweeps.
+  ops::SessionSweeperOptions session_sweeper;
 };
 
 class TierCore {
@@ -75,6 +79,8 @@ class TierCore {
   repo::Backplane* backplane() noexcept;
   // Null when there is no Redis or config.fleet.enabled is false.
   const fleet::Publisher* publisher() const noexcept;
+  // Null unless config.session_sweeper.enabled.
+  ops::SessionSweeper* sessionSweeper() noexcept;
 
   repo::UserRepository& users() noexcept;
   repo::JournalRepository& entries() noexcept;

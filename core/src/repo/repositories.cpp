@@ -5,6 +5,7 @@
 #include <QJsonObject>
 
 #include "common/sql_text.h"
+#include "repo/session_expiry.h"
 #include "tier/common/error.h"
 #include "tier/pg/pg_pool.h"
 #include "tier/pg/read_router.h"
@@ -484,13 +485,18 @@ std::vector<SessionSummary> SessionRepository::listActive(int hours, int limit) 
 }
 
 long long SessionRepository::expireIdle(int hours) {
+  // In batches of 500 rows a transaction, each batch's copies dropped once it
+  // is committed (the session sweeper, ops/session_sweeper.h, runs the same).
+  constexpr int kBatch = 500;
+  const std::int64_t idle = static_cast<std::int64_t>(std::max(hours, 0)) * 3600;
   auto c = pg_.acquire();
-  auto r = c->exec(
-      "UPDATE chat_sessions SET status = 'expired', version = version + 1 WHERE status = 'active' AND "
-      "last_active_at < now() - make_interval(hours => $1::int) RETURNING id",
-      {s(std::max(hours, 0))});
-  for (int i = 0; i < r.rows(); ++i) cache_.invalidateAfterWrite(codec::sessionKey(r.toInt(i, 0)));
-  return r.rows();
+  long long total = 0;
+  for (;;) {
+    const auto ids = expiry::expireIdleBatch(*c, idle, kBatch);
+    expiry::dropSessionCopies(cache_, ids);
+    total += static_cast<long long>(ids.size());
+    if (ids.size() < static_cast<std::size_t>(kBatch)) return total;
+  }
 }
 
 std::vector<SessionSummary> SessionRepository::find(const std::string& query, int limit) {
