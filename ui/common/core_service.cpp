@@ -80,6 +80,15 @@ CoreConfig coreConfigFor(const ConnectionSettings& settings) {
 
 QString redacted(const char* what) { return QString::fromStdString(redactSecrets(what)); }
 
+// Whose figures a core gives: the profile and its servers, passwords masked
+// (a password retry reaches the same servers; the read replica serves the same data).
+QString serversKey(const ConnectionSettings& s) {
+  if (s.sandbox) return QStringLiteral("sandbox\n") + s.sandbox_dir;
+  return QStringList{s.profile, redacted(s.redis_url.toStdString().c_str()),
+                     redacted(s.pg_conninfo.toStdString().c_str())}
+      .join(QLatin1Char('\n'));
+}
+
 // Malformed input, per field, before anything is built (no I/O).
 void checkInput(const CoreConfig& c, ConnectAttemptResult& r) {
   if (!c.redis_url.empty()) try {
@@ -390,6 +399,9 @@ void CoreService::adopt(std::shared_ptr<TierCore> core, const ConnectionSettings
 void CoreService::start(const ops::HealthReport* probed) {
   connected_at_ms_ = QDateTime::currentMSecsSinceEpoch();
   announced_ = false;
+  const QString servers = serversKey(settings_);
+  continues_ = !ready_servers_.isEmpty() && servers == ready_servers_;
+  ready_servers_ = servers;
   Q_EMIT coreReady();
   refresh_.start();
   health_.start();

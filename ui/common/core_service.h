@@ -161,6 +161,10 @@ class CoreService : public QObject {
   void cancelAttempt();
   bool attemptRunning() const { return attempt_running_; }
   const ConnectionSettings& settings() const { return settings_; }
+  // True when the current core (from coreReady on) reaches the same profile and
+  // servers as the core before it (a reconnect, a password retry, Connect… with
+  // the same servers): views keep their history. Passwords are not compared.
+  bool continuesPrevious() const { return continues_; }
   bool hasCore() const;
   // Increases with every connectTo; results of jobs from an older one are dropped.
   std::uint64_t currentGeneration() const;
@@ -262,6 +266,8 @@ class CoreService : public QObject {
   bool links_ok_ = false;                          // GUI thread only: both links up at the last health tick
   qint64 connected_at_ms_ = 0;                     // GUI thread only
   bool announced_ = false;                         // GUI thread only: connected() sent for this core
+  QString ready_servers_;                          // GUI thread only: whom the last core that was ready reached
+  bool continues_ = false;                         // GUI thread only: see continuesPrevious()
   std::uint64_t attempt_ = 0;                      // GUI thread only: the newest tryConnect's id
   bool attempt_running_ = false;                   // GUI thread only
   QTimer fleet_;

@@ -455,8 +455,19 @@ std::pair<qint64, qint64> DashboardPage::visibleRange() const {
 
 void DashboardPage::onCoreReady() {
   core_failure_.clear();
-  // A new connection is a new core with fresh metrics: the old history is another system's.
+  if (service_ && service_->continuesPrevious()) {
+    // A reconnect to the same profile and servers: the charts go on where they
+    // were, with the source the operator chose; what the switch missed comes
+    // back from the fleet's :hist streams where the source has them.
+    if (source_.kind != MetricsSource::Kind::Console) history_request_ = service_->requestFleetHistory(source_);
+    refreshView();
+    return;
+  }
+  // Another profile or other servers: cleared, not kept per profile. Their
+  // figures are another system's (one line across both would read as one
+  // system's change), and the fleet's own hour comes back from its Redis.
   history_.clear();
+  own_ids_.clear();
   last_.reset();
   latest_.reset();
   // Another Redis may hold another fleet: the default applies again.
@@ -539,10 +550,17 @@ void DashboardPage::onFleetAvailable(const FleetSnapshot& s) {
   side_tabs_->setTabText(side_tabs_->indexOf(fleet_panel_), model->othersCount() > 0 ? QStringLiteral("Fleet (%1)").arg(model->liveCount())
                                                      : QStringLiteral("Fleet"));
   rebuildSourceCombo(s);
+  if (!s.self_id.empty() && std::find(own_ids_.begin(), own_ids_.end(), s.self_id) == own_ids_.end())
+    own_ids_.push_back(s.self_id);
   if (!source_by_user_) {
-    // Fleet by default as soon as anything but this console publishes.
+    // Fleet by default as soon as anything but this console publishes. The
+    // core a reconnect replaced still looks live for a few seconds: it was
+    // this console, so it does not switch the charts (and clear them).
     MetricsSource want;
-    if (model->othersLive()) want.kind = MetricsSource::Kind::Fleet;
+    const bool othersLive = std::any_of(s.view.instances.begin(), s.view.instances.end(), [this](const auto& inst) {
+      return !inst.gone && std::find(own_ids_.begin(), own_ids_.end(), inst.info.id) == own_ids_.end();
+    });
+    if (othersLive) want.kind = MetricsSource::Kind::Fleet;
     if (!(want == source_)) setSource(want, false);
     if (want.kind == MetricsSource::Kind::Fleet && !fleet_tab_shown_) {
       side_tabs_->setCurrentWidget(fleet_panel_);
@@ -583,14 +601,13 @@ void DashboardPage::onFleetHistoryAvailable(const FleetSnapshot& s) {
   if (s.request != history_request_ || !(s.source == source_)) return;  // an older request's answer
   QElapsedTimer timer;
   timer.start();
-  // The points read back go before the live points that arrived meanwhile.
-  const qint64 firstLive = history_.empty() ? std::numeric_limits<qint64>::max() : history_.at(0).at_ms;
-  MetricsHistory merged(std::max<std::size_t>(history_.capacity(), s.points.size() + history_.size()));
-  int n = 0;
-  for (const auto& p : s.points)
-    if (p.taken_at_unix_ms < firstLive && merged.add(sampleFrom(p, p.taken_at_unix_ms))) ++n;
-  for (std::size_t i = 0; i < history_.size(); ++i) merged.add(history_.at(i));
-  history_ = std::move(merged);
+  // The points read back go before the live points that arrived meanwhile, and
+  // into the gaps a reconnect or an outage left (longer than a :hist point and a
+  // half); a point the charts already have is never replaced.
+  std::vector<MetricSample> readBack;
+  readBack.reserve(s.points.size());
+  for (const auto& p : s.points) readBack.push_back(sampleFrom(p, p.taken_at_unix_ms));
+  const int n = int(history_.fillGaps(readBack, 15'000));
   history_points_ = n;
   last_history_ = s;
   refreshView();
@@ -617,7 +634,8 @@ void DashboardPage::onStatsAvailable(const StatsSnapshot& snapshot) {
 }
 
 void DashboardPage::onHealthAvailable(const ops::HealthReport& report) {
-  server_->setReport(report, QDateTime::currentMSecsSinceEpoch());
+  server_checked_ms_ = QDateTime::currentMSecsSinceEpoch();
+  server_->setReport(report, server_checked_ms_);
 }
 
 void DashboardPage::refreshView() {
@@ -760,6 +778,21 @@ QString DashboardPage::writeCsv(const QString& path) const {
   return {};
 }
 
+QString DashboardPage::exportCaption() const {
+  const auto [from, to] = visibleRange();
+  QString text = QStringLiteral("Tier Console dashboard — %1 — %2 to %3 (%4 min)")
+                     .arg(sourceLabel(),
+                          QDateTime::fromMSecsSinceEpoch(from).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")), hhmmss(to))
+                     .arg(range_minutes_);
+  // Paused freezes the charts and tiles only: the server panel is said to be live, with its own time.
+  if (paused_) text += QStringLiteral(", paused at %1").arg(hhmmss(paused_at_ms_));
+  text += server_checked_ms_ > 0
+              ? QStringLiteral(" — server panel %1checked at %2")
+                    .arg(paused_ ? QStringLiteral("live, ") : QString(), hhmmss(server_checked_ms_))
+              : QStringLiteral(" — server panel: no health check yet");
+  return text;
+}
+
 QPixmap DashboardPage::renderDashboard() const {
   const QPixmap tiles = tiles_row_->grab();
   const QPixmap charts = charts_box_->grab();
@@ -782,12 +815,8 @@ QPixmap DashboardPage::renderDashboard() const {
   f.setPointSizeF(f.pointSizeF() * 1.2);
   p.setFont(f);
   p.setPen(palette().color(QPalette::WindowText));
-  const auto [from, to] = visibleRange();
-  p.drawText(QRectF(margin, margin, total.width() - 2 * margin, header), Qt::AlignLeft | Qt::AlignVCenter,
-             QStringLiteral("Tier Console dashboard — %1 — %2 to %3 (%4 min)")
-                 .arg(sourceLabel(),
-                      QDateTime::fromMSecsSinceEpoch(from).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")), hhmmss(to))
-                 .arg(range_minutes_));
+  p.drawText(QRectF(margin, margin, total.width() - 2 * margin, header), Qt::AlignLeft | Qt::AlignVCenter | Qt::TextWordWrap,
+             exportCaption());
   const qreal top = margin + header;
   p.drawPixmap(QPointF(margin, top), tiles);
   p.drawPixmap(QPointF(margin, top + ts.height() + gap), charts);

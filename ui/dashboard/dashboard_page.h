@@ -20,6 +20,8 @@
 #include <QWidget>
 #include <array>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "common/core_service.h"
 #include "dashboard/metrics_history.h"
@@ -88,6 +90,9 @@ class DashboardPage : public QWidget {
   QString writeCsv(const QString& path) const;
   // The whole dashboard as one image: tiles, every chart (also those scrolled away) and the server panel.
   QPixmap renderDashboard() const;
+  // The image's header: whose figures, the charts' range (and the pause), and
+  // the server panel's own time (it stays live while the charts are paused).
+  QString exportCaption() const;
 
   QAction* pauseAction() const { return pause_; }
   QAction* logScaleAction() const { return log_; }
@@ -137,6 +142,7 @@ class DashboardPage : public QWidget {
   std::optional<StatsSnapshot> last_;    // what the tiles show (held while paused)
   std::optional<StatsSnapshot> latest_;  // the newest refresh received
   qint64 last_arrival_ms_ = 0;            // wall clock when the newest refresh arrived
+  qint64 server_checked_ms_ = 0;          // wall clock of the server panel's health report
   // Why refreshes may have stopped: the links' last states and a failed connect.
   LinkStatus redis_link_;
   LinkStatus pg_link_;
@@ -174,6 +180,7 @@ class DashboardPage : public QWidget {
   MetricsSource source_;
   bool source_by_user_ = false;
   bool fleet_tab_shown_ = false;  // the Fleet tab was brought forward once for this connection
+  std::vector<std::string> own_ids_;  // this console's instance ids on these servers (a reconnect's earlier cores)
   std::uint64_t history_request_ = 0;
   int history_points_ = 0;
   double history_apply_ms_ = 0;

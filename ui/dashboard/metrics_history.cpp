@@ -107,6 +107,34 @@ bool MetricsHistory::add(const MetricSample& sample) {
   return true;
 }
 
+std::size_t MetricsHistory::fillGaps(const std::vector<MetricSample>& points, qint64 gap_ms) {
+  std::vector<MetricSample> extra;
+  for (const auto& p : points) {
+    if (size_ == 0) {
+      extra.push_back(p);
+      continue;
+    }
+    // The own samples around p: [0, i) are at or before it, [i, size) after it.
+    const std::size_t i = indexRange(std::numeric_limits<qint64>::min(), p.at_ms).second;
+    if (i > 0 && at(i - 1).at_ms == p.at_ms) continue;  // already there
+    const bool before = i == 0, after = i == size_;
+    if (before || after || at(i).at_ms - at(i - 1).at_ms > gap_ms) extra.push_back(p);
+  }
+  if (extra.empty()) return 0;
+  std::vector<MetricSample> all;
+  all.reserve(size_ + extra.size());
+  for (std::size_t i = 0; i < size_; ++i) all.push_back(at(i));
+  all.insert(all.end(), extra.begin(), extra.end());
+  std::stable_sort(all.begin(), all.end(), [](const MetricSample& a, const MetricSample& b) { return a.at_ms < b.at_ms; });
+  ring_.assign(std::max(ring_.size(), all.size()), MetricSample{});
+  head_ = 0;
+  size_ = 0;
+  const std::size_t own = all.size() - extra.size();
+  std::size_t kept = 0;
+  for (const auto& m : all) kept += add(m) ? 1 : 0;  // two read-back samples at one time: the first stays
+  return kept - own;
+}
+
 const MetricSample& MetricsHistory::at(std::size_t i) const {
   return ring_[physical(i)];
 }
@@ -200,7 +228,7 @@ std::optional<double> MetricsHistory::compliance(MetricSeries s, qint64 from_ms,
     if (std::isnan(v)) continue;
     const double w = weight(i);
     withData += w;
-    if (bound == Bound::AtLeast ? v >= limit : v <= limit) ok += w;
+    if (bound == Bound::AtLeast ? v > limit : v < limit) ok += w;  // Phase 0B: "> 80 %", "< 5 ms"
   }
   if (withData == 0) return std::nullopt;
   return ok / withData;

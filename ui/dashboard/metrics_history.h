@@ -48,7 +48,7 @@ enum class Aggregate { Max, Min, Mean };
 // Latencies and errors keep the worst (max) of a bucket, hit rates the worst (min), throughput the mean.
 Aggregate defaultAggregate(MetricSeries s);
 
-// Which side of a limit complies: hit rate must stay at or above, latencies at or below.
+// Which side of a limit complies: hit rate must stay above, latencies below (the limit itself does not).
 enum class Bound { AtLeast, AtMost };
 
 struct MetricSample {
@@ -81,6 +81,13 @@ class MetricsHistory {
   // Appends a sample. Returns false (and keeps nothing) unless it is newer than
   // the newest sample: refreshes arrive in order, a late one is stale.
   bool add(const MetricSample& sample);
+
+  // Adds samples read back from elsewhere (the fleet's :hist streams) where this
+  // history has none: before its oldest sample, after its newest, or inside a
+  // gap of more than gap_ms between two of its samples (a reconnect, an outage).
+  // A sample it already has is never replaced. `points` need not be sorted; the
+  // capacity grows to hold them. Returns how many were added.
+  std::size_t fillGaps(const std::vector<MetricSample>& points, qint64 gap_ms);
 
   // i = 0 is the oldest. REQUIRES: i < size().
   const MetricSample& at(std::size_t i) const;
