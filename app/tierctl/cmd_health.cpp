@@ -10,6 +10,7 @@
 #include "output.h"
 #include "tier/ops/health.h"
 #include "tier/ops/server_series.h"
+#include "tier/ops/session_sweeper.h"
 
 namespace tierctl {
 
@@ -357,6 +358,41 @@ void printServerSeriesText(const tier::ops::ServerSeriesPoint& p) {
                   .arg(val(st.calls_per_s, 1), formatMs(st.mean_ms), fromStd(st.query).simplified()));
 }
 
+// The session sweeper (issue 15): this process's job, and who holds the lock per pg_locks.
+QJsonObject sessionSweeperJson(const tier::ops::SessionSweeperStatus& s) {
+  const auto& t = s.stats;
+  return QJsonObject{{QStringLiteral("enabled"), t.enabled},
+                     {QStringLiteral("holder"), t.holder},
+                     {QStringLiteral("lock_holder"), fromStd(s.lock_holder)},
+                     {QStringLiteral("lock_holder_pid"), s.lock_holder_pid},
+                     {QStringLiteral("idle_limit_s"), static_cast<double>(t.idle_limit_s)},
+                     {QStringLiteral("interval_ms"), static_cast<double>(t.interval_ms)},
+                     {QStringLiteral("last_run_ms"), static_cast<double>(t.last_run_ms)},
+                     {QStringLiteral("last_expired"), static_cast<double>(t.last_expired)},
+                     {QStringLiteral("total_expired"), static_cast<double>(t.total_expired)},
+                     {QStringLiteral("runs"), static_cast<double>(t.runs)},
+                     {QStringLiteral("last_duration_ms"), t.last_duration_ms},
+                     {QStringLiteral("last_error"), fromStd(tier::redactSecrets(t.last_error))},
+                     {QStringLiteral("lock_error"), fromStd(tier::redactSecrets(s.lock_error))}};
+}
+
+void printSessionSweeperText(const tier::ops::SessionSweeperStatus& s) {
+  const auto& t = s.stats;
+  const QString lock = s.lock_holder_pid > 0 ? QStringLiteral("lock: %1 (pid %2)").arg(fromStd(s.lock_holder)).arg(s.lock_holder_pid)
+                                             : QStringLiteral("lock: %1").arg(fromStd(s.lock_holder));
+  const QString idle = fromStd(tier::ops::formatDuration(std::chrono::seconds(t.idle_limit_s)));
+  if (!t.enabled) {
+    printLine(QStringLiteral("sweeper   off in this process  idle limit %1  %2").arg(idle, lock));
+    return;
+  }
+  const QString last = t.last_run_ms > 0 ? QStringLiteral("last run %1, %2 expired").arg(isoTime(t.last_run_ms), thousands(t.last_expired))
+                                         : QStringLiteral("no run yet");
+  printLine(QStringLiteral("sweeper   %1  idle limit %2  every %3 s  %4  total %5  %6%7")
+                .arg(t.holder ? QStringLiteral("holder") : QStringLiteral("standby"), idle,
+                     QString::number(static_cast<double>(t.interval_ms) / 1000.0), last, thousands(t.total_expired), lock,
+                     t.last_error.empty() ? QString() : QStringLiteral("  ") + fromStd(tier::redactSecrets(t.last_error))));
+}
+
 // The report only carries text; one typed probe tells connect (3) from permission (4).
 int failureExitCode(tier::TierCore& core, const tier::ops::HealthReport& h) {
   if (h.redis.configured && !h.redis.ok && core.hasRedis()) {
@@ -394,6 +430,18 @@ int runHealth(Context& ctx) {
   const auto started = std::chrono::steady_clock::now();
   if (series) poller.poll(core);  // the first of two polls: rates are their difference
   const tier::ops::HealthReport h = tier::ops::checkHealth(core);
+  // pg_locks only when PostgreSQL answered: a down server is not waited for twice.
+  tier::ops::SessionSweeperStatus sweeper;
+  if (h.postgres.ok) {
+    sweeper = tier::ops::sessionSweeperStatus(core);
+  } else {
+    const auto& sc = core.config().session_sweeper;
+    sweeper.stats.idle_limit_s = (sc.idle_limit.count() > 0 ? sc.idle_limit : core.config().policies.session.ttl).count();
+    sweeper.stats.interval_ms = sc.interval.count();
+    if (auto* s = core.sessionSweeper()) sweeper.stats = s->stats();
+    sweeper.lock_holder = "unknown";
+    sweeper.lock_error = "PostgreSQL is down";
+  }
   std::optional<tier::ops::ServerSeriesPoint> point;
   if (series) {
     std::this_thread::sleep_until(started + std::chrono::seconds(1));
@@ -402,9 +450,11 @@ int runHealth(Context& ctx) {
   if (ctx.json()) {
     QJsonObject o = healthJson(h);
     if (point) o.insert(QStringLiteral("server_series"), serverSeriesJson(*point));
+    o.insert(QStringLiteral("session_sweeper"), sessionSweeperJson(sweeper));
     printJson(o);
   } else {
     printHealthText(h);
+    printSessionSweeperText(sweeper);
     if (point) printServerSeriesText(*point);
   }
   const bool redisDown = h.redis.configured && !h.redis.ok;

@@ -41,6 +41,8 @@ void addInspectOptions(QCommandLineParser&);
 int runInspect(Context&);
 void addInvalidateOptions(QCommandLineParser&);
 int runInvalidate(Context&);
+void addSessionsOptions(QCommandLineParser&);
+int runSessions(Context&);
 void addWarmOptions(QCommandLineParser&);
 int runWarm(Context&);
 void addLoadOptions(QCommandLineParser&);
