@@ -232,6 +232,50 @@ class TestOperations : public QObject {
     QVERIFY(!i4.stale);
   }
 
+  // Users, entries and mood statistics: inspected, evicted and refreshed
+  // through the cache like sessions, each action audited under its own name.
+  void inspectEvictRefreshUserEntryStats() {
+    const std::int64_t entryId = 7;
+    const auto entry = core->entries().get(entryId).value;
+    QVERIFY(entry);
+    const std::int64_t userId = entry->user_id;
+    core->users().get(userId);
+    core->analytics().moodStats(userId, 7);
+    auto u = ops::inspectUser(*core, userId);
+    QVERIFY(u.l1.present && u.l2.present && u.l3_present && !u.stale);
+    QCOMPARE(u.key, codec::userKey(userId));
+    auto st = ops::inspectStats(*core, userId, 7);
+    QVERIFY(st.l2.present && !st.stale);
+    QCOMPARE(st.l3->entries, st.cached->entries);
+    QVERIFY_THROWS_EXCEPTION(BadInputError, ops::inspectStats(*core, userId, 14));
+
+    auto c = core->pg().acquire();
+    c->exec("UPDATE journal_entries SET mood_score = CASE WHEN mood_score = 1 THEN 2 ELSE 1 END WHERE id = 7");
+    auto e = ops::inspectEntry(*core, entryId);
+    QVERIFY(e.stale && e.l1_stale && e.l2_stale);
+    auto mood = std::find_if(e.field_values.begin(), e.field_values.end(), [](const auto& f) { return f.field == "mood_score"; });
+    QVERIFY(mood != e.field_values.end());
+    QCOMPARE(mood->cached, std::to_string(entry->mood_score));
+    QVERIFY(mood->database != mood->cached);
+
+    QVERIFY(ops::evictEntity(*core, ops::Entity::Entry, entryId));
+    QCOMPARE(ops::readAudit(*core, 1).front().action, std::string("evict.entry"));
+    auto e2 = ops::inspectEntry(*core, entryId);
+    QVERIFY(!e2.l1.present && !e2.l2.present && !e2.stale);
+    ops::refreshEntity(*core, ops::Entity::Entry, entryId);
+    QCOMPARE(ops::readAudit(*core, 1).front().action, std::string("refresh.entry"));
+    auto e3 = ops::inspectEntry(*core, entryId);
+    QVERIFY(e3.l2.present && !e3.stale);
+    QCOMPARE(e3.l2.version, e3.l3_version);
+
+    QVERIFY(ops::evictEntity(*core, ops::Entity::Stats, userId));  // every period of the user
+    QVERIFY(!ops::inspectStats(*core, userId, 7).l2.present);
+    ops::refreshEntity(*core, ops::Entity::Stats, userId);
+    QVERIFY(ops::inspectStats(*core, userId, 30).l2.present);
+    QVERIFY_THROWS_EXCEPTION(NotFoundError, ops::refreshEntity(*core, ops::Entity::User, 999999999));
+    QVERIFY_THROWS_EXCEPTION(NotFoundError, ops::inspectUser(*core, 999999999));
+  }
+
   void inspectUnknownSession() {
     QVERIFY_THROWS_EXCEPTION(NotFoundError, ops::inspectSession(*core, 999999999));
     QVERIFY_THROWS_EXCEPTION(BadInputError, ops::inspectSession(*core, -1));

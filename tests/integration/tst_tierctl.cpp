@@ -13,6 +13,7 @@
 
 #include "servers.h"
 #include "test_paths.h"
+#include "tier/codec/keys.h"
 #include "tier/core.h"
 #include "tier/sandbox/seeder.h"
 #include "tier/sandbox/server_process.h"
@@ -304,6 +305,67 @@ class TestTierctl : public QObject {
     QCOMPARE(o.value(QStringLiteral("l3")).toObject().value(QStringLiteral("present")).toBool(), true);
   }
 
+  // inspect user / entry / stats: the same shape as a session's; a title
+  // changed behind the cache shows both values; the journal text only its size.
+  void inspectUserEntryAndStats() {
+    auto c = core_->pg().acquire();
+    const std::int64_t entryId = c->exec("SELECT min(id) FROM journal_entries").toInt(0, 0);
+    const std::int64_t userId = c->exec("SELECT user_id FROM journal_entries WHERE id = $1", {std::to_string(entryId)})
+                                    .toInt(0, 0);
+    QVERIFY(core_->entries().get(entryId).value.has_value());  // fills L2
+    QVERIFY(core_->users().get(userId).value.has_value());
+    QVERIFY(core_->analytics().moodStats(userId, 30).value.has_value());
+
+    Run r = tierctl({QStringLiteral("inspect"), QStringLiteral("user"), QString::number(userId), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    QJsonObject o = r.json();
+    QCOMPARE(o.value(QStringLiteral("user_id")).toDouble(), static_cast<double>(userId));
+    QCOMPARE(o.value(QStringLiteral("key")).toString(), QStringLiteral("user:v1:%1").arg(userId));
+    QCOMPARE(o.value(QStringLiteral("l2")).toObject().value(QStringLiteral("present")).toBool(), true);
+    QCOMPARE(o.value(QStringLiteral("stale")).toBool(), false);
+    QVERIFY(o.value(QStringLiteral("user")).toObject().value(QStringLiteral("email")).toString().contains(QLatin1Char('@')));
+
+    r = tierctl({QStringLiteral("inspect"), QStringLiteral("stats"), QString::number(userId), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    o = r.json();
+    QCOMPARE(o.value(QStringLiteral("period_days")).toInt(), 30);
+    QCOMPARE(o.value(QStringLiteral("l2")).toObject().value(QStringLiteral("present")).toBool(), true);
+    QCOMPARE(o.value(QStringLiteral("stats")).toObject().value(QStringLiteral("user_id")).toDouble(),
+             static_cast<double>(userId));
+
+    // A DBA edits the row behind the cache: stale, with both values of the title.
+    c->exec("UPDATE journal_entries SET title = 'edited behind the cache', content = content || ' (more)' "
+            "WHERE id = $1",  // the trigger raises the version
+            {std::to_string(entryId)});
+    r = tierctl({QStringLiteral("inspect"), QStringLiteral("entry"), QString::number(entryId), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    o = r.json();
+    QCOMPARE(o.value(QStringLiteral("stale")).toBool(), true);
+    QCOMPARE(o.value(QStringLiteral("l2")).toObject().value(QStringLiteral("stale")).toBool(), true);
+    bool sawTitle = false, sawContent = false;
+    for (const auto& v : o.value(QStringLiteral("diff_values")).toArray()) {
+      const QJsonObject d = v.toObject();
+      if (d.value(QStringLiteral("field")).toString() == QLatin1String("title")) {
+        sawTitle = true;
+        QCOMPARE(d.value(QStringLiteral("database")).toString(), QStringLiteral("\"edited behind the cache\""));
+        QVERIFY(!d.value(QStringLiteral("cached")).toString().isEmpty());
+      }
+      if (d.value(QStringLiteral("field")).toString() == QLatin1String("content")) {
+        sawContent = true;
+        QVERIFY2(d.value(QStringLiteral("database")).toString().endsWith(QLatin1String(" characters>")),
+                 qPrintable(d.value(QStringLiteral("database")).toString()));
+      }
+    }
+    QVERIFY(sawTitle);
+    QVERIFY(sawContent);
+    QVERIFY(!o.value(QStringLiteral("entry")).toObject().contains(QStringLiteral("content")));  // its size only
+    r = tierctl({QStringLiteral("inspect"), QStringLiteral("entry"), QString::number(entryId)});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains("stale: yes") && r.out.contains("edited behind the cache"), r.out.constData());
+    // Inspecting filled no tier and wrote nothing: the stale copy is still there.
+    core_->cache().invalidate(tier::codec::entryKey(entryId));
+  }
+
   void inspectCorruptedValueIsACleanReport() {
     const std::string key = "session:v1:" + std::to_string(sessionId_);
     tier::test::TestServers::shared().redis().cli("SET " + key + " 'not-an-envelope'");
@@ -341,8 +403,24 @@ class TestTierctl : public QObject {
                                       << 2 << QStringLiteral("--threshold");
     QTest::newRow("inspect without id") << QStringList{QStringLiteral("inspect"), QStringLiteral("session")} << 2
                                         << QStringLiteral("usage");
-    QTest::newRow("inspect what") << QStringList{QStringLiteral("inspect"), QStringLiteral("user"), QStringLiteral("1")}
+    QTest::newRow("inspect what") << QStringList{QStringLiteral("inspect"), QStringLiteral("mood"), QStringLiteral("1")}
                                   << 2 << QStringLiteral("cannot inspect");
+    QTest::newRow("unknown user id") << QStringList{QStringLiteral("inspect"), QStringLiteral("user"),
+                                                    QStringLiteral("999999999")}
+                                     << 6 << QStringLiteral("user 999999999 not found");
+    QTest::newRow("stats of an unknown user")
+        << QStringList{QStringLiteral("inspect"), QStringLiteral("stats"), QStringLiteral("999999999")} << 6
+        << QStringLiteral("not found");
+    QTest::newRow("entry id zero") << QStringList{QStringLiteral("inspect"), QStringLiteral("entry"), QStringLiteral("0")}
+                                   << 2 << QStringLiteral("invalid entry id");
+    QTest::newRow("stats period not offered")
+        << QStringList{QStringLiteral("inspect"), QStringLiteral("stats"), QStringLiteral("1"), QStringLiteral("--period"),
+                       QStringLiteral("14")}
+        << 2 << QStringLiteral("7, 30 or 90");
+    QTest::newRow("period on a user")
+        << QStringList{QStringLiteral("inspect"), QStringLiteral("user"), QStringLiteral("1"), QStringLiteral("--period"),
+                       QStringLiteral("7")}
+        << 2 << QStringLiteral("--period");
     QTest::newRow("non-numeric session id")
         << QStringList{QStringLiteral("inspect"), QStringLiteral("session"), QStringLiteral("12abc")} << 2
         << QStringLiteral("invalid session id");
@@ -561,7 +639,7 @@ class TestTierctl : public QObject {
   void profileTagsGuardDestructiveCommands() {
     {
       QSettings settings(config_.path() + QStringLiteral("/TierConsole/tierconsole.conf"), QSettings::IniFormat);
-      for (const QString name : {QStringLiteral("ro"), QStringLiteral("prod")}) {
+      for (const QString& name : {QStringLiteral("ro"), QStringLiteral("prod")}) {
         settings.setValue(QStringLiteral("profiles/%1/redis_url").arg(name), redisUrl_);
         settings.setValue(QStringLiteral("profiles/%1/pg_conninfo").arg(name), pgConninfo_);
       }

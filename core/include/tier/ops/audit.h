@@ -14,7 +14,8 @@ namespace tier::ops {
 
 struct AuditRecord {
   std::string action;     // invalidate.key | invalidate.pattern | invalidate.namespace | invalidate.user |
-                          // warm.knowledge | warm.sessions | warm.entries | evict.session | refresh.session
+                          // warm.knowledge | warm.sessions | warm.entries | evict.session | refresh.session |
+                          // evict.user|entry|stats | refresh.user|entry|stats
   std::string args_json;  // JSON object of the arguments (no secrets)
   bool dry_run = false;
   long long matched = 0;
