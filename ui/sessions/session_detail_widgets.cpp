@@ -3,6 +3,10 @@
 #include <QDateTime>
 #include <QEvent>
 #include <QGridLayout>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLocale>
 #include <QStringList>
@@ -39,7 +43,57 @@ QString shortTime(std::int64_t ms) {
   return t.toString(t.date() == QDate::currentDate() ? QStringLiteral("HH:mm:ss") : QStringLiteral("yyyy-MM-dd HH:mm"));
 }
 
+// A JSON value in one short line: strings quoted, arrays by length, long text cut.
+QString shortValue(const QJsonValue& v) {
+  constexpr int kMax = 60;
+  QString t;
+  if (v.isUndefined()) return QStringLiteral("(absent)");
+  if (v.isString()) {
+    t = v.toString();
+    t.replace(QLatin1Char('\n'), QLatin1Char(' '));
+    return QStringLiteral("\u201c%1\u201d").arg(t.size() > kMax ? t.left(kMax) + QStringLiteral("\u2026") : t);
+  }
+  if (v.isArray()) {
+    const auto n = v.toArray().size();
+    return n == 1 ? QStringLiteral("1 item") : QStringLiteral("%1 items").arg(n);
+  }
+  if (v.isObject()) t = QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
+  else if (v.isDouble()) t = QString::number(v.toDouble(), 'g', 17);
+  else if (v.isBool()) t = v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+  else t = QStringLiteral("null");
+  return t.size() > kMax ? t.left(kMax) + QStringLiteral("\u2026") : t;
+}
+
+QJsonObject jsonOf(const repo::ChatSession& s) {
+  return QJsonDocument::fromJson(QByteArray::fromStdString(s.toJson())).object();
+}
+
 }  // namespace
+
+QStringList staleFieldLines(const ops::SessionInspection& in) {
+  QStringList out;
+  const QJsonObject cached = in.cached ? jsonOf(*in.cached) : QJsonObject();
+  const QJsonObject db = in.l3 ? jsonOf(*in.l3) : QJsonObject();
+  for (const auto& f : in.diff) {
+    const QString field = QString::fromStdString(f);
+    if (field == QLatin1String("<deleted in database>")) {
+      out << QStringLiteral("the row: cached copy present \u00b7 database: deleted");
+    } else if (field == QLatin1String("<tombstone>")) {
+      out << QStringLiteral("the row: cached \u201cnot found\u201d marker \u00b7 database version %1").arg(in.l3_version);
+    } else if (field == QLatin1String("version")) {
+      // The tiers' envelope versions: a copy may be older without its payload saying so.
+      QStringList cachedVersions;
+      if (in.l1_stale) cachedVersions << QStringLiteral("L1 %1").arg(in.l1.version);
+      if (in.l2_stale) cachedVersions << QStringLiteral("L2 %1").arg(in.l2.version);
+      out << QStringLiteral("version: cached %1 \u00b7 database %2").arg(cachedVersions.join(QStringLiteral(", ")), QString::number(in.l3_version));
+    } else if (!in.cached) {
+      out << QStringLiteral("%1: cached (unreadable) \u00b7 database %2").arg(field, shortValue(db.value(field)));
+    } else {
+      out << QStringLiteral("%1: cached %2 \u00b7 database %3").arg(field, shortValue(cached.value(field)), shortValue(db.value(field)));
+    }
+  }
+  return out;
+}
 
 QString formatTtl(long long seconds) {
   if (seconds == -1) return QStringLiteral("no expiry");
@@ -70,7 +124,16 @@ TierStatePanel::TierStatePanel(QWidget* parent) : QFrame(parent) {
   QFont hf = heading->font();
   hf.setBold(true);
   heading->setFont(hf);
-  outer->addWidget(heading);
+  checked_ = new QLabel(this);
+  checked_->setObjectName(QStringLiteral("tierCheckedAt"));
+  checked_->setForegroundRole(QPalette::PlaceholderText);
+  checked_->setToolTip(QStringLiteral("When the tiers were read. Read again with Re-inspect (F5), and at once when a "
+                                      "server goes down or comes back."));
+  auto* headingRow = new QHBoxLayout;
+  headingRow->addWidget(heading);
+  headingRow->addStretch(1);
+  headingRow->addWidget(checked_);
+  outer->addLayout(headingRow);
 
   banner_ = new QLabel(this);
   banner_->setObjectName(QStringLiteral("staleBanner"));
@@ -141,24 +204,51 @@ void TierStatePanel::setRow(int tier, const QString& chip, const QString& tone, 
   rows_[tier].sub->setVisible(!sub.isEmpty());
 }
 
+QString TierStatePanel::checkedText() const { return checked_->text(); }
+
+void TierStatePanel::markUnknown(const QString& why) {
+  if (checkedAtMs_ <= 0) return;  // nothing shown yet
+  const QString since = shortTime(QDateTime::currentMSecsSinceEpoch());
+  checked_->setText(QStringLiteral("unknown since %1 (read %2)").arg(since, shortTime(checkedAtMs_)));
+  setBanner(QStringLiteral("<b>Unknown</b>: %1 at %2; what was read before may no longer hold. Re-checking…")
+                .arg(why.toHtmlEscaped(), since),
+            QStringLiteral("warn"));
+  for (int i = 0; i < 3; ++i)
+    setRow(i, QStringLiteral("?"), QStringLiteral("neutral"), QStringLiteral("unknown"),
+           QStringLiteral("was: %1").arg(rows_[i].detail->text()));
+}
+
 void TierStatePanel::showLoading() {
   setBanner(QStringLiteral("Inspecting…"), QStringLiteral("neutral"));
   for (int i = 0; i < 3; ++i) setRow(i, QStringLiteral("…"), QStringLiteral("neutral"), QString());
 }
 
 void TierStatePanel::showError(const QString& sentence) {
+  checkedAtMs_ = QDateTime::currentMSecsSinceEpoch();
+  checked_->setText(QStringLiteral("checked %1: could not read").arg(shortTime(checkedAtMs_)));
   setBanner(sentence, QStringLiteral("bad"));
   for (int i = 0; i < 3; ++i) setRow(i, QStringLiteral("?"), QStringLiteral("neutral"), QStringLiteral("unknown"));
 }
 
-void TierStatePanel::showInspection(const ops::SessionInspection& in) {
+void TierStatePanel::showInspection(const ops::SessionInspection& in, qint64 checkedAtMs) {
+  checkedAtMs_ = checkedAtMs > 0 ? checkedAtMs : QDateTime::currentMSecsSinceEpoch();
+  checked_->setText(QStringLiteral("checked %1").arg(shortTime(checkedAtMs_)));
   const bool cached = in.l1.present || in.l2.present;
   if (in.stale) {
     QStringList fields;
     for (const auto& f : in.diff) fields << fromStd(f);
-    setBanner(QStringLiteral("<b>Stale</b>: the cached copy differs from the database in %1.")
-                  .arg(fields.join(QStringLiteral(", ")).toHtmlEscaped()),
-              QStringLiteral("warn"));
+    const QString which = in.l1_stale && in.l2_stale ? QStringLiteral("cached copies (L1 and L2) differ")
+                          : in.l2_stale             ? QStringLiteral("cached copy in L2 differs")
+                                                    : QStringLiteral("cached copy in L1 differs");
+    QString html = QStringLiteral("<b>Stale</b>: the %1 from the database in %2.")
+                       .arg(which, fields.join(QStringLiteral(", ")).toHtmlEscaped());
+    const QStringList lines = staleFieldLines(in);
+    if (!lines.isEmpty()) {
+      html += QStringLiteral("<br/>");
+      for (const QString& l : lines) html += QStringLiteral("\u2022 %1<br/>").arg(l.toHtmlEscaped());
+      html.chop(5);
+    }
+    setBanner(html, QStringLiteral("warn"));
   } else if (cached) {
     setBanner(QStringLiteral("<b>In sync</b>: the cached copies match the database (version %1).").arg(in.l3_version),
               QStringLiteral("ok"));
@@ -214,7 +304,11 @@ void TierStatePanel::showInspection(const ops::SessionInspection& in) {
 
 QString TierStatePanel::bannerText() const {
   QString t = banner_->text();
-  t.remove(QStringLiteral("<b>")).remove(QStringLiteral("</b>"));
+  t.remove(QStringLiteral("<b>")).remove(QStringLiteral("</b>")).replace(QStringLiteral("<br/>"), QStringLiteral("\n"));
+  // The plain text a reader sees: entities back to characters.
+  t.replace(QStringLiteral("&quot;"), QStringLiteral("\"")).replace(QStringLiteral("&lt;"), QStringLiteral("<"))
+      .replace(QStringLiteral("&gt;"), QStringLiteral(">")).replace(QStringLiteral("&#x27;"), QStringLiteral("'"))
+      .replace(QStringLiteral("&amp;"), QStringLiteral("&"));
   return t;
 }
 

@@ -17,9 +17,15 @@ class TierStatePanel : public QFrame {
   Q_OBJECT
  public:
   explicit TierStatePanel(QWidget* parent = nullptr);
-  void showInspection(const ops::SessionInspection& in);
+  // `checkedAtMs`: when the tiers were read (0 = now); shown beside the heading.
+  void showInspection(const ops::SessionInspection& in, qint64 checkedAtMs = 0);
   void showLoading();
   void showError(const QString& sentence);
+  // A server went down since the facts were read: they are shown as unknown, with why and since when.
+  void markUnknown(const QString& why);
+  // "checked 23:41:07" (or "unknown since …"); empty before the first inspection.
+  QString checkedText() const;
+  qint64 checkedAtMs() const { return checkedAtMs_; }
   // The banner's plain text, e.g. "Stale: the cached copy differs from the database in title, version."
   QString bannerText() const;
   // The row text of a tier (0 = L1, 1 = L2, 2 = L3): "present · version 12 · 2.3 kB · TTL … · current generation · …".
@@ -37,6 +43,8 @@ class TierStatePanel : public QFrame {
   void setBanner(const QString& text, const QString& tone);
   void setRow(int tier, const QString& chip, const QString& tone, const QString& detail, const QString& sub = {});
   QLabel* banner_;
+  QLabel* checked_;
+  qint64 checkedAtMs_ = 0;
   QString bannerTone_;
   Row rows_[3];
 };
@@ -57,6 +65,10 @@ class MessageThreadView : public QTextBrowser {
   int count_ = 0;
   void render();
 };
+
+// Each differing field as "field: cached … · database …" (values cut to a readable length;
+// arrays as their length), from the cached copy and the database row of an inspection.
+QStringList staleFieldLines(const ops::SessionInspection& in);
 
 // "1 h 59 min", "4 min 12 s"; "no expiry" for -1; "" for -2 (absent).
 QString formatTtl(long long seconds);

@@ -26,6 +26,14 @@ void SessionSearchModel::resetData(std::vector<repo::SessionSummary> rows) {
 
 void SessionSearchModel::clear() { resetData({}); }
 
+bool SessionSearchModel::updateSummary(const repo::SessionSummary& summary) {
+  const int row = rowOf(summary.id);
+  if (row < 0) return false;
+  rows_[static_cast<std::size_t>(row)] = summary;
+  Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+  return true;
+}
+
 int SessionSearchModel::rowOf(std::int64_t sessionId) const {
   for (std::size_t i = 0; i < rows_.size(); ++i)
     if (rows_[i].id == sessionId) return static_cast<int>(i);

@@ -27,6 +27,8 @@ class SessionSearchModel : public QAbstractTableModel {
   void resetData(std::vector<repo::SessionSummary> rows);
   void clear();
   const repo::SessionSummary& summaryAt(int row) const { return rows_.at(static_cast<std::size_t>(row)); }
+  // Replaces the listed row of this session (e.g. from a fresh database read); false if not listed.
+  bool updateSummary(const repo::SessionSummary& summary);
   // The row holding this session id, or -1.
   int rowOf(std::int64_t sessionId) const;
 

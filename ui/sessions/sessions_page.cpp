@@ -3,6 +3,8 @@
 #include <QAction>
 #include <QApplication>
 #include <QDateTime>
+#include <QFontDatabase>
+#include <QPointer>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QIcon>
@@ -10,7 +12,11 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QJsonDocument>
 #include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -30,6 +36,8 @@
 #include "pages.h"
 #include "sessions/session_detail_widgets.h"
 #include "sessions/session_search_model.h"
+#include "tier/codec/keys.h"
+#include "tier/core.h"
 #include "settings/profile_store.h"
 #include "tier/ops/inspect.h"
 
@@ -177,6 +185,11 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
   refreshAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
   evictAction_ = new QAction(style()->standardIcon(QStyle::SP_TrashIcon), QStringLiteral("&Evict this session"), this);
   evictAction_->setShortcut(QKeySequence(QKeySequence::Delete));
+  rawL2Action_ = new QAction(style()->standardIcon(QStyle::SP_FileDialogContentsView), QStringLiteral("Raw &L2 entry…"), this);
+  rawL2Action_->setObjectName(QStringLiteral("rawL2Action"));
+  rawL2Action_->setToolTip(QStringLiteral("<b>Raw L2 entry</b><br/>The session's Redis key, its TTL and its value "
+                                          "as stored (envelope and decoded JSON). Reads only."));
+  rawL2Action_->setProperty(kBaseToolTip, rawL2Action_->toolTip());
   setActionHelp(focusSearchAction_, QStringLiteral("Move to the search box."));
   setActionHelp(inspectAction_, QStringLiteral("Read every tier's copy of this session again. Changes nothing."));
   setActionHelp(refreshAction_, QStringLiteral("Reload the session from PostgreSQL and write it through to L1 and L2. "
@@ -196,6 +209,7 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
   connect(inspectAction_, &QAction::triggered, this, &SessionsPage::onInspectTriggered);
   connect(refreshAction_, &QAction::triggered, this, &SessionsPage::onRefreshTriggered);
   connect(evictAction_, &QAction::triggered, this, &SessionsPage::onEvictTriggered);
+  connect(rawL2Action_, &QAction::triggered, this, &SessionsPage::onRawL2Triggered);
 
   // Detail: a hint until a session is selected.
   auto* hint = new QLabel(QStringLiteral("Select a session to read its messages and see where it lives in each tier."), this);
@@ -229,6 +243,7 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
   actionsRow->addWidget(actionButton(inspectAction_, detail));
   actionsRow->addWidget(actionButton(refreshAction_, detail));
   actionsRow->addWidget(actionButton(evictAction_, detail));
+  actionsRow->addWidget(actionButton(rawL2Action_, detail));
   busyBar_ = new QProgressBar(detail);
   busyBar_->setRange(0, 0);  // indeterminate: one round trip, nothing to count
   busyBar_->setTextVisible(false);
@@ -287,6 +302,10 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
     connect(service_, &CoreService::coreReady, this, &SessionsPage::onCoreReady);
     connect(service_, &CoreService::capabilitiesAvailable, this, &SessionsPage::onCapabilitiesAvailable);
     connect(service_, &CoreService::connecting, this, [this] { updateActions(); });  // another profile's tags
+    connect(service_, &CoreService::redisLinkChanged, this,
+            [this](const LinkStatus& st) { onLinkChanged(QStringLiteral("Redis"), st); });
+    connect(service_, &CoreService::postgresLinkChanged, this,
+            [this](const LinkStatus& st) { onLinkChanged(QStringLiteral("PostgreSQL"), st); });
     capabilities_ = service_->capabilities();
   }
   updateActions();
@@ -360,6 +379,7 @@ void SessionsPage::startSearch(const QString& text) {
         searching_ = false;
         const int n = static_cast<int>(rows.size());
         model_->resetData(std::move(rows));
+        fitEmailColumn();
         const QLocale loc;
         if (n == 0)
           setStatus(QStringLiteral("No session matches “%1”.").arg(query.left(60)));
@@ -438,11 +458,24 @@ void SessionsPage::inspect(std::int64_t id) {
   updateActions();
   service_->run<ops::SessionInspection>(
       this, kInspectSlot, [id](TierCore& core, JobContext&) { return ops::inspectSession(core, id); },
-      [this, id](ops::SessionInspection in) {
+      [this, id, startedAt = QDateTime::currentMSecsSinceEpoch()](ops::SessionInspection in) {
         if (id != currentId_) return;
         inspection_ = std::move(in);
         const auto& i = *inspection_;
-        tiers_->showInspection(i);
+        tiers_->showInspection(i, startedAt);
+        if (i.l3) {
+          // The listed row shows what the database holds now (after a refresh, an evict, another writer).
+          const int row = model_->rowOf(id);
+          if (row >= 0) {
+            repo::SessionSummary sum = model_->summaryAt(row);
+            sum.user_id = i.l3->user_id;
+            sum.title = i.l3->title;
+            sum.status = i.l3->status;
+            sum.message_count = i.l3->message_count;
+            sum.last_active_at = i.l3->last_active_at;
+            model_->updateSummary(sum);
+          }
+        }
         const repo::ChatSession* s = i.l3 ? &*i.l3 : i.cached ? &*i.cached : nullptr;
         showHeader(s, id);
         if (s) {
@@ -479,6 +512,7 @@ void SessionsPage::updateActions() {
   gate(inspectAction_, ready, capabilities_.inspect);
   gate(refreshAction_, ready, refresh);
   gate(evictAction_, ready, evict);
+  gate(rawL2Action_, currentId_ > 0, capabilities_.inspect);
   QStringList why;
   if (!refresh.allowed) why << QStringLiteral("Refresh from database: %1").arg(QString::fromStdString(refresh.reason));
   if (!evict.allowed) why << QStringLiteral("Evict: %1").arg(QString::fromStdString(evict.reason));
@@ -595,6 +629,104 @@ void SessionsPage::evictConfirmed(std::int64_t id) {
         Q_EMIT actionFinished(true, text);
       },
       [this, id](ErrorKind kind, const QString& message) { onActionFailed(id, kind, message); });
+}
+
+void SessionsPage::fitEmailColumn() {
+  const auto& fm = view_->fontMetrics();
+  int widest = fm.horizontalAdvance(QStringLiteral("Email"));
+  const int n = std::min(model_->rowCount(), 500);  // enough to see the shape; 10,000 rows stay cheap
+  for (int r = 0; r < n; ++r) widest = std::max(widest, fm.horizontalAdvance(QString::fromStdString(model_->summaryAt(r).user_email)));
+  const int cap = fm.horizontalAdvance(QLatin1Char('m')) * 36;
+  const int want = std::min(widest + 24, cap);
+  auto* header = view_->header();
+  if (header->sectionSize(SessionSearchModel::EmailColumn) < want) header->resizeSection(SessionSearchModel::EmailColumn, want);
+}
+
+void SessionsPage::onLinkChanged(const QString& server, const LinkStatus& status) {
+  // A new connection is re-read at coreReady; here only a change between usable and not counts
+  // (the link reports every few seconds).
+  if (status.state == LinkState::Connecting || status.state == LinkState::Disconnected) return;
+  LinkState& last = server == QLatin1String("Redis") ? redisState_ : postgresState_;
+  const LinkState before = last;
+  last = status.state;
+  auto bad = [](LinkState s) { return s == LinkState::Down || s == LinkState::Degraded || s == LinkState::NotConnected; };
+  if (bad(before) == bad(status.state)) return;
+  if (currentId_ <= 0 || !inspection_ || actionRunning_) return;
+  if (bad(status.state))
+    tiers_->markUnknown(QStringLiteral("%1 went %2%3")
+                            .arg(server, toText(status.state).toLower(),
+                                 status.detail.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(status.detail)));
+  inspect(currentId_);  // re-check: what can still be read is read again; what cannot says so
+}
+
+void SessionsPage::onRawL2Triggered() {
+  if (currentId_ <= 0) return;
+  const std::int64_t id = currentId_;
+  auto* dialog = findChild<QDialog*>(QStringLiteral("rawL2Dialog"));
+  QPlainTextEdit* text = nullptr;
+  if (!dialog) {
+    dialog = new QDialog(this);
+    dialog->setObjectName(QStringLiteral("rawL2Dialog"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    auto* layout = new QVBoxLayout(dialog);
+    text = new QPlainTextEdit(dialog);
+    text->setObjectName(QStringLiteral("rawL2Text"));
+    text->setReadOnly(true);
+    text->setLineWrapMode(QPlainTextEdit::NoWrap);
+    text->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    layout->addWidget(text, 1);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
+    layout->addWidget(buttons);
+    dialog->resize(760, 560);
+  } else {
+    text = dialog->findChild<QPlainTextEdit*>(QStringLiteral("rawL2Text"));
+  }
+  const QString key = QString::fromStdString(codec::sessionKey(id));
+  dialog->setWindowTitle(QStringLiteral("Raw L2 entry \u2014 %1").arg(key));
+  text->setPlainText(QStringLiteral("Key: %1\nReading Redis\u2026").arg(key));
+  dialog->show();
+  dialog->raise();
+  QPointer<QPlainTextEdit> target(text);
+  service_->run<QString>(
+      this, QStringLiteral("sessions.rawL2"),
+      [id](TierCore& core, JobContext&) {
+        const std::string k = codec::sessionKey(id);
+        const QString readAt = QDateTime::currentDateTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+        if (!core.hasRedis()) return QStringLiteral("Key: %1\nNo Redis configured.").arg(QString::fromStdString(k));
+        const auto p = core.cache().peekL2(codec::Namespace::Session, k);
+        QStringList out{QStringLiteral("Key: %1").arg(QString::fromStdString(k)), QStringLiteral("Read: %1").arg(readAt)};
+        if (!p.present) {
+          out << QStringLiteral("Not in Redis (no such key).");
+          return out.join(QLatin1Char('\n'));
+        }
+        out << QStringLiteral("TTL: %1").arg(p.ttl_ms == -1 ? QStringLiteral("no expiry")
+                                                           : QStringLiteral("%1 (%2 ms)").arg(formatTtl((p.ttl_ms + 999) / 1000)).arg(p.ttl_ms));
+        out << QStringLiteral("Size: %1 bytes").arg(p.bytes);
+        if (!p.decode_error.empty()) out << QStringLiteral("Unreadable value: %1").arg(QString::fromStdString(p.decode_error));
+        if (p.value) {
+          out << QStringLiteral("Envelope: version %1 \u00b7 namespace generation %2 (%3) \u00b7 written %4")
+                     .arg(p.value->entity_version)
+                     .arg(p.value->ns_generation)
+                     .arg(p.generation_current ? QStringLiteral("current") : QStringLiteral("older: reads treat it as a miss"))
+                     .arg(QDateTime::fromMSecsSinceEpoch(p.value->written_at_ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")));
+          const QByteArray payload = QByteArray::fromStdString(p.value->payload);
+          QJsonParseError err{};
+          const QJsonDocument doc = QJsonDocument::fromJson(payload, &err);
+          out << QString() << QStringLiteral("Decoded value:");
+          out << (err.error == QJsonParseError::NoError ? QString::fromUtf8(doc.toJson(QJsonDocument::Indented)).trimmed()
+                                                        : QString::fromUtf8(payload));
+        }
+        return out.join(QLatin1Char('\n'));
+      },
+      [this, target, id](QString body) {
+        if (target) target->setPlainText(body);
+        Q_EMIT rawL2Shown(id);
+      },
+      [this, target, id, key](ErrorKind kind, const QString& message) {
+        if (target) target->setPlainText(QStringLiteral("Key: %1\n%2").arg(key, describe(kind, message)));
+        Q_EMIT rawL2Shown(id);
+      });
 }
 
 void SessionsPage::onCoreReady() {

@@ -69,6 +69,8 @@ class SessionsPage : public QWidget {
   QAction* inspectAction() const { return inspectAction_; }
   QAction* refreshAction() const { return refreshAction_; }
   QAction* evictAction() const { return evictAction_; }
+  // Opens the raw L2 entry of the inspected session: its Redis key, TTL and decoded value.
+  QAction* rawL2Action() const { return rawL2Action_; }
 
  Q_SIGNALS:
   void searchFinished(int rows);
@@ -76,6 +78,8 @@ class SessionsPage : public QWidget {
   void inspectionShown(std::int64_t sessionId);
   void inspectionFailed(const QString& sentence);
   void actionFinished(bool ok, const QString& message);
+  // The raw L2 dialog (objectName "rawL2Dialog") was filled.
+  void rawL2Shown(std::int64_t sessionId);
 
  private Q_SLOTS:
   void onSearchEdited();
@@ -84,7 +88,9 @@ class SessionsPage : public QWidget {
   void onInspectTriggered();
   void onRefreshTriggered();
   void onEvictTriggered();
+  void onRawL2Triggered();
   void onCoreReady();
+  void onLinkChanged(const QString& server, const tier::ui::LinkStatus& status);
   void onCapabilitiesAvailable(const tier::ops::Capabilities& capabilities);
 
  protected:
@@ -102,6 +108,8 @@ class SessionsPage : public QWidget {
   // The connected profile's tags (read-only greys out Evict and Refresh; production types to evict).
   ProfileTags profileTags() const;
   void showHeader(const repo::ChatSession* s, std::int64_t sessionId);
+  // Widens the Email column to the longest listed address (capped), so it is read, not guessed.
+  void fitEmailColumn();
 
   CoreService* service_;
   QLineEdit* searchEdit_;
@@ -124,6 +132,7 @@ class SessionsPage : public QWidget {
   QAction* inspectAction_;
   QAction* refreshAction_;
   QAction* evictAction_;
+  QAction* rawL2Action_;
 
   QString lastQuery_;
   std::uint64_t searchSeq_ = 0;  // bumps per search; an empty query cancels without a job
@@ -131,7 +140,10 @@ class SessionsPage : public QWidget {
   bool actionRunning_ = false;
   std::int64_t currentId_ = 0;
   std::optional<ops::SessionInspection> inspection_;
-  ops::Capabilities capabilities_;  // the last probe's answer (CoreService asks the servers)
+  ops::Capabilities capabilities_;
+  // The last state seen per link (usable until told otherwise): a change, down or back, re-checks the inspected session.
+  LinkState redisState_ = LinkState::Connected;
+  LinkState postgresState_ = LinkState::Connected;  // the last probe's answer (CoreService asks the servers)
 };
 
 }  // namespace tier::ui

@@ -502,14 +502,15 @@ long long SessionRepository::expireIdle(int hours) {
 std::vector<SessionSummary> SessionRepository::find(const std::string& query, int limit) {
   if (query.size() > 320) throw BadInputError("search text longer than 320 bytes");
   auto c = pg_.acquire();
-  // Digits may be a session id or a user id; anything else is an email (exact,
-  // then substring). All of it travels as parameters.
+  // Digits may be a session id or a user id, matched exactly; an email matches
+  // exactly, or in part only for text with a letter or '@' (so "12" never lists
+  // every user12…@ address). All of it travels as parameters.
   auto r = c->execPrepared(
       "session_find",
       std::string("SELECT ") + kSummaryCols +
           " FROM chat_sessions s JOIN users u ON u.id = s.user_id WHERE "
           "($1 ~ '^[0-9]{1,18}$' AND (s.id = ($1)::bigint OR s.user_id = ($1)::bigint)) "
-          "OR lower(u.email) = lower($1) OR u.email ILIKE $2 "
+          "OR lower(u.email) = lower($1) OR ($1 ~ '[[:alpha:]@]' AND u.email ILIKE $2) "
           "ORDER BY (s.id::text = $1) DESC, s.last_active_at DESC LIMIT $3",
       {query, likeLiteral(query), s(std::clamp(limit, 1, 100000))});
   std::vector<SessionSummary> out;
