@@ -2,7 +2,11 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QActionGroup>
 #include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QHeaderView>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -10,9 +14,14 @@
 #include <QShortcut>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 #include "common/capability_gate.h"
+#include "common/link_wording.h"
+#include "dashboard/dashboard_page.h"
 
 #include "settings/connection_dialog.h"
 #include "settings/password_prompt.h"
@@ -34,14 +43,20 @@ QString chipStyle(LinkState s) {
   }
   return QStringLiteral("background:#4a5568;color:white;border-radius:8px;padding:2px 8px;");
 }
+// "&Alerts && audit" -> "Alerts & audit": a mnemonic's text as read.
+QString plain(QString t) {
+  t.replace(QStringLiteral("&&"), QString(QChar(1)));
+  t.remove(QLatin1Char('&'));
+  return t.replace(QChar(1), QLatin1Char('&'));
+}
 }  // namespace
 
 QString chipText(const QString& name, const LinkStatus& s) {
   switch (s.state) {
     case LinkState::Connected:
       return QStringLiteral("%1 %2 · %3 ms").arg(name, s.version, QString::number(s.latency_ms, 'f', 2));
-    case LinkState::Degraded: return QStringLiteral("%1 degraded").arg(name);
-    case LinkState::Down: return QStringLiteral("%1 down").arg(name);
+    case LinkState::Degraded:
+    case LinkState::Down: return QStringLiteral("%1 %2").arg(name, linkStateWords(s));
     case LinkState::Connecting: return QStringLiteral("%1 connecting…").arg(name);
     case LinkState::Disconnected: return QStringLiteral("%1 not configured").arg(name);
     case LinkState::NotConnected: return QStringLiteral("%1 not connected").arg(name);
@@ -134,7 +149,18 @@ void MainWindow::setupMenus() {
   tip(quit, QStringLiteral("Close the console (the workload stops)"));
   connect(quit, &QAction::triggered, this, &QWidget::close);
 
+  // Filled by addPage() with the Dashboard's own toolbar actions (the same
+  // QAction objects, so checked state and shortcuts stay one).
+  viewMenu_ = menuBar()->addMenu(QStringLiteral("&View"));
+  viewMenu_->setObjectName(QStringLiteral("viewMenu"));
+
   QMenu* help = menuBar()->addMenu(QStringLiteral("&Help"));
+  QAction* keys = help->addAction(QStringLiteral("&Keyboard shortcuts"));
+  keys->setObjectName(QStringLiteral("shortcutsAction"));
+  keys->setShortcut(QKeySequence::HelpContents);
+  tip(keys, QStringLiteral("Every shortcut of the console"));
+  connect(keys, &QAction::triggered, this, [this] { showShortcuts(); });
+  help->addSeparator();
   QAction* about = help->addAction(QStringLiteral("&About Tier Console"));
   about->setMenuRole(QAction::AboutRole);
   about->setStatusTip(QStringLiteral("Version and settings file"));
@@ -190,19 +216,136 @@ void MainWindow::addPage(QWidget* page, const QString& title, const QKeySequence
   const int index = tabs_->addTab(page, title);
   tabs_->setTabToolTip(index, QStringLiteral("%1 (%2)").arg(title, shortcut.toString(QKeySequence::NativeText)));
   auto* sc = new QShortcut(shortcut, this);
+  sc->setWhatsThis(QStringLiteral("Show the %1 page").arg(plain(title)));
   connect(sc, &QShortcut::activated, this, [this, index] { tabs_->setCurrentIndex(index); });
+
+  auto* dash = qobject_cast<DashboardPage*>(page);
+  if (!dash) return;
+  dashboardPage_ = dash;
+  viewMenu_->addAction(dash->pauseAction());
+  QMenu* range = viewMenu_->addMenu(QStringLiteral("&Range"));
+  range->setObjectName(QStringLiteral("viewRangeMenu"));
+  for (int minutes : {1, 5, 15, 60})
+    if (QAction* a = dash->rangeAction(minutes)) range->addAction(a);
+  viewMenu_->addAction(dash->logScaleAction());
+  viewMenu_->addSeparator();
+  viewMenu_->addAction(dash->exportPngAction());
+  viewMenu_->addAction(dash->exportChartAction());  // a submenu: one entry per chart
+  viewMenu_->addAction(dash->exportCsvAction());
+  dashboardActions_ = {dash->pauseAction(), dash->logScaleAction(), dash->exportPngAction(), dash->exportChartAction(),
+                       dash->exportCsvAction()};
+  dashboardActions_ += range->actions();
+  // In the menu bar the actions' shortcuts would fire on every page (Space on a
+  // button of Operations, Ctrl+L there toggles the load): only with the Dashboard in front.
+  auto follow = [this] {
+    const bool on = tabs_->currentWidget() == dashboardPage_;
+    for (QAction* a : dashboardActions_) a->setEnabled(on);
+  };
+  connect(tabs_, &QTabWidget::currentChanged, this, follow);
+  follow();
 }
+
+QList<MainWindow::ShortcutEntry> MainWindow::shortcutEntries() const {
+  // The page a QObject lives on ("Dashboard"), or empty for the window itself.
+  auto pageOf = [this](const QObject* o) -> QString {
+    for (; o; o = o->parent())
+      if (auto* w = qobject_cast<const QWidget*>(o); w && tabs_->indexOf(const_cast<QWidget*>(w)) >= 0)
+        return plain(tabs_->tabText(tabs_->indexOf(const_cast<QWidget*>(w))));
+    return {};
+  };
+  QList<ShortcutEntry> out;
+  for (const QAction* a : findChildren<QAction*>()) {
+    if (a->shortcuts().isEmpty()) continue;
+    QString what = plain(a->text());
+    if (a->actionGroup() && a->parent() == a->actionGroup()) what = QStringLiteral("Range: %1").arg(what);
+    const QString page = pageOf(a);
+    QString where = page.isEmpty() ? QStringLiteral("Everywhere") : page;
+    if (viewMenu_->actions().contains(const_cast<QAction*>(a)) ||
+        (a->actionGroup() && page == QLatin1String("Dashboard")))
+      where += QStringLiteral(" (also View menu)");
+    const QString tipText = a->toolTip() == plain(a->text()) ? QString() : a->toolTip();
+    QStringList keys;
+    for (const QKeySequence& k : a->shortcuts()) keys << k.toString(QKeySequence::NativeText);
+    out.push_back({keys.join(QStringLiteral(", ")), what, where, tipText});
+  }
+  for (const QShortcut* sc : findChildren<QShortcut*>()) {
+    if (sc->key().isEmpty()) continue;
+    const QString page = pageOf(sc);
+    out.push_back({sc->key().toString(QKeySequence::NativeText), sc->whatsThis(),
+                   page.isEmpty() ? QStringLiteral("Everywhere") : page, QString()});
+  }
+  // Window-wide first, then page by page in tab order.
+  auto rank = [this](const ShortcutEntry& e) {
+    for (int i = 0; i < tabs_->count(); ++i)
+      if (e.where.startsWith(plain(tabs_->tabText(i)))) return i + 1;
+    return 0;
+  };
+  std::stable_sort(out.begin(), out.end(), [&](const ShortcutEntry& x, const ShortcutEntry& y) { return rank(x) < rank(y); });
+  return out;
+}
+
+QWidget* MainWindow::showShortcuts() {
+  auto* d = new QDialog(this);
+  d->setObjectName(QStringLiteral("shortcutsDialog"));
+  d->setAttribute(Qt::WA_DeleteOnClose);
+  d->setWindowTitle(QStringLiteral("Keyboard shortcuts"));
+  const QList<ShortcutEntry> entries = shortcutEntries();
+  auto* table = new QTableWidget(int(entries.size()), 3, d);
+  table->setObjectName(QStringLiteral("shortcutsTable"));
+  table->setHorizontalHeaderLabels({QStringLiteral("Keys"), QStringLiteral("Action"), QStringLiteral("Where")});
+  table->verticalHeader()->hide();
+  table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  table->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table->setAlternatingRowColors(true);
+  for (int i = 0; i < entries.size(); ++i) {
+    const ShortcutEntry& e = entries[i];
+    const QString fields[] = {e.keys, e.what, e.where};
+    for (int c = 0; c < 3; ++c) {
+      auto* item = new QTableWidgetItem(fields[c]);
+      if (!e.detail.isEmpty()) item->setToolTip(e.detail);
+      table->setItem(i, c, item);
+    }
+  }
+  table->verticalHeader()->setDefaultSectionSize(table->fontMetrics().height() + 8);
+  table->resizeColumnsToContents();
+  table->horizontalHeader()->setStretchLastSection(true);
+  auto* note = new QLabel(QStringLiteral("Page shortcuts work while that page is in front. Read from the console's "
+                                         "actions as they are now."),
+                          d);
+  note->setWordWrap(true);
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, d);
+  connect(buttons, &QDialogButtonBox::rejected, d, &QDialog::close);
+  auto* lay = new QVBoxLayout(d);
+  lay->addWidget(table, 1);
+  lay->addWidget(note);
+  lay->addWidget(buttons);
+  d->resize(640, 720);
+  d->show();
+  return d;
+}
+
+namespace {
+// The chip's figure is a client-side round trip (PING / SELECT 1), not a server-side latency.
+QString chipTip(const QString& name, const QString& probe, const LinkStatus& s) {
+  if (s.state == LinkState::Connected)
+    return QStringLiteral("%1 round trip (client): %2 %3 ms%4")
+        .arg(name, probe, QString::number(s.latency_ms, 'f', 2),
+             s.detail.isEmpty() ? QString() : QStringLiteral(" · ") + s.detail);
+  if (isOutage(s.state)) return linkSentence(name, s);
+  return s.detail.isEmpty() ? toText(s.state) : s.detail;
+}
+}  // namespace
 
 void MainWindow::onRedisLinkChanged(const LinkStatus& s) {
   redisChip_->setText(chipText(QStringLiteral("Redis"), s));
   redisChip_->setStyleSheet(chipStyle(s.state));
-  redisChip_->setToolTip(s.detail.isEmpty() ? toText(s.state) : s.detail);
+  redisChip_->setToolTip(chipTip(QStringLiteral("Redis"), QStringLiteral("PING"), s));
 }
 
 void MainWindow::onPostgresLinkChanged(const LinkStatus& s) {
   pgChip_->setText(chipText(QStringLiteral("PostgreSQL"), s));
   pgChip_->setStyleSheet(chipStyle(s.state));
-  pgChip_->setToolTip(s.detail.isEmpty() ? toText(s.state) : s.detail);
+  pgChip_->setToolTip(chipTip(QStringLiteral("PostgreSQL"), QStringLiteral("SELECT 1"), s));
 }
 
 void MainWindow::onCoreFailed(const QString& message) { statusBar()->showMessage(message); }

@@ -7,6 +7,7 @@
 #include "common/core_service.h"
 
 class QLabel;
+class QMenu;
 class QTabWidget;
 
 namespace tier::ui {
@@ -24,8 +25,22 @@ class MainWindow : public QMainWindow {
   QLabel* profileChip() const { return profileChip_; }
   // Title, band and chip from the connected profile's tags (read fresh).
   void updateProfileTags();
-  // Adds a page (called at start-up by the application for each view).
+  // Adds a page (called at start-up by the application for each view). The
+  // Dashboard's Pause, Range, Log scale and Export actions also go to the View menu.
   void addPage(QWidget* page, const QString& title, const QKeySequence& shortcut);
+
+  // One row of Help ▸ Keyboard shortcuts, read from the window's QActions and
+  // QShortcuts as they are now (so the list cannot drift from the code).
+  struct ShortcutEntry {
+    QString keys;   // "Ctrl+E", native text
+    QString what;   // "Export PNG…"
+    QString where;  // "Dashboard", "Everywhere"
+    QString detail;  // the action's tooltip
+  };
+  QList<ShortcutEntry> shortcutEntries() const;
+  QMenu* viewMenu() const { return viewMenu_; }
+  // Opens Help ▸ Keyboard shortcuts (non-modal; returns the dialog).
+  QWidget* showShortcuts();
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -44,12 +59,16 @@ class MainWindow : public QMainWindow {
   QLabel* pgChip_;
   QLabel* profileBand_;
   QLabel* profileChip_;
+  QMenu* viewMenu_ = nullptr;
+  QList<QAction*> dashboardActions_;  // enabled only while the Dashboard tab is in front
+  QWidget* dashboardPage_ = nullptr;
 };
 
 // "Tier Console — PRODUCTION · prod", "Tier Console — READ-ONLY · ro", "Tier Console".
 QString windowTitleFor(const QString& profile, bool production, bool readOnly);
 
-// The chip's text and colour for a link, e.g. "Redis 7.0.15 · 0.21 ms".
+// The chip's text for a link, e.g. "Redis 7.0.15 · 0.21 ms", "Redis down",
+// "Redis degraded (circuit open)" (the wording of common/link_wording.h).
 QString chipText(const QString& name, const LinkStatus& s);
 
 }  // namespace tier::ui

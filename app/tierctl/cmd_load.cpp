@@ -29,15 +29,15 @@ struct RunResult {
   std::vector<tier::metrics::AlertEvent> alerts;  // raised/cleared over the 10 s window, in order
 };
 
-// "ALERT raised redis_p99 violation 6.2ms (limit 5ms)" / "ALERT cleared redis_p99 after 12 s (worst 9.1ms)"
+// "ALERT raised redis_p99 violation 6.2ms (limit < 5ms)" / "ALERT cleared redis_p99 after 12 s (worst 9.1ms)"
 QString alertLine(const tier::metrics::AlertEvent& e) {
   const tier::metrics::ThresholdResult now{e.name, e.value, e.limit, e.unit, e.status};
   const tier::metrics::ThresholdResult worst{e.name, e.worst, e.limit, e.unit, e.status};
   const tier::metrics::ThresholdResult limit{e.name, e.limit, e.limit, e.unit, e.status};
   if (e.kind == tier::metrics::AlertEvent::Kind::Raised)
-    return QStringLiteral("ALERT raised %1 %2 %3 (limit %4)")
+    return QStringLiteral("ALERT raised %1 %2 %3 (limit %4 %5)")  // the Phase 0B operator, as in the table
         .arg(fromStd(e.name), QLatin1String(tier::metrics::toString(e.status)), thresholdValueText(now),
-             thresholdValueText(limit));
+             e.unit == "ratio" ? QStringLiteral(">") : QStringLiteral("<"), thresholdValueText(limit));
   return QStringLiteral("ALERT cleared %1 after %2 s (worst %3)")
       .arg(fromStd(e.name), QString::number((e.at_ms - e.started_ms) / 1000.0, 'f', 0), thresholdValueText(worst));
 }

@@ -41,7 +41,8 @@ class TestThresholds : public QObject {
     // Defaults: limit 0.80, warn band [0.80, 0.84).
     QTest::newRow("far below") << 10'000 << 0.8 << Status::Violation;
     QTest::newRow("just below limit") << 79'999 << 0.8 << Status::Violation;
-    QTest::newRow("at limit") << 80'000 << 0.8 << Status::Warn;
+    QTest::newRow("at limit") << 80'000 << 0.8 << Status::Violation;  // "> 80 %": 80.0 % is not above
+    QTest::newRow("just above limit") << 80'001 << 0.8 << Status::Warn;
     QTest::newRow("inside warn band") << 83'990 << 0.8 << Status::Warn;
     QTest::newRow("just above warn band") << 84'010 << 0.8 << Status::Ok;
     QTest::newRow("perfect") << 100'000 << 0.8 << Status::Ok;
@@ -49,7 +50,7 @@ class TestThresholds : public QObject {
     QTest::newRow("wider band, warn") << 89'990 << 0.5 << Status::Warn;
     QTest::newRow("wider band, ok") << 90'010 << 0.5 << Status::Ok;
     // warn_ratio 1 removes the band.
-    QTest::newRow("no band") << 80'000 << 1.0 << Status::Ok;
+    QTest::newRow("no band") << 80'001 << 1.0 << Status::Ok;
   }
   void hitRate() {
     QFETCH(int, hits);
@@ -88,7 +89,8 @@ class TestThresholds : public QObject {
       row("zero", 0.0, Status::Ok);
       row("below warn", 0.79 * m.limit, Status::Ok);
       row("above warn", 0.81 * m.limit, Status::Warn);
-      row("at limit", m.limit, Status::Warn);
+      row("at limit", m.limit, Status::Violation);  // "< 5 ms": 5.00 ms is not below
+      row("just below limit", 0.999 * m.limit, Status::Warn);
       row("above limit", 1.01 * m.limit, Status::Violation);
       row("far above", 100 * m.limit, Status::Violation);
     }

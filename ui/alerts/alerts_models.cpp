@@ -73,6 +73,14 @@ QString formatMetricValue(double value, const std::string& unit) {
   return QString::number(value) + (unit.empty() ? QString() : QLatin1Char(' ') + qs(unit));
 }
 
+QString limitText(double limit, const std::string& unit) {
+  // The Phase 0B wording: "> 80.0 %" for the hit rate, "< 5.00 ms" for a p99.
+  // Limits are round numbers a person typed: shown as typed, like the tiles' "limit < 5 ms".
+  if (unit == "ratio") return QStringLiteral("> %1 %").arg(QString::number(100.0 * limit, 'g', 4));
+  if (unit == "ms") return QStringLiteral("< %1 ms").arg(QString::number(limit, 'g', 4));
+  return formatMetricValue(limit, unit);
+}
+
 QString formatDuration(std::int64_t ms) {
   if (ms < 0) ms = 0;
   const std::int64_t s = ms / 1000;
@@ -134,6 +142,42 @@ void AlertsModel::addEvent(const metrics::AlertEvent& e, const QString& source) 
   }
 }
 
+void AlertsModel::setServerState(const QString& server, bool outage, bool down, const QString& words,
+                                 const QString& reason, std::int64_t at_ms) {
+  const std::string name = server.toStdString();
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    Row& r = rows_[i];
+    if (!r.outage || r.name != name || r.cleared_ms != 0) continue;
+    if (!outage) {
+      r.cleared_ms = at_ms;
+    } else {
+      if (down || r.status != metrics::Status::Violation) {  // down outranks degraded
+        r.status = down ? metrics::Status::Violation : metrics::Status::Warn;
+        r.state = words;
+      }
+      if (!reason.isEmpty()) r.reason = reason;
+    }
+    Q_EMIT dataChanged(index(int(i), 0), index(int(i), ColumnCount - 1));
+    return;
+  }
+  if (!outage) return;
+  Row r;
+  r.name = name;
+  r.outage = true;
+  r.status = down ? metrics::Status::Violation : metrics::Status::Warn;
+  r.state = words;
+  r.reason = reason;
+  r.started_ms = at_ms;
+  beginInsertRows({}, 0, 0);
+  rows_.insert(rows_.begin(), std::move(r));
+  endInsertRows();
+  if (int(rows_.size()) > max_rows_) {
+    beginRemoveRows({}, max_rows_, int(rows_.size()) - 1);
+    rows_.resize(max_rows_);
+    endRemoveRows();
+  }
+}
+
 void AlertsModel::clear() {
   beginResetModel();
   rows_.clear();
@@ -177,6 +221,7 @@ QVariant AlertsModel::data(const QModelIndex& index, int role) const {
   if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) return {};
   const Row& r = rows_[std::size_t(index.row())];
   const bool active = r.cleared_ms == 0;
+  if (r.outage) return outageData(r, index.column(), role);
   switch (role) {
     case Qt::DisplayRole:
       switch (index.column()) {
@@ -185,7 +230,7 @@ QVariant AlertsModel::data(const QModelIndex& index, int role) const {
         case Status: return active ? statusText(r.status) : QStringLiteral("%1, cleared").arg(statusText(r.status));
         case Value: return formatMetricValue(r.value, r.unit);
         case Worst: return formatMetricValue(r.worst, r.unit);
-        case Limit: return QStringLiteral("%1 %2").arg(r.unit == "ratio" ? QStringLiteral("≥") : QStringLiteral("≤"), formatMetricValue(r.limit, r.unit));
+        case Limit: return limitText(r.limit, r.unit);
         case Duration: return active ? QStringLiteral("ongoing") : formatDuration(r.cleared_ms - r.started_ms);
         case Source: return r.source;
       }
@@ -210,9 +255,46 @@ QVariant AlertsModel::data(const QModelIndex& index, int role) const {
       break;
     case Qt::ToolTipRole:
       return QStringLiteral("%1 %2 at %3 (limit %4)%5%6")
-          .arg(metricTitle(r.name), statusText(r.status), timeText(r.started_ms), formatMetricValue(r.limit, r.unit),
+          .arg(metricTitle(r.name), statusText(r.status), timeText(r.started_ms), limitText(r.limit, r.unit),
                active ? QStringLiteral(", still raised") : QStringLiteral(", cleared at %1").arg(timeText(r.cleared_ms)),
                r.source.isEmpty() ? QString() : QStringLiteral("\nBroken by: %1").arg(r.source));
+  }
+  return {};
+}
+
+QVariant AlertsModel::outageData(const Row& r, int column, int role) const {
+  const bool active = r.cleared_ms == 0;
+  const QString metric = QStringLiteral("%1 server").arg(QString::fromStdString(r.name));
+  switch (role) {
+    case Qt::DisplayRole:
+      switch (column) {
+        case When: return timeText(r.started_ms);
+        case Metric: return metric;
+        case Status: return active ? r.state : QStringLiteral("%1, cleared").arg(r.state);
+        case Value: return r.reason;
+        case Worst: return QStringLiteral("—");
+        case Limit: return QStringLiteral("reachable");
+        case Duration: return active ? QStringLiteral("ongoing") : formatDuration(r.cleared_ms - r.started_ms);
+        case Source: return QStringLiteral("this console");
+      }
+      break;
+    case kSortRole:
+      switch (column) {
+        case When: return qint64(r.started_ms);
+        case Status: return int(r.status) * 2 + (active ? 1 : 0);
+        case Value: return r.reason;
+        case Worst:
+        case Limit: return 0.0;
+        case Duration: return active ? std::numeric_limits<qint64>::max() : qint64(r.cleared_ms - r.started_ms);
+        default: return outageData(r, column, Qt::DisplayRole);
+      }
+    case Qt::ForegroundRole:
+      if (column == Status && active) return QBrush(statusColor(r.status));
+      break;
+    case Qt::ToolTipRole:
+      return QStringLiteral("%1 %2 at %3: %4%5")
+          .arg(QString::fromStdString(r.name), r.state, timeText(r.started_ms), r.reason,
+               active ? QStringLiteral(", still unreachable") : QStringLiteral(", answering again at %1").arg(timeText(r.cleared_ms)));
   }
   return {};
 }

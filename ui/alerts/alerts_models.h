@@ -14,8 +14,9 @@ namespace tier::ui {
 // Raw values for sorting (numbers, not their text).
 inline constexpr int kSortRole = Qt::UserRole + 1;
 
-// Threshold violations, newest first: one row per raised alert; the row gets
-// its duration when the matching "cleared" event arrives.
+// Threshold violations and server outages, newest first: one row per raised
+// alert; the row gets its duration when the matching "cleared" event arrives
+// (a threshold back within its limit, a server answering again).
 class AlertsModel : public QAbstractTableModel {
   Q_OBJECT
  public:
@@ -32,6 +33,11 @@ class AlertsModel : public QAbstractTableModel {
     std::int64_t started_ms = 0;
     std::int64_t cleared_ms = 0;  // 0 = still raised
     QString source;               // e.g. "Fleet: journal-api · host · 4242"; empty = not said
+    // A server outage rather than a threshold: name is the server ("Redis",
+    // "PostgreSQL"), state its words ("down", "degraded (circuit open)"), reason why.
+    bool outage = false;
+    QString state;
+    QString reason;
   };
 
   explicit AlertsModel(QObject* parent = nullptr);
@@ -40,6 +46,11 @@ class AlertsModel : public QAbstractTableModel {
   // (or adds a completed one if the raise came before this model existed).
   // source names who broke the limit (kept from the raise when a clear has none).
   void addEvent(const metrics::AlertEvent& event, const QString& source = QString());
+  // A server's reachability from the status chips: an outage raises a row (Down
+  // as a violation, degraded as a warning; one row per outage, its reason
+  // updated, down outranking degraded); reachable again clears it.
+  void setServerState(const QString& server, bool outage, bool down, const QString& words, const QString& reason,
+                      std::int64_t at_ms);
   void clear();
   // Keeps at most this many rows (oldest dropped). Default 2000.
   void setMaxRows(int n);
@@ -52,6 +63,7 @@ class AlertsModel : public QAbstractTableModel {
   QVariant headerData(int section, Qt::Orientation o, int role = Qt::DisplayRole) const override;
 
  private:
+  QVariant outageData(const Row& r, int column, int role) const;
   std::vector<Row> rows_;  // newest first
   int max_rows_ = 2000;
 };
@@ -77,6 +89,8 @@ class AuditModel : public QAbstractTableModel {
 
 // "85.2 %" for a ratio, "4.31 ms" for milliseconds.
 QString formatMetricValue(double value, const std::string& unit);
+// "> 80 %" (ratio), "< 5 ms": the Phase 0B operators, as tiles and tierctl show them.
+QString limitText(double limit, const std::string& unit);
 // "4 s", "2 min 5 s", "1 h 3 min".
 QString formatDuration(std::int64_t ms);
 // The threshold's display name: "Cache hit rate", "Redis p99", ...

@@ -16,6 +16,7 @@
 
 #include "alerts/alerts_models.h"
 #include "common/core_service.h"
+#include "common/link_wording.h"
 #include "pages.h"
 #include "tier/ops/audit.h"
 
@@ -101,7 +102,7 @@ AlertsPage::AlertsPage(CoreService* service, QWidget* parent)
   alertsView_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   alertsView_->horizontalHeader()->setSectionResizeMode(AlertsModel::Metric, QHeaderView::Stretch);
   alertsSummary_->setObjectName(QStringLiteral("alertsSummary"));
-  auto* alertsBox = new QGroupBox(QStringLiteral("Threshold alerts"), this);
+  auto* alertsBox = new QGroupBox(QStringLiteral("Alerts: thresholds and servers"), this);
   auto* alertsLayout = new QVBoxLayout(alertsBox);
   alertsLayout->addWidget(alertsSummary_);
   alertsLayout->addWidget(alertsView_);
@@ -142,6 +143,19 @@ AlertsPage::AlertsPage(CoreService* service, QWidget* parent)
     alerts_->addEvent(e, source);
     updateAlertsSummary();
   });
+  // A server that cannot be reached raises a row like a broken threshold does,
+  // in the words of the status bar chip; it clears when the server answers again.
+  auto follow = [this](const QString& server, const LinkStatus& s) {
+    const bool outage = isOutage(s.state);
+    if (!outage && s.state != LinkState::Connected && s.state != LinkState::Disconnected) return;  // not known yet
+    alerts_->setServerState(server, outage, s.state == LinkState::Down, linkStateWords(s), linkReason(s),
+                            QDateTime::currentMSecsSinceEpoch());
+    updateAlertsSummary();
+  };
+  connect(service_, &CoreService::redisLinkChanged, this,
+          [follow](const LinkStatus& s) { follow(QStringLiteral("Redis"), s); });
+  connect(service_, &CoreService::postgresLinkChanged, this,
+          [follow](const LinkStatus& s) { follow(QStringLiteral("PostgreSQL"), s); });
   connect(service_, &CoreService::coreReady, this, [this] {
     if (isVisible()) refreshAudit();
   });
@@ -175,7 +189,7 @@ void AlertsPage::updateAlertsSummary() {
   const int total = alerts_->rowCount();
   const int active = alerts_->activeCount();
   if (total == 0) {
-    alertsSummary_->setText(QStringLiteral("No threshold violations since the console connected."));
+    alertsSummary_->setText(QStringLiteral("No threshold violations or server outages since the console connected."));
     return;
   }
   QString text = QStringLiteral("%1 raised now, %2 in total").arg(active).arg(total);

@@ -45,6 +45,7 @@
 #include "dashboard/metric_chart.h"
 #include "dashboard/server_panel.h"
 #include "dashboard/server_series_panel.h"
+#include "common/link_wording.h"
 #include "dashboard/threshold_tile.h"
 #include "pages.h"
 
@@ -63,7 +64,8 @@ struct TileSpec {
 };
 constexpr TileSpec kTiles[DashboardPage::kTileCount] = {
     {"hit_rate", "Hit rate", "Cache hit rate: L1 + L2 hits over all reads", MetricSeries::HitRate, Bound::AtLeast},
-    {"redis_p99", "Redis p99", "Redis command latency, p99", MetricSeries::RedisP99, Bound::AtMost},
+    {"redis_p99", "Redis p99 (client)", "Redis round trip (client): command latency as this console measures it, p99",
+     MetricSeries::RedisP99, Bound::AtMost},
     {"session_retrieval_p99", "Session p99", "Session retrieval (session + recent messages), p99",
      MetricSeries::SessionP99, Bound::AtMost},
     {"db_query_p99", "DB query p99", "Database query latency, p99", MetricSeries::DbP99, Bound::AtMost},
@@ -215,8 +217,15 @@ DashboardPage::DashboardPage(CoreService* service, QWidget* parent) : QWidget(pa
     connect(service_, &CoreService::fleetAvailable, this, &DashboardPage::onFleetAvailable);
     connect(service_, &CoreService::fleetHistoryAvailable, this, &DashboardPage::onFleetHistoryAvailable);
     // Kept to say why refreshes stopped, should they.
-    connect(service_, &CoreService::redisLinkChanged, this, [this](const LinkStatus& s) { redis_link_ = s; });
-    connect(service_, &CoreService::postgresLinkChanged, this, [this](const LinkStatus& s) { pg_link_ = s; });
+    // The tiles of a server that is down or degraded turn red with the reason at once.
+    connect(service_, &CoreService::redisLinkChanged, this, [this](const LinkStatus& s) {
+      redis_link_ = s;
+      refreshTiles(visibleRange().first, visibleRange().second);
+    });
+    connect(service_, &CoreService::postgresLinkChanged, this, [this](const LinkStatus& s) {
+      pg_link_ = s;
+      refreshTiles(visibleRange().first, visibleRange().second);
+    });
     connect(service_, &CoreService::coreFailed, this, [this](const QString& why) {
       core_failure_ = why;
       updateStatus();
@@ -354,7 +363,7 @@ void DashboardPage::buildCharts() {
        {MetricSeries::L1HitRate, QStringLiteral("L1"), QColor(0x43, 0xa0, 0x47), QColor(0x81, 0xc7, 0x84), false, 1.5},
        {MetricSeries::L2HitRate, QStringLiteral("L2"), QColor(0x8e, 0x24, 0xaa), QColor(0xce, 0x93, 0xd8), false, 1.5}},
       charts_box_);
-  charts_[RedisChart] = new MetricChart(QStringLiteral("Redis command latency"), K::Latency,
+  charts_[RedisChart] = new MetricChart(QStringLiteral("Redis round trip (client)"), K::Latency,
                                         latency(MetricSeries::RedisP50, MetricSeries::RedisP99), charts_box_);
   charts_[SessionChart] = new MetricChart(QStringLiteral("Session retrieval (session + recent messages)"), K::Latency,
                                           latency(MetricSeries::SessionP50, MetricSeries::SessionP99), charts_box_);
@@ -672,7 +681,7 @@ void DashboardPage::refreshTiles(qint64 from, qint64 to) {
     QString value = QStringLiteral("—");
     if (r && status != metrics::Status::NoData) value = hit ? formatPercent(100.0 * r->value) : formatMillis(r->value);
     const QString limitText =
-        QStringLiteral("limit %1 %2").arg(hit ? QStringLiteral("≥") : QStringLiteral("<"), formatLimit(limit, hit));
+        QStringLiteral("limit %1 %2").arg(hit ? QStringLiteral(">") : QStringLiteral("<"), formatLimit(limit, hit));
     QString compliance;
     const auto share = history_.compliance(spec.series, from, to, currentLimit, spec.bound);
     if (share)
@@ -680,12 +689,27 @@ void DashboardPage::refreshTiles(qint64 from, qint64 to) {
     else
       compliance = QStringLiteral("no data · %1").arg(span);
     ThresholdTile* tile = tiles_[static_cast<std::size_t>(i)];
+    const QString shareText = share ? QStringLiteral("Within the current limit for %1 of %2 shown.")
+                                          .arg(formatPercent(100.0 * *share), span)
+                                    : QStringLiteral("No data in %1 shown.").arg(span);
+    // The server this tile measures is down or degraded: that is the tile's news,
+    // not "No data" (and not a stale figure read as current).
+    const std::pair<QString, const LinkStatus*> server =
+        i == RedisTile ? std::pair{QStringLiteral("Redis"), &redis_link_}
+        : i == DbTile  ? std::pair{QStringLiteral("PostgreSQL"), &pg_link_}
+                       : std::pair{QString(), static_cast<const LinkStatus*>(nullptr)};
+    if (server.second && isOutage(server.second->state) && service_ && service_->hasCore()) {
+      const QString why = linkSentence(server.first, *server.second);
+      const QString pill = server.second->state == LinkState::Down ? QStringLiteral("Down") : QStringLiteral("Degraded");
+      tile->setOutage(pill, value, limitText, why);
+      tile->setToolTip(QStringLiteral("<b>%1</b><br>%2<br>Now (10 s sliding window): %3<br>Limit: %4<br>%5")
+                           .arg(QString::fromLatin1(spec.description), why.toHtmlEscaped(), value, limitText, shareText));
+      continue;
+    }
     tile->setState(status, value, limitText, compliance);
     tile->setToolTip(QStringLiteral("<b>%1</b><br>Now (10 s sliding window): %2 — %3<br>Limit: %4<br>%5")
                          .arg(QString::fromLatin1(spec.description), value, tier::ui::statusText(status), limitText,
-                              share ? QStringLiteral("Within the current limit for %1 of %2 shown.")
-                                          .arg(formatPercent(100.0 * *share), span)
-                                    : QStringLiteral("No data in %1 shown.").arg(span)));
+                              shareText));
   }
 }
 
@@ -715,8 +739,7 @@ void DashboardPage::updateStatus() {
     } else {
       for (const auto& [name, link] : {std::pair{QStringLiteral("Redis"), &redis_link_}, std::pair{QStringLiteral("PostgreSQL"), &pg_link_}})
         if (link->state == LinkState::Down || link->state == LinkState::Degraded)
-          why << QStringLiteral("%1 %2%3").arg(name, toText(link->state),
-                                               link->detail.isEmpty() ? QString() : QStringLiteral(": ") + link->detail);
+          why << linkSentence(name, *link);
       if (why.isEmpty())
         why << QStringLiteral("no refresh for %1 s (the console's background work is busy)").arg((now - last_arrival_ms_) / 1000);
     }

@@ -299,8 +299,9 @@ void MetricChart::refresh(const MetricsHistory& history, qint64 from_ms, qint64 
   if (threshold_) {
     if (limit) {
       const QString v = QString::number(*limit, 'g', 4);
-      threshold_->setName(kind_ == Kind::Percent ? QStringLiteral("limit ≥ %1 %").arg(v)
-                                                 : QStringLiteral("p99 limit %1 ms").arg(v));
+      // The Phase 0B wording: "hit rate > 80 %", "p99 < 5 ms".
+      threshold_->setName(kind_ == Kind::Percent ? QStringLiteral("limit > %1 %").arg(v)
+                                                 : QStringLiteral("p99 limit < %1 ms").arg(v));
       threshold_->replace(QList<QPointF>{{static_cast<double>(from_ms), *limit}, {static_cast<double>(to_ms), *limit}});
     } else {
       threshold_->clear();

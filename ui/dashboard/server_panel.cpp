@@ -1,5 +1,7 @@
 #include "dashboard/server_panel.h"
 
+#include "common/link_wording.h"
+
 #include <QDateTime>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -13,6 +15,7 @@
 #include <QVBoxLayout>
 #include <optional>
 
+#include "common/link_wording.h"
 #include "dashboard/latency_stats_model.h"
 #include "dashboard/metric_chart.h"
 #include "dashboard/redis_nodes_model.h"
@@ -35,11 +38,13 @@ QString pill(const QString& color, const QString& text) {
 QString breakerHtml(redis::BreakerState b) {
   const QString text = QString::fromLatin1(redis::toString(b)).replace(QLatin1Char('_'), QLatin1Char(' '));
   switch (b) {
-    case redis::BreakerState::Closed: return pill(QStringLiteral("#2e9d4f"), text + QStringLiteral(" (Redis in use)"));
+    // "circuit open" as the chip, the tiles and the README say it.
+    case redis::BreakerState::Closed:
+      return pill(QStringLiteral("#2e9d4f"), QStringLiteral("circuit ") + text + QStringLiteral(" (Redis in use)"));
     case redis::BreakerState::HalfOpen:
-      return pill(QStringLiteral("#e08e0b"), text + QStringLiteral(" (probing Redis)"));
+      return pill(QStringLiteral("#e08e0b"), QStringLiteral("circuit ") + text + QStringLiteral(" (probing Redis)"));
     case redis::BreakerState::Open:
-      return pill(QStringLiteral("#d32f2f"), text + QStringLiteral(" (reads skip Redis)"));
+      return pill(QStringLiteral("#d32f2f"), QStringLiteral("circuit ") + text + QStringLiteral(" (reads skip Redis)"));
   }
   return text.toHtmlEscaped();
 }
@@ -128,8 +133,8 @@ ServerPanel::ServerPanel(QWidget* parent)
                           "the sentinels name now)"));
   addField(redisForm, QStringLiteral("redis.version"), QStringLiteral("Version"),
            QStringLiteral("redis_version from INFO server"));
-  addField(redisForm, QStringLiteral("redis.ping"), QStringLiteral("PING"),
-           QStringLiteral("Round trip of one PING from this console"));
+  addField(redisForm, QStringLiteral("redis.ping"), QStringLiteral("Round trip (client)"),
+           QStringLiteral("Redis round trip (client): one PING from this console, network included"));
   addField(redisForm, QStringLiteral("redis.memory"), QStringLiteral("Memory"),
            QStringLiteral("used_memory from INFO memory"));
   addField(redisForm, QStringLiteral("redis.clients"), QStringLiteral("Clients"),
@@ -168,7 +173,7 @@ ServerPanel::ServerPanel(QWidget* parent)
   nodesBox->hide();  // single node: the Redis box says it all
   lay->addWidget(nodesBox);
 
-  auto* latBox = group(QStringLiteral("Redis command latency (INFO latencystats)"), this);
+  auto* latBox = group(QStringLiteral("INFO latencystats (server)"), this);
   auto* latLay = new QVBoxLayout(latBox);
   latency_proxy_->setSourceModel(latency_model_);
   latency_proxy_->setSortRole(LatencyStatsModel::SortRole);
@@ -287,8 +292,8 @@ ServerPanel::ServerPanel(QWidget* parent)
   addField(pgForm, QStringLiteral("pg.endpoint"), QStringLiteral("Endpoint"),
            QStringLiteral("The connection string (password removed)"));
   addField(pgForm, QStringLiteral("pg.version"), QStringLiteral("Version"), QStringLiteral("server_version"));
-  addField(pgForm, QStringLiteral("pg.ping"), QStringLiteral("SELECT 1"),
-           QStringLiteral("Round trip of SELECT 1 from this console"));
+  addField(pgForm, QStringLiteral("pg.ping"), QStringLiteral("Round trip (client)"),
+           QStringLiteral("PostgreSQL round trip (client): one SELECT 1 from this console, network included"));
   addField(pgForm, QStringLiteral("pg.connections"), QStringLiteral("Connections"),
            QStringLiteral("Backends connected to this database / max_connections"));
   addField(pgForm, QStringLiteral("pg.cache"), QStringLiteral("Cache hit ratio"),
@@ -361,8 +366,17 @@ void ServerPanel::setReport(const ops::HealthReport& report, qint64 at_ms) {
     redis_error_->setStyleSheet(QString());
     redis_error_->show();
   } else if (!r.ok) {
-    redis_error_->setText(QStringLiteral("Redis is unreachable: %1").arg(qs(r.error)));
+    // The wording of the status bar chip and the tiles (common/link_wording.h).
+    redis_error_->setText(QStringLiteral("Redis down: %1").arg(reasonText(qs(r.error))));
     redis_error_->setStyleSheet(QStringLiteral("color:#d32f2f;"));
+    redis_error_->show();
+  } else if (r.pool.breaker != redis::BreakerState::Closed) {
+    const bool open = r.pool.breaker == redis::BreakerState::Open;
+    redis_error_->setText(QStringLiteral("Redis degraded (circuit %1)%2 — %3")
+                              .arg(open ? QStringLiteral("open") : QStringLiteral("half-open"),
+                                   r.pool.last_error.empty() ? QString() : QStringLiteral(": ") + reasonText(qs(r.pool.last_error)),
+                                   open ? QStringLiteral("reads skip Redis") : QStringLiteral("probing Redis")));
+    redis_error_->setStyleSheet(QStringLiteral("color:#b7791f;"));
     redis_error_->show();
   } else {
     redis_error_->hide();
@@ -431,7 +445,7 @@ void ServerPanel::setReport(const ops::HealthReport& report, qint64 at_ms) {
 
   const auto& p = report.postgres;
   if (!p.ok) {
-    pg_error_->setText(QStringLiteral("PostgreSQL is unreachable: %1").arg(qs(p.error)));
+    pg_error_->setText(QStringLiteral("PostgreSQL down: %1").arg(reasonText(qs(p.error))));
     pg_error_->show();
   } else {
     pg_error_->hide();

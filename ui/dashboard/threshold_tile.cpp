@@ -59,6 +59,7 @@ ThresholdTile::ThresholdTile(const QString& title, QWidget* parent)
   small.setPointSizeF(small.pointSizeF() * 0.92);
   limit_->setFont(small);
   compliance_->setFont(small);
+  compliance_->setWordWrap(true);  // an outage's reason may be a sentence
   limit_->setForegroundRole(QPalette::PlaceholderText);
   compliance_->setForegroundRole(QPalette::PlaceholderText);
 
@@ -80,12 +81,40 @@ ThresholdTile::ThresholdTile(const QString& title, QWidget* parent)
 
 void ThresholdTile::setState(metrics::Status status, const QString& value, const QString& limit,
                              const QString& compliance) {
-  const bool changed = status != status_;
+  const bool changed = status != status_ || outage_;
   status_ = status;
+  outage_ = false;
+  reason_.clear();
   value_->setText(value);
   limit_->setText(limit);
   compliance_->setText(compliance);
+  compliance_->setForegroundRole(QPalette::PlaceholderText);
+  compliance_->setStyleSheet(QString());
   status_label_->setText(tier::ui::statusText(status));
+  if (changed || status_label_->styleSheet().isEmpty()) applyStatusStyle();
+}
+
+void ThresholdTile::setOutage(const QString& pill, const QString& value, const QString& limit, const QString& reason) {
+  const bool changed = status_ != metrics::Status::Violation || !outage_;
+  status_ = metrics::Status::Violation;
+  outage_ = true;
+  value_->setText(value);
+  limit_->setText(limit);
+  reason_ = reason;
+  // Three lines at most in the tile (libpq's reasons run long); the tooltip has it all.
+  constexpr int kMaxChars = 110;
+  QString shown = reason;
+  if (shown.size() > kMaxChars) {
+    shown.truncate(kMaxChars);
+    const int space = int(shown.lastIndexOf(QLatin1Char(' ')));
+    if (space > kMaxChars / 2) shown.truncate(space);
+    shown += QStringLiteral("…");
+  }
+  compliance_->setText(shown);
+  // The reason is the news: in the status colour, not the placeholder grey.
+  compliance_->setForegroundRole(QPalette::WindowText);
+  compliance_->setStyleSheet(QStringLiteral("color:%1;font-weight:bold;").arg(statusColor().name()));
+  status_label_->setText(pill);
   if (changed || status_label_->styleSheet().isEmpty()) applyStatusStyle();
 }
 

@@ -23,6 +23,12 @@ class ThresholdTile : public QFrame {
   explicit ThresholdTile(const QString& title, QWidget* parent = nullptr);
 
   void setState(metrics::Status status, const QString& value, const QString& limit, const QString& compliance);
+  // A server this threshold depends on is down or degraded: red, the pill says
+  // "down" / "degraded" and the last line the reason (common/link_wording.h's
+  // sentence, e.g. "Redis down: Connection refused"), whatever the figures say.
+  void setOutage(const QString& pill, const QString& value, const QString& limit, const QString& reason);
+  bool outage() const { return outage_; }
+  QString outageReason() const { return outage_ ? reason_ : QString(); }  // in full (the tile may shorten it)
 
   metrics::Status status() const { return status_; }
   QColor statusColor() const;
@@ -40,6 +46,8 @@ class ThresholdTile : public QFrame {
   void applyStatusStyle();
 
   metrics::Status status_ = metrics::Status::NoData;
+  bool outage_ = false;
+  QString reason_;
   QLabel* title_;
   QLabel* status_label_;
   QLabel* value_;

@@ -7,7 +7,8 @@ ThresholdResult latency(const char* name, const LatencySummary& s, double limit_
   ThresholdResult r{name, 0.0, limit_ms, "ms", Status::NoData};
   if (s.count == 0) return r;
   r.value = s.p99_ms;
-  r.status = r.value > limit_ms ? Status::Violation : r.value > warn_ratio * limit_ms ? Status::Warn : Status::Ok;
+  // Phase 0B says "p99 < limit": a p99 equal to the limit is already a violation.
+  r.status = r.value >= limit_ms ? Status::Violation : r.value > warn_ratio * limit_ms ? Status::Warn : Status::Ok;
   return r;
 }
 
@@ -31,7 +32,8 @@ std::vector<ThresholdResult> evaluate(const Snapshot& snapshot, const Thresholds
   if (snapshot.counter(Counter::Read) != 0) {
     hit.value = snapshot.hitRate();
     const double warn_below = t.hit_rate_min + (1.0 - t.hit_rate_min) * (1.0 - t.warn_ratio);
-    hit.status = hit.value < t.hit_rate_min ? Status::Violation : hit.value < warn_below ? Status::Warn : Status::Ok;
+    // Phase 0B says "hit rate > limit": a rate equal to the limit is already a violation.
+    hit.status = hit.value <= t.hit_rate_min ? Status::Violation : hit.value < warn_below ? Status::Warn : Status::Ok;
   }
   out.push_back(std::move(hit));
 

@@ -22,9 +22,10 @@ struct ThresholdResult {
 
 // Results come in this order: hit_rate, redis_p99, session_retrieval_p99,
 // db_query_p99, knowledge_p99.
-// Latency (value = p99 in ms, unit "ms"): violation if value > limit, warn if
+// The comparisons are the Phase 0B wording's ("hit rate > 80 %", "p99 < 5 ms"):
+// Latency (value = p99 in ms, unit "ms"): violation if value >= limit, warn if
 // value > warn_ratio * limit, else ok.
-// Hit rate (value = Snapshot::hitRate(), unit "ratio"): violation if value < limit,
+// Hit rate (value = Snapshot::hitRate(), unit "ratio"): violation if value <= limit,
 // warn if value < limit + (1 - limit) * (1 - warn_ratio), else ok.
 // No samples (no reads for hit_rate, no recorded latencies for a p99) => NoData
 // with value 0 (the CLI prints it; it never counts as a violation).
