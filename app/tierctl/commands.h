@@ -51,6 +51,8 @@ void addFleetOptions(QCommandLineParser&);
 int runFleet(Context&);
 void addStatsOptions(QCommandLineParser&);
 int runStats(Context&);
+void addSearchOptions(QCommandLineParser&);
+int runSearch(Context&);
 void addAuditOptions(QCommandLineParser&);
 int runAudit(Context&);
 void addBenchOptions(QCommandLineParser&);

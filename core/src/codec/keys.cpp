@@ -8,12 +8,13 @@
 namespace tier::codec {
 namespace {
 
-constexpr std::array<std::pair<Namespace, std::string_view>, 5> kNames{{
+constexpr std::array<std::pair<Namespace, std::string_view>, 6> kNames{{
     {Namespace::Entry, "entry"},
     {Namespace::Session, "session"},
     {Namespace::User, "user"},
     {Namespace::Stats, "stats"},
     {Namespace::Knowledge, "knowledge"},
+    {Namespace::Search, "search"},
 }};
 
 std::string withId(Namespace ns, std::string_view id) {
@@ -66,7 +67,7 @@ std::optional<Namespace> parseNamespace(std::string_view name) {
 
 const std::vector<Namespace>& allNamespaces() {
   static const std::vector<Namespace> all{Namespace::Entry, Namespace::Session, Namespace::User, Namespace::Stats,
-                                          Namespace::Knowledge};
+                                          Namespace::Knowledge, Namespace::Search};
   return all;
 }
 
@@ -82,7 +83,15 @@ std::string knowledgeKey(std::string_view slug) {
   if (!isValidSlug(slug)) throw BadInputError("invalid knowledge slug (expected 1-128 of [a-z0-9-])");
   return withId(Namespace::Knowledge, slug);
 }
+std::string searchKey(std::int64_t userId, std::string_view generation, std::string_view queryHash) {
+  std::string id = userId == 0 ? std::string("all") : std::to_string(userId);
+  id.append(":").append(generation).append(":").append(queryHash);
+  return withId(Namespace::Search, id);
+}
 std::string namespaceGenerationKey(Namespace ns) { return std::string("tc:nsgen:") + toString(ns); }
+std::string searchGenerationKey(std::int64_t userId) {
+  return "tc:searchgen:" + (userId == 0 ? std::string("all") : std::to_string(userId));
+}
 
 bool isValidSlug(std::string_view slug) {
   if (slug.empty() || slug.size() > 128) return false;

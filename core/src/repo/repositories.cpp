@@ -314,6 +314,8 @@ void JournalRepository::invalidateStats(std::int64_t userId) {
   // are misses until repaired.
   for (int p : AnalyticsRepository::periods())
     cache_.invalidateAfterWrite(codec::statsKey(userId, std::to_string(p) + "d"));
+  // Cached searches of this user and of all users may hold the old row.
+  cache_.bumpSearchGenerations(userId);
 }
 
 JournalEntry JournalRepository::create(std::int64_t userId, const EntryDraft& d) {

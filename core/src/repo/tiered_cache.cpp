@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <future>
@@ -292,6 +293,22 @@ struct TieredCache::Impl {
   std::mutex rng_mu;
   std::mt19937_64 rng{std::random_device{}()};  // guarded by rng_mu
 
+  // Search generations (see searchGeneration): without Redis, the tokens live
+  // here; with it, a bump that failed to reach Redis counts in
+  // search_bump_failures until the search namespace generation has been bumped
+  // instead (search_repaired_upto catches up).
+  std::mutex search_mu;
+  std::unordered_map<std::int64_t, std::string> local_search_gen;  // guarded by search_mu
+  std::atomic<std::uint64_t> search_bump_failures{0};
+  std::atomic<std::uint64_t> search_repaired_upto{0};  // written under search_mu
+
+  std::string randomToken() {
+    std::lock_guard lk(rng_mu);
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+    return buf;
+  }
+
   Impl(l1::L1Cache* a, redis::RedisClient* r, metrics::Metrics* m, CachePolicies p, std::size_t max)
       : l1(a), redis(r), metrics(m), policies(p), max_value_bytes(max), gens(r) {}
 
@@ -312,6 +329,7 @@ struct TieredCache::Impl {
       case Namespace::User: return policies.user;
       case Namespace::Stats: return policies.stats;
       case Namespace::Knowledge: return policies.knowledge;
+      case Namespace::Search: return policies.search;
     }
     return policies.entry;
   }
@@ -1048,6 +1066,63 @@ TieredCache::L2Peek TieredCache::peekL2(Namespace ns, const std::string& key) {
     p.value = std::move(dec.envelope);
   }
   return p;
+}
+
+namespace {
+// Generation tokens outlive the results keyed by them (60 s by default) by far;
+// one that expires comes back as a new random token, never an old one.
+constexpr const char* kSearchGenTtlMs = "86400000";
+}  // namespace
+
+std::optional<std::string> TieredCache::searchGeneration(std::int64_t userId) {
+  auto& d = *impl_;
+  if (!d.redis) {
+    std::lock_guard lk(d.search_mu);
+    auto [it, inserted] = d.local_search_gen.try_emplace(userId);
+    if (inserted) it->second = d.randomToken();
+    return it->second;
+  }
+  try {
+    if (d.search_bump_failures.load() != d.search_repaired_upto.load()) {
+      // A bump of ours never reached Redis: no token there can be trusted until
+      // every search copy is retired. A failure after `f` is repaired next time.
+      std::lock_guard lk(d.search_mu);
+      const auto f = d.search_bump_failures.load();
+      if (f != d.search_repaired_upto.load()) {
+        d.gens.bump(Namespace::Search);
+        d.search_repaired_upto.store(f);
+      }
+    }
+    const std::string key = codec::searchGenerationKey(userId);
+    if (auto g = d.redis->get(key)) return *g;
+    // First search of this scope (or its token expired): seed a random one; a
+    // concurrent seeder may win, so read back what is there.
+    d.redis->command({"SET", key, d.randomToken(), "NX", "PX", kSearchGenTtlMs});
+    if (auto g = d.redis->get(key)) return *g;
+    return std::nullopt;
+  } catch (const Error& e) {
+    d.countRedisFailure(e);
+    return std::nullopt;
+  }
+}
+
+void TieredCache::bumpSearchGenerations(std::int64_t userId) {
+  auto& d = *impl_;
+  if (!d.redis) {
+    std::lock_guard lk(d.search_mu);
+    d.local_search_gen[userId] = d.randomToken();
+    d.local_search_gen[0] = d.randomToken();
+    return;
+  }
+  try {
+    auto replies = d.redis->pipeline({{"SET", codec::searchGenerationKey(userId), d.randomToken(), "PX", kSearchGenTtlMs},
+                                      {"SET", codec::searchGenerationKey(0), d.randomToken(), "PX", kSearchGenTtlMs}});
+    for (const auto& r : replies)
+      if (r.isError()) throw DataError("replacing a search generation failed: " + r.str);
+  } catch (const Error& e) {
+    d.countRedisFailure(e);
+    d.search_bump_failures.fetch_add(1);
+  }
 }
 
 std::uint32_t TieredCache::currentGeneration(Namespace ns) { return impl_->gens.current(ns); }

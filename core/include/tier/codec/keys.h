@@ -5,6 +5,7 @@
 //   user:v1:{user_id}
 //   stats:v1:{user_id}:{period}          period = 7d | 30d | 90d
 //   knowledge:v1:{slug}
+//   search:v1:{user_id|all}:{generation}:{query_hash}   full-text search results
 // Internal bookkeeping keys live under "tc:" (e.g. tc:nsgen:{namespace}).
 #include <cstdint>
 #include <optional>
@@ -17,7 +18,7 @@ namespace tier::codec {
 inline constexpr int kKeySchemaVersion = 1;
 inline constexpr std::size_t kMaxKeyBytes = 512;
 
-enum class Namespace { Entry, Session, User, Stats, Knowledge };
+enum class Namespace { Entry, Session, User, Stats, Knowledge, Search };
 const char* toString(Namespace ns) noexcept;   // "entry", ...
 std::optional<Namespace> parseNamespace(std::string_view name);
 const std::vector<Namespace>& allNamespaces();
@@ -27,7 +28,12 @@ std::string sessionKey(std::int64_t sessionId);
 std::string userKey(std::int64_t userId);
 std::string statsKey(std::int64_t userId, std::string_view period);
 std::string knowledgeKey(std::string_view slug);  // REQUIRES: isValidSlug(slug)
+// userId 0 = a search over every user ("all"); generation and queryHash are
+// [0-9a-f] tokens made by the search code (see repo/search.h).
+std::string searchKey(std::int64_t userId, std::string_view generation, std::string_view queryHash);
 std::string namespaceGenerationKey(Namespace ns);  // tc:nsgen:{ns}
+// The generation token of a scope's search results: tc:searchgen:{user_id|all}.
+std::string searchGenerationKey(std::int64_t userId);
 
 bool isValidSlug(std::string_view slug);  // [a-z0-9-]{1,128}
 

@@ -31,6 +31,9 @@ struct CachePolicies {
   NamespacePolicy user{std::chrono::seconds(7200)};
   NamespacePolicy stats{std::chrono::seconds(900)};
   NamespacePolicy knowledge{std::chrono::seconds(86400)};
+  // Search results: short, since only entry writes through the repositories
+  // change their generation (a DBA's UPDATE at psql does not).
+  NamespacePolicy search{std::chrono::seconds(60)};
   // L1 keeps a copy at most this long, whatever the namespace TTL, so that
   // another instance's write is seen within this bound even without the
   // invalidation backplane. 0 = the namespace TTL.

@@ -98,7 +98,7 @@ class NamespaceGenerations {
   };
   redis::RedisClient* redis_;
   std::chrono::milliseconds refresh_;
-  Slot slots_[5];
+  Slot slots_[6];
 };
 
 class TieredCache {
@@ -193,6 +193,18 @@ class TieredCache {
     bool generation_current = true;
   };
   L2Peek peekL2(codec::Namespace ns, const std::string& key);  // throws if Redis fails
+
+  // Search results (repo/search.h) carry their scope's generation in their key:
+  // an opaque random token per scope (a user id; 0 = every user) kept in Redis
+  // (tc:searchgen:{scope}) and replaced after each committed entry write, so a
+  // result filled before the write is never read after it returns, on any
+  // instance. nullopt: Redis could not be asked, or a bump from this instance
+  // has not reached Redis yet; then the caller must not use the cache.
+  std::optional<std::string> searchGeneration(std::int64_t userId);
+  // After a committed entry write of `userId`: new tokens for that user's scope
+  // and for "all". Never throws; if Redis fails, this instance caches no search
+  // until the search namespace generation could be bumped instead.
+  void bumpSearchGenerations(std::int64_t userId);
 
   // Generations can be read here; bumping one is invalidateNamespace().
   std::uint32_t currentGeneration(codec::Namespace ns);
