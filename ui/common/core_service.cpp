@@ -14,6 +14,7 @@
 #include "tier/common/clock.h"
 #include "tier/pg/pg_pool.h"
 #include "tier/redis/redis_url.h"
+#include "settings/profile_store.h"
 #include "tier/sandbox/sandbox.h"
 
 namespace tier::ui {
@@ -73,6 +74,10 @@ CoreConfig coreConfigFor(const ConnectionSettings& settings) {
   c.pg.application_name = "tierconsole";
   c.fleet.app_name = "tierconsole";
   c.fleet.enabled = settings.metrics_publish;  // this console is one instance of the fleet it charts
+  // The session sweeper (one per database, whoever holds its lock) changes
+  // chat_sessions: never under a profile tagged read-only or production.
+  const ProfileTags tags = profileTags(settings);
+  c.session_sweeper.enabled = !tags.read_only && !tags.production;
   c.pg.pool_size = 12;
   c.redis.pool_size = 12;
   return c;

@@ -40,6 +40,7 @@
 #include "tier/core.h"
 #include "settings/profile_store.h"
 #include "tier/ops/inspect.h"
+#include "tier/ops/session_sweeper.h"
 
 namespace tier::ui {
 
@@ -291,6 +292,113 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
   splitter_->setChildrenCollapsible(false);
   root->addWidget(splitter_, 1);
 
+  // Issue 15: Expire beside Evict (the row is marked expired in PostgreSQL,
+  // asked first, audited) and the session sweeper's last pass, a small line
+  // under the table, read from the core on a worker while the page shows.
+  {
+    auto* expire = new QAction(style()->standardIcon(QStyle::SP_DialogCancelButton), QStringLiteral("E&xpire session"), this);
+    expire->setObjectName(QStringLiteral("expireAction"));
+    setActionHelp(expire, QStringLiteral("Mark the session expired in PostgreSQL (asks first): no message can be added "
+                                         "to it any more, and its cached copies are dropped from L1 and L2 here and "
+                                         "on the other instances. Recorded in the audit log."));
+    actionsRow->insertWidget(3, actionButton(expire, detail));
+    auto run = [this](std::int64_t id) {
+      if (actionRunning_ || profileTags().read_only) return;
+      setActionRunning(true, QStringLiteral("Expiring session %1…").arg(id));
+      service_->run<ops::ExpireOneResult>(
+          this, kActionSlot, [id](TierCore& core, JobContext&) { return ops::expireSession(core, id); },
+          [this, id](ops::ExpireOneResult r) {
+            setActionRunning(false);
+            const bool audited = r.audit_error.empty();
+            const QString text =
+                audited ? QStringLiteral("Session %1 was expired and its cached copies dropped. Recorded in the audit log.").arg(id)
+                        : QStringLiteral("Session %1 was expired, but its audit row was not written: %2")
+                              .arg(QString::number(id), QString::fromStdString(r.audit_error));
+            setResult(text, audited ? QStringLiteral("ok") : QStringLiteral("warn"));
+            if (id == currentId_) inspect(id);
+            Q_EMIT actionFinished(audited, text);
+          },
+          [this, id](ErrorKind kind, const QString& message) { onActionFailed(id, kind, message); });
+    };
+    connect(expire, &QAction::triggered, this, [this, run] {
+      if (currentId_ <= 0 || actionRunning_ || findChild<QDialog*>(QStringLiteral("expireConfirmation"))) return;
+      const std::int64_t id = currentId_;
+      const ProfileTags tags = profileTags();
+      if (tags.read_only) return updateActions();
+      const QString question = QStringLiteral("Expire session %1?").arg(id);
+      const QString detailText = QStringLiteral("The session is marked expired in PostgreSQL: its user can no longer "
+                                                "write to it. Its cached copies are dropped. Recorded in the audit log.");
+      if (tags.production) {  // the id typed, as for Evict
+        auto* dialog = new ConfirmInvalidateDialog(
+            question,
+            detailText + QStringLiteral(" This is the production profile \u2018%1\u2019, so please type to confirm.").arg(tags.profile),
+            QStringLiteral("E&xpire"), QString::number(id), this);
+        dialog->setObjectName(QStringLiteral("expireConfirmation"));
+        dialog->setWindowTitle(QStringLiteral("Expire session %1").arg(id));
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &QDialog::finished, this, [dialog, id, run](int result) {
+          dialog->setObjectName(QString());
+          if (result == QDialog::Accepted) run(id);
+        });
+        dialog->open();
+        return;
+      }
+      auto* box = new QMessageBox(QMessageBox::Warning, QStringLiteral("Expire session %1").arg(id), question,
+                                  QMessageBox::NoButton, this);
+      box->setObjectName(QStringLiteral("expireConfirmation"));
+      box->setInformativeText(detailText);
+      QPushButton* yes = box->addButton(QStringLiteral("E&xpire"), QMessageBox::DestructiveRole);
+      QPushButton* cancel = box->addButton(QMessageBox::Cancel);
+      box->setDefaultButton(cancel);
+      box->setEscapeButton(cancel);
+      box->setAttribute(Qt::WA_DeleteOnClose);
+      connect(box, &QMessageBox::finished, this, [box, yes, id, run] {
+        box->setObjectName(QString());
+        if (box->clickedButton() == yes) run(id);
+      });
+      box->open();
+    });
+
+    auto* sweep = new QLabel(this);
+    sweep->setObjectName(QStringLiteral("sweepNote"));
+    sweep->setForegroundRole(QPalette::PlaceholderText);
+    sweep->setTextFormat(Qt::PlainText);
+    sweep->hide();
+    root->addWidget(sweep);
+    auto* poll = new QTimer(this);
+    poll->setInterval(5000);
+    auto read = [this, sweep] {
+      if (!service_ || !isVisible()) return;
+      service_->run<ops::SessionSweeperStatus>(
+          this, QStringLiteral("sessions.sweep"),
+          [](TierCore& core, JobContext&) {
+            ops::SessionSweeperStatus st;
+            if (auto* s = core.sessionSweeper()) st.stats = s->stats();
+            return st;  // this instance's counts only: no round trip
+          },
+          [sweep](ops::SessionSweeperStatus st) {
+            const auto& t = st.stats;
+            QString text;
+            if (!t.enabled)
+              text = QStringLiteral("Session sweeper: off for this profile.");
+            else if (!t.holder && t.runs == 0)
+              text = QStringLiteral("Session sweeper: standing by (another instance holds the lock, or the first pass is due).");
+            else
+              text = QStringLiteral("Session sweeper: last pass %1, %2 expired (idle over %3; %4 in all)%5")
+                         .arg(t.last_run_ms > 0 ? QDateTime::fromMSecsSinceEpoch(t.last_run_ms).toString(QStringLiteral("HH:mm:ss"))
+                                                : QStringLiteral("not yet"),
+                              QString::number(t.last_expired), QString::fromStdString(ops::formatDuration(std::chrono::seconds(t.idle_limit_s))),
+                              QString::number(t.total_expired),
+                              t.last_error.empty() ? QStringLiteral(".") : QStringLiteral(" \u2014 ") + QString::fromStdString(t.last_error));
+            sweep->setText(text);
+            sweep->setVisible(true);
+          });
+    };
+    connect(poll, &QTimer::timeout, this, read);
+    if (service_) connect(service_, &CoreService::coreReady, this, read);
+    poll->start();
+  }
+
   setFocusProxy(searchEdit_);
   if (usesSettings()) {
     QSettings settings;
@@ -512,6 +620,8 @@ void SessionsPage::updateActions() {
   gate(inspectAction_, ready, capabilities_.inspect);
   gate(refreshAction_, ready, refresh);
   gate(evictAction_, ready, evict);
+  if (auto* expire = findChild<QAction*>(QStringLiteral("expireAction")))  // only an active session can expire
+    gate(expire, ready && inspection_ && inspection_->l3 && inspection_->l3->status == "active", evict);
   gate(rawL2Action_, currentId_ > 0, capabilities_.inspect);
   QStringList why;
   if (!refresh.allowed) why << QStringLiteral("Refresh from database: %1").arg(QString::fromStdString(refresh.reason));

@@ -314,14 +314,18 @@ struct SessionSweeper::Impl {
     if (!(*lockConn)->isOk()) closeConnection();
   }
 
+  // The first pass comes one interval after the start (or at wake()): a core
+  // that connects and quits at once, as a short test or a look at the
+  // console, neither takes the lock nor changes a row.
   void run() {
     std::unique_lock<std::mutex> lk(mu);
-    while (!stopRequested) {
+    for (;;) {
+      cv.wait_for(lk, options.interval, [&] { return stopRequested || wakeRequested; });
+      if (stopRequested) return;
       wakeRequested = false;
       lk.unlock();
       tick();
       lk.lock();
-      cv.wait_for(lk, options.interval, [&] { return stopRequested || wakeRequested; });
     }
   }
 };
