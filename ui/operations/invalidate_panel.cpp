@@ -221,9 +221,17 @@ InvalidatePanel::InvalidatePanel(CoreService* service, QWidget* parent)
   summary->addRow(QStringLiteral("Time:"), timeValue_);
   summary->addRow(QStringLiteral("Audit:"), auditValue_);
 
+  runBlocked_ = new QLabel(this);
+  runBlocked_->setObjectName(QStringLiteral("runBlockedReason"));
+  runBlocked_->setWordWrap(true);
+  runBlocked_->setTextFormat(Qt::PlainText);
+  runBlocked_->setForegroundRole(QPalette::PlaceholderText);
+  runBlocked_->hide();
+
   auto* left = new QVBoxLayout;
   left->addLayout(form);
   left->addLayout(buttons);
+  left->addWidget(runBlocked_);
   left->addSpacing(4);
   left->addWidget(progress_);
   left->addWidget(status_);
@@ -374,10 +382,23 @@ void InvalidatePanel::updateActions() {
   const ops::Capability credentials{permitted_, permissionReason_.toStdString()};
   const bool allowed = gateByProfile(credentials, tags).allowed;
   previewAction_->setEnabled(idle && valid_);
-  runAction_->setEnabled(idle && valid_ && allowed);
-  runAction_->setToolTip(allowed ? withShortcut(QStringLiteral("Delete what matches, after a confirmation"), runAction_->shortcut())
-                                 : refusalText(credentials, tags));
-  if (!allowed) runButton_->setToolTip(runAction_->toolTip());  // a disabled action's changed() still syncs; be sure
+  // A pattern or user whose preview (of exactly these fields) matched nothing has nothing to delete:
+  // running it would only write an audit row. A key still drops L1 copies; a namespace still bumps.
+  QString nothing;
+  if (valid_ && preview_ && !preview_->cancelled && preview_->matched == 0 && sameRequest(*preview_, request()) &&
+      (preview_->kind == ops::InvalidateKind::Pattern || preview_->kind == ops::InvalidateKind::User))
+    nothing = QStringLiteral("Invalidate\u2026 is disabled: the preview at %1 matched no keys, so there is nothing to "
+                             "delete. Change the %2, or preview again if keys may have appeared since.")
+                  .arg(QDateTime::fromMSecsSinceEpoch(previewAtMs_).toString(QStringLiteral("HH:mm:ss")),
+                       preview_->kind == ops::InvalidateKind::User ? QStringLiteral("user id") : QStringLiteral("pattern"));
+  runAction_->setEnabled(idle && valid_ && allowed && nothing.isEmpty());
+  runAction_->setToolTip(!allowed           ? refusalText(credentials, tags)
+                         : !nothing.isEmpty() ? nothing
+                                              : withShortcut(QStringLiteral("Delete what matches, after a confirmation"),
+                                                             runAction_->shortcut()));
+  runButton_->setToolTip(runAction_->toolTip());  // a disabled action's changed() still syncs; be sure
+  runBlocked_->setText(nothing);
+  runBlocked_->setVisible(!nothing.isEmpty());
   cancelButton_->setEnabled(running_ && !cancelling_);
   for (auto* b : kindGroup_->buttons()) b->setEnabled(idle);
   const auto k = kind();
@@ -449,11 +470,27 @@ void InvalidatePanel::cancel() {
   updateActions();
 }
 
-void InvalidatePanel::onConnectionChanged() {
+void InvalidatePanel::onConnectionChanged(const QString& previous) {
   cancel();
-  preview_.reset();
   if (dialog_) dialog_->reject();
+  const bool shown = preview_.has_value() || lastRun_.has_value() || sampleModel_->rowCount() > 0;
+  preview_.reset();
+  lastRun_.reset();
+  // What was counted or deleted there says nothing about these servers: cleared, and said so.
+  sampleModel_->clear();
+  sampleCaption_->setText(QStringLiteral("Sample of matching keys"));
+  for (QLabel* l : {matchedValue_, deletedValue_, l1Value_, timeValue_, auditValue_}) l->clear();
+  progress_->setValue(0);
+  status_->setText(QStringLiteral("Idle."));
+  if (shown)
+    setHeadline(previous.isEmpty()
+                    ? QStringLiteral("The results of the previous connection were cleared; preview again on this one.")
+                    : QStringLiteral("The results of the previous connection (profile \u2018%1\u2019) were cleared; "
+                                     "preview again on this one.").arg(previous));
+  updateActions();
 }
+
+QString InvalidatePanel::runBlockedText() const { return runBlocked_->isHidden() ? QString() : runBlocked_->text(); }
 
 void InvalidatePanel::showPatternPreview(const QString& ns, const QString& glob) {
   if (running_ || locked_) return;
@@ -537,7 +574,7 @@ void InvalidatePanel::showPreview(const ops::InvalidateResult& r) {
   sampleCaption_->setText(r.matched > static_cast<long long>(r.sample.size())
                               ? QStringLiteral("Sample: first %1 of %2 matching keys")
                                     .arg(formatCount(static_cast<long long>(r.sample.size())), formatCount(r.matched))
-                              : QStringLiteral("Matching keys (%1)").arg(formatCount(r.matched)));
+                              : QStringLiteral("Matching keys (%1)").arg(formatCount(r.matched)));  updateActions();  // an empty preview disables Invalidate… (with the reason)
 }
 
 void InvalidatePanel::showSummary(const ops::InvalidateResult& r) {

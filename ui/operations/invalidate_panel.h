@@ -55,6 +55,8 @@ class InvalidatePanel : public QGroupBox {
   const std::optional<ops::InvalidateResult>& lastPreview() const { return preview_; }
   const std::optional<ops::InvalidateResult>& lastRun() const { return lastRun_; }
   QString errorText() const;
+  // Why Invalidate… is disabled although the fields are valid (e.g. the preview matched nothing); else empty.
+  QString runBlockedText() const;
   SampleKeysModel* sampleModel() const { return sampleModel_; }
 
   // Matches above this many keys require typing to confirm.
@@ -74,7 +76,8 @@ class InvalidatePanel : public QGroupBox {
   void cancel();
   // The console is connecting elsewhere: nothing counted or confirmed here may
   // carry over to the new servers.
-  void onConnectionChanged();
+  // `previous`: the profile being left, named in what replaces the cleared results.
+  void onConnectionChanged(const QString& previous = {});
 
  Q_SIGNALS:
   void jobStarted();
@@ -115,6 +118,7 @@ class InvalidatePanel : public QGroupBox {
   QLabel* prefixLabel_;
   QLineEdit* targetEdit_;
   QLabel* validation_;
+  QLabel* runBlocked_;
   QPushButton* previewButton_;
   QPushButton* runButton_;
   QPushButton* cancelButton_;

@@ -4,6 +4,7 @@
 
 #include <QAction>
 #include <QCheckBox>
+#include <QDateTime>
 #include <QFormLayout>
 #include <QUrl>
 #include <QGridLayout>
@@ -11,6 +12,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -192,6 +194,16 @@ LoadPanel::LoadPanel(CoreService* service, QWidget* parent)
   lastError_->setWordWrap(true);
   lastError_->setTextFormat(Qt::PlainText);
   lastError_->setVisible(false);
+  connectionNote_ = new QLabel(this);
+  connectionNote_->setObjectName(QStringLiteral("loadConnectionNote"));
+  connectionNote_->setWordWrap(true);
+  connectionNote_->setTextFormat(Qt::PlainText);
+  connectionNote_->setVisible(false);
+  {
+    QPalette p = connectionNote_->palette();
+    p.setColor(QPalette::WindowText, statusAmber());
+    connectionNote_->setPalette(p);
+  }
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(controls);
@@ -200,12 +212,17 @@ LoadPanel::LoadPanel(CoreService* service, QWidget* parent)
   layout->addSpacing(6);
   layout->addLayout(grid);
   layout->addWidget(lastError_);
+  layout->addWidget(connectionNote_);
   layout->addStretch(1);
 
   connect(service_, &CoreService::statsAvailable, this, &LoadPanel::onStatsAvailable);
   connect(service_, &CoreService::workloadStateChanged, this, &LoadPanel::onWorkloadStateChanged);
   connect(service_, &CoreService::coreFailed, this, &LoadPanel::onCoreFailed);
   connect(service_, &CoreService::connected, this, [this] { updateState(); });  // another profile, other tags
+  // Both connectTo and a successful tryConnect stop the load (workloadStateChanged(false)) and then say connecting.
+  connect(service_, &CoreService::connecting, this, &LoadPanel::onConnecting);
+  connect(service_, &CoreService::coreReady, this, [this] { profile_ = service_->settings().profile; });
+  if (service_->hasCore()) profile_ = service_->settings().profile;
   running_ = service_->workloadRunning();
   updateState();
 }
@@ -214,10 +231,35 @@ int LoadPanel::virtualUsers() const { return users_->value(); }
 double LoadPanel::rate() const { return rate_->value(); }
 bool LoadPanel::writesRequested() const { return allowWrites_->isChecked(); }
 QString LoadPanel::writeModeText() const { return writeMode_->text(); }
+QString LoadPanel::connectionNoteText() const { return connectionNote_->isHidden() ? QString() : connectionNote_->text(); }
+
+void LoadPanel::onConnecting() {
+  const QString at = QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss"));
+  const QString from = profile_.isEmpty() ? QString() : QStringLiteral(" (profile \u2018%1\u2019)").arg(profile_);
+  QString text;
+  stopNote_.clear();
+  if (stoppedUnasked_) {
+    stopNote_ = QStringLiteral("The synthetic load of the previous connection%1 was stopped at %2 because the console "
+                               "switched connection; it does not carry over.")
+                    .arg(from, at);
+    text = stopNote_ + QStringLiteral(" The counters below are from that connection.");
+  } else if (countersShown_) {
+    text = QStringLiteral("The counters below are from the previous connection%1.").arg(from);
+  }
+  stoppedUnasked_ = false;
+  starting_ = false;  // a start in flight belonged to the old core
+  if (!text.isEmpty()) {
+    connectionNote_->setText(text);
+    connectionNote_->setVisible(true);
+    opsPerSecond_->setText(QStringLiteral("\u2014"));
+  }
+  updateState();
+}
 
 void LoadPanel::onToggleTriggered() {
   if (starting_) return;
   if (running_) {
+    stopRequested_ = true;
     service_->stopWorkload();  // emits workloadStateChanged(false)
     return;
   }
@@ -307,6 +349,7 @@ void LoadPanel::startLoad(const workload::WorkloadOptions& o) {
   starting_ = true;
   prevAtMs_ = 0;
   lastError_->setVisible(false);
+  connectionNote_->setVisible(false);
   service_->startWorkload(o);
   updateState();
 }
@@ -314,6 +357,12 @@ void LoadPanel::startLoad(const workload::WorkloadOptions& o) {
 void LoadPanel::onWorkloadStateChanged(bool running) {
   const bool startedHere = starting_;
   starting_ = false;
+  if (running_ && !running && !stopRequested_) {
+    // A switch stops the load and says connecting in the same call; anything later is another cause.
+    stoppedUnasked_ = true;
+    QTimer::singleShot(0, this, [this] { stoppedUnasked_ = false; });
+  }
+  if (!running) stopRequested_ = false;
   running_ = running;
   if (running && startedHere) {
     // Values typed while it was starting apply now.
@@ -389,6 +438,12 @@ void LoadPanel::onStatsAvailable(const tier::ui::StatsSnapshot& s) {
   }
   prevAtMs_ = s.at_ms;
   prevOperations_ = w.operations;
+  countersShown_ = true;
+  if (!connectionNote_->isHidden()) {
+    // New figures: the counters are this connection's now; the stop itself stays said.
+    connectionNote_->setText(stopNote_);
+    connectionNote_->setVisible(!stopNote_.isEmpty());
+  }
   operations_->setText(formatCount(static_cast<long long>(w.operations)));
   reads_->setText(formatCount(static_cast<long long>(w.reads)));
   writes_->setText(formatCount(static_cast<long long>(w.writes)));

@@ -44,6 +44,8 @@ class LoadPanel : public QGroupBox {
   bool writesRequested() const;
   // "Write share 0 % — read-only: not a sandbox database" once a run started.
   QString writeModeText() const;
+  // "The synthetic load was stopped by the switch to …" / "counters are from the previous connection"; else empty.
+  QString connectionNoteText() const;
 
  public Q_SLOTS:
   void onToggleTriggered();
@@ -57,6 +59,7 @@ class LoadPanel : public QGroupBox {
   void onStatsAvailable(const tier::ui::StatsSnapshot& snapshot);
   void onWorkloadStateChanged(bool running);
   void onCoreFailed(const QString& message);
+  void onConnecting();
 
  private:
   void updateState();
@@ -83,9 +86,15 @@ class LoadPanel : public QGroupBox {
   QLabel* errors_;
   QLabel* elapsed_;
   QLabel* lastError_;
+  QLabel* connectionNote_;
 
   bool running_ = false;
   bool starting_ = false;
+  bool stopRequested_ = false;    // the person pressed Stop: that stop is not the switch's
+  bool stoppedUnasked_ = false;   // a running load stopped without a Stop (adopt/connectTo stop it first)
+  bool countersShown_ = false;    // the counters hold a run's figures
+  QString profile_;               // the connection the counters belong to
+  QString stopNote_;              // "the previous connection's load was stopped at …", kept while shown
   qint64 prevAtMs_ = 0;
   std::uint64_t prevOperations_ = 0;
 };

@@ -114,7 +114,14 @@ QString WarmSummaryModel::setName(ops::WarmSet set) {
 void WarmSummaryModel::setRows(std::vector<Row> rows) {
   beginResetModel();
   rows_ = std::move(rows);
+  previous_ = false;
   endResetModel();
+}
+
+void WarmSummaryModel::setFromPreviousConnection(bool previous) {
+  if (previous_ == previous) return;
+  previous_ = previous;
+  if (!rows_.empty()) Q_EMIT dataChanged(index(0, ResultColumn), index(rowCount() - 1, ResultColumn));
 }
 
 void WarmSummaryModel::updateRow(int row, const Row& value) {
@@ -160,6 +167,7 @@ QVariant WarmSummaryModel::data(const QModelIndex& index, int role) const {
         QString text = r.state == State::Cancelled ? QStringLiteral("cancelled") : QStringLiteral("done");
         if (r.result && r.result->audit_id > 0) text += QStringLiteral(" · audit #%1").arg(r.result->audit_id);
         if (r.result && !r.result->audit_error.empty()) text += QStringLiteral(" · not audited");
+        if (previous_) text += QStringLiteral(" · previous connection");
         return text;
       }
     }
@@ -179,14 +187,22 @@ QVariant WarmSummaryModel::data(const QModelIndex& index, int role) const {
 
 QVariant WarmSummaryModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal) return {};
+  // What ops::warm counts (TieredCache::fillMany): a key is left alone only when Redis holds a
+  // strictly newer version; a key present with the same or an older version is rewritten and
+  // counted under Warmed. So this column is not "already cached".
   if (role == Qt::ToolTipRole && section == AlreadyColumn)
-    return QStringLiteral("Redis already held this version or a newer one: left as it was.");
+    return QStringLiteral("Redis held a newer version than the row read from the database (a write landed meanwhile): "
+                          "kept, not overwritten. Keys already cached with the same or an older version are written "
+                          "again and counted under Warmed.");
+  if (role == Qt::ToolTipRole && section == WarmedColumn)
+    return QStringLiteral("Written to Redis and L1 by this run, including keys that were already cached with the same "
+                          "or an older version.");
   if (role != Qt::DisplayRole) return {};
   switch (section) {
     case SetColumn: return QStringLiteral("Set");
     case CandidatesColumn: return QStringLiteral("Candidates");
     case WarmedColumn: return QStringLiteral("Warmed");
-    case AlreadyColumn: return QStringLiteral("Already cached");
+    case AlreadyColumn: return QStringLiteral("Newer in cache");
     case FailedColumn: return QStringLiteral("Failed");
     case TimeColumn: return QStringLiteral("Time");
     case ResultColumn: return QStringLiteral("Result");

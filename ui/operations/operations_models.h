@@ -59,7 +59,10 @@ class WarmSummaryModel : public QAbstractTableModel {
 
   explicit WarmSummaryModel(QObject* parent = nullptr);
 
-  void setRows(std::vector<Row> rows);  // a new run: resets the model
+  void setRows(std::vector<Row> rows);  // a new run: resets the model (and the mark below)
+  // The rows came from the connection before the current one: the Result column says so.
+  void setFromPreviousConnection(bool previous);
+  bool fromPreviousConnection() const { return previous_; }
   void updateRow(int row, const Row& value);  // same set, new state: dataChanged
   const std::vector<Row>& rows() const { return rows_; }
   static QString setName(ops::WarmSet set);
@@ -71,6 +74,7 @@ class WarmSummaryModel : public QAbstractTableModel {
 
  private:
   std::vector<Row> rows_;
+  bool previous_ = false;
 };
 
 }  // namespace tier::ui

@@ -82,8 +82,9 @@ OperationsPage::OperationsPage(CoreService* service, QWidget* parent) : QWidget(
     if (capabilitiesKnown_) applyCapabilities(c);
   });
   connect(service_, &CoreService::connecting, this, [this] {
-    invalidate_->onConnectionChanged();
-    warm_->cancel();
+    // settings() is already the new profile's: the one being left is remembered at coreReady.
+    invalidate_->onConnectionChanged(profile_);
+    warm_->onConnectionChanged(profile_);
     capabilitiesKnown_ = false;
     retry_->hide();
     credentials_->setText(QStringLiteral("Checking what these credentials may do…"));
@@ -146,6 +147,7 @@ void OperationsPage::onRetry() {
 }
 
 void OperationsPage::onCoreReady() {
+  profile_ = service_->settings().profile;
   capabilitiesKnown_ = false;
   retry_->hide();
   probeTimeout_->start();

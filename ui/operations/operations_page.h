@@ -66,6 +66,7 @@ class OperationsPage : public QWidget {
   QPushButton* retry_;
   QTimer* probeTimeout_;
   bool capabilitiesKnown_ = false;
+  QString profile_;  // the connection's profile, named when its results are cleared at the next switch
   void probeFailed(const QString& why);
 };
 

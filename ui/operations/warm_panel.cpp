@@ -219,7 +219,7 @@ void WarmPanel::onWarmTriggered() {
     }
   }
   if (rows.empty()) return;
-  summary_->setRows(std::move(rows));
+  summary_->setRows(std::move(rows));  // clears the previous connection's mark
   runOptions_ = options();
   running_ = true;
   cancelling_ = false;
@@ -257,7 +257,9 @@ void WarmPanel::startNext() {
     bar->setRange(0, kProgressSteps);
     if (updated.state == WarmSummaryModel::State::Done) {
       bar->setValue(kProgressSteps);
-      bar->setFormat(QStringLiteral("%1 warmed").arg(formatCount(updated.result->warmed + updated.result->already)));
+      const auto& w = *updated.result;
+      bar->setFormat(w.already > 0 ? QStringLiteral("%1 warmed · %2 newer in cache").arg(formatCount(w.warmed), formatCount(w.already))
+                                   : QStringLiteral("%1 warmed").arg(formatCount(w.warmed)));
     } else {
       bar->setFormat(updated.state == WarmSummaryModel::State::Cancelled ? QStringLiteral("cancelled")
                                                                          : QStringLiteral("failed"));
@@ -331,6 +333,18 @@ void WarmPanel::finish() {
   updateActions();
   Q_EMIT jobFinished();
   Q_EMIT warmFinished();
+}
+
+QString WarmPanel::statusText() const { return status_->text(); }
+
+void WarmPanel::onConnectionChanged(const QString& previous) {
+  cancel();
+  if (summary_->rows().empty() || summary_->fromPreviousConnection()) return;
+  summary_->setFromPreviousConnection(true);
+  for (auto& r : sets_) r.bar->setFormat(r.bar->format().isEmpty() ? QString() : QStringLiteral("previous connection"));
+  status_->setText(previous.isEmpty() ? QStringLiteral("The results below are from the previous connection.")
+                                      : QStringLiteral("The results below are from the previous connection (profile "
+                                                       "\u2018%1\u2019).").arg(previous));
 }
 
 void WarmPanel::cancel() {

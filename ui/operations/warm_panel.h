@@ -3,7 +3,7 @@
 // PostgreSQL into L1 and Redis. The sets run one after another, each as its own
 // job with its own progress bar; Cancel stops the running set between chunks
 // and skips the rest. The summary table says, per set, candidates, warmed,
-// already cached, failed, time and the audit row.
+// newer in cache (kept: Redis held a newer version), failed, time and the audit row.
 //
 // Threads: GUI thread only; every core call goes through CoreService::run.
 #include <QGroupBox>
@@ -39,10 +39,14 @@ class WarmPanel : public QGroupBox {
   void setSelected(ops::WarmSet set, bool selected);
   ops::WarmOptions options() const;
   WarmSummaryModel* summaryModel() const { return summary_; }
+  QString statusText() const;
 
  public Q_SLOTS:
   void onWarmTriggered();
   void cancel();
+  // The console switched servers: a running warm is cancelled and the shown results are
+  // marked as the previous connection's (`previous` names its profile).
+  void onConnectionChanged(const QString& previous = {});
 
  Q_SIGNALS:
   void jobStarted();
