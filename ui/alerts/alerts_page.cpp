@@ -78,7 +78,7 @@ AlertsPage::AlertsPage(CoreService* service, QWidget* parent)
   refreshButton->setDefaultAction(refresh);
   refreshButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
 
-  auto* focusFilter = new QAction(QStringLiteral("Find"), this);
+  auto* focusFilter = new QAction(QStringLiteral("Filter alerts and audit rows"), this);  // as Help ▸ Keyboard shortcuts lists it
   focusFilter->setShortcut(QKeySequence::Find);
   focusFilter->setShortcutContext(Qt::WidgetWithChildrenShortcut);
   connect(focusFilter, &QAction::triggered, this, [this] {
