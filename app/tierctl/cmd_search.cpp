@@ -86,10 +86,10 @@ int runSearch(Context& ctx) {
   const QString from = cached ? QStringLiteral("cached (%1)").arg(QLatin1String(tier::repo::toString(r.source)))
                               : QStringLiteral("from PostgreSQL");
   if (r.hits.empty()) {
-    printLine(QStringLiteral("no entries match \"%1\" (%2, %3)").arg(oneLine(r.query), scope, from));
+    printLine(QStringLiteral("no entries for: %1  (%2, %3)").arg(oneLine(r.query), scope, from));
     return tier::kExitOk;
   }
-  printLine(QStringLiteral("%1 %2 for \"%3\" (%4, %5; matches between %6 and %7)")
+  printLine(QStringLiteral("%1 %2 for: %3  (%4, %5; matches between %6 and %7)")
                 .arg(QString::number(r.hits.size()), r.hits.size() == 1 ? QStringLiteral("entry") : QStringLiteral("entries"),
                      oneLine(r.query), scope, from, QLatin1String(tier::repo::EntrySearch::kMarkStart),
                      QLatin1String(tier::repo::EntrySearch::kMarkStop)));

@@ -20,7 +20,9 @@
 #include "tier/repo/tiered_cache.h"
 
 namespace tier::pg {
+class Connection;
 class PgPool;
+class Result;
 }
 
 namespace tier::repo {
@@ -74,8 +76,14 @@ class EntrySearch {
   // The SELECT behind search() ($1 text, $2 ILIKE pattern, $3 limit, and $4
   // user id when byUser), for EXPLAIN in tests and benchmarks.
   static std::string sql(bool byUser);
+  // EXPLAIN (FORMAT JSON) of what search() runs for this text (the plan
+  // settings included; not cached), for tests and benchmarks.
+  static std::string explain(pg::PgPool& pg, const std::string& text, std::int64_t userId = 0,
+                             int limit = kDefaultLimit);
 
  private:
+  static pg::Result run(pg::Connection& c, const std::string& prefix, const std::string& normalized,
+                        std::int64_t userId, int limit);
   TieredCache& cache_;
   pg::PgPool& pg_;
 };
