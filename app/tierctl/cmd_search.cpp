@@ -71,15 +71,15 @@ int runSearch(Context& ctx) {
   if (ctx.json()) {
     QJsonArray hits;
     for (const auto& h : r.hits) hits.append(hitJson(h));
-    printJson(QJsonObject{
-        {QStringLiteral("query"), fromStd(r.query)},
-        {QStringLiteral("user_id"), user ? QJsonValue(static_cast<double>(user)) : QJsonValue()},
-        {QStringLiteral("source"), QLatin1String(tier::repo::toString(r.source))},
-        {QStringLiteral("cached"), cached},
-        {QStringLiteral("highlight"), QJsonObject{{QStringLiteral("start"), QLatin1String(tier::repo::EntrySearch::kMarkStart)},
-                                                  {QStringLiteral("stop"), QLatin1String(tier::repo::EntrySearch::kMarkStop)}}},
-        {QStringLiteral("count"), static_cast<int>(r.hits.size())},
-        {QStringLiteral("results"), hits}});
+    printJson(QJsonObject{{QStringLiteral("query"), fromStd(r.query)},
+                          {QStringLiteral("user_id"), user ? QJsonValue(static_cast<double>(user)) : QJsonValue()},
+                          {QStringLiteral("source"), QLatin1String(tier::repo::toString(r.source))},
+                          {QStringLiteral("cached"), cached},
+                          {QStringLiteral("highlight"),
+                           QJsonObject{{QStringLiteral("start"), QLatin1String(tier::repo::EntrySearch::kMarkStart)},
+                                       {QStringLiteral("stop"), QLatin1String(tier::repo::EntrySearch::kMarkStop)}}},
+                          {QStringLiteral("count"), static_cast<int>(r.hits.size())},
+                          {QStringLiteral("results"), hits}});
     return tier::kExitOk;
   }
   const QString scope = user ? QStringLiteral("user %1").arg(user) : QStringLiteral("all users");
@@ -90,8 +90,9 @@ int runSearch(Context& ctx) {
     return tier::kExitOk;
   }
   printLine(QStringLiteral("%1 %2 for: %3  (%4, %5; matches between %6 and %7)")
-                .arg(QString::number(r.hits.size()), r.hits.size() == 1 ? QStringLiteral("entry") : QStringLiteral("entries"),
-                     oneLine(r.query), scope, from, QLatin1String(tier::repo::EntrySearch::kMarkStart),
+                .arg(QString::number(r.hits.size()),
+                     r.hits.size() == 1 ? QStringLiteral("entry") : QStringLiteral("entries"), oneLine(r.query), scope,
+                     from, QLatin1String(tier::repo::EntrySearch::kMarkStart),
                      QLatin1String(tier::repo::EntrySearch::kMarkStop)));
   for (const auto& h : r.hits) {
     printLine(QStringLiteral("#%1  user %2  rank %3  %4  \"%5\"")

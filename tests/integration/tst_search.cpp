@@ -9,7 +9,6 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QTest>
-
 #include <atomic>
 #include <set>
 #include <thread>
@@ -35,7 +34,9 @@ struct Run {
   QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
 };
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
 
 bool isOneLineError(const QByteArray& err) {
   return err.startsWith("tierctl: ") && err.endsWith('\n') && err.count('\n') == 1;
@@ -44,8 +45,10 @@ bool isOneLineError(const QByteArray& err) {
 // Every plan node of an EXPLAIN (FORMAT JSON) document, depth first.
 void planNodes(const QJsonObject& node, QStringList& out) {
   QString line = node.value(QStringLiteral("Node Type")).toString();
-  if (node.contains(QStringLiteral("Relation Name"))) line += QStringLiteral(" on ") + node.value(QStringLiteral("Relation Name")).toString();
-  if (node.contains(QStringLiteral("Index Name"))) line += QStringLiteral(" using ") + node.value(QStringLiteral("Index Name")).toString();
+  if (node.contains(QStringLiteral("Relation Name")))
+    line += QStringLiteral(" on ") + node.value(QStringLiteral("Relation Name")).toString();
+  if (node.contains(QStringLiteral("Index Name")))
+    line += QStringLiteral(" using ") + node.value(QStringLiteral("Index Name")).toString();
   out << line;
   for (const auto& child : node.value(QStringLiteral("Plans")).toArray()) planNodes(child.toObject(), out);
 }
@@ -73,7 +76,8 @@ class TestSearch : public QObject {
   static Run runProgram(const QString& program, const QStringList& args) {
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (const char* name : {"TIER_REDIS_URL", "TIER_PG_CONNINFO", "PGPASSWORD", "PGSERVICE"}) env.remove(QLatin1String(name));
+    for (const char* name : {"TIER_REDIS_URL", "TIER_PG_CONNINFO", "PGPASSWORD", "PGSERVICE"})
+      env.remove(QLatin1String(name));
     p.setProcessEnvironment(env);
     p.start(program, args);
     if (!p.waitForStarted(10000)) return {};
@@ -184,8 +188,10 @@ class TestSearch : public QObject {
   }
 
   void rankedWithHighlights() {
-    auto e1 = a->entries().create(user_, {"Walk by the river", "A zyxoquartz morning, zyxoquartz again, zyxoquartz.", 6, {}});
-    auto e2 = a->entries().create(user_, {"Notes", "Only one zyxoquartz here among many other words of the day.", 5, {}});
+    auto e1 =
+        a->entries().create(user_, {"Walk by the river", "A zyxoquartz morning, zyxoquartz again, zyxoquartz.", 6, {}});
+    auto e2 =
+        a->entries().create(user_, {"Notes", "Only one zyxoquartz here among many other words of the day.", 5, {}});
     auto e3 = a->entries().create(user_, {"Frobnicated garden", "nothing special", 5, {}});
     EntrySearch s(a->cache(), a->pg());
     auto r = s.search("ZYXOQUARTZ", user_);
@@ -324,7 +330,8 @@ class TestSearch : public QObject {
       c->exec(
           "INSERT INTO journal_entries (user_id, title, content, mood_score) "
           "SELECT (SELECT min(id) FROM users) + (g % 40), 'Day ' || g || ' ' || md5(g::text), "
-          "'Walked ' || (g % 97) || ' minutes, felt ' || (ARRAY['calm','tired','hopeful','anxious','rested'])[1 + g % 5] "
+          "'Walked ' || (g % 97) || ' minutes, felt ' || (ARRAY['calm','tired','hopeful','anxious','rested'])[1 + g % "
+          "5] "
           "|| ' ' || md5((g * 7)::text), 1 + g % 10 FROM generate_series(1, 60000) g");
     }
     c->exec("ANALYZE journal_entries");
@@ -332,14 +339,18 @@ class TestSearch : public QObject {
     // A rare word, and one in a fifth of the entries (the planner's own choice
     // for it would be to read the whole table).
     for (const char* word : {"persimmon", "calm"}) {
-      const auto common = c->exec("SELECT count(*) FROM journal_entries WHERE content_tsv @@ websearch_to_tsquery('english', $1)", {std::string(word)}).toInt(0, 0);
+      const auto common =
+          c->exec("SELECT count(*) FROM journal_entries WHERE content_tsv @@ websearch_to_tsquery('english', $1)",
+                  {std::string(word)})
+              .toInt(0, 0);
       for (bool byUser : {false, true}) {
-        const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(EntrySearch::explain(a->pg(), word, byUser ? user_ : 0)));
+        const auto doc =
+            QJsonDocument::fromJson(QByteArray::fromStdString(EntrySearch::explain(a->pg(), word, byUser ? user_ : 0)));
         QStringList nodes;
         planNodes(doc.array().at(0).toObject().value(QStringLiteral("Plan")).toObject(), nodes);
         const QString plan = nodes.join(QStringLiteral(" > "));
-        qInfo("\"%s\" (in %lld of %lld entries), %s: %s", word, static_cast<long long>(common), static_cast<long long>(n),
-              byUser ? "one user" : "all users", qPrintable(plan));
+        qInfo("\"%s\" (in %lld of %lld entries), %s: %s", word, static_cast<long long>(common),
+              static_cast<long long>(n), byUser ? "one user" : "all users", qPrintable(plan));
         QVERIFY2(!plan.contains(QStringLiteral("Seq Scan on journal_entries")), qPrintable(plan));
         if (!byUser) {
           QVERIFY2(plan.contains(QStringLiteral("journal_entries_fts")), qPrintable(plan));
@@ -384,11 +395,13 @@ class TestSearch : public QObject {
     QTest::addColumn<QByteArray>("message");
     QTest::newRow("no text") << QStringList{} << 2 << QByteArray("missing the text");
     QTest::newRow("blank") << QStringList{QStringLiteral("   ")} << 2 << QByteArray("empty");
-    QTest::newRow("100 kB") << QStringList{QString(100 * 1024, QLatin1Char('x'))} << 2 << QByteArray("longer than 1000");
-    QTest::newRow("bad user") << QStringList{QStringLiteral("calm"), QStringLiteral("--user"), QStringLiteral("1; DROP")}
+    QTest::newRow("100 kB") << QStringList{QString(100 * 1024, QLatin1Char('x'))} << 2
+                            << QByteArray("longer than 1000");
+    QTest::newRow("bad user") << QStringList{QStringLiteral("calm"), QStringLiteral("--user"),
+                                             QStringLiteral("1; DROP")}
                               << 2 << QByteArray("invalid user id");
-    QTest::newRow("zero user") << QStringList{QStringLiteral("calm"), QStringLiteral("--user"), QStringLiteral("0")} << 2
-                               << QByteArray("invalid user id");
+    QTest::newRow("zero user") << QStringList{QStringLiteral("calm"), QStringLiteral("--user"), QStringLiteral("0")}
+                               << 2 << QByteArray("invalid user id");
     QTest::newRow("bad limit") << QStringList{QStringLiteral("calm"), QStringLiteral("--limit"), QStringLiteral("1000")}
                                << 2 << QByteArray("limit");
     QTest::newRow("unknown user") << QStringList{QStringLiteral("calm"), QStringLiteral("--user"),
@@ -409,10 +422,10 @@ class TestSearch : public QObject {
 
   void tierctlNonUtf8() {
     // QProcess passes only valid text; the shell passes the raw bytes.
-    const Run r = runProgram(QStringLiteral("/bin/sh"),
-                             {QStringLiteral("-c"),
-                              QStringLiteral("exec \"$0\" search \"$(printf 'caf\\351')\" --redis \"$1\" --pg \"$2\""),
-                              qs(test::tierctlPath()), qs(test::redisUrl()), qs(test::TestServers::shared().pgConninfo())});
+    const Run r = runProgram(
+        QStringLiteral("/bin/sh"),
+        {QStringLiteral("-c"), QStringLiteral("exec \"$0\" search \"$(printf 'caf\\351')\" --redis \"$1\" --pg \"$2\""),
+         qs(test::tierctlPath()), qs(test::redisUrl()), qs(test::TestServers::shared().pgConninfo())});
     QCOMPARE(r.code, 2);
     QVERIFY2(isOneLineError(r.err), r.err.constData());
     QVERIFY(r.err.contains("UTF-8"));

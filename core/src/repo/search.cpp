@@ -1,11 +1,10 @@
 #include "tier/repo/search.h"
 
-#include <charconv>
-
 #include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <charconv>
 
 #include "common/sql_text.h"
 #include "tier/codec/keys.h"
@@ -64,7 +63,8 @@ std::string toPayload(const std::string& query, int limit, const std::vector<Sea
                            {QStringLiteral("rank"), h.rank},
                            {QStringLiteral("updated_at"), static_cast<double>(h.updated_at)},
                            {QStringLiteral("version"), static_cast<double>(h.version)}});
-  QJsonObject o{{QStringLiteral("q"), QString::fromStdString(query)}, {QStringLiteral("limit"), limit},
+  QJsonObject o{{QStringLiteral("q"), QString::fromStdString(query)},
+                {QStringLiteral("limit"), limit},
                 {QStringLiteral("hits"), arr}};
   return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
@@ -75,8 +75,8 @@ std::optional<std::vector<SearchHit>> fromPayload(std::string_view payload, cons
   const auto doc = QJsonDocument::fromJson(QByteArray(payload.data(), static_cast<qsizetype>(payload.size())), &err);
   if (err.error != QJsonParseError::NoError || !doc.isObject()) return std::nullopt;
   const QJsonObject o = doc.object();
-  if (o.value(QStringLiteral("q")).toString().toStdString() != query || o.value(QStringLiteral("limit")).toInt() != limit ||
-      !o.value(QStringLiteral("hits")).isArray())
+  if (o.value(QStringLiteral("q")).toString().toStdString() != query ||
+      o.value(QStringLiteral("limit")).toInt() != limit || !o.value(QStringLiteral("hits")).isArray())
     return std::nullopt;
   std::vector<SearchHit> hits;
   for (const auto& v : o.value(QStringLiteral("hits")).toArray()) {

@@ -1115,8 +1115,9 @@ void TieredCache::bumpSearchGenerations(std::int64_t userId) {
     return;
   }
   try {
-    auto replies = d.redis->pipeline({{"SET", codec::searchGenerationKey(userId), d.randomToken(), "PX", kSearchGenTtlMs},
-                                      {"SET", codec::searchGenerationKey(0), d.randomToken(), "PX", kSearchGenTtlMs}});
+    auto replies =
+        d.redis->pipeline({{"SET", codec::searchGenerationKey(userId), d.randomToken(), "PX", kSearchGenTtlMs},
+                           {"SET", codec::searchGenerationKey(0), d.randomToken(), "PX", kSearchGenTtlMs}});
     for (const auto& r : replies)
       if (r.isError()) throw DataError("replacing a search generation failed: " + r.str);
   } catch (const Error& e) {

@@ -23,7 +23,7 @@ namespace tier::pg {
 class Connection;
 class PgPool;
 class Result;
-}
+}  // namespace tier::pg
 
 namespace tier::repo {
 
@@ -35,7 +35,7 @@ struct SearchHit {
   // and runs of white space folded to one space); the matched words are
   // between EntrySearch::kMarkStart and kMarkStop.
   std::string snippet;
-  double rank = 0;  // ts_rank; 0 for a title substring match alone
+  double rank = 0;              // ts_rank; 0 for a title substring match alone
   std::int64_t updated_at = 0;  // unix ms
   std::int64_t version = 0;
 };
