@@ -1,4 +1,5 @@
 // TIER_TEST_TIMEOUT: 300
+// TIER_TEST_ON_CLUSTER
 // The session sweeper (issue 15, item 3) against the real servers: idle
 // sessions are marked expired in batches and their L1/L2 copies dropped on
 // every instance, active ones untouched; a dry run changes nothing; two cores

@@ -336,7 +336,8 @@ SessionSweeper::SessionSweeper(TierCore& core, SessionSweeperOptions options) {
   if (options.idle_limit.count() < 0 || options.idle_limit.count() > kMaxIdleSeconds)
     throw BadInputError("the sweeper idle limit must be between 0 (the session TTL) and 3650 days");
   impl_ = std::make_unique<Impl>(core, std::move(options));
-  impl_->thread = std::thread([this] { impl_->run(); });
+  Impl* d = impl_.get();  // the thread never reads impl_ itself
+  impl_->thread = std::thread([d] { d->run(); });
 }
 
 SessionSweeper::~SessionSweeper() {
