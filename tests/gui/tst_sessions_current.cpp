@@ -6,7 +6,7 @@
 // - the result row shows the database's values after Refresh (and Evict);
 // - the raw L2 key, its TTL and decoded value are one click away;
 // - tier facts say when they were checked and are re-checked when Redis goes down.
-// TIER_SCREENSHOT_DIR=/dir writes sessions-stale-values.png.
+// TIER_SCREENSHOT_DIR=/dir writes sessions-stale-values.png and sessions-redis-down.png.
 // TIER_TEST_TIMEOUT: 300
 #include <QAction>
 #include <QDialog>
@@ -222,6 +222,10 @@ class TestSessionsCurrent : public QObject {
                               30000);
     QVERIFY(page_->tierPanel()->checkedAtMs() > before);
     QVERIFY2(page_->tierPanel()->tierText(1).startsWith(QStringLiteral("error")), qPrintable(page_->tierPanel()->tierText(1)));
+    // Not "not cached" nor "in sync": with Redis unreadable that is not known.
+    QVERIFY2(page_->tierPanel()->bannerText().startsWith(QStringLiteral("L2 unknown")), qPrintable(page_->tierPanel()->bannerText()));
+    if (const QString dir = qEnvironmentVariable("TIER_SCREENSHOT_DIR"); !dir.isEmpty())
+      QVERIFY(page_->grab().save(dir + QStringLiteral("/sessions-redis-down.png")));
     // Back: checked again; the restarted server lost its data, so L2 now says absent.
     redis.restart();
     QTRY_VERIFY_WITH_TIMEOUT(page_->tierPanel()->tierText(1).startsWith(QStringLiteral("absent")), 40000);

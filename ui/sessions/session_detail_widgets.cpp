@@ -249,6 +249,12 @@ void TierStatePanel::showInspection(const ops::SessionInspection& in, qint64 che
       html.chop(5);
     }
     setBanner(html, QStringLiteral("warn"));
+  } else if (!in.l2_error.empty() && !in.l2.present) {
+    // Redis could not be read: "not cached" or "in sync" would be a guess.
+    setBanner(QStringLiteral("<b>L2 unknown</b>: Redis could not be read, so whether it holds a copy (and whether that "
+                             "copy is current) is not known.%1")
+                  .arg(in.l1.present ? QStringLiteral(" This console's L1 copy matches the database.") : QString()),
+              QStringLiteral("warn"));
   } else if (cached) {
     setBanner(QStringLiteral("<b>In sync</b>: the cached copies match the database (version %1).").arg(in.l3_version),
               QStringLiteral("ok"));

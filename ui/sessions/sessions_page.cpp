@@ -118,8 +118,9 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
   searchEdit_->setPlaceholderText(QStringLiteral("Search by session id, user id or email…"));
   searchEdit_->setClearButtonEnabled(true);
   searchEdit_->setToolTip(QStringLiteral(
-      "<b>Search sessions</b> (%1)<br/>Digits match a session id or a user id; anything else matches an email, "
-      "exactly or in part. Results update as you type; Enter searches at once, Down moves to the results.")
+      "<b>Search sessions</b> (%1)<br/>Digits match a session id or a user id exactly (never part of an email); "
+      "text with a letter or @ matches an email exactly or in part. Results update as you type; Enter searches at "
+      "once, Down moves to the results.")
                               .arg(QKeySequence(QKeySequence::Find).toString(QKeySequence::NativeText)));
   if (const QIcon find = QIcon::fromTheme(QStringLiteral("edit-find")); !find.isNull())
     searchEdit_->addAction(find, QLineEdit::LeadingPosition);
@@ -552,17 +553,20 @@ void SessionsPage::showHeader(const repo::ChatSession* s, std::int64_t id) {
   subtitle_->setText(parts.join(QStringLiteral("  ·  ")));
 }
 
-void SessionsPage::inspect(std::int64_t id) {
+void SessionsPage::inspect(std::int64_t id, bool keepShown) {
   if (id <= 0) return;
   if (id != currentId_) {
     result_->hide();
     result_->setProperty("plainText", QString());
+    keepShown = false;
   }
   currentId_ = id;
-  inspection_.reset();
   detailStack_->setCurrentIndex(1);
-  showHeader(nullptr, id);
-  tiers_->showLoading();
+  if (!keepShown) {
+    inspection_.reset();
+    showHeader(nullptr, id);
+    tiers_->showLoading();
+  }
   updateActions();
   service_->run<ops::SessionInspection>(
       this, kInspectSlot, [id](TierCore& core, JobContext&) { return ops::inspectSession(core, id); },
@@ -766,7 +770,7 @@ void SessionsPage::onLinkChanged(const QString& server, const LinkStatus& status
     tiers_->markUnknown(QStringLiteral("%1 went %2%3")
                             .arg(server, toText(status.state).toLower(),
                                  status.detail.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(status.detail)));
-  inspect(currentId_);  // re-check: what can still be read is read again; what cannot says so
+  inspect(currentId_, true);  // re-check: what can still be read is read again; what cannot says so
 }
 
 void SessionsPage::onRawL2Triggered() {

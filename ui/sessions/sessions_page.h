@@ -98,7 +98,8 @@ class SessionsPage : public QWidget {
 
  private:
   void startSearch(const QString& text);
-  void inspect(std::int64_t sessionId);
+  // `keepShown`: a re-check keeps what is on screen (e.g. marked unknown) until the answer arrives.
+  void inspect(std::int64_t sessionId, bool keepShown = false);
   void onActionFailed(std::int64_t id, ErrorKind kind, const QString& message);
   void evictConfirmed(std::int64_t sessionId);
   void setStatus(const QString& text, const QString& tone = {});
