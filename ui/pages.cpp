@@ -11,6 +11,7 @@ void addAllPages(MainWindow* window, CoreService* service) {
   window->addPage(createSessionsPage(service, window), QStringLiteral("&Sessions"), QKeySequence(QStringLiteral("Ctrl+2")));
   window->addPage(createOperationsPage(service, window), QStringLiteral("&Operations"), QKeySequence(QStringLiteral("Ctrl+3")));
   window->addPage(createAlertsPage(service, window), QStringLiteral("&Alerts && audit"), QKeySequence(QStringLiteral("Ctrl+4")));
+  window->addPage(createUsersPage(service, window), QStringLiteral("&Users"), QKeySequence(QStringLiteral("Ctrl+5")));
 }
 
 }  // namespace tier::ui

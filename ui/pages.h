@@ -10,8 +10,9 @@ QWidget* createDashboardPage(CoreService* service, QWidget* parent);   // dashbo
 QWidget* createSessionsPage(CoreService* service, QWidget* parent);    // sessions/
 QWidget* createOperationsPage(CoreService* service, QWidget* parent);  // operations/ (invalidate, warm, load)
 QWidget* createAlertsPage(CoreService* service, QWidget* parent);      // alerts/ (violations + audit)
+QWidget* createUsersPage(CoreService* service, QWidget* parent);       // users/ (users, entries, mood, search)
 
-// Adds every page to the window with its shortcut (Ctrl+1..4).
+// Adds every page to the window with its shortcut (Ctrl+1..5).
 void addAllPages(MainWindow* window, CoreService* service);
 
 }  // namespace tier::ui
