@@ -136,7 +136,7 @@ struct Plan {
   // Fleet publishing overhead: interleaved blocks of the load, publishing on and off.
   // Shorter blocks, more of them: the load's own drift (±10 % between 15 s
   // blocks on a shared 2-core machine) cancels better in adjacent pairs.
-  int fleet_reps = 9;
+  int fleet_reps = 13;
   int fleet_block_s = 8;
 };
 
