@@ -321,6 +321,40 @@ class TestSearch : public QObject {
     a->entries().remove(theirs.id);
   }
 
+  // A generation that cannot be replaced (here a Redis user that may read the
+  // tokens but not write them) must not leave the old result servable: the
+  // writer's instance retires every search copy (namespace generation) before
+  // it uses the cache for a search again.
+  void failedGenerationBumpRetiresCachedResults() {
+    if (test::onCluster()) QSKIP("the ACL user is set up on the single node only");
+    auto& redis = test::seededServers().redis();
+    redis.cli(
+        "ACL SETUSER search_nogen reset on '>nogen-pw' '~entry:*' '~session:*' '~user:*' '~stats:*' '~knowledge:*' "
+        "'~search:*' '~tc:nsgen:*' '%R~tc:searchgen:*' '&*' +@all");
+    auto cfg = test::coreConfig("search-nogen");
+    cfg.redis_url = "redis://search_nogen:nogen-pw@127.0.0.1:" + std::to_string(redis.port()) + "/0";
+    TierCore w(cfg);
+    EntrySearch sw(w.cache(), w.pg());
+    EntrySearch sa(a->cache(), a->pg());
+    sa.search("tangelo", user_);                                            // seeds the token (a may write it)
+    auto e = w.entries().create(user_, {"Tangelo one", "tangelo", 5, {}});  // its bump fails
+    auto first = sw.search("tangelo", user_);
+    QCOMPARE(title(first, e.id), std::string("Tangelo one"));
+    QCOMPARE(sw.search("tangelo", user_).source, Source::L1);  // cached again once repaired
+    const auto gen = w.cache().currentGeneration(codec::Namespace::Search);
+    const std::string tokenKey = codec::searchGenerationKey(user_);
+    const std::string token = redis.cli("GET " + tokenKey);
+    QVERIFY(!token.empty());
+    w.entries().update(e.id, {"Tangelo two", "tangelo", 5, {}});  // fails to replace the token again
+    QCOMPARE(redis.cli("GET " + tokenKey), token);                // (it did fail)
+    const auto after = sw.search("tangelo", user_);
+    QCOMPARE(title(after, e.id), std::string("Tangelo two"));
+    QCOMPARE(after.source, Source::L3);
+    QVERIFY(w.cache().currentGeneration(codec::Namespace::Search) != gen);  // every copy retired
+    w.entries().remove(e.id);
+    redis.cli("ACL DELUSER search_nogen");
+  }
+
   // At a size where the planner has a choice, neither statement reads every
   // journal entry: both halves of the OR are index scans.
   void planUsesIndexes() {
