@@ -175,12 +175,16 @@ void printHealthText(const tier::ops::HealthReport& h) {
   } else if (!r.ok) {
     printLine(QStringLiteral("redis     DOWN  %1  %2").arg(fromStd(r.endpoint), fromStd(tier::redactSecrets(r.error))));
   } else {
-    printLine(QStringLiteral("redis     ok    %1  v%2  ping %3  memory %4  clients %5  keys %6  hits %7  misses %8  "
+    // The console's words for the same state: "degraded (circuit open)" while the breaker is not closed.
+    const QString state = r.pool.breaker == tier::redis::BreakerState::Closed
+                              ? QStringLiteral("ok   ")
+                              : QStringLiteral("degraded (circuit %1)").arg(QLatin1String(tier::redis::toString(r.pool.breaker)));
+    printLine(QStringLiteral("redis     %10 %1  v%2  ping %3  memory %4  clients %5  keys %6  hits %7  misses %8  "
                              "evicted %9")
                   .arg(fromStd(r.endpoint), fromStd(r.version), formatMs(r.latency_ms), fromStd(r.used_memory_human),
                        thousands(r.connected_clients), thousands(r.db_keys), thousands(r.keyspace_hits),
-                       thousands(r.keyspace_misses), thousands(r.evicted_keys)));
-    printLine(QStringLiteral("          slowlog %1  pool %2/%3 open, %4 in use, breaker %5")
+                       thousands(r.keyspace_misses), thousands(r.evicted_keys), state));
+    printLine(QStringLiteral("          slowlog %1  pool %2/%3 open, %4 in use, circuit %5")
                   .arg(thousands(r.slowlog_len), QString::number(r.pool.open), QString::number(r.pool.size),
                        QString::number(r.pool.in_use), QLatin1String(tier::redis::toString(r.pool.breaker))));
     const QString threshold =
