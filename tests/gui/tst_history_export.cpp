@@ -23,6 +23,8 @@
 #include "dashboard/fleet_model.h"
 #include "dashboard/fleet_panel.h"
 #include "dashboard/metrics_history.h"
+#include "tier/fleet/wire.h"
+#include "tier/redis/redis_client.h"
 
 using namespace tier;
 using namespace tier::ui;
@@ -83,6 +85,18 @@ class TestHistoryExport : public QObject {
     QVERIFY(ready.wait(30'000));
     QVERIFY(!service_->continuesPrevious());  // the first connection continues nothing
     QTRY_VERIFY_WITH_TIMEOUT(page_->history().size() >= 5, 30'000);
+  }
+
+  // This console's instance id, as the fleet panel knows it (empty before its first publish).
+  std::string selfId() const {
+    for (const auto& r : page_->fleetPanel()->model()->rows())
+      if (r.self) return r.info.id;
+    return {};
+  }
+  bool rowGone(const std::string& id) const {
+    const auto* model = page_->fleetPanel()->model();
+    const int r = model->rowOf(id);
+    return r >= 0 && model->rows()[std::size_t(r)].gone;
   }
 
   // File ▸ Connect…'s path: tried beside the current connection, adopted once it answers.
@@ -202,6 +216,40 @@ class TestHistoryExport : public QObject {
     QCOMPARE(page_->source().kind, MetricsSource::Kind::Fleet);
     for (std::size_t i = 1; i < page_->history().size(); ++i)
       QVERIFY(page_->history().at(i - 1).at_ms < page_->history().at(i).at_ms);
+  }
+
+  // A console restarted while its earlier run still looks live: the Dashboard
+  // charts the fleet (the earlier run among it) with the hour read back, and
+  // keeps it when the earlier run goes quiet (the fleet is then this console).
+  void restartKeepsTheEarlierRunsHistory() {
+    open(QStringLiteral("restart"));
+    std::string earlierId;
+    QTRY_VERIFY_WITH_TIMEOUT(!(earlierId = selfId()).empty(), 20'000);
+    // Its first :hist point (one per 10 s) is in Redis.
+    redis::RedisOptions o;
+    o.url = redis::RedisUrl::parse(test::redisUrl());
+    redis::RedisClient redis(o);
+    QTRY_VERIFY_WITH_TIMEOUT(redis.command({"XLEN", fleet::historyKey(earlierId)}).integer >= 1, 30'000);
+
+    // The restart: a new service and page, nothing in memory.
+    page_.reset();
+    service_.reset();
+    const qint64 restartMs = QDateTime::currentMSecsSinceEpoch();
+    service_ = std::make_unique<CoreService>();
+    page_ = std::make_unique<DashboardPage>(service_.get());
+    QSignalSpy applied(page_.get(), &DashboardPage::historyApplied);
+    QSignalSpy ready(service_.get(), &CoreService::coreReady);
+    service_->connectTo(settings(QStringLiteral("restart")));
+    QVERIFY(ready.wait(30'000));
+    QVERIFY(applied.wait(20'000));
+    QCOMPARE(page_->source().kind, MetricsSource::Kind::Fleet);
+    QVERIFY(page_->historyPoints() >= 1);
+    const qint64 oldest = page_->history().at(0).at_ms;
+    QVERIFY(oldest < restartMs);  // the earlier run's figures
+    // The earlier run goes quiet (gone after 10 s): the charts stay on the fleet, its hour kept.
+    QTRY_VERIFY_WITH_TIMEOUT(rowGone(earlierId), 30'000);
+    QCOMPARE(page_->source().kind, MetricsSource::Kind::Fleet);
+    QCOMPARE(page_->history().at(0).at_ms, oldest);
   }
 
   // For the eyes (TIER_SCREENSHOT_DIR): the Dashboard under a light load, 40 s

@@ -476,7 +476,6 @@ void DashboardPage::onCoreReady() {
   // figures are another system's (one line across both would read as one
   // system's change), and the fleet's own hour comes back from its Redis.
   history_.clear();
-  own_ids_.clear();
   last_.reset();
   latest_.reset();
   // Another Redis may hold another fleet: the default applies again.
@@ -569,7 +568,10 @@ void DashboardPage::onFleetAvailable(const FleetSnapshot& s) {
     const bool othersLive = std::any_of(s.view.instances.begin(), s.view.instances.end(), [this](const auto& inst) {
       return !inst.gone && std::find(own_ids_.begin(), own_ids_.end(), inst.info.id) == own_ids_.end();
     });
-    if (othersLive) want.kind = MetricsSource::Kind::Fleet;
+    // Once on Fleet it stays when the others stop (the fleet is then this
+    // console alone): switching would wipe the hour read back, which after a
+    // restart holds the console's earlier run.
+    if (othersLive || source_.kind == MetricsSource::Kind::Fleet) want.kind = MetricsSource::Kind::Fleet;
     if (!(want == source_)) setSource(want, false);
     if (want.kind == MetricsSource::Kind::Fleet && !fleet_tab_shown_) {
       side_tabs_->setCurrentWidget(fleet_panel_);

@@ -180,7 +180,7 @@ class DashboardPage : public QWidget {
   MetricsSource source_;
   bool source_by_user_ = false;
   bool fleet_tab_shown_ = false;  // the Fleet tab was brought forward once for this connection
-  std::vector<std::string> own_ids_;  // this console's instance ids on these servers (a reconnect's earlier cores)
+  std::vector<std::string> own_ids_;  // this console's instance ids, its earlier cores' too (kept: ids are unique)
   std::uint64_t history_request_ = 0;
   int history_points_ = 0;
   double history_apply_ms_ = 0;
