@@ -266,6 +266,33 @@ class TestSessionSweeper : public QObject {
     QCOMPARE(ops::sessionSweeperStatus(probe).lock_holder, std::string("none"));  // released on stop
   }
 
+  // A role that may not UPDATE chat_sessions never takes the lock (it would
+  // keep an instance that may from sweeping) and says why; nothing changes.
+  void readOnlyRoleNeverHoldsTheLock() {
+    auto& servers = test::seededServers();
+    servers.postgres().psql(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sweeper_ro') THEN "
+        "CREATE ROLE sweeper_ro LOGIN PASSWORD 'Sweep-ro-pw-3301'; END IF; END $$; "
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO sweeper_ro");
+    CoreConfig cfg = sweeperConfig("sweeper-ro");
+    cfg.pg_conninfo = "host=127.0.0.1 port=" + std::to_string(servers.postgres().port()) +
+                      " dbname=tier user=sweeper_ro password=Sweep-ro-pw-3301";
+    TierCore full(test::coreConfig());
+    const auto idle = newSession(full, "idle under a read-only sweeper");
+    backdate(full, idle, "3 days");
+    TierCore ro(cfg);
+    ro.sessionSweeper()->wake();
+    QTRY_VERIFY_WITH_TIMEOUT(ro.sessionSweeper()->stats().last_error.find("may not UPDATE chat_sessions") !=
+                                 std::string::npos,
+                             20000);
+    const auto st = ops::sessionSweeperStatus(ro);
+    QVERIFY(!st.stats.holder);
+    QCOMPARE(st.stats.runs, 0LL);
+    QCOMPARE(st.lock_holder, std::string("none"));
+    QVERIFY(st.stats.last_error.find("Sweep-ro-pw") == std::string::npos);
+    QCOMPARE(status(full, idle), std::string("active"));
+  }
+
   void cliBadInput() {
     const QList<QStringList> usage{
         {QStringLiteral("sessions")},

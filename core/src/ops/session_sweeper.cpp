@@ -282,8 +282,12 @@ struct SessionSweeper::Impl {
     const auto started = Clock::now();
     ExpireIdleResult res;
     std::string error;
+    bool refused = false;
     try {
       runPass(core, **lockConn, req, &stopping, res);
+    } catch (const Error& e) {
+      error = redactSecrets(e.what());
+      refused = e.kind() == ErrorKind::Permission;
     } catch (const std::exception& e) {
       error = redactSecrets(e.what());
     }
@@ -309,9 +313,9 @@ struct SessionSweeper::Impl {
       stats.last_error = error;
       ++stats.runs;
     }
-    // A broken connection took the lock with it; a role that lost its right
-    // lets another instance try.
-    if (!(*lockConn)->isOk()) closeConnection();
+    // A broken connection took the lock with it; a role refused the UPDATE
+    // lets go of it, so an instance that may sweep can take it.
+    if (refused || !(*lockConn)->isOk()) closeConnection();
   }
 
   // The first pass comes one interval after the start (or at wake()): a core
