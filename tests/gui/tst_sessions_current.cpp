@@ -231,6 +231,23 @@ class TestSessionsCurrent : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(page_->tierPanel()->tierText(1).startsWith(QStringLiteral("absent")), 40000);
     QVERIFY(page_->tierPanel()->checkedText().startsWith(QStringLiteral("checked ")));
   }
+
+  // PostgreSQL down: nothing can be judged without the row, so every tier says unknown, timed; back: read again.
+  void tierFactsAreUnknownWhilePostgresIsDown() {
+    QTRY_VERIFY_WITH_TIMEOUT(page_->tierPanel()->tierText(2).startsWith(QStringLiteral("present")), 30000);
+    auto& pg = tier::test::TestServers::shared().postgres();
+    pg.stop();
+    QTRY_VERIFY2_WITH_TIMEOUT(page_->tierPanel()->tierText(2).startsWith(QStringLiteral("?")),
+                              qPrintable(page_->tierPanel()->checkedText() + QStringLiteral(" | ") + page_->tierPanel()->tierText(2)),
+                              40000);
+    const QString checked = page_->tierPanel()->checkedText();
+    QVERIFY2(checked.contains(QStringLiteral("could not read")) || checked.startsWith(QStringLiteral("unknown since")), qPrintable(checked));
+    if (const QString dir = qEnvironmentVariable("TIER_SCREENSHOT_DIR"); !dir.isEmpty())
+      QVERIFY(page_->grab().save(dir + QStringLiteral("/sessions-postgres-down.png")));
+    pg.start();
+    QTRY_VERIFY_WITH_TIMEOUT(page_->tierPanel()->tierText(2).startsWith(QStringLiteral("present")), 60000);
+    QVERIFY(page_->tierPanel()->checkedText().startsWith(QStringLiteral("checked ")));
+  }
 };
 
 QTEST_MAIN(TestSessionsCurrent)
