@@ -25,6 +25,7 @@
 #include "alerts/alerts_models.h"
 #include "alerts/alerts_page.h"
 #include "common/core_service.h"
+#include "common/link_wording.h"
 #include "core_fixture.h"
 #include "dashboard/dashboard_page.h"
 #include "dashboard/metric_chart.h"
@@ -220,6 +221,44 @@ class TestOutageWording : public QObject {
     pg.start();
     QTRY_VERIFY_WITH_TIMEOUT(outageRow(alerts_->alertsModel(), "PostgreSQL")->cleared_ms != 0, 40'000);
     QTRY_VERIFY_WITH_TIMEOUT(!tile->outage(), 5000);
+  }
+
+  // Degraded (Redis answers, its circuit breaker is not closed) in the same
+  // words on the chip and the alert row; down outranks degraded in one outage row.
+  void degradedIsWordedTheSameAndDownOutranksIt() {
+    LinkStatus s;
+    s.state = LinkState::Degraded;
+    s.detail = QStringLiteral("circuit open: Redis connection to 127.0.0.1:1 failed: timeout");
+    QCOMPARE(chipText(QStringLiteral("Redis"), s), QStringLiteral("Redis degraded (circuit open)"));
+    QCOMPARE(linkSentence(QStringLiteral("Redis"), s),
+             QStringLiteral("Redis degraded (circuit open): Redis connection to 127.0.0.1:1 failed: timeout"));
+    s.detail = QStringLiteral("circuit half-open: probing");
+    QCOMPARE(chipText(QStringLiteral("Redis"), s), QStringLiteral("Redis degraded (circuit half-open)"));
+    LinkStatus down;
+    down.state = LinkState::Down;
+    down.detail = QStringLiteral("Redis circuit open: Redis connection to 127.0.0.1:1 failed: Connection refused");
+    QCOMPARE(linkSentence(QStringLiteral("Redis"), down),
+             QStringLiteral("Redis down: Redis connection to 127.0.0.1:1 failed: Connection refused"));
+
+    AlertsModel m;
+    m.setServerState(QStringLiteral("Redis"), true, false, QStringLiteral("degraded (circuit open)"),
+                     QStringLiteral("timeout"), 1000);
+    QCOMPARE(m.rowCount(), 1);
+    QCOMPARE(m.rows()[0].status, Status::Warn);
+    QCOMPARE(m.index(0, AlertsModel::Status).data().toString(), QStringLiteral("degraded (circuit open)"));
+    m.setServerState(QStringLiteral("Redis"), true, true, QStringLiteral("down"), QStringLiteral("refused"), 2000);
+    m.setServerState(QStringLiteral("Redis"), true, false, QStringLiteral("degraded (circuit half-open)"), QString(),
+                     3000);
+    QCOMPARE(m.rowCount(), 1);  // one outage, one row
+    QCOMPARE(m.rows()[0].status, Status::Violation);
+    QCOMPARE(m.rows()[0].state, QStringLiteral("down"));
+    QCOMPARE(m.rows()[0].reason, QStringLiteral("refused"));
+    QCOMPARE(m.activeCount(), 1);
+    m.setServerState(QStringLiteral("Redis"), false, false, QStringLiteral("connected"), QString(), 9000);
+    QCOMPARE(m.activeCount(), 0);
+    QCOMPARE(m.index(0, AlertsModel::Duration).data().toString(), QStringLiteral("8 s"));
+    m.setServerState(QStringLiteral("Redis"), false, false, QStringLiteral("connected"), QString(), 9500);
+    QCOMPARE(m.rowCount(), 1);  // reachable again raises nothing
   }
 
   // The View menu holds the very QActions of the Dashboard's toolbar.
