@@ -41,7 +41,8 @@ void printPassText(const tier::ops::ExpireIdleRequest& req, const tier::ops::Exp
                   .arg(thousands(r.matched), idle, took, audit));
     for (auto id : r.sample) printLine(QStringLiteral("  session %1").arg(id));
     if (r.matched > static_cast<long long>(r.sample.size()))
-      printLine(QStringLiteral("  ... and %1 more").arg(thousands(r.matched - static_cast<long long>(r.sample.size()))));
+      printLine(
+          QStringLiteral("  ... and %1 more").arg(thousands(r.matched - static_cast<long long>(r.sample.size()))));
     return;
   }
   printLine(QStringLiteral("expired %1 sessions idle longer than %2 in %3 batches; cached copies dropped: %4 in "
@@ -56,7 +57,8 @@ int expireOne(Context& ctx, const QString& idText) {
   if (!ok || id <= 0)
     throw UsageError(QStringLiteral("--id must be a positive session id, not '%1'").arg(quoteInput(idText)));
   if (ctx.isSet(QStringLiteral("dry-run")))
-    throw UsageError(QStringLiteral("--dry-run goes with --idle; `tierctl inspect session %1` shows one session").arg(id));
+    throw UsageError(
+        QStringLiteral("--dry-run goes with --idle; `tierctl inspect session %1` shows one session").arg(id));
   ctx.guardDestructive(QStringLiteral("expires a chat session"), ctx.isSet(QStringLiteral("yes")));
   const tier::ops::ExpireOneResult r = tier::ops::expireSession(ctx.core(), id);
   if (ctx.json()) {
@@ -66,8 +68,9 @@ int expireOne(Context& ctx, const QString& idText) {
     if (!r.audit_error.empty()) o.insert(QStringLiteral("audit_error"), fromStd(tier::redactSecrets(r.audit_error)));
     printJson(o);
   } else {
-    printLine(QStringLiteral("session %1 expired, its cached copies dropped%2")
-                  .arg(QString::number(r.id), r.audit_id > 0 ? QStringLiteral(" (audit #%1)").arg(r.audit_id) : QString()));
+    printLine(
+        QStringLiteral("session %1 expired, its cached copies dropped%2")
+            .arg(QString::number(r.id), r.audit_id > 0 ? QStringLiteral(" (audit #%1)").arg(r.audit_id) : QString()));
   }
   if (!r.audit_error.empty()) {
     reportError("the session was expired but its audit row was not written: " + r.audit_error);
@@ -84,15 +87,18 @@ void addSessionsOptions(QCommandLineParser& parser) {
                     QStringLiteral("DURATION")});
   parser.addOption({QStringLiteral("id"), QStringLiteral("Expire this one active session."), QStringLiteral("N")});
   parser.addOption({QStringLiteral("dry-run"), QStringLiteral("Count and list the idle sessions; change nothing.")});
-  parser.addOption({QStringLiteral("yes"), QStringLiteral("Expire without asking (required when stdin is not a terminal).")});
-  parser.addOption({QStringLiteral("batch"), QStringLiteral("Sessions per transaction (default 500)."), QStringLiteral("N")});
+  parser.addOption(
+      {QStringLiteral("yes"), QStringLiteral("Expire without asking (required when stdin is not a terminal).")});
+  parser.addOption(
+      {QStringLiteral("batch"), QStringLiteral("Sessions per transaction (default 500)."), QStringLiteral("N")});
 }
 
 int runSessions(Context& ctx) {
   ctx.expectPositionals(1, 1, QString::fromLatin1(kSynopsis));
   const QString sub = ctx.positionals().value(0);
   if (sub != QLatin1String("expire"))
-    throw UsageError(QStringLiteral("unknown sessions subcommand '%1': %2").arg(quoteInput(sub), QLatin1String(kSynopsis)));
+    throw UsageError(
+        QStringLiteral("unknown sessions subcommand '%1': %2").arg(quoteInput(sub), QLatin1String(kSynopsis)));
   const bool byIdle = ctx.isSet(QStringLiteral("idle"));
   const bool byId = ctx.isSet(QStringLiteral("id"));
   if (byIdle == byId) throw UsageError(QStringLiteral("give exactly one of --idle DURATION or --id N"));
@@ -109,10 +115,12 @@ int runSessions(Context& ctx) {
   tier::ops::validate(req);  // refused before anything connects
   const bool confirmed = ctx.isSet(QStringLiteral("yes"));
   if (!req.dry_run) {
-    ctx.guardDestructive(QStringLiteral("marks chat sessions expired"), confirmed, QStringLiteral("preview with --dry-run"));
+    ctx.guardDestructive(QStringLiteral("marks chat sessions expired"), confirmed,
+                         QStringLiteral("preview with --dry-run"));
     if (!confirmed && !stdinIsTerminal())
-      throw UsageError(QStringLiteral("refusing to expire sessions without --yes (stdin is not a terminal); preview "
-                                      "with --dry-run"));
+      throw UsageError(
+          QStringLiteral("refusing to expire sessions without --yes (stdin is not a terminal); preview "
+                         "with --dry-run"));
   }
   auto& core = ctx.core();
 
@@ -145,7 +153,8 @@ int runSessions(Context& ctx) {
     printJson(passJson(req, r));
   else
     printPassText(req, r);
-  if (!r.cache_error.empty()) printErrLine(QStringLiteral("tierctl: warning: ") + fromStd(tier::redactSecrets(r.cache_error)));
+  if (!r.cache_error.empty())
+    printErrLine(QStringLiteral("tierctl: warning: ") + fromStd(tier::redactSecrets(r.cache_error)));
   if (!r.audit_error.empty()) {
     reportError("the pass was done but its audit row was not written: " + r.audit_error);
     return tier::kExitPartial;

@@ -8,7 +8,6 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QtTest>
-
 #include <memory>
 
 #include "common/core_service.h"
@@ -128,7 +127,8 @@ class TestSessionExpire : public QObject {
     const auto idle = core_->sessions().create(4, "idle, for the console's sweeper").id;
     {
       auto c = core_->pg().acquire();
-      c->exec("UPDATE chat_sessions SET last_active_at = now() - interval '3 days' WHERE id = $1", {std::to_string(idle)});
+      c->exec("UPDATE chat_sessions SET last_active_at = now() - interval '3 days' WHERE id = $1",
+              {std::to_string(idle)});
     }
     QSignalSpy woken(this, &QObject::objectNameChanged);
     service_->run<bool>(

@@ -5,13 +5,12 @@
 // every instance, active ones untouched; a dry run changes nothing; two cores
 // with the sweeper on elect one holder through the advisory lock and the other
 // takes over when it stops; `tierctl sessions expire` refuses bad input.
-#include <QtTest>
-
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSettings>
 #include <QTemporaryDir>
+#include <QtTest>
 #include <algorithm>
 
 #include "core_fixture.h"
@@ -30,7 +29,9 @@ namespace {
 constexpr auto kDay = seconds(86400);
 
 // A session of a seeded user, read through `cores` so every one holds it in L1 (and L2).
-std::int64_t newSession(TierCore& writer, const std::string& title) { return writer.sessions().create(3, title).id; }
+std::int64_t newSession(TierCore& writer, const std::string& title) {
+  return writer.sessions().create(3, title).id;
+}
 
 void backdate(TierCore& core, std::int64_t id, const char* interval) {
   auto c = core.pg().acquire();
@@ -49,7 +50,9 @@ long long auditCount(TierCore& core, const std::string& action) {
   return c->exec("SELECT count(*) FROM cache_audit WHERE action = $1", {action}).toInt(0, 0);
 }
 
-bool inL1(TierCore& core, std::int64_t id) { return core.cache().peekL1(codec::sessionKey(id)).has_value(); }
+bool inL1(TierCore& core, std::int64_t id) {
+  return core.cache().peekL1(codec::sessionKey(id)).has_value();
+}
 bool inL2(TierCore& core, std::int64_t id) {
   return core.cache().peekL2(codec::Namespace::Session, codec::sessionKey(id)).present;
 }
@@ -104,9 +107,9 @@ class TestSessionSweeper : public QObject {
     QCOMPARE(parseDuration("1h30m"), seconds(5400));
     QCOMPARE(parseDuration("45s"), seconds(45));
     QCOMPARE(parseDuration("3600"), seconds(3600));
-    for (const std::string& bad : std::vector<std::string>{"", "0", "0h", "2x", "h", "-5m", "1.5h", "2h ", " 2h", "1h30", "2H", "1e3",
-                                  "3651d", "99999999999999999999d", "2h;DROP TABLE chat_sessions", "\xff\xfe",
-                                  std::string(100 * 1024, '9')})
+    for (const std::string& bad : std::vector<std::string>{
+             "", "0", "0h", "2x", "h", "-5m", "1.5h", "2h ", " 2h", "1h30", "2H", "1e3", "3651d",
+             "99999999999999999999d", "2h;DROP TABLE chat_sessions", "\xff\xfe", std::string(100 * 1024, '9')})
       QVERIFY_THROWS_EXCEPTION(BadInputError, parseDuration(bad));
     QCOMPARE(ops::formatDuration(seconds(7200)), std::string("2h"));
     QCOMPARE(ops::formatDuration(seconds(5400)), std::string("1h30m"));
@@ -282,9 +285,8 @@ class TestSessionSweeper : public QObject {
     backdate(full, idle, "3 days");
     TierCore ro(cfg);
     ro.sessionSweeper()->wake();
-    QTRY_VERIFY_WITH_TIMEOUT(ro.sessionSweeper()->stats().last_error.find("may not UPDATE chat_sessions") !=
-                                 std::string::npos,
-                             20000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        ro.sessionSweeper()->stats().last_error.find("may not UPDATE chat_sessions") != std::string::npos, 20000);
     const auto st = ops::sessionSweeperStatus(ro);
     QVERIFY(!st.stats.holder);
     QCOMPARE(st.stats.runs, 0LL);
@@ -306,7 +308,8 @@ class TestSessionSweeper : public QObject {
         {QStringLiteral("sessions"), QStringLiteral("expire"), QStringLiteral("--idle"), QString()},
         {QStringLiteral("sessions"), QStringLiteral("expire"), QStringLiteral("--idle"),
          QStringLiteral("2h'; DROP TABLE chat_sessions; --")},
-        {QStringLiteral("sessions"), QStringLiteral("expire"), QStringLiteral("--idle"), QString(100 * 1024, QLatin1Char('7'))},
+        {QStringLiteral("sessions"), QStringLiteral("expire"), QStringLiteral("--idle"),
+         QString(100 * 1024, QLatin1Char('7'))},
         {QStringLiteral("sessions"), QStringLiteral("expire"), QStringLiteral("--idle"), QStringLiteral("2h"),
          QStringLiteral("--batch"), QStringLiteral("0")},
         {QStringLiteral("sessions"), QStringLiteral("expire"), QStringLiteral("--id"), QStringLiteral("abc")},
@@ -316,8 +319,8 @@ class TestSessionSweeper : public QObject {
     };
     for (const QStringList& args : usage) {
       const auto r = tierctl(args);
-      QVERIFY2(r.code == 2, qPrintable(args.join(QLatin1Char(' ')).left(80) + QStringLiteral(": ") + QString::number(r.code) +
-                                       QStringLiteral(" ") + QString::fromUtf8(r.err)));
+      QVERIFY2(r.code == 2, qPrintable(args.join(QLatin1Char(' ')).left(80) + QStringLiteral(": ") +
+                                       QString::number(r.code) + QStringLiteral(" ") + QString::fromUtf8(r.err)));
       QVERIFY2(test::isOneLineError(r.err), r.err.constData());
       QVERIFY(r.err.size() < 600);  // a 100 kB argument is not echoed back
     }
@@ -334,8 +337,8 @@ class TestSessionSweeper : public QObject {
     backdate(core, idle, "3 days");
     QVERIFY(warm(core, idle));
 
-    auto r = tierctl({QStringLiteral("sessions"), QStringLiteral("expire"), QStringLiteral("--idle"), QStringLiteral("1d"),
-                      QStringLiteral("--dry-run"), QStringLiteral("--json")});
+    auto r = tierctl({QStringLiteral("sessions"), QStringLiteral("expire"), QStringLiteral("--idle"),
+                      QStringLiteral("1d"), QStringLiteral("--dry-run"), QStringLiteral("--json")});
     QVERIFY2(r.code == 0, r.err.constData());
     QJsonObject o = QJsonDocument::fromJson(r.out).object();
     QCOMPARE(o.value(QStringLiteral("dry_run")).toBool(), true);
@@ -361,7 +364,8 @@ class TestSessionSweeper : public QObject {
     }
     const QStringList expire{QStringLiteral("sessions"), QStringLiteral("expire"), QStringLiteral("--idle"),
                              QStringLiteral("1d")};
-    r = tierctl(QStringList(expire) << QStringLiteral("--yes") << QStringLiteral("--profile") << QStringLiteral("ro"), false);
+    r = tierctl(QStringList(expire) << QStringLiteral("--yes") << QStringLiteral("--profile") << QStringLiteral("ro"),
+                false);
     QCOMPARE(r.code, 4);
     QVERIFY2(r.err.contains("read-only"), r.err.constData());
     r = tierctl(QStringList(expire) << QStringLiteral("--yes") << QStringLiteral("--read-only"));
@@ -371,8 +375,9 @@ class TestSessionSweeper : public QObject {
     QVERIFY2(r.err.contains("tagged production") && r.err.contains("--yes"), r.err.constData());
     QCOMPARE(status(core, idle), std::string("active"));  // every refusal changed nothing
     QVERIFY(inL2(core, idle));
-    r = tierctl(QStringList(expire) << QStringLiteral("--dry-run") << QStringLiteral("--profile") << QStringLiteral("prod"),
-                false);
+    r = tierctl(
+        QStringList(expire) << QStringLiteral("--dry-run") << QStringLiteral("--profile") << QStringLiteral("prod"),
+        false);
     QVERIFY2(r.code == 0, r.err.constData());  // a dry run needs no --yes
     QCOMPARE(status(core, idle), std::string("active"));
 

@@ -24,9 +24,13 @@ std::int64_t unixMs() {
       .count();
 }
 
-double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+double msSince(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
 
-std::string jsonText(const QJsonObject& o) { return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString(); }
+std::string jsonText(const QJsonObject& o) {
+  return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
+}
 
 std::string passArgs(const ExpireIdleRequest& r) {
   if (!r.audit_args_json.empty()) return r.audit_args_json;
@@ -168,18 +172,20 @@ ExpireOneResult expireSession(TierCore& core, std::int64_t id) {
   std::string ignored;
   try {
     auto c = core.pg().acquire();
-    auto r = c->execPrepared("session_expire_one",
-                             "UPDATE chat_sessions SET status = 'expired' WHERE id = $1 AND status = 'active' RETURNING id",
-                             {std::to_string(id)});
+    auto r =
+        c->execPrepared("session_expire_one",
+                        "UPDATE chat_sessions SET status = 'expired' WHERE id = $1 AND status = 'active' RETURNING id",
+                        {std::to_string(id)});
     if (r.rows() == 0) {
-      auto e = c->execPrepared("session_status", "SELECT status FROM chat_sessions WHERE id = $1", {std::to_string(id)});
+      auto e =
+          c->execPrepared("session_status", "SELECT status FROM chat_sessions WHERE id = $1", {std::to_string(id)});
       if (e.rows() == 0) throw NotFoundError("chat session " + std::to_string(id) + " does not exist");
       throw BadInputError("chat session " + std::to_string(id) + " is " + std::string(e.value(0, 0)) +
                           ", not active; nothing was changed");
     }
   } catch (const Error& e) {
-    audit(core, "expire.session", args, false, 0, 0, std::string("error: ") + e.what(), msSince(started),
-          out.audit_id, ignored);
+    audit(core, "expire.session", args, false, 0, 0, std::string("error: ") + e.what(), msSince(started), out.audit_id,
+          ignored);
     throw;
   }
   const auto dropped = repo::expiry::dropSessionCopies(core.cache(), {id});
@@ -253,7 +259,8 @@ struct SessionSweeper::Impl {
     }
     // A role that may not change sessions must not hold the lock: it would keep
     // an instance that may from sweeping.
-    auto p = (*lockConn)->exec("SELECT current_user::text, has_table_privilege(current_user, 'chat_sessions', 'UPDATE')");
+    auto p =
+        (*lockConn)->exec("SELECT current_user::text, has_table_privilege(current_user, 'chat_sessions', 'UPDATE')");
     if (p.value(0, 1) != "t") {
       setError("PostgreSQL role \u2018" + std::string(p.value(0, 0)) +
                "\u2019 may not UPDATE chat_sessions: this instance does not sweep");
@@ -294,13 +301,14 @@ struct SessionSweeper::Impl {
     res.duration_ms = msSince(started);
     if (res.expired > 0) {
       // Only passes that changed something: an idle database leaves no row a minute.
-      const std::string args = jsonText(QJsonObject{{QStringLiteral("idle_s"), static_cast<double>(idle.count())},
-                                                    {QStringLiteral("idle"), QString::fromStdString(formatDuration(idle))},
-                                                    {QStringLiteral("batch"), options.batch},
-                                                    {QStringLiteral("background"), true}});
+      const std::string args =
+          jsonText(QJsonObject{{QStringLiteral("idle_s"), static_cast<double>(idle.count())},
+                               {QStringLiteral("idle"), QString::fromStdString(formatDuration(idle))},
+                               {QStringLiteral("batch"), options.batch},
+                               {QStringLiteral("background"), true}});
       std::string auditError;
-      audit(core, "sweep.sessions", args, false, res.matched, res.expired,
-            error.empty() ? "ok" : "partial: " + error, res.duration_ms, res.audit_id, auditError);
+      audit(core, "sweep.sessions", args, false, res.matched, res.expired, error.empty() ? "ok" : "partial: " + error,
+            res.duration_ms, res.audit_id, auditError);
       if (!auditError.empty() && error.empty()) error = "the pass's audit row was not written: " + auditError;
     }
     if (error.empty() && !res.cache_error.empty()) error = res.cache_error;
@@ -360,8 +368,12 @@ SessionSweeperStats SessionSweeper::stats() const {
   return impl_->stats;
 }
 
-const SessionSweeperOptions& SessionSweeper::options() const noexcept { return impl_->options; }
-std::chrono::seconds SessionSweeper::idleLimit() const noexcept { return impl_->idle; }
+const SessionSweeperOptions& SessionSweeper::options() const noexcept {
+  return impl_->options;
+}
+std::chrono::seconds SessionSweeper::idleLimit() const noexcept {
+  return impl_->idle;
+}
 
 void SessionSweeper::wake() {
   {
@@ -393,8 +405,8 @@ SessionSweeperStatus sessionSweeperStatus(TierCore& core) {
       out.lock_holder = "none";
     } else {
       out.lock_holder_pid = static_cast<int>(r.toInt(0, 0));
-      out.lock_holder = out.stats.holder && out.stats.backend_pid == out.lock_holder_pid ? "this instance"
-                                                                                        : "another instance";
+      out.lock_holder =
+          out.stats.holder && out.stats.backend_pid == out.lock_holder_pid ? "this instance" : "another instance";
     }
   } catch (const std::exception& e) {
     out.lock_holder = "unknown";

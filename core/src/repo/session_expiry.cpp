@@ -17,10 +17,11 @@ namespace {
 std::vector<std::int64_t> expireIdleBatch(pg::Connection& c, std::int64_t idleSeconds, int limit) {
   // The version trigger (tier_bump_version) raises the row's version, so every
   // cached copy of the session is older than the row from here on.
-  auto r = c.execPrepared("session_expire_batch",
-                          "UPDATE chat_sessions SET status = 'expired' WHERE id IN (SELECT id FROM chat_sessions WHERE " TIER_IDLE
-                          " ORDER BY last_active_at LIMIT $2 FOR UPDATE SKIP LOCKED) AND " TIER_IDLE " RETURNING id",
-                          {std::to_string(idleSeconds), std::to_string(limit)});
+  auto r = c.execPrepared(
+      "session_expire_batch",
+      "UPDATE chat_sessions SET status = 'expired' WHERE id IN (SELECT id FROM chat_sessions WHERE " TIER_IDLE
+      " ORDER BY last_active_at LIMIT $2 FOR UPDATE SKIP LOCKED) AND " TIER_IDLE " RETURNING id",
+      {std::to_string(idleSeconds), std::to_string(limit)});
   std::vector<std::int64_t> ids;
   ids.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) ids.push_back(r.toInt(i, 0));
