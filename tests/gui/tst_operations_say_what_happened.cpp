@@ -16,8 +16,8 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSettings>
-#include <QSpinBox>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QtTest>
 
@@ -118,8 +118,11 @@ class TestOperationsSayWhatHappened : public QObject {
   // The heading says what is counted; the count follows the core's rule.
   void warmCountsWhatItsHeadingSays() {
     auto* model = page_->warmPanel()->summaryModel();
-    QCOMPARE(model->headerData(WarmSummaryModel::AlreadyColumn, Qt::Horizontal).toString(), QStringLiteral("Newer in cache"));
-    QVERIFY(model->headerData(WarmSummaryModel::AlreadyColumn, Qt::Horizontal, Qt::ToolTipRole).toString().contains(QStringLiteral("newer version")));
+    QCOMPARE(model->headerData(WarmSummaryModel::AlreadyColumn, Qt::Horizontal).toString(),
+             QStringLiteral("Newer in cache"));
+    QVERIFY(model->headerData(WarmSummaryModel::AlreadyColumn, Qt::Horizontal, Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("newer version")));
 
     long long articles = 0;
     {
@@ -144,13 +147,15 @@ class TestOperationsSayWhatHappened : public QObject {
     const std::string key = keys.front();
     const auto peek = core_->cache().peekL2(tier::codec::Namespace::Knowledge, key);
     QVERIFY(peek.value.has_value());
-    core_->cache().writeThrough(tier::codec::Namespace::Knowledge, key, peek.value->payload, peek.value->entity_version + 5);
+    core_->cache().writeThrough(tier::codec::Namespace::Knowledge, key, peek.value->payload,
+                                peek.value->entity_version + 5);
     const auto third = warmKnowledge();
     QVERIFY(third.result.has_value());
     QCOMPARE(third.result->already, 1LL);
     QCOMPARE(third.result->warmed, articles - 1);
     QCOMPARE(model->index(0, WarmSummaryModel::AlreadyColumn).data().toString(), QStringLiteral("1"));
-    QCOMPARE(core_->cache().peekL2(tier::codec::Namespace::Knowledge, key).value->entity_version, peek.value->entity_version + 5);
+    QCOMPARE(core_->cache().peekL2(tier::codec::Namespace::Knowledge, key).value->entity_version,
+             peek.value->entity_version + 5);
   }
 
   // Nothing matched: Invalidate… is disabled and the panel says why; other text enables it again.
@@ -198,20 +203,26 @@ class TestOperationsSayWhatHappened : public QObject {
 
     const QString note = load->connectionNoteText();
     QVERIFY2(note.contains(QStringLiteral("was stopped")) && note.contains(QStringLiteral("switched connection")) &&
-                 note.contains(QStringLiteral("\u2018first\u2019")) && note.contains(QStringLiteral("from that connection")),
+                 note.contains(QStringLiteral("\u2018first\u2019")) &&
+                 note.contains(QStringLiteral("from that connection")),
              qPrintable(note));
     QVERIFY(child<QLabel>(load, "loadConnectionNote")->isVisible());
 
     QVERIFY(!inv->lastPreview().has_value());
     QCOMPARE(inv->sampleModel()->rowCount(), 0);
     const QString headline = child<QLabel>(inv, "invalidateHeadline")->text();
-    QVERIFY2(headline.contains(QStringLiteral("previous connection")) && headline.contains(QStringLiteral("\u2018first\u2019")),
+    QVERIFY2(headline.contains(QStringLiteral("previous connection")) &&
+                 headline.contains(QStringLiteral("\u2018first\u2019")),
              qPrintable(headline));
     QVERIFY(child<QLabel>(inv, "matchedValue")->text().isEmpty());
 
     auto* warm = page_->warmPanel();
     QVERIFY(warm->summaryModel()->fromPreviousConnection());
-    QVERIFY(warm->summaryModel()->index(0, WarmSummaryModel::ResultColumn).data().toString().endsWith(QStringLiteral("previous connection")));
+    QVERIFY(warm->summaryModel()
+                ->index(0, WarmSummaryModel::ResultColumn)
+                .data()
+                .toString()
+                .endsWith(QStringLiteral("previous connection")));
     QVERIFY2(warm->statusText().contains(QStringLiteral("previous connection")), qPrintable(warm->statusText()));
     screenshot(page_.get(), QStringLiteral("operations-after-switch.png"));
 

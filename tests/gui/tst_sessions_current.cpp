@@ -127,7 +127,8 @@ class TestSessionsCurrent : public QObject {
     QVERIFY(searchAndWait(QStringLiteral("example")));
     QVERIFY(page_->model()->rowCount() > 0);
     for (int r = 0; r < page_->model()->rowCount(); ++r)
-      QVERIFY(QString::fromStdString(page_->model()->summaryAt(r).user_email).contains(QStringLiteral("example"), Qt::CaseInsensitive));
+      QVERIFY(QString::fromStdString(page_->model()->summaryAt(r).user_email)
+                  .contains(QStringLiteral("example"), Qt::CaseInsensitive));
   }
 
   // The Email column is as wide as the longest listed address (up to a cap), not elided to nothing.
@@ -161,7 +162,8 @@ class TestSessionsCurrent : public QObject {
     const QString titleLine = QStringLiteral("title: cached \u201c%1\u201d \u00b7 database \u201c%2\u201d")
                                   .arg(QString::fromStdString(oldTitle), QString::fromStdString(newTitle));
     QVERIFY2(banner.startsWith(QStringLiteral("Stale")), qPrintable(banner));
-    QVERIFY2(newTitle.size() > 60 || banner.contains(titleLine), qPrintable(banner + QStringLiteral("\nwanted: ") + titleLine));
+    QVERIFY2(newTitle.size() > 60 || banner.contains(titleLine),
+             qPrintable(banner + QStringLiteral("\nwanted: ") + titleLine));
     QVERIFY2(banner.contains(QStringLiteral("version: cached")), qPrintable(banner));
     QVERIFY2(banner.contains(QStringLiteral("database %1").arg(page_->inspection()->l3_version)), qPrintable(banner));
     // The listed row already shows the database's title (the inspection read it).
@@ -184,7 +186,8 @@ class TestSessionsCurrent : public QObject {
     QCOMPARE(finished.at(0).at(0).toBool(), true);
     QVERIFY(shown.count() > 0 || shown.wait(15000));
     QCOMPARE(page_->model()->summaryAt(page_->model()->rowOf(sample_.id)).title, dbTitle(sample_.id));
-    QVERIFY(QString::fromStdString(page_->model()->summaryAt(page_->model()->rowOf(sample_.id)).title).endsWith(QStringLiteral(" again")));
+    QVERIFY(QString::fromStdString(page_->model()->summaryAt(page_->model()->rowOf(sample_.id)).title)
+                .endsWith(QStringLiteral(" again")));
     QVERIFY(page_->tierPanel()->bannerText().startsWith(QStringLiteral("In sync")));
   }
 
@@ -200,7 +203,8 @@ class TestSessionsCurrent : public QObject {
     const QString key = QString::fromStdString(tier::codec::sessionKey(sample_.id));
     QVERIFY2(text.startsWith(QStringLiteral("Key: ") + key), qPrintable(text));
     QVERIFY2(text.contains(QStringLiteral("\nTTL: ")), qPrintable(text));
-    QVERIFY2(text.contains(QStringLiteral("Envelope: version %1").arg(page_->inspection()->l2.version)), qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("Envelope: version %1").arg(page_->inspection()->l2.version)),
+             qPrintable(text));
     QVERIFY2(text.contains(QStringLiteral("Decoded value:")), qPrintable(text));
     QVERIFY2(text.contains(QString::fromStdString(dbTitle(sample_.id))), qPrintable(text));
     dialog->close();
@@ -209,21 +213,25 @@ class TestSessionsCurrent : public QObject {
   // Tier facts carry the time they were read; Redis going down marks them unknown and re-checks.
   void tierFactsAreTimedAndRecheckedWhenRedisGoesDown() {
     QVERIFY(inspectAndWait());
-    QVERIFY2(page_->tierPanel()->checkedText().startsWith(QStringLiteral("checked ")), qPrintable(page_->tierPanel()->checkedText()));
+    QVERIFY2(page_->tierPanel()->checkedText().startsWith(QStringLiteral("checked ")),
+             qPrintable(page_->tierPanel()->checkedText()));
     QVERIFY(page_->tierPanel()->tierText(1).startsWith(QStringLiteral("present")));
     const qint64 before = page_->tierPanel()->checkedAtMs();
     QSignalSpy shown(page_.get(), &SessionsPage::inspectionShown);
     auto& redis = tier::test::TestServers::shared().redis();
     redis.kill();
     // Re-checked without a click: the L2 row now says it could not be read.
-    QTRY_VERIFY2_WITH_TIMEOUT(shown.count() > 0 && !page_->tierPanel()->tierText(1).startsWith(QStringLiteral("present")),
-                              qPrintable(page_->tierPanel()->checkedText() + QStringLiteral(" | ") +
-                                         page_->tierPanel()->tierText(1) + QStringLiteral(" | ") + page_->tierPanel()->bannerText()),
-                              30000);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        shown.count() > 0 && !page_->tierPanel()->tierText(1).startsWith(QStringLiteral("present")),
+        qPrintable(page_->tierPanel()->checkedText() + QStringLiteral(" | ") + page_->tierPanel()->tierText(1) +
+                   QStringLiteral(" | ") + page_->tierPanel()->bannerText()),
+        30000);
     QVERIFY(page_->tierPanel()->checkedAtMs() > before);
-    QVERIFY2(page_->tierPanel()->tierText(1).startsWith(QStringLiteral("error")), qPrintable(page_->tierPanel()->tierText(1)));
+    QVERIFY2(page_->tierPanel()->tierText(1).startsWith(QStringLiteral("error")),
+             qPrintable(page_->tierPanel()->tierText(1)));
     // Not "not cached" nor "in sync": with Redis unreadable that is not known.
-    QVERIFY2(page_->tierPanel()->bannerText().startsWith(QStringLiteral("L2 unknown")), qPrintable(page_->tierPanel()->bannerText()));
+    QVERIFY2(page_->tierPanel()->bannerText().startsWith(QStringLiteral("L2 unknown")),
+             qPrintable(page_->tierPanel()->bannerText()));
     if (const QString dir = qEnvironmentVariable("TIER_SCREENSHOT_DIR"); !dir.isEmpty())
       QVERIFY(page_->grab().save(dir + QStringLiteral("/sessions-redis-down.png")));
     // Back: checked again; the restarted server lost its data, so L2 now says absent.
@@ -237,11 +245,12 @@ class TestSessionsCurrent : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(page_->tierPanel()->tierText(2).startsWith(QStringLiteral("present")), 30000);
     auto& pg = tier::test::TestServers::shared().postgres();
     pg.stop();
-    QTRY_VERIFY2_WITH_TIMEOUT(page_->tierPanel()->tierText(2).startsWith(QStringLiteral("?")),
-                              qPrintable(page_->tierPanel()->checkedText() + QStringLiteral(" | ") + page_->tierPanel()->tierText(2)),
-                              40000);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        page_->tierPanel()->tierText(2).startsWith(QStringLiteral("?")),
+        qPrintable(page_->tierPanel()->checkedText() + QStringLiteral(" | ") + page_->tierPanel()->tierText(2)), 40000);
     const QString checked = page_->tierPanel()->checkedText();
-    QVERIFY2(checked.contains(QStringLiteral("could not read")) || checked.startsWith(QStringLiteral("unknown since")), qPrintable(checked));
+    QVERIFY2(checked.contains(QStringLiteral("could not read")) || checked.startsWith(QStringLiteral("unknown since")),
+             qPrintable(checked));
     if (const QString dir = qEnvironmentVariable("TIER_SCREENSHOT_DIR"); !dir.isEmpty())
       QVERIFY(page_->grab().save(dir + QStringLiteral("/sessions-postgres-down.png")));
     pg.start();

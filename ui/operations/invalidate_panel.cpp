@@ -387,15 +387,18 @@ void InvalidatePanel::updateActions() {
   QString nothing;
   if (valid_ && preview_ && !preview_->cancelled && preview_->matched == 0 && sameRequest(*preview_, request()) &&
       (preview_->kind == ops::InvalidateKind::Pattern || preview_->kind == ops::InvalidateKind::User))
-    nothing = QStringLiteral("Invalidate\u2026 is disabled: the preview at %1 matched no keys, so there is nothing to "
-                             "delete. Change the %2, or preview again if keys may have appeared since.")
-                  .arg(QDateTime::fromMSecsSinceEpoch(previewAtMs_).toString(QStringLiteral("HH:mm:ss")),
-                       preview_->kind == ops::InvalidateKind::User ? QStringLiteral("user id") : QStringLiteral("pattern"));
+    nothing =
+        QStringLiteral(
+            "Invalidate\u2026 is disabled: the preview at %1 matched no keys, so there is nothing to "
+            "delete. Change the %2, or preview again if keys may have appeared since.")
+            .arg(QDateTime::fromMSecsSinceEpoch(previewAtMs_).toString(QStringLiteral("HH:mm:ss")),
+                 preview_->kind == ops::InvalidateKind::User ? QStringLiteral("user id") : QStringLiteral("pattern"));
   runAction_->setEnabled(idle && valid_ && allowed && nothing.isEmpty());
-  runAction_->setToolTip(!allowed           ? refusalText(credentials, tags)
-                         : !nothing.isEmpty() ? nothing
-                                              : withShortcut(QStringLiteral("Delete what matches, after a confirmation"),
-                                                             runAction_->shortcut()));
+  runAction_->setToolTip(
+      !allowed ? refusalText(credentials, tags)
+      : !nothing.isEmpty()
+          ? nothing
+          : withShortcut(QStringLiteral("Delete what matches, after a confirmation"), runAction_->shortcut()));
   runButton_->setToolTip(runAction_->toolTip());  // a disabled action's changed() still syncs; be sure
   runBlocked_->setText(nothing);
   runBlocked_->setVisible(!nothing.isEmpty());
@@ -486,11 +489,14 @@ void InvalidatePanel::onConnectionChanged(const QString& previous) {
     setHeadline(previous.isEmpty()
                     ? QStringLiteral("The results of the previous connection were cleared; preview again on this one.")
                     : QStringLiteral("The results of the previous connection (profile \u2018%1\u2019) were cleared; "
-                                     "preview again on this one.").arg(previous));
+                                     "preview again on this one.")
+                          .arg(previous));
   updateActions();
 }
 
-QString InvalidatePanel::runBlockedText() const { return runBlocked_->isHidden() ? QString() : runBlocked_->text(); }
+QString InvalidatePanel::runBlockedText() const {
+  return runBlocked_->isHidden() ? QString() : runBlocked_->text();
+}
 
 void InvalidatePanel::showPatternPreview(const QString& ns, const QString& glob) {
   if (running_ || locked_) return;
@@ -574,7 +580,8 @@ void InvalidatePanel::showPreview(const ops::InvalidateResult& r) {
   sampleCaption_->setText(r.matched > static_cast<long long>(r.sample.size())
                               ? QStringLiteral("Sample: first %1 of %2 matching keys")
                                     .arg(formatCount(static_cast<long long>(r.sample.size())), formatCount(r.matched))
-                              : QStringLiteral("Matching keys (%1)").arg(formatCount(r.matched)));  updateActions();  // an empty preview disables Invalidate… (with the reason)
+                              : QStringLiteral("Matching keys (%1)").arg(formatCount(r.matched)));
+  updateActions();  // an empty preview disables Invalidate… (with the reason)
 }
 
 void InvalidatePanel::showSummary(const ops::InvalidateResult& r) {

@@ -1,18 +1,17 @@
 #include "operations/load_panel.h"
 
-#include <QSignalBlocker>
-
 #include <QAction>
 #include <QCheckBox>
 #include <QDateTime>
 #include <QFormLayout>
-#include <QUrl>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QTimer>
+#include <QUrl>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -231,7 +230,9 @@ int LoadPanel::virtualUsers() const { return users_->value(); }
 double LoadPanel::rate() const { return rate_->value(); }
 bool LoadPanel::writesRequested() const { return allowWrites_->isChecked(); }
 QString LoadPanel::writeModeText() const { return writeMode_->text(); }
-QString LoadPanel::connectionNoteText() const { return connectionNote_->isHidden() ? QString() : connectionNote_->text(); }
+QString LoadPanel::connectionNoteText() const {
+  return connectionNote_->isHidden() ? QString() : connectionNote_->text();
+}
 
 void LoadPanel::onConnecting() {
   const QString at = QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss"));
@@ -239,8 +240,9 @@ void LoadPanel::onConnecting() {
   QString text;
   stopNote_.clear();
   if (stoppedUnasked_) {
-    stopNote_ = QStringLiteral("The synthetic load of the previous connection%1 was stopped at %2 because the console "
-                               "switched connection; it does not carry over.")
+    stopNote_ = QStringLiteral(
+                    "The synthetic load of the previous connection%1 was stopped at %2 because the console "
+                    "switched connection; it does not carry over.")
                     .arg(from, at);
     text = stopNote_ + QStringLiteral(" The counters below are from that connection.");
   } else if (countersShown_) {

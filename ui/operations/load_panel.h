@@ -90,11 +90,11 @@ class LoadPanel : public QGroupBox {
 
   bool running_ = false;
   bool starting_ = false;
-  bool stopRequested_ = false;    // the person pressed Stop: that stop is not the switch's
-  bool stoppedUnasked_ = false;   // a running load stopped without a Stop (adopt/connectTo stop it first)
-  bool countersShown_ = false;    // the counters hold a run's figures
-  QString profile_;               // the connection the counters belong to
-  QString stopNote_;              // "the previous connection's load was stopped at …", kept while shown
+  bool stopRequested_ = false;   // the person pressed Stop: that stop is not the switch's
+  bool stoppedUnasked_ = false;  // a running load stopped without a Stop (adopt/connectTo stop it first)
+  bool countersShown_ = false;   // the counters hold a run's figures
+  QString profile_;              // the connection the counters belong to
+  QString stopNote_;             // "the previous connection's load was stopped at …", kept while shown
   qint64 prevAtMs_ = 0;
   std::uint64_t prevOperations_ = 0;
 };

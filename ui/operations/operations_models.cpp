@@ -191,12 +191,14 @@ QVariant WarmSummaryModel::headerData(int section, Qt::Orientation orientation, 
   // strictly newer version; a key present with the same or an older version is rewritten and
   // counted under Warmed. So this column is not "already cached".
   if (role == Qt::ToolTipRole && section == AlreadyColumn)
-    return QStringLiteral("Redis held a newer version than the row read from the database (a write landed meanwhile): "
-                          "kept, not overwritten. Keys already cached with the same or an older version are written "
-                          "again and counted under Warmed.");
+    return QStringLiteral(
+        "Redis held a newer version than the row read from the database (a write landed meanwhile): "
+        "kept, not overwritten. Keys already cached with the same or an older version are written "
+        "again and counted under Warmed.");
   if (role == Qt::ToolTipRole && section == WarmedColumn)
-    return QStringLiteral("Written to Redis and L1 by this run, including keys that were already cached with the same "
-                          "or an older version.");
+    return QStringLiteral(
+        "Written to Redis and L1 by this run, including keys that were already cached with the same "
+        "or an older version.");
   if (role != Qt::DisplayRole) return {};
   switch (section) {
     case SetColumn: return QStringLiteral("Set");

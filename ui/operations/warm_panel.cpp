@@ -258,8 +258,10 @@ void WarmPanel::startNext() {
     if (updated.state == WarmSummaryModel::State::Done) {
       bar->setValue(kProgressSteps);
       const auto& w = *updated.result;
-      bar->setFormat(w.already > 0 ? QStringLiteral("%1 warmed · %2 newer in cache").arg(formatCount(w.warmed), formatCount(w.already))
-                                   : QStringLiteral("%1 warmed").arg(formatCount(w.warmed)));
+      bar->setFormat(
+          w.already > 0
+              ? QStringLiteral("%1 warmed · %2 newer in cache").arg(formatCount(w.warmed), formatCount(w.already))
+              : QStringLiteral("%1 warmed").arg(formatCount(w.warmed)));
     } else {
       bar->setFormat(updated.state == WarmSummaryModel::State::Cancelled ? QStringLiteral("cancelled")
                                                                          : QStringLiteral("failed"));
@@ -335,7 +337,9 @@ void WarmPanel::finish() {
   Q_EMIT warmFinished();
 }
 
-QString WarmPanel::statusText() const { return status_->text(); }
+QString WarmPanel::statusText() const {
+  return status_->text();
+}
 
 void WarmPanel::onConnectionChanged(const QString& previous) {
   cancel();
@@ -344,7 +348,8 @@ void WarmPanel::onConnectionChanged(const QString& previous) {
   for (auto& r : sets_) r.bar->setFormat(r.bar->format().isEmpty() ? QString() : QStringLiteral("previous connection"));
   status_->setText(previous.isEmpty() ? QStringLiteral("The results below are from the previous connection.")
                                       : QStringLiteral("The results below are from the previous connection (profile "
-                                                       "\u2018%1\u2019).").arg(previous));
+                                                       "\u2018%1\u2019).")
+                                            .arg(previous));
 }
 
 void WarmPanel::cancel() {

@@ -57,10 +57,14 @@ QString shortValue(const QJsonValue& v) {
     const auto n = v.toArray().size();
     return n == 1 ? QStringLiteral("1 item") : QStringLiteral("%1 items").arg(n);
   }
-  if (v.isObject()) t = QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
-  else if (v.isDouble()) t = QString::number(v.toDouble(), 'g', 17);
-  else if (v.isBool()) t = v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
-  else t = QStringLiteral("null");
+  if (v.isObject())
+    t = QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
+  else if (v.isDouble())
+    t = QString::number(v.toDouble(), 'g', 17);
+  else if (v.isBool())
+    t = v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+  else
+    t = QStringLiteral("null");
   return t.size() > kMax ? t.left(kMax) + QStringLiteral("\u2026") : t;
 }
 
@@ -79,17 +83,20 @@ QStringList staleFieldLines(const ops::SessionInspection& in) {
     if (field == QLatin1String("<deleted in database>")) {
       out << QStringLiteral("the row: cached copy present \u00b7 database: deleted");
     } else if (field == QLatin1String("<tombstone>")) {
-      out << QStringLiteral("the row: cached \u201cnot found\u201d marker \u00b7 database version %1").arg(in.l3_version);
+      out << QStringLiteral("the row: cached \u201cnot found\u201d marker \u00b7 database version %1")
+                 .arg(in.l3_version);
     } else if (field == QLatin1String("version")) {
       // The tiers' envelope versions: a copy may be older without its payload saying so.
       QStringList cachedVersions;
       if (in.l1_stale) cachedVersions << QStringLiteral("L1 %1").arg(in.l1.version);
       if (in.l2_stale) cachedVersions << QStringLiteral("L2 %1").arg(in.l2.version);
-      out << QStringLiteral("version: cached %1 \u00b7 database %2").arg(cachedVersions.join(QStringLiteral(", ")), QString::number(in.l3_version));
+      out << QStringLiteral("version: cached %1 \u00b7 database %2")
+                 .arg(cachedVersions.join(QStringLiteral(", ")), QString::number(in.l3_version));
     } else if (!in.cached) {
       out << QStringLiteral("%1: cached (unreadable) \u00b7 database %2").arg(field, shortValue(db.value(field)));
     } else {
-      out << QStringLiteral("%1: cached %2 \u00b7 database %3").arg(field, shortValue(cached.value(field)), shortValue(db.value(field)));
+      out << QStringLiteral("%1: cached %2 \u00b7 database %3")
+                 .arg(field, shortValue(cached.value(field)), shortValue(db.value(field)));
     }
   }
   return out;
@@ -127,8 +134,9 @@ TierStatePanel::TierStatePanel(QWidget* parent) : QFrame(parent) {
   checked_ = new QLabel(this);
   checked_->setObjectName(QStringLiteral("tierCheckedAt"));
   checked_->setForegroundRole(QPalette::PlaceholderText);
-  checked_->setToolTip(QStringLiteral("When the tiers were read. Read again with Re-inspect (F5), and at once when a "
-                                      "server goes down or comes back."));
+  checked_->setToolTip(
+      QStringLiteral("When the tiers were read. Read again with Re-inspect (F5), and at once when a "
+                     "server goes down or comes back."));
   auto* headingRow = new QHBoxLayout;
   headingRow->addWidget(heading);
   headingRow->addStretch(1);
@@ -204,7 +212,9 @@ void TierStatePanel::setRow(int tier, const QString& chip, const QString& tone, 
   rows_[tier].sub->setVisible(!sub.isEmpty());
 }
 
-QString TierStatePanel::checkedText() const { return checked_->text(); }
+QString TierStatePanel::checkedText() const {
+  return checked_->text();
+}
 
 void TierStatePanel::markUnknown(const QString& why) {
   if (checkedAtMs_ <= 0) return;  // nothing shown yet
@@ -238,8 +248,8 @@ void TierStatePanel::showInspection(const ops::SessionInspection& in, qint64 che
     QStringList fields;
     for (const auto& f : in.diff) fields << fromStd(f);
     const QString which = in.l1_stale && in.l2_stale ? QStringLiteral("cached copies (L1 and L2) differ")
-                          : in.l2_stale             ? QStringLiteral("cached copy in L2 differs")
-                                                    : QStringLiteral("cached copy in L1 differs");
+                          : in.l2_stale              ? QStringLiteral("cached copy in L2 differs")
+                                                     : QStringLiteral("cached copy in L1 differs");
     QString html = QStringLiteral("<b>Stale</b>: the %1 from the database in %2.")
                        .arg(which, fields.join(QStringLiteral(", ")).toHtmlEscaped());
     const QStringList lines = staleFieldLines(in);
@@ -312,8 +322,10 @@ QString TierStatePanel::bannerText() const {
   QString t = banner_->text();
   t.remove(QStringLiteral("<b>")).remove(QStringLiteral("</b>")).replace(QStringLiteral("<br/>"), QStringLiteral("\n"));
   // The plain text a reader sees: entities back to characters.
-  t.replace(QStringLiteral("&quot;"), QStringLiteral("\"")).replace(QStringLiteral("&lt;"), QStringLiteral("<"))
-      .replace(QStringLiteral("&gt;"), QStringLiteral(">")).replace(QStringLiteral("&#x27;"), QStringLiteral("'"))
+  t.replace(QStringLiteral("&quot;"), QStringLiteral("\""))
+      .replace(QStringLiteral("&lt;"), QStringLiteral("<"))
+      .replace(QStringLiteral("&gt;"), QStringLiteral(">"))
+      .replace(QStringLiteral("&#x27;"), QStringLiteral("'"))
       .replace(QStringLiteral("&amp;"), QStringLiteral("&"));
   return t;
 }

@@ -3,20 +3,20 @@
 #include <QAction>
 #include <QApplication>
 #include <QDateTime>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QFontDatabase>
-#include <QPointer>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QIcon>
+#include <QJsonDocument>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
-#include <QDialog>
-#include <QDialogButtonBox>
-#include <QJsonDocument>
 #include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -36,9 +36,9 @@
 #include "pages.h"
 #include "sessions/session_detail_widgets.h"
 #include "sessions/session_search_model.h"
+#include "settings/profile_store.h"
 #include "tier/codec/keys.h"
 #include "tier/core.h"
-#include "settings/profile_store.h"
 #include "tier/ops/inspect.h"
 #include "tier/ops/session_sweeper.h"
 
@@ -117,11 +117,12 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
   searchEdit_->setObjectName(QStringLiteral("sessionSearch"));
   searchEdit_->setPlaceholderText(QStringLiteral("Search by session id, user id or email…"));
   searchEdit_->setClearButtonEnabled(true);
-  searchEdit_->setToolTip(QStringLiteral(
-      "<b>Search sessions</b> (%1)<br/>Digits match a session id or a user id exactly (never part of an email); "
-      "text with a letter or @ matches an email exactly or in part. Results update as you type; Enter searches at "
-      "once, Down moves to the results.")
-                              .arg(QKeySequence(QKeySequence::Find).toString(QKeySequence::NativeText)));
+  searchEdit_->setToolTip(
+      QStringLiteral(
+          "<b>Search sessions</b> (%1)<br/>Digits match a session id or a user id exactly (never part of an email); "
+          "text with a letter or @ matches an email exactly or in part. Results update as you type; Enter searches at "
+          "once, Down moves to the results.")
+          .arg(QKeySequence(QKeySequence::Find).toString(QKeySequence::NativeText)));
   if (const QIcon find = QIcon::fromTheme(QStringLiteral("edit-find")); !find.isNull())
     searchEdit_->addAction(find, QLineEdit::LeadingPosition);
   searchEdit_->installEventFilter(this);
@@ -187,10 +188,12 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
   refreshAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
   evictAction_ = new QAction(style()->standardIcon(QStyle::SP_TrashIcon), QStringLiteral("&Evict this session"), this);
   evictAction_->setShortcut(QKeySequence(QKeySequence::Delete));
-  rawL2Action_ = new QAction(style()->standardIcon(QStyle::SP_FileDialogContentsView), QStringLiteral("Raw &L2 entry…"), this);
+  rawL2Action_ =
+      new QAction(style()->standardIcon(QStyle::SP_FileDialogContentsView), QStringLiteral("Raw &L2 entry…"), this);
   rawL2Action_->setObjectName(QStringLiteral("rawL2Action"));
-  rawL2Action_->setToolTip(QStringLiteral("<b>Raw L2 entry</b><br/>The session's Redis key, its TTL and its value "
-                                          "as stored (envelope and decoded JSON). Reads only."));
+  rawL2Action_->setToolTip(
+      QStringLiteral("<b>Raw L2 entry</b><br/>The session's Redis key, its TTL and its value "
+                     "as stored (envelope and decoded JSON). Reads only."));
   rawL2Action_->setProperty(kBaseToolTip, rawL2Action_->toolTip());
   setActionHelp(focusSearchAction_, QStringLiteral("Move to the search box."));
   setActionHelp(inspectAction_, QStringLiteral("Read every tier's copy of this session again. Changes nothing."));
@@ -297,7 +300,8 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
   // asked first, audited) and the session sweeper's last pass, a small line
   // under the table, read from the core on a worker while the page shows.
   {
-    auto* expire = new QAction(style()->standardIcon(QStyle::SP_DialogCancelButton), QStringLiteral("E&xpire session"), this);
+    auto* expire =
+        new QAction(style()->standardIcon(QStyle::SP_DialogCancelButton), QStringLiteral("E&xpire session"), this);
     expire->setObjectName(QStringLiteral("expireAction"));
     setActionHelp(expire, QStringLiteral("Mark the session expired in PostgreSQL (asks first): no message can be added "
                                          "to it any more, and its cached copies are dropped from L1 and L2 here and "
@@ -312,9 +316,11 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
             setActionRunning(false);
             const bool audited = r.audit_error.empty();
             const QString text =
-                audited ? QStringLiteral("Session %1 was expired and its cached copies dropped. Recorded in the audit log.").arg(id)
-                        : QStringLiteral("Session %1 was expired, but its audit row was not written: %2")
-                              .arg(QString::number(id), QString::fromStdString(r.audit_error));
+                audited
+                    ? QStringLiteral("Session %1 was expired and its cached copies dropped. Recorded in the audit log.")
+                          .arg(id)
+                    : QStringLiteral("Session %1 was expired, but its audit row was not written: %2")
+                          .arg(QString::number(id), QString::fromStdString(r.audit_error));
             setResult(text, audited ? QStringLiteral("ok") : QStringLiteral("warn"));
             if (id == currentId_) inspect(id);
             Q_EMIT actionFinished(audited, text);
@@ -327,12 +333,14 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
       const ProfileTags tags = profileTags();
       if (tags.read_only) return updateActions();
       const QString question = QStringLiteral("Expire session %1?").arg(id);
-      const QString detailText = QStringLiteral("The session is marked expired in PostgreSQL: its user can no longer "
-                                                "write to it. Its cached copies are dropped. Recorded in the audit log.");
+      const QString detailText = QStringLiteral(
+          "The session is marked expired in PostgreSQL: its user can no longer "
+          "write to it. Its cached copies are dropped. Recorded in the audit log.");
       if (tags.production) {  // the id typed, as for Evict
         auto* dialog = new ConfirmInvalidateDialog(
             question,
-            detailText + QStringLiteral(" This is the production profile \u2018%1\u2019, so please type to confirm.").arg(tags.profile),
+            detailText + QStringLiteral(" This is the production profile \u2018%1\u2019, so please type to confirm.")
+                             .arg(tags.profile),
             QStringLiteral("E&xpire"), QString::number(id), this);
         dialog->setObjectName(QStringLiteral("expireConfirmation"));
         dialog->setWindowTitle(QStringLiteral("Expire session %1").arg(id));
@@ -383,14 +391,18 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
             if (!t.enabled)
               text = QStringLiteral("Session sweeper: off for this profile.");
             else if (!t.holder && t.runs == 0)
-              text = QStringLiteral("Session sweeper: standing by (another instance holds the lock, or the first pass is due).");
+              text = QStringLiteral(
+                  "Session sweeper: standing by (another instance holds the lock, or the first pass is due).");
             else
               text = QStringLiteral("Session sweeper: last pass %1, %2 expired (idle over %3; %4 in all)%5")
-                         .arg(t.last_run_ms > 0 ? QDateTime::fromMSecsSinceEpoch(t.last_run_ms).toString(QStringLiteral("HH:mm:ss"))
-                                                : QStringLiteral("not yet"),
-                              QString::number(t.last_expired), QString::fromStdString(ops::formatDuration(std::chrono::seconds(t.idle_limit_s))),
+                         .arg(t.last_run_ms > 0
+                                  ? QDateTime::fromMSecsSinceEpoch(t.last_run_ms).toString(QStringLiteral("HH:mm:ss"))
+                                  : QStringLiteral("not yet"),
+                              QString::number(t.last_expired),
+                              QString::fromStdString(ops::formatDuration(std::chrono::seconds(t.idle_limit_s))),
                               QString::number(t.total_expired),
-                              t.last_error.empty() ? QStringLiteral(".") : QStringLiteral(" \u2014 ") + QString::fromStdString(t.last_error));
+                              t.last_error.empty() ? QStringLiteral(".")
+                                                   : QStringLiteral(" \u2014 ") + QString::fromStdString(t.last_error));
             sweep->setText(text);
             sweep->setVisible(true);
           });
@@ -749,11 +761,13 @@ void SessionsPage::fitEmailColumn() {
   const auto& fm = view_->fontMetrics();
   int widest = fm.horizontalAdvance(QStringLiteral("Email"));
   const int n = std::min(model_->rowCount(), 500);  // enough to see the shape; 10,000 rows stay cheap
-  for (int r = 0; r < n; ++r) widest = std::max(widest, fm.horizontalAdvance(QString::fromStdString(model_->summaryAt(r).user_email)));
+  for (int r = 0; r < n; ++r)
+    widest = std::max(widest, fm.horizontalAdvance(QString::fromStdString(model_->summaryAt(r).user_email)));
   const int cap = fm.horizontalAdvance(QLatin1Char('m')) * 36;
   const int want = std::min(widest + 24, cap);
   auto* header = view_->header();
-  if (header->sectionSize(SessionSearchModel::EmailColumn) < want) header->resizeSection(SessionSearchModel::EmailColumn, want);
+  if (header->sectionSize(SessionSearchModel::EmailColumn) < want)
+    header->resizeSection(SessionSearchModel::EmailColumn, want);
 }
 
 void SessionsPage::onLinkChanged(const QString& server, const LinkStatus& status) {
@@ -763,7 +777,9 @@ void SessionsPage::onLinkChanged(const QString& server, const LinkStatus& status
   LinkState& last = server == QLatin1String("Redis") ? redisState_ : postgresState_;
   const LinkState before = last;
   last = status.state;
-  auto bad = [](LinkState s) { return s == LinkState::Down || s == LinkState::Degraded || s == LinkState::NotConnected; };
+  auto bad = [](LinkState s) {
+    return s == LinkState::Down || s == LinkState::Degraded || s == LinkState::NotConnected;
+  };
   if (bad(before) == bad(status.state)) return;
   if (currentId_ <= 0 || !inspection_ || actionRunning_) return;
   if (bad(status.state))
@@ -809,27 +825,33 @@ void SessionsPage::onRawL2Triggered() {
         const QString readAt = QDateTime::currentDateTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
         if (!core.hasRedis()) return QStringLiteral("Key: %1\nNo Redis configured.").arg(QString::fromStdString(k));
         const auto p = core.cache().peekL2(codec::Namespace::Session, k);
-        QStringList out{QStringLiteral("Key: %1").arg(QString::fromStdString(k)), QStringLiteral("Read: %1").arg(readAt)};
+        QStringList out{QStringLiteral("Key: %1").arg(QString::fromStdString(k)),
+                        QStringLiteral("Read: %1").arg(readAt)};
         if (!p.present) {
           out << QStringLiteral("Not in Redis (no such key).");
           return out.join(QLatin1Char('\n'));
         }
-        out << QStringLiteral("TTL: %1").arg(p.ttl_ms == -1 ? QStringLiteral("no expiry")
-                                                           : QStringLiteral("%1 (%2 ms)").arg(formatTtl((p.ttl_ms + 999) / 1000)).arg(p.ttl_ms));
+        out << QStringLiteral("TTL: %1").arg(
+            p.ttl_ms == -1 ? QStringLiteral("no expiry")
+                           : QStringLiteral("%1 (%2 ms)").arg(formatTtl((p.ttl_ms + 999) / 1000)).arg(p.ttl_ms));
         out << QStringLiteral("Size: %1 bytes").arg(p.bytes);
-        if (!p.decode_error.empty()) out << QStringLiteral("Unreadable value: %1").arg(QString::fromStdString(p.decode_error));
+        if (!p.decode_error.empty())
+          out << QStringLiteral("Unreadable value: %1").arg(QString::fromStdString(p.decode_error));
         if (p.value) {
           out << QStringLiteral("Envelope: version %1 \u00b7 namespace generation %2 (%3) \u00b7 written %4")
                      .arg(p.value->entity_version)
                      .arg(p.value->ns_generation)
-                     .arg(p.generation_current ? QStringLiteral("current") : QStringLiteral("older: reads treat it as a miss"))
-                     .arg(QDateTime::fromMSecsSinceEpoch(p.value->written_at_ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")));
+                     .arg(p.generation_current ? QStringLiteral("current")
+                                               : QStringLiteral("older: reads treat it as a miss"))
+                     .arg(QDateTime::fromMSecsSinceEpoch(p.value->written_at_ms)
+                              .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")));
           const QByteArray payload = QByteArray::fromStdString(p.value->payload);
           QJsonParseError err{};
           const QJsonDocument doc = QJsonDocument::fromJson(payload, &err);
           out << QString() << QStringLiteral("Decoded value:");
-          out << (err.error == QJsonParseError::NoError ? QString::fromUtf8(doc.toJson(QJsonDocument::Indented)).trimmed()
-                                                        : QString::fromUtf8(payload));
+          out << (err.error == QJsonParseError::NoError
+                      ? QString::fromUtf8(doc.toJson(QJsonDocument::Indented)).trimmed()
+                      : QString::fromUtf8(payload));
         }
         return out.join(QLatin1Char('\n'));
       },

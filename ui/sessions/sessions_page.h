@@ -142,7 +142,8 @@ class SessionsPage : public QWidget {
   std::int64_t currentId_ = 0;
   std::optional<ops::SessionInspection> inspection_;
   ops::Capabilities capabilities_;
-  // The last state seen per link (usable until told otherwise): a change, down or back, re-checks the inspected session.
+  // The last state seen per link (usable until told otherwise): a change, down or back, re-checks the inspected
+  // session.
   LinkState redisState_ = LinkState::Connected;
   LinkState postgresState_ = LinkState::Connected;  // the last probe's answer (CoreService asks the servers)
 };
