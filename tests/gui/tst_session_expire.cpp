@@ -3,7 +3,9 @@
 // row expired and its copies gone) and the line with the sweeper's last pass.
 // TIER_TEST_TIMEOUT: 240
 #include <QAction>
+#include <QDir>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -12,7 +14,9 @@
 
 #include "common/core_service.h"
 #include "core_fixture.h"
+#include "operations/confirm_invalidate_dialog.h"
 #include "sessions/sessions_page.h"
+#include "settings/profile_store.h"
 #include "tier/ops/audit.h"
 #include "tier/ops/inspect.h"
 #include "tier/ops/session_sweeper.h"
@@ -27,10 +31,21 @@ std::string status(tier::TierCore& core, std::int64_t id) {
   return r.rows() ? std::string(r.value(0, 0)) : std::string("absent");
 }
 
+QString configDir() {
+  return QDir::tempPath() + QStringLiteral("/tst_session_expire-%1").arg(QCoreApplication::applicationPid());
+}
+
 }  // namespace
 
 class TestSessionExpire : public QObject {
   Q_OBJECT
+ public:
+  // Before QApplication: the production profile below goes to a private folder.
+  static void initMain() {
+    QDir(configDir()).removeRecursively();
+    qputenv("XDG_CONFIG_HOME", configDir().toLocal8Bit());
+  }
+
  private:
   std::unique_ptr<tier::TierCore> core_;
   std::unique_ptr<tier::ui::CoreService> service_;
@@ -78,6 +93,7 @@ class TestSessionExpire : public QObject {
     page_.reset();
     service_.reset();
     core_.reset();
+    QDir(configDir()).removeRecursively();
   }
 
   void cancelChangesNothing() {
@@ -149,6 +165,55 @@ class TestSessionExpire : public QObject {
     QVERIFY2(line->text().contains(QStringLiteral("idle over 2h")), qPrintable(line->text()));
     if (const QString dir = qEnvironmentVariable("TIER_SCREENSHOT_DIR"); !dir.isEmpty())
       QVERIFY(page_->grab().save(dir + QStringLiteral("/sessions-sweep-line.png")));
+  }
+
+  // A production profile: the console's core runs no sweeper, and Expire wants the id typed.
+  void productionProfile() {
+    tier::ui::Profile p;
+    p.name = QStringLiteral("g-expire-prod");
+    p.production = true;
+    tier::ui::ProfileStore().saveProfile(p);
+    tier::ui::CoreService service;
+    tier::ui::ConnectionSettings settings;
+    settings.profile = p.name;
+    settings.redis_url = QString::fromStdString(tier::test::redisUrl());
+    settings.pg_conninfo = QString::fromStdString(tier::test::seededServers().pgConninfo());
+    QSignalSpy ready(&service, &tier::ui::CoreService::coreReady);
+    service.connectTo(settings);
+    QVERIFY(ready.wait(30000));
+    QTRY_VERIFY_WITH_TIMEOUT(service.capabilities().evict.allowed, 30000);
+    QSignalSpy answered(this, &QObject::objectNameChanged);
+    service.run<bool>(
+        this, QString(), [](tier::TierCore& core, tier::ui::JobContext&) { return core.sessionSweeper() != nullptr; },
+        [this](bool on) { setObjectName(on ? QStringLiteral("sweeper on") : QStringLiteral("sweeper off")); });
+    QVERIFY(answered.wait(15000));
+    QCOMPARE(objectName(), QStringLiteral("sweeper off"));
+
+    SessionsPage page(&service);
+    page.resize(1200, 700);
+    page.show();
+    const auto id = core_->sessions().create(4, "expire under production").id;
+    QSignalSpy shown(&page, &SessionsPage::inspectionShown);
+    page.selectSession(id);
+    QVERIFY(shown.wait(20000));
+    auto* expire = page.findChild<QAction*>(QStringLiteral("expireAction"));
+    QTRY_VERIFY(expire->isEnabled());
+    expire->trigger();
+    tier::ui::ConfirmInvalidateDialog* dialog = nullptr;
+    QTRY_VERIFY((dialog = page.findChild<tier::ui::ConfirmInvalidateDialog*>(QStringLiteral("expireConfirmation"))) !=
+                nullptr);
+    QVERIFY(dialog->requiresTyping());
+    QVERIFY(!dialog->confirmButton()->isEnabled());
+    dialog->confirmEdit()->setText(QString::number(id + 1));
+    QVERIFY(!dialog->confirmButton()->isEnabled());  // another id does not confirm
+    QCOMPARE(status(*core_, id), std::string("active"));
+    QSignalSpy finished(&page, &SessionsPage::actionFinished);
+    dialog->confirmEdit()->setText(QString::number(id));
+    QVERIFY(dialog->confirmButton()->isEnabled());
+    dialog->confirmButton()->click();
+    QVERIFY(finished.count() == 1 || finished.wait(15000));
+    QCOMPARE(finished.at(0).at(0).toBool(), true);
+    QCOMPARE(status(*core_, id), std::string("expired"));
   }
 };
 
