@@ -28,6 +28,7 @@ struct Profile {
   QString pg_replica_conninfo;  // optional read replica; empty = none
   bool production = false;      // destructive commands need --yes
   bool read_only = false;       // destructive commands are refused (exit 4)
+  QString warm_on_start = QString::fromLatin1(tier::ops::kDefaultWarmOnStart);
 };
 
 // QSettings(organization "TierConsole", application "tierconsole"), group
@@ -46,6 +47,7 @@ Profile readProfile(const QString& name) {
   p.pg_replica_conninfo = settings.value(QStringLiteral("pg_replica_conninfo")).toString();
   p.production = settings.value(QStringLiteral("production"), false).toBool();
   p.read_only = settings.value(QStringLiteral("read_only"), false).toBool();
+  p.warm_on_start = settings.value(QStringLiteral("warm_on_start"), p.warm_on_start).toString();
   return p;
 }
 
@@ -201,6 +203,15 @@ void Context::guardDestructive(const QString& what, bool yes, const QString& hin
   if (p.production && !yes)
     throw UsageError(QStringLiteral("profile '%1' is tagged production: %2 %3 only with --yes, whatever its size%4")
                          .arg(quoteInput(name), command_, what, tail));
+}
+
+std::vector<tier::ops::WarmSet> Context::warmOnStart() const {
+  if (parser_.isSet(QStringLiteral("read-only"))) return {};
+  if (globals_.sandbox || !parser_.isSet(QStringLiteral("profile")))
+    return tier::ops::parseWarmSets(tier::ops::kDefaultWarmOnStart);
+  const Profile p = readProfile(parser_.value(QStringLiteral("profile")));
+  if (p.read_only) return {};
+  return tier::ops::parseWarmSets(p.warm_on_start.toStdString());
 }
 
 void addGlobalOptions(QCommandLineParser& parser) {

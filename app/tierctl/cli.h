@@ -5,6 +5,10 @@
 //
 // Thread-safety: none; tierctl runs its commands on the main thread.
 #include <QCommandLineParser>
+
+#include <vector>
+
+#include "tier/ops/warming.h"
 #include <QString>
 #include <QStringList>
 #include <atomic>
@@ -67,6 +71,11 @@ class Context {
   // production requires --yes (`yes`) whatever the size: UsageError, exit 2.
   // `hint` (e.g. "preview with --dry-run") ends the refusal.
   void guardDestructive(const QString& what, bool yes, const QString& hint = {});
+  // Warm on start: the --profile's warm_on_start key (default "knowledge"; the
+  // sandbox and no profile: the default). Empty when the profile is read-only
+  // or --read-only was given (warming writes to the cache). Throws BadInputError
+  // for an unknown set name in the profile.
+  std::vector<tier::ops::WarmSet> warmOnStart() const;
 
  private:
   QCommandLineParser& parser_;

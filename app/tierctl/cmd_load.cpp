@@ -293,7 +293,9 @@ WorkloadOptions workloadOptionsFrom(const Context& ctx, int usersDefault, long l
 
 void addLoadOptions(QCommandLineParser& parser) {
   addWorkloadOptions(parser, QStringLiteral("1000"), QStringLiteral("Seconds to run; 0 = until Ctrl-C (default 60)."));
-  parser.addOption({QStringLiteral("no-warm"), QStringLiteral("Do not warm the knowledge articles before starting.")});
+  parser.addOption({QStringLiteral("no-warm"),
+                    QStringLiteral("Do not warm before starting (default: the profile's warm_on_start sets, "
+                                   "knowledge articles unless the profile says otherwise).")});
   parser.addOption({QStringLiteral("allow-writes"),
                     QStringLiteral("On a database that is not the sandbox, write, but only to synthetic rows the run "
                                    "creates and removes again (default: read-only there).")});
@@ -345,15 +347,22 @@ int runLoad(Context& ctx) {
   if (o.allow_writes)
     ctx.guardDestructive(QStringLiteral("--allow-writes writes synthetic rows to the database"),
                          ctx.isSet(QStringLiteral("yes")), QStringLiteral("without --allow-writes the load only reads"));
-  // Knowledge is read-heavy reference data: the platform warms it at start, so does the load.
+  // Warm on start, as the platform does: the profile's warm_on_start sets
+  // (default knowledge, read-heavy reference data; audited like tierctl warm).
   if (!ctx.isSet(QStringLiteral("no-warm")) && ctx.core().hasRedis()) {
-    try {
-      const auto w = tier::ops::warm(ctx.core(), tier::ops::WarmSet::Knowledge);
-      printTo(stderr, QStringLiteral("warmed %1 knowledge articles in %2 ms")
-                          .arg(thousands(w.warmed + w.already), QString::number(w.duration_ms, 'f', 0)));
-    } catch (const tier::Error& e) {
-      // Warming is an optimisation; the load measures the cold cache instead.
-      printTo(stderr, QStringLiteral("knowledge not warmed: %1").arg(fromStd(tier::redactSecrets(e.what()))));
+    for (const auto set : ctx.warmOnStart()) {
+      try {
+        const auto w = tier::ops::warm(ctx.core(), set);
+        printTo(stderr, QStringLiteral("warmed %1 %2 in %3 ms")
+                            .arg(thousands(w.warmed + w.already), QLatin1String(tier::ops::toString(set)),
+                                 QString::number(w.duration_ms, 'f', 0)));
+      } catch (const tier::BadInputError&) {
+        throw;
+      } catch (const tier::Error& e) {
+        // Warming is an optimisation; the load measures the cold cache instead.
+        printTo(stderr, QStringLiteral("%1 not warmed: %2")
+                            .arg(QLatin1String(tier::ops::toString(set)), fromStd(tier::redactSecrets(e.what()))));
+      }
     }
   }
   // In JSON mode stdout carries only the final document.

@@ -543,6 +543,35 @@ class TestTierctl : public QObject {
     QCOMPARE(r.json().value(QStringLiteral("rows")).toArray().size(), 1);
   }
 
+  // Warm on start: a load warms its profile's warm_on_start sets (default
+  // knowledge), audited; "none" warms nothing; an unknown set is exit 2.
+  void loadWarmsTheProfilesSets() {
+    {
+      QSettings settings(config_.path() + QStringLiteral("/TierConsole/tierconsole.conf"), QSettings::IniFormat);
+      for (const QString& name : {QStringLiteral("w-sessions"), QStringLiteral("w-none"), QStringLiteral("w-bad")}) {
+        settings.setValue(QStringLiteral("profiles/%1/redis_url").arg(name), redisUrl_);
+        settings.setValue(QStringLiteral("profiles/%1/pg_conninfo").arg(name), pgConninfo_);
+      }
+      settings.setValue(QStringLiteral("profiles/w-sessions/warm_on_start"), QStringLiteral("knowledge, sessions"));
+      settings.setValue(QStringLiteral("profiles/w-none/warm_on_start"), QStringLiteral("none"));
+      settings.setValue(QStringLiteral("profiles/w-bad/warm_on_start"), QStringLiteral("sessions,everything"));
+      settings.sync();
+      QCOMPARE(settings.status(), QSettings::NoError);
+    }
+    const QStringList load{QStringLiteral("load"), QStringLiteral("--duration"), QStringLiteral("1"),
+                           QStringLiteral("--users"), QStringLiteral("5"), QStringLiteral("--json"),
+                           QStringLiteral("--profile")};
+    Run r = tierctl(load + QStringList{QStringLiteral("w-sessions")}, {}, false);
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.err.contains("knowledge in") && r.err.contains("sessions in"), r.err.constData());
+    r = tierctl(load + QStringList{QStringLiteral("w-none")}, {}, false);
+    QCOMPARE(r.code, 0);
+    QVERIFY2(!r.err.contains("warmed"), r.err.constData());
+    r = tierctl(load + QStringList{QStringLiteral("w-bad")}, {}, false);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(isOneLineError(r.err) && r.err.contains("unknown warm set 'everything'"), r.err.constData());
+  }
+
   void loadReportsTheDocumentedShape() {
     const Run r = tierctl({QStringLiteral("load"), QStringLiteral("--duration"), QStringLiteral("3"),
                            QStringLiteral("--users"), QStringLiteral("50"), QStringLiteral("--json")});

@@ -139,6 +139,23 @@ ConnectionDialog::ConnectionDialog(CoreService* service, QWidget* parent)
   tagRow->addStretch(1);
   form->addRow(QStringLiteral("Tags"), tagRow);
   form->addRow(QString(), readOnly_);
+  // Warm on start: what this profile warms when the console (or tierctl load --profile) connects.
+  warmKnowledge_ = new QCheckBox(QStringLiteral("knowledge articles"), this);
+  warmSessions_ = new QCheckBox(QStringLiteral("active sessions"), this);
+  warmEntries_ = new QCheckBox(QStringLiteral("hot journal entries"), this);
+  warmKnowledge_->setObjectName(QStringLiteral("warmKnowledgeCheck"));
+  warmSessions_->setObjectName(QStringLiteral("warmSessionsCheck"));
+  warmEntries_->setObjectName(QStringLiteral("warmEntriesCheck"));
+  warmKnowledge_->setChecked(true);
+  auto* warmRow = new QHBoxLayout;
+  for (QCheckBox* c : {warmKnowledge_, warmSessions_, warmEntries_}) {
+    c->setToolTip(QStringLiteral("Warmed on connect, with the progress in the status bar and a row in the audit log "
+                                 "(profile key warm_on_start; tierctl load --profile warms the same). Not on a "
+                                 "read-only profile."));
+    warmRow->addWidget(c);
+  }
+  warmRow->addStretch(1);
+  form->addRow(QStringLiteral("&Warm on connect"), warmRow);
   colour_->setEnabled(false);
   connect(production_, &QCheckBox::toggled, colour_, &QWidget::setEnabled);
   connect(sandbox_, &QCheckBox::toggled, this, [this](bool on) {
@@ -263,6 +280,10 @@ void ConnectionDialog::onProfileChosen(const QString& name) {
   pgReplica_->setText(p->pg_replica_conninfo);
   production_->setChecked(p->production);
   readOnly_->setChecked(p->read_only);
+  const QString warm = p->warm_on_start;
+  warmKnowledge_->setChecked(warm.contains(QLatin1String("knowledge")));
+  warmSessions_->setChecked(warm.contains(QLatin1String("sessions")));
+  warmEntries_->setChecked(warm.contains(QLatin1String("entries")));
   const int colour = colour_->findData(QColor(p->colour).isValid() ? QColor(p->colour).name() : QString());
   colour_->setCurrentIndex(colour >= 0 ? colour : 0);
   redisPassword_->clear();
@@ -298,6 +319,11 @@ void ConnectionDialog::saveProfile() {
   profile.production = production_->isChecked();
   profile.colour = profile.production ? colour_->currentData().toString() : QString();
   profile.read_only = readOnly_->isChecked();
+  QStringList warm;
+  if (warmKnowledge_->isChecked()) warm << QStringLiteral("knowledge");
+  if (warmSessions_->isChecked()) warm << QStringLiteral("sessions");
+  if (warmEntries_->isChecked()) warm << QStringLiteral("entries");
+  profile.warm_on_start = warm.isEmpty() ? QStringLiteral("none") : warm.join(QLatin1Char(','));
   store.saveProfile(profile);
   if (profile_->findText(name) < 0) profile_->addItem(name);
   if (!remember_->isChecked() || !KeychainStore::available()) return;
@@ -483,6 +509,9 @@ void ConnectionDialog::onDeleteClicked() {
   pgReplica_->clear();
   production_->setChecked(false);
   readOnly_->setChecked(false);
+  warmKnowledge_->setChecked(true);
+  warmSessions_->setChecked(false);
+  warmEntries_->setChecked(false);
   redisPassword_->clear();
   pgPassword_->clear();
 }

@@ -77,6 +77,10 @@ class ConnectionDialog : public QDialog {
   QCheckBox* production_ = nullptr;
   QComboBox* colour_ = nullptr;
   QCheckBox* readOnly_ = nullptr;
+  // Warm on start: knowledge, sessions, entries.
+  QCheckBox* warmKnowledge_ = nullptr;
+  QCheckBox* warmSessions_ = nullptr;
+  QCheckBox* warmEntries_ = nullptr;
   QLabel* redisError_;
   QLabel* pgError_;
   QLabel* replicaError_;

@@ -61,6 +61,7 @@ std::optional<Profile> ProfileStore::profile(const QString& name) const {
   p.production = s.value(QStringLiteral("production"), false).toBool();
   p.colour = s.value(QStringLiteral("colour")).toString();
   p.read_only = s.value(QStringLiteral("read_only"), false).toBool();
+  p.warm_on_start = s.value(QStringLiteral("warm_on_start"), p.warm_on_start).toString();
   return p;
 }
 
@@ -97,6 +98,7 @@ Profile ProfileStore::saveProfile(const Profile& p) {
     s.setValue(QStringLiteral("pg_replica_conninfo"), clean.pg_replica_conninfo);
   s.setValue(QStringLiteral("production"), clean.production);
   s.setValue(QStringLiteral("read_only"), clean.read_only);
+  s.setValue(QStringLiteral("warm_on_start"), clean.warm_on_start.isEmpty() ? QStringLiteral("none") : clean.warm_on_start);
   if (clean.colour.isEmpty())
     s.remove(QStringLiteral("colour"));
   else

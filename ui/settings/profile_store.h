@@ -22,6 +22,9 @@ struct Profile {
   bool production = false;  // shown plainly; destructive actions need the typed confirmation
   QString colour;           // "#rrggbb" of the production band; empty = kDefaultProductionColour
   bool read_only = false;   // every destructive action is refused, in the console and in tierctl
+  // Warm on start (key "warm_on_start", tierctl load honours it too): the sets
+  // warmed when the console or a load connects, "knowledge,sessions"; "none" = nothing.
+  QString warm_on_start = QStringLiteral("knowledge");
 };
 
 inline constexpr const char* kDefaultProductionColour = "#c53030";

@@ -3,6 +3,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 
@@ -90,6 +91,25 @@ bool parseWarmSet(const std::string& name, WarmSet& out) {
       return true;
     }
   return false;
+}
+
+std::vector<WarmSet> parseWarmSets(const std::string& csv) {
+  std::vector<WarmSet> out;
+  std::size_t start = 0;
+  while (start <= csv.size()) {
+    std::size_t end = csv.find(',', start);
+    if (end == std::string::npos) end = csv.size();
+    std::string name = csv.substr(start, end - start);
+    name.erase(0, name.find_first_not_of(" \t"));
+    name.erase(name.find_last_not_of(" \t") + 1);
+    start = end + 1;
+    if (name.empty() || name == "none") continue;
+    WarmSet set;
+    if (!parseWarmSet(name, set))
+      throw BadInputError("unknown warm set '" + name.substr(0, 40) + "' (knowledge, sessions, entries or none)");
+    if (std::find(out.begin(), out.end(), set) == out.end()) out.push_back(set);
+  }
+  return out;
 }
 
 WarmResult warm(TierCore& core, WarmSet set, const WarmOptions& o,

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace tier {
 class TierCore;
@@ -18,6 +19,13 @@ namespace tier::ops {
 enum class WarmSet { Knowledge, Sessions, Entries };
 const char* toString(WarmSet s) noexcept;  // knowledge, sessions, entries
 bool parseWarmSet(const std::string& name, WarmSet& out);
+
+// Warm on start (issue 15): what a profile warms when the console or a
+// `tierctl load` connects, the profile key `warm_on_start`: set names
+// separated by commas ("knowledge,sessions"); "" or "none" warms nothing.
+// Unknown names throw BadInputError; order kept, duplicates dropped.
+inline constexpr const char* kDefaultWarmOnStart = "knowledge";
+std::vector<WarmSet> parseWarmSets(const std::string& csv);
 
 struct WarmOptions {
   int session_hours = 24;   // sessions: active in the last N hours
