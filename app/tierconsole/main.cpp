@@ -182,9 +182,9 @@ int main(int argc, char** argv) {
                           : 30000;
     QDir().mkpath(dir);
     QTimer::singleShot(delay, &window, [&window, dir] {
-      static const char* names[] = {"dashboard", "sessions", "operations", "alerts"};
+      static const char* names[] = {"dashboard", "sessions", "operations", "alerts", "users"};
       QTabWidget* tabs = window.tabs();
-      for (int i = 0; i < tabs->count() && i < 4; ++i) {
+      for (int i = 0; i < tabs->count() && i < 5; ++i) {
         tabs->setCurrentIndex(i);
         // A page may stage a representative state (e.g. select a session) first.
         QMetaObject::invokeMethod(tabs->widget(i), "prepareScreenshot", Qt::DirectConnection);

@@ -734,7 +734,11 @@ void UsersPage::searchEntries(const QString& text) {
       });
 }
 
-void UsersPage::prepareScreenshot() { find(QStringLiteral("1")); }
+void UsersPage::prepareScreenshot() {
+  connect(this, &UsersPage::overviewShown, this, [this](std::int64_t) { tabs_->setCurrentIndex(EntriesTab); },
+          Qt::SingleShotConnection);
+  find(QStringLiteral("1"));
+}
 
 QWidget* createUsersPage(CoreService* service, QWidget* parent) { return new UsersPage(service, parent); }
 
