@@ -157,7 +157,9 @@ class TestHistoryExport : public QObject {
 
     // Whether a fleet read saw the replaced core as live (another instance than this console's own).
     bool sawReplacedLive = false;
-    connect(service_.get(), &CoreService::fleetAvailable, page_.get(), [&](const FleetSnapshot& s) {
+    // Seen live for a minute after its last publish, so a slow run (sanitizers) still sees it.
+    service_->setFleetGoneAfter(std::chrono::seconds(60));
+    const auto watch = connect(service_.get(), &CoreService::fleetAvailable, page_.get(), [&](const FleetSnapshot& s) {
       for (const auto& inst : s.view.instances)
         if (!inst.gone && inst.info.id != s.self_id && page_->history().size() > before) sawReplacedLive = true;
     });
@@ -172,6 +174,7 @@ class TestHistoryExport : public QObject {
     // The replaced core still publishes or looks live for a few seconds: it is
     // this console's, so the charts neither switch to Fleet nor start over.
     QTRY_VERIFY_WITH_TIMEOUT(sawReplacedLive, 20'000);
+    disconnect(watch);
     QVERIFY(page_->fleetPanel()->model()->rowCount() >= 2);
     QCOMPARE(page_->source().kind, MetricsSource::Kind::Console);
     QCOMPARE(page_->history().at(0).at_ms, oldest);
@@ -239,6 +242,8 @@ class TestHistoryExport : public QObject {
     page_ = std::make_unique<DashboardPage>(service_.get());
     QSignalSpy applied(page_.get(), &DashboardPage::historyApplied);
     QSignalSpy ready(service_.get(), &CoreService::coreReady);
+    // The earlier run counts as live for a minute, so a slow restart (sanitizers) still finds it so.
+    service_->setFleetGoneAfter(std::chrono::seconds(60));
     service_->connectTo(settings(QStringLiteral("restart")));
     QVERIFY(ready.wait(30'000));
     QVERIFY(applied.wait(20'000));
@@ -246,7 +251,8 @@ class TestHistoryExport : public QObject {
     QVERIFY(page_->historyPoints() >= 1);
     const qint64 oldest = page_->history().at(0).at_ms;
     QVERIFY(oldest < restartMs);  // the earlier run's figures
-    // The earlier run goes quiet (gone after 10 s): the charts stay on the fleet, its hour kept.
+    // The earlier run goes quiet (gone after 1 s from now on): the charts stay on the fleet, its hour kept.
+    service_->setFleetGoneAfter(std::chrono::seconds(1));
     QTRY_VERIFY_WITH_TIMEOUT(rowGone(earlierId), 30'000);
     QCOMPARE(page_->source().kind, MetricsSource::Kind::Fleet);
     QCOMPARE(page_->history().at(0).at_ms, oldest);
@@ -282,7 +288,7 @@ class TestHistoryExport : public QObject {
     qint64 readyAt = 0;
     std::size_t sizeAtReady = std::numeric_limits<std::size_t>::max();
     // Connected after the page's own slot: sees the history as the page left it.
-    connect(service_.get(), &CoreService::coreReady, page_.get(), [&] {
+    const auto watch = connect(service_.get(), &CoreService::coreReady, page_.get(), [&] {
       readyAt = QDateTime::currentMSecsSinceEpoch();
       sizeAtReady = page_->history().size();
     });
@@ -296,6 +302,7 @@ class TestHistoryExport : public QObject {
     // And back to the first profile: another switch, not a reconnect of the second.
     sizeAtReady = std::numeric_limits<std::size_t>::max();
     connectViaDialogPath(settings(QStringLiteral("first")));
+    disconnect(watch);
     QVERIFY(!service_->continuesPrevious());
     QCOMPARE(sizeAtReady, std::size_t(0));
   }
