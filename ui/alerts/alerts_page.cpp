@@ -14,6 +14,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "alerts/alert_history_model.h"
+#include "alerts/alert_notify.h"
 #include "alerts/alerts_models.h"
 #include "common/core_service.h"
 #include "common/link_wording.h"
@@ -121,10 +123,19 @@ AlertsPage::AlertsPage(CoreService* service, QWidget* parent)
   auditLayout->addWidget(auditView_);
 
   auto* split = new QSplitter(Qt::Vertical, this);
+  // Alert history (PostgreSQL alert_history): what earlier runs and other consoles saw.
+  auto* history = new AlertHistoryPanel(service_, this);
+  auto* historyBox = new QGroupBox(QStringLiteral("Alert history (PostgreSQL alert_history)"), this);
+  auto* historyLayout = new QVBoxLayout(historyBox);
+  historyLayout->addWidget(history);
+  auto* notifier = new AlertNotifier(this);
+
   split->addWidget(alertsBox);
+  split->addWidget(historyBox);
   split->addWidget(auditBox);
   split->setStretchFactor(0, 2);
-  split->setStretchFactor(1, 3);
+  split->setStretchFactor(1, 2);
+  split->setStretchFactor(2, 3);
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(bar);
@@ -139,8 +150,10 @@ AlertsPage::AlertsPage(CoreService* service, QWidget* parent)
   connect(autoRefresh_, &QTimer::timeout, this, &AlertsPage::onAutoRefreshTick);
   autoRefresh_->start();
 
-  connect(service_, &CoreService::alertEvent, this, [this](const metrics::AlertEvent& e, const QString& source) {
+  connect(service_, &CoreService::alertEvent, this, [this, history, notifier](const metrics::AlertEvent& e, const QString& source) {
     alerts_->addEvent(e, source);
+    history->recorder()->record(e, source);
+    notifier->onAlert(e, source);
     updateAlertsSummary();
   });
   // A server that cannot be reached raises a row like a broken threshold does,
@@ -172,6 +185,7 @@ void AlertsPage::setAutoRefreshInterval(int ms) { autoRefresh_->setInterval(ms);
 void AlertsPage::showEvent(QShowEvent* event) {
   QWidget::showEvent(event);
   refreshAudit();
+  if (auto* history = findChild<AlertHistoryPanel*>()) history->refresh();
 }
 
 void AlertsPage::onAutoRefreshTick() {

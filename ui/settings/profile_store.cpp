@@ -5,6 +5,8 @@
 #include <QUrl>
 #include <QUrlQuery>
 
+#include "alerts/alert_notify.h"
+
 namespace tier::ui {
 
 namespace {
@@ -162,5 +164,9 @@ void ProfileStore::saveSettings(const ConnectionSettings& c) {
   s.setValue(QStringLiteral("refresh_ms"), c.refresh_ms);
   s.setValue(QStringLiteral("metrics_publish"), c.metrics_publish);
 }
+
+// Declared in alerts/alert_notify.h; kept here beside the other keys of the settings file.
+bool notifyAlertsSetting() { return store().value(QStringLiteral("notify_alerts"), true).toBool(); }
+void setNotifyAlertsSetting(bool on) { store().setValue(QStringLiteral("notify_alerts"), on); }
 
 }  // namespace tier::ui

@@ -10,6 +10,7 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include "alerts/alert_notify.h"
 #include "settings/profile_store.h"
 
 namespace tier::ui {
@@ -109,6 +110,13 @@ SettingsDialog::SettingsDialog(CoreService* service, QWidget* parent) : QDialog(
   refreshMs_->setSuffix(QStringLiteral(" ms"));
   refreshMs_->setToolTip(QStringLiteral("How often the charts and tiles take a new sample (default 1000 ms)."));
   df->addRow(QStringLiteral("&Refresh every"), refreshMs_);
+  // No member: the box is found by name, so the dialog's header (and who includes it) stays as it was.
+  auto* notify = new QCheckBox(QStringLiteral("&Notify when a threshold turns red while the window is hidden or minimized"), display);
+  notify->setObjectName(QStringLiteral("notifyAlerts"));
+  notify->setToolTip(QStringLiteral("A desktop notification from the system tray (none where there is no tray). "
+                                    "Settings key notify_alerts."));
+  notify->setChecked(notifyAlertsSetting());
+  df->addRow(notify);
   df->addRow(note(QStringLiteral("Applied at once."), display));
   tabs->addTab(display, QStringLiteral("&Display"));
 
@@ -122,7 +130,10 @@ SettingsDialog::SettingsDialog(CoreService* service, QWidget* parent) : QDialog(
   connect(buttons->button(QDialogButtonBox::Apply), &QPushButton::clicked, this, &SettingsDialog::apply);
   buttons->button(QDialogButtonBox::RestoreDefaults)->setToolTip(QStringLiteral("Put the brief's defaults in the fields (not saved until OK or Apply)."));
   connect(buttons->button(QDialogButtonBox::RestoreDefaults), &QPushButton::clicked, this,
-          [this] { setValues(ConnectionSettings{}); });
+          [this] {
+            setValues(ConnectionSettings{});
+            if (auto* n = findChild<QCheckBox*>(QStringLiteral("notifyAlerts"))) n->setChecked(true);
+          });
 
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(tabs);
@@ -177,6 +188,7 @@ ConnectionSettings SettingsDialog::values() const {
 void SettingsDialog::apply() {
   const ConnectionSettings s = values();
   ProfileStore().saveSettings(s);
+  if (auto* n = findChild<QCheckBox*>(QStringLiteral("notifyAlerts"))) setNotifyAlertsSetting(n->isChecked());
   service_->setThresholds(s.thresholds);
   service_->setRefreshInterval(s.refresh_ms);
 }
