@@ -70,7 +70,7 @@ int runWarm(Context& ctx) {
   if (ctx.json())
     printJson(resultJson(r));
   else
-    printLine(QStringLiteral("warm %1: %2 candidates, %3 warmed, %4 already cached, %5 failed in %6 ms%7%8")
+    printLine(QStringLiteral("warm %1: %2 candidates, %3 warmed, %4 newer in cache, %5 failed in %6 ms%7%8")
                   .arg(QLatin1String(tier::ops::toString(r.set)), thousands(r.candidates), thousands(r.warmed),
                        thousands(r.already), thousands(r.failed), QString::number(r.duration_ms, 'f', 1),
                        r.audit_id > 0 ? QStringLiteral(", audit #%1").arg(r.audit_id) : QString(),
