@@ -275,7 +275,7 @@ QVariant AlertsModel::outageData(const Row& r, int column, int role) const {
         case Worst: return QStringLiteral("—");
         case Limit: return QStringLiteral("reachable");
         case Duration: return active ? QStringLiteral("ongoing") : formatDuration(r.cleared_ms - r.started_ms);
-        case Source: return QStringLiteral("this console");
+        case Source: return QStringLiteral("This console");  // as the threshold rows name it
       }
       break;
     case kSortRole:
