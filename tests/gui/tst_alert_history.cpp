@@ -101,16 +101,26 @@ class TestAlertHistory : public QObject {
   void csvFieldsAreQuotedAndGuarded_data() {
     QTest::addColumn<QString>("in");
     QTest::addColumn<QString>("out");
-    QTest::newRow("plain") << "hit_rate" << "hit_rate";
-    QTest::newRow("comma") << "a,b" << "\"a,b\"";
-    QTest::newRow("quote") << "say \"hi\"" << "\"say \"\"hi\"\"\"";
-    QTest::newRow("newline") << "a\nb" << "\"a\nb\"";
-    QTest::newRow("formula") << "=1+2" << "'=1+2";
-    QTest::newRow("plus") << "+1" << "'+1";
-    QTest::newRow("minus") << "-1" << "'-1";
-    QTest::newRow("at") << "@SUM(A1)" << "'@SUM(A1)";
-    QTest::newRow("formula and comma") << "=A1,B1" << "\"'=A1,B1\"";
-    QTest::newRow("empty") << "" << "";
+    QTest::newRow("plain") << "hit_rate"
+                           << "hit_rate";
+    QTest::newRow("comma") << "a,b"
+                           << "\"a,b\"";
+    QTest::newRow("quote") << "say \"hi\""
+                           << "\"say \"\"hi\"\"\"";
+    QTest::newRow("newline") << "a\nb"
+                             << "\"a\nb\"";
+    QTest::newRow("formula") << "=1+2"
+                             << "'=1+2";
+    QTest::newRow("plus") << "+1"
+                          << "'+1";
+    QTest::newRow("minus") << "-1"
+                           << "'-1";
+    QTest::newRow("at") << "@SUM(A1)"
+                        << "'@SUM(A1)";
+    QTest::newRow("formula and comma") << "=A1,B1"
+                                       << "\"'=A1,B1\"";
+    QTest::newRow("empty") << ""
+                           << "";
   }
   void csvFieldsAreQuotedAndGuarded() {
     QFETCH(QString, in);
@@ -146,8 +156,8 @@ class TestAlertHistory : public QObject {
       QTRY_COMPARE_WITH_TIMEOUT(written.size(), 2, 10'000);
       QVERIFY(!panel->recorder()->failing());
     }
-    auto service = connectService(QStringLiteral("tst_alert_history"),
-                                  QString::fromStdString(test::seededServers().pgConninfo()));
+    auto service =
+        connectService(QStringLiteral("tst_alert_history"), QString::fromStdString(test::seededServers().pgConninfo()));
     QVERIFY(service);
     AlertsPage page(service.get());
     auto* panel = page.findChild<AlertHistoryPanel*>();
@@ -200,9 +210,11 @@ class TestAlertHistory : public QObject {
     f.metric = "db_query_p99";
     f.since_ms = base_ + 2'000;
     const auto rows = ops::listAlertHistory(*core_, f);
-    const auto n = std::count_if(rows.begin(), rows.end(), [&](const auto& x) { return x.started_ms == base_ + 2'000; });
+    const auto n =
+        std::count_if(rows.begin(), rows.end(), [&](const auto& x) { return x.started_ms == base_ + 2'000; });
     QCOMPARE(int(n), 1);
-    const auto it = std::find_if(rows.begin(), rows.end(), [&](const auto& x) { return x.started_ms == base_ + 2'000; });
+    const auto it =
+        std::find_if(rows.begin(), rows.end(), [&](const auto& x) { return x.started_ms == base_ + 2'000; });
     QCOMPARE(it->worst, 80.0);
     QCOMPARE(it->duration_ms.value_or(-1), std::int64_t(7'000));
   }
@@ -223,8 +235,8 @@ class TestAlertHistory : public QObject {
     write("knowledge_p99", "instance", "flt-api-1 · host · 42", base_ + 11'000);
     write("knowledge_p99", "console", "This console 50%_x", base_ + 12'000);
 
-    auto service = connectService(QStringLiteral("tst_alert_history"),
-                                  QString::fromStdString(test::seededServers().pgConninfo()));
+    auto service =
+        connectService(QStringLiteral("tst_alert_history"), QString::fromStdString(test::seededServers().pgConninfo()));
     QVERIFY(service);
     AlertsPage page(service.get());
     auto* panel = page.findChild<AlertHistoryPanel*>();
@@ -247,7 +259,8 @@ class TestAlertHistory : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(starts(), (QList<qint64>{12'000}), 10'000);
     text->setText(QStringLiteral("0%x"));
     QTRY_COMPARE_WITH_TIMEOUT(starts(), QList<qint64>{}, 10'000);
-    QVERIFY(panel->findChild<QLabel*>(QStringLiteral("alertHistoryStatus"))->text().contains(QStringLiteral("read at")));
+    QVERIFY(
+        panel->findChild<QLabel*>(QStringLiteral("alertHistoryStatus"))->text().contains(QStringLiteral("read at")));
   }
 
   void theCsvExportHoldsHostileTextSafely() {
@@ -266,8 +279,8 @@ class TestAlertHistory : public QObject {
     r.ended_ms = base_ + 33'500;
     ops::recordAlertEnded(*core_, r);
 
-    auto service = connectService(QStringLiteral("tst_alert_history"),
-                                  QString::fromStdString(test::seededServers().pgConninfo()));
+    auto service =
+        connectService(QStringLiteral("tst_alert_history"), QString::fromStdString(test::seededServers().pgConninfo()));
     QVERIFY(service);
     AlertsPage page(service.get());
     auto* panel = page.findChild<AlertHistoryPanel*>();
@@ -334,7 +347,8 @@ class TestAlertHistory : public QObject {
     QVERIFY(failed.wait(10'000));
     auto* label = panel->findChild<QLabel*>(QStringLiteral("alertHistoryWriteStatus"));
     QTRY_VERIFY(label->isVisible());
-    QVERIFY2(label->text().contains(QStringLiteral("alert_history")) && label->text().contains(QStringLiteral("not being saved")),
+    QVERIFY2(label->text().contains(QStringLiteral("alert_history")) &&
+                 label->text().contains(QStringLiteral("not being saved")),
              qPrintable(label->text()));
     QVERIFY(!label->text().contains(QStringLiteral("Ah7-ro-pw")));
     // The other writes fail too, quietly: still one message.
@@ -393,8 +407,8 @@ class TestAlertHistory : public QObject {
   void theSettingDefaultsOnAndTheDialogSavesIt() {
     QSettings(QStringLiteral("TierConsole"), QStringLiteral("tierconsole")).remove(QStringLiteral("notify_alerts"));
     QVERIFY(ui::notifyAlertsSetting());
-    auto service = connectService(QStringLiteral("tst_alert_history"),
-                                  QString::fromStdString(test::seededServers().pgConninfo()));
+    auto service =
+        connectService(QStringLiteral("tst_alert_history"), QString::fromStdString(test::seededServers().pgConninfo()));
     QVERIFY(service);
     {
       ui::SettingsDialog d(service.get());

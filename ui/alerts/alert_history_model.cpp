@@ -21,7 +21,9 @@
 namespace tier::ui {
 
 namespace {
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
 
 QString timeText(std::int64_t ms) {
   return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
@@ -47,8 +49,12 @@ void AlertHistoryModel::resetData(std::vector<ops::AlertHistoryRow> rows) {
   endResetModel();
 }
 
-int AlertHistoryModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(rows_.size()); }
-int AlertHistoryModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int AlertHistoryModel::rowCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : int(rows_.size());
+}
+int AlertHistoryModel::columnCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : ColumnCount;
+}
 
 QVariant AlertHistoryModel::headerData(int section, Qt::Orientation o, int role) const {
   if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
@@ -288,9 +294,9 @@ void AlertHistoryPanel::refresh() {
 }
 
 void AlertHistoryPanel::chooseExportFile() {
-  const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Export alert history"),
-                                                    QStringLiteral("alert-history.csv"),
-                                                    QStringLiteral("CSV files (*.csv);;All files (*)"));
+  const QString path =
+      QFileDialog::getSaveFileName(this, QStringLiteral("Export alert history"), QStringLiteral("alert-history.csv"),
+                                   QStringLiteral("CSV files (*.csv);;All files (*)"));
   if (!path.isEmpty()) exportCsv(path);
 }
 
@@ -307,12 +313,14 @@ void AlertHistoryPanel::exportCsv(const QString& path) {
         QSaveFile file(path);
         if (!file.open(QIODevice::WriteOnly) || file.write(csv.data(), qint64(csv.size())) != qint64(csv.size()) ||
             !file.commit())
-          throw Error(ErrorKind::Internal, "cannot write " + path.toStdString() + ": " + file.errorString().toStdString());
+          throw Error(ErrorKind::Internal,
+                      "cannot write " + path.toStdString() + ": " + file.errorString().toStdString());
         return int(rows.size());
       },
       [this, path](int n) {
         export_->setEnabled(true);
-        status_->setText(QStringLiteral("Exported %1 alert%2 to %3.").arg(n).arg(n == 1 ? QString() : QStringLiteral("s"), path));
+        status_->setText(
+            QStringLiteral("Exported %1 alert%2 to %3.").arg(n).arg(n == 1 ? QString() : QStringLiteral("s"), path));
         Q_EMIT exported(path, n);
       },
       [this](ErrorKind kind, const QString& message) {

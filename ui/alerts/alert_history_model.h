@@ -6,7 +6,6 @@
 // said once in the panel and never retried in a loop; alerts still show.
 #include <QAbstractTableModel>
 #include <QWidget>
-
 #include <map>
 #include <string>
 #include <vector>
@@ -52,7 +51,7 @@ class AlertHistoryRecorder : public QObject {
   bool failing() const { return failing_; }
 
  Q_SIGNALS:
-  void written();                           // a row was written
+  void written();                            // a row was written
   void writeFailed(const QString& message);  // once, until a write succeeds again
   void writeRecovered();
 

@@ -16,7 +16,9 @@
 namespace tier::ops {
 
 namespace {
-std::string ms(std::int64_t v) { return std::to_string(v); }
+std::string ms(std::int64_t v) {
+  return std::to_string(v);
+}
 
 std::string number(double v) {
   char buf[64];
@@ -44,7 +46,8 @@ std::string checkedKind(const std::string& k) {
 constexpr const char* kUpsert =
     "INSERT INTO alert_history (recorder, started_at, ended_at, source_kind, source, metric, status, value, worst, "
     "limit_value, unit, duration_ms, profile, os_user) "
-    "VALUES ($1, to_timestamp($2::bigint / 1000.0), CASE WHEN $3::bigint > 0 THEN to_timestamp($3::bigint / 1000.0) END, "
+    "VALUES ($1, to_timestamp($2::bigint / 1000.0), CASE WHEN $3::bigint > 0 THEN to_timestamp($3::bigint / 1000.0) "
+    "END, "
     "$4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $3::bigint > 0 THEN $3::bigint - $2::bigint END, $12, $13) "
     "ON CONFLICT (recorder, metric, started_at) DO UPDATE SET "
     "ended_at = coalesce(EXCLUDED.ended_at, alert_history.ended_at), "
@@ -59,8 +62,8 @@ void upsert(TierCore& core, const AlertRecord& r, std::int64_t endedMs) {
   auto c = core.pg().acquire();
   c->execPrepared("alert_history_upsert", kUpsert,
                   {r.recorder, ms(r.started_ms), ms(endedMs), checkedKind(r.source_kind), r.source, r.metric,
-                   r.status.empty() ? "violation" : r.status, number(r.value), number(r.worst), number(r.limit),
-                   r.unit, core.config().profile, osUserName()});
+                   r.status.empty() ? "violation" : r.status, number(r.value), number(r.worst), number(r.limit), r.unit,
+                   core.config().profile, osUserName()});
 }
 }  // namespace
 
@@ -76,7 +79,9 @@ std::string alertRecorderId() {
   return id;
 }
 
-void recordAlertRaised(TierCore& core, const AlertRecord& r) { upsert(core, r, 0); }
+void recordAlertRaised(TierCore& core, const AlertRecord& r) {
+  upsert(core, r, 0);
+}
 
 void recordAlertEnded(TierCore& core, const AlertRecord& r) {
   upsert(core, r, std::max(r.ended_ms, r.started_ms));

@@ -16,34 +16,34 @@ class TierCore;
 namespace tier::ops {
 
 struct AlertRecord {
-  std::string recorder;            // the console process writing it (alertRecorderId())
+  std::string recorder;                 // the console process writing it (alertRecorderId())
   std::string source_kind = "console";  // console | instance | fleet
-  std::string source;              // "This console", an instance's name, "Fleet: a, b"
-  std::string metric;              // threshold name
+  std::string source;                   // "This console", an instance's name, "Fleet: a, b"
+  std::string metric;                   // threshold name
   std::string status = "violation";
-  double value = 0;                // when raised
+  double value = 0;  // when raised
   double worst = 0;
   double limit = 0;
   std::string unit;
-  std::int64_t started_ms = 0;     // Unix ms
-  std::int64_t ended_ms = 0;       // 0 while raised
+  std::int64_t started_ms = 0;  // Unix ms
+  std::int64_t ended_ms = 0;    // 0 while raised
 };
 
 struct AlertHistoryRow {
   std::int64_t id = 0;
   std::int64_t started_ms = 0;
-  std::optional<std::int64_t> ended_ms;     // none: still raised, or the console stopped first
+  std::optional<std::int64_t> ended_ms;  // none: still raised, or the console stopped first
   std::optional<std::int64_t> duration_ms;
   std::string source_kind, source, metric, status, unit, profile, os_user;
   double value = 0, worst = 0, limit = 0;
 };
 
 struct AlertHistoryFilter {
-  std::string metric;      // exact threshold name; empty = any
-  std::string source;      // substring of source (literal); empty = any
-  std::string text;        // substring of metric, source, status, profile or user (literal); empty = any
+  std::string metric;         // exact threshold name; empty = any
+  std::string source;         // substring of source (literal); empty = any
+  std::string text;           // substring of metric, source, status, profile or user (literal); empty = any
   std::int64_t since_ms = 0;  // started at or after; 0 = any time
-  int limit = 500;         // newest first, clamped to 1..100000
+  int limit = 500;            // newest first, clamped to 1..100000
 };
 
 // "host:pid:random": tells this process's rows from another console's with the same metric and start.
