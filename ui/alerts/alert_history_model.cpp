@@ -172,8 +172,11 @@ void AlertHistoryRecorder::submit(ops::AlertRecord record, bool ended) {
       [this](ErrorKind kind, const QString& message) {
         if (failing_) return;  // said once already: no message per alert
         failing_ = true;
+        // The server's own words, without the statement name that means nothing to a person.
+        const qsizetype at = message.indexOf(QStringLiteral("permission denied"));
         const QString why = kind == ErrorKind::Permission
-                                ? QStringLiteral("the PostgreSQL role may not write alert_history (%1)").arg(message)
+                                ? QStringLiteral("the PostgreSQL role may not write alert_history (%1)")
+                                      .arg(at >= 0 ? message.mid(at) : message)
                                 : describe(kind, message);
         Q_EMIT writeFailed(QStringLiteral("Alert history is not being saved: %1 Alerts still show above for as long "
                                           "as the console runs.")
