@@ -240,6 +240,8 @@ class TestHistoryExport : public QObject {
     const qint64 restartMs = QDateTime::currentMSecsSinceEpoch();
     service_ = std::make_unique<CoreService>();
     page_ = std::make_unique<DashboardPage>(service_.get());
+    page_->resize(1500, 900);
+    page_->show();
     QSignalSpy applied(page_.get(), &DashboardPage::historyApplied);
     QSignalSpy ready(service_.get(), &CoreService::coreReady);
     // The earlier run counts as live for a minute, so a slow restart (sanitizers) still finds it so.
@@ -278,6 +280,25 @@ class TestHistoryExport : public QObject {
     QTest::qWait(20'000);
     QCOMPARE(page_->history().at(0).at_ms, oldest);
     screenshot(page_.get(), QStringLiteral("dashboard_after_reconnect_under_load.png"));
+
+    // And a restart: a new console, the earlier run's minute read back from its :hist.
+    page_.reset();
+    service_.reset();
+    service_ = std::make_unique<CoreService>();
+    service_->setFleetGoneAfter(std::chrono::seconds(60));
+    page_ = std::make_unique<DashboardPage>(service_.get());
+    page_->resize(1500, 900);
+    page_->show();
+    page_->setRangeMinutes(5);
+    QSignalSpy applied(page_.get(), &DashboardPage::historyApplied);
+    QSignalSpy ready(service_.get(), &CoreService::coreReady);
+    service_->connectTo(settings(QStringLiteral("shot")));
+    QVERIFY(ready.wait(30'000));
+    QVERIFY(applied.wait(20'000));
+    QVERIFY(page_->historyPoints() >= 3);
+    service_->startWorkload(load);
+    QTest::qWait(20'000);
+    screenshot(page_.get(), QStringLiteral("dashboard_after_restart_under_load.png"));
     service_->stopWorkload();
   }
 
