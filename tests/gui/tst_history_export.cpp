@@ -35,7 +35,9 @@ QString configDir() {
   return QDir::tempPath() + QStringLiteral("/tst_history_export-%1").arg(QCoreApplication::applicationPid());
 }
 
-QString hhmmss(qint64 ms) { return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss")); }
+QString hhmmss(qint64 ms) {
+  return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss"));
+}
 
 MetricSample sampleAt(qint64 at_ms, double redisP99) {
   MetricSample m = emptySample(at_ms);
@@ -119,16 +121,16 @@ class TestHistoryExport : public QObject {
 
   void fillGapsAddsOnlyWhatIsMissing() {
     MetricsHistory h(20);
-    for (qint64 t = 1; t <= 10; ++t) h.add(sampleAt(t * 1000, 1.0));  // 1..10 s
+    for (qint64 t = 1; t <= 10; ++t) h.add(sampleAt(t * 1000, 1.0));   // 1..10 s
     for (qint64 t = 40; t <= 44; ++t) h.add(sampleAt(t * 1000, 1.0));  // a 30 s gap, then 40..44 s
     const std::vector<MetricSample> readBack = {
-        sampleAt(60'000, 9.0),   // after the newest
-        sampleAt(-5'000, 9.0),   // before the oldest
-        sampleAt(5'500, 9.0),    // between two samples 1 s apart: no gap
-        sampleAt(10'000, 9.0),   // a time the history has: never replaced
-        sampleAt(20'000, 9.0),   // in the 30 s gap
-        sampleAt(30'000, 9.0),   // in the 30 s gap
-        sampleAt(30'000, 8.0),   // a second point at one time: the first stays
+        sampleAt(60'000, 9.0),  // after the newest
+        sampleAt(-5'000, 9.0),  // before the oldest
+        sampleAt(5'500, 9.0),   // between two samples 1 s apart: no gap
+        sampleAt(10'000, 9.0),  // a time the history has: never replaced
+        sampleAt(20'000, 9.0),  // in the 30 s gap
+        sampleAt(30'000, 9.0),  // in the 30 s gap
+        sampleAt(30'000, 8.0),  // a second point at one time: the first stays
     };
     QCOMPARE(h.fillGaps(readBack, 15'000), std::size_t(4));
     QCOMPARE(h.size(), std::size_t(15 + 4));

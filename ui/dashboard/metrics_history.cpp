@@ -125,7 +125,8 @@ std::size_t MetricsHistory::fillGaps(const std::vector<MetricSample>& points, qi
   all.reserve(size_ + extra.size());
   for (std::size_t i = 0; i < size_; ++i) all.push_back(at(i));
   all.insert(all.end(), extra.begin(), extra.end());
-  std::stable_sort(all.begin(), all.end(), [](const MetricSample& a, const MetricSample& b) { return a.at_ms < b.at_ms; });
+  std::stable_sort(all.begin(), all.end(),
+                   [](const MetricSample& a, const MetricSample& b) { return a.at_ms < b.at_ms; });
   ring_.assign(std::max(ring_.size(), all.size()), MetricSample{});
   head_ = 0;
   size_ = 0;
