@@ -190,6 +190,50 @@ class TestAlertHistory : public QObject {
       QVERIFY(page.grab().save(QString::fromLocal8Bit(dir) + QStringLiteral("/alert_history.png")));
   }
 
+  // Amber, then red, then clear: one row, red, with the end's worst; the tray would have fired on the red.
+  void anEscalationIsOneRow() {
+    auto service =
+        connectService(QStringLiteral("tst_alert_history"), QString::fromStdString(test::seededServers().pgConninfo()));
+    QVERIFY(service);
+    AlertsPage page(service.get());
+    auto* panel = page.findChild<AlertHistoryPanel*>();
+    QSignalSpy written(panel->recorder(), &ui::AlertHistoryRecorder::written);
+    const std::int64_t started = base_ + 3'000;
+    metrics::AlertEvent e;
+    e.name = "knowledge_p99";
+    e.unit = "ms";
+    e.limit = 10;
+    e.status = metrics::Status::Warn;
+    e.value = e.worst = 8.5;
+    e.at_ms = e.started_ms = started;
+    Q_EMIT service->alertEvent(e, QStringLiteral("This console"));
+    e.previous = metrics::Status::Warn;
+    e.status = metrics::Status::Violation;
+    e.value = e.worst = 12;
+    e.at_ms = started + 5'000;
+    QVERIFY(ui::shouldNotifyAlert(e, true, true, true));
+    Q_EMIT service->alertEvent(e, QStringLiteral("This console"));
+    e.kind = metrics::AlertEvent::Kind::Cleared;
+    e.previous = metrics::Status::Violation;
+    e.status = metrics::Status::Ok;
+    e.value = 4;
+    e.worst = 15;
+    e.at_ms = started + 10'000;
+    Q_EMIT service->alertEvent(e, QStringLiteral("This console"));
+    QTRY_COMPARE_WITH_TIMEOUT(written.size(), 3, 10'000);
+    ops::AlertHistoryFilter f;
+    f.metric = "knowledge_p99";
+    f.since_ms = started;
+    std::vector<ops::AlertHistoryRow> mine;
+    for (const auto& r : ops::listAlertHistory(*core_, f))
+      if (r.started_ms == started) mine.push_back(r);
+    QCOMPARE(int(mine.size()), 1);
+    QCOMPARE(mine[0].status, std::string("violation"));
+    QCOMPARE(mine[0].value, 8.5);
+    QCOMPARE(mine[0].worst, 15.0);
+    QCOMPARE(mine[0].duration_ms.value_or(-1), std::int64_t(10'000));
+  }
+
   // The end may reach PostgreSQL before the raise: one row either way, the end's figures kept.
   void theEndMayArriveFirst() {
     ops::AlertRecord r;

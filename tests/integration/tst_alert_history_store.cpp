@@ -115,6 +115,50 @@ class TestAlertHistoryStore : public QObject {
     QCOMPARE(int(ops::listAlertHistory(*core_, f).size()), 1);
   }
 
+  // The console's writes run on workers in no fixed order: an escalation that lands before its raise
+  // leaves the row red with the worse value; an end that lands first is kept.
+  void writesCommuteWhateverTheOrder() {
+    auto red = record("db_query_p99", base_ + 200'000);
+    red.unit = "ms";
+    red.status = "violation";
+    red.value = 25;
+    red.worst = 40;
+    auto amber = red;
+    amber.status = "warn";
+    amber.worst = 25;
+    ops::recordAlertRaised(*core_, red);
+    ops::recordAlertRaised(*core_, amber);
+    auto ratio = record("hit_rate", base_ + 200'000);  // lower is worse for a ratio
+    ratio.worst = 0.4;
+    ops::recordAlertRaised(*core_, ratio);
+    ratio.worst = 0.7;
+    ops::recordAlertRaised(*core_, ratio);
+    ops::AlertHistoryFilter f;
+    f.since_ms = base_ + 200'000;
+    auto rows = ops::listAlertHistory(*core_, f);
+    QCOMPARE(int(rows.size()), 2);
+    for (const auto& r : rows) {
+      QVERIFY(!r.ended_ms);
+      if (r.metric == "db_query_p99") {
+        QCOMPARE(r.status, std::string("violation"));
+        QCOMPARE(r.worst, 40.0);
+        QCOMPARE(r.value, 25.0);
+      } else {
+        QCOMPARE(r.worst, 0.4);
+      }
+    }
+    red.worst = 55;
+    red.ended_ms = base_ + 260'000;
+    ops::recordAlertEnded(*core_, red);
+    ops::recordAlertRaised(*core_, amber);  // a late raise does not reopen it or lower its worst
+    f.metric = "db_query_p99";
+    rows = ops::listAlertHistory(*core_, f);
+    QCOMPARE(int(rows.size()), 1);
+    QCOMPARE(rows[0].worst, 55.0);
+    QCOMPARE(rows[0].ended_ms.value_or(0), base_ + 260'000);
+    QCOMPARE(rows[0].duration_ms.value_or(0), std::int64_t(60'000));
+  }
+
   void sinceAndLimit() {
     for (int i = 1; i <= 5; ++i) ops::recordAlertRaised(*core_, record("knowledge_p99", base_ + 100'000 + i));
     ops::AlertHistoryFilter f;

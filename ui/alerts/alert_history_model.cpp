@@ -123,10 +123,14 @@ void AlertHistoryRecorder::record(const metrics::AlertEvent& e, const QString& s
     r.metric = e.name;
     r.status = metrics::toString(e.status);
     r.value = e.value;
-    r.worst = e.value;
+    // The raise: its value; an escalation (warn -> violation): the worst so far.
+    r.worst = e.worst != 0 ? e.worst : e.value;
     r.limit = e.limit;
     r.unit = e.unit;
-    r.started_ms = e.at_ms;
+    r.started_ms = e.started_ms > 0 ? e.started_ms : e.at_ms;  // an escalation keeps the raise's start: one row
+    // An escalation writes the raise's own value: the two writes may land in either order.
+    if (auto it = open_.find(e.name); it != open_.end() && it->second.started_ms == r.started_ms)
+      r.value = it->second.value;
     open_[e.name] = r;
     submit(std::move(r), false);
     return;

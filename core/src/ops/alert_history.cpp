@@ -93,7 +93,14 @@ constexpr const char* kUpsert =
     "ON CONFLICT (recorder, metric, started_at) DO UPDATE SET "
     "ended_at = coalesce(EXCLUDED.ended_at, alert_history.ended_at), "
     "duration_ms = coalesce(EXCLUDED.duration_ms, alert_history.duration_ms), "
-    "worst = CASE WHEN EXCLUDED.ended_at IS NOT NULL THEN EXCLUDED.worst ELSE alert_history.worst END, "
+    // The end's worst is final (the monitor's worst is cumulative); raises of an open row (an escalation,
+    // warn -> violation) may land in either order, so the worse of the two is kept.
+    "worst = CASE WHEN EXCLUDED.ended_at IS NOT NULL THEN EXCLUDED.worst "
+    "WHEN alert_history.ended_at IS NOT NULL THEN alert_history.worst "
+    "WHEN alert_history.unit = 'ratio' THEN least(alert_history.worst, EXCLUDED.worst) "
+    "ELSE greatest(alert_history.worst, EXCLUDED.worst) END, "
+    // Once red, the row stays red: a de-escalation does not hide that the limit was broken.
+    "status = CASE WHEN alert_history.status = 'violation' THEN alert_history.status ELSE EXCLUDED.status END, "
     "source = CASE WHEN alert_history.source = '' THEN EXCLUDED.source ELSE alert_history.source END";
 
 void upsert(TierCore& core, const AlertRecord& r, std::int64_t endedMs) {
