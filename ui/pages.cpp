@@ -5,7 +5,9 @@
 #include "main_window.h"
 #include "settings/startup_warmer.h"
 
+#include <QLabel>
 #include <QStatusBar>
+#include <QTimer>
 
 namespace tier::ui {
 
@@ -18,8 +20,23 @@ void addAllPages(MainWindow* window, CoreService* service) {
   // Warm on start: the connected profile's warm_on_start sets, progress in the status bar.
   auto* warmer = new StartupWarmer(service, window);
   warmer->setObjectName(QStringLiteral("startupWarmer"));
-  QObject::connect(warmer, &StartupWarmer::message, window,
-                   [window](const QString& text, int timeoutMs) { window->statusBar()->showMessage(text, timeoutMs); });
+  // Its own label, not a status message: "Connected as profile …" stays readable beside it.
+  auto* label = new QLabel(window);
+  label->setObjectName(QStringLiteral("warmStatus"));
+  label->hide();
+  window->statusBar()->insertPermanentWidget(0, label);
+  auto* clear = new QTimer(label);
+  clear->setSingleShot(true);
+  QObject::connect(clear, &QTimer::timeout, label, [label] { label->hide(); });
+  QObject::connect(warmer, &StartupWarmer::message, label, [label, clear](const QString& text, int timeoutMs) {
+    label->setText(text);
+    label->setToolTip(text);
+    label->setVisible(!text.isEmpty());
+    if (timeoutMs > 0)
+      clear->start(timeoutMs);
+    else
+      clear->stop();
+  });
 }
 
 }  // namespace tier::ui

@@ -20,7 +20,7 @@ class StartupWarmer : public QObject {
   QString lastMessage() const { return last_; }
 
  Q_SIGNALS:
-  // For the status bar: a progress line (timeout 0) or the outcome (a few seconds).
+  // For the status bar (its own label): a progress line (timeout 0) or the outcome (shown a few seconds).
   void message(const QString& text, int timeoutMs);
   void finished(const QString& text);
 
