@@ -18,8 +18,8 @@ AlertNotifier::AlertNotifier(QWidget* page) : QObject(page), page_(page) {}
 bool AlertNotifier::onAlert(const metrics::AlertEvent& e, const QString& source) {
   const QWidget* w = page_->window();
   const bool outOfSight = !w->isVisible() || w->isMinimized();
-  // Cheap checks first: the tray is asked only when a message would be shown.
-  if (!shouldNotifyAlert(e, notifyAlertsSetting(), outOfSight, true)) return false;
+  // Cheap checks first: the settings file and the tray are asked only when a message would be shown.
+  if (!shouldNotifyAlert(e, true, outOfSight, true) || !notifyAlertsSetting()) return false;
   if (!QSystemTrayIcon::isSystemTrayAvailable()) return false;  // headless: nothing, no warning
   if (!tray_) {
     tray_ = new QSystemTrayIcon(qApp->windowIcon(), this);
