@@ -15,6 +15,7 @@
 #include <QSystemTrayIcon>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <optional>
 
 #include "alerts/alert_history_model.h"
 #include "alerts/alert_notify.h"
@@ -188,6 +189,65 @@ class TestAlertHistory : public QObject {
 
     if (const QByteArray dir = qgetenv("TIER_SCREENSHOT_DIR"); !dir.isEmpty())
       QVERIFY(page.grab().save(QString::fromLocal8Bit(dir) + QStringLiteral("/alert_history.png")));
+  }
+
+  // End to end, no event made by hand: a Redis p99 limit no real server meets, a little load, the
+  // service's own monitor raises it; new limits end it; the row has both ends.
+  void aRealBreachFromTheServiceIsRecorded() {
+    auto service = std::make_unique<ui::CoreService>();
+    QSignalSpy ready(service.get(), &ui::CoreService::coreReady);
+    ui::ConnectionSettings s;
+    s.profile = QStringLiteral("tst_alert_history");
+    s.redis_url = QString::fromStdString(test::seededServers().redisUrl());
+    s.pg_conninfo = QString::fromStdString(test::seededServers().pgConninfo());
+    s.thresholds.redis_p99_ms = 0.000001;
+    s.refresh_ms = 250;
+    service->connectTo(s);
+    QVERIFY(ready.wait(20'000));
+    AlertsPage page(service.get());
+    auto* panel = page.findChild<AlertHistoryPanel*>();
+    QSignalSpy written(panel->recorder(), &ui::AlertHistoryRecorder::written);
+    QSignalSpy events(service.get(), &ui::CoreService::alertEvent);
+    workload::WorkloadOptions load;
+    load.virtual_users = 2;
+    load.rate = 30;
+    load.threads = 1;
+    service->startWorkload(load);
+    auto raised = [&]() -> std::int64_t {
+      for (const auto& args : events) {
+        const auto e = args.at(0).value<metrics::AlertEvent>();
+        if (e.name == "redis_p99" && e.kind == metrics::AlertEvent::Kind::Raised) return e.started_ms;
+      }
+      return 0;
+    };
+    // The service raises nothing in its first 10 s on a connection: the wait is that, not a timing claim.
+    QTRY_VERIFY_WITH_TIMEOUT(raised() > 0, 90'000);
+    const std::int64_t started = raised();
+    service->stopWorkload();
+    Thresholds relaxed;
+    relaxed.redis_p99_ms = 100'000;
+    service->setThresholds(relaxed);  // ends every raised alert
+    std::optional<ops::AlertHistoryRow> row;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+          ops::AlertHistoryFilter f;
+          f.metric = "redis_p99";
+          f.since_ms = started;
+          for (const auto& r : ops::listAlertHistory(*core_, f))
+            if (r.started_ms == started && r.ended_ms) row = r;
+          return row.has_value();
+        }(),
+        30'000);
+    QCOMPARE(row->source_kind, std::string("console"));
+    QCOMPARE(row->source, std::string("This console"));
+    QCOMPARE(row->status, std::string("violation"));
+    QVERIFY(row->value > 0.000001);
+    QVERIFY(row->worst >= row->value);
+    QCOMPARE(row->limit, 0.000001);
+    QCOMPARE(row->unit, std::string("ms"));
+    QVERIFY(*row->ended_ms >= started);
+    QCOMPARE(*row->duration_ms, *row->ended_ms - started);
+    QVERIFY(!panel->recorder()->failing());
   }
 
   // Amber, then red, then clear: one row, red, with the end's worst; the tray would have fired on the red.
