@@ -363,6 +363,13 @@ class TestAlertHistory : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(starts(), (QList<qint64>{12'000}), 10'000);
     text->setText(QStringLiteral("0%x"));
     QTRY_COMPARE_WITH_TIMEOUT(starts(), QList<qint64>{}, 10'000);
+    // The source box also matches the kind of source, as the Dashboard's selector names them.
+    text->clear();
+    metric->setCurrentIndex(0);
+    source->setText(QStringLiteral("instance"));
+    QTRY_COMPARE_WITH_TIMEOUT(starts(), (QList<qint64>{11'000}), 10'000);
+    source->setText(QStringLiteral("CONSOLE"));
+    QTRY_COMPARE_WITH_TIMEOUT(starts(), (QList<qint64>{12'000}), 10'000);
     QVERIFY(
         panel->findChild<QLabel*>(QStringLiteral("alertHistoryStatus"))->text().contains(QStringLiteral("read at")));
   }

@@ -149,7 +149,7 @@ std::vector<AlertHistoryRow> listAlertHistory(TierCore& core, const AlertHistory
       "SELECT id, (extract(epoch from started_at)*1000)::bigint, (extract(epoch from ended_at)*1000)::bigint, "
       "duration_ms, source_kind, source, metric, status, unit, profile, os_user, value, worst, limit_value "
       "FROM alert_history "
-      "WHERE ($1 = '' OR metric = $1) AND ($2 = '' OR source ILIKE $3) "
+      "WHERE ($1 = '' OR metric = $1) AND ($2 = '' OR source ILIKE $3 OR source_kind ILIKE $3) "
       "AND ($4 = '' OR metric ILIKE $5 OR source ILIKE $5 OR status ILIKE $5 OR profile ILIKE $5 OR os_user ILIKE $5) "
       "AND ($6::bigint = 0 OR started_at >= to_timestamp($6::bigint / 1000.0)) "
       "ORDER BY started_at DESC, id DESC LIMIT $7",

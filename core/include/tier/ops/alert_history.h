@@ -40,7 +40,7 @@ struct AlertHistoryRow {
 
 struct AlertHistoryFilter {
   std::string metric;         // exact threshold name; empty = any
-  std::string source;         // substring of source (literal); empty = any
+  std::string source;         // substring of source or source_kind (literal); empty = any
   std::string text;           // substring of metric, source, status, profile or user (literal); empty = any
   std::int64_t since_ms = 0;  // started at or after; 0 = any time
   int limit = 500;            // newest first, clamped to 1..100000
