@@ -3,7 +3,9 @@
 // duration, and a new service and page (a console restart) read it back; the
 // panel's metric, source and text filters go to PostgreSQL; the CSV export is
 // RFC 4180 with a formula guard, hostile text included; a role that may not
-// write is said once and the page keeps reading; the tray decision and its setting.
+// write is said once and the page keeps reading; the tray decision and its setting;
+// end to end, a breach the service's own monitor raises under load is recorded
+// with both ends, and an escalation (amber to red) stays one row.
 // TIER_TEST_LABELS: concurrency
 #include <QCheckBox>
 #include <QComboBox>
