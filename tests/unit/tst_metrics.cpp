@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "tier/metrics/metrics.h"
@@ -174,6 +175,38 @@ class TestMetrics : public QObject {
     --g_now;
     QCOMPARE(m.snapshot(5s).counter(Counter::L1Hit), std::uint64_t{150});
     QCOMPARE(m.snapshot(0s).counter(Counter::L1Hit), std::uint64_t{600});
+  }
+
+  // totals() (what the fleet publisher subtracts) equals the lifetime snapshot
+  // across the ring's wrap, from several threads' stripes, and after reset.
+  void totalsMatchTheLifetimeSnapshot() {
+    g_now = 3'000'000;
+    Metrics m(&fakeNow);
+    for (int i = 0; i < 700; ++i) {  // more than twice the 301-second ring
+      std::thread t([&] { m.record(Op::DbQuery, std::chrono::microseconds(100 + i)); });
+      t.join();
+      m.record(Op::DbQuery, 2ms);
+      m.count(Counter::Read, 3);
+      if (i % 7 != 0) ++g_now;  // some seconds hold two rounds
+    }
+    const auto check = [&](std::uint64_t rounds) {
+      const auto t = m.totals();
+      const auto life = m.snapshot(0s);
+      QCOMPARE(t.counters[static_cast<int>(Counter::Read)], life.counter(Counter::Read));
+      QCOMPARE(t.counters[static_cast<int>(Counter::Read)], 3 * rounds);
+      tier::metrics::OpHistogram h = t.ops[static_cast<int>(Op::DbQuery)];
+      QCOMPARE(h.count(), life.op(Op::DbQuery).count);
+      QCOMPARE(h.count(), 2 * rounds);
+      QCOMPARE(tier::metrics::summarize(h).p99_ms, life.op(Op::DbQuery).p99_ms);
+    };
+    check(700);
+    ++g_now;  // the stripes fold on the next record: totals stay the same before and after
+    m.record(Op::DbQuery, 2ms);
+    m.count(Counter::Read, 3);
+    m.record(Op::DbQuery, 1ms);  // (the other thread's stripe is folded later: counted all the same)
+    check(701);
+    m.reset();
+    QCOMPARE(m.totals().counters[static_cast<int>(Counter::Read)], std::uint64_t{0});
   }
 
   void countersAndHitRate() {
