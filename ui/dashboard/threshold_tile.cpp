@@ -46,6 +46,9 @@ ThresholdTile::ThresholdTile(const QString& title, QWidget* parent)
   QFont tf = title_->font();
   tf.setBold(true);
   title_->setFont(tf);
+  // A narrow tile (the Fleet tab open beside the charts) wraps "Redis p99 (client)"
+  // under its status pill rather than cutting it off.
+  title_->setWordWrap(true);
   QFont vf = value_->font();
   vf.setPointSizeF(vf.pointSizeF() * 1.75);
   vf.setBold(true);
