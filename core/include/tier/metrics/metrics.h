@@ -131,7 +131,9 @@ class Metrics {
   // window 0 = lifetime. Windows longer than 300 s are clamped to 300 s; a window
   // of N seconds covers the current second and the N-1 before it.
   Snapshot snapshot(std::chrono::seconds window) const;
-  // Lifetime counters and raw histograms (~30 KB; the same cost as a lifetime snapshot).
+  // Lifetime counters and raw histograms (~30 KB), from the stripes and what was
+  // folded out of them: about a tenth of a lifetime snapshot's reading, for an
+  // exporter that calls it every second (the fleet publisher).
   RawTotals totals() const;
   // Zeroes every counter and histogram. Samples recorded concurrently with
   // reset() may survive it.
