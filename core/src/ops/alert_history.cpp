@@ -1,5 +1,7 @@
 #include "tier/ops/alert_history.h"
 
+#include "common/utf8.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,45 +39,9 @@ std::string isoTime(std::int64_t unixMs) {
   return buf;
 }
 
-// Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF): PostgreSQL's own
-// refusal names a byte and an SQLSTATE, not the field.
-bool validUtf8(const std::string& s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    int n = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + std::size_t(n) >= s.size()) return false;  // truncated sequence
-    for (int k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + std::size_t(k)]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += std::size_t(n) + 1;
-  }
-  return true;
-}
-
 void requireUtf8(const std::string& text, const char* what) {
-  if (!validUtf8(text)) throw BadInputError(std::string("the alert history ") + what + " is not valid UTF-8");
+  // PostgreSQL's own refusal would name a byte and an SQLSTATE, not the field.
+  if (!detail::isStrictUtf8(text)) throw BadInputError(std::string("the alert history ") + what + " is not valid UTF-8");
 }
 
 std::string checkedKind(const std::string& k) {

@@ -1,11 +1,9 @@
 #include "tier/ops/user_overview.h"
 
-#include <QByteArray>
-#include <QString>
-
 #include <algorithm>
 
 #include "common/sql_text.h"
+#include "common/utf8.h"
 #include "tier/common/error.h"
 #include "tier/core.h"
 
@@ -16,8 +14,7 @@ namespace tier::ops {
 std::vector<UserMatch> findUsers(TierCore& core, const std::string& text, int limit) {
   if (text.empty()) throw BadInputError("type a user id or an email");
   if (text.size() > 320) throw BadInputError("search text longer than 320 bytes");
-  const QByteArray bytes = QByteArray::fromStdString(text);
-  if (QString::fromUtf8(bytes).toUtf8() != bytes || text.find('\0') != std::string::npos)
+  if (!detail::isStrictUtf8(text) || text.find('\0') != std::string::npos)
     throw BadInputError("search text is not valid UTF-8");
   auto c = core.pg().acquire();
   auto r = c->exec(

@@ -1,5 +1,7 @@
 #include "tier/redis/redis_url.h"
 
+#include "common/utf8.h"
+
 #include <QString>
 #include <QUrl>
 #include <QUrlQuery>
@@ -78,39 +80,9 @@ bool hasControl(std::string_view s) {
 // invalid byte, raw or percent-encoded, decodes to). Such a URL would name a
 // different socket path, user or password than the one typed: it is refused.
 bool isCleanText(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int n = 0;
-    char32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + static_cast<std::size_t>(n) >= s.size()) return false;
-    for (int k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr char32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    if ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE || cp == 0xFFFD) return false;
-    i += static_cast<std::size_t>(n) + 1;
-  }
-  return true;
+  return detail::isStrictUtf8(s, [](char32_t cp) {
+    return (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE || cp == 0xFFFD;
+  });
 }
 
 std::string percentEncode(const std::string& s, const QByteArray& keep = {}) {
