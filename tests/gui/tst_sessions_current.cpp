@@ -22,6 +22,7 @@
 
 #include "common/core_service.h"
 #include "core_fixture.h"
+#include "gui_fixture.h"
 #include "sessions/session_detail_widgets.h"
 #include "sessions/session_search_model.h"
 #include "sessions/sessions_page.h"
@@ -76,14 +77,7 @@ class TestSessionsCurrent : public QObject {
         break;
       }
     service_ = std::make_unique<tier::ui::CoreService>();
-    tier::ui::ConnectionSettings settings;
-    settings.profile = QStringLiteral("sessions-current");
-    settings.redis_url = QString::fromStdString(cfg.redis_url);
-    settings.pg_conninfo = QString::fromStdString(cfg.pg_conninfo);
-    QSignalSpy ready(service_.get(), &tier::ui::CoreService::coreReady);
-    service_->connectTo(settings);
-    QVERIFY(ready.wait(30000));
-    QTRY_VERIFY_WITH_TIMEOUT(service_->capabilities().evict.allowed && service_->capabilities().warm.allowed, 30000);
+    QVERIFY(tier::test::connectAndProbe(*service_, cfg, QStringLiteral("sessions-current")));
     page_ = std::make_unique<SessionsPage>(service_.get());
     page_->resize(1400, 850);
     page_->show();

@@ -13,6 +13,7 @@
 
 #include "common/core_service.h"
 #include "core_fixture.h"
+#include "gui_fixture.h"
 #include "settings/profile_store.h"
 #include "settings/startup_warmer.h"
 #include "tier/ops/audit.h"
@@ -21,10 +22,6 @@ using namespace tier::ui;
 using tier::test::TestServers;
 
 namespace {
-
-QString configDir() {
-  return QDir::tempPath() + QStringLiteral("/tst_startup_warm-%1").arg(QCoreApplication::applicationPid());
-}
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
@@ -52,10 +49,7 @@ class TestStartupWarm : public QObject {
 
  public:
   // Before QApplication: profiles go to a private folder, never the person's own.
-  static void initMain() {
-    QDir(configDir()).removeRecursively();
-    qputenv("XDG_CONFIG_HOME", configDir().toLocal8Bit());
-  }
+  static void initMain() { tier::test::usePrivateConfig("tst_startup_warm"); }
 
  private:
   std::unique_ptr<tier::TierCore> core_;  // the test's own view, for the audit table
@@ -85,7 +79,7 @@ class TestStartupWarm : public QObject {
   void initTestCase() {
     QCoreApplication::setOrganizationName(QStringLiteral("tier-tests"));
     QCoreApplication::setApplicationName(QStringLiteral("tst_startup_warm"));
-    QVERIFY(ProfileStore().fileName().startsWith(configDir()));
+    QVERIFY(ProfileStore().fileName().startsWith(tier::test::privateConfigDir("tst_startup_warm")));
     tier::test::seededServers();
     core_ = std::make_unique<tier::TierCore>(tier::test::coreConfig("tst_startup_warm"));
     saveProfile(QStringLiteral("warm-two"), QStringLiteral("knowledge,sessions"));
@@ -96,7 +90,7 @@ class TestStartupWarm : public QObject {
 
   void cleanupTestCase() {
     core_.reset();
-    QDir(configDir()).removeRecursively();
+    QDir(tier::test::privateConfigDir("tst_startup_warm")).removeRecursively();
   }
 
   void defaultIsKnowledge() {

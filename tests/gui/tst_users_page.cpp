@@ -18,6 +18,7 @@
 
 #include "common/core_service.h"
 #include "core_fixture.h"
+#include "gui_fixture.h"
 #include "tier/ops/audit.h"
 #include "users/users_page.h"
 
@@ -68,14 +69,7 @@ class TestUsersPage : public QObject {
     email_ = std::string(r.value(0, 1));
 
     service_ = std::make_unique<tier::ui::CoreService>();
-    tier::ui::ConnectionSettings settings;
-    settings.profile = QStringLiteral("g-users");
-    settings.redis_url = QString::fromStdString(cfg.redis_url);
-    settings.pg_conninfo = QString::fromStdString(cfg.pg_conninfo);
-    QSignalSpy ready(service_.get(), &tier::ui::CoreService::coreReady);
-    service_->connectTo(settings);
-    QVERIFY(ready.wait(30000));
-    QTRY_VERIFY_WITH_TIMEOUT(service_->capabilities().evict.allowed && service_->capabilities().warm.allowed, 30000);
+    QVERIFY(tier::test::connectAndProbe(*service_, cfg, QStringLiteral("g-users")));
     page_ = std::make_unique<UsersPage>(service_.get());
     page_->resize(1400, 850);
     page_->show();
