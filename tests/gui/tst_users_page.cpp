@@ -103,6 +103,28 @@ class TestUsersPage : public QObject {
     QVERIFY2(page_->userFactsText().startsWith(QStringLiteral("Not cached")), qPrintable(page_->userFactsText()));
   }
 
+  // A session read through the cache shows where it lives; one changed behind the cache shows stale.
+  void sessionsShowWhereTheyLive() {
+    auto c = core_->pg().acquire();
+    const std::int64_t sessionId =
+        c->exec("SELECT min(id) FROM chat_sessions WHERE user_id = $1", {std::to_string(userId_)}).toInt(0, 0);
+    QVERIFY(core_->sessions().get(sessionId).value);  // fills L2
+    QVERIFY(openAndWait(userId_));
+    auto row = [&]() -> QTreeWidgetItem* {
+      for (int i = 0; i < page_->sessionsView()->topLevelItemCount(); ++i)
+        if (page_->sessionsView()->topLevelItem(i)->data(0, Qt::UserRole).toLongLong() == sessionId)
+          return page_->sessionsView()->topLevelItem(i);
+      return nullptr;
+    };
+    QVERIFY(row());
+    QVERIFY2(row()->text(5).contains(QStringLiteral("L2")) && !row()->text(5).contains(QStringLiteral("stale")),
+             qPrintable(row()->text(5)));
+    QVERIFY(row()->text(6) != QStringLiteral("-"));
+    c->exec("UPDATE chat_sessions SET title = title || ' (renamed)' WHERE id = $1", {std::to_string(sessionId)});
+    QVERIFY(openAndWait(userId_));
+    QVERIFY2(row()->text(5).contains(QStringLiteral("stale")), qPrintable(row()->text(5)));
+  }
+
   void findByEmailPartAndHostileText() {
     const QString local = QString::fromStdString(email_.substr(0, email_.find('@'))).toUpper();
     QSignalSpy matches(page_.get(), &UsersPage::matchesShown);

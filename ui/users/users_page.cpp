@@ -164,7 +164,8 @@ UsersPage::UsersPage(CoreService* service, QWidget* parent)
                          QStringLiteral("Updated"), QStringLiteral("Where"), QStringLiteral("L2 TTL")},
                         QStringLiteral("userEntries"), this)),
       sessions_(makeTree({QStringLiteral("Session"), QStringLiteral("Title"), QStringLiteral("Status"),
-                          QStringLiteral("Messages"), QStringLiteral("Last active")},
+                          QStringLiteral("Messages"), QStringLiteral("Last active"), QStringLiteral("Where"),
+                          QStringLiteral("L2 TTL")},
                          QStringLiteral("userSessions"), this)),
       mood_(makeTree({QStringLiteral("Period"), QStringLiteral("Entries"), QStringLiteral("Average mood"),
                       QStringLiteral("Min"), QStringLiteral("Max"), QStringLiteral("Where")},
@@ -496,7 +497,9 @@ void UsersPage::showOverview(ops::UserOverview o) {
                                     .arg(QLocale().toString(static_cast<qlonglong>(ov.entries.size())),
                                          QLocale().toString(ov.entry_count)));
   fill(sessions_, [&] {
-    for (const auto& s : ov.sessions) {
+    for (std::size_t i = 0; i < ov.sessions.size(); ++i) {
+      const auto& s = ov.sessions[i];
+      const ops::SessionWhere& w = ov.session_where[i];
       auto* item = new Row(sessions_);
       item->setText(0, QString::number(s.id));
       item->setData(0, Qt::UserRole, static_cast<qlonglong>(s.id));
@@ -506,6 +509,16 @@ void UsersPage::showOverview(ops::UserOverview o) {
       item->setData(3, Qt::UserRole, s.message_count);
       item->setText(4, timeText(s.last_active_at));
       item->setData(4, Qt::UserRole, static_cast<double>(s.last_active_at));
+      QStringList tiers;
+      if (w.l1) tiers << QStringLiteral("L1");
+      if (w.l2) tiers << QStringLiteral("L2");
+      QString where = tiers.isEmpty() ? QStringLiteral("database only") : tiers.join(QStringLiteral(" + "));
+      if (w.stale) where += QStringLiteral(" · stale");
+      if (!w.l2_known) where += QStringLiteral(" · L2 unknown");
+      item->setText(5, where);
+      if (w.stale) item->setForeground(5, QColor(0xc5, 0x30, 0x30));
+      item->setText(6, w.l2 ? formatTtl(w.l2_ttl_s) : QStringLiteral("-"));
+      item->setData(6, Qt::UserRole, static_cast<double>(w.l2_ttl_s));
       item->setToolTip(0, QStringLiteral("Double-click: open in the Sessions page (messages and tiers)"));
     }
   });
@@ -525,7 +538,7 @@ void UsersPage::showOverview(ops::UserOverview o) {
     }
   });
   for (int i : {0, 2, 3, 4, 5}) entries_->resizeColumnToContents(i);
-  for (int i : {0, 2, 3}) sessions_->resizeColumnToContents(i);
+  for (int i : {0, 2, 3, 4, 5, 6}) sessions_->resizeColumnToContents(i);
   auto reselect = [](QTreeWidget* t, const QVariant& v) {
     for (int i = 0; v.isValid() && i < t->topLevelItemCount(); ++i)
       if (t->topLevelItem(i)->data(0, Qt::UserRole) == v) return t->setCurrentItem(t->topLevelItem(i));

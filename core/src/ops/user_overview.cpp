@@ -5,6 +5,7 @@
 #include "common/sql_text.h"
 #include "common/utf8.h"
 #include "tier/common/error.h"
+#include "tier/codec/keys.h"
 #include "tier/core.h"
 
 #define TIER_MS(col) "(extract(epoch from " col ")*1000)::bigint"
@@ -35,7 +36,7 @@ UserOverview userOverview(TierCore& core, std::int64_t userId, int sessionLimit,
   {
     auto c = core.pg().acquire();
     auto r = c->exec("SELECT s.id, s.user_id, u.email, s.title, s.status, s.message_count, " TIER_MS("s.last_active_at")
-                     ", count(*) OVER () FROM chat_sessions s JOIN users u ON u.id = s.user_id WHERE s.user_id = $1 "
+                     ", count(*) OVER (), s.version FROM chat_sessions s JOIN users u ON u.id = s.user_id WHERE s.user_id = $1 "
                      "ORDER BY s.last_active_at DESC LIMIT $2",
                      {std::to_string(userId), std::to_string(std::clamp(sessionLimit, 1, 1000))});
     for (int i = 0; i < r.rows(); ++i) {
@@ -48,10 +49,35 @@ UserOverview userOverview(TierCore& core, std::int64_t userId, int sessionLimit,
       s.message_count = static_cast<int>(r.toInt(i, 5));
       s.last_active_at = r.toInt(i, 6);
       out.session_count = r.toInt(i, 7);
+      SessionWhere w;
+      w.db_version = r.toInt(i, 8);
       out.sessions.push_back(std::move(s));
+      out.session_where.push_back(w);
     }
     auto n = c->exec("SELECT count(*) FROM journal_entries WHERE user_id = $1", {std::to_string(userId)});
     out.entry_count = n.toInt(0, 0);
+  }
+  // The sessions' cached copies, after their rows were read (a newer copy is not stale).
+  auto& cache = core.cache();
+  for (std::size_t i = 0; i < out.sessions.size(); ++i) {
+    SessionWhere& w = out.session_where[i];
+    const std::string key = codec::sessionKey(out.sessions[i].id);
+    if (auto e = cache.peekL1(key)) {
+      w.l1 = true;
+      w.stale = w.stale || e->entity_version < w.db_version;
+    }
+    if (!core.hasRedis()) {
+      w.l2_known = false;
+      continue;
+    }
+    try {
+      const auto p = cache.peekL2(codec::Namespace::Session, key);
+      w.l2 = p.present && p.generation_current;
+      w.l2_ttl_s = p.ttl_ms < 0 ? p.ttl_ms : (p.ttl_ms + 999) / 1000;
+      if (w.l2 && p.value) w.stale = w.stale || p.value->entity_version < w.db_version;
+    } catch (const Error&) {
+      w.l2_known = false;
+    }
   }
   // Each entry inspected on its own: the row first, then L1 and L2 (a few ms each).
   for (const auto& e : core.entries().listByUser(userId, std::clamp(entryLimit, 1, 200))) {
