@@ -54,4 +54,17 @@ QString refusalText(const ops::Capability& credentials, const ProfileTags& tags)
   return QStringLiteral("Not allowed with these credentials: %1").arg(QString::fromStdString(credentials.reason));
 }
 
+ops::Capability allOf(const ops::Capability& a, const ops::Capability& b) {
+  if (a.allowed && b.allowed) return {true, {}};
+  if (!a.allowed && !b.allowed && a.reason != b.reason) return {false, a.reason + " " + b.reason};
+  return {false, a.allowed ? b.reason : a.reason};
+}
+
+QString toneColor(const QString& tone) {
+  if (tone == QLatin1String("ok")) return QStringLiteral("#1f8a4c");
+  if (tone == QLatin1String("warn")) return QStringLiteral("#b7791f");
+  if (tone == QLatin1String("bad")) return QStringLiteral("#c53030");
+  return QStringLiteral("#718096");
+}
+
 }  // namespace tier::ui

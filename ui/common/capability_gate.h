@@ -27,5 +27,11 @@ QString readOnlyReason(const ProfileTags& tags);
 // The tooltip line for a refused action: "Not allowed: <profile reason>" when the
 // profile refuses it, else "Not allowed with these credentials: <reason>".
 QString refusalText(const ops::Capability& credentials, const ProfileTags& tags);
+// An action that needs both (refresh from database: drop the key, read the row,
+// write it through): allowed when both are; else each distinct reason once.
+ops::Capability allOf(const ops::Capability& a, const ops::Capability& b);
+
+// The colour of a status line's tone: "ok" green, "warn" amber, "bad" red, else muted grey.
+QString toneColor(const QString& tone);
 
 }  // namespace tier::ui

@@ -1,5 +1,7 @@
 #include "sessions/session_detail_widgets.h"
 
+#include "common/capability_gate.h"
+
 #include <QDateTime>
 #include <QEvent>
 #include <QGridLayout>
@@ -17,17 +19,10 @@ namespace tier::ui {
 
 namespace {
 
-// Status colours (the same as the window's link chips); text stays on palette roles.
-const char* toneColor(const QString& tone) {
-  if (tone == QLatin1String("ok")) return "#1f8a4c";
-  if (tone == QLatin1String("warn")) return "#b7791f";
-  if (tone == QLatin1String("bad")) return "#c53030";
-  return "#718096";
-}
-
+// Status colours: toneColor (common/capability_gate.h), as the window's link chips; text stays on palette roles.
 QString chipStyle(const QString& tone) {
   return QStringLiteral("QLabel{background:%1;color:white;border-radius:8px;padding:1px 8px;font-weight:600;}")
-      .arg(QLatin1String(toneColor(tone)));
+      .arg(toneColor(tone));
 }
 
 QString fromStd(const std::string& s) { return QString::fromStdString(s); }
@@ -188,7 +183,7 @@ void TierStatePanel::setBanner(const QString& text, const QString& tone) {
   banner_->setText(text);
   bannerTone_ = tone;
   // A tinted box with a coloured edge and the palette's text colour: readable on light and dark palettes.
-  const QColor c(QLatin1String(toneColor(tone)));
+  const QColor c(toneColor(tone));
   banner_->setStyleSheet(QStringLiteral("QLabel{color:%5;background:rgba(%1,%2,%3,40);border:1px solid %4;"
                                         "border-left:4px solid %4;border-radius:3px;padding:6px 8px;}")
                              .arg(c.red())

@@ -50,12 +50,6 @@ const QString kSearchSlot = QStringLiteral("sessions.search");
 const QString kInspectSlot = QStringLiteral("sessions.inspect");
 const QString kActionSlot = QStringLiteral("sessions.action");
 
-QString toneColor(const QString& tone) {
-  if (tone == QLatin1String("ok")) return QStringLiteral("#1f8a4c");
-  if (tone == QLatin1String("warn")) return QStringLiteral("#b7791f");
-  if (tone == QLatin1String("bad")) return QStringLiteral("#c53030");
-  return QStringLiteral("#718096");
-}
 
 QString shortcutText(const QAction* a) { return a->shortcut().toString(QKeySequence::NativeText); }
 
@@ -77,12 +71,6 @@ void gate(QAction* a, bool ready, const ops::Capability& c) {
   a->setToolTip(tip);
 }
 
-// Both needed (refresh drops the key, reads the row and writes it through).
-ops::Capability both(const ops::Capability& a, const ops::Capability& b) {
-  if (a.allowed && b.allowed) return {true, {}};
-  if (!a.allowed && !b.allowed && a.reason != b.reason) return {false, a.reason + " " + b.reason};
-  return {false, a.allowed ? b.reason : a.reason};
-}
 
 bool usesSettings() { return !QCoreApplication::organizationName().isEmpty(); }
 
@@ -631,7 +619,7 @@ void SessionsPage::updateActions() {
   const bool ready = currentId_ > 0 && !actionRunning_;
   // A read-only profile refuses both writes whatever the credentials allow; inspecting stays.
   const ProfileTags tags = profileTags();
-  const ops::Capability refresh = gateByProfile(both(capabilities_.warm, capabilities_.evict), tags);
+  const ops::Capability refresh = gateByProfile(allOf(capabilities_.warm, capabilities_.evict), tags);
   const ops::Capability evict = gateByProfile(capabilities_.evict, tags);
   gate(inspectAction_, ready, capabilities_.inspect);
   gate(refreshAction_, ready, refresh);

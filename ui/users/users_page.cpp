@@ -38,12 +38,6 @@ const QString kActionSlot = QStringLiteral("users.action");
 
 enum Tab { ProfileTab = 0, EntriesTab, SessionsTab, MoodTab, SearchTab };
 
-QString toneColor(const QString& tone) {
-  if (tone == QLatin1String("ok")) return QStringLiteral("#1f8a4c");
-  if (tone == QLatin1String("warn")) return QStringLiteral("#b7791f");
-  if (tone == QLatin1String("bad")) return QStringLiteral("#c53030");
-  return QStringLiteral("#718096");
-}
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 QString timeText(std::int64_t ms) {
@@ -117,11 +111,6 @@ std::pair<QString, QString> factsText(const ops::Inspection<T>& in, const QStrin
   return {html, plain.join(QLatin1Char('\n'))};
 }
 
-// Both needed (refresh drops the key, reads the row and writes it through).
-ops::Capability both(const ops::Capability& a, const ops::Capability& b) {
-  if (a.allowed && b.allowed) return {true, {}};
-  return {false, a.allowed ? b.reason : a.reason};
-}
 
 QTreeWidget* makeTree(const QStringList& headers, const QString& name, QWidget* parent) {
   auto* t = new QTreeWidget(parent);
@@ -589,7 +578,7 @@ void UsersPage::updateActions() {
   const auto t = target();
   const bool ready = t.has_value() && !actionRunning_;
   const ProfileTags tags = profileTags();
-  const ops::Capability refresh = gateByProfile(both(capabilities_.warm, capabilities_.evict), tags);
+  const ops::Capability refresh = gateByProfile(allOf(capabilities_.warm, capabilities_.evict), tags);
   const ops::Capability evict = gateByProfile(capabilities_.evict, tags);
   refresh_->setEnabled(ready && refresh.allowed);
   evict_->setEnabled(ready && evict.allowed);
