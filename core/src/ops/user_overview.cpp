@@ -8,7 +8,6 @@
 #include "tier/codec/keys.h"
 #include "tier/core.h"
 
-#define TIER_MS(col) "(extract(epoch from " col ")*1000)::bigint"
 
 namespace tier::ops {
 

@@ -17,7 +17,6 @@ using codec::Namespace;
 using metrics::Op;
 using pg::Params;
 
-#define TIER_MS(col) "(extract(epoch from " col ")*1000)::bigint"
 
 std::string s(std::int64_t v) { return std::to_string(v); }
 

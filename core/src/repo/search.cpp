@@ -14,7 +14,6 @@
 namespace tier::repo {
 namespace {
 
-#define TIER_MS(col) "(extract(epoch from " col ")*1000)::bigint"
 
 // Length of the UTF-8 sequence starting with `c`, 0 if `c` cannot start one.
 int utf8Length(unsigned char c) {
