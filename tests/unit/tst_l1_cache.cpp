@@ -344,6 +344,46 @@ class TestL1Cache : public QObject {
     QVERIFY(st.entries > 0);
     QCOMPARE(c.keys().size(), st.entries);
   }
+
+  // The shard's table grows (by 1.5x) and is rebuilt when erased slots pile up;
+  // through all of it every held key is found, no erased one is, and a value handed
+  // out before its key was replaced or erased stays intact.
+  void tableGrowsAndReusesErasedSlots() {
+    L1Cache c(oneShard());
+    const auto key = [](int i) { return "entry:" + std::to_string(i); };
+    const auto held = c.get("entry:none");
+    QVERIFY(!held);
+    for (int i = 0; i < 20'000; ++i) c.put(key(i), "v" + std::to_string(i), 0ms);
+    const auto first = c.get(key(7));
+    QVERIFY(first);
+    for (int i = 0; i < 20'000; i += 2) QVERIFY(c.erase(key(i)));
+    c.put(key(7), std::string("replaced"), 0ms);
+    QCOMPARE(*first, std::string("v7"));  // the reader's copy outlives its entry
+    QCOMPARE(*c.get(key(7)), std::string("replaced"));
+    // Many rounds of erase and insert of new keys: tombstones force rebuilds at the same size.
+    for (int round = 0; round < 5; ++round) {
+      for (int i = 0; i < 4'000; ++i) c.put(key(100'000 * (round + 1) + i), std::string("n"), 0ms);
+      for (int i = 0; i < 4'000; ++i) QVERIFY(c.erase(key(100'000 * (round + 1) + i)));
+    }
+    for (int i = 0; i < 20'000; ++i) {
+      const auto v = c.get(key(i));
+      if (i % 2 == 0) {
+        QVERIFY2(!v, key(i).c_str());
+      } else {
+        QVERIFY2(v, key(i).c_str());
+        QCOMPARE(*v, i == 7 ? std::string("replaced") : "v" + std::to_string(i));
+      }
+    }
+    QCOMPARE(c.stats().entries, std::size_t{10'000});
+    QCOMPARE(c.keys().size(), std::size_t{10'000});
+    std::size_t withPrefix = 0;
+    for (int i = 1; i < 20'000; i += 2) withPrefix += key(i).starts_with("entry:1") ? 1 : 0;
+    QCOMPARE(c.erasePrefix("entry:1"), withPrefix);
+    QCOMPARE(c.stats().entries, 10'000 - withPrefix);
+    c.clear();
+    QCOMPARE(c.keys().size(), std::size_t{0});
+    QVERIFY(!c.get(key(7)));
+  }
 };
 
 QTEST_APPLESS_MAIN(TestL1Cache)

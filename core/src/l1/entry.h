@@ -1,11 +1,16 @@
 #pragma once
-// One cached item as a shard holds it: a single heap block with the key inline.
-// Private to core/src/l1.
+// One cached item as a shard holds it: a block from the shard's slab with the key
+// inline. Private to core/src/l1.
 //
-// Layout (40 bytes + key): the value's shared pointer, the policy's list links,
-// and one packed word (expiry, key length, namespace, policy segment, pending
-// hits). Everything a hit reads or writes is in the first cache line, which the
-// key comparison has just loaded.
+// Layout (32 bytes + key): the value's shared pointer, the policy's list links
+// as 32-bit slab handles (slab.h; 0 = none), and one packed atomic word (expiry,
+// key length, namespace, policy segment, pending hits). Once published in the shard's table an entry's key, value,
+// expiry and namespace never change (a put of a held key publishes a new entry),
+// so a lock-free reader may read them while the entry is reachable or within the
+// grace period after it was unlinked. Only the segment (under the shard lock) and
+// the pending hits (by readers, lossily) change afterwards, both by atomic
+// read-modify-writes of the one word. prev/next belong to the policy (shard lock).
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -22,46 +27,55 @@ class Entry {
   static constexpr std::uint64_t kMaxExpiryMs = (1ull << 40) - 1;  // ~34 years after the cache's epoch
   static constexpr unsigned kMaxPendingHits = 31;
 
+  // Bytes of the block an entry with this key length needs (8-byte granules: the slab's size classes).
+  static constexpr std::size_t blockBytes(std::size_t keyLen) noexcept { return (sizeof(Entry) + keyLen + 7) & ~std::size_t{7}; }
+
+  // Builds an entry in mem (blockBytes(key.size()) bytes, 8-aligned).
   // REQUIRES: key.size() <= kMaxKeyBytes, ns < 32.
-  static Entry* create(std::string_view key, Value value, std::uint64_t expiresMs, unsigned ns) {
-    void* mem = ::operator new(sizeof(Entry) + key.size());
+  static Entry* construct(void* mem, std::string_view key, Value value, std::uint64_t expiresMs, unsigned ns) {
     Entry* e = new (mem) Entry(std::move(value), key.size(), expiresMs, ns);
     std::memcpy(e->keyData(), key.data(), key.size());
     return e;
   }
-  static void destroy(Entry* e) noexcept {
-    e->~Entry();
-    ::operator delete(e);
-  }
+  // Runs the destructor (releases the value); the block goes back to the slab.
+  static void destroy(Entry* e) noexcept { e->~Entry(); }
 
   std::string_view key() const noexcept { return {keyData(), keyLen()}; }
-  std::size_t keyLen() const noexcept { return static_cast<std::size_t>((meta_ >> kKeyShift) & kKeyMask); }
-  unsigned ns() const noexcept { return static_cast<unsigned>((meta_ >> kNsShift) & 31u); }
+  std::size_t keyLen() const noexcept { return static_cast<std::size_t>((meta() >> kKeyShift) & kKeyMask); }
+  unsigned ns() const noexcept { return static_cast<unsigned>((meta() >> kNsShift) & 31u); }
 
   // Milliseconds after the cache's epoch, rounded up; 0 = never expires.
-  std::uint64_t expiresMs() const noexcept { return meta_ & kMaxExpiryMs; }
-  void setExpiresMs(std::uint64_t ms) noexcept { meta_ = (meta_ & ~kMaxExpiryMs) | (ms & kMaxExpiryMs); }
+  std::uint64_t expiresMs() const noexcept { return meta() & kMaxExpiryMs; }
 
-  // Policy-owned: which list the entry is on (0..3).
-  unsigned segment() const noexcept { return static_cast<unsigned>((meta_ >> kSegShift) & 3u); }
-  void setSegment(unsigned s) noexcept { meta_ = (meta_ & ~(3ull << kSegShift)) | (std::uint64_t{s & 3u} << kSegShift); }
+  // Policy-owned: which list the entry is on (0..3). Shard lock held.
+  unsigned segment() const noexcept { return static_cast<unsigned>((meta() >> kSegShift) & 3u); }
+  void setSegment(unsigned s) noexcept {
+    std::uint64_t m = meta_.load(std::memory_order_relaxed);
+    while (!meta_.compare_exchange_weak(m, (m & ~(3ull << kSegShift)) | (std::uint64_t{s & 3u} << kSegShift),
+                                        std::memory_order_relaxed)) {
+    }
+  }
 
   // Hits not yet seen by the policy (saturating). A hit only bumps this: the
   // policy folds it into recency and frequency when the entry reaches a list's end.
-  unsigned pendingHits() const noexcept { return static_cast<unsigned>(meta_ >> kHitShift); }
+  // Lossy by design: two racing hits may count once, and a saturated count is not
+  // written at all, so a hot entry's line stays clean in every core's cache.
+  unsigned pendingHits() const noexcept { return static_cast<unsigned>(meta() >> kHitShift); }
   void touch() noexcept {
-    if (pendingHits() < kMaxPendingHits) meta_ += std::uint64_t{1} << kHitShift;
+    std::uint64_t m = meta_.load(std::memory_order_relaxed);
+    if ((m >> kHitShift) < kMaxPendingHits)
+      meta_.compare_exchange_strong(m, m + (std::uint64_t{1} << kHitShift), std::memory_order_relaxed);
   }
   unsigned takePendingHits() noexcept {
-    const unsigned n = pendingHits();
-    meta_ &= ~(std::uint64_t{31} << kHitShift);
-    return n;
+    return static_cast<unsigned>(meta_.fetch_and(~(std::uint64_t{31} << kHitShift), std::memory_order_relaxed) >> kHitShift);
   }
 
-  Value value;
-  // Owned by the shard's EvictionPolicy; nothing else touches them.
-  Entry* prev = nullptr;
-  Entry* next = nullptr;
+  Value value;  // immutable once published
+  // Slab handles, owned by the shard's EvictionPolicy (EntryList); nothing else
+  // touches them (the shard reuses them to queue the entry for reclamation once the
+  // policy let go: next chains the queue, prev holds the retiring epoch's low 32 bits).
+  std::uint32_t prev = 0;
+  std::uint32_t next = 0;
 
  private:
   // meta_: expiry 0..39 | key length 40..51 | namespace 52..56 | segment 57..58 | pending hits 59..63
@@ -76,13 +90,15 @@ class Entry {
         meta_((expiresMs & kMaxExpiryMs) | (std::uint64_t{keyLen} << kKeyShift) | (std::uint64_t{ns & 31u} << kNsShift)) {}
   ~Entry() = default;
 
+  std::uint64_t meta() const noexcept { return meta_.load(std::memory_order_relaxed); }
   char* keyData() noexcept { return reinterpret_cast<char*>(this + 1); }
   const char* keyData() const noexcept { return reinterpret_cast<const char*>(this + 1); }
 
-  std::uint64_t meta_;
+  std::atomic<std::uint64_t> meta_;
 };
 
 static_assert(Entry::kMaxKeyBytes < (1u << 12));
-static_assert(sizeof(Entry) == 40, "an entry's fixed part is what the byte overhead budget is built on");
+static_assert(sizeof(Entry) == 32, "an entry's fixed part is what the byte overhead budget is built on");
+static_assert(alignof(Entry) == 8, "slab blocks are 8-aligned");
 
 }  // namespace tier::l1::detail

@@ -18,7 +18,10 @@ class FrequencySketch {
 
   // Records one occurrence of the key with this hash.
   void increment(std::uint64_t hash) noexcept;
-  // Estimated occurrences since roughly the last 10 x capacity increments (0..16).
+  // Increments between halvings, in multiples of the capacity.
+  static constexpr std::uint64_t kSampleFactor = 64;
+
+  // Estimated occurrences since roughly the last kSampleFactor x capacity increments (0..16).
   unsigned frequency(std::uint64_t hash) const noexcept;
   // How many halvings happened (for tests).
   std::uint64_t resets() const noexcept { return resets_; }

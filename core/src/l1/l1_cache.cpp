@@ -2,34 +2,34 @@
 
 #include <time.h>
 
-#include <absl/container/flat_hash_set.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <bit>
+#include <cstdlib>
 #include <mutex>
+#include <new>
 #include <thread>
 
 #include "l1/entry.h"
+#include "l1/epoch.h"
 #include "l1/policy.h"
+#include "l1/tinylfu_policy.h"
+#include "l1/slab.h"
 #include "tier/common/error.h"
 
 namespace tier::l1 {
 namespace {
 
 using detail::Entry;
+using detail::EpochDomain;
 using detail::EvictionPolicy;
+
+__extension__ using Uint128 = unsigned __int128;  // the table's multiply-shift range reduction
 
 constexpr std::size_t kMaxShards = 1024;
 // Namespace ids fit in Entry::ns; id 0 is "other".
 constexpr int kMaxNamespaces = 32;
-
-// A lookup key: the key and its hash.
-struct KeyRef {
-  std::string_view key;
-  std::uint64_t hash;
-};
 
 std::int64_t coarseMonotonicNs() noexcept {
   timespec ts{};
@@ -82,39 +82,137 @@ class NamespaceTable {
   std::mutex mu_;  // serialises interning only
 };
 
+// Hits and misses live in striped counters (see Impl::counts); the rest change under the shard lock.
 struct NsCounters {
-  std::uint64_t hits = 0, misses = 0, inserts = 0, evictions = 0, expirations = 0, invalidations = 0;
+  std::uint64_t inserts = 0, evictions = 0, expirations = 0, invalidations = 0;
   std::size_t entries = 0, bytes = 0;
 };
 
 enum class Removal { Evicted, Expired, Invalidated };
 
-// The set holds entry pointers (8 bytes a slot); lookups go by key and the hash
-// computed once for shard selection, so a lookup hashes the key once.
-struct EntryHash {
-  using is_transparent = void;
-  std::size_t operator()(const Entry* e) const noexcept { return detail::keyHash(e->key()); }
-  std::size_t operator()(const KeyRef& k) const noexcept { return k.hash; }
-};
-struct EntryEq {
-  using is_transparent = void;
-  bool operator()(const Entry* a, const Entry* b) const noexcept { return a == b; }
-  bool operator()(const Entry* a, const KeyRef& b) const noexcept { return a->key() == b.key; }
-  bool operator()(const KeyRef& a, const Entry* b) const noexcept { return a.key == b->key(); }
+// A shard's open-addressing table (linear probing) of tagged entry handles, read
+// without the lock. A slot is 4 bytes: 0 (never used: ends a probe), kTombstone (an
+// entry left: probes go on) or the entry's slab handle (slab.h, 28 bits) with 4
+// hash bits above it, so a probe decodes and dereferences an entry only when those
+// bits match (1 in 16 of the other keys it passes). Written only under the shard
+// lock, with seq_cst stores (see epoch.h); a reader decodes a handle through the
+// slab's directory, which never moves. It grows by 1.5x (or is rebuilt at the same
+// size when tombstones fill it) into a new table, published by swapping the shard's
+// pointer; the old one is freed after the grace period.
+struct Table {
+  std::size_t cap;
+  std::size_t pad_;  // keeps the slots 16-aligned
+
+  using Slot = std::uint32_t;
+  static constexpr Slot kTombstone = 1;
+  static constexpr int kTagShift = detail::Slab::kHandleBits;
+  static constexpr Slot kHandleMask = (Slot{1} << kTagShift) - 1;
+
+  std::atomic<Slot>* slots() noexcept { return reinterpret_cast<std::atomic<Slot>*>(this + 1); }
+
+  static Table* make(std::size_t cap) {
+    void* mem = std::malloc(sizeof(Table) + cap * sizeof(std::atomic<Slot>));
+    if (!mem) throw std::bad_alloc();
+    Table* t = new (mem) Table{cap, 0};
+    for (std::size_t i = 0; i < cap; ++i) new (&t->slots()[i]) std::atomic<Slot>(0);
+    return t;
+  }
+  static void destroy(Table* t) noexcept { std::free(t); }
+
+  static Slot tagOf(std::uint64_t h) noexcept { return static_cast<Slot>(h & 0xf) << kTagShift; }
+  static Slot pack(detail::Handle e, std::uint64_t h) noexcept { return e | tagOf(h); }
+  static bool live(Slot v) noexcept { return v > kTombstone; }  // a handle is >= 2 (slab.h)
+  static detail::Handle handleOf(Slot v) noexcept { return v & kHandleMask; }
+
+  // First slot of a key's probe. shardBits: the hash's top bits pick the shard, so they are shifted out.
+  std::size_t home(std::uint64_t h, int shardBits) const noexcept {
+    const std::uint64_t x = h << shardBits;
+    return static_cast<std::size_t>((static_cast<Uint128>(x) * cap) >> 64);
+  }
+
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  // The slot holding key, or npos; *found = its entry, as that one load saw it
+  // (without the lock the slot may change right after: use *found, not the slot).
+  std::size_t find(std::string_view key, std::uint64_t h, int shardBits, const detail::Slab& slab,
+                   Entry** found = nullptr) noexcept {
+    const Slot tag = tagOf(h);
+    std::size_t i = home(h, shardBits);
+    for (std::size_t n = 0; n < cap; ++n) {
+      const Slot v = slots()[i].load(std::memory_order_seq_cst);
+      if (v == 0) return npos;
+      if (live(v) && (v & ~kHandleMask) == tag) {
+        Entry* e = static_cast<Entry*>(slab.at(handleOf(v)));
+        if (e->key() == key) {
+          if (found) *found = e;
+          return i;
+        }
+      }
+      if (++i == cap) i = 0;
+    }
+    return npos;
+  }
+  // The slot holding the entry with handle e (whose key hashes to h), or npos.
+  std::size_t slotOf(detail::Handle e, std::uint64_t h, int shardBits) noexcept {
+    std::size_t i = home(h, shardBits);
+    for (std::size_t n = 0; n < cap; ++n) {
+      const Slot v = slots()[i].load(std::memory_order_relaxed);
+      if (v == 0) return npos;
+      if (live(v) && handleOf(v) == e) return i;
+      if (++i == cap) i = 0;
+    }
+    return npos;
+  }
+  // The first free or tombstone slot of h's probe. REQUIRES: the table has a free slot.
+  std::size_t freeSlot(std::uint64_t h, int shardBits) noexcept {
+    std::size_t i = home(h, shardBits);
+    while (live(slots()[i].load(std::memory_order_relaxed)))
+      if (++i == cap) i = 0;
+    return i;
+  }
 };
 
 struct alignas(64) Shard {
   mutable std::mutex mu;
   bool eager = false;  // policy->eagerAccess(), read on every hit
   // All below guarded by mu.
-  absl::flat_hash_set<Entry*, EntryHash, EntryEq> map;
   std::unique_ptr<EvictionPolicy> policy;
-  std::size_t entries = 0;
+  std::size_t entries = 0;  // live slots
+  std::size_t used = 0;     // live + tombstone slots
   std::size_t bytes = 0;
   std::array<NsCounters, kMaxNamespaces> ns{};
+  detail::Slab slab;
+  // Entries unlinked but maybe still read by a lock-free get, oldest first,
+  // chained through next (a slab handle) with the retiring epoch's low 32 bits in
+  // prev (the policy let go of both).
+  Entry* retiredHead = nullptr;
+  Entry* retiredTail = nullptr;
+  std::vector<std::pair<Table*, std::uint64_t>> retiredTables;
+  // Readers load this without the lock: on its own line, away from the mutex.
+  alignas(64) std::atomic<Table*> table{nullptr};
+
+  Entry* entryOf(Table::Slot v) const noexcept { return static_cast<Entry*>(slab.at(Table::handleOf(v))); }
+  Entry* entryAt(detail::Handle h) const noexcept { return h ? static_cast<Entry*>(slab.at(h)) : nullptr; }
+
+  void freeEntry(Entry* e) noexcept {
+    const std::size_t bytes = Entry::blockBytes(e->keyLen());
+    Entry::destroy(e);
+    slab.release(e, bytes);
+  }
 
   ~Shard() {
-    for (Entry* e : map) Entry::destroy(e);
+    if (Table* t = table.load(std::memory_order_relaxed)) {
+      for (std::size_t i = 0; i < t->cap; ++i) {
+        const Table::Slot v = t->slots()[i].load(std::memory_order_relaxed);
+        if (Table::live(v)) freeEntry(entryOf(v));
+      }
+      Table::destroy(t);
+    }
+    while (Entry* e = retiredHead) {
+      retiredHead = entryAt(e->next);
+      freeEntry(e);
+    }
+    for (auto& [t, at] : retiredTables) Table::destroy(t);
   }
 };
 
@@ -132,10 +230,14 @@ std::size_t resolveShards(const L1Options& o) {
 
 std::size_t chargeOf(std::size_t keyLen, const Value& v) noexcept { return keyLen + v->size() + kEntryOverheadBytes; }
 
+constexpr std::size_t kFirstTable = 16;
+
 }  // namespace
 
 struct L1Cache::Impl {
-  explicit Impl(L1Options o) : options(std::move(o)) {
+  explicit Impl(L1Options o)
+      : options(std::move(o)),
+        epochs(std::clamp<std::size_t>(std::bit_ceil(std::max(1u, std::thread::hardware_concurrency()) * 4), 4, 64)) {
     if (!detail::isKnownPolicy(options.policy)) detail::makePolicy(options.policy);  // throws BadInputError
     options.shards = resolveShards(options);
     shard_bits = std::countr_zero(options.shards);
@@ -144,9 +246,16 @@ struct L1Cache::Impl {
     shards = std::make_unique<Shard[]>(options.shards);
     for (std::size_t i = 0; i < options.shards; ++i) {
       shards[i].policy = detail::makePolicy(options.policy);
+      shards[i].policy->setSlab(&shards[i].slab);
       shards[i].policy->setCapacity(shard_max_entries);
       shards[i].eager = shards[i].policy->eagerAccess();
+      shards[i].table.store(Table::make(kFirstTable), std::memory_order_seq_cst);
     }
+    // Per stripe: hits and misses per namespace, then per shard; whole cache lines per stripe.
+    count_stride = (2 * kMaxNamespaces + 2 * options.shards + 7) & ~std::size_t{7};
+    const std::size_t n = epochs.stripes() * count_stride;
+    counts.reset(new (std::align_val_t{64}) std::atomic<std::uint64_t>[n]);
+    for (std::size_t i = 0; i < n; ++i) counts[i].store(0, std::memory_order_relaxed);
     epoch_ns = now();
   }
 
@@ -162,18 +271,94 @@ struct L1Cache::Impl {
     return std::min<std::uint64_t>((at + 999'999) / 1'000'000, Entry::kMaxExpiryMs);
   }
 
-  Shard& shardFor(std::uint64_t h) const noexcept {
-    // High bits pick the shard; the map uses the low bits, so the two stay independent.
-    return shards[shard_bits == 0 ? 0 : static_cast<std::size_t>(h >> (64 - shard_bits))];
+  std::size_t shardIndex(std::uint64_t h) const noexcept {
+    // High bits pick the shard; the table uses the bits below them.
+    return shard_bits == 0 ? 0 : static_cast<std::size_t>(h >> (64 - shard_bits));
   }
+  Shard& shardFor(std::uint64_t h) const noexcept { return shards[shardIndex(h)]; }
 
   bool expired(const Entry& e, std::int64_t t) const noexcept {
     const std::uint64_t ms = e.expiresMs();
     return ms != 0 && static_cast<std::int64_t>(ms * 1'000'000) <= sinceEpoch(t);
   }
 
-  // REQUIRES: s.mu held and e in s. Frees e.
-  static void remove(Shard& s, Entry* e, Removal why) {
+  // Striped hit/miss counters: a get adds to its thread's stripe only.
+  void countGet(std::size_t stripe, std::size_t shard, unsigned ns, bool hit) noexcept {
+    std::atomic<std::uint64_t>* c = &counts[stripe * count_stride];
+    c[2 * ns + (hit ? 0 : 1)].fetch_add(1, std::memory_order_relaxed);
+    c[2 * kMaxNamespaces + 2 * shard + (hit ? 0 : 1)].fetch_add(1, std::memory_order_relaxed);
+  }
+  std::uint64_t sumCount(std::size_t index) const noexcept {
+    std::uint64_t s = 0;
+    for (std::size_t i = 0; i < epochs.stripes(); ++i) s += counts[i * count_stride + index].load(std::memory_order_relaxed);
+    return s;
+  }
+  // The shard's cumulative hits and misses (sums the stripes).
+  std::pair<std::uint64_t, std::uint64_t> shardHitsMisses(std::size_t shard) const noexcept {
+    return {sumCount(2 * kMaxNamespaces + 2 * shard), sumCount(2 * kMaxNamespaces + 2 * shard + 1)};
+  }
+
+  Table* tableOf(const Shard& s) const noexcept { return s.table.load(std::memory_order_relaxed); }  // shard lock held
+
+  // REQUIRES: s.mu held. Makes room for one more slot: grows by 1.5x when live
+  // entries would pass 60 % of the slots, else drops tombstones at the same size.
+  void reserveSlot(Shard& s) {
+    Table* t = tableOf(s);
+    if ((s.used + 1) * 5 <= t->cap * 4) return;  // load (tombstones included) stays <= 0.8
+    std::size_t cap = t->cap;
+    if ((s.entries + 1) * 5 > cap * 3) cap = cap + cap / 2;
+    Table* nt = Table::make(cap);
+    for (std::size_t i = 0; i < t->cap; ++i) {
+      const Table::Slot v = t->slots()[i].load(std::memory_order_relaxed);
+      if (!Table::live(v)) continue;
+      Entry* e = s.entryOf(v);
+      const std::uint64_t h = detail::keyHash(e->key());
+      nt->slots()[nt->freeSlot(h, shard_bits)].store(v, std::memory_order_relaxed);
+    }
+    s.table.store(nt, std::memory_order_seq_cst);  // publishes the slots written above
+    s.used = s.entries;
+    s.retiredTables.emplace_back(t, epochs.current());
+  }
+
+  // REQUIRES: s.mu held. Queues e (unlinked from the table and the policy) for freeing after the grace period.
+  void retire(Shard& s, Entry* e) noexcept {
+    e->prev = static_cast<std::uint32_t>(epochs.current());
+    e->next = 0;
+    if (s.retiredTail) s.retiredTail->next = s.slab.handleOf(e); else s.retiredHead = e;
+    s.retiredTail = e;
+  }
+
+  // An entry retired at an epoch whose low 32 bits are `at`: the difference is
+  // taken mod 2^32, which can only understate it (delay a free), never overstate it.
+  static bool reclaimableEntry(std::uint32_t at, std::uint64_t now) noexcept {
+    return static_cast<std::uint32_t>(static_cast<std::uint32_t>(now) - at) >= 2;
+  }
+
+  // REQUIRES: s.mu held. Frees what no reader can still see.
+  void reclaim(Shard& s) noexcept {
+    if (!s.retiredHead && s.retiredTables.empty()) return;
+    std::uint64_t now = epochs.current();
+    const bool ready = s.retiredHead ? reclaimableEntry(s.retiredHead->prev, now)
+                                     : EpochDomain::reclaimable(s.retiredTables.front().second, now);
+    if (!ready) now = epochs.tryAdvance();
+    while (Entry* e = s.retiredHead) {
+      if (!reclaimableEntry(e->prev, now)) break;
+      s.retiredHead = s.entryAt(e->next);
+      if (!s.retiredHead) s.retiredTail = nullptr;
+      s.freeEntry(e);
+    }
+    std::size_t kept = 0;
+    for (auto& rt : s.retiredTables) {
+      if (EpochDomain::reclaimable(rt.second, now))
+        Table::destroy(rt.first);
+      else
+        s.retiredTables[kept++] = rt;
+    }
+    s.retiredTables.resize(kept);
+  }
+
+  // REQUIRES: s.mu held and slot holds e. Unlinks e and queues it for freeing.
+  void remove(Shard& s, std::size_t slot, Entry* e, Removal why) {
     NsCounters& c = s.ns[e->ns()];
     switch (why) {
       case Removal::Evicted: ++c.evictions; break;
@@ -186,12 +371,17 @@ struct L1Cache::Impl {
     --s.entries;
     s.bytes -= charge;
     s.policy->onErase(e);
-    s.map.erase(e);
-    Entry::destroy(e);
+    tableOf(s)->slots()[slot].store(Table::kTombstone, std::memory_order_seq_cst);
+    retire(s, e);
+  }
+  void remove(Shard& s, Entry* e, Removal why) {
+    const std::size_t slot = tableOf(s)->slotOf(s.slab.handleOf(e), detail::keyHash(e->key()), shard_bits);
+    if (slot == Table::npos) std::abort();  // the policy named an entry the shard does not hold
+    remove(s, slot, e, why);
   }
 
   // REQUIRES: s.mu held.
-  void enforceBounds(Shard& s, std::int64_t t) const {
+  void enforceBounds(Shard& s, std::int64_t t) {
     while ((shard_max_entries != 0 && s.entries > shard_max_entries) ||
            (shard_max_bytes != 0 && s.bytes > shard_max_bytes)) {
       Entry* v = s.policy->victim();
@@ -214,18 +404,45 @@ struct L1Cache::Impl {
     for (std::size_t i = 0; i < options.shards; ++i) {
       Shard& s = shards[i];
       std::lock_guard lock(s.mu);
-      for (auto it = s.map.begin(); it != s.map.end();) {
-        Entry* e = *it++;  // advance first: remove() erases e's slot (erase never rehashes)
+      Table* tab = tableOf(s);
+      for (std::size_t k = 0; k < tab->cap; ++k) {
+        const Table::Slot v = tab->slots()[k].load(std::memory_order_relaxed);
+        if (!Table::live(v)) continue;
+        Entry* e = s.entryOf(v);
         if (!pred(e->key())) continue;
         if (expired(*e, t)) {
-          remove(s, e, Removal::Expired);
+          remove(s, k, e, Removal::Expired);
         } else {
-          remove(s, e, Removal::Invalidated);
+          remove(s, k, e, Removal::Invalidated);
           ++removed;
         }
       }
+      reclaim(s);
     }
     return removed;
+  }
+
+  // The get of a shard whose policy wants every hit (exact LRU): under the lock.
+  Value getLocked(Shard& s, std::size_t shard, std::string_view key, std::uint64_t h) {
+    const std::size_t stripe = epochs.stripe();
+    std::lock_guard lock(s.mu);
+    Table* t = tableOf(s);
+    const std::size_t slot = t->find(key, h, shard_bits, s.slab);
+    if (slot == Table::npos) {
+      countGet(stripe, shard, static_cast<unsigned>(namespaces.idOfKey(key)), false);
+      return nullptr;
+    }
+    Entry* e = s.entryOf(t->slots()[slot].load(std::memory_order_relaxed));
+    if (e->expiresMs() != 0 && expired(*e, now())) {
+      countGet(stripe, shard, e->ns(), false);
+      remove(s, slot, e, Removal::Expired);
+      reclaim(s);
+      return nullptr;
+    }
+    e->touch();
+    s.policy->onAccess(e);
+    countGet(stripe, shard, e->ns(), true);
+    return e->value;
   }
 
   L1Options options;
@@ -235,6 +452,12 @@ struct L1Cache::Impl {
   std::int64_t epoch_ns = 0;
   std::unique_ptr<Shard[]> shards;
   NamespaceTable namespaces;
+  EpochDomain epochs;
+  struct AlignedDelete {
+    void operator()(std::atomic<std::uint64_t>* p) const noexcept { ::operator delete[](p, std::align_val_t{64}); }
+  };
+  std::size_t count_stride = 0;
+  std::unique_ptr<std::atomic<std::uint64_t>[], AlignedDelete> counts;
 };
 
 L1Cache::L1Cache(L1Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -242,81 +465,142 @@ L1Cache::~L1Cache() = default;
 
 const L1Options& L1Cache::options() const noexcept { return impl_->options; }
 
+// The hit path takes no lock and writes no line another thread writes: it enters
+// the epoch in its thread's stripe, probes the shard's table with plain loads,
+// bumps the entry's access mark unless saturated, and counts in its stripe.
 Value L1Cache::get(std::string_view key) {
+  Impl& im = *impl_;
   const std::uint64_t h = detail::keyHash(key);
-  Shard& s = impl_->shardFor(h);
+  const std::size_t shard = im.shardIndex(h);
+  Shard& s = im.shards[shard];
+  if (s.eager) return im.getLocked(s, shard, key, h);
+  const std::size_t stripe = im.epochs.stripe();
+  Entry* stale = nullptr;
+  {
+    EpochDomain::Guard guard(im.epochs, stripe);
+    Table* t = s.table.load(std::memory_order_seq_cst);
+    Entry* e = nullptr;
+    if (t->find(key, h, im.shard_bits, s.slab, &e) == Table::npos) {
+      im.countGet(stripe, shard, static_cast<unsigned>(im.namespaces.idOfKey(key)), false);
+      return nullptr;
+    }
+    if (e->expiresMs() == 0 || !im.expired(*e, im.now())) {
+      e->touch();
+      im.countGet(stripe, shard, e->ns(), true);
+      return e->value;
+    }
+    im.countGet(stripe, shard, e->ns(), false);
+    stale = e;
+  }
+  // Expired: dropped under the lock, if no put or erase has replaced it meanwhile
+  // (stale is compared as an address only: it may be freed by now).
   std::lock_guard lock(s.mu);
-  const auto it = s.map.find(KeyRef{key, h});
-  if (it == s.map.end()) {
-    ++s.ns[impl_->namespaces.idOfKey(key)].misses;
-    return nullptr;
+  Table* t = im.tableOf(s);
+  const std::size_t slot = t->find(key, h, im.shard_bits, s.slab);
+  if (slot == Table::npos) return nullptr;
+  Entry* e = s.entryOf(t->slots()[slot].load(std::memory_order_relaxed));
+  if (e == stale && im.expired(*e, im.now())) {
+    im.remove(s, slot, e, Removal::Expired);
+    im.reclaim(s);
   }
-  Entry* e = *it;
-  if (e->expiresMs() != 0 && impl_->expired(*e, impl_->now())) {
-    ++s.ns[e->ns()].misses;
-    Impl::remove(s, e, Removal::Expired);
-    return nullptr;
-  }
-  e->touch();
-  if (s.eager) s.policy->onAccess(e);
-  ++s.ns[e->ns()].hits;
-  return e->value;
+  return nullptr;
 }
 
 void L1Cache::put(std::string_view key, Value value, std::chrono::milliseconds ttl) {
   if (!value) throw BadInputError("L1 put: null value");
   if (ttl.count() < 0) throw BadInputError("L1 put: negative TTL");
+  Impl& im = *impl_;
   const std::size_t charge = chargeOf(key.size(), value);
   const std::uint64_t h = detail::keyHash(key);
-  const int ns = impl_->namespaces.idOfKey(key);
-  const std::int64_t now = impl_->now();
-  const std::uint64_t expires = impl_->expiresMsFor(ttl, now);
-  Shard& s = impl_->shardFor(h);
-  Value old;  // released after the lock: freeing a large value need not block the shard
+  const int ns = im.namespaces.idOfKey(key);
+  const std::int64_t now = im.now();
+  const std::uint64_t expires = im.expiresMsFor(ttl, now);
+  Shard& s = im.shardFor(h);
   std::lock_guard lock(s.mu);
-  auto it = s.map.find(KeyRef{key, h});
-  if ((impl_->shard_max_bytes != 0 && charge > impl_->shard_max_bytes) || key.size() > Entry::kMaxKeyBytes) {
-    if (it != s.map.end()) Impl::remove(s, *it, Removal::Evicted);
+  Table* t = im.tableOf(s);
+  const std::size_t slot = t->find(key, h, im.shard_bits, s.slab);
+  const bool oversize = (im.shard_max_bytes != 0 && charge > im.shard_max_bytes) || key.size() > Entry::kMaxKeyBytes;
+  // A full slab (2 GiB of entries in this shard, slab.h) does not admit it either.
+  void* mem = oversize ? nullptr : s.slab.allocate(Entry::blockBytes(key.size()));
+  if (!mem) {
+    if (slot != Table::npos) {
+      im.remove(s, slot, s.entryOf(t->slots()[slot].load(std::memory_order_relaxed)), Removal::Evicted);
+      im.reclaim(s);
+    }
     return;
   }
   NsCounters& c = s.ns[ns];
-  if (it != s.map.end()) {
-    Entry* e = *it;
-    const std::size_t oldCharge = chargeOf(e->keyLen(), e->value);
-    old = std::move(e->value);
-    e->value = std::move(value);
+  const detail::Handle fh = s.slab.handleOf(mem);
+  Entry* fresh = Entry::construct(mem, key, std::move(value), expires, static_cast<unsigned>(ns));
+  if (slot != Table::npos) {
+    // Readers may hold the old entry: publish the new one in its slot and retire the old.
+    Entry* old = s.entryOf(t->slots()[slot].load(std::memory_order_relaxed));
+    const std::size_t oldCharge = chargeOf(old->keyLen(), old->value);
+    t->slots()[slot].store(Table::pack(fh, h), std::memory_order_seq_cst);
     c.bytes += charge - oldCharge;
     s.bytes += charge - oldCharge;
-    e->setExpiresMs(expires);
-    s.policy->onUpdate(e);
+    s.policy->onReplace(old, fresh, h);
+    im.retire(s, old);
   } else {
-    Entry* e = Entry::create(key, std::move(value), expires, static_cast<unsigned>(ns));
-    s.map.insert(e);
+    try {
+      im.reserveSlot(s);
+    } catch (...) {
+      s.freeEntry(fresh);
+      throw;
+    }
+    t = im.tableOf(s);
+    const std::size_t at = t->freeSlot(h, im.shard_bits);
+    if (t->slots()[at].load(std::memory_order_relaxed) == 0) ++s.used;
+    t->slots()[at].store(Table::pack(fh, h), std::memory_order_seq_cst);
     ++c.entries;
     c.bytes += charge;
     ++s.entries;
     s.bytes += charge;
-    s.policy->onInsert(e, h);
+    s.policy->onInsert(fresh, h);
   }
   ++c.inserts;
-  impl_->enforceBounds(s, now);
+  // Every 64th put of a namespace: the shard's hit/miss totals for the policy's window climber.
+  if ((c.inserts & 63) == 0) {
+    const auto [hits, misses] = im.shardHitsMisses(im.shardIndex(h));
+    s.policy->onCounts(hits, misses);
+  }
+  im.enforceBounds(s, now);
+  im.reclaim(s);
 }
 
 bool L1Cache::contains(std::string_view key) const {
   const std::uint64_t h = detail::keyHash(key);
   Shard& s = impl_->shardFor(h);
   std::lock_guard lock(s.mu);
-  const auto it = s.map.find(KeyRef{key, h});
-  return it != s.map.end() && !impl_->expired(**it, impl_->now());
+  Table* t = impl_->tableOf(s);
+  const std::size_t slot = t->find(key, h, impl_->shard_bits, s.slab);
+  return slot != Table::npos &&
+         !impl_->expired(*s.entryOf(t->slots()[slot].load(std::memory_order_relaxed)), impl_->now());
+}
+
+unsigned L1Cache::accessFrequency(std::string_view key) const {
+  const std::uint64_t h = detail::keyHash(key);
+  Shard& s = impl_->shardFor(h);
+  std::lock_guard lock(s.mu);  // the sketch belongs to the policy (shard lock)
+  const auto* lfu = dynamic_cast<const detail::TinyLfuPolicy*>(s.policy.get());
+  if (!lfu) return 0;
+  // A held entry's latest hits are still pending on it (folded into the sketch
+  // when it reaches its list's end): they count too.
+  Table* t = impl_->tableOf(s);
+  const std::size_t slot = t->find(key, h, impl_->shard_bits, s.slab);
+  const unsigned pending =
+      slot == Table::npos ? 0u : s.entryOf(t->slots()[slot].load(std::memory_order_relaxed))->pendingHits();
+  return lfu->frequency(key) + pending;
 }
 
 std::chrono::milliseconds L1Cache::ttl(std::string_view key) const {
   const std::uint64_t h = detail::keyHash(key);
   Shard& s = impl_->shardFor(h);
   std::lock_guard lock(s.mu);
-  const auto it = s.map.find(KeyRef{key, h});
-  if (it == s.map.end()) return std::chrono::milliseconds(-1);
-  const Entry& e = **it;
+  Table* t = impl_->tableOf(s);
+  const std::size_t slot = t->find(key, h, impl_->shard_bits, s.slab);
+  if (slot == Table::npos) return std::chrono::milliseconds(-1);
+  const Entry& e = *s.entryOf(t->slots()[slot].load(std::memory_order_relaxed));
   if (e.expiresMs() == 0) return std::chrono::milliseconds(0);
   const std::int64_t left = static_cast<std::int64_t>(e.expiresMs() * 1'000'000) - impl_->sinceEpoch(impl_->now());
   if (left <= 0) return std::chrono::milliseconds(-1);
@@ -328,15 +612,14 @@ bool L1Cache::erase(std::string_view key) {
   const std::uint64_t h = detail::keyHash(key);
   Shard& s = impl_->shardFor(h);
   std::lock_guard lock(s.mu);
-  const auto it = s.map.find(KeyRef{key, h});
-  if (it == s.map.end()) return false;
-  Entry* e = *it;
-  if (impl_->expired(*e, impl_->now())) {
-    Impl::remove(s, e, Removal::Expired);
-    return false;
-  }
-  Impl::remove(s, e, Removal::Invalidated);
-  return true;
+  Table* t = impl_->tableOf(s);
+  const std::size_t slot = t->find(key, h, impl_->shard_bits, s.slab);
+  if (slot == Table::npos) return false;
+  Entry* e = s.entryOf(t->slots()[slot].load(std::memory_order_relaxed));
+  const bool live = !impl_->expired(*e, impl_->now());
+  impl_->remove(s, slot, e, live ? Removal::Invalidated : Removal::Expired);
+  impl_->reclaim(s);
+  return live;
 }
 
 std::size_t L1Cache::erasePrefix(std::string_view prefix) {
@@ -357,8 +640,11 @@ std::vector<std::string> L1Cache::keys(std::size_t limit) const {
   for (std::size_t i = 0; i < impl_->options.shards && out.size() < limit; ++i) {
     Shard& s = impl_->shards[i];
     std::lock_guard lock(s.mu);
-    for (const Entry* e : s.map) {
-      if (out.size() >= limit) break;
+    Table* tab = impl_->tableOf(s);
+    for (std::size_t k = 0; k < tab->cap && out.size() < limit; ++k) {
+      const Table::Slot v = tab->slots()[k].load(std::memory_order_relaxed);
+      if (!Table::live(v)) continue;
+      const Entry* e = s.entryOf(v);
       if (!impl_->expired(*e, t)) out.emplace_back(e->key());
     }
   }
@@ -378,8 +664,6 @@ L1Stats L1Cache::stats() const {
     for (int n = 0; n < kMaxNamespaces; ++n) {
       const NsCounters& c = s.ns[n];
       NsCounters& t = sum[n];
-      t.hits += c.hits;
-      t.misses += c.misses;
       t.inserts += c.inserts;
       t.evictions += c.evictions;
       t.expirations += c.expirations;
@@ -391,11 +675,13 @@ L1Stats L1Cache::stats() const {
   const int names = impl_->namespaces.size();
   for (int n = 0; n < names; ++n) {
     const NsCounters& t = sum[n];
-    if (t.hits + t.misses + t.inserts + t.evictions + t.expirations + t.invalidations + t.entries == 0) continue;
+    const std::uint64_t hits = impl_->sumCount(2 * static_cast<std::size_t>(n));
+    const std::uint64_t misses = impl_->sumCount(2 * static_cast<std::size_t>(n) + 1);
+    if (hits + misses + t.inserts + t.evictions + t.expirations + t.invalidations + t.entries == 0) continue;
     NamespaceStats ns;
     ns.ns = impl_->namespaces.name(n);
-    ns.hits = t.hits;
-    ns.misses = t.misses;
+    ns.hits = hits;
+    ns.misses = misses;
     ns.inserts = t.inserts;
     ns.evictions = t.evictions;
     ns.expirations = t.expirations;

@@ -8,6 +8,7 @@ namespace tier::l1::detail {
 class LruPolicy final : public EvictionPolicy {
  public:
   LruPolicy() : EvictionPolicy(/*eagerAccess=*/true) {}
+  void setSlab(const Slab* slab) override { list_.setSlab(slab); }
   void setCapacity(std::size_t) override {}
   void onInsert(Entry* e, std::uint64_t) override { list_.pushFront(e); }
   void onUpdate(Entry* e) override { list_.moveToFront(e); }

@@ -2,9 +2,12 @@
 // L1: the in-process memory tier.
 //
 // Thread-safety: every method may be called concurrently from any thread.
-// Sharded by key hash; each shard has its own lock, so a hit on one shard never
-// waits for another. Values are immutable, reference-counted byte strings: a get()
-// hands back a shared pointer, never a copy of the bytes.
+// Sharded by key hash; each shard has its own lock for writes. A get() takes no
+// lock and writes no line another thread writes (unless the policy is "lru", whose
+// hits relink under the lock): entries are immutable once published, and freed
+// only after every reader that could see them has left. Values are immutable,
+// reference-counted byte strings: a get() hands back a shared pointer, never a
+// copy of the bytes.
 //
 // Policy: W-TinyLFU by default (a 1 % LRU window, then a segmented LRU main space
 // guarded by a frequency-sketch admission filter; scan-resistant), "lru" on request.
@@ -30,11 +33,12 @@
 
 namespace tier::l1 {
 
-// Fixed bytes charged per entry on top of key and value: the heap an entry costs
-// beyond its key and value bytes as `tierctl bench` measures it (83 B at 1M entries,
-// where the hash set's load factor is low): the entry block with the key inline and
-// its malloc rounding, the hash-set slot, the frequency sketch's share.
-inline constexpr std::size_t kEntryOverheadBytes = 80;
+// Fixed bytes charged per entry on top of key and value: an upper bound of the heap
+// an entry costs beyond its key and value bytes as `tierctl bench` measures it
+// (53.4 B at 1M entries, where the table's load is 0.7): the 32-byte entry block
+// from the shard's slab with the key inline, rounded to 8 bytes; the 4-byte table
+// slot at the table's load (0.53-0.8); the frequency sketch's share (~10.5 B).
+inline constexpr std::size_t kEntryOverheadBytes = 56;
 inline constexpr std::size_t kMaxKeyBytes = 4095;
 
 struct L1Options {
@@ -97,6 +101,11 @@ class L1Cache {
   bool contains(std::string_view key) const;
   // Remaining TTL, or -1 if absent; 0 if no expiry is set.
   std::chrono::milliseconds ttl(std::string_view key) const;
+  // How often this cache was asked for key lately: the W-TinyLFU frequency
+  // sketch's estimate (0..15, halved every aging period) plus the hits a held
+  // entry has not yet folded into it (0..31); 0 under a policy without a sketch
+  // (lru). Does not count as an access.
+  unsigned accessFrequency(std::string_view key) const;
 
   bool erase(std::string_view key);
   // Drops every key starting with prefix; returns how many (live ones; expired
