@@ -9,6 +9,7 @@
 #include "tier/metrics/alerts.h"
 #include "tier/ops/warming.h"
 #include "tier/metrics/thresholds.h"
+#include "tier/workload/threads.h"
 #include "tier/workload/workload.h"
 
 namespace tierctl {
@@ -25,6 +26,8 @@ struct RunResult {
   tier::metrics::Snapshot lifetime;
   std::vector<tier::metrics::ThresholdResult> thresholds;
   int virtual_users = 0;
+  int threads = 0;
+  std::string threads_reason;  // "--threads 4" or the default rule's sentence (workload/threads.h)
   bool interrupted = false;
   std::vector<tier::metrics::AlertEvent> alerts;  // raised/cleared over the 10 s window, in order
 };
@@ -91,14 +94,22 @@ QString writeModeLine(const WorkloadCounters& c) {
       .arg(fromStd(c.write_mode_reason), fromStd(tier::redactSecrets(c.write_mode_detail)));
 }
 
+// "threads: 1 (default: 2 CPUs minus 1 each for the Redis and PostgreSQL servers on this host, at least 1)"
+QString threadsLine(int threads, const std::string& reason) {
+  return QStringLiteral("threads: %1 (%2)").arg(threads).arg(fromStd(reason));
+}
+
 // Runs the workload until its duration passes or Ctrl-C; `live` prints one line per second there.
-RunResult runWorkload(Context& ctx, const WorkloadOptions& options, std::FILE* live) {
+RunResult runWorkload(Context& ctx, const WorkloadOptions& options, const std::string& threadsReason, std::FILE* live) {
   ctx.setMinPoolSize(options.threads);
   auto& core = ctx.core();
   installInterruptHandler();
   Workload workload(core, options);
   workload.start();
-  if (live) printTo(live, writeModeLine(workload.counters()));
+  if (live) {
+    printTo(live, writeModeLine(workload.counters()));
+    printTo(live, threadsLine(options.threads, threadsReason));
+  }
   const auto started = Clock::now();
   auto nextTick = started + std::chrono::seconds(1);
   auto lastTick = started;
@@ -140,6 +151,8 @@ RunResult runWorkload(Context& ctx, const WorkloadOptions& options, std::FILE* l
   out.lifetime = core.metrics().snapshot(std::chrono::seconds(0));
   out.thresholds = tier::metrics::evaluate(out.lifetime, core.config().thresholds);
   out.virtual_users = options.virtual_users;
+  out.threads = options.threads;
+  out.threads_reason = threadsReason;
   return out;
 }
 
@@ -166,6 +179,8 @@ QJsonObject resultJson(const RunResult& r) {
                      {QStringLiteral("duration_s"), c.elapsed_s},
                      {QStringLiteral("ops_per_s"), c.elapsed_s > 0 ? ops / c.elapsed_s : 0.0},
                      {QStringLiteral("virtual_users"), r.virtual_users},
+                     {QStringLiteral("threads"), r.threads},
+                     {QStringLiteral("threads_reason"), fromStd(r.threads_reason)},
                      {QStringLiteral("interrupted"), r.interrupted},
                      {QStringLiteral("searches"), static_cast<double>(c.searches)},
                      {QStringLiteral("write_mode"), fromStd(c.write_mode)},
@@ -195,6 +210,7 @@ void printResultText(const RunResult& r) {
                 .arg(QString::number(c.elapsed_s, 'f', 1), thousands(r.virtual_users), thousands(ops),
                      thousands(c.elapsed_s > 0 ? static_cast<long long>(static_cast<double>(ops) / c.elapsed_s + 0.5) : 0),
                      r.interrupted ? QStringLiteral(", interrupted") : QString()));
+  printLine(threadsLine(r.threads, r.threads_reason));
   printLine(QStringLiteral("reads %1  writes %2  failed_reads %3  stale_reads %4  errors %5")
                 .arg(thousands(static_cast<long long>(c.reads)), thousands(static_cast<long long>(c.writes)),
                      thousands(static_cast<long long>(c.failed_reads)), thousands(static_cast<long long>(c.stale_reads)),
@@ -242,7 +258,11 @@ void addWorkloadOptions(QCommandLineParser& parser, const QString& usersDefault,
   parser.addOption({QStringLiteral("duration"), durationHelp, QStringLiteral("S")});
   parser.addOption({QStringLiteral("rate"), QStringLiteral("Target operations per second; 0 = as fast as possible (default 0)."),
                     QStringLiteral("R")});
-  parser.addOption({QStringLiteral("threads"), QStringLiteral("Worker threads (default 8)."), QStringLiteral("T")});
+  parser.addOption({QStringLiteral("threads"),
+                    QStringLiteral("Worker threads, 1 to 256; the virtual users take turns on them (default: the CPUs this "
+                                   "process may use, minus 1 for each of the Redis and PostgreSQL servers on this host, at "
+                                   "least 1; the output says which number and why)."),
+                    QStringLiteral("T")});
   parser.addOption({QStringLiteral("random-seed"), QStringLiteral("Seed of the item choice (default 1)."),
                     QStringLiteral("N")});
   parser.addOption({QStringLiteral("mix"),
@@ -276,13 +296,22 @@ void applyMix(const Context& ctx, tier::workload::Mix& m) {
   }
 }
 
-WorkloadOptions workloadOptionsFrom(const Context& ctx, int usersDefault, long long durationDefault,
-                                    long long durationMin) {
+// `threadsReason` receives why o.threads is what it is ("--threads N" or the default rule's sentence).
+WorkloadOptions workloadOptionsFrom(Context& ctx, int usersDefault, long long durationDefault, long long durationMin,
+                                    std::string& threadsReason) {
   WorkloadOptions o;
   o.virtual_users = static_cast<int>(ctx.intOption(QStringLiteral("users"), 1, 10'000'000, usersDefault));
   o.duration = std::chrono::seconds(ctx.intOption(QStringLiteral("duration"), durationMin, 366LL * 86400, durationDefault));
   o.rate = ctx.doubleOption(QStringLiteral("rate"), 0, 1e9, 0);
-  o.threads = static_cast<int>(ctx.intOption(QStringLiteral("threads"), 1, 256, o.threads));
+  if (ctx.isSet(QStringLiteral("threads"))) {
+    o.threads = static_cast<int>(ctx.intOption(QStringLiteral("threads"), 1, 256, o.threads));
+    threadsReason = "--threads " + std::to_string(o.threads);
+  } else {
+    // Where the servers are decides it; resolving reads settings only (no connection).
+    const tier::workload::ThreadChoice c = tier::workload::defaultThreads(ctx.resolveConfig());
+    o.threads = std::min(c.threads, 256);
+    threadsReason = c.reason;
+  }
   o.seed = static_cast<std::uint64_t>(ctx.intOption(QStringLiteral("random-seed"), 0,
                                                      std::numeric_limits<long long>::max(), static_cast<long long>(o.seed)));
   applyMix(ctx, o.mix);
@@ -342,7 +371,8 @@ int runLoad(Context& ctx) {
     ctx.guardDestructive(QStringLiteral("--cleanup deletes the synthetic rows of earlier runs"), true);
     return runCleanup(ctx);
   }
-  WorkloadOptions o = workloadOptionsFrom(ctx, 1000, 60, 0);
+  std::string threadsReason;
+  WorkloadOptions o = workloadOptionsFrom(ctx, 1000, 60, 0, threadsReason);
   o.allow_writes = ctx.isSet(QStringLiteral("allow-writes"));
   if (o.allow_writes)
     ctx.guardDestructive(QStringLiteral("--allow-writes writes synthetic rows to the database"),
@@ -366,7 +396,7 @@ int runLoad(Context& ctx) {
     }
   }
   // In JSON mode stdout carries only the final document.
-  const RunResult r = runWorkload(ctx, o, ctx.json() ? stderr : stdout);
+  const RunResult r = runWorkload(ctx, o, threadsReason, ctx.json() ? stderr : stdout);
   return finish(ctx, r);
 }
 
@@ -376,12 +406,13 @@ void addStatsOptions(QCommandLineParser& parser) {
 
 int runStats(Context& ctx) {
   ctx.expectPositionals(0, 0, QStringLiteral("stats [--duration S]"));
-  WorkloadOptions o = workloadOptionsFrom(ctx, 100, 5, 1);
+  std::string threadsReason;
+  WorkloadOptions o = workloadOptionsFrom(ctx, 100, 5, 1, threadsReason);
   // Read-only: the probe must not change the data it measures.
   o.mix.message_append = 0;
   o.mix.entry_edit = 0;
   o.audit_action.clear();  // a five-second probe that changes nothing, not a load run
-  const RunResult r = runWorkload(ctx, o, nullptr);
+  const RunResult r = runWorkload(ctx, o, threadsReason, nullptr);
   return finish(ctx, r);
 }
 

@@ -14,6 +14,7 @@
 #include "tier/common/clock.h"
 #include "tier/pg/pg_pool.h"
 #include "tier/redis/redis_url.h"
+#include "tier/workload/threads.h"
 #include "settings/profile_store.h"
 #include "tier/sandbox/sandbox.h"
 
@@ -426,6 +427,8 @@ void CoreService::start(const ops::HealthReport* probed) {
     workload::WorkloadOptions demo;
     demo.rate = 3000;
     demo.nice = 10;
+    // As many workers as tierctl load would use here (workload/threads.h).
+    if (const auto core = coreRef()) demo.threads = workload::defaultThreads(core->config()).threads;
     startWorkload(demo);
   }
 }

@@ -21,6 +21,7 @@
 #include "operations/confirm_invalidate_dialog.h"
 #include "operations/operations_models.h"
 #include "settings/profile_store.h"
+#include "tier/workload/threads.h"
 
 namespace tier::ui {
 
@@ -32,6 +33,13 @@ QLabel* counter(QWidget* parent, const QString& name) {
   l->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
   l->setTextInteractionFlags(Qt::TextSelectableByMouse);
   return l;
+}
+
+// The same rule as tierctl load (workload/threads.h); the sandbox's servers always run on this host.
+workload::ThreadChoice loadThreads(const ConnectionSettings& s) {
+  return workload::defaultThreads(workload::usableCpus(),
+                                  s.sandbox || workload::redisOnThisHost(s.redis_url.toStdString()),
+                                  s.sandbox || workload::postgresOnThisHost(s.pg_conninfo.toStdString()));
 }
 
 // key=value pairs of a libpq conninfo; values may be single-quoted with \ escapes.
@@ -164,6 +172,7 @@ LoadPanel::LoadPanel(CoreService* service, QWidget* parent)
   staleReads_ = counter(this, QStringLiteral("staleReads"));
   errors_ = counter(this, QStringLiteral("errors"));
   elapsed_ = counter(this, QStringLiteral("elapsed"));
+  threads_ = counter(this, QStringLiteral("loadThreads"));
   failedReads_->setToolTip(QStringLiteral("Reads that threw (every tier failed)."));
   staleReads_->setToolTip(
       QStringLiteral("Reads that returned an older version than a write this process had already acknowledged."));
@@ -185,6 +194,7 @@ LoadPanel::LoadPanel(CoreService* service, QWidget* parent)
   add(3, 0, QStringLiteral("Operations"), operations_);
   add(3, 1, QStringLiteral("Errors"), errors_);
   add(4, 0, QStringLiteral("Running for"), elapsed_);
+  add(4, 1, QStringLiteral("Threads"), threads_);
   grid->setColumnStretch(1, 1);
   grid->setColumnStretch(3, 1);
 
@@ -274,6 +284,7 @@ void LoadPanel::onToggleTriggered() {
   o.virtual_users = users_->value();
   o.rate = rate_->value();
   o.nice = 10;  // the load must never starve the window that charts it
+  o.threads = loadThreads(service_->settings()).threads;
   const ProfileTags tags = profileTags(service_->settings());
   if (allowWrites_->isChecked()) {
     if (tags.read_only) {
@@ -379,9 +390,25 @@ void LoadPanel::onWorkloadStateChanged(bool running) {
       rate_->setValue(static_cast<int>(o->rate));
     }
   }
+  if (running) showThreads();
   updateState();
   Q_EMIT stateShown(running_);
 }
+
+void LoadPanel::showThreads() {
+  const auto o = service_->workloadOptions();
+  if (!o) return;
+  const workload::ThreadChoice rule = loadThreads(service_->settings());
+  threads_->setText(QString::number(o->threads));
+  threads_->setToolTip(o->threads == rule.threads
+                           ? QStringLiteral("Worker threads the virtual users take turns on; %1.").arg(QString::fromStdString(rule.reason))
+                           : QStringLiteral("Worker threads the virtual users take turns on, as set by whatever started "
+                                            "this load (the default here: %1).")
+                                 .arg(QString::fromStdString(rule.reason)));
+}
+
+QString LoadPanel::threadsText() const { return threads_->text(); }
+QString LoadPanel::threadsReason() const { return threads_->toolTip(); }
 
 void LoadPanel::onCoreFailed(const QString& message) {
   if (!starting_) return;

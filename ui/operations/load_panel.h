@@ -46,6 +46,9 @@ class LoadPanel : public QGroupBox {
   QString writeModeText() const;
   // "The synthetic load was stopped by the switch to …" / "counters are from the previous connection"; else empty.
   QString connectionNoteText() const;
+  // The running load's worker threads ("1"), and why (workload/threads.h); "—" before a run.
+  QString threadsText() const;
+  QString threadsReason() const;
 
  public Q_SLOTS:
   void onToggleTriggered();
@@ -67,6 +70,7 @@ class LoadPanel : public QGroupBox {
   void askWriteConfirmation(const workload::WorkloadOptions& options);
   void startLoad(const workload::WorkloadOptions& options);
   void showWriteMode(const workload::WorkloadCounters& c);
+  void showThreads();  // from the running load's options
 
   CoreService* service_;
   QAction* toggleAction_;
@@ -85,6 +89,7 @@ class LoadPanel : public QGroupBox {
   QLabel* staleReads_;
   QLabel* errors_;
   QLabel* elapsed_;
+  QLabel* threads_;
   QLabel* lastError_;
   QLabel* connectionNote_;
 
