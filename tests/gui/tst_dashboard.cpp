@@ -271,7 +271,7 @@ class TestDashboard : public QObject {
     page_->setPaused(false);
     for (int c = 0; c < DashboardPage::kChartCount; ++c)
       for (auto* s : page_->chart(DashboardPage::ChartId(c))->chart()->series()) {
-        auto* line = qobject_cast<QLineSeries*>(s);
+        auto* line = qobject_cast<QXYSeries*>(s);  // lines, and a latency chart's spike marks
         QVERIFY(line->count() <= DashboardPage::kMaxPointsPerSeries);
       }
     const auto p99 = points(*page_, DashboardPage::RedisChart, MetricSeries::RedisP99);

@@ -5,32 +5,21 @@
 #include <QCategoryAxis>
 #include <QCursor>
 #include <QDateTime>
+#include <QLegend>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QLogValueAxis>
+#include <QScatterSeries>
 #include <QToolTip>
 #include <QValueAxis>
 #include <algorithm>
 #include <cmath>
 
+#include "dashboard/axis_range.h"
+
 namespace tier::ui {
 
 namespace {
-
-// The smallest "nice" number (1, 2, 2.5, 5 x 10^k) times `ticks` that covers v.
-double niceCeil(double v, int ticks) {
-  if (!(v > 0)) return 1.0;
-  const double raw = v / ticks;
-  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-  const double norm = raw / mag;
-  double step = 10;
-  for (double s : {1.0, 2.0, 2.5, 5.0, 10.0}) {
-    if (norm <= s + 1e-9) {
-      step = s;
-      break;
-    }
-  }
-  return step * mag * ticks;
-}
 
 struct TimeTicks {
   qint64 step_ms;
@@ -93,7 +82,7 @@ MetricChart::MetricChart(const QString& title, Kind kind, std::vector<Line> line
     c->addAxis(axisY2_, Qt::AlignRight);
   }
 
-  auto hookHover = [this](QLineSeries* s) {
+  auto hookHover = [this](QXYSeries* s) {
     connect(s, &QXYSeries::hovered, this, [this, s](const QPointF& p, bool on) {
       if (on)
         QToolTip::showText(QCursor::pos(), hoverText(s, p), this);
@@ -118,6 +107,19 @@ MetricChart::MetricChart(const QString& title, Kind kind, std::vector<Line> line
     threshold_->attachAxis(axisX_);
     threshold_->attachAxis(axisY_);
     hookHover(threshold_);
+  }
+  if (kind_ == Kind::Latency) {
+    spikes_ = new QScatterSeries();
+    spikes_->setObjectName(QStringLiteral("spikes"));
+    spikes_->setMarkerShape(QScatterSeries::MarkerShapeTriangle);
+    spikes_->setMarkerSize(12);
+    c->addSeries(spikes_);
+    spikes_->attachAxis(axisX_);
+    spikes_->attachAxis(axisY_);
+    hookHover(spikes_);
+    spikes_->setVisible(false);  // and its legend entry, until a spike is clipped
+    // The marks sit half a marker below the top edge, in pixels: a resize moves them.
+    connect(c, &QChart::plotAreaChanged, this, [this] { placeSpikeMarks(); });
   }
 
   switch (kind_) {
@@ -220,6 +222,12 @@ void MetricChart::applyPens() {
     pen.setStyle(Qt::DashLine);
     threshold_->setPen(pen);
   }
+  if (spikes_) {
+    spikes_->setColor(dark_ ? QColor(0xff, 0x6b, 0x6b) : QColor(0xc6, 0x28, 0x28));
+    spikes_->setBorderColor(dark_ ? QColor(0x20, 0x20, 0x20) : QColor(0xff, 0xff, 0xff));
+    // The legend shows the triangle, so "off scale" reads as the mark on the chart.
+    for (QLegendMarker* m : chart()->legend()->markers(spikes_)) m->setShape(QLegend::MarkerShapeFromSeries);
+  }
 }
 
 void MetricChart::setLogScale(bool on) {
@@ -232,6 +240,7 @@ void MetricChart::setLogScale(bool on) {
   c->addAxis(to, Qt::AlignLeft);
   for (QLineSeries* s : series_) s->attachAxis(to);
   if (threshold_) threshold_->attachAxis(to);
+  if (spikes_) spikes_->attachAxis(to);
   log_ = on;
 }
 
@@ -253,7 +262,8 @@ void MetricChart::updateTimeAxis(qint64 from_ms, qint64 to_ms) {
     axisX_->append(QDateTime::fromMSecsSinceEpoch(tick).toString(format), static_cast<double>(tick));
 }
 
-void MetricChart::updateValueAxes(double maxPrimary, double minPositive, double maxSecondary) {
+void MetricChart::updateValueAxes(double maxPrimary, double minPositive, double maxSecondary,
+                                  const std::vector<double>& primaryValues) {
   switch (kind_) {
     case Kind::Percent: break;  // fixed 0..100
     case Kind::Latency: {
@@ -266,7 +276,8 @@ void MetricChart::updateValueAxes(double maxPrimary, double minPositive, double 
         // A hair wider than the decades, so rounding never drops the end labels.
         axisLog_->setRange(lower * 0.999, upper * 1.001);
       } else {
-        axisY_->setRange(0, niceCeil(top * 1.08, 4));
+        const AxisRange r = latencyAxisRange(primaryValues, limit_);
+        axisY_->setRange(r.min, r.max);
       }
       break;
     }
@@ -279,12 +290,14 @@ void MetricChart::refresh(const MetricsHistory& history, qint64 from_ms, qint64 
                           int max_points) {
   limit_ = limit;
   double maxPrimary = 0, maxSecondary = 0, minPositive = 0;
+  std::vector<double> primaryValues;  // what the latency axis rule looks at
   for (std::size_t i = 0; i < lines_.size(); ++i) {
     QList<QPointF> pts = history.points(lines_[i].metric, from_ms, to_ms, max_points);
     for (const QPointF& p : pts) {
       if (lines_[i].secondary) {
         maxSecondary = std::max(maxSecondary, p.y());
       } else {
+        if (kind_ == Kind::Latency) primaryValues.push_back(p.y());
         maxPrimary = std::max(maxPrimary, p.y());
         if (p.y() > 0 && (minPositive == 0 || p.y() < minPositive)) minPositive = p.y();
       }
@@ -308,11 +321,63 @@ void MetricChart::refresh(const MetricsHistory& history, qint64 from_ms, qint64 
     }
   }
   updateTimeAxis(from_ms, to_ms);
-  updateValueAxes(maxPrimary, minPositive, maxSecondary);
+  updateValueAxes(maxPrimary, minPositive, maxSecondary, primaryValues);
+  updateSpikes();
 }
 
-QString MetricChart::hoverText(QLineSeries* s, const QPointF& at) const {
+void MetricChart::updateSpikes() {
+  if (!spikes_) return;
+  spike_values_.clear();
+  if (!log_) {
+    const double top = axisY_->max();
+    for (std::size_t i = 0; i < lines_.size(); ++i) {
+      if (lines_[i].secondary) continue;
+      for (const QPointF& p : series_[i]->points()) {
+        if (!(p.y() > top) || !std::isfinite(p.y())) continue;
+        // Lines spiking at the same time share one mark showing the highest value.
+        auto same =
+            std::find_if(spike_values_.begin(), spike_values_.end(), [&](const Spike& s) { return s.x == p.x(); });
+        if (same == spike_values_.end())
+          spike_values_.push_back({p.x(), p.y(), lines_[i].name});
+        else if (p.y() > same->y)
+          *same = {p.x(), p.y(), lines_[i].name};
+      }
+    }
+    std::sort(spike_values_.begin(), spike_values_.end(), [](const Spike& a, const Spike& b) { return a.x < b.x; });
+  }
+  placeSpikeMarks();
+  double highest = 0;
+  for (const Spike& s : spike_values_) highest = std::max(highest, s.y);
+  if (spike_values_.size() == 1)
+    spikes_->setName(QStringLiteral("off scale: %1").arg(formatMillis(highest)));
+  else if (!spike_values_.empty())
+    spikes_->setName(QStringLiteral("%1 off scale, up to %2").arg(spike_values_.size()).arg(formatMillis(highest)));
+  spikes_->setVisible(!spike_values_.empty());
+}
+
+void MetricChart::placeSpikeMarks() {
+  if (!spikes_) return;
+  // Centred on the edge, the plot area would cut the triangle in half.
+  const double height = chart()->plotArea().height();
+  const double top = axisY_->max();
+  const double below = height > 4 * spikes_->markerSize() ? top * (spikes_->markerSize() / 2 + 1) / height : top * 0.04;
+  QList<QPointF> marks;
+  marks.reserve(static_cast<qsizetype>(spike_values_.size()));
+  for (const Spike& s : spike_values_) marks.append(QPointF(s.x, top - below));
+  if (marks != spikes_->points()) spikes_->replace(marks);
+}
+
+QString MetricChart::hoverText(QXYSeries* s, const QPointF& at) const {
   if (s == threshold_ && limit_) return s->name();
+  if (s && s == spikes_) {
+    if (spike_values_.empty()) return {};
+    auto near = std::min_element(spike_values_.begin(), spike_values_.end(), [&](const Spike& a, const Spike& b) {
+      return std::abs(a.x - at.x()) < std::abs(b.x - at.x());
+    });
+    const QString when =
+        QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(near->x)).toString(QStringLiteral("HH:mm:ss"));
+    return QStringLiteral("%1  %2 %3 (above the axis)").arg(when, near->line, formatMillis(near->y));
+  }
   const QList<QPointF> pts = s->points();
   if (pts.isEmpty()) return {};
   auto it = std::lower_bound(pts.begin(), pts.end(), at.x(), [](const QPointF& p, double x) { return p.x() < x; });

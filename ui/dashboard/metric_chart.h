@@ -2,6 +2,12 @@
 // MetricChart: one dashboard chart (a few series from MetricsHistory over a
 // time range, plus the threshold as a dashed line).
 //
+// A latency chart's linear axis follows the visible points' p99 and the
+// threshold (latencyAxisRange), not the highest point: a spike above the axis
+// is clipped by the plot area and marked by a triangle under the top edge whose
+// hover text and legend entry give its real value. The log axis spans every
+// point, so nothing is clipped or marked there.
+//
 // Each refresh replaces every series wholesale (QXYSeries::replace, one
 // repaint), with animations off: the cost is bounded by the points per series,
 // not by how long the history is.
@@ -18,6 +24,8 @@ class QAbstractAxis;
 class QCategoryAxis;
 class QLineSeries;
 class QLogValueAxis;
+class QScatterSeries;
+class QXYSeries;
 class QValueAxis;
 
 namespace tier::ui {
@@ -56,14 +64,18 @@ class MetricChart : public QChartView {
 
   QLineSeries* series(MetricSeries m) const;
   QLineSeries* thresholdSeries() const { return threshold_; }
+  // Latency charts: one triangle per clipped spike, at its time on the top edge
+  // (empty and hidden when nothing is clipped, and in log scale). Else nullptr.
+  QScatterSeries* spikeSeries() const { return spikes_; }
   std::optional<double> thresholdValue() const { return limit_; }
   // The value axis in use (linear or logarithmic).
   QAbstractAxis* valueAxis() const;
   QCategoryAxis* timeAxis() const { return axisX_; }
   QValueAxis* secondaryAxis() const { return axisY2_; }
 
-  // "12:34:56  p99 4.21 ms": what hovering a point of `series` near x shows.
-  QString hoverText(QLineSeries* series, const QPointF& at) const;
+  // "12:34:56  p99 4.21 ms": what hovering a point of `series` near x shows;
+  // for the spike series, the real value of the nearest clipped spike.
+  QString hoverText(QXYSeries* series, const QPointF& at) const;
 
  Q_SIGNALS:
   void exportRequested(tier::ui::MetricChart* chart);
@@ -71,7 +83,10 @@ class MetricChart : public QChartView {
  private:
   QString formatValue(double v) const;
   void updateTimeAxis(qint64 from_ms, qint64 to_ms);
-  void updateValueAxes(double maxPrimary, double minPositive, double maxSecondary);
+  void updateValueAxes(double maxPrimary, double minPositive, double maxSecondary,
+                       const std::vector<double>& primaryValues);
+  void updateSpikes();
+  void placeSpikeMarks();
   void applyPens();
 
   QString title_;
@@ -79,6 +94,13 @@ class MetricChart : public QChartView {
   std::vector<Line> lines_;
   std::vector<QLineSeries*> series_;  // parallel to lines_; owned by the chart
   QLineSeries* threshold_ = nullptr;
+  QScatterSeries* spikes_ = nullptr;  // latency charts only; owned by the chart
+  struct Spike {
+    double x;      // Unix ms
+    double y;      // the real value, above the axis
+    QString line;  // e.g. "p99"
+  };
+  std::vector<Spike> spike_values_;  // parallel to spikes_' points
   QCategoryAxis* axisX_ = nullptr;
   QValueAxis* axisY_ = nullptr;       // linear; owned by the chart or by this view when detached
   QLogValueAxis* axisLog_ = nullptr;  // latency charts only; same ownership
