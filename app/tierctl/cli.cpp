@@ -2,7 +2,10 @@
 
 #include <QSettings>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <iostream>
+#include <string>
 #include <unistd.h>
 
 #include "commands.h"
@@ -293,5 +296,13 @@ std::atomic<bool>& interruptFlag() { return g_interrupted; }
 
 bool stdinIsTerminal() { return ::isatty(STDIN_FILENO) == 1; }
 bool stderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+bool confirmOnTerminal(const QString& question) {
+  const QByteArray ask = question.toUtf8();
+  std::fwrite(ask.constData(), 1, static_cast<size_t>(ask.size()), stderr);
+  std::fflush(stderr);
+  std::string answer;
+  return std::getline(std::cin, answer) && (answer == "y" || answer == "Y" || answer == "yes");
+}
 
 }  // namespace tierctl

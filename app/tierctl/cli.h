@@ -101,5 +101,8 @@ std::atomic<bool>& interruptFlag();
 
 bool stdinIsTerminal();
 bool stderrIsTerminal();
+// Writes `question` (ending in "[y/N] ") to stderr and reads one line from stdin:
+// true only for "y", "Y" or "yes".
+bool confirmOnTerminal(const QString& question);
 
 }  // namespace tierctl

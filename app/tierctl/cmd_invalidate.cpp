@@ -179,11 +179,7 @@ int runInvalidate(Context& ctx) {
       return tier::kExitOk;
     }
     for (const auto& k : p.sample) printErrLine(QStringLiteral("  ") + quoteInput(fromStd(k)));
-    const QByteArray ask = question(req, p.matched).toUtf8();
-    std::fwrite(ask.constData(), 1, static_cast<size_t>(ask.size()), stderr);
-    std::fflush(stderr);
-    std::string answer;
-    if (!std::getline(std::cin, answer) || (answer != "y" && answer != "Y" && answer != "yes")) {
+    if (!confirmOnTerminal(question(req, p.matched))) {
       reportError("not confirmed; nothing deleted");
       return tier::kExitFailure;
     }

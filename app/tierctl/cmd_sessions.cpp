@@ -136,13 +136,8 @@ int runSessions(Context& ctx) {
         printPassText(preview, p);
       return tier::kExitOk;
     }
-    const QByteArray ask = QStringLiteral("Mark %1 sessions idle longer than %2 as expired? [y/N] ")
-                               .arg(thousands(p.matched), fromStd(tier::ops::formatDuration(req.idle)))
-                               .toUtf8();
-    std::fwrite(ask.constData(), 1, static_cast<size_t>(ask.size()), stderr);
-    std::fflush(stderr);
-    std::string answer;
-    if (!std::getline(std::cin, answer) || (answer != "y" && answer != "Y" && answer != "yes")) {
+    if (!confirmOnTerminal(QStringLiteral("Mark %1 sessions idle longer than %2 as expired? [y/N] ")
+                               .arg(thousands(p.matched), fromStd(tier::ops::formatDuration(req.idle))))) {
       reportError("not confirmed; nothing changed");
       return tier::kExitFailure;
     }

@@ -35,6 +35,7 @@
 #include "tier/ops/audit.h"
 #include "tier/ops/deployment.h"
 #include "tier/redis/redis_client.h"
+#include "tier/workload/threads.h"
 
 using namespace tier::ui;
 using tier::test::TestServers;
@@ -494,6 +495,16 @@ class TestOperationsPage : public QObject {
     QVERIFY(!child<QPushButton>(load, "loadButton")->isEnabled());  // starting
     QTRY_VERIFY_WITH_TIMEOUT(load->running(), 60'000);
     QCOMPARE(child<QPushButton>(load, "loadButton")->text(), QStringLiteral("Stop &load"));
+    // The panel's load runs on tierctl load's default threads (workload/threads.h) and says why.
+    {
+      const auto& s = service_->settings();
+      const auto rule = tier::workload::defaultThreads(
+          tier::workload::usableCpus(), tier::workload::redisOnThisHost(s.redis_url.toStdString()),
+          tier::workload::postgresOnThisHost(s.pg_conninfo.toStdString()));
+      QCOMPARE(service_->workloadOptions()->threads, rule.threads);
+      QCOMPARE(load->threadsText(), QString::number(rule.threads));
+      QVERIFY2(load->threadsReason().contains(QString::fromStdString(rule.reason)), qPrintable(load->threadsReason()));
+    }
     // Live counters arrive with the stats snapshots.
     QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(load, "reads")->text() != QStringLiteral("—") &&
                                  child<QLabel>(load, "opsPerSecond")->text() != QStringLiteral("—"),
@@ -525,6 +536,7 @@ class TestOperationsPage : public QObject {
     QCOMPARE(child<QSpinBox>(load, "rate")->value(), 250);
     QCOMPARE(service_->workloadOptions()->rate, 250.0);
     QCOMPARE(service_->workloadOptions()->virtual_users, 37);
+    QCOMPARE(load->threadsText(), QString::number(o.threads));  // what it runs on, not the panel's default
     load->toggleAction()->trigger();
     QTRY_VERIFY_WITH_TIMEOUT(!load->running(), 30'000);
   }

@@ -32,7 +32,7 @@
 #include <algorithm>
 
 #include "common/capability_gate.h"
-#include "operations/confirm_invalidate_dialog.h"
+#include "common/confirm_destructive.h"
 #include "pages.h"
 #include "sessions/session_detail_widgets.h"
 #include "sessions/session_search_model.h"
@@ -324,36 +324,10 @@ SessionsPage::SessionsPage(CoreService* service, QWidget* parent)
       const QString detailText = QStringLiteral(
           "The session is marked expired in PostgreSQL: its user can no longer "
           "write to it. Its cached copies are dropped. Recorded in the audit log.");
-      if (tags.production) {  // the id typed, as for Evict
-        auto* dialog = new ConfirmInvalidateDialog(
-            question,
-            detailText + QStringLiteral(" This is the production profile \u2018%1\u2019, so please type to confirm.")
-                             .arg(tags.profile),
-            QStringLiteral("E&xpire"), QString::number(id), this);
-        dialog->setObjectName(QStringLiteral("expireConfirmation"));
-        dialog->setWindowTitle(QStringLiteral("Expire session %1").arg(id));
-        dialog->setAttribute(Qt::WA_DeleteOnClose);
-        connect(dialog, &QDialog::finished, this, [dialog, id, run](int result) {
-          dialog->setObjectName(QString());
-          if (result == QDialog::Accepted) run(id);
-        });
-        dialog->open();
-        return;
-      }
-      auto* box = new QMessageBox(QMessageBox::Warning, QStringLiteral("Expire session %1").arg(id), question,
-                                  QMessageBox::NoButton, this);
-      box->setObjectName(QStringLiteral("expireConfirmation"));
-      box->setInformativeText(detailText);
-      QPushButton* yes = box->addButton(QStringLiteral("E&xpire"), QMessageBox::DestructiveRole);
-      QPushButton* cancel = box->addButton(QMessageBox::Cancel);
-      box->setDefaultButton(cancel);
-      box->setEscapeButton(cancel);
-      box->setAttribute(Qt::WA_DeleteOnClose);
-      connect(box, &QMessageBox::finished, this, [box, yes, id, run] {
-        box->setObjectName(QString());
-        if (box->clickedButton() == yes) run(id);
-      });
-      box->open();
+      confirmDestructive(this, tags,
+                         {QStringLiteral("Expire session %1").arg(id), question, detailText,
+                          QStringLiteral("E&xpire"), QString::number(id), QStringLiteral("expireConfirmation")},
+                         [id, run] { run(id); });
     });
 
     auto* sweep = new QLabel(this);
@@ -692,40 +666,13 @@ void SessionsPage::onEvictTriggered() {
   const std::int64_t id = currentId_;
   const ProfileTags tags = profileTags();
   if (tags.read_only) return updateActions();
-  if (tags.production) {
-    // Production: the id must be typed, whatever the size (one session).
-    auto* dialog = new ConfirmInvalidateDialog(
-        QStringLiteral("Evict session %1 from L1 and L2?").arg(id),
-        QStringLiteral("The database keeps the session; the next read loads it again. The eviction is recorded in the "
-                       "audit log. This is the production profile \u2018%1\u2019, so please type to confirm.")
-            .arg(tags.profile),
-        QStringLiteral("&Evict"), QString::number(id), this);
-    dialog->setObjectName(QStringLiteral("evictConfirmation"));
-    dialog->setWindowTitle(QStringLiteral("Evict session %1").arg(id));
-    dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &QDialog::finished, this, [this, dialog, id](int result) {
-      dialog->setObjectName(QString());  // closing: a new Delete may ask again
-      if (result == QDialog::Accepted) evictConfirmed(id);
-    });
-    dialog->open();
-    return;
-  }
-  // Non-modal open(): no nested event loop, and tests can answer it.
-  auto* box = new QMessageBox(QMessageBox::Warning, QStringLiteral("Evict session %1").arg(id),
-                              QStringLiteral("Evict session %1 from L1 and L2?").arg(id), QMessageBox::NoButton, this);
-  box->setObjectName(QStringLiteral("evictConfirmation"));
-  box->setInformativeText(QStringLiteral("The database keeps the session; the next read loads it again. "
-                                         "The eviction is recorded in the audit log."));
-  QPushButton* evict = box->addButton(QStringLiteral("&Evict"), QMessageBox::DestructiveRole);
-  QPushButton* cancel = box->addButton(QMessageBox::Cancel);
-  box->setDefaultButton(cancel);
-  box->setEscapeButton(cancel);
-  box->setAttribute(Qt::WA_DeleteOnClose);
-  connect(box, &QMessageBox::finished, this, [this, box, evict, id] {
-    box->setObjectName(QString());  // closing: a new Delete may ask again
-    if (box->clickedButton() == evict) evictConfirmed(id);
-  });
-  box->open();
+  confirmDestructive(this, tags,
+                     {QStringLiteral("Evict session %1").arg(id),
+                      QStringLiteral("Evict session %1 from L1 and L2?").arg(id),
+                      QStringLiteral("The database keeps the session; the next read loads it again. "
+                                     "The eviction is recorded in the audit log."),
+                      QStringLiteral("&Evict"), QString::number(id), QStringLiteral("evictConfirmation")},
+                     [this, id] { evictConfirmed(id); });
 }
 
 void SessionsPage::evictConfirmed(std::int64_t id) {

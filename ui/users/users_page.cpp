@@ -18,8 +18,8 @@
 #include <QVBoxLayout>
 
 #include "common/capability_gate.h"
+#include "common/confirm_destructive.h"
 #include "main_window.h"
-#include "operations/confirm_invalidate_dialog.h"
 #include "pages.h"
 #include "sessions/session_detail_widgets.h"
 #include "sessions/sessions_page.h"
@@ -611,35 +611,10 @@ void UsersPage::onEvict() {
   const QString detail = QStringLiteral("The database keeps it; the next read loads it again. The eviction is "
                                         "recorded in the audit log.");
   const Target chosen = *t;
-  if (tags.production) {
-    // Production: the id must be typed.
-    auto* dialog = new ConfirmInvalidateDialog(
-        question,
-        detail + QStringLiteral(" This is the production profile \u2018%1\u2019, so please type to confirm.").arg(tags.profile),
-        QStringLiteral("&Evict"), QString::number(chosen.id), this);
-    dialog->setObjectName(QStringLiteral("userEvictConfirmation"));
-    dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &QDialog::finished, this, [this, dialog, chosen](int result) {
-      dialog->setObjectName(QString());
-      if (result == QDialog::Accepted) runAction(chosen, true);
-    });
-    dialog->open();
-    return;
-  }
-  auto* box = new QMessageBox(QMessageBox::Warning, QStringLiteral("Evict %1").arg(chosen.label), question,
-                              QMessageBox::NoButton, this);
-  box->setObjectName(QStringLiteral("userEvictConfirmation"));
-  box->setInformativeText(detail);
-  QPushButton* evict = box->addButton(QStringLiteral("&Evict"), QMessageBox::DestructiveRole);
-  QPushButton* cancel = box->addButton(QMessageBox::Cancel);
-  box->setDefaultButton(cancel);
-  box->setEscapeButton(cancel);
-  box->setAttribute(Qt::WA_DeleteOnClose);
-  connect(box, &QMessageBox::finished, this, [this, box, evict, chosen] {
-    box->setObjectName(QString());
-    if (box->clickedButton() == evict) runAction(chosen, true);
-  });
-  box->open();
+  confirmDestructive(this, tags,
+                     {QStringLiteral("Evict %1").arg(chosen.label), question, detail, QStringLiteral("&Evict"),
+                      QString::number(chosen.id), QStringLiteral("userEvictConfirmation")},
+                     [this, chosen] { runAction(chosen, true); });
 }
 
 void UsersPage::runAction(const Target& t, bool evict) {
