@@ -78,7 +78,8 @@ class TestMigrations : public QObject {
       QCOMPARE(rows.value(i, 1), std::string_view(tier::schema::embeddedMigrations()[std::size_t(i)].name));
     }
     for (const char* table : {"users", "journal_entries", "chat_sessions", "chat_messages", "psychology_knowledge",
-                              "cache_audit"})
+                              "cache_audit", "user_entry_changes", "tier_deployment", "tier_load_runs",
+                              "alert_history"})
       QCOMPARE(c->exec("SELECT to_regclass($1) IS NOT NULL", {std::string(table)}).value(0, 0), std::string_view("t"));
   }
 

@@ -72,33 +72,28 @@ bool portFree(int port) {
   return ok;
 }
 
-// A port P with P and P + 10000 (the cluster bus) both free, below the
-// ephemeral range so that outgoing connections do not take it meanwhile.
-int pickPortPair(std::vector<int>& taken) {
+// A free loopback port below the ephemeral range (20000-29999), so that neither
+// an outgoing connection nor another test's port-0 bind takes it while its
+// server is down (the fault tests kill a node and restart it on the same port).
+// withBus: P + 10000 (the cluster bus) must be free too.
+int pickLowPort(std::vector<int>& taken, bool withBus) {
   static std::mt19937 rng(static_cast<unsigned>(::getpid()) ^
                           static_cast<unsigned>(Clock::now().time_since_epoch().count()));
   std::uniform_int_distribution<int> dist(20000, 29999);
   for (int i = 0; i < 500; ++i) {
     int p = dist(rng);
     if (std::find(taken.begin(), taken.end(), p) != taken.end()) continue;
-    if (portFree(p) && portFree(p + 10000)) {
+    if (portFree(p) && (!withBus || portFree(p + 10000))) {
       taken.push_back(p);
       return p;
     }
   }
-  throw Error(ErrorKind::Internal, "no free loopback port pair for a Redis Cluster node");
+  throw Error(ErrorKind::Internal, withBus ? "no free loopback port pair for a Redis Cluster node"
+                                           : "no free loopback port below the ephemeral range");
 }
 
-int pickPort(std::vector<int>& taken) {
-  for (int i = 0; i < 100; ++i) {
-    int p = tier::sandbox::findFreePort();
-    if (std::find(taken.begin(), taken.end(), p) == taken.end()) {
-      taken.push_back(p);
-      return p;
-    }
-  }
-  throw Error(ErrorKind::Internal, "no free loopback port");
-}
+int pickPortPair(std::vector<int>& taken) { return pickLowPort(taken, true); }
+int pickPort(std::vector<int>& taken) { return pickLowPort(taken, false); }
 
 std::string redisServerBinary() {
   if (::access("/usr/bin/redis-server", X_OK) == 0) return "/usr/bin/redis-server";
