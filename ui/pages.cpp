@@ -17,6 +17,7 @@ void addAllPages(MainWindow* window, CoreService* service) {
   window->addPage(createOperationsPage(service, window), QStringLiteral("&Operations"), QKeySequence(QStringLiteral("Ctrl+3")));
   window->addPage(createAlertsPage(service, window), QStringLiteral("&Alerts && audit"), QKeySequence(QStringLiteral("Ctrl+4")));
   window->addPage(createUsersPage(service, window), QStringLiteral("&Users"), QKeySequence(QStringLiteral("Ctrl+5")));
+  window->addPage(createKeysPage(service, window), QStringLiteral("&Keys"), QKeySequence(QStringLiteral("Ctrl+6")));
   // Warm on start: the connected profile's warm_on_start sets, progress in the status bar.
   auto* warmer = new StartupWarmer(service, window);
   warmer->setObjectName(QStringLiteral("startupWarmer"));

@@ -1,5 +1,6 @@
 // tierconsole: the desktop console. Options as in tierctl: --profile NAME,
 // --redis URL, --pg CONNINFO, --sandbox[=DIR]; --version works without a display.
+#include <QAbstractItemModel>
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
@@ -10,14 +11,22 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QSortFilterProxyModel>
+#include <QTableView>
 #include <QTimer>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <memory>
+#include <unistd.h>
 
 #include "common/core_service.h"
 #include "common/stall_probe.h"
+#include "keys/key_list_model.h"
+#include "keys/keys_page.h"
+#include "keys/keyspace_analysis_view.h"
 #include "tier/ops/invalidation.h"
 #include "main_window.h"
 #include "pages.h"
@@ -29,6 +38,14 @@ bool hasDisplay() {
   const QByteArray platform = qgetenv("QT_QPA_PLATFORM");
   if (!platform.isEmpty() && !platform.startsWith("xcb") && !platform.startsWith("wayland")) return true;  // offscreen, vnc, …
   return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY");
+}
+
+// This process's resident set (/proc/self/statm), in bytes; -1 where unknown.
+double residentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  long long size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return -1;
+  return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace
@@ -91,6 +108,17 @@ int main(int argc, char** argv) {
                     QStringLiteral("Once connected, run a real pattern invalidation through the console's job runner "
                                    "(for measuring responsiveness during a large delete)."),
                     QStringLiteral("PATTERN")});
+  parser.addOption({QStringLiteral("keys-scan-report"),
+                    QStringLiteral("Once connected, scan every key in the Keys view (Ctrl+6) and write as JSON to FILE "
+                                   "the time to its first rows, the scan's duration, the GUI thread's stalls during "
+                                   "the scan and this process's memory before, at the row budget and at the end; then "
+                                   "quit (for measuring the view on a large keyspace)."),
+                    QStringLiteral("FILE")});
+  parser.addOption({QStringLiteral("keys-screenshot-dir"),
+                    QStringLiteral("With --keys-scan-report: after the scan, save keys.png (the first key's detail) "
+                                   "and keys-analysis.png (after a 100,000-key analysis, whose time joins the "
+                                   "report) into DIR."),
+                    QStringLiteral("DIR")});
   parser.addOption({QStringLiteral("screenshot-delay"), QStringLiteral("Seconds of live data before screenshots (default 30)."),
                     QStringLiteral("S")});
   if (!parser.parse(app.arguments())) {
@@ -172,6 +200,112 @@ int main(int argc, char** argv) {
           [&window](double, QString message) { window.statusBar()->showMessage(message); });
     });
   }
+  if (parser.isSet(QStringLiteral("keys-scan-report"))) {
+    auto* keys = window.findChild<tier::ui::KeysPage*>();
+    if (!keys) {
+      std::fprintf(stderr, "tierconsole: --keys-scan-report: this build has no Keys view\n");
+      return 1;
+    }
+    struct ScanRun {
+      QElapsedTimer clock;
+      double rss_before = -1, rss_at_budget = -1;
+      qint64 first_rows_ms = -1, budget_ms = -1;
+      long long budget_rows = 0;
+      QElapsedTimer analysis;
+      QJsonObject report;  // filled when the scan ends; written after the optional screenshots
+    };
+    auto run = std::make_shared<ScanRun>();
+    const QString file = parser.value(QStringLiteral("keys-scan-report"));
+    QObject::connect(keys->model(), &QAbstractItemModel::rowsInserted, keys, [run] {
+      if (run->clock.isValid() && run->first_rows_ms < 0) run->first_rows_ms = run->clock.elapsed();
+    });
+    QObject::connect(keys, &tier::ui::KeysPage::rowBudgetReached, keys, [run](long long rows) {
+      run->budget_ms = run->clock.elapsed();
+      run->budget_rows = rows;
+      run->rss_at_budget = residentBytes();
+    });
+    const QString shots = parser.value(QStringLiteral("keys-screenshot-dir"));
+    QObject::connect(keys, &tier::ui::KeysPage::scanFinished, keys,
+                     [run, keys, file, shots, &probe, &window](long long rows, bool complete) {
+      if (!run->clock.isValid() || !run->report.isEmpty()) return;  // a scan before ours, or a later one
+      const qint64 ms = run->clock.elapsed();
+      const auto r = probe.report();
+      run->report = QJsonObject{{QStringLiteral("first_rows_ms"), static_cast<double>(run->first_rows_ms)},
+                                {QStringLiteral("scan_ms"), static_cast<double>(ms)},
+                                {QStringLiteral("complete"), complete},
+                                {QStringLiteral("rows"), static_cast<double>(rows)},
+                                {QStringLiteral("row_budget"), keys->rowBudget()},
+                                {QStringLiteral("budget_reached_ms"), static_cast<double>(run->budget_ms)},
+                                {QStringLiteral("keys_found"), static_cast<double>(keys->foundCount({}))},
+                                {QStringLiteral("status"), keys->statusText()},
+                                {QStringLiteral("rss_before_bytes"), run->rss_before},
+                                {QStringLiteral("rss_at_budget_bytes"), run->rss_at_budget},
+                                {QStringLiteral("rss_end_bytes"), residentBytes()},
+                                {QStringLiteral("stall_ticks"), static_cast<double>(r.ticks)},
+                                {QStringLiteral("stall_seconds"), r.seconds},
+                                {QStringLiteral("stall_p50_ms"), r.p50_ms},
+                                {QStringLiteral("stall_p99_ms"), r.p99_ms},
+                                {QStringLiteral("stall_max_ms"), r.max_ms}};
+      std::fprintf(stderr, "keys scan: %s\n", qPrintable(keys->statusText()));
+      auto finishReport = [run, file] {
+        QFile f(file);
+        if (f.open(QIODevice::WriteOnly)) f.write(QJsonDocument(run->report).toJson());
+        QApplication::quit();
+      };
+      if (shots.isEmpty()) return finishReport();
+      // Screenshots of the view as a person sees it on this keyspace: the first
+      // key's detail, then the analysis window after a 100,000-key analysis.
+      QDir().mkpath(shots);
+      auto analyzeThenQuit = [run, keys, shots, finishReport] {
+        tier::ui::KeyspaceAnalysisView* analysis = keys->openAnalysis();
+        QObject::connect(analysis, &tier::ui::KeyspaceAnalysisView::analysisFinished, keys,
+                         [run, analysis, shots, finishReport](bool ok, const QString& message) {
+                           run->report.insert(QStringLiteral("analysis_gui_ms"),
+                                              static_cast<double>(run->analysis.elapsed()));
+                           run->report.insert(QStringLiteral("analysis_ok"), ok);
+                           run->report.insert(QStringLiteral("analysis_summary"),
+                                              ok ? analysis->summaryText() : message);
+                           QTimer::singleShot(500, analysis, [analysis, shots, finishReport] {
+                             analysis->window()->grab().save(shots + QStringLiteral("/keys-analysis.png"));
+                             finishReport();
+                           });
+                         },
+                         Qt::SingleShotConnection);
+        analysis->setSample(tier::ui::KeyspaceAnalysisView::kDefaultSample);
+        run->analysis.start();
+        analysis->analyze();
+      };
+      QObject::connect(keys, &tier::ui::KeysPage::detailShown, keys,
+                       [keys, shots, &window, analyzeThenQuit] {
+                         QTimer::singleShot(300, keys, [shots, &window, analyzeThenQuit] {
+                           window.grab().save(shots + QStringLiteral("/keys.png"));
+                           analyzeThenQuit();
+                         });
+                       },
+                       Qt::SingleShotConnection);
+      keys->table()->setCurrentIndex(keys->proxy()->index(0, 0));
+      keys->table()->selectRow(0);
+    });
+    QObject::connect(
+        &service, &tier::ui::CoreService::coreReady, keys,
+        [run, keys, &window, &probe] {
+          // After the probe's own start-up reset (3 s): the stalls are the scan's.
+          QTimer::singleShot(3500, keys, [run, keys, &window, &probe] {
+            window.tabs()->setCurrentWidget(keys);
+            keys->selectGroup(QString());
+            keys->setFilterText(QString());
+            run->rss_before = residentBytes();
+            probe.reset();
+            run->clock.start();
+            keys->startScan();
+          });
+        },
+        Qt::SingleShotConnection);
+    QObject::connect(keys, &tier::ui::KeysPage::scanFailed, keys, [](const QString& why) {
+      std::fprintf(stderr, "keys scan failed: %s\n", qPrintable(why));
+      QApplication::exit(1);
+    });
+  }
   if (parser.isSet(QStringLiteral("quit-after")))
     QTimer::singleShot(static_cast<int>(parser.value(QStringLiteral("quit-after")).toDouble() * 1000), &app,
                        &QApplication::quit);
@@ -182,9 +316,9 @@ int main(int argc, char** argv) {
                           : 30000;
     QDir().mkpath(dir);
     QTimer::singleShot(delay, &window, [&window, dir] {
-      static const char* names[] = {"dashboard", "sessions", "operations", "alerts", "users"};
+      static const char* names[] = {"dashboard", "sessions", "operations", "alerts", "users", "keys"};
       QTabWidget* tabs = window.tabs();
-      for (int i = 0; i < tabs->count() && i < 5; ++i) {
+      for (int i = 0; i < tabs->count() && i < 6; ++i) {
         tabs->setCurrentIndex(i);
         // A page may stage a representative state (e.g. select a session) first.
         QMetaObject::invokeMethod(tabs->widget(i), "prepareScreenshot", Qt::DirectConnection);

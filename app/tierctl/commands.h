@@ -57,5 +57,7 @@ void addAuditOptions(QCommandLineParser&);
 int runAudit(Context&);
 void addBenchOptions(QCommandLineParser&);
 int runBench(Context&);
+void addAnalyzeOptions(QCommandLineParser&);
+int runAnalyze(Context&);
 
 }  // namespace tierctl

@@ -2,6 +2,8 @@
 // tierctl as a user runs it: the built binary, through QProcess, against the
 // harness's real Redis and PostgreSQL. Checks the contract of docs/cli.md:
 // exit codes, JSON fields, one-line errors that never quote a password.
+#include <sched.h>
+
 #include <QtTest>
 
 #include <QJsonArray>
@@ -450,6 +452,10 @@ class TestTierctl : public QObject {
                                           << QStringLiteral("--yes");
     QTest::newRow("bad number") << QStringList{QStringLiteral("load"), QStringLiteral("--users"), QStringLiteral("many")}
                                 << 2 << QStringLiteral("--users");
+    QTest::newRow("zero threads") << QStringList{QStringLiteral("load"), QStringLiteral("--threads"), QStringLiteral("0")}
+                                  << 2 << QStringLiteral("--threads must be an integer from 1 to 256");
+    QTest::newRow("junk threads") << QStringList{QStringLiteral("load"), QStringLiteral("--threads"), QStringLiteral("8x")}
+                                  << 2 << QStringLiteral("--threads must be an integer from 1 to 256");
     QTest::newRow("unknown warm set") << QStringList{QStringLiteral("warm"), QStringLiteral("everything")} << 2
                                       << QStringLiteral("unknown set");
     QTest::newRow("malformed redis url")
@@ -607,6 +613,43 @@ class TestTierctl : public QObject {
     // The live lines went to stderr, one per second.
     QVERIFY2(r.err.contains("ops/s  hit "), r.err.constData());
     QVERIFY(r.err.contains("redis p99 "));
+  }
+
+  // The default worker threads follow workload/threads.h: the CPUs this process
+  // may use minus one per server on this host (the test's servers are both on
+  // loopback), at least 1; --threads N overrides it; both say so.
+  void loadThreadsFollowTheRule() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    QCOMPARE(::sched_getaffinity(0, sizeof set, &set), 0);
+    const int expected = std::max(1, CPU_COUNT(&set) - 2);
+    const QStringList load{QStringLiteral("load"), QStringLiteral("--duration"), QStringLiteral("1"),
+                           QStringLiteral("--users"), QStringLiteral("20"), QStringLiteral("--no-warm")};
+    Run r = tierctl(load + QStringList{QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    QJsonObject o = r.json();
+    QCOMPARE(o.value(QStringLiteral("threads")).toInt(), expected);
+    const QString reason = o.value(QStringLiteral("threads_reason")).toString();
+    QVERIFY2(reason.startsWith(QStringLiteral("default: %1 CPU").arg(CPU_COUNT(&set))), qPrintable(reason));
+    QVERIFY2(reason.contains(QStringLiteral("minus 1 each for the Redis and PostgreSQL servers on this host")),
+             qPrintable(reason));
+    QVERIFY2(r.err.contains(QStringLiteral("threads: %1 (default: ").arg(expected).toUtf8()), r.err.constData());
+    QVERIFY(o.value(QStringLiteral("reads")).toDouble() > 0);
+
+    r = tierctl(load + QStringList{QStringLiteral("--threads"), QStringLiteral("3"), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    o = r.json();
+    QCOMPARE(o.value(QStringLiteral("threads")).toInt(), 3);
+    QCOMPARE(o.value(QStringLiteral("threads_reason")).toString(), QStringLiteral("--threads 3"));
+    QVERIFY(o.value(QStringLiteral("reads")).toDouble() > 0);
+
+    // The text summary names them too; so does tierctl stats, same rule.
+    r = tierctl(load + QStringList{QStringLiteral("--threads"), QStringLiteral("2")});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains("threads: 2 (--threads 2)"), r.out.constData());
+    r = tierctl({QStringLiteral("stats"), QStringLiteral("--duration"), QStringLiteral("1"), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.json().value(QStringLiteral("threads")).toInt(), expected);
   }
 
   void thresholdOverrideRaisesAnAlert() {
