@@ -34,6 +34,7 @@
 #include "tier/ops/warming.h"
 #include "tier/sandbox/sandbox.h"
 #include "tier/sandbox/server_process.h"
+#include "tier/workload/threads.h"
 #include "tier/workload/workload.h"
 
 namespace tierctl {
@@ -91,12 +92,12 @@ struct Target {
 };
 
 constexpr Target kTargets[] = {
-    {"l1_hit_vs_hashmap", "l1", "<=", 2.0},
+    {"l1_hit_vs_hashmap", "l1", "<=", 1.5},
     {"l1_scaling_2t", "l1", ">=", 1.8},
     {"l2_get_vs_hiredis_p50", "l2", "<=", 1.10},
     {"warm_vs_redis_benchmark", "warm", ">=", 0.8},
     {"session_cold_vs_libpq_p99", "session", "<=", 1.2},
-    {"hit_ratio_vs_opt_zipf", "l1", ">=", 0.9},
+    {"hit_ratio_vs_top_k", "l1", ">=", 0.97},
     {"hit_ratio_vs_lru_scan", "l1", ">=", 1.0},
     {"invalidate_1m_vs_recipe", "invalidate", "<=", 0.5},
     {"invalidate_concurrent_get_p99_ms", "invalidate", "<", 5},
@@ -104,9 +105,25 @@ constexpr Target kTargets[] = {
     {"load_1000_hit_rate", "load", ">=", 0.95},
     {"load_1000_session_p99_ms", "load", "<=", 2},
     {"load_1000_knowledge_p99_ms", "load", "<=", 0.1},
-    {"l1_bytes_per_entry_overhead", "l1", "<=", 64},
+    {"l1_bytes_per_entry_overhead", "l1", "<=", 48},
     {"fleet_publish_throughput_ratio", "fleet", ">=", 0.99},
     {"fleet_publish_cpu_share", "fleet", "<=", 0.01},
+};
+
+// Fields reported beside the targets, for comparison, with no target of their own.
+struct InfoField {
+  const char* field;
+  const char* group;
+};
+
+constexpr InfoField kInfoFields[] = {
+    // Against Belady-OPT: no online policy reaches it on IID traces; the ceiling is the
+    // row's static_top_k / opt (details.l1.hit_ratio), which hit_ratio_vs_top_k targets.
+    {"hit_ratio_vs_opt_zipf", "l1"},
+    // The load at 8 worker threads, next to the default threads' figures above.
+    {"load_1000_8t_hit_rate", "load"},
+    {"load_1000_8t_session_p99_ms", "load"},
+    {"load_1000_8t_knowledge_p99_ms", "load"},
 };
 
 bool meets(const Target& t, double v) {
@@ -133,6 +150,7 @@ struct Plan {
   int load_warmup_max_s = 300;
   double load_settle = 0.002;
   int load_measure_s = 60;
+  int load_switch_settle_s = 5;  // before each measured block: its new workers' first operations
   // Fleet publishing overhead: interleaved blocks of the load, publishing on and off.
   // Shorter blocks, more of them: the load's own drift (±10 % between 15 s
   // blocks on a shared 2-core machine) cancels better in adjacent pairs.
@@ -154,6 +172,7 @@ Plan planFor(bool quick) {
   p.load_warmup_min_s = 2;
   p.load_warmup_max_s = 3;
   p.load_measure_s = 3;
+  p.load_switch_settle_s = 1;
   p.fleet_reps = 1;
   p.fleet_block_s = 2;
   return p;
@@ -822,24 +841,38 @@ void benchFleet(Run& run) {
                                  {QStringLiteral("publish_failures"), static_cast<double>(failures)}});
 }
 
-// 1,000 virtual users of the synthetic workload, measured after a warm-up.
+// 1,000 virtual users of the synthetic workload, measured after a warm-up:
+// first on the default worker threads (workload/threads.h: no more blocking
+// workers than free CPUs, so the tail is the core's), then, on the same core
+// and warm cache, on 8 threads, the figure earlier runs reported (on a small
+// machine, the tail of oversubscription: workers preempted mid-operation).
+// The warm-up runs on at least 8 threads whatever the default: its settling
+// rule is per 10 s, and fewer operations per second would stop it on a cache
+// that is still filling (a hit rate that depends on the warm-up, not the threads).
 void benchLoad(Run& run) {
+  constexpr int kOversubscribedThreads = 8;
   // A fresh core: nothing the other measurements cached or counted.
   tier::CoreConfig cfg = run.config;
+  const tier::workload::ThreadChoice threads = tier::workload::defaultThreads(cfg);
   tier::workload::WorkloadOptions o;
   o.virtual_users = run.plan.load_users;
   o.duration = std::chrono::seconds(0);
-  cfg.redis.pool_size = std::max(cfg.redis.pool_size, o.threads);
-  cfg.pg.pool_size = std::max(cfg.pg.pool_size, o.threads);
+  o.threads = threads.threads;
+  tier::workload::WorkloadOptions o8 = o;
+  o8.threads = kOversubscribedThreads;
+  cfg.redis.pool_size = std::max({cfg.redis.pool_size, o.threads, o8.threads});
+  cfg.pg.pool_size = std::max({cfg.pg.pool_size, o.threads, o8.threads});
   tier::TierCore core(cfg);
   const auto warmed = tier::ops::warm(core, tier::ops::WarmSet::Knowledge);
-  tier::workload::Workload load(core, o);
-  load.start();
+  tier::workload::WorkloadOptions oWarm = o;
+  oWarm.threads = std::max(o.threads, o8.threads);
+  auto load = std::make_unique<tier::workload::Workload>(core, oWarm);
+  load->start();
   auto waitFor = [&](int seconds) {
     const auto until = Clock::now() + std::chrono::seconds(seconds);
     while (Clock::now() < until) {
       if (interruptFlag().load()) {
-        load.stop();
+        load->stop();
         checkInterrupted();
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -862,25 +895,62 @@ void benchLoad(Run& run) {
     waitFor(std::min(10, std::max(1, run.plan.load_warmup_max_s - static_cast<int>(elapsed))));
   }
   const double warmupS = microsSince(warmStart) / 1e6;
-  const auto before = load.counters();
-  core.metrics().reset();
-  waitFor(run.plan.load_measure_s);
-  const auto snap = core.metrics().snapshot(std::chrono::seconds(0));
-  load.stop();
-  const auto after = load.counters();
-  if (after.failed_reads > 0 || after.stale_reads > 0)
-    throw tier::DataError("the workload saw " + std::to_string(after.failed_reads) + " failed and " +
-                          std::to_string(after.stale_reads) + " stale reads: " + after.last_error);
+  auto checkReads = [](const tier::workload::WorkloadCounters& c) {
+    if (c.failed_reads > 0 || c.stale_reads > 0)
+      throw tier::DataError("the workload saw " + std::to_string(c.failed_reads) + " failed and " +
+                            std::to_string(c.stale_reads) + " stale reads: " + c.last_error);
+  };
+  auto latencyOf = [](const tier::metrics::Snapshot& s) {
+    QJsonObject l;
+    for (int i = 0; i < static_cast<int>(tier::metrics::Op::kCount); ++i) {
+      const auto op = static_cast<tier::metrics::Op>(i);
+      l.insert(QLatin1String(tier::metrics::toString(op)), latencyJson(s.op(op)));
+    }
+    return l;
+  };
+  load->stop();
+  checkReads(load->counters());
+  // One measured block on `opts.threads`: a fresh workload on the warm core,
+  // a few seconds for its workers' first operations, then the metrics from zero.
+  struct Block {
+    tier::metrics::Snapshot snap;
+    tier::workload::WorkloadCounters before, after;
+  };
+  auto measure = [&](const tier::workload::WorkloadOptions& opts) {
+    load = std::make_unique<tier::workload::Workload>(core, opts);
+    load->start();
+    waitFor(run.plan.load_switch_settle_s);
+    Block b;
+    b.before = load->counters();
+    core.metrics().reset();
+    waitFor(run.plan.load_measure_s);
+    b.snap = core.metrics().snapshot(std::chrono::seconds(0));
+    load->stop();
+    b.after = load->counters();
+    checkReads(b.after);
+    return b;
+  };
+  run.progress(QStringLiteral("load on the default %1 threads ...").arg(o.threads));
+  const Block atDefault = measure(o);
+  const auto& snap = atDefault.snap;
+  const auto& before = atDefault.before;
+  const auto& after = atDefault.after;
   const auto& session = snap.op(tier::metrics::Op::SessionRetrieval);
   const auto& knowledge = snap.op(tier::metrics::Op::KnowledgeLookup);
   run.fields.insert(QStringLiteral("load_1000_hit_rate"), snap.hitRate());
   run.fields.insert(QStringLiteral("load_1000_session_p99_ms"), session.p99_ms);
   run.fields.insert(QStringLiteral("load_1000_knowledge_p99_ms"), knowledge.p99_ms);
-  QJsonObject latency;
-  for (int i = 0; i < static_cast<int>(tier::metrics::Op::kCount); ++i) {
-    const auto op = static_cast<tier::metrics::Op>(i);
-    latency.insert(QLatin1String(tier::metrics::toString(op)), latencyJson(snap.op(op)));
-  }
+  const QJsonObject latency = latencyOf(snap);
+
+  // The same load on 8 threads, same core and cache: only the thread count differs.
+  run.progress(QStringLiteral("load on %1 threads ...").arg(o8.threads));
+  const Block eight = measure(o8);
+  const auto& snap8 = eight.snap;
+  const auto& before8 = eight.before;
+  const auto& after8 = eight.after;
+  run.fields.insert(QStringLiteral("load_1000_8t_hit_rate"), snap8.hitRate());
+  run.fields.insert(QStringLiteral("load_1000_8t_session_p99_ms"), snap8.op(tier::metrics::Op::SessionRetrieval).p99_ms);
+  run.fields.insert(QStringLiteral("load_1000_8t_knowledge_p99_ms"), snap8.op(tier::metrics::Op::KnowledgeLookup).p99_ms);
   QJsonObject counters;
   for (int i = 0; i < static_cast<int>(tier::metrics::Counter::kCount); ++i) {
     const auto c = static_cast<tier::metrics::Counter>(i);
@@ -897,9 +967,28 @@ void benchLoad(Run& run) {
                                            {QStringLiteral("invalidations"), static_cast<double>(n.invalidations)},
                                            {QStringLiteral("entries"), static_cast<double>(n.entries)}});
   const double ops = static_cast<double>(after.operations - before.operations);
+  const double ops8 = static_cast<double>(after8.operations - before8.operations);
   run.details.insert(QStringLiteral("load"),
                      QJsonObject{{QStringLiteral("virtual_users"), o.virtual_users},
                                  {QStringLiteral("threads"), o.threads},
+                                 {QStringLiteral("threads_reason"), fromStd(threads.reason)},
+                                 {QStringLiteral("order"),
+                                  QStringLiteral("warm-up on %1 threads; then on the default threads %2 s settling and "
+                                                 "%3 s measured; then the same on %4 threads; one core and cache")
+                                      .arg(oWarm.threads)
+                                      .arg(run.plan.load_switch_settle_s)
+                                      .arg(run.plan.load_measure_s)
+                                      .arg(o8.threads)},
+                                 {QStringLiteral("warmup_threads"), oWarm.threads},
+                                 {QStringLiteral("at_8_threads"),
+                                  QJsonObject{{QStringLiteral("threads"), o8.threads},
+                                              {QStringLiteral("ops_per_s"), ops8 / run.plan.load_measure_s},
+                                              {QStringLiteral("hit_rate"), snap8.hitRate()},
+                                              {QStringLiteral("l1_hit_rate"), snap8.l1HitRate()},
+                                              {QStringLiteral("l2_hit_rate"), snap8.l2HitRate()},
+                                              {QStringLiteral("workload_misses"),
+                                               static_cast<double>(after8.misses - before8.misses)},
+                                              {QStringLiteral("latency"), latencyOf(snap8)}}},
                                  {QStringLiteral("zipf_s"), o.zipf_s},
                                  {QStringLiteral("warmup_s"), warmupS},
                                  {QStringLiteral("warmup_hit_rate_10s"), warmCurve},
@@ -926,6 +1015,7 @@ void benchL1(Run& run) {
   run.fields.insert(QStringLiteral("l1_hit_vs_hashmap"), r.l1_hit_vs_hashmap);
   run.fields.insert(QStringLiteral("l1_scaling_2t"), r.l1_scaling_2t);
   run.fields.insert(QStringLiteral("hit_ratio_vs_opt_zipf"), r.hit_ratio_vs_opt_zipf);
+  run.fields.insert(QStringLiteral("hit_ratio_vs_top_k"), r.hit_ratio_vs_top_k);
   run.fields.insert(QStringLiteral("hit_ratio_vs_lru_scan"), r.hit_ratio_vs_lru_scan);
   run.fields.insert(QStringLiteral("l1_bytes_per_entry_overhead"), r.l1_bytes_per_entry_overhead);
   run.details.insert(QStringLiteral("l1"), r.details);
@@ -1048,8 +1138,14 @@ int runBench(Context& ctx) {
     for (const QString& f : only) {
       const auto* t = std::find_if(std::begin(kTargets), std::end(kTargets),
                                    [&](const Target& x) { return f.trimmed() == QLatin1String(x.field); });
-      if (t == std::end(kTargets)) throw UsageError(QStringLiteral("unknown bench field %1").arg(quoteInput(f)));
-      groups[t->group] = true;
+      const auto* info = std::find_if(std::begin(kInfoFields), std::end(kInfoFields),
+                                      [&](const InfoField& x) { return f.trimmed() == QLatin1String(x.field); });
+      if (t != std::end(kTargets))
+        groups[t->group] = true;
+      else if (info != std::end(kInfoFields))
+        groups[info->group] = true;
+      else
+        throw UsageError(QStringLiteral("unknown bench field %1").arg(quoteInput(f)));
     }
   } else {
     for (const auto& t : kTargets) groups[t.group] = true;
@@ -1163,6 +1259,15 @@ int runBench(Context& ctx) {
                     .arg(QString::number(o.value(QStringLiteral("value")).toDouble(), 'g', 4), 10)
                     .arg(QLatin1String(t.op) + QString::number(t.target), 10)
                     .arg(o.value(QStringLiteral("met")).toBool() ? QStringLiteral("yes") : QStringLiteral("NO")));
+    }
+    for (const auto& i : kInfoFields) {
+      const QString f = QLatin1String(i.field);
+      if (!run.fields.contains(f)) continue;
+      printLine(QStringLiteral("%1  %2  %3  %4")
+                    .arg(f, -34)
+                    .arg(QString::number(run.fields.value(f).toDouble(), 'g', 4), 10)
+                    .arg(QStringLiteral("-"), 10)
+                    .arg(QStringLiteral("-")));
     }
     for (auto it = run.errors.begin(); it != run.errors.end(); ++it)
       printLine(QStringLiteral("%1: failed: %2").arg(it.key(), it.value().toString()));

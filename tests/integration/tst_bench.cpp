@@ -19,11 +19,21 @@ namespace {
 const char* const kFields[] = {
     "l1_hit_vs_hashmap",         "l1_scaling_2t",
     "l2_get_vs_hiredis_p50",     "warm_vs_redis_benchmark",
-    "session_cold_vs_libpq_p99", "hit_ratio_vs_opt_zipf",
+    "session_cold_vs_libpq_p99", "hit_ratio_vs_top_k",
     "hit_ratio_vs_lru_scan",     "invalidate_1m_vs_recipe",
     "invalidate_concurrent_get_p99_ms", "namespace_invalidate_ms",
     "load_1000_hit_rate",        "load_1000_session_p99_ms",
     "load_1000_knowledge_p99_ms", "l1_bytes_per_entry_overhead",
+};
+
+// Reported beside the targets for comparison, without a target of their own:
+// the 1,000-user load on 8 worker threads (the fields above: default threads),
+// and the L1 policy against Belady-OPT (its ceiling is the row's static top-k).
+const char* const kInfoFields[] = {
+    "hit_ratio_vs_opt_zipf",
+    "load_1000_8t_hit_rate",
+    "load_1000_8t_session_p99_ms",
+    "load_1000_8t_knowledge_p99_ms",
 };
 
 // Processes whose command line names this folder (the bench's own servers).
@@ -76,12 +86,30 @@ class TestBench : public QObject {
       QVERIFY2(t.value(QStringLiteral("target")).isDouble() && t.value(QStringLiteral("met")).isBool(), f);
       QCOMPARE(t.value(QStringLiteral("value")).toDouble(), v);
     }
+    for (const char* f : kInfoFields) {
+      const QString field = QLatin1String(f);
+      QVERIFY2(doc.value(field).isDouble(), f);
+      const double v = doc.value(field).toDouble();
+      QVERIFY2(std::isfinite(v) && v >= 0, f);
+      QVERIFY2(!targets.contains(field), f);
+    }
     // Each ratio compares two measurements that both ran.
     const QJsonObject details = doc.value(QStringLiteral("details")).toObject();
     for (const char* g : {"l1", "l2_get", "warm", "session", "invalidate", "load"})
       QVERIFY2(!details.value(QLatin1String(g)).toObject().isEmpty(), g);
     QVERIFY(doc.value(QStringLiteral("l2_get_vs_hiredis_p50")).toDouble() > 0);
     QVERIFY(doc.value(QStringLiteral("load_1000_hit_rate")).toDouble() > 0);
+    QVERIFY(doc.value(QStringLiteral("load_1000_8t_hit_rate")).toDouble() > 0);
+    // The policy never beats the IID ceiling by much (a finite trace may let it, a little).
+    QVERIFY(doc.value(QStringLiteral("hit_ratio_vs_top_k")).toDouble() > 0.5);
+    QVERIFY(doc.value(QStringLiteral("hit_ratio_vs_top_k")).toDouble() < 1.1);
+    const QJsonObject ratios = details.value(QStringLiteral("l1")).toObject().value(QStringLiteral("hit_ratio")).toObject();
+    QVERIFY(ratios.value(QStringLiteral("hit_ratio_vs_opt_zipf_ceiling")).toDouble() > 0);
+    // The load's default threads and why, and the 8-thread block beside it.
+    const QJsonObject load = details.value(QStringLiteral("load")).toObject();
+    QVERIFY(load.value(QStringLiteral("threads")).toInt() >= 1);
+    QVERIFY(load.value(QStringLiteral("threads_reason")).toString().startsWith(QStringLiteral("default: ")));
+    QCOMPARE(load.value(QStringLiteral("at_8_threads")).toObject().value(QStringLiteral("threads")).toInt(), 8);
     const QJsonObject machine = doc.value(QStringLiteral("machine")).toObject();
     QVERIFY(!machine.value(QStringLiteral("redis_version")).toString().isEmpty());
     QVERIFY(!machine.value(QStringLiteral("postgres_version")).toString().isEmpty());
