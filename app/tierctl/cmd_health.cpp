@@ -431,8 +431,10 @@ int runHealth(Context& ctx) {
   auto& core = ctx.core();
   const bool series = ctx.isSet(QStringLiteral("server-series"));
   tier::ops::ServerSeriesPoller poller;
-  const auto started = std::chrono::steady_clock::now();
-  if (series) poller.poll(core);  // the first of two polls: rates are their difference
+  // The first of two polls: rates are their difference. The second starts a second
+  // after the first *ended*, so a slow first poll does not shorten the interval.
+  if (series) poller.poll(core);
+  const auto firstPollEnded = std::chrono::steady_clock::now();
   const tier::ops::HealthReport h = tier::ops::checkHealth(core);
   // pg_locks only when PostgreSQL answered: a down server is not waited for twice.
   tier::ops::SessionSweeperStatus sweeper;
@@ -448,7 +450,7 @@ int runHealth(Context& ctx) {
   }
   std::optional<tier::ops::ServerSeriesPoint> point;
   if (series) {
-    std::this_thread::sleep_until(started + std::chrono::seconds(1));
+    std::this_thread::sleep_until(firstPollEnded + std::chrono::seconds(1));
     point = poller.poll(core);
   }
   if (ctx.json()) {
