@@ -20,14 +20,14 @@
 #include <vector>
 
 #include "tier/l1/l1_cache.h"
-#include "tier/l1/trace_sim.h"
+#include "tier/sim/trace_sim.h"
 
 namespace tier::cli::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using tier::l1::Value;
-namespace sim = tier::l1::sim;
+namespace sim = tier::sim;
 
 struct Sizes {
   std::size_t entries;      // hit cost / memory: keys held

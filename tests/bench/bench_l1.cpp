@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "tier/l1/l1_cache.h"
-#include "tier/l1/trace_sim.h"
+#include "tier/sim/trace_sim.h"
 #include "tier/metrics/metrics.h"
 
 using namespace std::chrono_literals;
@@ -141,11 +141,11 @@ void BM_L1Miss(benchmark::State& state) {
 // state.range(0): Zipf skew x100; range(1): cache size in % of keys.
 void BM_PolicyHitRatio(benchmark::State& state, const char* policy) {
   const double s = static_cast<double>(state.range(0)) / 100;
-  const auto trace = tier::l1::sim::zipfTrace(100'000, s, 1'000'000, 42);
+  const auto trace = tier::sim::zipfTrace(100'000, s, 1'000'000, 42);
   const std::size_t cacheEntries = 100'000 * static_cast<std::size_t>(state.range(1)) / 100;
-  tier::l1::sim::Ratio r;
-  for (auto _ : state) r = std::string(policy) == "opt" ? tier::l1::sim::simulateOpt(trace, cacheEntries)
-                                                         : tier::l1::sim::simulateL1(trace, cacheEntries, policy);
+  tier::sim::Ratio r;
+  for (auto _ : state) r = std::string(policy) == "opt" ? tier::sim::simulateOpt(trace, cacheEntries)
+                                                         : tier::sim::simulateL1(trace, cacheEntries, policy);
   state.counters["hit_ratio"] = r.hitRatio();
 }
 

@@ -12,12 +12,12 @@
 #include "../../core/src/l1/frequency_sketch.h"  // private to core; its code is in tier::core
 #include "../../core/src/l1/tinylfu_policy.h"
 #include "tier/l1/l1_cache.h"
-#include "tier/l1/trace_sim.h"
+#include "tier/sim/trace_sim.h"
 
 using namespace std::chrono_literals;
 using tier::l1::L1Cache;
 using tier::l1::L1Options;
-namespace sim = tier::l1::sim;
+namespace sim = tier::sim;
 using Entry = tier::l1::detail::Entry;
 using Policy = tier::l1::detail::TinyLfuPolicy;
 

@@ -1,14 +1,14 @@
-// The workload's Zipf sampler and rank permutation: shape, range, determinism.
+// The Zipf sampler and rank permutation of tier/common/random.h (the workload and the trace simulator draw with them): shape, range, determinism.
 #include <QTest>
 
 #include <cmath>
 #include <vector>
 
-#include "tier/workload/workload.h"
+#include "tier/common/random.h"
 
-using tier::workload::detail::Permutation;
-using tier::workload::detail::Rng;
-using tier::workload::detail::ZipfSampler;
+using tier::random::Permutation;
+using tier::random::Rng;
+using tier::random::ZipfSampler;
 
 class TestZipf : public QObject {
   Q_OBJECT

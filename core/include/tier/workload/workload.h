@@ -55,22 +55,13 @@
 #include <vector>
 
 #include "tier/metrics/metrics.h"
+#include "tier/workload/mix.h"
 
 namespace tier {
 class TierCore;
 }
 
 namespace tier::workload {
-
-struct Mix {  // relative weights, each >= 0, not all 0
-  int entry_read = 40;
-  int session_read = 25;
-  int message_append = 5;
-  int knowledge_lookup = 20;
-  int analytics_read = 7;
-  int entry_edit = 3;
-  int search = 2;  // full-text search of the home user's entries
-};
 
 enum class WriteMode { ReadOnly, Sandbox, Synthetic };
 const char* toString(WriteMode m) noexcept;  // "read-only" | "sandbox" | "synthetic"
@@ -175,61 +166,6 @@ struct CleanupResult {
 CleanupResult cleanupSyntheticRuns(TierCore& core);
 
 namespace detail {
-
-// splitmix64: a small, fast, seedable generator; each worker owns one.
-// Not thread-safe.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) noexcept : state_(seed) {}
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-  std::uint64_t below(std::uint64_t n) noexcept { return n ? next() % n : 0; }      // [0, n); 0 if n == 0
-
- private:
-  std::uint64_t state_;
-};
-
-// Zipf over ranks 1..n with P(k) proportional to 1/k^s, by rejection-inversion
-// (Hörmann & Derflinger 1996): O(1) memory and expected O(1) time per sample
-// for any n. Immutable after construction: safe to share between threads.
-class ZipfSampler {
- public:
-  // REQUIRES: n >= 1, s >= 0.
-  ZipfSampler(std::uint64_t n, double s);
-  std::uint64_t sample(Rng& rng) const;  // in [1, n]
-  std::uint64_t n() const noexcept { return n_; }
-  double s() const noexcept { return s_; }
-  // The exact probability of rank k (sums the normalisation once; O(n)). For tests.
-  static double probability(std::uint64_t n, double s, std::uint64_t k);
-
- private:
-  double h(double x) const;
-  double hIntegral(double x) const;
-  double hIntegralInverse(double x) const;
-  std::uint64_t n_;
-  double s_;
-  double hIntegralX1_ = 0;
-  double hIntegralN_ = 0;
-  double squeeze_ = 0;
-};
-
-// A fixed pseudo-random permutation of [0, n): i -> (a*i + b) mod n with a
-// coprime to n. Maps Zipf ranks to items so the hot ones are spread out.
-class Permutation {
- public:
-  Permutation() = default;
-  Permutation(std::uint64_t n, std::uint64_t seed);
-  std::uint64_t operator()(std::uint64_t i) const noexcept;  // REQUIRES: i < n
-  std::uint64_t size() const noexcept { return n_; }
-
- private:
-  std::uint64_t n_ = 1, a_ = 1, b_ = 0;
-};
 
 // The last acknowledged write per item (an entry's version, a session's
 // message seq). A read is stale if it shows less than what was acknowledged

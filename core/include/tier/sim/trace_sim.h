@@ -3,13 +3,17 @@
 // the synthetic workload's own key sequence) replayed against the real L1
 // (one shard, bounded to the cache size), an exact LRU, and Belady's optimum.
 //
+// Layering: above l1/ (it drives an L1Cache) and the leaf headers
+// tier/common/random.h and tier/workload/mix.h; nothing of the workload's
+// engine or of TierCore.
+//
 // Thread-safety: free functions on caller-owned data; safe to call concurrently.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace tier::l1::sim {
+namespace tier::sim {
 
 struct Trace {
   std::string name;
@@ -65,4 +69,4 @@ Ratio simulateOpt(const Trace& trace, std::size_t cacheEntries);
 // this / OPT there.
 Ratio simulateStaticTopK(const Trace& trace, std::size_t cacheEntries);
 
-}  // namespace tier::l1::sim
+}  // namespace tier::sim

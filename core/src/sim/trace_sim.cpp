@@ -1,4 +1,4 @@
-#include "tier/l1/trace_sim.h"
+#include "tier/sim/trace_sim.h"
 
 #include <absl/container/flat_hash_map.h>
 
@@ -10,15 +10,19 @@
 #include <utility>
 
 #include "tier/codec/keys.h"
+#include "tier/common/random.h"
 #include "tier/l1/l1_cache.h"
-#include "tier/workload/workload.h"
+#include "tier/workload/mix.h"
 
-namespace tier::l1::sim {
+namespace tier::sim {
 namespace {
 
-using workload::detail::Permutation;
-using workload::detail::Rng;
-using workload::detail::ZipfSampler;
+using l1::L1Cache;
+using l1::L1Options;
+using l1::Value;
+using random::Permutation;
+using random::Rng;
+using random::ZipfSampler;
 
 std::vector<std::string> plainKeys(std::size_t n) {
   std::vector<std::string> k;
@@ -226,4 +230,4 @@ Ratio simulateStaticTopK(const Trace& trace, std::size_t cacheEntries) {
   return r;
 }
 
-}  // namespace tier::l1::sim
+}  // namespace tier::sim
