@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <optional>
+#include <stdexcept>
 
 #include "servers.h"
 #include "tier/common/error.h"
@@ -376,15 +377,57 @@ class TestPgPool : public QObject {
     {
       auto c = pool.acquire();
       c->exec("DELETE FROM victims");
-      c->begin();
+      c->exec("BEGIN");  // by hand: a Transaction would roll back itself
       c->exec("INSERT INTO victims VALUES (7, 'uncommitted')");
-    }  // the lease goes back mid-transaction, as when a caller throws
+    }  // the lease goes back mid-transaction
     auto c = pool.acquire();
     QCOMPARE(c->exec("SELECT count(*) FROM victims").toInt(0, 0), 0LL);
-    c->begin();
+    tier::pg::Transaction tx(*c);
     c->exec("INSERT INTO victims VALUES (8, 'committed')");
-    c->commit();
+    tx.commit();
     QCOMPARE(c->exec("SELECT count(*) FROM victims").toInt(0, 0), 1LL);
+  }
+
+  // tier::pg::Transaction: a throw or an early return rolls back, commit() keeps, a
+  // failed statement inside leaves the connection usable, moving hands it on.
+  void transactionRollsBackUnlessCommitted() {
+    PgOptions o = opts();
+    o.pool_size = 1;
+    PgPool pool(o);
+    auto c = pool.acquire();
+    c->exec("DELETE FROM victims");
+    auto count = [&] { return c->exec("SELECT count(*) FROM victims").toInt(0, 0); };
+    try {
+      tier::pg::Transaction tx(*c);
+      c->exec("INSERT INTO victims VALUES (1, 'thrown away')");
+      throw std::runtime_error("the caller fails between two statements");
+    } catch (const std::runtime_error&) {
+    }
+    QCOMPARE(count(), 0LL);
+    {
+      tier::pg::Transaction tx(*c);
+      c->exec("INSERT INTO victims VALUES (2, 'returned early')");
+    }
+    QCOMPARE(count(), 0LL);
+    {
+      tier::pg::Transaction tx(*c);
+      c->exec("INSERT INTO victims VALUES (3, 'first')");
+      // A failing statement aborts the transaction on the server; ROLLBACK ends it.
+      QVERIFY_THROWS_EXCEPTION(tier::BadInputError, c->exec("INSERT INTO victims VALUES (3, 'duplicate')"));
+    }
+    QCOMPARE(count(), 0LL);  // the connection works again, and row 3 went with its transaction
+    auto begun = [&] {
+      tier::pg::Transaction tx(*c);
+      c->exec("INSERT INTO victims VALUES (4, 'moved')");
+      return tx;
+    };
+    {
+      tier::pg::Transaction tx = begun();
+      tx.commit();
+      QVERIFY_THROWS_EXCEPTION(tier::Error, tx.commit());  // once only
+    }
+    QCOMPARE(count(), 1LL);
+    QCOMPARE(c->exec("SELECT note FROM victims WHERE id = 4").value(0, 0), std::string_view("moved"));
   }
 
   void brokenIdleConnectionIsReplaced() {

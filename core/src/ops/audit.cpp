@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "common/sql_text.h"
+#include "pg/row.h"
 #include "tier/common/error.h"
 #include "tier/core.h"
 
@@ -68,20 +69,21 @@ std::vector<AuditRow> readAudit(TierCore& core, int limit, const std::string& fi
       {filter, like, std::to_string(std::clamp(limit, 1, 100000))});
   std::vector<AuditRow> out;
   for (int i = 0; i < r.rows(); ++i) {
+    pg::Row c(r, i);
     AuditRow a;
-    a.id = r.toInt(i, 0);
-    a.at_ms = r.toInt(i, 1);
-    a.os_user = std::string(r.value(i, 2));
-    a.pg_role = std::string(r.value(i, 3));
-    a.redis_user = std::string(r.value(i, 4));
-    a.profile = std::string(r.value(i, 5));
-    a.action = std::string(r.value(i, 6));
-    a.args_json = std::string(r.value(i, 7));
-    a.dry_run = r.value(i, 8) == "t";
-    a.matched = r.toInt(i, 9);
-    a.affected = r.toInt(i, 10);
-    a.result = std::string(r.value(i, 11));
-    a.duration_ms = r.toDouble(i, 12);
+    a.id = c.int64();
+    a.at_ms = c.int64();
+    a.os_user = c.text();
+    a.pg_role = c.text();
+    a.redis_user = c.text();
+    a.profile = c.text();
+    a.action = c.text();
+    a.args_json = c.text();
+    a.dry_run = c.boolean();
+    a.matched = c.int64();
+    a.affected = c.int64();
+    a.result = c.text();
+    a.duration_ms = c.real();
     out.push_back(std::move(a));
   }
   return out;

@@ -379,6 +379,23 @@ void Connection::rollback() {
   ResultPtr res(PQexec(c, "ROLLBACK"));
 }
 
+Transaction::Transaction(Connection& c) : c_(&c) { c.begin(); }
+
+Transaction::Transaction(Transaction&& other) noexcept : c_(other.c_), open_(other.open_) {
+  other.c_ = nullptr;
+  other.open_ = false;
+}
+
+Transaction::~Transaction() {
+  if (open_ && c_) c_->rollback();
+}
+
+void Transaction::commit() {
+  if (!open_ || !c_) throw Error(ErrorKind::Internal, "commit() of a transaction that is not open");
+  c_->commit();
+  open_ = false;
+}
+
 std::string Connection::serverVersion() const {
   const int v = PQserverVersion(impl_->conn.get());
   if (v <= 0) return {};

@@ -5,6 +5,7 @@
 #include <QJsonObject>
 
 #include "common/sql_text.h"
+#include "pg/row.h"
 #include "repo/session_expiry.h"
 #include "tier/common/error.h"
 #include "tier/pg/pg_pool.h"
@@ -37,14 +38,15 @@ constexpr const char* kUserCols =
     "id, email, display_name, timezone, " TIER_MS("created_at") ", " TIER_MS("updated_at") ", version";
 
 User userFrom(const pg::Result& r, int row) {
+  pg::Row c(r, row);
   User u;
-  u.id = r.toInt(row, 0);
-  u.email = std::string(r.value(row, 1));
-  u.display_name = std::string(r.value(row, 2));
-  u.timezone = std::string(r.value(row, 3));
-  u.created_at = r.toInt(row, 4);
-  u.updated_at = r.toInt(row, 5);
-  u.version = r.toInt(row, 6);
+  u.id = c.int64();
+  u.email = c.text();
+  u.display_name = c.text();
+  u.timezone = c.text();
+  u.created_at = c.int64();
+  u.updated_at = c.int64();
+  u.version = c.int64();
   return u;
 }
 
@@ -54,17 +56,18 @@ constexpr const char* kEntryCols =
         "updated_at") ", version";
 
 JournalEntry entryFrom(const pg::Result& r, int row) {
+  pg::Row c(r, row);
   JournalEntry e;
-  e.id = r.toInt(row, 0);
-  e.user_id = r.toInt(row, 1);
-  e.title = std::string(r.value(row, 2));
-  e.content = std::string(r.value(row, 3));
-  e.mood_score = static_cast<int>(r.toInt(row, 4));
-  auto tags = QJsonDocument::fromJson(QByteArray::fromStdString(std::string(r.value(row, 5)))).array();
+  e.id = c.int64();
+  e.user_id = c.int64();
+  e.title = c.text();
+  e.content = c.text();
+  e.mood_score = c.int32();
+  const auto tags = QJsonDocument::fromJson(QByteArray::fromStdString(c.text())).array();
   for (const auto& t : tags) e.tags.push_back(t.toString().toStdString());
-  e.created_at = r.toInt(row, 6);
-  e.updated_at = r.toInt(row, 7);
-  e.version = r.toInt(row, 8);
+  e.created_at = c.int64();
+  e.updated_at = c.int64();
+  e.version = c.int64();
   return e;
 }
 
@@ -107,24 +110,27 @@ constexpr const char* kSessionManySql = TIER_SESSION_SELECT "WHERE s.id = ANY($1
 
 // One session from rows [row, ...): consumes its rows and leaves `row` at the next session's first.
 ChatSession sessionFrom(const pg::Result& r, int& row) {
+  pg::Row cols(r, row);
   ChatSession c;
-  c.id = r.toInt(row, 0);
-  c.user_id = r.toInt(row, 1);
-  c.title = std::string(r.value(row, 2));
-  c.status = std::string(r.value(row, 3));
-  c.message_count = static_cast<int>(r.toInt(row, 4));
-  c.created_at = r.toInt(row, 5);
-  c.last_active_at = r.toInt(row, 6);
-  c.version = r.toInt(row, 7);
+  c.id = cols.int64();
+  c.user_id = cols.int64();
+  c.title = cols.text();
+  c.status = cols.text();
+  c.message_count = cols.int32();
+  c.created_at = cols.int64();
+  c.last_active_at = cols.int64();
+  c.version = cols.int64();
+  const int messageColumns = cols.column();
   for (; row < r.rows() && r.toInt(row, 0) == c.id; ++row) {
-    if (r.isNull(row, 8)) continue;
+    pg::Row mc(r, row, messageColumns);
+    if (mc.isNull()) continue;
     ChatMessage m;
-    m.id = r.toInt(row, 8);
+    m.id = mc.int64();
     m.session_id = c.id;
-    m.seq = static_cast<int>(r.toInt(row, 9));
-    m.role = std::string(r.value(row, 10));
-    m.content = std::string(r.value(row, 11));
-    m.created_at = r.toInt(row, 12);
+    m.seq = mc.int32();
+    m.role = mc.text();
+    m.content = mc.text();
+    m.created_at = mc.int64();
     c.messages.push_back(std::move(m));
   }
   return c;
@@ -145,14 +151,15 @@ constexpr const char* kSummaryCols =
     "s.id, s.user_id, u.email, s.title, s.status, s.message_count, " TIER_MS("s.last_active_at");
 
 SessionSummary summaryFrom(const pg::Result& r, int row) {
+  pg::Row c(r, row);
   SessionSummary m;
-  m.id = r.toInt(row, 0);
-  m.user_id = r.toInt(row, 1);
-  m.user_email = std::string(r.value(row, 2));
-  m.title = std::string(r.value(row, 3));
-  m.status = std::string(r.value(row, 4));
-  m.message_count = static_cast<int>(r.toInt(row, 5));
-  m.last_active_at = r.toInt(row, 6);
+  m.id = c.int64();
+  m.user_id = c.int64();
+  m.user_email = c.text();
+  m.title = c.text();
+  m.status = c.text();
+  m.message_count = c.int32();
+  m.last_active_at = c.int64();
   return m;
 }
 
@@ -160,14 +167,15 @@ SessionSummary summaryFrom(const pg::Result& r, int row) {
 constexpr const char* kKnowledgeCols = "id, slug, topic, title, body, " TIER_MS("updated_at") ", version";
 
 KnowledgeArticle articleFrom(const pg::Result& r, int row) {
+  pg::Row c(r, row);
   KnowledgeArticle a;
-  a.id = r.toInt(row, 0);
-  a.slug = std::string(r.value(row, 1));
-  a.topic = std::string(r.value(row, 2));
-  a.title = std::string(r.value(row, 3));
-  a.body = std::string(r.value(row, 4));
-  a.updated_at = r.toInt(row, 5);
-  a.version = r.toInt(row, 6);
+  a.id = c.int64();
+  a.slug = c.text();
+  a.topic = c.text();
+  a.title = c.text();
+  a.body = c.text();
+  a.updated_at = c.int64();
+  a.version = c.int64();
   return a;
 }
 
@@ -427,10 +435,10 @@ ChatMessage SessionRepository::appendMessage(std::int64_t sessionId, const std::
   if (content.size() > 256 * 1024) throw BadInputError("message larger than 256 KiB");
   metrics::ScopedTimer t(cache_.metrics(), Op::Write);
   auto c = pg_.acquire();
-  c->begin();
   ChatSession sess;
   ChatMessage msg;
-  try {
+  {
+    pg::Transaction tx(*c);
     auto u = c->execPrepared("session_bump",
                              "UPDATE chat_sessions SET message_count = message_count + 1, last_active_at = now(), "
                              "version = version + 1 WHERE id = $1 AND status = 'active' RETURNING message_count",
@@ -449,10 +457,7 @@ ChatMessage SessionRepository::appendMessage(std::int64_t sessionId, const std::
     auto r = c->execPrepared("session_get", kSessionSql, {s(sessionId), s(recent_)});
     int row = 0;
     sess = sessionFrom(r, row);
-    c->commit();
-  } catch (...) {
-    c->rollback();
-    throw;
+    tx.commit();
   }
   cache_.writeThrough(Namespace::Session, codec::sessionKey(sessionId), sess.toJson(), sess.version);
   if (cache_.metrics()) cache_.metrics()->count(metrics::Counter::Write);

@@ -303,10 +303,11 @@ long long firstId(pg::Connection& c, const std::string& table, const char* range
   return lo;
 }
 
-void beginBulk(pg::Connection& c) {
-  c.begin();
+pg::Transaction beginBulk(pg::Connection& c) {
+  pg::Transaction tx(c);
   // Bulk loads run longer than the interactive statement_timeout allows.
   c.exec("SELECT set_config('statement_timeout', '0', true)");
+  return tx;
 }
 
 void validate(const SeedOptions& o) {
@@ -355,25 +356,20 @@ SeedResult Seeder::seed(const SeedOptions& o, const std::function<void(const See
   {
     Rng r(o.random_seed, 1);
     Progress p(progressCb, "users", o.users);
-    beginBulk(c);
-    try {
-      result.users = copyTable(c, "COPY users (email, display_name, timezone, created_at, updated_at) FROM STDIN",
-                               "users", o.users, p, [&](long long i, std::string& out) {
-                                 const W first = r.pick(kFirst), last = r.pick(kLast);
-                                 const long long created = now - r.range(366 * kDay, 730 * kDay);
-                                 userCreated[static_cast<std::size_t>(i)] = created;
-                                 const std::string ts = timestamp(created);
-                                 out.append(emailPart(first)).append(".").append(emailPart(last)).append(".")
-                                     .append(std::to_string(i + 1)).append("@example.com\t");
-                                 out.append(first).append(" ").append(last).append("\t");
-                                 out.append(r.pick(kTimezones)).append("\t").append(ts).append("\t").append(ts).append("\n");
-                               });
-      userBase = firstId(c, "users", "SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM users", o.users);
-      c.commit();
-    } catch (...) {
-      c.rollback();
-      throw;
-    }
+    pg::Transaction tx = beginBulk(c);
+    result.users = copyTable(c, "COPY users (email, display_name, timezone, created_at, updated_at) FROM STDIN",
+                             "users", o.users, p, [&](long long i, std::string& out) {
+                               const W first = r.pick(kFirst), last = r.pick(kLast);
+                               const long long created = now - r.range(366 * kDay, 730 * kDay);
+                               userCreated[static_cast<std::size_t>(i)] = created;
+                               const std::string ts = timestamp(created);
+                               out.append(emailPart(first)).append(".").append(emailPart(last)).append(".")
+                                   .append(std::to_string(i + 1)).append("@example.com\t");
+                               out.append(first).append(" ").append(last).append("\t");
+                               out.append(r.pick(kTimezones)).append("\t").append(ts).append("\t").append(ts).append("\n");
+                             });
+    userBase = firstId(c, "users", "SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM users", o.users);
+    tx.commit();
     p.finish();
   }
   // A few heavy users, like real platforms have: 30 % of the activity comes from the top 10 %.
@@ -388,36 +384,31 @@ SeedResult Seeder::seed(const SeedOptions& o, const std::function<void(const See
     Rng r(o.random_seed, 2);
     Progress p(progressCb, "journal_entries", o.entries);
     std::string content;
-    beginBulk(c);
-    try {
-      result.entries = copyTable(
-          c, "COPY journal_entries (user_id, title, content, mood_score, tags, created_at, updated_at) FROM STDIN",
-          "journal_entries", o.entries, p, [&](long long, std::string& out) {
-            const long long user = pickUser(r);
-            const int mood = static_cast<int>(r.range(1, 10));
-            const long long created = now - r.range(0, 365 * kDay);
-            const long long updated = r.chance(0.15) ? std::min(now, created + r.range(60, 6 * kHour)) : created;
-            content.clear();
-            const int sentences = static_cast<int>(r.range(3, 8));
-            for (int s = 0; s < sentences; ++s) appendSentence(content, r, mood);
-            out.append(std::to_string(userBase + user)).append("\t").append(r.pick(kEntryTitles)).append("\t");
-            out.append(pg::copyEscape(content)).append("\t").append(std::to_string(mood)).append("\t{");
-            const int ntags = static_cast<int>(r.range(0, 3));
-            std::uint32_t used = 0;
-            for (int t = 0, written = 0; t < ntags; ++t) {
-              const auto k = r.below(kTags.size());
-              if (used & (1u << k)) continue;
-              used |= 1u << k;
-              if (written++) out.push_back(',');
-              out.append(kTags[k]);
-            }
-            out.append("}\t").append(timestamp(created)).append("\t").append(timestamp(updated)).append("\n");
-          });
-      c.commit();
-    } catch (...) {
-      c.rollback();
-      throw;
-    }
+    pg::Transaction tx = beginBulk(c);
+    result.entries = copyTable(
+        c, "COPY journal_entries (user_id, title, content, mood_score, tags, created_at, updated_at) FROM STDIN",
+        "journal_entries", o.entries, p, [&](long long, std::string& out) {
+          const long long user = pickUser(r);
+          const int mood = static_cast<int>(r.range(1, 10));
+          const long long created = now - r.range(0, 365 * kDay);
+          const long long updated = r.chance(0.15) ? std::min(now, created + r.range(60, 6 * kHour)) : created;
+          content.clear();
+          const int sentences = static_cast<int>(r.range(3, 8));
+          for (int s = 0; s < sentences; ++s) appendSentence(content, r, mood);
+          out.append(std::to_string(userBase + user)).append("\t").append(r.pick(kEntryTitles)).append("\t");
+          out.append(pg::copyEscape(content)).append("\t").append(std::to_string(mood)).append("\t{");
+          const int ntags = static_cast<int>(r.range(0, 3));
+          std::uint32_t used = 0;
+          for (int t = 0, written = 0; t < ntags; ++t) {
+            const auto k = r.below(kTags.size());
+            if (used & (1u << k)) continue;
+            used |= 1u << k;
+            if (written++) out.push_back(',');
+            out.append(kTags[k]);
+          }
+          out.append("}\t").append(timestamp(created)).append("\t").append(timestamp(updated)).append("\n");
+        });
+    tx.commit();
     p.finish();
   }
 
@@ -433,45 +424,40 @@ SeedResult Seeder::seed(const SeedOptions& o, const std::function<void(const See
   {
     Rng r(o.random_seed, 3);
     Progress p(progressCb, "chat_sessions", o.sessions);
-    beginBulk(c);
-    try {
-      result.sessions = copyTable(
-          c, "COPY chat_sessions (user_id, title, status, message_count, created_at, last_active_at) FROM STDIN",
-          "chat_sessions", o.sessions, p, [&](long long i, std::string& out) {
-            const long long user = pickUser(r);
-            const int n = static_cast<int>(r.range(o.min_messages, o.max_messages));
-            const double kind = static_cast<double>(r.below(1000)) / 1000.0;
-            W status;
-            long long last;
-            if (kind < 0.25) {  // active; half of them touched within the last 6 hours
-              status = "active";
-              last = now - (r.chance(0.5) ? r.range(0, 6 * kHour) : r.range(6 * kHour, 48 * kHour));
-            } else if (kind < 0.30) {
-              status = "expired";
-              last = now - r.range(2 * kDay, 30 * kDay);
-            } else {
-              status = "closed";
-              last = now - r.range(2 * kDay, 365 * kDay);
-            }
-            const long long created = last - static_cast<long long>(n) * r.range(30, 180);
-            shapes[static_cast<std::size_t>(i)] = SessionShape{n, created, last};
-            totalMessages += n;
-            out.append(std::to_string(userBase + user)).append("\t");
-            if (r.chance(0.5))
-              out.append("Talking about ").append(r.pick(kTopicThings));
-            else
-              out.append(r.pick(kTopics)).append(" check-in");
-            out.append("\t").append(status).append("\t").append(std::to_string(n)).append("\t");
-            out.append(timestamp(created)).append("\t").append(timestamp(last)).append("\n");
-          });
-      sessionBase = firstId(c, "chat_sessions",
-                            "SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM chat_sessions",
-                            o.sessions);
-      c.commit();
-    } catch (...) {
-      c.rollback();
-      throw;
-    }
+    pg::Transaction tx = beginBulk(c);
+    result.sessions = copyTable(
+        c, "COPY chat_sessions (user_id, title, status, message_count, created_at, last_active_at) FROM STDIN",
+        "chat_sessions", o.sessions, p, [&](long long i, std::string& out) {
+          const long long user = pickUser(r);
+          const int n = static_cast<int>(r.range(o.min_messages, o.max_messages));
+          const double kind = static_cast<double>(r.below(1000)) / 1000.0;
+          W status;
+          long long last;
+          if (kind < 0.25) {  // active; half of them touched within the last 6 hours
+            status = "active";
+            last = now - (r.chance(0.5) ? r.range(0, 6 * kHour) : r.range(6 * kHour, 48 * kHour));
+          } else if (kind < 0.30) {
+            status = "expired";
+            last = now - r.range(2 * kDay, 30 * kDay);
+          } else {
+            status = "closed";
+            last = now - r.range(2 * kDay, 365 * kDay);
+          }
+          const long long created = last - static_cast<long long>(n) * r.range(30, 180);
+          shapes[static_cast<std::size_t>(i)] = SessionShape{n, created, last};
+          totalMessages += n;
+          out.append(std::to_string(userBase + user)).append("\t");
+          if (r.chance(0.5))
+            out.append("Talking about ").append(r.pick(kTopicThings));
+          else
+            out.append(r.pick(kTopics)).append(" check-in");
+          out.append("\t").append(status).append("\t").append(std::to_string(n)).append("\t");
+          out.append(timestamp(created)).append("\t").append(timestamp(last)).append("\n");
+        });
+    sessionBase = firstId(c, "chat_sessions",
+                          "SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM chat_sessions",
+                          o.sessions);
+    tx.commit();
     p.finish();
   }
 
@@ -482,34 +468,29 @@ SeedResult Seeder::seed(const SeedOptions& o, const std::function<void(const See
     std::size_t session = 0;
     int seq = 0;
     std::string text;
-    beginBulk(c);
-    try {
-      result.messages = copyTable(
-          c, "COPY chat_messages (session_id, seq, role, content, created_at) FROM STDIN", "chat_messages",
-          totalMessages, p, [&](long long, std::string& out) {
-            while (seq >= shapes[session].messages) {
-              ++session;
-              seq = 0;
-            }
-            const SessionShape& s = shapes[session];
-            const bool fromUser = seq % 2 == 0;
-            text.clear();
-            if (fromUser)
-              appendUserMessage(text, r);
-            else
-              appendAssistantMessage(text, r);
-            const long long at =
-                s.messages > 1 ? s.created + (s.last_active - s.created) * seq / (s.messages - 1) : s.last_active;
-            out.append(std::to_string(sessionBase + static_cast<long long>(session))).append("\t");
-            out.append(std::to_string(seq + 1)).append(fromUser ? "\tuser\t" : "\tassistant\t");
-            out.append(pg::copyEscape(text)).append("\t").append(timestamp(at)).append("\n");
-            ++seq;
-          });
-      c.commit();
-    } catch (...) {
-      c.rollback();
-      throw;
-    }
+    pg::Transaction tx = beginBulk(c);
+    result.messages = copyTable(
+        c, "COPY chat_messages (session_id, seq, role, content, created_at) FROM STDIN", "chat_messages",
+        totalMessages, p, [&](long long, std::string& out) {
+          while (seq >= shapes[session].messages) {
+            ++session;
+            seq = 0;
+          }
+          const SessionShape& s = shapes[session];
+          const bool fromUser = seq % 2 == 0;
+          text.clear();
+          if (fromUser)
+            appendUserMessage(text, r);
+          else
+            appendAssistantMessage(text, r);
+          const long long at =
+              s.messages > 1 ? s.created + (s.last_active - s.created) * seq / (s.messages - 1) : s.last_active;
+          out.append(std::to_string(sessionBase + static_cast<long long>(session))).append("\t");
+          out.append(std::to_string(seq + 1)).append(fromUser ? "\tuser\t" : "\tassistant\t");
+          out.append(pg::copyEscape(text)).append("\t").append(timestamp(at)).append("\n");
+          ++seq;
+        });
+    tx.commit();
     p.finish();
   }
 
@@ -518,44 +499,34 @@ SeedResult Seeder::seed(const SeedOptions& o, const std::function<void(const See
     Rng r(o.random_seed, 5);
     Progress p(progressCb, "psychology_knowledge", o.knowledge);
     std::string body;
-    beginBulk(c);
-    try {
-      result.knowledge = copyTable(
-          c, "COPY psychology_knowledge (slug, topic, title, body, updated_at) FROM STDIN", "psychology_knowledge",
-          o.knowledge, p, [&](long long i, std::string& out) {
-            const Technique& t = kTechniques[static_cast<std::size_t>(i) % kTechniques.size()];
-            const W topic = r.chance(0.8) ? t.topic : r.pick(kTopics);
-            body.clear();
-            body.append(t.title).append(" means ").append(t.gist).append(". It is often used for ").append(topic)
-                .append(", and it takes a few minutes a day.");
-            const int paragraphs = static_cast<int>(r.range(2, 4));
-            for (int k = 0; k < paragraphs; ++k) {
-              body.append("\n\n");
-              body.append("Start small: ").append(r.pick(kGoals)).append(", then try ").append(t.title)
-                  .append(" when you notice you feel ").append(r.pick(kLowFeelings)).append(". ");
-              body.append("Many people find that ").append(r.pick(kObservations)).append(". ");
-              body.append(r.pick(kQuestions));
-            }
-            out.append(t.slug).append("-").append(std::to_string(i + 1)).append("\t").append(topic).append("\t");
-            out.append(t.title).append(": ").append(r.pick(kAngles)).append("\t").append(pg::copyEscape(body));
-            out.append("\t").append(timestamp(now - r.range(0, 180 * kDay))).append("\n");
-          });
-      c.commit();
-    } catch (...) {
-      c.rollback();
-      throw;
-    }
+    pg::Transaction tx = beginBulk(c);
+    result.knowledge = copyTable(
+        c, "COPY psychology_knowledge (slug, topic, title, body, updated_at) FROM STDIN", "psychology_knowledge",
+        o.knowledge, p, [&](long long i, std::string& out) {
+          const Technique& t = kTechniques[static_cast<std::size_t>(i) % kTechniques.size()];
+          const W topic = r.chance(0.8) ? t.topic : r.pick(kTopics);
+          body.clear();
+          body.append(t.title).append(" means ").append(t.gist).append(". It is often used for ").append(topic)
+              .append(", and it takes a few minutes a day.");
+          const int paragraphs = static_cast<int>(r.range(2, 4));
+          for (int k = 0; k < paragraphs; ++k) {
+            body.append("\n\n");
+            body.append("Start small: ").append(r.pick(kGoals)).append(", then try ").append(t.title)
+                .append(" when you notice you feel ").append(r.pick(kLowFeelings)).append(". ");
+            body.append("Many people find that ").append(r.pick(kObservations)).append(". ");
+            body.append(r.pick(kQuestions));
+          }
+          out.append(t.slug).append("-").append(std::to_string(i + 1)).append("\t").append(topic).append("\t");
+          out.append(t.title).append(": ").append(r.pick(kAngles)).append("\t").append(pg::copyEscape(body));
+          out.append("\t").append(timestamp(now - r.range(0, 180 * kDay))).append("\n");
+        });
+    tx.commit();
     p.finish();
   }
 
-  beginBulk(c);
-  try {
-    c.exec("ANALYZE users, journal_entries, chat_sessions, chat_messages, psychology_knowledge");
-    c.commit();
-  } catch (...) {
-    c.rollback();
-    throw;
-  }
+  pg::Transaction tx = beginBulk(c);
+  c.exec("ANALYZE users, journal_entries, chat_sessions, chat_messages, psychology_knowledge");
+  tx.commit();
   result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   return result;
 }

@@ -42,8 +42,8 @@ MigrateResult migrate(pg::PgPool& pool) {
   MigrateResult result;
 
   // CREATE TABLE IF NOT EXISTS is not safe against a concurrent twin, so it runs under the lock too.
-  c.begin();
-  try {
+  {
+    pg::Transaction tx(c);
     lockForMigration(c);
     c.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -51,35 +51,27 @@ MigrateResult migrate(pg::PgPool& pool) {
         " name text NOT NULL,"
         " applied_at timestamptz NOT NULL DEFAULT now())");
     result.from_version = maxVersion(c);
-    c.commit();
-  } catch (...) {
-    c.rollback();
-    throw;
+    tx.commit();
   }
 
   for (const Migration& m : all) {
-    c.begin();
-    try {
-      lockForMigration(c);
-      // Re-checked under the lock: another migrator may have applied it meanwhile.
-      const pg::Result done =
-          c.exec("SELECT 1 FROM schema_migrations WHERE version = $1", {std::to_string(m.version)});
-      if (done.rows() > 0) {
-        c.commit();
-        continue;
-      }
-      try {
-        c.execScript(m.sql);
-      } catch (const Error& e) {
-        throw Error(e.kind(), std::string("migration ") + m.name + " failed: " + e.what());
-      }
-      c.exec("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", {std::to_string(m.version), std::string(m.name)});
-      c.commit();
-      result.applied.emplace_back(m.name);
-    } catch (...) {
-      c.rollback();
-      throw;
+    pg::Transaction tx(c);
+    lockForMigration(c);
+    // Re-checked under the lock: another migrator may have applied it meanwhile.
+    const pg::Result done =
+        c.exec("SELECT 1 FROM schema_migrations WHERE version = $1", {std::to_string(m.version)});
+    if (done.rows() > 0) {
+      tx.commit();
+      continue;
     }
+    try {
+      c.execScript(m.sql);
+    } catch (const Error& e) {
+      throw Error(e.kind(), std::string("migration ") + m.name + " failed: " + e.what());
+    }
+    c.exec("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", {std::to_string(m.version), std::string(m.name)});
+    tx.commit();
+    result.applied.emplace_back(m.name);
   }
   result.to_version = maxVersion(c);
   return result;

@@ -133,34 +133,29 @@ std::uint64_t removeRunRows(TierCore& core, const std::string& runId) {
   std::uint64_t removed = 0;
   {
     auto c = core.pg().acquire();
-    c->begin();
-    try {
-      // run_id is 16 hex digits (checked by the table), so it has no LIKE metacharacters.
-      const std::string like = "load-" + runId + "-%" + kSyntheticDomain;
-      auto u = c->exec("SELECT coalesce(array_agg(id), '{}') FROM users WHERE email LIKE $1", {like});
-      const std::string ids(u.value(0, 0));
-      removed += static_cast<std::uint64_t>(
-          c->exec("DELETE FROM chat_messages WHERE session_id IN (SELECT id FROM chat_sessions WHERE user_id = "
-                  "ANY($1::bigint[]))",
-                  {ids})
-              .affected());
-      auto sess = c->exec("DELETE FROM chat_sessions WHERE user_id = ANY($1::bigint[]) RETURNING id", {ids});
-      for (int i = 0; i < sess.rows(); ++i) keys.push_back(codec::sessionKey(sess.toInt(i, 0)));
-      auto ent = c->exec("DELETE FROM journal_entries WHERE user_id = ANY($1::bigint[]) RETURNING id", {ids});
-      for (int i = 0; i < ent.rows(); ++i) keys.push_back(codec::entryKey(ent.toInt(i, 0)));
-      auto usr = c->exec("DELETE FROM users WHERE id = ANY($1::bigint[]) RETURNING id", {ids});
-      for (int i = 0; i < usr.rows(); ++i) {
-        keys.push_back(codec::userKey(usr.toInt(i, 0)));
-        for (int d : repo::AnalyticsRepository::periods())
-          keys.push_back(codec::statsKey(usr.toInt(i, 0), std::to_string(d) + "d"));
-      }
-      removed += static_cast<std::uint64_t>(sess.rows() + ent.rows() + usr.rows());
-      c->exec("UPDATE tier_load_runs SET finished_at = now() WHERE run_id = $1 AND finished_at IS NULL", {runId});
-      c->commit();
-    } catch (...) {
-      c->rollback();
-      throw;
+    pg::Transaction tx(*c);
+    // run_id is 16 hex digits (checked by the table), so it has no LIKE metacharacters.
+    const std::string like = "load-" + runId + "-%" + kSyntheticDomain;
+    auto u = c->exec("SELECT coalesce(array_agg(id), '{}') FROM users WHERE email LIKE $1", {like});
+    const std::string ids(u.value(0, 0));
+    removed += static_cast<std::uint64_t>(
+        c->exec("DELETE FROM chat_messages WHERE session_id IN (SELECT id FROM chat_sessions WHERE user_id = "
+                "ANY($1::bigint[]))",
+                {ids})
+            .affected());
+    auto sess = c->exec("DELETE FROM chat_sessions WHERE user_id = ANY($1::bigint[]) RETURNING id", {ids});
+    for (int i = 0; i < sess.rows(); ++i) keys.push_back(codec::sessionKey(sess.toInt(i, 0)));
+    auto ent = c->exec("DELETE FROM journal_entries WHERE user_id = ANY($1::bigint[]) RETURNING id", {ids});
+    for (int i = 0; i < ent.rows(); ++i) keys.push_back(codec::entryKey(ent.toInt(i, 0)));
+    auto usr = c->exec("DELETE FROM users WHERE id = ANY($1::bigint[]) RETURNING id", {ids});
+    for (int i = 0; i < usr.rows(); ++i) {
+      keys.push_back(codec::userKey(usr.toInt(i, 0)));
+      for (int d : repo::AnalyticsRepository::periods())
+        keys.push_back(codec::statsKey(usr.toInt(i, 0), std::to_string(d) + "d"));
     }
+    removed += static_cast<std::uint64_t>(sess.rows() + ent.rows() + usr.rows());
+    c->exec("UPDATE tier_load_runs SET finished_at = now() WHERE run_id = $1 AND finished_at IS NULL", {runId});
+    tx.commit();
   }
   // After the commit: a fill that began before cannot store the old row (write epoch).
   for (const auto& k : keys) core.cache().invalidateAfterWrite(k);

@@ -94,9 +94,9 @@ class Connection {
   // query protocol, no parameters). REQUIRES: `sql` is a constant of ours
   // (migrations), never built from input. Not recorded as DbQuery latency.
   void execScript(std::string_view sql);
-  void begin();
-  void commit();
-  void rollback();  // never throws
+  // Ends a transaction left open, if any (ROLLBACK); never throws. Begin and
+  // commit go through Transaction, so no path can leave one open by throwing.
+  void rollback();
 
   std::string serverVersion() const;  // e.g. "15.18"
   std::string user() const;           // the role we are connected as
@@ -106,9 +106,37 @@ class Connection {
 
  private:
   friend class PgPool;
+  friend class Transaction;
   Connection();
+  void begin();
+  void commit();
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// One transaction on one connection, RAII: the constructor runs BEGIN, commit()
+// runs COMMIT, and the destructor runs ROLLBACK if commit() did not complete
+// (an exception, an early return). A failed COMMIT throws what exec() throws;
+// the server has then ended the transaction, and the destructor's ROLLBACK is a
+// no-op. Movable (a helper may begin one and hand it back), not copyable; the
+// moved-from object does nothing. Not thread-safe, like the connection.
+//
+//   pg::Transaction tx(conn);
+//   conn.exec(...);  conn.exec(...);
+//   tx.commit();
+class Transaction {
+ public:
+  explicit Transaction(Connection& c);  // BEGIN; throws what exec() throws
+  Transaction(Transaction&& other) noexcept;
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction();  // ROLLBACK unless committed; never throws
+  void commit();   // REQUIRES: not committed yet, not moved from
+
+ private:
+  Connection* c_;
+  bool open_ = true;
 };
 
 // Escapes one field for COPY text format (backslash, tab, newline, CR).
