@@ -2,7 +2,6 @@
 // in one process run, interleaved (A,B,A,B...), after a warm-up, repeated.
 // Only ratios hold on a shared, noisy machine; docs/BENCHMARKS.md explains the
 // method and scripts/bench regenerates it from this command's JSON.
-#include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -32,6 +31,7 @@
 #include "tier/codec/keys.h"
 #include "tier/ops/invalidation.h"
 #include "tier/ops/warming.h"
+#include "tier/redis/connection.h"
 #include "tier/sandbox/sandbox.h"
 #include "tier/sandbox/server_process.h"
 #include "tier/workload/threads.h"
@@ -200,60 +200,34 @@ struct RedisEndpoint {
   }
 };
 
-// A bare hiredis connection: the L2 baseline and the "other client".
+// A bare connection: the L2 baseline and the "other client". One
+// redis::Connection (the same hiredis context, handshake and reply conversion
+// the core's pool uses) with nothing of the client around it: no pool lease,
+// breaker, routing, script cache or metrics.
 class RawRedis {
  public:
   explicit RawRedis(const tier::redis::RedisUrl& u) {
-    const timeval tv{2, 0};
-    c_ = u.isUnix() ? redisConnectUnixWithTimeout(u.unix_path.c_str(), tv)
-                    : redisConnectWithTimeout(u.host.c_str(), u.port, tv);
-    if (!c_ || c_->err)
-      throw tier::ConnectionError(std::string("raw hiredis connect failed: ") + (c_ ? c_->errstr : "out of memory"));
-    redisSetTimeout(c_, timeval{30, 0});
-    if (!u.password.empty()) {
-      if (u.username.empty())
-        check(run({"AUTH", u.password}), "AUTH");
-      else
-        check(run({"AUTH", u.username, u.password}), "AUTH");
-    }
-    if (u.db != 0) check(run({"SELECT", std::to_string(u.db)}), "SELECT");
+    tier::redis::ConnectOptions o;
+    o.connect_timeout = std::chrono::seconds(2);
+    o.command_timeout = std::chrono::seconds(30);
+    c_ = tier::redis::Connection::open(u, o);
   }
-  ~RawRedis() {
-    if (c_) redisFree(c_);
-  }
-  RawRedis(const RawRedis&) = delete;
-  RawRedis& operator=(const RawRedis&) = delete;
 
-  struct ReplyFree {
-    void operator()(redisReply* r) const { freeReplyObject(r); }
-  };
-  using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
-
-  ReplyPtr run(const std::vector<std::string>& argv) {
-    std::vector<const char*> a;
-    std::vector<std::size_t> l;
-    for (const auto& s : argv) {
-      a.push_back(s.data());
-      l.push_back(s.size());
-    }
-    auto* r = static_cast<redisReply*>(redisCommandArgv(c_, static_cast<int>(a.size()), a.data(), l.data()));
-    if (!r) throw tier::ConnectionError(std::string("raw hiredis: ") + c_->errstr);
-    return ReplyPtr(r);
+  tier::redis::Reply run(const std::vector<std::string>& argv) {
+    std::vector<std::string_view> a(argv.begin(), argv.end());
+    return c_.command(a);
   }
-  // The baseline GET: one round trip, the reply freed, nothing copied.
+  // The baseline GET: one round trip.
   void get(const char* key, std::size_t len) {
-    const char* argv[2] = {"GET", key};
-    const std::size_t lens[2] = {3, len};
-    auto* r = static_cast<redisReply*>(redisCommandArgv(c_, 2, argv, lens));
-    if (!r || r->type != REDIS_REPLY_STRING) throw tier::DataError("raw hiredis GET failed");
-    freeReplyObject(r);
+    const tier::redis::Reply r = c_.command({"GET", std::string_view(key, len)});
+    if (r.type != tier::redis::Reply::Type::String) throw tier::DataError("raw GET failed");
   }
-  static void check(const ReplyPtr& r, const char* what) {
-    if (r->type == REDIS_REPLY_ERROR) throw tier::DataError(std::string("raw hiredis ") + what + ": " + r->str);
+  static void check(const tier::redis::Reply& r, const char* what) {
+    if (r.isError()) throw tier::DataError(std::string("raw Redis ") + what + ": " + r.str);
   }
 
  private:
-  redisContext* c_ = nullptr;
+  tier::redis::Connection c_;
 };
 
 // A bare libpq connection: the L3 baseline.
@@ -318,7 +292,8 @@ struct Run {
   std::function<void(const QString&)> progress;
 };
 
-// L2: the core's GET (pooled client, breaker, metrics) against a bare hiredis GET.
+// L2: the core's GET (pooled client, breaker, metrics) against a bare GET on one
+// redis::Connection (hiredis underneath; no pool, breaker or metrics).
 void benchL2(Run& run) {
   // The bench measures the tier itself, on servers it started: it may hold the client.
   auto* client = tier::internal::TierAccess::redis(*run.core);
@@ -595,8 +570,8 @@ void fillKeys(RawRedis& raw, const std::string& prefix, long long count) {
 
 // Server-side microseconds spent in `cmd` so far (INFO commandstats), for the profile in the details.
 double serverUsec(RawRedis& raw, const std::string& cmd) {
-  auto r = raw.run({"INFO", "commandstats"});
-  const std::string info(r->str ? r->str : "", r->len);
+  const auto r = raw.run({"INFO", "commandstats"});
+  const std::string& info = r.str;
   const std::string tag = "cmdstat_" + cmd + ":";
   const auto at = info.find(tag);
   if (at == std::string::npos) return 0;
@@ -604,7 +579,7 @@ double serverUsec(RawRedis& raw, const std::string& cmd) {
   return u == std::string::npos ? 0 : std::atof(info.c_str() + u + 5);
 }
 
-long long dbSize(RawRedis& raw) { return raw.run({"DBSIZE"})->integer; }
+long long dbSize(RawRedis& raw) { return raw.run({"DBSIZE"}).integer; }
 
 // GETs from another client while `work` runs; returns the latencies (us).
 std::vector<double> probeDuring(const tier::redis::RedisUrl& url, const std::function<void()>& work) {

@@ -1,7 +1,6 @@
 #include "tier/repo/backplane.h"
 
 #include <fcntl.h>
-#include <hiredis/hiredis.h>
 #include <poll.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -19,9 +18,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "redis/hiredis_reply.h"
 #include "tier/common/error.h"
 #include "tier/metrics/metrics.h"
+#include "tier/redis/connection.h"
 
 namespace tier::repo {
 namespace {
@@ -33,28 +32,11 @@ using std::chrono::milliseconds;
 // flush and the queued invalidations go out within it.
 constexpr milliseconds kPublishRetryMax{200};
 
-struct ContextDeleter {
-  void operator()(redisContext* c) const noexcept { redisFree(c); }
-};
-using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
-
-struct ReplyDeleter {
-  void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-
 std::int64_t unixNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 std::int64_t unixNowMs() { return unixNowNs() / 1'000'000; }
-
-timeval toTimeval(milliseconds ms) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
 
 std::uint64_t randomInstanceId() {
   std::random_device rd;
@@ -71,8 +53,11 @@ bool parseUnsigned(std::string_view s, std::uint64_t& out, int base = 10) {
 
 bool isKind(char c) { return c == 'K' || c == 'N' || c == 'P' || c == 'A'; }
 
-bool isStr(const redisReply* r, std::string_view s) {
-  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) && std::string_view(r->str, r->len) == s;
+using redis::Connection;
+using redis::Reply;
+
+bool isStr(const Reply& r, std::string_view s) {
+  return (r.type == Reply::Type::String || r.type == Reply::Type::Status) && r.str == s;
 }
 
 }  // namespace
@@ -201,52 +186,33 @@ struct Backplane::Impl {
 
   enum class Wait { Readable, Timeout, Stop };
   // `stoppable`: the subscriber gives up at once on stop; the publisher drains.
-  Wait waitReadable(redisContext* c, milliseconds timeout, bool stoppable) {
-    pollfd p[2] = {{c->fd, POLLIN, 0}, {wake[0], POLLIN, 0}};
+  Wait waitReadable(const Connection& c, milliseconds timeout, bool stoppable) {
+    pollfd p[2] = {{c.fd(), POLLIN, 0}, {wake[0], POLLIN, 0}};
     const int n = ::poll(p, stoppable && wake[0] >= 0 ? 2 : 1, static_cast<int>(std::max<long>(0, timeout.count())));
     if (stoppable && stopping.load()) return Wait::Stop;
     if (n <= 0) return Wait::Timeout;  // EINTR counts as a timeout: the caller re-checks
     return (p[0].revents & (POLLIN | POLLHUP | POLLERR)) ? Wait::Readable : Wait::Timeout;
   }
 
-  static bool writeAll(redisContext* c) {
-    int done = 0;
-    while (!done)
-      if (redisBufferWrite(c, &done) != REDIS_OK) return false;
-    return true;
-  }
-
-  static void append(redisContext* c, std::initializer_list<std::string_view> args) {
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lens;
-    for (auto a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data());
-  }
-
   // Reads `n` replies by `deadline`. Empty on success, else why it failed.
-  std::optional<std::string> readReplies(redisContext* c, std::size_t n, SteadyClock::time_point deadline,
-                                         std::vector<ReplyPtr>& out, bool stoppable, bool& stopped) {
-    const auto where = redis->options().url.endpoint();
+  std::optional<std::string> readReplies(Connection& c, std::size_t n, SteadyClock::time_point deadline,
+                                         std::vector<Reply>& out, bool stoppable, bool& stopped) {
     while (out.size() < n) {
-      void* raw = nullptr;
-      if (redisGetReplyFromReader(c, &raw) != REDIS_OK) return "protocol error from " + where;
-      if (raw) {
-        out.emplace_back(static_cast<redisReply*>(raw));
-        continue;
+      Reply r;
+      redis::IoFailure failure;
+      switch (c.takeBuffered(r, failure)) {
+        case Connection::Take::Reply: out.push_back(std::move(r)); continue;
+        case Connection::Take::Failed: return failure.message;
+        case Connection::Take::NeedMore: break;
       }
       const auto now = SteadyClock::now();
       if (now >= deadline)
-        return where + " did not answer within " + std::to_string(opt.link_timeout.count()) + " ms";
+        return c.where() + " did not answer within " + std::to_string(opt.link_timeout.count()) + " ms";
       switch (waitReadable(c, std::chrono::duration_cast<milliseconds>(deadline - now) + milliseconds(1), stoppable)) {
         case Wait::Stop: stopped = true; return "stopping";
         case Wait::Timeout: break;
         case Wait::Readable:
-          if (redisBufferRead(c) != REDIS_OK)
-            return "connection to " + where + " lost: " +
-                   (c->err == REDIS_ERR_EOF ? std::string("closed by the server") : std::string(c->errstr));
+          if (auto f = c.readSocket()) return f->message;
           break;
       }
     }
@@ -255,89 +221,48 @@ struct Backplane::Impl {
 
   // A dedicated connection (never the pool: the pool's breaker must not hold
   // back invalidations), authenticated, named, on the URL's database if `select`.
-  ContextPtr open(const char* role, bool select, bool stoppable, std::string& why, bool& stopped) {
-    // Cluster / Sentinel: a data node (the current master; a cluster
-    // broadcasts PUBLISH to every node, so any master serves the channel).
-    redis::RedisUrl url;
+  // The handshake is redis::Connection's, read here by polling so a stop does
+  // not wait for a server that does not answer.
+  Connection open(const char* role, bool select, bool stoppable, std::string& why, bool& stopped) {
+    const std::string prefix = std::string("backplane ") + role + ": ";
     try {
-      url = redis->dataNodeUrl();
-    } catch (const Error& e) {
-      why = std::string("backplane ") + role + ": " + e.what();
-      return nullptr;
-    }
-    const auto where = url.endpoint();
-    const milliseconds ct = redis->options().connect_timeout.count() > 0 ? redis->options().connect_timeout
-                                                                          : opt.link_timeout;
-    ContextPtr ctx(url.isUnix() ? redisConnectUnixWithTimeout(url.unix_path.c_str(), toTimeval(ct))
-                                : redisConnectWithTimeout(url.host.c_str(), url.port, toTimeval(ct)));
-    if (!ctx || ctx->err) {
-      why = std::string("backplane ") + role + ": connecting to " + where + " failed: " +
-            (ctx ? ctx->errstr : "out of memory");
-      return nullptr;
-    }
-    redisContext* c = ctx.get();
-    redisSetTimeout(c, toTimeval(opt.link_timeout));  // bounds blocking writes; reads are polled
-    if (!url.isUnix()) redisEnableKeepAlive(c);
-    std::size_t n = 0;
-    const bool auth = !url.password.empty();
-    if (auth) {
-      if (url.username.empty())
-        append(c, {"AUTH", url.password});
-      else
-        append(c, {"AUTH", url.username, url.password});
-      ++n;
-    }
-    const std::string db = std::to_string(url.db);
-    const bool doSelect = select && url.db != 0;
-    if (doSelect) {
-      append(c, {"SELECT", db});
-      ++n;
-    }
-    const std::string name =
-        (redis->options().client_name.empty() ? std::string("tierconsole") : redis->options().client_name) + "-" + role;
-    append(c, {"CLIENT", "SETNAME", name});  // cosmetic: a restricted user may lack +client
-    ++n;
-    // Sentinel: the node the sentinels named may have been demoted since (a
-    // PUBLISH on a replica reaches only that replica's subscribers). Users
-    // without +role (@admin) skip the check.
-    const bool checkRole = redis->mode() == redis::RedisMode::Sentinel;
-    if (checkRole) {
-      append(c, {"ROLE"});
-      ++n;
-    }
-    std::vector<ReplyPtr> replies;
-    if (!writeAll(c)) {
-      why = std::string("backplane ") + role + ": writing to " + where + " failed: " + c->errstr;
-      return nullptr;
-    }
-    if (auto err = readReplies(c, n, SteadyClock::now() + opt.link_timeout, replies, stoppable, stopped)) {
-      why = std::string("backplane ") + role + ": " + *err;
-      return nullptr;
-    }
-    if (auth && replies[0]->type == REDIS_REPLY_ERROR) {
-      why = std::string("backplane ") + role + ": authentication failed at " + where + ": " +
-            redactSecrets(std::string(replies[0]->str, replies[0]->len));
-      return nullptr;
-    }
-    if (doSelect && replies[auth ? 1 : 0]->type == REDIS_REPLY_ERROR) {
-      why = std::string("backplane ") + role + ": SELECT " + db + " refused at " + where;
-      return nullptr;
-    }
-    if (checkRole) {
-      if (auto nodeRole = redis::detail::notMasterRole(replies.back().get())) {
-        why = std::string("backplane ") + role + ": " + where + " is not a master (ROLE: " + *nodeRole +
-              "); asking the sentinels again";
-        return nullptr;
+      // Cluster / Sentinel: a data node (the current master; a cluster
+      // broadcasts PUBLISH to every node, so any master serves the channel).
+      const redis::RedisUrl url = redis->dataNodeUrl();
+      redis::ConnectOptions co;
+      co.connect_timeout =
+          redis->options().connect_timeout.count() > 0 ? redis->options().connect_timeout : opt.link_timeout;
+      co.command_timeout = opt.link_timeout;  // bounds blocking writes; reads are polled
+      co.client_name =
+          (redis->options().client_name.empty() ? std::string("tierconsole") : redis->options().client_name) + "-" + role;
+      co.select_db = select;
+      // Sentinel: the node the sentinels named may have been demoted since (a
+      // PUBLISH on a replica reaches only that replica's subscribers).
+      co.verify_master = redis->mode() == redis::RedisMode::Sentinel;
+      Connection c = Connection::connectOnly(url, co);
+      const std::size_t n = c.appendHandshake();
+      if (auto f = c.flush()) {
+        why = prefix + f->message;
+        return {};
       }
+      std::vector<Reply> replies;
+      if (auto err = readReplies(c, n, SteadyClock::now() + opt.link_timeout, replies, stoppable, stopped)) {
+        why = prefix + *err;
+        return {};
+      }
+      c.checkHandshake(replies);
+      return c;
+    } catch (const Error& e) {
+      why = prefix + e.what();
+      return {};
     }
-    return ctx;
   }
 
   // ---- publisher ------------------------------------------------------------
 
   void publishLoop() {
     milliseconds backoff{0};
-    ContextPtr ctx;
+    Connection conn;
     for (;;) {
       std::vector<Invalidation> batch;
       bool withAnnounce = false;
@@ -374,7 +299,7 @@ struct Backplane::Impl {
         sending = true;
       }
       std::string why;
-      const bool ok = sendBatch(ctx, batch, withAnnounce, firstSeq, why);
+      const bool ok = sendBatch(conn, batch, withAnnounce, firstSeq, why);
       {
         std::lock_guard lk(q_mu);
         sending = false;
@@ -411,14 +336,13 @@ struct Backplane::Impl {
   // One pipeline: UNLINK of the keys whose L2 copy the writer could not
   // replace, then one PUBLISH per message (a peer that drops its L1 copy must
   // not refill it from the stale L2 value).
-  bool sendBatch(ContextPtr& ctx, const std::vector<Invalidation>& batch, bool withAnnounce, std::uint64_t seq,
+  bool sendBatch(Connection& c, const std::vector<Invalidation>& batch, bool withAnnounce, std::uint64_t seq,
                  std::string& why) {
     bool stopped = false;
-    if (!ctx) {
-      ctx = open("publish", true, false, why, stopped);
-      if (!ctx) return false;
+    if (!c) {
+      c = open("publish", true, false, why, stopped);
+      if (!c) return false;
     }
-    redisContext* c = ctx.get();
     std::size_t n = 0;
     std::vector<std::string_view> unlinkKeys;
     // A cluster spreads keys over masters and the dedicated link reaches only
@@ -453,48 +377,37 @@ struct Backplane::Impl {
         unlinkKeys.push_back(inv.target);
         continue;
       }
-      std::vector<const char*> argv;
-      std::vector<std::size_t> lens;
-      for (const auto& a : inv.l2_fence_command) {
-        argv.push_back(a.data());
-        lens.push_back(a.size());
-      }
-      redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data());
+      c.append(inv.l2_fence_command);
       ++n;
     }
     if (!unlinkKeys.empty()) {
-      std::vector<const char*> argv{"UNLINK"};
-      std::vector<std::size_t> lens{6};
-      for (auto k : unlinkKeys) {
-        argv.push_back(k.data());
-        lens.push_back(k.size());
-      }
-      redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data());
+      unlinkKeys.insert(unlinkKeys.begin(), "UNLINK");
+      c.append(unlinkKeys);
       ++n;
     }
     const std::int64_t now = unixNowNs();
     if (withAnnounce) {
-      append(c, {"PUBLISH", opt.channel, encodeInvalidation(instance, seq++, now, Invalidation{Invalidation::Kind::All, {}})});
+      c.append({"PUBLISH", opt.channel, encodeInvalidation(instance, seq++, now, Invalidation{Invalidation::Kind::All, {}})});
       ++n;
     }
     for (const auto& inv : batch) {
-      append(c, {"PUBLISH", opt.channel, encodeInvalidation(instance, seq++, now, inv)});
+      c.append({"PUBLISH", opt.channel, encodeInvalidation(instance, seq++, now, inv)});
       ++n;
     }
-    std::vector<ReplyPtr> replies;
+    std::vector<Reply> replies;
     std::optional<std::string> err;
-    if (!writeAll(c))
-      err = std::string("writing failed: ") + c->errstr;
+    if (auto f = c.flush())
+      err = f->message;
     else
       err = readReplies(c, n, SteadyClock::now() + opt.link_timeout, replies, false, stopped);
     if (err) {
       why = "backplane publish: " + *err;
-      ctx.reset();  // its reply stream is out of sync
+      c = Connection();  // its reply stream is out of sync
       return false;
     }
     for (const auto& r : replies)
-      if (r->type == REDIS_REPLY_ERROR) {
-        why = "backplane publish: refused: " + redactSecrets(std::string(r->str, r->len));
+      if (r.isError()) {
+        why = "backplane publish: refused: " + redactSecrets(r.str);
         return false;  // an ACL refusal: the stream is in sync, keep the connection
       }
     return true;
@@ -574,14 +487,13 @@ struct Backplane::Impl {
   Outcome session(std::string& why) {
     const auto where = redis->options().url.endpoint();
     bool stopped = false;
-    ContextPtr ctx = open("inval", false, true, why, stopped);
+    Connection c = open("inval", false, true, why, stopped);
     if (stopped) return Outcome::Stopped;
-    if (!ctx) return Outcome::Lost;
-    redisContext* c = ctx.get();
-    append(c, {"SUBSCRIBE", opt.channel});
-    std::vector<ReplyPtr> replies;
-    if (!writeAll(c)) {
-      why = std::string("backplane: writing to ") + where + " failed: " + c->errstr;
+    if (!c) return Outcome::Lost;
+    c.append({"SUBSCRIBE", opt.channel});
+    std::vector<Reply> replies;
+    if (auto f = c.flush()) {
+      why = "backplane: " + f->message;
       return Outcome::Lost;
     }
     if (auto err = readReplies(c, 1, SteadyClock::now() + opt.link_timeout, replies, true, stopped)) {
@@ -589,13 +501,13 @@ struct Backplane::Impl {
       why = "backplane: SUBSCRIBE: " + *err;
       return Outcome::Lost;
     }
-    const redisReply* r = replies[0].get();
-    if (r->type == REDIS_REPLY_ERROR) {
-      const std::string text = redactSecrets(std::string(r->str, r->len));
+    const Reply& r = replies[0];
+    if (r.isError()) {
+      const std::string text = redactSecrets(r.str);
       why = "backplane: SUBSCRIBE " + opt.channel + " refused at " + where + ": " + text;
       return text.rfind("NOPERM", 0) == 0 ? Outcome::Refused : Outcome::Lost;
     }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 || !isStr(r->element[0], "subscribe")) {
+    if (r.type != Reply::Type::Array || r.elements.empty() || !isStr(r.elements[0], "subscribe")) {
       why = "backplane: unexpected reply to SUBSCRIBE from " + where;
       return Outcome::Lost;
     }
@@ -619,22 +531,24 @@ struct Backplane::Impl {
     for (;;) {
       // Every complete reply already buffered.
       for (;;) {
-        void* raw = nullptr;
-        if (redisGetReplyFromReader(c, &raw) != REDIS_OK) {
-          why = "backplane: protocol error from " + where;
+        Reply m;
+        redis::IoFailure failure;
+        const auto took = c.takeBuffered(m, failure);
+        if (took == Connection::Take::Failed) {
+          why = "backplane: " + failure.message;
           return Outcome::Lost;
         }
-        if (!raw) break;
-        ReplyPtr r(static_cast<redisReply*>(raw));
-        if (r->type == REDIS_REPLY_ERROR) {
-          why = "backplane: error from " + where + ": " + redactSecrets(std::string(r->str, r->len));
+        if (took == Connection::Take::NeedMore) break;
+        if (m.isError()) {
+          why = "backplane: error from " + where + ": " + redactSecrets(m.str);
           return Outcome::Lost;
         }
-        if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) continue;
-        if (isStr(r->element[0], "pong")) {
+        if (m.type != Reply::Type::Array || m.elements.empty()) continue;
+        if (isStr(m.elements[0], "pong")) {
           pingOutstanding = false;
-        } else if (isStr(r->element[0], "message") && r->elements >= 3 && r->element[2]->type == REDIS_REPLY_STRING) {
-          onMessage(std::string_view(r->element[2]->str, r->element[2]->len));
+        } else if (isStr(m.elements[0], "message") && m.elements.size() >= 3 &&
+                   m.elements[2].type == Reply::Type::String) {
+          onMessage(m.elements[2].str);
         }
       }
       auto now = SteadyClock::now();
@@ -644,9 +558,9 @@ struct Backplane::Impl {
         return Outcome::Lost;
       }
       if (!pingOutstanding && now >= nextPing) {
-        append(c, {"PING"});
-        if (!writeAll(c)) {
-          why = "backplane: connection to " + where + " lost: " + c->errstr;
+        c.append({"PING"});
+        if (auto f = c.flush()) {
+          why = "backplane: " + f->message;
           return Outcome::Lost;
         }
         pingOutstanding = true;
@@ -659,9 +573,8 @@ struct Backplane::Impl {
         case Wait::Stop: return Outcome::Stopped;
         case Wait::Timeout: break;
         case Wait::Readable:
-          if (redisBufferRead(c) != REDIS_OK) {
-            why = "backplane: connection to " + where + " lost: " +
-                  (c->err == REDIS_ERR_EOF ? std::string("closed by the server") : std::string(c->errstr));
+          if (auto f = c.readSocket()) {
+            why = "backplane: " + f->message;
             return Outcome::Lost;
           }
           break;

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -23,6 +22,7 @@
 #include <thread>
 
 #include "tier/common/error.h"
+#include "tier/redis/connection.h"
 
 namespace tier::sandbox {
 namespace {
@@ -341,34 +341,16 @@ std::string pgQuote(const std::string& s) {
   return out + "'";
 }
 
-struct RedisContextDeleter {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-struct RedisReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using RedisContextPtr = std::unique_ptr<redisContext, RedisContextDeleter>;
-using RedisReplyPtr = std::unique_ptr<redisReply, RedisReplyDeleter>;
-
-RedisContextPtr redisConnectLocal(int port, const std::string& password, std::string* error) {
-  timeval tv{0, 500000};
-  RedisContextPtr c(redisConnectWithTimeout("127.0.0.1", port, tv));
-  if (!c || c->err) {
-    if (error) *error = c ? c->errstr : "out of memory";
-    return nullptr;
-  }
-  timeval cmd{2, 0};
-  redisSetTimeout(c.get(), cmd);
-  if (!password.empty()) {
-    const char* argv[] = {"AUTH", password.c_str()};
-    size_t lens[] = {4, password.size()};
-    RedisReplyPtr r(static_cast<redisReply*>(redisCommandArgv(c.get(), 2, argv, lens)));
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-      if (error) *error = r ? std::string(r->str, r->len) : std::string(c->errstr);
-      return nullptr;
-    }
-  }
-  return c;
+// Our own server on loopback, by its port and password (never the user's URL).
+redis::Connection redisConnectLocal(int port, const std::string& password) {
+  redis::RedisUrl url;
+  url.host = "127.0.0.1";
+  url.port = port;
+  url.password = password;
+  redis::ConnectOptions o;
+  o.connect_timeout = std::chrono::milliseconds(500);
+  o.command_timeout = std::chrono::milliseconds(2000);
+  return redis::Connection::open(url, o);
 }
 
 struct PGconnDeleter {
@@ -487,11 +469,14 @@ void RedisServerProcess::signal(int sig) const {
 
 bool RedisServerProcess::answers(std::string* error) const {
   if (port_ <= 0) return false;
-  auto c = redisConnectLocal(port_, opt_.password, error);
-  if (!c) return false;
-  RedisReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "PING")));
-  if (r && r->type == REDIS_REPLY_STATUS && std::string(r->str, r->len) == "PONG") return true;
-  if (error) *error = r ? std::string(r->str ? r->str : "", r->len) : std::string(c->errstr);
+  try {
+    auto c = redisConnectLocal(port_, opt_.password);
+    const redis::Reply r = c.command({"PING"});
+    if (r.type == redis::Reply::Type::Status && r.str == "PONG") return true;
+    if (error) *error = r.str;
+  } catch (const Error& e) {
+    if (error) *error = e.what();
+  }
   return false;
 }
 
@@ -577,10 +562,16 @@ void RedisServerProcess::stop() {
   if (port_ <= 0) port_ = redisConfPort(opt_.dir);
   bool shutdownSent = false;
   if (port_ > 0) {
-    if (auto c = redisConnectLocal(port_, opt_.password, nullptr)) {
-      // The server closes the connection instead of replying; no reply is expected.
-      RedisReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "SHUTDOWN NOSAVE")));
+    try {
+      auto c = redisConnectLocal(port_, opt_.password);
       shutdownSent = true;
+      // The server closes the connection instead of replying: that "error" is the answer.
+      try {
+        c.command({"SHUTDOWN", "NOSAVE"});
+      } catch (const Error&) {
+      }
+    } catch (const Error&) {
+      // Not answering: the signals below stop it.
     }
   }
   if (!shutdownSent || !waitGone(p, 5s)) {

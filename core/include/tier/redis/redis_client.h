@@ -51,7 +51,7 @@
 //   the call is retried once on the new master (so a command cut off mid-flight
 //   may run twice: our writes are idempotent or harmless twice).
 //
-// Process-wide effect: the first RedisClient sets SIGPIPE to SIG_IGN if it is
+// Process-wide effect: the first Redis connection (tier/redis/connection.h) sets SIGPIPE to SIG_IGN if it is
 // still SIG_DFL (hiredis writes with write(2); a reset peer must not kill us).
 #include <chrono>
 #include <cstdint>
@@ -64,6 +64,7 @@
 #include <vector>
 
 #include "tier/redis/redis_url.h"
+#include "tier/redis/reply.h"
 
 namespace tier::metrics {
 class Metrics;
@@ -93,20 +94,6 @@ struct RedisOptions {
   std::chrono::milliseconds reconnect_max{1000};
   std::string client_name = "tierconsole";  // CLIENT SETNAME
 };
-
-// A decoded reply. Type mirrors RESP2.
-struct Reply {
-  enum class Type { Nil, String, Status, Integer, Array, Error };
-  Type type = Type::Nil;
-  std::string str;              // String, Status, Error
-  long long integer = 0;        // Integer
-  std::vector<Reply> elements;  // Array
-
-  bool isNil() const noexcept { return type == Type::Nil; }
-  bool isError() const noexcept { return type == Type::Error; }
-};
-
-using Command = std::vector<std::string>;  // argv, binary-safe
 
 enum class BreakerState { Closed, Open, HalfOpen };
 const char* toString(BreakerState s) noexcept;
