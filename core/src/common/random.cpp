@@ -24,7 +24,9 @@ ZipfSampler::ZipfSampler(std::uint64_t n, double s) : n_(std::max<std::uint64_t>
   squeeze_ = 2.0 - hIntegralInverse(hIntegral(2.5) - h(2.0));
 }
 
-double ZipfSampler::h(double x) const { return std::exp(-s_ * std::log(x)); }
+double ZipfSampler::h(double x) const {
+  return std::exp(-s_ * std::log(x));
+}
 
 double ZipfSampler::hIntegral(double x) const {
   const double logX = std::log(x);

@@ -28,7 +28,7 @@ class Row {
   std::string text() { return std::string(r_.value(row_, col_++)); }
   bool boolean() { return r_.value(row_, col_++) == "t"; }
   bool isNull() const { return r_.isNull(row_, col_); }  // the next column, without moving on
-  int column() const noexcept { return col_; }          // the next column's index
+  int column() const noexcept { return col_; }           // the next column's index
 
  private:
   const Result& r_;

@@ -26,7 +26,6 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-
 KeySpec keySpec(std::string_view name, int argc) {
   static constexpr std::string_view kKeyless[] = {
       "PING",    "INFO",   "DBSIZE",   "SCAN",    "SLOWLOG",   "LATENCY",   "CLUSTER", "ACL",
@@ -64,7 +63,6 @@ std::optional<HostPort> parseAddress(std::string_view a) {
   if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   return HostPort{std::move(host), port};
 }
-
 
 std::vector<ClusterLine> parseClusterNodes(const std::string& text, const HostPort& asked) {
   std::vector<ClusterLine> out;

@@ -34,7 +34,9 @@ timeval toTimeval(milliseconds ms) {
   return tv;
 }
 
-std::string ms(milliseconds d) { return std::to_string(d.count()) + " ms"; }
+std::string ms(milliseconds d) {
+  return std::to_string(d.count()) + " ms";
+}
 
 Reply convert(const redisReply* r) {
   Reply out;
@@ -171,9 +173,11 @@ Connection Connection::connectOnly(const RedisUrl& url, const ConnectOptions& op
   const timeval ctv = toTimeval(options.connect_timeout);
   redisContext* raw = nullptr;
   if (url.isUnix())
-    raw = useTimeout ? redisConnectUnixWithTimeout(url.unix_path.c_str(), ctv) : redisConnectUnix(url.unix_path.c_str());
+    raw =
+        useTimeout ? redisConnectUnixWithTimeout(url.unix_path.c_str(), ctv) : redisConnectUnix(url.unix_path.c_str());
   else
-    raw = useTimeout ? redisConnectWithTimeout(url.host.c_str(), url.port, ctv) : redisConnect(url.host.c_str(), url.port);
+    raw = useTimeout ? redisConnectWithTimeout(url.host.c_str(), url.port, ctv)
+                     : redisConnect(url.host.c_str(), url.port);
   impl->ctx.reset(raw);
   const std::string failed = "Redis connection to " + impl->where + " failed: ";
   if (!impl->ctx) throw ConnectionError(failed + "out of memory");
@@ -274,9 +278,15 @@ std::optional<IoFailure> Connection::roundTrip(const Batch& batch, std::string_v
   return impl_->read(batch.size(), what, out);
 }
 
-void Connection::append(std::initializer_list<std::string_view> args) { impl_->appendRange(args); }
-void Connection::append(const std::vector<std::string_view>& args) { impl_->appendRange(args); }
-void Connection::append(const Command& args) { impl_->appendRange(args); }
+void Connection::append(std::initializer_list<std::string_view> args) {
+  impl_->appendRange(args);
+}
+void Connection::append(const std::vector<std::string_view>& args) {
+  impl_->appendRange(args);
+}
+void Connection::append(const Command& args) {
+  impl_->appendRange(args);
+}
 
 std::optional<IoFailure> Connection::flush() {
   int done = 0;
@@ -284,8 +294,7 @@ std::optional<IoFailure> Connection::flush() {
     errno = 0;
     if (redisBufferWrite(impl_->ctx.get(), &done) != REDIS_OK) {
       IoFailure f = impl_->classify(errno, "write");
-      if (f.kind == ErrorKind::Connection)
-        f.message = "writing to " + impl_->where + " failed: " + impl_->ctx->errstr;
+      if (f.kind == ErrorKind::Connection) f.message = "writing to " + impl_->where + " failed: " + impl_->ctx->errstr;
       return f;
     }
   }
@@ -307,13 +316,15 @@ Connection::Take Connection::takeBuffered(Reply& out, IoFailure& failure) {
 std::optional<IoFailure> Connection::readSocket() {
   redisContext* c = impl_->ctx.get();
   if (redisBufferRead(c) != REDIS_OK)
-    return IoFailure{ErrorKind::Connection, "connection to " + impl_->where + " lost: " +
-                                                (c->err == REDIS_ERR_EOF ? std::string("closed by the server")
-                                                                         : std::string(c->errstr))};
+    return IoFailure{ErrorKind::Connection,
+                     "connection to " + impl_->where + " lost: " +
+                         (c->err == REDIS_ERR_EOF ? std::string("closed by the server") : std::string(c->errstr))};
   return std::nullopt;
 }
 
-int Connection::fd() const noexcept { return impl_ ? impl_->ctx->fd : -1; }
+int Connection::fd() const noexcept {
+  return impl_ ? impl_->ctx->fd : -1;
+}
 
 bool Connection::idleAndOpen() const noexcept {
   if (!impl_ || impl_->ctx->err) return false;

@@ -336,8 +336,8 @@ struct RedisNodePool {
       std::lock_guard lk(scripts_mu);
       for (std::size_t k = 0; k < rw.loads.size(); ++k) {
         const Reply& r = raw[rw.user_commands + k];
-        script_sha.insert_or_assign(rw.loads[k],
-                                    r.type == Reply::Type::String ? std::make_shared<const std::string>(r.str) : nullptr);
+        script_sha.insert_or_assign(
+            rw.loads[k], r.type == Reply::Type::String ? std::make_shared<const std::string>(r.str) : nullptr);
       }
     }
     raw.resize(rw.user_commands);

@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "redis/batch.h"
+#include "redis/client_impl.h"
 #include "redis/cluster_nodes.h"
 #include "redis/node_pool.h"
 #include "tier/common/error.h"
@@ -45,6 +46,7 @@ const char* toString(BreakerState s) noexcept {
 
 namespace {
 
+using client_detail::isNetwork;
 using cluster::ClusterLine;
 using cluster::crc16;
 using cluster::KeySpec;
@@ -54,729 +56,226 @@ using cluster::parseAddress;
 using cluster::parseClusterNodes;
 using cluster::replicaReadable;
 
-constexpr milliseconds kClusterRefreshEvery{5000};
-constexpr milliseconds kClusterRefreshMinGap{200};
-constexpr milliseconds kSentinelResolveEvery{2000};
-constexpr milliseconds kSentinelResolveMinGap{100};
-constexpr int kMaxRedirects = 5;
-
-bool isNetwork(const Error& e) {
-  return e.kind() == ErrorKind::Connection || e.kind() == ErrorKind::Timeout;
-}
-
 }  // namespace
 
-struct RedisClient::Impl {
-  RedisOptions opt;
-  metrics::Metrics* metrics;
-  RedisMode mode;
-  std::unique_ptr<RedisNodePool> single;
+RedisNodePool* RedisClient::Impl::pool(std::map<std::string, std::unique_ptr<RedisNodePool>>& in,
+                                       const std::string& key, const RedisOptions& o, bool ro, bool verifyMaster) {
+  std::lock_guard lk(nodes_mu);
+  auto& slot = in[key];
+  if (!slot) slot = std::make_unique<RedisNodePool>(o, metrics, ro, verifyMaster);
+  return slot.get();
+}
 
-  mutable std::mutex nodes_mu;
-  // Pools are created on first need and never removed (pointers stay valid).
-  std::map<std::string, std::unique_ptr<RedisNodePool>> data_nodes;     // "host:port"
-  std::map<std::string, std::unique_ptr<RedisNodePool>> replica_nodes;  // READONLY pools
-  std::map<std::string, std::unique_ptr<RedisNodePool>> sentinel_nodes;
-  // Sentinel: the master's replicas, for topology probes and pipelineOn (no
-  // ROLE check: these are not used as the master).
-  std::map<std::string, std::unique_ptr<RedisNodePool>> sentinel_replicas;
+RedisNodePool* RedisClient::Impl::dataNode(const HostPort& hp) {
+  RedisOptions o = opt;
+  o.url = opt.url.forNode(hp);
+  return pool(data_nodes, hp.endpoint(), o, false, mode == RedisMode::Sentinel);
+}
 
-  // Cluster map, guarded by map_mu.
-  mutable std::shared_mutex map_mu;
-  std::vector<RedisNodePool*> slot_owner = std::vector<RedisNodePool*>(kSlots, nullptr);
-  std::vector<Clock::time_point> moved_at = std::vector<Clock::time_point>(kSlots);  // last MOVED per slot
-  std::map<RedisNodePool*, std::vector<RedisNodePool*>> replicas_of;  // master -> READONLY pools
-  std::vector<ClusterLine> cluster_lines;
-  Clock::time_point refreshed_at{};
-  bool stale = true;
-  std::mutex refresh_mu;  // one refresh at a time
-  std::atomic<unsigned> round_robin{0};
+RedisNodePool* RedisClient::Impl::replicaNode(const HostPort& hp) {
+  RedisOptions o = opt;
+  o.url = opt.url.forNode(hp);
+  return pool(replica_nodes, hp.endpoint(), o, true);
+}
 
-  // Sentinel, guarded by map_mu.
-  RedisNodePool* master = nullptr;
-  HostPort master_addr;
-  Clock::time_point resolved_at{};
-  std::size_t good_sentinel = 0;
-  std::mutex resolve_mu;
+RedisNodePool* RedisClient::Impl::sentinelNode(const HostPort& hp) {
+  RedisOptions o = opt;
+  o.url = RedisUrl{};
+  o.url.host = hp.host;
+  o.url.port = hp.port;
+  o.url.username = opt.url.sentinel_username;
+  o.url.password = opt.url.sentinel_password;
+  o.pool_size = 2;
+  return pool(sentinel_nodes, hp.endpoint(), o, false);
+}
 
-  Impl(RedisOptions o, metrics::Metrics* m) : opt(std::move(o)), metrics(m), mode(opt.url.mode) {
-    if (mode == RedisMode::Single) single = std::make_unique<RedisNodePool>(opt, metrics);
-  }
+RedisNodePool* RedisClient::Impl::sentinelReplica(const HostPort& hp) {
+  RedisOptions o = opt;
+  o.url = opt.url.forNode(hp);
+  o.pool_size = 2;
+  return pool(sentinel_replicas, hp.endpoint(), o, false);
+}
 
-  RedisNodePool* pool(std::map<std::string, std::unique_ptr<RedisNodePool>>& in, const std::string& key,
-                      const RedisOptions& o, bool ro, bool verifyMaster = false) {
-    std::lock_guard lk(nodes_mu);
-    auto& slot = in[key];
-    if (!slot) slot = std::make_unique<RedisNodePool>(o, metrics, ro, verifyMaster);
-    return slot.get();
-  }
-  RedisNodePool* dataNode(const HostPort& hp) {
-    RedisOptions o = opt;
-    o.url = opt.url.forNode(hp);
-    return pool(data_nodes, hp.endpoint(), o, false, mode == RedisMode::Sentinel);
-  }
-  RedisNodePool* replicaNode(const HostPort& hp) {
-    RedisOptions o = opt;
-    o.url = opt.url.forNode(hp);
-    return pool(replica_nodes, hp.endpoint(), o, true);
-  }
-  RedisNodePool* sentinelNode(const HostPort& hp) {
-    RedisOptions o = opt;
-    o.url = RedisUrl{};
-    o.url.host = hp.host;
-    o.url.port = hp.port;
-    o.url.username = opt.url.sentinel_username;
-    o.url.password = opt.url.sentinel_password;
-    o.pool_size = 2;
-    return pool(sentinel_nodes, hp.endpoint(), o, false);
-  }
-  RedisNodePool* sentinelReplica(const HostPort& hp) {
-    RedisOptions o = opt;
-    o.url = opt.url.forNode(hp);
-    o.pool_size = 2;
-    return pool(sentinel_replicas, hp.endpoint(), o, false);
-  }
-  RedisNodePool* findData(const std::string& address) {
-    if (single) return address == single->where ? single.get() : nullptr;
-    if (mode == RedisMode::Sentinel) {
-      bool isMaster;
-      {
-        std::shared_lock sl(map_mu);
-        isMaster = master && master_addr.endpoint() == address;
-      }
-      if (!isMaster) {
-        std::lock_guard lk(nodes_mu);
-        auto it = sentinel_replicas.find(address);
-        return it == sentinel_replicas.end() ? nullptr : it->second.get();
-      }
-    }
-    std::lock_guard lk(nodes_mu);
-    auto it = data_nodes.find(address);
-    return it == data_nodes.end() ? nullptr : it->second.get();
-  }
-
-  // ---- Cluster map ----
-
-  // Loads the map from the first node that answers. force: wait for the
-  // refresh lock (the map is needed now); else skip if another thread refreshes.
-  void refreshCluster(bool force) {
-    std::unique_lock lk(refresh_mu, std::defer_lock);
-    const auto asked = Clock::now();
-    if (force)
-      lk.lock();
-    else if (!lk.try_lock())
-      return;
-    std::vector<HostPort> candidates;
+RedisNodePool* RedisClient::Impl::findData(const std::string& address) {
+  if (single) return address == single->where ? single.get() : nullptr;
+  if (mode == RedisMode::Sentinel) {
+    bool isMaster;
     {
       std::shared_lock sl(map_mu);
-      if (refreshed_at >= asked && !cluster_lines.empty()) return;  // another thread just did it
-      if (!force && !stale && Clock::now() - refreshed_at < kClusterRefreshEvery) return;
-      if (!force && Clock::now() - refreshed_at < kClusterRefreshMinGap) return;
+      isMaster = master && master_addr.endpoint() == address;
+    }
+    if (!isMaster) {
+      std::lock_guard lk(nodes_mu);
+      auto it = sentinel_replicas.find(address);
+      return it == sentinel_replicas.end() ? nullptr : it->second.get();
+    }
+  }
+  std::lock_guard lk(nodes_mu);
+  auto it = data_nodes.find(address);
+  return it == data_nodes.end() ? nullptr : it->second.get();
+}
+
+std::vector<Reply> RedisClient::Impl::execute(Batch& batch, std::string_view what, ReadFrom from) {
+  switch (mode) {
+    case RedisMode::Single: return single->execute(batch, what);
+    case RedisMode::Cluster: return executeCluster(batch, what, from == ReadFrom::Replica);
+    case RedisMode::Sentinel: return executeSentinel(batch, what);
+  }
+  return {};
+}
+
+Reply RedisClient::Impl::one(Batch& batch) {
+  auto replies = execute(batch, batch.name(0));
+  return std::move(replies.front());
+}
+
+RedisNodePool* RedisClient::Impl::nodeFor(const std::string& address) {
+  if (mode == RedisMode::Cluster) ensureMap();
+  if (mode == RedisMode::Sentinel) sentinelMaster(false);
+  RedisNodePool* n = findData(address);
+  if (!n) throw BadInputError("Redis node " + address + " is not part of this deployment");
+  return n;
+}
+
+std::vector<std::string> RedisClient::Impl::masterList() {
+  switch (mode) {
+    case RedisMode::Single: return {single->where};
+    case RedisMode::Sentinel: return {sentinelMaster(false)->where};
+    case RedisMode::Cluster: {
+      ensureMap();
+      std::vector<std::string> out;
+      std::shared_lock sl(map_mu);
       for (const auto& l : cluster_lines)
-        if (l.info.role == "master" && !l.failed) candidates.push_back(l.hp);
-      for (const auto& l : cluster_lines)
-        if (l.info.role != "master" || l.failed) candidates.push_back(l.hp);
-    }
-    for (const auto& s : opt.url.seeds) candidates.push_back(s);
-    std::string lastError = "no node to ask";
-    std::vector<std::string> tried;
-    for (const auto& hp : candidates) {
-      const std::string ep = hp.endpoint();
-      if (std::find(tried.begin(), tried.end(), ep) != tried.end()) continue;
-      tried.push_back(ep);
-      RedisNodePool* n = dataNode(hp);
-      if (n->breaker() == BreakerState::Open) {
-        lastError = ep + ": circuit open";
-        continue;
-      }
-      try {
-        Batch b;
-        b.add({"CLUSTER", "NODES"});
-        auto r = n->execute(b, "CLUSTER NODES");
-        if (r.empty() || r[0].type != Reply::Type::String) {
-          lastError =
-              ep + ": " +
-              (r.empty() || r[0].str.empty() ? std::string("no CLUSTER NODES answer") : redactSecrets(r[0].str));
-          continue;
-        }
-        auto lines = parseClusterNodes(r[0].str, hp);
-        if (install(std::move(lines), asked)) return;
-        lastError = ep + ": its CLUSTER NODES lists no master with slots";
-      } catch (const Error& e) {
-        if (e.kind() == ErrorKind::Permission) throw;
-        lastError = e.what();
-      }
-    }
-    {
-      std::unique_lock ul(map_mu);
-      refreshed_at = Clock::now();
-    }
-    std::shared_lock sl(map_mu);
-    if (cluster_lines.empty())
-      throw ConnectionError("Redis Cluster: no node answered CLUSTER NODES (seeds " + opt.url.endpoint() +
-                            "): " + lastError);
-  }
-
-  // asked: when the refresh began. A MOVED learned after it is fresher than
-  // the node's answer, which may predate that move: the MOVED's owner stays.
-  bool install(std::vector<ClusterLine> lines, Clock::time_point asked) {
-    std::vector<RedisNodePool*> owners(kSlots, nullptr);
-    std::map<RedisNodePool*, std::vector<RedisNodePool*>> reps;
-    std::map<std::string, RedisNodePool*> byId;
-    bool any = false;
-    for (const auto& l : lines) {
-      if (l.info.role != "master" || l.info.slot_count == 0) continue;
-      RedisNodePool* n = dataNode(l.hp);
-      byId[l.info.id] = n;
-      for (auto [a, b] : l.info.slots)
-        for (int s = a; s <= b; ++s) owners[static_cast<std::size_t>(s)] = n;
-      any = true;
-    }
-    if (!any) return false;
-    if (opt.url.replica_reads)
-      for (const auto& l : lines)
-        if (l.info.role == "replica" && !l.failed)
-          if (auto it = byId.find(l.master_id); it != byId.end()) reps[it->second].push_back(replicaNode(l.hp));
-    // Masters first, then by address: a stable order for topology() and masters().
-    std::sort(lines.begin(), lines.end(), [](const ClusterLine& a, const ClusterLine& b) {
-      if ((a.info.role == "master") != (b.info.role == "master")) return a.info.role == "master";
-      return a.info.address < b.info.address;
-    });
-    for (auto& l : lines) {
-      if (l.info.role != "replica") continue;
-      for (const auto& m : lines)
-        if (m.info.id == l.master_id) l.info.master = m.info.address;
-    }
-    std::unique_lock ul(map_mu);
-    for (std::size_t s = 0; s < kSlots; ++s)
-      if (moved_at[s] > asked && slot_owner[s]) owners[s] = slot_owner[s];
-    slot_owner = std::move(owners);
-    replicas_of = std::move(reps);
-    cluster_lines = std::move(lines);
-    refreshed_at = Clock::now();
-    stale = false;
-    return true;
-  }
-
-  void ensureMap() {
-    bool empty, due;
-    {
-      std::shared_lock sl(map_mu);
-      empty = cluster_lines.empty();
-      const auto age = Clock::now() - refreshed_at;
-      due = (stale && age >= kClusterRefreshMinGap) || age >= kClusterRefreshEvery;
-    }
-    if (empty)
-      refreshCluster(true);
-    else if (due)
-      refreshCluster(false);
-  }
-
-  void markStale() {
-    std::unique_lock ul(map_mu);
-    stale = true;
-  }
-
-  RedisNodePool* ownerOf(int slot) const {
-    std::shared_lock sl(map_mu);
-    return slot_owner[static_cast<std::size_t>(slot)];
-  }
-
-  // Keyless commands: the first master (by address) not flagged failed whose
-  // breaker is not open.
-  RedisNodePool* anyMaster() {
-    std::vector<HostPort> ms;
-    {
-      std::shared_lock sl(map_mu);
-      for (int pass = 0; pass < 2; ++pass)
-        for (const auto& l : cluster_lines)
-          if (l.info.role == "master" && l.info.slot_count > 0 && l.failed == (pass == 1)) ms.push_back(l.hp);
-    }
-    RedisNodePool* first = nullptr;
-    for (const auto& hp : ms) {
-      RedisNodePool* n = dataNode(hp);
-      if (!first) first = n;
-      if (n->breaker() != BreakerState::Open) return n;
-    }
-    if (!first) throw ConnectionError("Redis Cluster: no master known (seeds " + opt.url.endpoint() + ")");
-    return first;
-  }
-
-  struct Part {
-    std::size_t orig = 0;
-    int slot = -1;  // -1: keyless
-    std::vector<std::string_view> argv;
-    RedisNodePool* pinned = nullptr;  // ASK target
-    bool asking = false;
-    bool no_replica = false;
-    Reply last;  // the redirect seen last, delivered if redirects run out
-  };
-
-  // replicaOk: replica_reads may send this batch's plain reads to replicas
-  // (inspection); the cache's own reads and fills never (ReadFrom::Master).
-  std::vector<Reply> executeCluster(const Batch& batch, std::string_view what, bool replicaOk) {
-    ensureMap();
-    std::vector<Reply> out(batch.size());
-    std::vector<char> summed(batch.size(), 0);
-    std::vector<Part> parts;
-    parts.reserve(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      const int argc = batch.argc(i);
-      Part p;
-      p.orig = i;
-      p.no_replica = !replicaOk;
-      for (int j = 0; j < argc; ++j) p.argv.push_back(batch.arg(i, j));
-      switch (keySpec(batch.name(i), argc)) {
-        case KeySpec::None: break;
-        case KeySpec::First: p.slot = keySlot(batch.arg(i, 1)); break;
-        case KeySpec::Second: p.slot = keySlot(batch.arg(i, 2)); break;
-        case KeySpec::Script: {
-          int n = 0;
-          const auto nk = argc > 2 ? batch.arg(i, 2) : std::string_view{};
-          std::from_chars(nk.data(), nk.data() + nk.size(), n);
-          if (n > 0 && argc > 3) p.slot = keySlot(batch.arg(i, 3));
-          break;
-        }
-        case KeySpec::Multi: {
-          std::map<int, std::vector<std::string_view>> bySlot;
-          for (int j = 1; j < argc; ++j) bySlot[keySlot(batch.arg(i, j))].push_back(batch.arg(i, j));
-          if (bySlot.size() == 1) {
-            p.slot = bySlot.begin()->first;
-            break;
-          }
-          summed[i] = 1;
-          out[i].type = Reply::Type::Integer;
-          for (auto& [slot, keys] : bySlot) {
-            Part q;
-            q.orig = i;
-            q.no_replica = !replicaOk;
-            q.slot = slot;
-            q.argv.push_back(batch.name(i));
-            q.argv.insert(q.argv.end(), keys.begin(), keys.end());
-            parts.push_back(std::move(q));
-          }
-          continue;
-        }
-      }
-      parts.push_back(std::move(p));
-    }
-    runParts(parts, out, summed, what, 0);
-    return out;
-  }
-
-  void deliver(const Part& p, Reply&& r, std::vector<Reply>& out, const std::vector<char>& summed) {
-    Reply& o = out[p.orig];
-    if (!summed[p.orig]) {
-      o = std::move(r);
-    } else if (o.type == Reply::Type::Integer) {
-      if (r.type == Reply::Type::Integer)
-        o.integer += r.integer;
-      else
-        o = std::move(r);  // an error reply of one slot's part is the command's
-    }
-  }
-
-  void runParts(std::vector<Part>& parts, std::vector<Reply>& out, const std::vector<char>& summed,
-                std::string_view what, int depth) {
-    // Target per part, grouped per node in first-seen order.
-    std::vector<std::pair<RedisNodePool*, std::vector<std::size_t>>> groups;
-    auto addTo = [&groups](RedisNodePool* n, std::size_t idx) {
-      for (auto& g : groups)
-        if (g.first == n) {
-          g.second.push_back(idx);
-          return;
-        }
-      groups.push_back({n, {idx}});
-    };
-    RedisNodePool* keyless = nullptr;
-    for (std::size_t k = 0; k < parts.size(); ++k) {
-      Part& p = parts[k];
-      RedisNodePool* target = p.pinned;
-      if (!target && p.slot < 0) target = keyless ? keyless : (keyless = anyMaster());
-      if (!target) {
-        std::shared_lock sl(map_mu);
-        target = slot_owner[static_cast<std::size_t>(p.slot)];
-        if (target && opt.url.replica_reads && !p.no_replica &&
-            replicaReadable(p.argv[0], static_cast<int>(p.argv.size()))) {
-          auto it = replicas_of.find(target);
-          if (it != replicas_of.end() && !it->second.empty()) {
-            RedisNodePool* r = it->second[round_robin.fetch_add(1, std::memory_order_relaxed) % it->second.size()];
-            if (r->breaker() != BreakerState::Open) target = r;
-          }
-        }
-      }
-      if (!target) {
-        markStale();
-        throw ConnectionError("Redis Cluster: no node serves hash slot " + std::to_string(p.slot) +
-                              " (the cluster map is incomplete)");
-      }
-      addTo(target, k);
-    }
-
-    std::vector<Part> retry;
-    std::exception_ptr failed;
-    for (auto& [node, idxs] : groups) {
-      Batch b;
-      for (auto idx : idxs) {
-        if (parts[idx].asking) b.add({"ASKING"});
-        b.add(parts[idx].argv);
-      }
-      std::vector<Reply> rep;
-      try {
-        rep = node->execute(b, what);
-      } catch (const Error& e) {
-        if (!isNetwork(e)) throw;
-        if (node->readonly) {  // a replica read: the master answers instead
-          for (auto idx : idxs) {
-            parts[idx].no_replica = true;
-            retry.push_back(parts[idx]);
-          }
-          continue;
-        }
-        // Refresh (rate-limited); commands whose slot now has another owner
-        // (a failover, a migration) are retried there once.
-        markStale();
-        try {
-          refreshCluster(false);
-        } catch (const Error&) {
-        }
-        bool allMoved = depth == 0;
-        for (auto idx : idxs) {
-          const Part& p = parts[idx];
-          if (p.slot < 0 || p.pinned || ownerOf(p.slot) == node) allMoved = false;
-        }
-        if (allMoved) {
-          for (auto idx : idxs) retry.push_back(parts[idx]);
-          continue;
-        }
-        if (!failed) failed = std::current_exception();
-        continue;
-      }
-      std::size_t k = 0;
-      for (auto idx : idxs) {
-        Part& p = parts[idx];
-        if (p.asking) ++k;  // ASKING's +OK
-        Reply& r = rep[k++];
-        if (r.isError()) {
-          const std::string_view msg = r.str;
-          const bool moved = msg.starts_with("MOVED "), ask = msg.starts_with("ASK ");
-          if (moved || ask) {
-            // "MOVED <slot> <host:port>"
-            const auto sp = msg.find(' ', moved ? 6 : 4);
-            auto hp = sp == std::string_view::npos ? std::nullopt : parseAddress(msg.substr(sp + 1));
-            if (hp && hp->host.empty()) hp->host = node->opt.url.host;  // "MOVED 3999 :6381": same host
-            if (hp) {
-              RedisNodePool* to = dataNode(*hp);
-              Part q = p;
-              q.last = std::move(r);
-              q.no_replica = true;
-              if (moved) {
-                q.pinned = nullptr;
-                q.asking = false;
-                std::unique_lock ul(map_mu);
-                if (q.slot >= 0) {
-                  slot_owner[static_cast<std::size_t>(q.slot)] = to;
-                  moved_at[static_cast<std::size_t>(q.slot)] = Clock::now();
-                }
-                stale = true;
-                if (q.slot < 0) q.pinned = to;
-              } else {
-                q.pinned = to;
-                q.asking = true;
-              }
-              retry.push_back(std::move(q));
-              continue;
-            }
-          } else if (msg.starts_with("TRYAGAIN")) {
-            Part q = p;
-            q.last = std::move(r);
-            retry.push_back(std::move(q));
-            continue;
-          }
-        }
-        deliver(p, std::move(r), out, summed);
-      }
-    }
-    if (failed) std::rethrow_exception(failed);
-    if (retry.empty()) return;
-    if (depth >= kMaxRedirects) {
-      for (auto& p : retry) deliver(p, std::move(p.last), out, summed);
-      return;
-    }
-    bool tryAgain = false;
-    for (const auto& p : retry) tryAgain = tryAgain || p.last.str.starts_with("TRYAGAIN");
-    if (tryAgain) std::this_thread::sleep_for(milliseconds(10 << depth));
-    runParts(retry, out, summed, what, depth + 1);
-  }
-
-  // ---- Sentinel ----
-
-  RedisNodePool* sentinelMaster(bool force) {
-    {
-      std::shared_lock sl(map_mu);
-      const auto age = Clock::now() - resolved_at;
-      if (master && age < (force ? kSentinelResolveMinGap : kSentinelResolveEvery)) return master;
-    }
-    std::unique_lock lk(resolve_mu, std::defer_lock);
-    bool have;
-    {
-      std::shared_lock sl(map_mu);
-      have = master != nullptr;
-    }
-    if (have && !force) {
-      if (!lk.try_lock()) {
-        std::shared_lock sl(map_mu);
-        return master;
-      }
-    } else {
-      lk.lock();
-      std::shared_lock sl(map_mu);
-      if (master && Clock::now() - resolved_at < kSentinelResolveMinGap) return master;
-    }
-    const auto& sentinels = opt.url.seeds;
-    std::string lastError = "no sentinel given";
-    std::size_t denied = 0;
-    std::size_t start;
-    {
-      std::shared_lock sl(map_mu);
-      start = good_sentinel;
-    }
-    for (std::size_t k = 0; k < sentinels.size(); ++k) {
-      const std::size_t i = (start + k) % sentinels.size();
-      RedisNodePool* s = sentinelNode(sentinels[i]);
-      try {
-        Batch b;
-        b.add({"SENTINEL", "get-master-addr-by-name", opt.url.master_name});
-        auto r = s->execute(b, "SENTINEL get-master-addr-by-name");
-        const Reply& a = r.at(0);
-        if (a.isNil()) {
-          lastError = "sentinel " + sentinels[i].endpoint() + " does not know master '" + opt.url.master_name + "'";
-          continue;
-        }
-        if (a.type != Reply::Type::Array || a.elements.size() != 2) {
-          lastError = "sentinel " + sentinels[i].endpoint() + ": " +
-                      (a.isError() ? redactSecrets(a.str) : std::string("unexpected reply"));
-          continue;
-        }
-        auto hp = parseAddress(a.elements[0].str + ":" + a.elements[1].str);
-        if (!hp) {
-          lastError = "sentinel " + sentinels[i].endpoint() + " gave a malformed address";
-          continue;
-        }
-        RedisNodePool* m = dataNode(*hp);
-        std::unique_lock ul(map_mu);
-        master = m;
-        master_addr = *hp;
-        resolved_at = Clock::now();
-        good_sentinel = i;
-        return m;
-      } catch (const Error& e) {
-        lastError = e.what();
-        denied += e.kind() == ErrorKind::Permission ? 1 : 0;
-      }
-    }
-    std::unique_lock ul(map_mu);
-    resolved_at = Clock::now();
-    if (master) return master;  // keep the last known master; its own errors tell
-    if (denied > 0 && denied == sentinels.size())  // every sentinel refused our credentials
-      throw PermissionError("Redis Sentinel: every sentinel (" + opt.url.endpoint() + ") refused AUTH: " + lastError);
-    throw ConnectionError("Redis Sentinel: no sentinel (" + opt.url.endpoint() + ") named a master for '" +
-                          opt.url.master_name + "': " + lastError);
-  }
-
-  std::vector<Reply> executeSentinel(const Batch& batch, std::string_view what) {
-    RedisNodePool* m = sentinelMaster(false);
-    Batch attempt = batch;  // execute() rewrites scripts in place: a retry starts from the original
-    try {
-      auto r = m->execute(attempt, what);
-      bool readonlyReply = false;
-      for (const auto& x : r) readonlyReply = readonlyReply || (x.isError() && x.str.starts_with("READONLY"));
-      if (!readonlyReply) return r;
-      // Demoted: the sentinels know the new master.
-      RedisNodePool* now = sentinelMaster(true);
-      if (now == m) return r;
-      Batch again = batch;
-      return now->execute(again, what);
-    } catch (const Error& e) {
-      if (!isNetwork(e)) throw;
-      RedisNodePool* now = nullptr;
-      try {
-        now = sentinelMaster(true);
-      } catch (const Error&) {
-      }
-      if (!now || now == m) throw;
-      Batch again = batch;
-      return now->execute(again, what);
-    }
-  }
-
-  // ---- Dispatch ----
-
-  std::vector<Reply> execute(Batch& batch, std::string_view what, ReadFrom from = ReadFrom::Master) {
-    switch (mode) {
-      case RedisMode::Single: return single->execute(batch, what);
-      case RedisMode::Cluster: return executeCluster(batch, what, from == ReadFrom::Replica);
-      case RedisMode::Sentinel: return executeSentinel(batch, what);
-    }
-    return {};
-  }
-
-  Reply one(Batch& batch) {
-    auto replies = execute(batch, batch.name(0));
-    return std::move(replies.front());
-  }
-
-  // `cmd key` answering an integer (PTTL, STRLEN).
-  long long integerCommand(std::string_view cmd, std::string_view key);
-
-  RedisNodePool* nodeFor(const std::string& address) {
-    if (mode == RedisMode::Cluster) ensureMap();
-    if (mode == RedisMode::Sentinel) sentinelMaster(false);
-    RedisNodePool* n = findData(address);
-    if (!n) throw BadInputError("Redis node " + address + " is not part of this deployment");
-    return n;
-  }
-
-  std::vector<std::string> masterList() {
-    switch (mode) {
-      case RedisMode::Single: return {single->where};
-      case RedisMode::Sentinel: return {sentinelMaster(false)->where};
-      case RedisMode::Cluster: {
-        ensureMap();
-        std::vector<std::string> out;
-        std::shared_lock sl(map_mu);
-        for (const auto& l : cluster_lines)
-          if (l.info.role == "master" && l.info.slot_count > 0) out.push_back(l.info.address);
-        return out;
-      }
-    }
-    return {};
-  }
-
-  static void probe(RedisNodePool* n, NodeInfo& info, bool data) {
-    try {
-      Batch b;
-      b.add({"PING"});
-      if (data) b.add({"DBSIZE"});
-      const auto t0 = Clock::now();
-      auto r = n->execute(b, "PING");
-      info.ping_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-      info.up = !r.empty() && !r[0].isError();
-      if (!info.up && !r.empty()) info.error = redactSecrets(r[0].str);
-      if (data && r.size() > 1 && r[1].type == Reply::Type::Integer) info.keys = r[1].integer;
-    } catch (const Error& e) {
-      info.up = false;
-      info.ping_ms = -1;
-      info.error = redactSecrets(e.what());
-    }
-  }
-
-  std::vector<NodeInfo> topology(bool doProbe) {
-    std::vector<NodeInfo> out;
-    if (mode == RedisMode::Single) {
-      NodeInfo n;
-      n.address = single->where;
-      n.role = "master";
-      n.up = single->breaker() != BreakerState::Open;
-      if (doProbe) probe(single.get(), n, true);
-      out.push_back(std::move(n));
+        if (l.info.role == "master" && l.info.slot_count > 0) out.push_back(l.info.address);
       return out;
     }
-    if (mode == RedisMode::Cluster) {
-      std::string error;
-      try {
-        ensureMap();
-      } catch (const Error& e) {
-        error = redactSecrets(e.what());
-      }
-      std::vector<ClusterLine> lines;
-      {
-        std::shared_lock sl(map_mu);
-        lines = cluster_lines;
-      }
-      if (lines.empty()) {
-        for (const auto& s : opt.url.seeds) {
-          NodeInfo n;
-          n.address = s.endpoint();
-          n.role = "seed";
-          n.error = error;
-          out.push_back(std::move(n));
-        }
-        return out;
-      }
-      for (auto& l : lines) {
-        NodeInfo n = std::move(l.info);
-        n.up = !l.failed;
-        if (doProbe) probe(dataNode(l.hp), n, true);
-        if (!doProbe && l.failed) n.error = "flagged " + n.flags;
+  }
+  return {};
+}
+
+void RedisClient::Impl::probe(RedisNodePool* n, NodeInfo& info, bool data) {
+  try {
+    Batch b;
+    b.add({"PING"});
+    if (data) b.add({"DBSIZE"});
+    const auto t0 = Clock::now();
+    auto r = n->execute(b, "PING");
+    info.ping_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    info.up = !r.empty() && !r[0].isError();
+    if (!info.up && !r.empty()) info.error = redactSecrets(r[0].str);
+    if (data && r.size() > 1 && r[1].type == Reply::Type::Integer) info.keys = r[1].integer;
+  } catch (const Error& e) {
+    info.up = false;
+    info.ping_ms = -1;
+    info.error = redactSecrets(e.what());
+  }
+}
+
+std::vector<NodeInfo> RedisClient::Impl::topology(bool doProbe) {
+  std::vector<NodeInfo> out;
+  if (mode == RedisMode::Single) {
+    NodeInfo n;
+    n.address = single->where;
+    n.role = "master";
+    n.up = single->breaker() != BreakerState::Open;
+    if (doProbe) probe(single.get(), n, true);
+    out.push_back(std::move(n));
+    return out;
+  }
+  if (mode == RedisMode::Cluster) {
+    std::string error;
+    try {
+      ensureMap();
+    } catch (const Error& e) {
+      error = redactSecrets(e.what());
+    }
+    std::vector<ClusterLine> lines;
+    {
+      std::shared_lock sl(map_mu);
+      lines = cluster_lines;
+    }
+    if (lines.empty()) {
+      for (const auto& s : opt.url.seeds) {
+        NodeInfo n;
+        n.address = s.endpoint();
+        n.role = "seed";
+        n.error = error;
         out.push_back(std::move(n));
       }
       return out;
     }
-    // Sentinel: the master, its replicas as a sentinel reports them, the sentinels.
-    NodeInfo m;
-    m.role = "master";
-    RedisNodePool* mp = nullptr;
-    try {
-      mp = sentinelMaster(false);
-      m.address = mp->where;
-      m.up = mp->breaker() != BreakerState::Open;
-      if (doProbe) probe(mp, m, true);
-    } catch (const Error& e) {
-      m.address = "?";
-      m.error = redactSecrets(e.what());
+    for (auto& l : lines) {
+      NodeInfo n = std::move(l.info);
+      n.up = !l.failed;
+      if (doProbe) probe(dataNode(l.hp), n, true);
+      if (!doProbe && l.failed) n.error = "flagged " + n.flags;
+      out.push_back(std::move(n));
     }
-    out.push_back(m);
-    std::size_t first;
-    {
-      std::shared_lock sl(map_mu);
-      first = good_sentinel;
-    }
-    bool replicasListed = false;
-    std::vector<NodeInfo> sentinels;
-    for (std::size_t k = 0; k < opt.url.seeds.size(); ++k) {
-      const std::size_t i = (first + k) % opt.url.seeds.size();
-      RedisNodePool* s = sentinelNode(opt.url.seeds[i]);
-      NodeInfo n;
-      n.address = opt.url.seeds[i].endpoint();
-      n.role = "sentinel";
-      n.up = s->breaker() != BreakerState::Open;
-      if (doProbe) probe(s, n, false);
-      if (!replicasListed && (n.up || !doProbe)) {
-        try {
-          Batch b;
-          b.add({"SENTINEL", "replicas", opt.url.master_name});
-          auto r = s->execute(b, "SENTINEL replicas");
-          if (!r.empty() && r[0].type == Reply::Type::Array) {
-            replicasListed = true;
-            for (const auto& rep : r[0].elements) {
-              std::string ip, port, flags;
-              for (std::size_t f = 0; f + 1 < rep.elements.size(); f += 2) {
-                if (rep.elements[f].str == "ip") ip = rep.elements[f + 1].str;
-                if (rep.elements[f].str == "port") port = rep.elements[f + 1].str;
-                if (rep.elements[f].str == "flags") flags = rep.elements[f + 1].str;
-              }
-              auto hp = parseAddress(ip + ":" + port);
-              if (!hp) continue;
-              NodeInfo ri;
-              ri.address = hp->endpoint();
-              ri.role = "replica";
-              ri.master = m.address;
-              ri.flags = flags;
-              ri.up = flags.find("down") == std::string::npos && flags.find("disconnected") == std::string::npos;
-              if (doProbe) probe(sentinelReplica(*hp), ri, true);
-              out.push_back(std::move(ri));
-            }
-          }
-        } catch (const Error&) {
-        }
-      }
-      sentinels.push_back(std::move(n));
-    }
-    for (auto& s : sentinels) out.push_back(std::move(s));
     return out;
   }
-};
+  // Sentinel: the master, its replicas as a sentinel reports them, the sentinels.
+  NodeInfo m;
+  m.role = "master";
+  RedisNodePool* mp = nullptr;
+  try {
+    mp = sentinelMaster(false);
+    m.address = mp->where;
+    m.up = mp->breaker() != BreakerState::Open;
+    if (doProbe) probe(mp, m, true);
+  } catch (const Error& e) {
+    m.address = "?";
+    m.error = redactSecrets(e.what());
+  }
+  out.push_back(m);
+  std::size_t first;
+  {
+    std::shared_lock sl(map_mu);
+    first = good_sentinel;
+  }
+  bool replicasListed = false;
+  std::vector<NodeInfo> sentinels;
+  for (std::size_t k = 0; k < opt.url.seeds.size(); ++k) {
+    const std::size_t i = (first + k) % opt.url.seeds.size();
+    RedisNodePool* s = sentinelNode(opt.url.seeds[i]);
+    NodeInfo n;
+    n.address = opt.url.seeds[i].endpoint();
+    n.role = "sentinel";
+    n.up = s->breaker() != BreakerState::Open;
+    if (doProbe) probe(s, n, false);
+    if (!replicasListed && (n.up || !doProbe)) {
+      try {
+        Batch b;
+        b.add({"SENTINEL", "replicas", opt.url.master_name});
+        auto r = s->execute(b, "SENTINEL replicas");
+        if (!r.empty() && r[0].type == Reply::Type::Array) {
+          replicasListed = true;
+          for (const auto& rep : r[0].elements) {
+            std::string ip, port, flags;
+            for (std::size_t f = 0; f + 1 < rep.elements.size(); f += 2) {
+              if (rep.elements[f].str == "ip") ip = rep.elements[f + 1].str;
+              if (rep.elements[f].str == "port") port = rep.elements[f + 1].str;
+              if (rep.elements[f].str == "flags") flags = rep.elements[f + 1].str;
+            }
+            auto hp = parseAddress(ip + ":" + port);
+            if (!hp) continue;
+            NodeInfo ri;
+            ri.address = hp->endpoint();
+            ri.role = "replica";
+            ri.master = m.address;
+            ri.flags = flags;
+            ri.up = flags.find("down") == std::string::npos && flags.find("disconnected") == std::string::npos;
+            if (doProbe) probe(sentinelReplica(*hp), ri, true);
+            out.push_back(std::move(ri));
+          }
+        }
+      } catch (const Error&) {
+      }
+    }
+    sentinels.push_back(std::move(n));
+  }
+  for (auto& s : sentinels) out.push_back(std::move(s));
+  return out;
+}
 
 namespace {
 

@@ -23,7 +23,7 @@ class Rng {
     return z ^ (z >> 31);
   }
   double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-  std::uint64_t below(std::uint64_t n) noexcept { return n ? next() % n : 0; }      // [0, n); 0 if n == 0
+  std::uint64_t below(std::uint64_t n) noexcept { return n ? next() % n : 0; }         // [0, n); 0 if n == 0
 
  private:
   std::uint64_t state_;

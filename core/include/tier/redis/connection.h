@@ -44,11 +44,11 @@ class Batch;  // core-internal: argument vectors of a pipeline (core/src/redis/b
 struct ConnectOptions {
   std::chrono::milliseconds connect_timeout{250};  // 0 = no limit (never use on a hot path)
   std::chrono::milliseconds command_timeout{250};  // socket reads and writes; 0 = wait forever
-  std::string client_name;     // CLIENT SETNAME; empty = not sent
-  bool select_db = true;       // SELECT url.db when it is not 0
-  bool readonly = false;       // READONLY (cluster replica reads)
-  bool verify_master = false;  // ROLE; a node that is not a master is refused
-  std::string where;           // the server's name in messages; empty = url.endpoint()
+  std::string client_name;                         // CLIENT SETNAME; empty = not sent
+  bool select_db = true;                           // SELECT url.db when it is not 0
+  bool readonly = false;                           // READONLY (cluster replica reads)
+  bool verify_master = false;                      // ROLE; a node that is not a master is refused
+  std::string where;                               // the server's name in messages; empty = url.endpoint()
 };
 
 // An I/O failure or timeout of a polled or batched call: the connection is out of sync.
