@@ -198,6 +198,24 @@ bool validPayload(std::string_view payload) {
   return T::fromJson(payload).has_value();
 }
 
+// One cached read of a T, as every repository's get() does it: timed as `op`,
+// `key` of `ns` read through the tiers, loaded from the database by `load` on a
+// miss (nullopt: no such row, cached as a miss), cached bytes checked against
+// T's schema.
+template <typename T, typename Load>
+Fetched<T> cachedGet(TieredCache& cache, Op op, Namespace ns, const std::string& key, Load&& load) {
+  metrics::ScopedTimer t(cache.metrics(), op);
+  auto r = cache.read(
+      ns, key,
+      [&]() -> std::optional<Loaded> {
+        std::optional<T> v = load();
+        if (!v) return std::nullopt;
+        return Loaded{v->toJson(), v->version};
+      },
+      validPayload<T>);
+  return fetched<T>(r);
+}
+
 std::string likeLiteral(const std::string& text) { return detail::likeSubstring(text); }
 
 }  // namespace
@@ -212,13 +230,7 @@ std::optional<User> UserRepository::loadFromDb(std::int64_t id) {
 }
 
 Fetched<User> UserRepository::get(std::int64_t id) {
-  metrics::ScopedTimer t(cache_.metrics(), Op::UserRead);
-  auto r = cache_.read(Namespace::User, codec::userKey(id), [&]() -> std::optional<Loaded> {
-    auto u = loadFromDb(id);
-    if (!u) return std::nullopt;
-    return Loaded{u->toJson(), u->version};
-  }, validPayload<User>);
-  return fetched<User>(r);
+  return cachedGet<User>(cache_, Op::UserRead, Namespace::User, codec::userKey(id), [&] { return loadFromDb(id); });
 }
 
 std::optional<User> UserRepository::findByEmail(const std::string& email) {
@@ -281,13 +293,8 @@ std::vector<JournalEntry> JournalRepository::loadManyFromDb(const std::vector<st
 }
 
 Fetched<JournalEntry> JournalRepository::get(std::int64_t id) {
-  metrics::ScopedTimer t(cache_.metrics(), Op::EntryRead);
-  auto r = cache_.read(Namespace::Entry, codec::entryKey(id), [&]() -> std::optional<Loaded> {
-    auto e = loadFromDb(id);
-    if (!e) return std::nullopt;
-    return Loaded{e->toJson(), e->version};
-  }, validPayload<JournalEntry>);
-  return fetched<JournalEntry>(r);
+  return cachedGet<JournalEntry>(cache_, Op::EntryRead, Namespace::Entry, codec::entryKey(id),
+                                 [&] { return loadFromDb(id); });
 }
 
 std::vector<JournalEntry> JournalRepository::listByUser(std::int64_t userId, int limit, int offset) {
@@ -419,13 +426,8 @@ std::optional<ChatSession> SessionRepository::loadForInspection(std::int64_t id)
 }
 
 Fetched<ChatSession> SessionRepository::get(std::int64_t id) {
-  metrics::ScopedTimer t(cache_.metrics(), Op::SessionRetrieval);
-  auto r = cache_.read(Namespace::Session, codec::sessionKey(id), [&]() -> std::optional<Loaded> {
-    auto sess = loadFromDb(id);
-    if (!sess) return std::nullopt;
-    return Loaded{sess->toJson(), sess->version};
-  }, validPayload<ChatSession>);
-  return fetched<ChatSession>(r);
+  return cachedGet<ChatSession>(cache_, Op::SessionRetrieval, Namespace::Session, codec::sessionKey(id),
+                                [&] { return loadFromDb(id); });
 }
 
 ChatMessage SessionRepository::appendMessage(std::int64_t sessionId, const std::string& role,
@@ -550,14 +552,9 @@ std::optional<KnowledgeArticle> KnowledgeRepository::loadFromDb(const std::strin
 }
 
 Fetched<KnowledgeArticle> KnowledgeRepository::get(const std::string& slug) {
-  metrics::ScopedTimer t(cache_.metrics(), Op::KnowledgeLookup);
-  auto key = codec::knowledgeKey(slug);  // validates
-  auto r = cache_.read(Namespace::Knowledge, key, [&]() -> std::optional<Loaded> {
-    auto a = loadFromDb(slug);
-    if (!a) return std::nullopt;
-    return Loaded{a->toJson(), a->version};
-  }, validPayload<KnowledgeArticle>);
-  return fetched<KnowledgeArticle>(r);
+  return cachedGet<KnowledgeArticle>(cache_, Op::KnowledgeLookup, Namespace::Knowledge,
+                                     codec::knowledgeKey(slug),  // validates the slug
+                                     [&] { return loadFromDb(slug); });
 }
 
 std::vector<KnowledgeArticle> KnowledgeRepository::listByTopic(const std::string& topic, int limit) {
@@ -613,15 +610,8 @@ std::optional<MoodStats> AnalyticsRepository::loadFromDb(std::int64_t userId, in
 Fetched<MoodStats> AnalyticsRepository::moodStats(std::int64_t userId, int days) {
   if (std::find(periods().begin(), periods().end(), days) == periods().end())
     throw BadInputError("period must be 7, 30 or 90 days");
-  metrics::ScopedTimer t(cache_.metrics(), Op::StatsRead);
-  auto r = cache_.read(Namespace::Stats, codec::statsKey(userId, std::to_string(days) + "d"),
-                       [&]() -> std::optional<Loaded> {
-                         auto m = loadFromDb(userId, days);
-                         if (!m) return std::nullopt;
-                         return Loaded{m->toJson(), m->version};
-                       },
-                       validPayload<MoodStats>);
-  return fetched<MoodStats>(r);
+  return cachedGet<MoodStats>(cache_, Op::StatsRead, Namespace::Stats, codec::statsKey(userId, std::to_string(days) + "d"),
+                              [&] { return loadFromDb(userId, days); });
 }
 
 }  // namespace tier::repo
