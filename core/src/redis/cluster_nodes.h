@@ -3,7 +3,7 @@
 // about commands and nodes, as pure functions (no I/O): the hash slot of a key
 // (CRC16/XMODEM, as Redis Cluster computes it), which argument of a command is
 // its key, which commands a replica may answer, and the parsing of CLUSTER
-// NODES. RedisClient's cluster mode (redis_client.cpp) routes with these.
+// NODES. RedisClient's cluster mode (cluster_routing.cpp) routes with these.
 //
 // Thread-safety: pure functions.
 #include <cstdint>

@@ -269,6 +269,23 @@ Reply Connection::command(const std::vector<std::string_view>& args) {
   return std::move(out.front());
 }
 
+Reply::Type Connection::commandReplyType(std::initializer_list<std::string_view> args) {
+  impl_->appendRange(args);
+  void* raw = nullptr;
+  errno = 0;
+  if (redisGetReply(impl_->ctx.get(), &raw) != REDIS_OK || raw == nullptr)
+    raise(impl_->classify(errno, args.size() ? *args.begin() : std::string_view("command")));
+  const ReplyPtr r(static_cast<redisReply*>(raw));
+  switch (r->type) {
+    case REDIS_REPLY_STRING: return Reply::Type::String;
+    case REDIS_REPLY_STATUS: return Reply::Type::Status;
+    case REDIS_REPLY_ERROR: return Reply::Type::Error;
+    case REDIS_REPLY_INTEGER: return Reply::Type::Integer;
+    case REDIS_REPLY_ARRAY: return Reply::Type::Array;
+    default: return Reply::Type::Nil;
+  }
+}
+
 std::optional<IoFailure> Connection::roundTrip(const Batch& batch, std::string_view what, std::vector<Reply>& out) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (redisAppendCommandArgv(impl_->ctx.get(), batch.argc(i), const_cast<const char**>(batch.argv(i)),

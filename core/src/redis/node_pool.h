@@ -6,7 +6,7 @@
 // the one path every command to that server takes.
 //
 // Breaker: Closed -> (breaker_failures network failures in a row) -> Open:
-// calls fail at once with ConnectionError("circuit open: <reason>") for
+// calls fail at once with ConnectionError("Redis circuit open: <reason>") for
 // breaker_open; then one call is let through as a probe (HalfOpen) and decides.
 // A server that answers with a refusal (AUTH, ACL) is reachable: that is not a
 // network failure. Reconnect backoff: after a failed connect, new connections
@@ -19,6 +19,7 @@
 //
 // Thread-safety: shared by every thread of the client; `mu` guards the pool
 // and breaker state, `scripts_mu` the script cache.
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>

@@ -1,19 +1,11 @@
 #include "tier/redis/redis_client.h"
 
-#include <absl/container/inlined_vector.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <charconv>
-#include <condition_variable>
-#include <cstring>
 #include <initializer_list>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
-#include <thread>
-#include <unordered_map>
 
 #include "redis/batch.h"
 #include "redis/client_impl.h"
@@ -28,10 +20,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-std::string ms(milliseconds d) {
-  return std::to_string(d.count()) + " ms";
-}
 
 }  // namespace
 

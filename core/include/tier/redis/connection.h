@@ -11,8 +11,9 @@
 // (cosmetic: a refusal is ignored), READONLY (cluster replica reads) and ROLE
 // (Sentinel: refuse a node that is not a master; a user without +role skips the
 // check). Errors are typed and one line, with no password:
-//   ConnectionError  unreachable, lost, or not a master ("... is not a master (ROLE: slave) ...")
-//   TimeoutError     no answer within the timeout
+//   ConnectionError  unreachable (a connect timeout included), lost, or not a
+//                    master ("... is not a master (ROLE: slave) ...")
+//   TimeoutError     no answer to the handshake or a command within command_timeout
 //   PermissionError  AUTH refused; SELECT refused by the ACL
 //   BadInputError    no such database
 // A caller that must be able to give up during the handshake (the backplane
@@ -83,6 +84,10 @@ class Connection {
   // Throws ConnectionError / TimeoutError on an I/O failure (then close it).
   Reply command(std::initializer_list<std::string_view> args);
   Reply command(const std::vector<std::string_view>& args);
+  // One round trip whose reply is freed unread: only its type comes back, so
+  // nothing of ours is allocated or copied (tierctl bench's baseline: the cost
+  // of hiredis and the server alone).
+  Reply::Type commandReplyType(std::initializer_list<std::string_view> args);
   // Sends every command of `batch`, then reads every reply into `out` (appended).
   // `what` names the call in messages ("GET", "pipeline"). Returns the failure, if any.
   std::optional<IoFailure> roundTrip(const Batch& batch, std::string_view what, std::vector<Reply>& out);

@@ -2,7 +2,6 @@
 // What a Redis command is and what it answers, as the core passes them around
 // (RedisClient, redis::Connection): no hiredis type.
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace tier::redis {
@@ -17,10 +16,6 @@ struct Reply {
 
   bool isNil() const noexcept { return type == Type::Nil; }
   bool isError() const noexcept { return type == Type::Error; }
-  // An Array whose first element is the String `s` (pub/sub: "message", "pong").
-  bool isArrayOf(std::string_view s) const noexcept {
-    return type == Type::Array && !elements.empty() && elements[0].type == Type::String && elements[0].str == s;
-  }
 };
 
 using Command = std::vector<std::string>;  // argv, binary-safe
