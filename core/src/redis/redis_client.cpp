@@ -34,15 +34,11 @@ const char* toString(BreakerState s) noexcept {
 
 namespace {
 
-using client_detail::isNetwork;
 using cluster::ClusterLine;
 using cluster::crc16;
-using cluster::KeySpec;
-using cluster::keySpec;
 using cluster::kSlots;
 using cluster::parseAddress;
 using cluster::parseClusterNodes;
-using cluster::replicaReadable;
 
 }  // namespace
 

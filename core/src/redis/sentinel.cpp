@@ -12,19 +12,9 @@ namespace tier::redis {
 namespace {
 
 using client_detail::isNetwork;
-using client_detail::kClusterRefreshEvery;
-using client_detail::kClusterRefreshMinGap;
-using client_detail::kMaxRedirects;
 using client_detail::kSentinelResolveEvery;
 using client_detail::kSentinelResolveMinGap;
-using cluster::ClusterLine;
-using cluster::crc16;
-using cluster::KeySpec;
-using cluster::keySpec;
-using cluster::kSlots;
 using cluster::parseAddress;
-using cluster::parseClusterNodes;
-using cluster::replicaReadable;
 
 }  // namespace
 
