@@ -276,7 +276,7 @@ InvalidatePanel::InvalidatePanel(CoreService* service, QWidget* parent)
   onKindChanged();
 }
 
-InvalidatePanel::~InvalidatePanel() { job_.cancel(); }
+InvalidatePanel::~InvalidatePanel() = default;  // job_ stops the worker
 
 ops::InvalidateKind InvalidatePanel::kind() const {
   return static_cast<ops::InvalidateKind>(std::max(0, kindGroup_->checkedId()));
@@ -365,7 +365,7 @@ void InvalidatePanel::revalidate() {
 }
 
 void InvalidatePanel::setLocked(bool locked) {
-  locked_ = locked;
+  job_.setLocked(locked);
   updateActions();
 }
 
@@ -376,7 +376,7 @@ void InvalidatePanel::setPermitted(bool allowed, const QString& reason) {
 }
 
 void InvalidatePanel::updateActions() {
-  const bool idle = !running_ && !locked_;
+  const bool idle = job_.idle();
   // A read-only profile refuses the run as the credentials would; the preview stays allowed.
   const ProfileTags tags = profileTags(service_->settings());
   const ops::Capability credentials{permitted_, permissionReason_.toStdString()};
@@ -402,7 +402,7 @@ void InvalidatePanel::updateActions() {
   runButton_->setToolTip(runAction_->toolTip());  // a disabled action's changed() still syncs; be sure
   runBlocked_->setText(nothing);
   runBlocked_->setVisible(!nothing.isEmpty());
-  cancelButton_->setEnabled(running_ && !cancelling_);
+  cancelButton_->setEnabled(job_.cancellable());
   for (auto* b : kindGroup_->buttons()) b->setEnabled(idle);
   const auto k = kind();
   namespaceCombo_->setEnabled(idle && (k == ops::InvalidateKind::Pattern || k == ops::InvalidateKind::Namespace));
@@ -419,8 +419,7 @@ void InvalidatePanel::updateActions() {
 }
 
 void InvalidatePanel::beginJob(const QString& status) {
-  running_ = true;
-  cancelling_ = false;
+  job_.started();
   error_.clear();
   progress_->setRange(0, 0);  // busy until the first report says more
   progress_->setTextVisible(false);
@@ -430,23 +429,21 @@ void InvalidatePanel::beginJob(const QString& status) {
 }
 
 void InvalidatePanel::endJob() {
-  running_ = false;
-  cancelling_ = false;
-  job_ = JobHandle{};
+  job_.finished();
   progress_->setRange(0, kProgressSteps);
   updateActions();
   Q_EMIT jobFinished();
 }
 
 void InvalidatePanel::onProgress(double fraction, const QString& message) {
-  if (!running_) return;
+  if (!job_.running()) return;
   if (fraction < 0) {
     progress_->setRange(0, 0);
   } else {
     progress_->setRange(0, kProgressSteps);
     progress_->setValue(static_cast<int>(fraction * kProgressSteps));
   }
-  status_->setText(cancelling_ ? QStringLiteral("Cancelling… %1").arg(message) : message);
+  status_->setText(job_.cancelling() ? QStringLiteral("Cancelling… %1").arg(message) : message);
 }
 
 void InvalidatePanel::onError(ErrorKind kind, const QString& message) {
@@ -466,9 +463,7 @@ void InvalidatePanel::setHeadline(const QString& text, const QString& colour) {
 }
 
 void InvalidatePanel::cancel() {
-  if (!running_ || cancelling_) return;
-  cancelling_ = true;
-  job_.cancel();
+  if (!job_.cancel()) return;
   status_->setText(QStringLiteral("Cancelling after the current batch…"));
   updateActions();
 }
@@ -499,7 +494,7 @@ QString InvalidatePanel::runBlockedText() const {
 }
 
 void InvalidatePanel::showPatternPreview(const QString& ns, const QString& glob) {
-  if (running_ || locked_) return;
+  if (!job_.idle()) return;
   kindGroup_->button(static_cast<int>(ops::InvalidateKind::Pattern))->setChecked(true);
   namespaceCombo_->setCurrentIndex(std::max(0, namespaceCombo_->findText(ns)));
   targetEdit_->setText(glob);
@@ -508,13 +503,13 @@ void InvalidatePanel::showPatternPreview(const QString& ns, const QString& glob)
 
 void InvalidatePanel::onPreviewTriggered() {
   revalidate();
-  if (!valid_ || running_ || locked_) return;
+  if (!valid_ || !job_.idle()) return;
   startPreview(request(), false);
 }
 
 void InvalidatePanel::onRunTriggered() {
   revalidate();
-  if (!valid_ || running_ || locked_ || !permitted_) return;
+  if (!valid_ || !job_.idle() || !permitted_) return;
   if (profileTags(service_->settings()).read_only) return updateActions();  // greyed out; a shortcut may still fire
   const auto req = request();
   const qint64 now = QDateTime::currentMSecsSinceEpoch();
@@ -665,7 +660,7 @@ void InvalidatePanel::askConfirmation(const ops::InvalidateRequest& req, long lo
 }
 
 void InvalidatePanel::startRun(const ops::InvalidateRequest& req, long long expected) {
-  if (running_ || locked_ || profileTags(service_->settings()).read_only) return;
+  if (!job_.idle() || profileTags(service_->settings()).read_only) return;
   preview_.reset();  // what it counted is about to change
   beginJob(QStringLiteral("Invalidating…"));
   if (expected > 0) progress_->setRange(0, kProgressSteps), progress_->setValue(0);

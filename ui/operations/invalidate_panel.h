@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "common/core_service.h"
+#include "common/job_state.h"
 #include "tier/ops/invalidation.h"
 
 class QAction;
@@ -42,7 +43,7 @@ class InvalidatePanel : public QGroupBox {
   QAction* previewAction() const { return previewAction_; }
   QAction* runAction() const { return runAction_; }
 
-  bool busy() const { return running_; }
+  bool busy() const { return job_.running(); }
   // Another operation is running on the page: no new job may start here.
   void setLocked(bool locked);
   // From the capability probe: when not allowed, Run is disabled and says why.
@@ -135,10 +136,7 @@ class InvalidatePanel : public QGroupBox {
   SampleKeysModel* sampleModel_;
   QTableView* sampleView_;
 
-  JobHandle job_;
-  bool running_ = false;
-  bool cancelling_ = false;
-  bool locked_ = false;
+  JobState job_;
   bool permitted_ = true;
   QString permissionReason_;
   bool valid_ = false;

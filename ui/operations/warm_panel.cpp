@@ -152,7 +152,7 @@ WarmPanel::WarmPanel(CoreService* service, QWidget* parent)
   updateActions();
 }
 
-WarmPanel::~WarmPanel() { job_.cancel(); }
+WarmPanel::~WarmPanel() = default;  // job_ stops the worker
 
 ops::WarmOptions WarmPanel::options() const {
   ops::WarmOptions o;
@@ -175,7 +175,7 @@ void WarmPanel::setSelected(ops::WarmSet set, bool selected) {
 }
 
 void WarmPanel::setLocked(bool locked) {
-  locked_ = locked;
+  job_.setLocked(locked);
   updateActions();
 }
 
@@ -186,7 +186,7 @@ void WarmPanel::setPermitted(bool allowed, const QString& reason) {
 }
 
 void WarmPanel::updateActions() {
-  const bool idle = !running_ && !locked_;
+  const bool idle = job_.idle();
   const bool any = std::any_of(sets_.begin(), sets_.end(), [](const SetRow& r) { return r.check->isChecked(); });
   const ProfileTags tags = profileTags(service_->settings());
   const ops::Capability credentials{permitted_, permissionReason_.toStdString()};
@@ -199,13 +199,13 @@ void WarmPanel::updateActions() {
   else
     warmAction_->setToolTip(withShortcut(QStringLiteral("Load the chosen sets into L1 and Redis"), warmAction_->shortcut()));
   warmButton_->setToolTip(warmAction_->toolTip());
-  cancelButton_->setEnabled(running_ && !cancelling_);
+  cancelButton_->setEnabled(job_.cancellable());
   for (auto& r : sets_) r.check->setEnabled(idle);
   for (auto* s : {hours_, sessionLimit_, topUsers_, perUser_}) s->setEnabled(idle);
 }
 
 void WarmPanel::onWarmTriggered() {
-  if (running_ || locked_ || !permitted_) return;
+  if (!job_.idle() || !permitted_) return;
   if (profileTags(service_->settings()).read_only) return updateActions();  // greyed out; a shortcut may still fire
   std::vector<WarmSummaryModel::Row> rows;
   for (auto& r : sets_) {
@@ -221,8 +221,7 @@ void WarmPanel::onWarmTriggered() {
   if (rows.empty()) return;
   summary_->setRows(std::move(rows));  // clears the previous connection's mark
   runOptions_ = options();
-  running_ = true;
-  cancelling_ = false;
+  job_.started();
   current_ = -1;
   updateActions();
   Q_EMIT jobStarted();
@@ -267,7 +266,7 @@ void WarmPanel::startNext() {
                                                                          : QStringLiteral("failed"));
     }
     job_ = JobHandle{};
-    if (cancelling_) {
+    if (job_.cancelling()) {
       auto rows = summary_->rows();
       for (std::size_t i = 0; i < rows.size(); ++i)
         if (rows[i].state == WarmSummaryModel::State::Waiting) {
@@ -299,7 +298,7 @@ void WarmPanel::startNext() {
         settle(WarmSummaryModel::Row{set, WarmSummaryModel::State::Failed, std::nullopt, describe(k, m)});
       },
       [this, bar](double f, QString m) {
-        if (!running_) return;
+        if (!job_.running()) return;
         if (f < 0) {
           bar->setRange(0, 0);
         } else {
@@ -311,8 +310,7 @@ void WarmPanel::startNext() {
 }
 
 void WarmPanel::finish() {
-  running_ = false;
-  cancelling_ = false;
+  job_.finished();
   current_ = -1;
   long long warmed = 0, failedSets = 0;
   bool cancelled = false;
@@ -353,9 +351,7 @@ void WarmPanel::onConnectionChanged(const QString& previous) {
 }
 
 void WarmPanel::cancel() {
-  if (!running_ || cancelling_) return;
-  cancelling_ = true;
-  job_.cancel();
+  if (!job_.cancel()) return;
   status_->setText(QStringLiteral("Cancelling…"));
   updateActions();
 }

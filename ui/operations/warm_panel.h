@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/core_service.h"
+#include "common/job_state.h"
 #include "tier/ops/warming.h"
 
 class QAction;
@@ -32,7 +33,7 @@ class WarmPanel : public QGroupBox {
   ~WarmPanel() override;  // cancels a running job (its result is dropped)
 
   QAction* warmAction() const { return warmAction_; }
-  bool busy() const { return running_; }
+  bool busy() const { return job_.running(); }
   void setLocked(bool locked);
   void setPermitted(bool allowed, const QString& reason);
   // Which sets the next run includes.
@@ -77,10 +78,7 @@ class WarmPanel : public QGroupBox {
   WarmSummaryModel* summary_;
   QTableView* summaryView_;
 
-  JobHandle job_;
-  bool running_ = false;
-  bool cancelling_ = false;
-  bool locked_ = false;
+  JobState job_;
   bool permitted_ = true;
   QString permissionReason_;
   int current_ = -1;  // summary row of the running set
