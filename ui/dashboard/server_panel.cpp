@@ -121,32 +121,26 @@ ServerPanel::ServerPanel(QWidget* parent)
     e->hide();
   }
 
-  auto* redisBox = group(QStringLiteral("Redis (L2)"), this);
-  auto* redisForm = new QFormLayout();
-  auto* redisLay = new QVBoxLayout(redisBox);
-  redisLay->addWidget(redis_error_);
-  redisLay->addLayout(redisForm);
-  addField(redisForm, QStringLiteral("redis.endpoint"), QStringLiteral("Endpoint"),
-           QStringLiteral("Where the console's Redis pool connects (no password)"));
-  addField(redisForm, QStringLiteral("redis.mode"), QStringLiteral("Deployment"),
-           QStringLiteral("Single node, Redis Cluster (masters, replicas, nodes down) or Sentinel (the master "
-                          "the sentinels name now)"));
-  addField(redisForm, QStringLiteral("redis.version"), QStringLiteral("Version"),
-           QStringLiteral("redis_version from INFO server"));
-  addField(redisForm, QStringLiteral("redis.ping"), QStringLiteral("Round trip (client)"),
-           QStringLiteral("Redis round trip (client): one PING from this console, network included"));
-  addField(redisForm, QStringLiteral("redis.memory"), QStringLiteral("Memory"),
-           QStringLiteral("used_memory from INFO memory"));
-  addField(redisForm, QStringLiteral("redis.clients"), QStringLiteral("Clients"),
-           QStringLiteral("connected_clients from INFO clients (every application instance)"));
-  addField(redisForm, QStringLiteral("redis.keys"), QStringLiteral("Keys"),
-           QStringLiteral("Keys in the cache's database (DBSIZE)"));
-  addField(redisForm, QStringLiteral("redis.hits"), QStringLiteral("Hits / misses"),
-           QStringLiteral("keyspace_hits / keyspace_misses since the server started, and the hit share"));
-  addField(redisForm, QStringLiteral("redis.evicted"), QStringLiteral("Evictions"),
-           QStringLiteral("evicted_keys: keys dropped by maxmemory policy since start"));
-  addField(redisForm, QStringLiteral("redis.slowlog"), QStringLiteral("SLOWLOG"),
-           QStringLiteral("SLOWLOG LEN: commands slower than slowlog-log-slower-than"));
+  auto* redisBox = serverBox(
+      QStringLiteral("Redis (L2)"), redis_error_,
+      {{QStringLiteral("redis.endpoint"), QStringLiteral("Endpoint"),
+        QStringLiteral("Where the console's Redis pool connects (no password)")},
+       {QStringLiteral("redis.mode"), QStringLiteral("Deployment"),
+        QStringLiteral("Single node, Redis Cluster (masters, replicas, nodes down) or Sentinel (the master "
+                       "the sentinels name now)")},
+       {QStringLiteral("redis.version"), QStringLiteral("Version"), QStringLiteral("redis_version from INFO server")},
+       {QStringLiteral("redis.ping"), QStringLiteral("Round trip (client)"),
+        QStringLiteral("Redis round trip (client): one PING from this console, network included")},
+       {QStringLiteral("redis.memory"), QStringLiteral("Memory"), QStringLiteral("used_memory from INFO memory")},
+       {QStringLiteral("redis.clients"), QStringLiteral("Clients"),
+        QStringLiteral("connected_clients from INFO clients (every application instance)")},
+       {QStringLiteral("redis.keys"), QStringLiteral("Keys"), QStringLiteral("Keys in the cache's database (DBSIZE)")},
+       {QStringLiteral("redis.hits"), QStringLiteral("Hits / misses"),
+        QStringLiteral("keyspace_hits / keyspace_misses since the server started, and the hit share")},
+       {QStringLiteral("redis.evicted"), QStringLiteral("Evictions"),
+        QStringLiteral("evicted_keys: keys dropped by maxmemory policy since start")},
+       {QStringLiteral("redis.slowlog"), QStringLiteral("SLOWLOG"),
+        QStringLiteral("SLOWLOG LEN: commands slower than slowlog-log-slower-than")}});
   lay->addWidget(redisBox);
 
   auto* nodesBox = group(QStringLiteral("Redis nodes"), this);
@@ -284,32 +278,27 @@ ServerPanel::ServerPanel(QWidget* parent)
   llLay->addWidget(latency_latest_);
   lay->addWidget(llBox);
 
-  auto* pgBox = group(QStringLiteral("PostgreSQL (L3)"), this);
-  auto* pgForm = new QFormLayout();
-  auto* pgLay = new QVBoxLayout(pgBox);
-  pgLay->addWidget(pg_error_);
-  pgLay->addLayout(pgForm);
-  addField(pgForm, QStringLiteral("pg.endpoint"), QStringLiteral("Endpoint"),
-           QStringLiteral("The connection string (password removed)"));
-  addField(pgForm, QStringLiteral("pg.version"), QStringLiteral("Version"), QStringLiteral("server_version"));
-  addField(pgForm, QStringLiteral("pg.ping"), QStringLiteral("Round trip (client)"),
-           QStringLiteral("PostgreSQL round trip (client): one SELECT 1 from this console, network included"));
-  addField(pgForm, QStringLiteral("pg.connections"), QStringLiteral("Connections"),
-           QStringLiteral("Backends connected to this database / max_connections"));
-  addField(pgForm, QStringLiteral("pg.cache"), QStringLiteral("Cache hit ratio"),
-           QStringLiteral("blks_hit / (blks_hit + blks_read) for this database (pg_stat_database)"));
-  addField(pgForm, QStringLiteral("pg.role"), QStringLiteral("Role"),
-           QStringLiteral("The role the console connects as"));
-  addField(pgForm, QStringLiteral("pg.schema"), QStringLiteral("Schema"),
-           QStringLiteral("The applied migration version"));
-  addField(pgForm, QStringLiteral("pg.replica"), QStringLiteral("Read replica"),
-           QStringLiteral("The optional streaming replica that serves inspection, analytics and warming reads; "
-                          "down or behind, those reads go to the primary"));
-  addField(pgForm, QStringLiteral("pg.replica_lag"), QStringLiteral("Replica lag"),
-           QStringLiteral("WAL the replica has still to replay (primary's insert position minus its replay "
-                          "position) and seconds since the last replayed commit (0 when caught up)"));
-  addField(pgForm, QStringLiteral("pg.replica_reads"), QStringLiteral("Routed reads"),
-           QStringLiteral("Reads the replica served / the primary served instead (down, behind, failed)"));
+  auto* pgBox = serverBox(
+      QStringLiteral("PostgreSQL (L3)"), pg_error_,
+      {{QStringLiteral("pg.endpoint"), QStringLiteral("Endpoint"),
+        QStringLiteral("The connection string (password removed)")},
+       {QStringLiteral("pg.version"), QStringLiteral("Version"), QStringLiteral("server_version")},
+       {QStringLiteral("pg.ping"), QStringLiteral("Round trip (client)"),
+        QStringLiteral("PostgreSQL round trip (client): one SELECT 1 from this console, network included")},
+       {QStringLiteral("pg.connections"), QStringLiteral("Connections"),
+        QStringLiteral("Backends connected to this database / max_connections")},
+       {QStringLiteral("pg.cache"), QStringLiteral("Cache hit ratio"),
+        QStringLiteral("blks_hit / (blks_hit + blks_read) for this database (pg_stat_database)")},
+       {QStringLiteral("pg.role"), QStringLiteral("Role"), QStringLiteral("The role the console connects as")},
+       {QStringLiteral("pg.schema"), QStringLiteral("Schema"), QStringLiteral("The applied migration version")},
+       {QStringLiteral("pg.replica"), QStringLiteral("Read replica"),
+        QStringLiteral("The optional streaming replica that serves inspection, analytics and warming reads; "
+                       "down or behind, those reads go to the primary")},
+       {QStringLiteral("pg.replica_lag"), QStringLiteral("Replica lag"),
+        QStringLiteral("WAL the replica has still to replay (primary's insert position minus its replay "
+                       "position) and seconds since the last replayed commit (0 when caught up)")},
+       {QStringLiteral("pg.replica_reads"), QStringLiteral("Routed reads"),
+        QStringLiteral("Reads the replica served / the primary served instead (down, behind, failed)")}});
   lay->addWidget(pgBox);
 
   auto* poolBox = group(QStringLiteral("Connection pools (this console)"), this);
@@ -341,6 +330,16 @@ QLabel* ServerPanel::addField(QFormLayout* form, const QString& key, const QStri
   form->addRow(name, value);
   fields_[key] = value;
   return value;
+}
+
+QGroupBox* ServerPanel::serverBox(const QString& title, QLabel* error, std::initializer_list<Field> fields) {
+  auto* box = group(title, this);
+  auto* form = new QFormLayout();
+  auto* lay = new QVBoxLayout(box);
+  lay->addWidget(error);
+  lay->addLayout(form);
+  for (const Field& f : fields) addField(form, f.key, f.label, f.tip);
+  return box;
 }
 
 void ServerPanel::refreshFailed(const QString& why) {

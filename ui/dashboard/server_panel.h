@@ -7,11 +7,13 @@
 //
 // Thread-safety: GUI thread only; fed whole HealthReport values.
 #include <QWidget>
+#include <initializer_list>
 #include <map>
 
 #include "tier/ops/health.h"
 
 class QFormLayout;
+class QGroupBox;
 class QLabel;
 class QPushButton;
 class QSortFilterProxyModel;
@@ -50,6 +52,12 @@ class ServerPanel : public QWidget {
 
  private:
   QLabel* addField(QFormLayout* form, const QString& key, const QString& label, const QString& tip);
+  // The Redis and PostgreSQL boxes: a title, the server's error line (hidden
+  // until it fails) and one row per field, each a QLabel named by its key.
+  struct Field {
+    QString key, label, tip;
+  };
+  QGroupBox* serverBox(const QString& title, QLabel* error, std::initializer_list<Field> fields);
 
   QLabel* checked_;
   QLabel* redis_error_;
