@@ -416,6 +416,14 @@ class TestPgPool : public QObject {
       QVERIFY_THROWS_EXCEPTION(tier::BadInputError, c->exec("INSERT INTO victims VALUES (3, 'duplicate')"));
     }
     QCOMPARE(count(), 0LL);  // the connection works again, and row 3 went with its transaction
+    {
+      // A caller that catches a statement's error and commits anyway is told: nothing was kept.
+      tier::pg::Transaction tx(*c);
+      c->exec("INSERT INTO victims VALUES (5, 'kept?')");
+      QVERIFY_THROWS_EXCEPTION(tier::BadInputError, c->exec("INSERT INTO victims VALUES (5, 'duplicate')"));
+      QVERIFY_THROWS_EXCEPTION(tier::DataError, tx.commit());
+    }
+    QCOMPARE(count(), 0LL);
     auto begun = [&] {
       tier::pg::Transaction tx(*c);
       c->exec("INSERT INTO victims VALUES (4, 'moved')");

@@ -392,6 +392,11 @@ Transaction::~Transaction() {
 
 void Transaction::commit() {
   if (!open_ || !c_) throw Error(ErrorKind::Internal, "commit() of a transaction that is not open");
+  // PostgreSQL answers COMMIT of a failed transaction with ROLLBACK, not an
+  // error: a caller that caught a statement's error and went on must not be
+  // told its writes were kept.
+  if (PQtransactionStatus(c_->impl_->conn.get()) == PQTRANS_INERROR)
+    throw DataError("COMMIT refused: a statement of this transaction failed, so it was rolled back");
   c_->commit();
   open_ = false;
 }

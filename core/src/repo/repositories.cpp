@@ -198,13 +198,15 @@ bool validPayload(std::string_view payload) {
   return T::fromJson(payload).has_value();
 }
 
-// One cached read of a T, as every repository's get() does it: timed as `op`,
-// `key` of `ns` read through the tiers, loaded from the database by `load` on a
-// miss (nullopt: no such row, cached as a miss), cached bytes checked against
-// T's schema.
-template <typename T, typename Load>
-Fetched<T> cachedGet(TieredCache& cache, Op op, Namespace ns, const std::string& key, Load&& load) {
+// One cached read of a T, as every repository's get() does it: timed as `op`
+// (from before the key is built: a key that does not validate is a timed
+// failure, as before), the key `makeKey()` gives read through the tiers of
+// `ns`, loaded from the database by `load` on a miss (nullopt: no such row,
+// cached as a miss), cached bytes checked against T's schema.
+template <typename T, typename MakeKey, typename Load>
+Fetched<T> cachedGet(TieredCache& cache, Op op, Namespace ns, MakeKey&& makeKey, Load&& load) {
   metrics::ScopedTimer t(cache.metrics(), op);
+  const std::string key = makeKey();
   auto r = cache.read(
       ns, key,
       [&]() -> std::optional<Loaded> {
@@ -230,7 +232,8 @@ std::optional<User> UserRepository::loadFromDb(std::int64_t id) {
 }
 
 Fetched<User> UserRepository::get(std::int64_t id) {
-  return cachedGet<User>(cache_, Op::UserRead, Namespace::User, codec::userKey(id), [&] { return loadFromDb(id); });
+  return cachedGet<User>(
+      cache_, Op::UserRead, Namespace::User, [&] { return codec::userKey(id); }, [&] { return loadFromDb(id); });
 }
 
 std::optional<User> UserRepository::findByEmail(const std::string& email) {
@@ -293,8 +296,8 @@ std::vector<JournalEntry> JournalRepository::loadManyFromDb(const std::vector<st
 }
 
 Fetched<JournalEntry> JournalRepository::get(std::int64_t id) {
-  return cachedGet<JournalEntry>(cache_, Op::EntryRead, Namespace::Entry, codec::entryKey(id),
-                                 [&] { return loadFromDb(id); });
+  return cachedGet<JournalEntry>(
+      cache_, Op::EntryRead, Namespace::Entry, [&] { return codec::entryKey(id); }, [&] { return loadFromDb(id); });
 }
 
 std::vector<JournalEntry> JournalRepository::listByUser(std::int64_t userId, int limit, int offset) {
@@ -426,8 +429,9 @@ std::optional<ChatSession> SessionRepository::loadForInspection(std::int64_t id)
 }
 
 Fetched<ChatSession> SessionRepository::get(std::int64_t id) {
-  return cachedGet<ChatSession>(cache_, Op::SessionRetrieval, Namespace::Session, codec::sessionKey(id),
-                                [&] { return loadFromDb(id); });
+  return cachedGet<ChatSession>(
+      cache_, Op::SessionRetrieval, Namespace::Session, [&] { return codec::sessionKey(id); },
+      [&] { return loadFromDb(id); });
 }
 
 ChatMessage SessionRepository::appendMessage(std::int64_t sessionId, const std::string& role,
@@ -552,9 +556,10 @@ std::optional<KnowledgeArticle> KnowledgeRepository::loadFromDb(const std::strin
 }
 
 Fetched<KnowledgeArticle> KnowledgeRepository::get(const std::string& slug) {
-  return cachedGet<KnowledgeArticle>(cache_, Op::KnowledgeLookup, Namespace::Knowledge,
-                                     codec::knowledgeKey(slug),  // validates the slug
-                                     [&] { return loadFromDb(slug); });
+  return cachedGet<KnowledgeArticle>(
+      cache_, Op::KnowledgeLookup, Namespace::Knowledge,
+      [&] { return codec::knowledgeKey(slug); },  // validates the slug
+      [&] { return loadFromDb(slug); });
 }
 
 std::vector<KnowledgeArticle> KnowledgeRepository::listByTopic(const std::string& topic, int limit) {
@@ -610,8 +615,9 @@ std::optional<MoodStats> AnalyticsRepository::loadFromDb(std::int64_t userId, in
 Fetched<MoodStats> AnalyticsRepository::moodStats(std::int64_t userId, int days) {
   if (std::find(periods().begin(), periods().end(), days) == periods().end())
     throw BadInputError("period must be 7, 30 or 90 days");
-  return cachedGet<MoodStats>(cache_, Op::StatsRead, Namespace::Stats, codec::statsKey(userId, std::to_string(days) + "d"),
-                              [&] { return loadFromDb(userId, days); });
+  return cachedGet<MoodStats>(
+      cache_, Op::StatsRead, Namespace::Stats, [&] { return codec::statsKey(userId, std::to_string(days) + "d"); },
+      [&] { return loadFromDb(userId, days); });
 }
 
 }  // namespace tier::repo

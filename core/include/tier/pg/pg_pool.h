@@ -116,7 +116,9 @@ class Connection {
 
 // One transaction on one connection, RAII: the constructor runs BEGIN, commit()
 // runs COMMIT, and the destructor runs ROLLBACK if commit() did not complete
-// (an exception, an early return). A failed COMMIT throws what exec() throws;
+// (an exception, an early return). commit() after a statement of the
+// transaction failed throws DataError (PostgreSQL would roll back silently);
+// a failed COMMIT throws what exec() throws;
 // the server has then ended the transaction, and the destructor's ROLLBACK is a
 // no-op. Movable (a helper may begin one and hand it back), not copyable; the
 // moved-from object does nothing. Not thread-safe, like the connection.
