@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <ctime>
 #include <mutex>
 #include <optional>
@@ -12,6 +11,7 @@
 
 #include "tier/common/clock.h"
 #include "tier/common/error.h"
+#include "tier/common/thread_annotations.h"
 #include "tier/fleet/wire.h"
 #include "tier/l1/l1_cache.h"
 #include "tier/metrics/metrics.h"
@@ -59,19 +59,19 @@ struct Publisher::Impl {
   const l1::L1Cache* l1;
   InstanceInfo info;
 
-  std::mutex publish_mu;              // one publish at a time (thread and publishNow)
-  metrics::RawTotals prev;            // guarded by publish_mu
-  std::uint64_t prev_evictions = 0;   // guarded by publish_mu
-  std::int64_t prev_ms = 0;           // guarded by publish_mu
-  Sample history;                     // guarded by publish_mu: the 10 s point being built
-  std::int64_t history_start_ms = 0;  // guarded by publish_mu
+  Mutex publish_mu;  // one publish at a time (thread and publishNow)
+  metrics::RawTotals prev TIER_GUARDED_BY(publish_mu);
+  std::uint64_t prev_evictions TIER_GUARDED_BY(publish_mu) = 0;
+  std::int64_t prev_ms TIER_GUARDED_BY(publish_mu) = 0;
+  Sample history TIER_GUARDED_BY(publish_mu);  // the 10 s point being built
+  std::int64_t history_start_ms TIER_GUARDED_BY(publish_mu) = 0;
 
-  mutable std::mutex stats_mu;
-  PublisherStats stats;  // guarded by stats_mu
+  mutable Mutex stats_mu;
+  PublisherStats stats TIER_GUARDED_BY(stats_mu);
 
-  std::mutex wake_mu;
-  std::condition_variable wake;
-  bool stopping = false;  // guarded by wake_mu
+  Mutex wake_mu;
+  CondVar wake;
+  bool stopping TIER_GUARDED_BY(wake_mu) = false;
   std::thread thread;
 
   static redis::RedisOptions clientOptions(redis::RedisOptions o) {
@@ -85,7 +85,7 @@ struct Publisher::Impl {
 
   // This interval's sample: lifetime totals less the last published ones; `l1Stats` = L1 now (null: no L1).
   Sample take(const metrics::RawTotals& now, const l1::L1Stats* l1Stats, std::uint64_t evictions,
-              std::int64_t nowMs) const {
+              std::int64_t nowMs) const TIER_REQUIRES(publish_mu) {
     Sample s;
     s.t_ms = nowMs;
     s.dt_ms = std::clamp<std::int64_t>(nowMs - prev_ms, 1, kMaxIntervalMs);
@@ -120,16 +120,16 @@ struct Publisher::Impl {
 
   bool publishOnce() {
     const std::uint64_t cpu0 = threadCpuNs();
-    std::lock_guard lk(publish_mu);
+    MutexLock lk(publish_mu);
     const bool ok = publishLocked();
     const std::uint64_t cpu1 = threadCpuNs();
-    std::lock_guard sl(stats_mu);
+    MutexLock sl(stats_mu);
     stats.cpu_ns += cpu1 - std::min(cpu0, cpu1);
     return ok;
   }
 
   // REQUIRES: publish_mu held.
-  bool publishLocked() {
+  bool publishLocked() TIER_REQUIRES(publish_mu) {
     const std::int64_t nowMs = unixMillisNow();
     const metrics::RawTotals totals = metrics->totals();
     // One look at L1 per publish: its gauges and its lifetime evictions (summed over namespaces).
@@ -184,7 +184,7 @@ struct Publisher::Impl {
     } catch (const Error& e) {
       error = e.what();
     }
-    std::lock_guard sl(stats_mu);
+    MutexLock sl(stats_mu);
     if (!error.empty()) {
       ++stats.failed;
       if (refused) ++stats.refused;
@@ -208,9 +208,12 @@ struct Publisher::Impl {
   }
 
   void run() {
-    std::unique_lock lk(wake_mu);
+    MutexLock lk(wake_mu);
     while (!stopping) {
-      if (wake.wait_for(lk, opts.interval, [&] { return stopping; })) break;
+      const auto until = std::chrono::steady_clock::now() + opts.interval;
+      while (!stopping)
+        if (!wake.waitUntil(wake_mu, until)) break;
+      if (stopping) break;
       lk.unlock();
       publishOnce();
       lk.lock();
@@ -247,7 +250,7 @@ Publisher::Publisher(redis::RedisOptions redis, metrics::Metrics* metrics, const
 
 Publisher::~Publisher() {
   {
-    std::lock_guard lk(impl_->wake_mu);
+    MutexLock lk(impl_->wake_mu);
     impl_->stopping = true;
   }
   impl_->wake.notify_all();
@@ -255,7 +258,7 @@ Publisher::~Publisher() {
 }
 
 PublisherStats Publisher::stats() const {
-  std::lock_guard lk(impl_->stats_mu);
+  MutexLock lk(impl_->stats_mu);
   return impl_->stats;
 }
 

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <bit>
 #include <cstdlib>
-#include <mutex>
 #include <new>
 #include <thread>
 
@@ -17,6 +16,7 @@
 #include "l1/tinylfu_policy.h"
 #include "l1/slab.h"
 #include "tier/common/error.h"
+#include "tier/common/thread_annotations.h"
 
 namespace tier::l1 {
 namespace {
@@ -57,7 +57,7 @@ class NamespaceTable {
     const std::string_view ns = namespaceOf(key);
     if (ns.empty()) return 0;
     if (int id = find(ns); id >= 0) return id;
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (int id = find(ns); id >= 0) return id;
     const int n = size_.load(std::memory_order_relaxed);
     if (n >= kMaxNamespaces) return 0;
@@ -79,7 +79,7 @@ class NamespaceTable {
 
   std::array<std::string, kMaxNamespaces> names_;
   std::atomic<int> size_{1};
-  std::mutex mu_;  // serialises interning only
+  Mutex mu_;  // serialises interning only
 };
 
 // Hits and misses live in striped counters (see Impl::counts); the rest change under the shard lock.
@@ -173,21 +173,22 @@ struct Table {
 };
 
 struct alignas(64) Shard {
-  mutable std::mutex mu;
-  bool eager = false;  // policy->eagerAccess(), read on every hit
-  // All below guarded by mu.
-  std::unique_ptr<EvictionPolicy> policy;
-  std::size_t entries = 0;  // live slots
-  std::size_t used = 0;     // live + tombstone slots
-  std::size_t bytes = 0;
-  std::array<NsCounters, kMaxNamespaces> ns{};
+  mutable Mutex mu;
+  bool eager = false;  // policy->eagerAccess(), read on every hit (set once, before any use)
+  std::unique_ptr<EvictionPolicy> policy TIER_GUARDED_BY(mu);
+  std::size_t entries TIER_GUARDED_BY(mu) = 0;  // live slots
+  std::size_t used TIER_GUARDED_BY(mu) = 0;     // live + tombstone slots
+  std::size_t bytes TIER_GUARDED_BY(mu) = 0;
+  std::array<NsCounters, kMaxNamespaces> ns TIER_GUARDED_BY(mu){};
+  // Allocation and release under mu; at() (handle -> address) is lock-free for
+  // the optimistic readers, so the slab itself is not marked guarded.
   detail::Slab slab;
   // Entries unlinked but maybe still read by a lock-free get, oldest first,
   // chained through next (a slab handle) with the retiring epoch's low 32 bits in
   // prev (the policy let go of both).
-  Entry* retiredHead = nullptr;
-  Entry* retiredTail = nullptr;
-  std::vector<std::pair<Table*, std::uint64_t>> retiredTables;
+  Entry* retiredHead TIER_GUARDED_BY(mu) = nullptr;
+  Entry* retiredTail TIER_GUARDED_BY(mu) = nullptr;
+  std::vector<std::pair<Table*, std::uint64_t>> retiredTables TIER_GUARDED_BY(mu);
   // Readers load this without the lock: on its own line, away from the mutex.
   alignas(64) std::atomic<Table*> table{nullptr};
 
@@ -302,7 +303,7 @@ struct L1Cache::Impl {
 
   // REQUIRES: s.mu held. Makes room for one more slot: grows by 1.5x when live
   // entries would pass 60 % of the slots, else drops tombstones at the same size.
-  void reserveSlot(Shard& s) {
+  void reserveSlot(Shard& s) TIER_REQUIRES(s.mu) {
     Table* t = tableOf(s);
     if ((s.used + 1) * 5 <= t->cap * 4) return;  // load (tombstones included) stays <= 0.8
     std::size_t cap = t->cap;
@@ -321,7 +322,7 @@ struct L1Cache::Impl {
   }
 
   // REQUIRES: s.mu held. Queues e (unlinked from the table and the policy) for freeing after the grace period.
-  void retire(Shard& s, Entry* e) noexcept {
+  void retire(Shard& s, Entry* e) noexcept TIER_REQUIRES(s.mu) {
     e->prev = static_cast<std::uint32_t>(epochs.current());
     e->next = 0;
     if (s.retiredTail) s.retiredTail->next = s.slab.handleOf(e); else s.retiredHead = e;
@@ -335,7 +336,7 @@ struct L1Cache::Impl {
   }
 
   // REQUIRES: s.mu held. Frees what no reader can still see.
-  void reclaim(Shard& s) noexcept {
+  void reclaim(Shard& s) noexcept TIER_REQUIRES(s.mu) {
     if (!s.retiredHead && s.retiredTables.empty()) return;
     std::uint64_t now = epochs.current();
     const bool ready = s.retiredHead ? reclaimableEntry(s.retiredHead->prev, now)
@@ -358,7 +359,7 @@ struct L1Cache::Impl {
   }
 
   // REQUIRES: s.mu held and slot holds e. Unlinks e and queues it for freeing.
-  void remove(Shard& s, std::size_t slot, Entry* e, Removal why) {
+  void remove(Shard& s, std::size_t slot, Entry* e, Removal why) TIER_REQUIRES(s.mu) {
     NsCounters& c = s.ns[e->ns()];
     switch (why) {
       case Removal::Evicted: ++c.evictions; break;
@@ -374,14 +375,14 @@ struct L1Cache::Impl {
     tableOf(s)->slots()[slot].store(Table::kTombstone, std::memory_order_seq_cst);
     retire(s, e);
   }
-  void remove(Shard& s, Entry* e, Removal why) {
+  void remove(Shard& s, Entry* e, Removal why) TIER_REQUIRES(s.mu) {
     const std::size_t slot = tableOf(s)->slotOf(s.slab.handleOf(e), detail::keyHash(e->key()), shard_bits);
     if (slot == Table::npos) std::abort();  // the policy named an entry the shard does not hold
     remove(s, slot, e, why);
   }
 
   // REQUIRES: s.mu held.
-  void enforceBounds(Shard& s, std::int64_t t) {
+  void enforceBounds(Shard& s, std::int64_t t) TIER_REQUIRES(s.mu) {
     while ((shard_max_entries != 0 && s.entries > shard_max_entries) ||
            (shard_max_bytes != 0 && s.bytes > shard_max_bytes)) {
       Entry* v = s.policy->victim();
@@ -403,7 +404,7 @@ struct L1Cache::Impl {
     const std::int64_t t = now();
     for (std::size_t i = 0; i < options.shards; ++i) {
       Shard& s = shards[i];
-      std::lock_guard lock(s.mu);
+      MutexLock lock(s.mu);
       Table* tab = tableOf(s);
       for (std::size_t k = 0; k < tab->cap; ++k) {
         const Table::Slot v = tab->slots()[k].load(std::memory_order_relaxed);
@@ -423,9 +424,9 @@ struct L1Cache::Impl {
   }
 
   // The get of a shard whose policy wants every hit (exact LRU): under the lock.
-  Value getLocked(Shard& s, std::size_t shard, std::string_view key, std::uint64_t h) {
+  Value getLocked(Shard& s, std::size_t shard, std::string_view key, std::uint64_t h) TIER_EXCLUDES(s.mu) {
     const std::size_t stripe = epochs.stripe();
-    std::lock_guard lock(s.mu);
+    MutexLock lock(s.mu);
     Table* t = tableOf(s);
     const std::size_t slot = t->find(key, h, shard_bits, s.slab);
     if (slot == Table::npos) {
@@ -494,7 +495,7 @@ Value L1Cache::get(std::string_view key) {
   }
   // Expired: dropped under the lock, if no put or erase has replaced it meanwhile
   // (stale is compared as an address only: it may be freed by now).
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   Table* t = im.tableOf(s);
   const std::size_t slot = t->find(key, h, im.shard_bits, s.slab);
   if (slot == Table::npos) return nullptr;
@@ -516,7 +517,7 @@ void L1Cache::put(std::string_view key, Value value, std::chrono::milliseconds t
   const std::int64_t now = im.now();
   const std::uint64_t expires = im.expiresMsFor(ttl, now);
   Shard& s = im.shardFor(h);
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   Table* t = im.tableOf(s);
   const std::size_t slot = t->find(key, h, im.shard_bits, s.slab);
   const bool oversize = (im.shard_max_bytes != 0 && charge > im.shard_max_bytes) || key.size() > Entry::kMaxKeyBytes;
@@ -571,7 +572,7 @@ void L1Cache::put(std::string_view key, Value value, std::chrono::milliseconds t
 bool L1Cache::contains(std::string_view key) const {
   const std::uint64_t h = detail::keyHash(key);
   Shard& s = impl_->shardFor(h);
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   Table* t = impl_->tableOf(s);
   const std::size_t slot = t->find(key, h, impl_->shard_bits, s.slab);
   return slot != Table::npos &&
@@ -581,7 +582,7 @@ bool L1Cache::contains(std::string_view key) const {
 unsigned L1Cache::accessFrequency(std::string_view key) const {
   const std::uint64_t h = detail::keyHash(key);
   Shard& s = impl_->shardFor(h);
-  std::lock_guard lock(s.mu);  // the sketch belongs to the policy (shard lock)
+  MutexLock lock(s.mu);  // the sketch belongs to the policy (shard lock)
   const auto* lfu = dynamic_cast<const detail::TinyLfuPolicy*>(s.policy.get());
   if (!lfu) return 0;
   // A held entry's latest hits are still pending on it (folded into the sketch
@@ -596,7 +597,7 @@ unsigned L1Cache::accessFrequency(std::string_view key) const {
 std::chrono::milliseconds L1Cache::ttl(std::string_view key) const {
   const std::uint64_t h = detail::keyHash(key);
   Shard& s = impl_->shardFor(h);
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   Table* t = impl_->tableOf(s);
   const std::size_t slot = t->find(key, h, impl_->shard_bits, s.slab);
   if (slot == Table::npos) return std::chrono::milliseconds(-1);
@@ -611,7 +612,7 @@ std::chrono::milliseconds L1Cache::ttl(std::string_view key) const {
 bool L1Cache::erase(std::string_view key) {
   const std::uint64_t h = detail::keyHash(key);
   Shard& s = impl_->shardFor(h);
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   Table* t = impl_->tableOf(s);
   const std::size_t slot = t->find(key, h, impl_->shard_bits, s.slab);
   if (slot == Table::npos) return false;
@@ -639,7 +640,7 @@ std::vector<std::string> L1Cache::keys(std::size_t limit) const {
   const std::int64_t t = impl_->now();
   for (std::size_t i = 0; i < impl_->options.shards && out.size() < limit; ++i) {
     Shard& s = impl_->shards[i];
-    std::lock_guard lock(s.mu);
+    MutexLock lock(s.mu);
     Table* tab = impl_->tableOf(s);
     for (std::size_t k = 0; k < tab->cap && out.size() < limit; ++k) {
       const Table::Slot v = tab->slots()[k].load(std::memory_order_relaxed);
@@ -658,7 +659,7 @@ L1Stats L1Cache::stats() const {
   std::array<NsCounters, kMaxNamespaces> sum{};
   for (std::size_t i = 0; i < impl_->options.shards; ++i) {
     const Shard& s = impl_->shards[i];
-    std::lock_guard lock(s.mu);
+    MutexLock lock(s.mu);
     out.entries += s.entries;
     out.bytes += s.bytes;
     for (int n = 0; n < kMaxNamespaces; ++n) {

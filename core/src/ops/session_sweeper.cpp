@@ -2,7 +2,6 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <condition_variable>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -11,6 +10,7 @@
 #include "repo/session_expiry.h"
 #include "tier/common/clock.h"
 #include "tier/common/error.h"
+#include "tier/common/thread_annotations.h"
 #include "tier/core.h"
 #include "tier/ops/audit.h"
 
@@ -202,11 +202,11 @@ struct SessionSweeper::Impl {
   SessionSweeperOptions options;
   std::chrono::seconds idle{0};
 
-  mutable std::mutex mu;
-  std::condition_variable cv;
-  bool stopRequested = false;  // guarded by mu
-  bool wakeRequested = false;  // guarded by mu
-  SessionSweeperStats stats;   // guarded by mu
+  mutable Mutex mu;
+  CondVar cv;
+  bool stopRequested TIER_GUARDED_BY(mu) = false;
+  bool wakeRequested TIER_GUARDED_BY(mu) = false;
+  SessionSweeperStats stats TIER_GUARDED_BY(mu);
   std::atomic<bool> stopping{false};
 
   // Owned by the thread (and by the destructor once it has joined).
@@ -235,13 +235,13 @@ struct SessionSweeper::Impl {
     holding = false;
     lockConn.reset();
     lockPool.reset();
-    std::lock_guard<std::mutex> g(mu);
+    MutexLock g(mu);
     stats.holder = false;
     stats.backend_pid = 0;
   }
 
   void setError(const std::string& e) {
-    std::lock_guard<std::mutex> g(mu);
+    MutexLock g(mu);
     stats.last_error = e;
   }
 
@@ -254,7 +254,7 @@ struct SessionSweeper::Impl {
       o.application_name = "tierconsole-session-sweeper";
       lockPool = std::make_unique<pg::PgPool>(o);
       lockConn.emplace(lockPool->acquire());
-      std::lock_guard<std::mutex> g(mu);
+      MutexLock g(mu);
       stats.backend_pid = (*lockConn)->backendPid();
     }
     // A role that may not change sessions must not hold the lock: it would keep
@@ -269,7 +269,7 @@ struct SessionSweeper::Impl {
     auto r = (*lockConn)->exec("SELECT pg_try_advisory_lock($1::int, $2::int)",
                                {std::to_string(kSessionSweeperLockClass), std::to_string(kSessionSweeperLockObject)});
     holding = r.value(0, 0) == "t";
-    std::lock_guard<std::mutex> g(mu);
+    MutexLock g(mu);
     stats.holder = holding;
     if (!holding) stats.last_error.clear();  // another instance sweeps: nothing wrong here
     return holding;
@@ -313,7 +313,7 @@ struct SessionSweeper::Impl {
     }
     if (error.empty() && !res.cache_error.empty()) error = res.cache_error;
     {
-      std::lock_guard<std::mutex> g(mu);
+      MutexLock g(mu);
       stats.last_run_ms = unixMs();
       stats.last_expired = res.expired;
       stats.total_expired += res.expired;
@@ -330,9 +330,11 @@ struct SessionSweeper::Impl {
   // that connects and quits at once, as a short test or a look at the
   // console, neither takes the lock nor changes a row.
   void run() {
-    std::unique_lock<std::mutex> lk(mu);
+    MutexLock lk(mu);
     for (;;) {
-      cv.wait_for(lk, options.interval, [&] { return stopRequested || wakeRequested; });
+      const auto until = std::chrono::steady_clock::now() + options.interval;
+      while (!(stopRequested || wakeRequested))
+        if (!cv.waitUntil(mu, until)) break;
       if (stopRequested) return;
       wakeRequested = false;
       lk.unlock();
@@ -355,7 +357,7 @@ SessionSweeper::SessionSweeper(TierCore& core, SessionSweeperOptions options) {
 SessionSweeper::~SessionSweeper() {
   impl_->stopping.store(true);
   {
-    std::lock_guard<std::mutex> g(impl_->mu);
+    MutexLock g(impl_->mu);
     impl_->stopRequested = true;
   }
   impl_->cv.notify_all();
@@ -364,7 +366,7 @@ SessionSweeper::~SessionSweeper() {
 }
 
 SessionSweeperStats SessionSweeper::stats() const {
-  std::lock_guard<std::mutex> g(impl_->mu);
+  MutexLock g(impl_->mu);
   return impl_->stats;
 }
 
@@ -377,7 +379,7 @@ std::chrono::seconds SessionSweeper::idleLimit() const noexcept {
 
 void SessionSweeper::wake() {
   {
-    std::lock_guard<std::mutex> g(impl_->mu);
+    MutexLock g(impl_->mu);
     impl_->wakeRequested = true;
   }
   impl_->cv.notify_all();

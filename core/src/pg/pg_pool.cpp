@@ -6,13 +6,12 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <unordered_set>
 
 #include "tier/common/error.h"
+#include "tier/common/thread_annotations.h"
 #include "tier/metrics/metrics.h"
 
 namespace tier::pg {
@@ -37,11 +36,11 @@ struct Counters {
   std::atomic<std::uint64_t> connect_failures{0};
   std::atomic<std::uint64_t> queries{0};
   std::atomic<std::uint64_t> errors{0};
-  std::mutex last_error_mu;
-  std::string last_error;  // guarded by last_error_mu
+  Mutex last_error_mu;
+  std::string last_error TIER_GUARDED_BY(last_error_mu);
 
   void setLastError(const std::string& e) {
-    std::lock_guard<std::mutex> lock(last_error_mu);
+    MutexLock lock(last_error_mu);
     last_error = e;
   }
 };
@@ -445,15 +444,15 @@ struct PgPool::Impl {
   metrics::Metrics* metrics = nullptr;
   Counters counters;
 
-  mutable std::mutex mu;
-  std::condition_variable cv;
-  std::vector<std::unique_ptr<Connection>> open;  // guarded by mu
-  std::vector<Connection*> idle;                  // guarded by mu
-  int connecting = 0;                             // guarded by mu; slots reserved by connects in flight
-  int in_use = 0;                                 // guarded by mu
+  mutable Mutex mu;
+  CondVar cv;
+  std::vector<std::unique_ptr<Connection>> open TIER_GUARDED_BY(mu);
+  std::vector<Connection*> idle TIER_GUARDED_BY(mu);
+  int connecting TIER_GUARDED_BY(mu) = 0;  // slots reserved by connects in flight
+  int in_use TIER_GUARDED_BY(mu) = 0;
 
   std::unique_ptr<Connection> connect();
-  void discard(Connection* c);  // REQUIRES: mu held
+  void discard(Connection* c) TIER_REQUIRES(mu);
 };
 
 namespace {
@@ -570,7 +569,7 @@ PgPool::~PgPool() = default;
 PgPool::Lease PgPool::acquire() {
   const bool forever = impl_->opt.pool_wait.count() <= 0;
   const auto deadline = std::chrono::steady_clock::now() + impl_->opt.pool_wait;
-  std::unique_lock<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   while (true) {
     while (!impl_->idle.empty()) {
       Connection* c = impl_->idle.back();
@@ -601,8 +600,8 @@ PgPool::Lease PgPool::acquire() {
       return Lease(this, c);
     }
     if (forever) {
-      impl_->cv.wait(lock);
-    } else if (impl_->cv.wait_until(lock, deadline) == std::cv_status::timeout && impl_->idle.empty() &&
+      impl_->cv.wait(impl_->mu);
+    } else if (!impl_->cv.waitUntil(impl_->mu, deadline) && impl_->idle.empty() &&
                static_cast<int>(impl_->open.size()) + impl_->connecting >= impl_->opt.pool_size) {
       const std::string msg = "PostgreSQL pool exhausted: all " + std::to_string(impl_->opt.pool_size) +
                               " connections busy for " + std::to_string(impl_->opt.pool_wait.count()) + " ms";
@@ -627,7 +626,7 @@ void PgPool::release(Connection* conn) noexcept {
   }
   std::unique_ptr<Connection> doomed;
   {
-    std::lock_guard<std::mutex> lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     --impl_->in_use;
     if (healthy) {
       impl_->idle.push_back(conn);
@@ -646,7 +645,7 @@ void PgPool::release(Connection* conn) noexcept {
 PoolStats PgPool::stats() const {
   PoolStats s;
   {
-    std::lock_guard<std::mutex> lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     s.size = impl_->opt.pool_size;
     s.open = static_cast<int>(impl_->open.size());
     s.in_use = impl_->in_use;
@@ -656,7 +655,7 @@ PoolStats PgPool::stats() const {
   s.queries = impl_->counters.queries.load(std::memory_order_relaxed);
   s.errors = impl_->counters.errors.load(std::memory_order_relaxed);
   {
-    std::lock_guard<std::mutex> lock(impl_->counters.last_error_mu);
+    MutexLock lock(impl_->counters.last_error_mu);
     s.last_error = impl_->counters.last_error;
   }
   return s;

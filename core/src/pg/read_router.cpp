@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "tier/common/error.h"
+#include "tier/common/thread_annotations.h"
 #include "tier/metrics/metrics.h"
 
 namespace tier::pg {
@@ -27,8 +28,8 @@ struct ReadRouter::Impl {
 
   std::atomic<std::uint64_t> replica_reads{0}, primary_reads{0}, fallback_down{0}, fallback_lag{0}, fallback_error{0};
   std::atomic<std::int64_t> skip_until_ns{0};  // Clock time before which the replica is not tried
-  mutable std::mutex mutex;
-  std::string last_error;  // guarded by mutex
+  mutable Mutex mutex;
+  std::string last_error TIER_GUARDED_BY(mutex);
 
   Impl(PgPool& p, ReplicaOptions o, const PgOptions& base, metrics::Metrics* m)
       : primary(p), options(std::move(o)), metrics(m) {
@@ -43,7 +44,7 @@ struct ReadRouter::Impl {
     reason.fetch_add(1, std::memory_order_relaxed);
     if (metrics) metrics->count(metrics::Counter::ReplicaFallback);
     if (!why.empty()) {
-      std::lock_guard lock(mutex);
+      MutexLock lock(mutex);
       last_error = redactSecrets(why);
     }
   }
@@ -142,7 +143,7 @@ ReplicaRoutingStats ReadRouter::stats() const {
   s.fallback_lag = impl_->fallback_lag.load(std::memory_order_relaxed);
   s.fallback_error = impl_->fallback_error.load(std::memory_order_relaxed);
   {
-    std::lock_guard lock(impl_->mutex);
+    MutexLock lock(impl_->mutex);
     s.last_error = impl_->last_error;
   }
   if (impl_->replica) s.pool = impl_->replica->stats();

@@ -15,8 +15,6 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +23,7 @@
 #include "redis/cluster_nodes.h"
 #include "redis/node_pool.h"
 #include "tier/common/error.h"
+#include "tier/common/thread_annotations.h"
 #include "tier/redis/redis_client.h"
 
 namespace tier::redis {
@@ -52,39 +51,42 @@ struct RedisClient::Impl {
   RedisMode mode;
   std::unique_ptr<RedisNodePool> single;
 
-  mutable std::mutex nodes_mu;
+  mutable Mutex nodes_mu;
   // Pools are created on first need and never removed (pointers stay valid).
-  std::map<std::string, std::unique_ptr<RedisNodePool>> data_nodes;     // "host:port"
-  std::map<std::string, std::unique_ptr<RedisNodePool>> replica_nodes;  // READONLY pools
-  std::map<std::string, std::unique_ptr<RedisNodePool>> sentinel_nodes;
+  std::map<std::string, std::unique_ptr<RedisNodePool>> data_nodes TIER_GUARDED_BY(nodes_mu);  // "host:port"
+  std::map<std::string, std::unique_ptr<RedisNodePool>> replica_nodes TIER_GUARDED_BY(nodes_mu);  // READONLY pools
+  std::map<std::string, std::unique_ptr<RedisNodePool>> sentinel_nodes TIER_GUARDED_BY(nodes_mu);
   // Sentinel: the master's replicas, for topology probes and pipelineOn (no
   // ROLE check: these are not used as the master).
-  std::map<std::string, std::unique_ptr<RedisNodePool>> sentinel_replicas;
+  std::map<std::string, std::unique_ptr<RedisNodePool>> sentinel_replicas TIER_GUARDED_BY(nodes_mu);
 
   // Cluster map, guarded by map_mu.
-  mutable std::shared_mutex map_mu;
-  std::vector<RedisNodePool*> slot_owner = std::vector<RedisNodePool*>(cluster::kSlots, nullptr);
-  std::vector<Clock::time_point> moved_at = std::vector<Clock::time_point>(cluster::kSlots);  // last MOVED per slot
-  std::map<RedisNodePool*, std::vector<RedisNodePool*>> replicas_of;  // master -> READONLY pools
-  std::vector<cluster::ClusterLine> cluster_lines;
-  Clock::time_point refreshed_at{};
-  bool stale = true;
-  std::mutex refresh_mu;  // one refresh at a time
+  mutable SharedMutex map_mu;
+  std::vector<RedisNodePool*> slot_owner TIER_GUARDED_BY(map_mu) = std::vector<RedisNodePool*>(cluster::kSlots, nullptr);
+  std::vector<Clock::time_point> moved_at TIER_GUARDED_BY(map_mu) = std::vector<Clock::time_point>(cluster::kSlots);  // last MOVED per slot
+  std::map<RedisNodePool*, std::vector<RedisNodePool*>> replicas_of TIER_GUARDED_BY(map_mu);  // master -> READONLY pools
+  std::vector<cluster::ClusterLine> cluster_lines TIER_GUARDED_BY(map_mu);
+  Clock::time_point refreshed_at TIER_GUARDED_BY(map_mu){};
+  bool stale TIER_GUARDED_BY(map_mu) = true;
+  Mutex refresh_mu;  // one refresh at a time
   std::atomic<unsigned> round_robin{0};
 
   // Sentinel, guarded by map_mu.
-  RedisNodePool* master = nullptr;
-  HostPort master_addr;
-  Clock::time_point resolved_at{};
-  std::size_t good_sentinel = 0;
-  std::mutex resolve_mu;
+  RedisNodePool* master TIER_GUARDED_BY(map_mu) = nullptr;
+  HostPort master_addr TIER_GUARDED_BY(map_mu);
+  Clock::time_point resolved_at TIER_GUARDED_BY(map_mu){};
+  std::size_t good_sentinel TIER_GUARDED_BY(map_mu) = 0;
+  Mutex resolve_mu;  // one Sentinel resolution at a time
 
   Impl(RedisOptions o, metrics::Metrics* m) : opt(std::move(o)), metrics(m), mode(opt.url.mode) {
     if (mode == RedisMode::Single) single = std::make_unique<RedisNodePool>(opt, metrics);
   }
 
-  RedisNodePool* pool(std::map<std::string, std::unique_ptr<RedisNodePool>>& in, const std::string& key,
-                      const RedisOptions& o, bool ro, bool verifyMaster = false);
+  // The pool map of each kind of node, and the pool for key in it (made on first need).
+  enum class PoolKind { Data, Replica, Sentinel, SentinelReplica };
+  std::map<std::string, std::unique_ptr<RedisNodePool>>& pools(PoolKind kind) TIER_REQUIRES(nodes_mu);
+  RedisNodePool* pool(PoolKind kind, const std::string& key, const RedisOptions& o, bool ro,
+                      bool verifyMaster = false);
   RedisNodePool* dataNode(const HostPort& hp);
   RedisNodePool* replicaNode(const HostPort& hp);
   RedisNodePool* sentinelNode(const HostPort& hp);

@@ -28,15 +28,15 @@ using cluster::replicaReadable;
 }  // namespace
 
 void RedisClient::Impl::refreshCluster(bool force) {
-  std::unique_lock lk(refresh_mu, std::defer_lock);
   const auto asked = Clock::now();
   if (force)
-    lk.lock();
-  else if (!lk.try_lock())
+    refresh_mu.lock();
+  else if (!refresh_mu.try_lock())
     return;
+  MutexLock lk(refresh_mu, std::adopt_lock);
   std::vector<HostPort> candidates;
   {
-    std::shared_lock sl(map_mu);
+    ReaderLock sl(map_mu);
     if (refreshed_at >= asked && !cluster_lines.empty()) return;  // another thread just did it
     if (!force && !stale && Clock::now() - refreshed_at < kClusterRefreshEvery) return;
     if (!force && Clock::now() - refreshed_at < kClusterRefreshMinGap) return;
@@ -75,10 +75,10 @@ void RedisClient::Impl::refreshCluster(bool force) {
     }
   }
   {
-    std::unique_lock ul(map_mu);
+    WriterLock ul(map_mu);
     refreshed_at = Clock::now();
   }
-  std::shared_lock sl(map_mu);
+  ReaderLock sl(map_mu);
   if (cluster_lines.empty())
     throw ConnectionError("Redis Cluster: no node answered CLUSTER NODES (seeds " + opt.url.endpoint() +
                           "): " + lastError);
@@ -112,7 +112,7 @@ bool RedisClient::Impl::install(std::vector<ClusterLine> lines, Clock::time_poin
     for (const auto& m : lines)
       if (m.info.id == l.master_id) l.info.master = m.info.address;
   }
-  std::unique_lock ul(map_mu);
+  WriterLock ul(map_mu);
   for (std::size_t s = 0; s < kSlots; ++s)
     if (moved_at[s] > asked && slot_owner[s]) owners[s] = slot_owner[s];
   slot_owner = std::move(owners);
@@ -126,7 +126,7 @@ bool RedisClient::Impl::install(std::vector<ClusterLine> lines, Clock::time_poin
 void RedisClient::Impl::ensureMap() {
   bool empty, due;
   {
-    std::shared_lock sl(map_mu);
+    ReaderLock sl(map_mu);
     empty = cluster_lines.empty();
     const auto age = Clock::now() - refreshed_at;
     due = (stale && age >= kClusterRefreshMinGap) || age >= kClusterRefreshEvery;
@@ -138,19 +138,19 @@ void RedisClient::Impl::ensureMap() {
 }
 
 void RedisClient::Impl::markStale() {
-  std::unique_lock ul(map_mu);
+  WriterLock ul(map_mu);
   stale = true;
 }
 
 RedisNodePool* RedisClient::Impl::ownerOf(int slot) const {
-  std::shared_lock sl(map_mu);
+  ReaderLock sl(map_mu);
   return slot_owner[static_cast<std::size_t>(slot)];
 }
 
 RedisNodePool* RedisClient::Impl::anyMaster() {
   std::vector<HostPort> ms;
   {
-    std::shared_lock sl(map_mu);
+    ReaderLock sl(map_mu);
     for (int pass = 0; pass < 2; ++pass)
       for (const auto& l : cluster_lines)
         if (l.info.role == "master" && l.info.slot_count > 0 && l.failed == (pass == 1)) ms.push_back(l.hp);
@@ -245,7 +245,7 @@ void RedisClient::Impl::runParts(std::vector<Part>& parts, std::vector<Reply>& o
     RedisNodePool* target = p.pinned;
     if (!target && p.slot < 0) target = keyless ? keyless : (keyless = anyMaster());
     if (!target) {
-      std::shared_lock sl(map_mu);
+      ReaderLock sl(map_mu);
       target = slot_owner[static_cast<std::size_t>(p.slot)];
       if (target && opt.url.replica_reads && !p.no_replica &&
           replicaReadable(p.argv[0], static_cast<int>(p.argv.size()))) {
@@ -324,7 +324,7 @@ void RedisClient::Impl::runParts(std::vector<Part>& parts, std::vector<Reply>& o
             if (moved) {
               q.pinned = nullptr;
               q.asking = false;
-              std::unique_lock ul(map_mu);
+              WriterLock ul(map_mu);
               if (q.slot >= 0) {
                 slot_owner[static_cast<std::size_t>(q.slot)] = to;
                 moved_at[static_cast<std::size_t>(q.slot)] = Clock::now();

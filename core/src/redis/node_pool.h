@@ -21,11 +21,9 @@
 // and breaker state, `scripts_mu` the script cache.
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +32,7 @@
 
 #include "redis/batch.h"
 #include "tier/common/error.h"
+#include "tier/common/thread_annotations.h"
 #include "tier/metrics/metrics.h"
 #include "tier/redis/connection.h"
 #include "tier/redis/redis_client.h"
@@ -54,41 +53,40 @@ struct RedisNodePool {
   // guidelines for Sentinel clients ask for this check).
   bool verify_master = false;
 
-  mutable std::mutex mu;
-  std::condition_variable freed;
-  // Guarded by mu:
-  std::vector<Connection> idle;
-  int open = 0;    // idle + leased + being connected
-  int in_use = 0;  // leased + being connected
-  std::uint64_t connects = 0;
-  std::uint64_t connect_failures = 0;
-  std::uint64_t commands = 0;
-  std::uint64_t errors = 0;
-  std::string last_error;
+  mutable Mutex mu;
+  CondVar freed;  // a slot came free, or a connect failed
+  std::vector<Connection> idle TIER_GUARDED_BY(mu);
+  int open TIER_GUARDED_BY(mu) = 0;    // idle + leased + being connected
+  int in_use TIER_GUARDED_BY(mu) = 0;  // leased + being connected
+  std::uint64_t connects TIER_GUARDED_BY(mu) = 0;
+  std::uint64_t connect_failures TIER_GUARDED_BY(mu) = 0;
+  std::uint64_t commands TIER_GUARDED_BY(mu) = 0;
+  std::uint64_t errors TIER_GUARDED_BY(mu) = 0;
+  std::string last_error TIER_GUARDED_BY(mu);
   // Reconnect backoff: until connect_not_before, new connections are refused
   // with the last connect failure (fail fast, nothing sleeps).
-  Clock::time_point connect_not_before{};
-  milliseconds backoff{0};
-  ErrorKind gate_kind = ErrorKind::Connection;
-  std::string gate_message;
+  Clock::time_point connect_not_before TIER_GUARDED_BY(mu){};
+  milliseconds backoff TIER_GUARDED_BY(mu){0};
+  ErrorKind gate_kind TIER_GUARDED_BY(mu) = ErrorKind::Connection;
+  std::string gate_message TIER_GUARDED_BY(mu);
   // Breaker:
-  BreakerState state = BreakerState::Closed;
-  int consecutive_failures = 0;
-  Clock::time_point open_until{};
-  bool probe_in_flight = false;
-  std::string breaker_reason;
+  BreakerState state TIER_GUARDED_BY(mu) = BreakerState::Closed;
+  int consecutive_failures TIER_GUARDED_BY(mu) = 0;
+  Clock::time_point open_until TIER_GUARDED_BY(mu){};
+  bool probe_in_flight TIER_GUARDED_BY(mu) = false;
+  std::string breaker_reason TIER_GUARDED_BY(mu);
 
   // Lua scripts the server has cached: an EVAL of a known body goes out as
   // EVALSHA (no body on the wire, no SHA1 of it in Redis per call). The first
   // EVAL of a body also sends SCRIPT LOAD in the same round trip. A null sha
   // means SCRIPT LOAD was refused (ACL): that body stays EVAL.
-  std::mutex scripts_mu;
+  Mutex scripts_mu;
   struct BodyHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, std::shared_ptr<const std::string>, BodyHash, std::equal_to<>>
-      script_sha;  // guarded by scripts_mu
+      script_sha TIER_GUARDED_BY(scripts_mu);
 
   RedisNodePool(RedisOptions o, metrics::Metrics* m, bool ro = false, bool verifyMaster = false)
       : opt(std::move(o)), metrics(m), where(opt.url.endpoint()), readonly(ro), verify_master(verifyMaster) {}
@@ -100,7 +98,7 @@ struct RedisNodePool {
     explicit Admission(Impl& impl) : impl_(impl) { probe_ = impl_.admit(); }
     ~Admission() {
       if (probe_ && !decided_) {
-        std::lock_guard lk(impl_.mu);
+        MutexLock lk(impl_.mu);
         impl_.probe_in_flight = false;  // undecided (e.g. pool wait): the next call probes
       }
     }
@@ -129,7 +127,7 @@ struct RedisNodePool {
    public:
     Lease(Impl& impl, Connection conn) : impl_(impl), conn_(std::move(conn)) {}
     ~Lease() {
-      std::lock_guard lk(impl_.mu);
+      MutexLock lk(impl_.mu);
       --impl_.in_use;
       if (conn_)
         impl_.idle.push_back(std::move(conn_));
@@ -149,7 +147,7 @@ struct RedisNodePool {
   };
 
   bool admit() {
-    std::lock_guard lk(mu);
+    MutexLock lk(mu);
     switch (state) {
       case BreakerState::Closed: return false;
       case BreakerState::Open:
@@ -171,7 +169,7 @@ struct RedisNodePool {
   }
 
   void onReachable(bool probe) {
-    std::lock_guard lk(mu);
+    MutexLock lk(mu);
     if (probe) {
       state = BreakerState::Closed;
       probe_in_flight = false;
@@ -183,12 +181,12 @@ struct RedisNodePool {
 
   void onNetworkFailure(bool probe, const std::string& msg) {
     if (metrics) metrics->count(metrics::Counter::RedisError);
-    std::lock_guard lk(mu);
+    MutexLock lk(mu);
     ++errors;
     last_error = msg;
     breaker_reason = msg;
     ++consecutive_failures;
-    const auto reopen = [this] {
+    const auto reopen = [this]() TIER_REQUIRES(mu) {
       state = BreakerState::Open;
       open_until = Clock::now() + opt.breaker_open;
     };
@@ -227,7 +225,7 @@ struct RedisNodePool {
   Connection acquire(Admission& adm) {
     const bool waitForever = opt.pool_wait.count() <= 0;
     const auto deadline = Clock::now() + opt.pool_wait;
-    std::unique_lock lk(mu);
+    MutexLock lk(mu);
     for (;;) {
       if (!idle.empty()) {
         Connection conn = std::move(idle.back());
@@ -258,8 +256,8 @@ struct RedisNodePool {
         return connectSlot(adm);
       }
       if (waitForever) {
-        freed.wait(lk);
-      } else if (freed.wait_until(lk, deadline) == std::cv_status::timeout && idle.empty() && open >= opt.pool_size) {
+        freed.wait(mu);
+      } else if (!freed.waitUntil(mu, deadline) && idle.empty() && open >= opt.pool_size) {
         const std::string msg = "Redis pool exhausted: all " + std::to_string(opt.pool_size) + " connections to " +
                                 where + " busy for " + ms(opt.pool_wait);
         ++errors;
@@ -275,7 +273,7 @@ struct RedisNodePool {
     try {
       conn = connect(adm);
     } catch (const Error& e) {
-      std::lock_guard lk(mu);
+      MutexLock lk(mu);
       --open;
       --in_use;
       ++connect_failures;
@@ -290,7 +288,7 @@ struct RedisNodePool {
       freed.notify_all();  // waiters may now connect, or fail fast on the backoff
       throw;
     }
-    std::lock_guard lk(mu);
+    MutexLock lk(mu);
     ++connects;
     backoff = milliseconds(0);
     connect_not_before = {};
@@ -310,7 +308,7 @@ struct RedisNodePool {
     bool any = false;  // the common case (GET, SET...) takes no lock
     for (std::size_t i = 0; i < rw.user_commands && !any; ++i) any = batch.name(i) == "EVAL";
     if (!any) return;
-    std::lock_guard lk(scripts_mu);
+    MutexLock lk(scripts_mu);
     for (std::size_t i = 0; i < rw.user_commands; ++i) {
       if (batch.argc(i) < 3 || batch.name(i) != "EVAL") continue;
       const std::string_view body = batch.arg(i, 1);
@@ -334,7 +332,7 @@ struct RedisNodePool {
                                          std::vector<Reply>& raw) {
     if (rw.loads.empty() && rw.evalsha.empty()) return std::nullopt;
     {
-      std::lock_guard lk(scripts_mu);
+      MutexLock lk(scripts_mu);
       for (std::size_t k = 0; k < rw.loads.size(); ++k) {
         const Reply& r = raw[rw.user_commands + k];
         script_sha.insert_or_assign(
@@ -355,7 +353,7 @@ struct RedisNodePool {
     }
     if (at.empty()) return std::nullopt;
     {
-      std::lock_guard lk(scripts_mu);
+      MutexLock lk(scripts_mu);
       for (std::size_t k = 0; k < rw.evalsha.size(); ++k)
         if (auto it = script_sha.find(rw.bodies[k]); it != script_sha.end()) script_sha.erase(it);
     }
@@ -401,7 +399,7 @@ struct RedisNodePool {
     }
     const bool denied = !deniedMsg.empty();
     {
-      std::lock_guard lk(mu);
+      MutexLock lk(mu);
       commands += batch.size();
       if (denied) {
         ++errors;
@@ -414,12 +412,12 @@ struct RedisNodePool {
 
   // Open and past its open period counts as half-open (the next call probes).
   BreakerState breaker() const {
-    std::lock_guard lk(mu);
+    MutexLock lk(mu);
     if (state == BreakerState::Open && Clock::now() >= open_until) return BreakerState::HalfOpen;
     return state;
   }
   void addStats(PoolStats& s) const {
-    std::lock_guard lk(mu);
+    MutexLock lk(mu);
     s.size += opt.pool_size;
     s.open += open;
     s.in_use += in_use;

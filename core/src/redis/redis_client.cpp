@@ -42,10 +42,20 @@ using cluster::parseClusterNodes;
 
 }  // namespace
 
-RedisNodePool* RedisClient::Impl::pool(std::map<std::string, std::unique_ptr<RedisNodePool>>& in,
-                                       const std::string& key, const RedisOptions& o, bool ro, bool verifyMaster) {
-  std::lock_guard lk(nodes_mu);
-  auto& slot = in[key];
+std::map<std::string, std::unique_ptr<RedisNodePool>>& RedisClient::Impl::pools(PoolKind kind) {
+  switch (kind) {
+    case PoolKind::Data: return data_nodes;
+    case PoolKind::Replica: return replica_nodes;
+    case PoolKind::Sentinel: return sentinel_nodes;
+    case PoolKind::SentinelReplica: return sentinel_replicas;
+  }
+  return data_nodes;
+}
+
+RedisNodePool* RedisClient::Impl::pool(PoolKind kind, const std::string& key, const RedisOptions& o, bool ro,
+                                       bool verifyMaster) {
+  MutexLock lk(nodes_mu);
+  auto& slot = pools(kind)[key];
   if (!slot) slot = std::make_unique<RedisNodePool>(o, metrics, ro, verifyMaster);
   return slot.get();
 }
@@ -53,13 +63,13 @@ RedisNodePool* RedisClient::Impl::pool(std::map<std::string, std::unique_ptr<Red
 RedisNodePool* RedisClient::Impl::dataNode(const HostPort& hp) {
   RedisOptions o = opt;
   o.url = opt.url.forNode(hp);
-  return pool(data_nodes, hp.endpoint(), o, false, mode == RedisMode::Sentinel);
+  return pool(PoolKind::Data, hp.endpoint(), o, false, mode == RedisMode::Sentinel);
 }
 
 RedisNodePool* RedisClient::Impl::replicaNode(const HostPort& hp) {
   RedisOptions o = opt;
   o.url = opt.url.forNode(hp);
-  return pool(replica_nodes, hp.endpoint(), o, true);
+  return pool(PoolKind::Replica, hp.endpoint(), o, true);
 }
 
 RedisNodePool* RedisClient::Impl::sentinelNode(const HostPort& hp) {
@@ -70,14 +80,14 @@ RedisNodePool* RedisClient::Impl::sentinelNode(const HostPort& hp) {
   o.url.username = opt.url.sentinel_username;
   o.url.password = opt.url.sentinel_password;
   o.pool_size = 2;
-  return pool(sentinel_nodes, hp.endpoint(), o, false);
+  return pool(PoolKind::Sentinel, hp.endpoint(), o, false);
 }
 
 RedisNodePool* RedisClient::Impl::sentinelReplica(const HostPort& hp) {
   RedisOptions o = opt;
   o.url = opt.url.forNode(hp);
   o.pool_size = 2;
-  return pool(sentinel_replicas, hp.endpoint(), o, false);
+  return pool(PoolKind::SentinelReplica, hp.endpoint(), o, false);
 }
 
 RedisNodePool* RedisClient::Impl::findData(const std::string& address) {
@@ -85,16 +95,16 @@ RedisNodePool* RedisClient::Impl::findData(const std::string& address) {
   if (mode == RedisMode::Sentinel) {
     bool isMaster;
     {
-      std::shared_lock sl(map_mu);
+      ReaderLock sl(map_mu);
       isMaster = master && master_addr.endpoint() == address;
     }
     if (!isMaster) {
-      std::lock_guard lk(nodes_mu);
+      MutexLock lk(nodes_mu);
       auto it = sentinel_replicas.find(address);
       return it == sentinel_replicas.end() ? nullptr : it->second.get();
     }
   }
-  std::lock_guard lk(nodes_mu);
+  MutexLock lk(nodes_mu);
   auto it = data_nodes.find(address);
   return it == data_nodes.end() ? nullptr : it->second.get();
 }
@@ -128,7 +138,7 @@ std::vector<std::string> RedisClient::Impl::masterList() {
     case RedisMode::Cluster: {
       ensureMap();
       std::vector<std::string> out;
-      std::shared_lock sl(map_mu);
+      ReaderLock sl(map_mu);
       for (const auto& l : cluster_lines)
         if (l.info.role == "master" && l.info.slot_count > 0) out.push_back(l.info.address);
       return out;
@@ -175,7 +185,7 @@ std::vector<NodeInfo> RedisClient::Impl::topology(bool doProbe) {
     }
     std::vector<ClusterLine> lines;
     {
-      std::shared_lock sl(map_mu);
+      ReaderLock sl(map_mu);
       lines = cluster_lines;
     }
     if (lines.empty()) {
@@ -213,7 +223,7 @@ std::vector<NodeInfo> RedisClient::Impl::topology(bool doProbe) {
   out.push_back(m);
   std::size_t first;
   {
-    std::shared_lock sl(map_mu);
+    ReaderLock sl(map_mu);
     first = good_sentinel;
   }
   bool replicasListed = false;
@@ -465,7 +475,7 @@ PoolStats RedisClient::poolStats() const {
     return s;
   }
   s.breaker = breakerState();
-  std::lock_guard lk(impl_->nodes_mu);
+  MutexLock lk(impl_->nodes_mu);
   for (const auto* m : {&impl_->data_nodes, &impl_->replica_nodes})
     for (const auto& [k, n] : *m) n->addStats(s);
   s.size = std::max(s.size, impl_->opt.pool_size);
@@ -477,12 +487,12 @@ BreakerState RedisClient::breakerState() const {
   // so callers that check the state first don't keep L2 off for good.
   if (impl_->single) return impl_->single->breaker();
   if (impl_->mode == RedisMode::Sentinel) {
-    std::shared_lock sl(impl_->map_mu);
+    ReaderLock sl(impl_->map_mu);
     return impl_->master ? impl_->master->breaker() : BreakerState::Closed;
   }
   std::vector<RedisNodePool*> masters;
   {
-    std::shared_lock sl(impl_->map_mu);
+    ReaderLock sl(impl_->map_mu);
     for (auto* n : impl_->slot_owner)
       if (n && std::find(masters.begin(), masters.end(), n) == masters.end()) masters.push_back(n);
   }
@@ -568,7 +578,7 @@ RedisUrl RedisClient::dataNodeUrl() {
       impl_->ensureMap();
       std::vector<HostPort> live;
       {
-        std::shared_lock sl(impl_->map_mu);
+        ReaderLock sl(impl_->map_mu);
         for (const auto& l : impl_->cluster_lines)
           if (l.info.role == "master" && l.info.slot_count > 0 && !l.failed) live.push_back(l.hp);
       }

@@ -20,24 +20,25 @@ using cluster::parseAddress;
 
 RedisNodePool* RedisClient::Impl::sentinelMaster(bool force) {
   {
-    std::shared_lock sl(map_mu);
+    ReaderLock sl(map_mu);
     const auto age = Clock::now() - resolved_at;
     if (master && age < (force ? kSentinelResolveMinGap : kSentinelResolveEvery)) return master;
   }
-  std::unique_lock lk(resolve_mu, std::defer_lock);
   bool have;
   {
-    std::shared_lock sl(map_mu);
+    ReaderLock sl(map_mu);
     have = master != nullptr;
   }
-  if (have && !force) {
-    if (!lk.try_lock()) {
-      std::shared_lock sl(map_mu);
-      return master;
-    }
-  } else {
-    lk.lock();
-    std::shared_lock sl(map_mu);
+  const bool waitForOthers = !have || force;
+  if (waitForOthers) {
+    resolve_mu.lock();
+  } else if (!resolve_mu.try_lock()) {
+    ReaderLock sl(map_mu);
+    return master;
+  }
+  MutexLock lk(resolve_mu, std::adopt_lock);
+  if (waitForOthers) {
+    ReaderLock sl(map_mu);
     if (master && Clock::now() - resolved_at < kSentinelResolveMinGap) return master;
   }
   const auto& sentinels = opt.url.seeds;
@@ -45,7 +46,7 @@ RedisNodePool* RedisClient::Impl::sentinelMaster(bool force) {
   std::size_t denied = 0;
   std::size_t start;
   {
-    std::shared_lock sl(map_mu);
+    ReaderLock sl(map_mu);
     start = good_sentinel;
   }
   for (std::size_t k = 0; k < sentinels.size(); ++k) {
@@ -71,7 +72,7 @@ RedisNodePool* RedisClient::Impl::sentinelMaster(bool force) {
         continue;
       }
       RedisNodePool* m = dataNode(*hp);
-      std::unique_lock ul(map_mu);
+      WriterLock ul(map_mu);
       master = m;
       master_addr = *hp;
       resolved_at = Clock::now();
@@ -82,7 +83,7 @@ RedisNodePool* RedisClient::Impl::sentinelMaster(bool force) {
       denied += e.kind() == ErrorKind::Permission ? 1 : 0;
     }
   }
-  std::unique_lock ul(map_mu);
+  WriterLock ul(map_mu);
   resolved_at = Clock::now();
   if (master) return master;                     // keep the last known master; its own errors tell
   if (denied > 0 && denied == sentinels.size())  // every sentinel refused our credentials

@@ -8,7 +8,6 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
-#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "tier/common/error.h"
+#include "tier/common/thread_annotations.h"
 #include "tier/metrics/metrics.h"
 #include "tier/redis/connection.h"
 
@@ -126,26 +126,26 @@ struct Backplane::Impl {
 
   std::atomic<LinkState> link{LinkState::Connecting};
   std::atomic<bool> first_done{false};
-  std::mutex first_mu;
-  std::condition_variable first_cv;
+  Mutex first_mu;  // for first_cv only: first_done is atomic
+  CondVar first_cv;
 
-  // Publisher queue. Guarded by q_mu:
-  std::mutex q_mu;
-  std::condition_variable q_cv;        // work arrived / stopping
-  std::condition_variable drained_cv;  // queue emptied
-  std::deque<Invalidation> queue;
-  bool announce = false;    // the next batch starts with a "flush everything"
-  bool sending = false;     // a batch is on the wire
-  std::uint64_t next_seq = 1;
-  SteadyClock::time_point drain_deadline = SteadyClock::time_point::max();
+  // Publisher queue.
+  Mutex q_mu;
+  CondVar q_cv;        // work arrived / stopping
+  CondVar drained_cv;  // queue emptied
+  std::deque<Invalidation> queue TIER_GUARDED_BY(q_mu);
+  bool announce TIER_GUARDED_BY(q_mu) = false;  // the next batch starts with a "flush everything"
+  bool sending TIER_GUARDED_BY(q_mu) = false;   // a batch is on the wire
+  std::uint64_t next_seq TIER_GUARDED_BY(q_mu) = 1;
+  SteadyClock::time_point drain_deadline TIER_GUARDED_BY(q_mu) = SteadyClock::time_point::max();
 
   // Subscriber thread only:
   std::unordered_map<std::uint64_t, std::uint64_t> last_seq;
   SteadyClock::time_point lost_at{};
   bool lost_once = false;
 
-  mutable std::mutex st_mu;
-  BackplaneStats st;  // guarded by st_mu (link, queued, instance filled in stats())
+  mutable Mutex st_mu;
+  BackplaneStats st TIER_GUARDED_BY(st_mu);  // link, queued, instance filled in stats()
 
   Impl(redis::RedisClient* r, BackplaneOptions o, Handlers h, metrics::Metrics* m)
       : redis(r), opt(std::move(o)), handlers(std::move(h)), metrics(m) {}
@@ -155,7 +155,7 @@ struct Backplane::Impl {
   }
 
   void setError(std::string msg) {
-    std::lock_guard lk(st_mu);
+    MutexLock lk(st_mu);
     st.last_error = redactSecrets(msg);
   }
 
@@ -171,13 +171,13 @@ struct Backplane::Impl {
   void flush() {
     handlers.flush();
     count(metrics::Counter::BackplaneFlush);
-    std::lock_guard lk(st_mu);
+    MutexLock lk(st_mu);
     ++st.flushes;
   }
 
   void firstAttemptDone() {
     if (first_done.load()) return;
-    std::lock_guard lk(first_mu);
+    MutexLock lk(first_mu);
     first_done.store(true);
     first_cv.notify_all();
   }
@@ -268,12 +268,14 @@ struct Backplane::Impl {
       bool withAnnounce = false;
       std::uint64_t firstSeq = 0;
       {
-        std::unique_lock lk(q_mu);
+        MutexLock lk(q_mu);
         if (backoff.count() > 0) {
           // After a failure: wait before retrying, unless stopping past the deadline.
-          q_cv.wait_for(lk, backoff, [&] { return stopping.load() && SteadyClock::now() >= drain_deadline; });
+          const auto retryAt = SteadyClock::now() + backoff;
+          while (!(stopping.load() && SteadyClock::now() >= drain_deadline))
+            if (!q_cv.waitUntil(q_mu, retryAt)) break;
         } else {
-          q_cv.wait(lk, [&] { return stopping.load() || !queue.empty() || announce; });
+          while (!(stopping.load() || !queue.empty() || announce)) q_cv.wait(q_mu);
         }
         const bool idle = queue.empty() && !announce;
         if (stopping.load() && (idle || SteadyClock::now() >= drain_deadline)) {
@@ -282,7 +284,7 @@ struct Backplane::Impl {
           announce = false;
           if (dropped > 0) {
             count(metrics::Counter::BackplanePublishFailure, dropped);
-            std::lock_guard sl(st_mu);
+            MutexLock sl(st_mu);
             st.send_failures += dropped;
           }
           drained_cv.notify_all();
@@ -301,7 +303,7 @@ struct Backplane::Impl {
       std::string why;
       const bool ok = sendBatch(conn, batch, withAnnounce, firstSeq, why);
       {
-        std::lock_guard lk(q_mu);
+        MutexLock lk(q_mu);
         sending = false;
         if (ok) {
           if (withAnnounce) announce = false;
@@ -316,14 +318,14 @@ struct Backplane::Impl {
           const auto lost = batch.size() - kept;
           if (lost > 0) {
             count(metrics::Counter::BackplanePublishFailure, lost);
-            std::lock_guard sl(st_mu);
+            MutexLock sl(st_mu);
             st.send_failures += lost;
           }
           backoff = backoff.count() == 0 ? opt.reconnect_min : std::min(backoff * 2, kPublishRetryMax);
         }
         if (queue.empty() && !announce) drained_cv.notify_all();
       }
-      std::lock_guard sl(st_mu);
+      MutexLock sl(st_mu);
       if (ok) {
         st.sent += batch.size() + (withAnnounce ? 1 : 0);
       } else {
@@ -417,7 +419,7 @@ struct Backplane::Impl {
     try {
       start();
       {
-        std::lock_guard lk(q_mu);
+        MutexLock lk(q_mu);
         if (stopping.load()) return;
         if (queue.size() >= opt.max_queue) {
           announce = true;  // the lost message becomes a flush for everyone
@@ -429,7 +431,7 @@ struct Backplane::Impl {
         q_cv.notify_one();
       }
       count(metrics::Counter::BackplanePublishFailure);
-      std::lock_guard sl(st_mu);
+      MutexLock sl(st_mu);
       ++st.send_failures;
     } catch (...) {
       // Out of memory or thread creation failure: a write must not fail for this.
@@ -462,7 +464,7 @@ struct Backplane::Impl {
         lost_at = SteadyClock::now();
         lost_once = true;
         {
-          std::lock_guard lk(st_mu);
+          MutexLock lk(st_mu);
           ++st.link_losses;
           st.link_up_since_unix_ms = 0;
         }
@@ -516,7 +518,7 @@ struct Backplane::Impl {
     last_seq.clear();
     flush();
     {
-      std::lock_guard lk(st_mu);
+      MutexLock lk(st_mu);
       ++st.subscribes;
       st.link_up_since_unix_ms = unixNowMs();
       if (lost_once) st.last_resubscribe_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - lost_at).count();
@@ -585,12 +587,12 @@ struct Backplane::Impl {
   void onMessage(std::string_view payload) {
     DecodedInvalidation m;
     if (!decodeInvalidation(payload, m)) {
-      std::lock_guard lk(st_mu);
+      MutexLock lk(st_mu);
       ++st.malformed;
       return;
     }
     if (m.instance == instance) {
-      std::lock_guard lk(st_mu);
+      MutexLock lk(st_mu);
       ++st.ignored_own;
       return;
     }
@@ -608,7 +610,7 @@ struct Backplane::Impl {
       handlers.apply(m.inv);
     // Counted after the action, in one step: whoever sees the gap or the
     // message counted also sees its flush done (a test waits on these).
-    std::lock_guard lk(st_mu);
+    MutexLock lk(st_mu);
     if (gap) ++st.gaps;
     ++st.received;
     st.last_lag_ms = static_cast<double>(unixNowNs() - m.sent_unix_ns) / 1e6;
@@ -630,7 +632,7 @@ Backplane::~Backplane() {
   auto& d = *impl_;
   if (!d.started.load()) return;
   {
-    std::lock_guard lk(d.q_mu);
+    MutexLock lk(d.q_mu);
     d.drain_deadline = SteadyClock::now() + milliseconds(1000);
     d.stopping.store(true);
     d.q_cv.notify_all();
@@ -649,9 +651,13 @@ bool Backplane::l1Usable() {
   auto& d = *impl_;
   if (!d.started.load(std::memory_order_acquire)) d.start();
   if (!d.first_done.load(std::memory_order_acquire) && d.opt.first_link_wait.count() > 0) {
-    std::unique_lock lk(d.first_mu);
-    if (!d.first_cv.wait_for(lk, d.opt.first_link_wait, [&] { return d.first_done.load(); }))
-      d.first_done.store(true);  // waited once; from now on nobody waits
+    MutexLock lk(d.first_mu);
+    const auto until = SteadyClock::now() + d.opt.first_link_wait;
+    while (!d.first_done.load())
+      if (!d.first_cv.waitUntil(d.first_mu, until)) {
+        d.first_done.store(true);  // waited once; from now on nobody waits
+        break;
+      }
   }
   const auto s = d.link.load(std::memory_order_acquire);
   return s == LinkState::Up || s == LinkState::Refused;
@@ -663,8 +669,12 @@ void Backplane::publish(Invalidation inv) noexcept { impl_->enqueue(std::move(in
 
 bool Backplane::drain(std::chrono::milliseconds timeout) {
   auto& d = *impl_;
-  std::unique_lock lk(d.q_mu);
-  return d.drained_cv.wait_for(lk, timeout, [&] { return d.queue.empty() && !d.sending && !d.announce; });
+  MutexLock lk(d.q_mu);
+  const auto until = SteadyClock::now() + timeout;
+  for (;;) {
+    if (d.queue.empty() && !d.sending && !d.announce) return true;
+    if (!d.drained_cv.waitUntil(d.q_mu, until)) return d.queue.empty() && !d.sending && !d.announce;
+  }
 }
 
 std::uint64_t Backplane::instanceId() const noexcept { return impl_->instance; }
@@ -673,7 +683,7 @@ BackplaneStats Backplane::stats() const {
   auto& d = *impl_;
   BackplaneStats s;
   {
-    std::lock_guard lk(d.st_mu);
+    MutexLock lk(d.st_mu);
     s = d.st;
   }
   s.enabled = true;
@@ -681,7 +691,7 @@ BackplaneStats Backplane::stats() const {
   s.channel = d.opt.channel;
   s.link = d.started.load() ? d.link.load() : LinkState::Connecting;
   {
-    std::lock_guard lk(d.q_mu);
+    MutexLock lk(d.q_mu);
     s.queued = d.queue.size();
   }
   return s;

@@ -9,12 +9,12 @@
 #include <functional>
 #include <future>
 #include <limits>
-#include <mutex>
 #include <random>
 #include <unordered_map>
 
 #include "tier/common/clock.h"
 #include "tier/common/error.h"
+#include "tier/common/thread_annotations.h"
 #include "tier/l1/l1_cache.h"
 #include "tier/redis/redis_client.h"
 
@@ -270,40 +270,40 @@ struct TieredCache::Impl {
     std::promise<std::optional<Loaded>> promise;
     std::shared_future<std::optional<Loaded>> future{promise.get_future().share()};
   };
-  std::mutex flights_mu;
-  std::unordered_map<std::string, std::shared_ptr<Flight>> flights;  // guarded by flights_mu
+  Mutex flights_mu;
+  std::unordered_map<std::string, std::shared_ptr<Flight>> flights TIER_GUARDED_BY(flights_mu);
 
   // Per key stripe: the version check and the L1 put are one step (fill_mu), and
   // every write or invalidation advances the stripe's epoch so that a fill that
   // started earlier knows not to store what it loaded.
   static constexpr std::size_t kStripes = 64;
-  std::array<std::mutex, kStripes> fill_mu;
+  std::array<Mutex, kStripes> fill_mu;  // guards no member: it makes check + put one step
   std::array<std::atomic<std::uint64_t>, kStripes> epoch{};
 
   // L2 writes/invalidations that did not reach Redis: key -> lowest version an
   // L2 copy must have to be trusted (INT64_MAX: no L2 copy is trusted).
   static constexpr std::size_t kMaxPending = 100'000;
-  mutable std::mutex pending_mu;
-  std::unordered_map<std::string, std::int64_t> pending;  // guarded by pending_mu
-  bool pending_overflow = false;                           // guarded by pending_mu
+  mutable Mutex pending_mu;
+  std::unordered_map<std::string, std::int64_t> pending TIER_GUARDED_BY(pending_mu);
+  bool pending_overflow TIER_GUARDED_BY(pending_mu) = false;
   std::atomic<std::size_t> pending_size{0};
   std::atomic<bool> repairing{false};
   std::atomic<std::int64_t> next_repair_ns{0};
 
-  std::mutex rng_mu;
-  std::mt19937_64 rng{std::random_device{}()};  // guarded by rng_mu
+  Mutex rng_mu;
+  std::mt19937_64 rng TIER_GUARDED_BY(rng_mu){std::random_device{}()};
 
   // Search generations (see searchGeneration): without Redis, the tokens live
   // here; with it, a bump that failed to reach Redis counts in
   // search_bump_failures until the search namespace generation has been bumped
   // instead (search_repaired_upto catches up).
-  std::mutex search_mu;
-  std::unordered_map<std::int64_t, std::string> local_search_gen;  // guarded by search_mu
+  Mutex search_mu;
+  std::unordered_map<std::int64_t, std::string> local_search_gen TIER_GUARDED_BY(search_mu);
   std::atomic<std::uint64_t> search_bump_failures{0};
   std::atomic<std::uint64_t> search_repaired_upto{0};  // written under search_mu
 
   std::string randomToken() {
-    std::lock_guard lk(rng_mu);
+    MutexLock lk(rng_mu);
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
     return buf;
@@ -341,7 +341,7 @@ struct TieredCache::Impl {
     std::uniform_real_distribution<double> d(-p.ttl_jitter, p.ttl_jitter);
     double f;
     {
-      std::lock_guard lk(rng_mu);
+      MutexLock lk(rng_mu);
       f = d(rng);
     }
     return std::chrono::milliseconds(std::max<std::int64_t>(1000, static_cast<std::int64_t>(base.count() * (1.0 + f))));
@@ -419,7 +419,7 @@ struct TieredCache::Impl {
              std::optional<std::uint64_t> fillEpoch = std::nullopt) {
     if (!l1Usable()) return;  // may wait once, for the first subscription: not under the lock
     const auto st = stripe(key);
-    std::lock_guard lk(fill_mu[st]);
+    MutexLock lk(fill_mu[st]);
     if (!l1Usable()) return;  // the link dropped meanwhile: its flush waits for this lock
     const bool moot = fillEpoch && epoch[st].load() != *fillEpoch;
     const std::int64_t have = l1Version(key);
@@ -440,10 +440,10 @@ struct TieredCache::Impl {
     {
       // Under the stripe lock: a fill's epoch check and L1 put are then either
       // wholly before this (and the caller's erase removes the put) or after it.
-      std::lock_guard lk(fill_mu[stripe(key)]);
+      MutexLock lk(fill_mu[stripe(key)]);
       epoch[stripe(key)].fetch_add(1);
     }
-    std::lock_guard lk(flights_mu);
+    MutexLock lk(flights_mu);
     flights.erase(key);
   }
 
@@ -456,11 +456,11 @@ struct TieredCache::Impl {
   // instance read its previous version from L1 after its own acknowledged write.
   void settleWrite(const std::string& key, std::int64_t version) {
     {
-      std::lock_guard lk(fill_mu[stripe(key)]);
+      MutexLock lk(fill_mu[stripe(key)]);
       epoch[stripe(key)].fetch_add(1);
       if (l1Version(key) < version) l1->erase(key);  // also an entry that does not decode
     }
-    std::lock_guard lk(flights_mu);
+    MutexLock lk(flights_mu);
     flights.erase(key);
   }
 
@@ -470,11 +470,11 @@ struct TieredCache::Impl {
   // into L1 after it. Returns the copies dropped.
   std::size_t retireLocal(const std::function<bool(std::string_view)>& match) {
     for (std::size_t st = 0; st < kStripes; ++st) {
-      std::lock_guard lk(fill_mu[st]);
+      MutexLock lk(fill_mu[st]);
       epoch[st].fetch_add(1);
     }
     {
-      std::lock_guard lk(flights_mu);
+      MutexLock lk(flights_mu);
       flights.clear();
     }
     return l1->eraseIf(match);
@@ -489,7 +489,7 @@ struct TieredCache::Impl {
 
   // ---- pending repairs ----
   void remember(const std::string& key, std::int64_t minVersion) {
-    std::lock_guard lk(pending_mu);
+    MutexLock lk(pending_mu);
     if (pending.size() >= kMaxPending && !pending.count(key)) {
       pending_overflow = true;
       pending_size.store(kMaxPending);
@@ -503,7 +503,7 @@ struct TieredCache::Impl {
   // a remembered minimum above that stays.
   void forget(const std::string& key, std::int64_t version = kNever) {
     if (pending_size.load(std::memory_order_relaxed) == 0) return;
-    std::lock_guard lk(pending_mu);
+    MutexLock lk(pending_mu);
     auto it = pending.find(key);
     if (it == pending.end() || it->second > version) return;
     pending.erase(it);
@@ -512,7 +512,7 @@ struct TieredCache::Impl {
   // True if an L2 copy of `key` at `version` may be served.
   bool trusted(const std::string& key, std::int64_t version) {
     if (pending_size.load(std::memory_order_relaxed) == 0) return true;
-    std::lock_guard lk(pending_mu);
+    MutexLock lk(pending_mu);
     if (pending_overflow) return false;
     auto it = pending.find(key);
     return it == pending.end() || version >= it->second;
@@ -538,7 +538,7 @@ struct TieredCache::Impl {
     std::vector<std::string> batch;
     bool overflow = false;
     {
-      std::lock_guard lk(pending_mu);
+      MutexLock lk(pending_mu);
       overflow = pending_overflow;
       if (!overflow)
         for (const auto& [k, v] : pending) {
@@ -551,7 +551,7 @@ struct TieredCache::Impl {
       for (auto ns : codec::allNamespaces()) gens.bump(ns);
       l1->clear();
       if (backplane) backplane->publish(Invalidation{Invalidation::Kind::All, {}});
-      std::lock_guard lk(pending_mu);
+      MutexLock lk(pending_mu);
       pending.clear();
       pending_overflow = false;
       pending_size.store(0);
@@ -565,7 +565,7 @@ struct TieredCache::Impl {
     std::vector<redis::Command> cmds;
     redis::Command unlink{"UNLINK"};
     {
-      std::lock_guard lk(pending_mu);
+      MutexLock lk(pending_mu);
       for (const auto& k : batch) {
         auto it = pending.find(k);
         const std::int64_t v = it == pending.end() ? kNever : it->second;
@@ -580,7 +580,7 @@ struct TieredCache::Impl {
       if (r.isError()) throw DataError("repair failed: " + r.str);
     // Peers may have refilled their L1 from the copy just removed.
     for (const auto& k : batch) publishKey(k);
-    std::lock_guard lk(pending_mu);
+    MutexLock lk(pending_mu);
     for (const auto& k : batch) pending.erase(k);
     pending_size.store(pending.size());
   }
@@ -666,7 +666,7 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
   std::shared_ptr<Impl::Flight> flight;
   bool leader = false;
   {
-    std::lock_guard lk(d.flights_mu);
+    MutexLock lk(d.flights_mu);
     auto it = d.flights.find(key);
     if (it != d.flights.end()) {
       flight = it->second;
@@ -701,7 +701,7 @@ CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& 
   }
 
   auto release = [&] {
-    std::lock_guard lk(d.flights_mu);
+    MutexLock lk(d.flights_mu);
     auto it = d.flights.find(key);
     if (it != d.flights.end() && it->second == flight) d.flights.erase(it);
   };
@@ -1026,11 +1026,11 @@ void TieredCache::flushLocal() {
   // Each stripe's epoch advances under its lock (see beginWrite), so a fill is
   // either refused or put before the clear below removes it.
   for (std::size_t st = 0; st < Impl::kStripes; ++st) {
-    std::lock_guard lk(d.fill_mu[st]);
+    MutexLock lk(d.fill_mu[st]);
     d.epoch[st].fetch_add(1);
   }
   {
-    std::lock_guard lk(d.flights_mu);
+    MutexLock lk(d.flights_mu);
     d.flights.clear();
   }
   d.gens.expire();
@@ -1077,7 +1077,7 @@ constexpr const char* kSearchGenTtlMs = "86400000";
 std::optional<std::string> TieredCache::searchGeneration(std::int64_t userId) {
   auto& d = *impl_;
   if (!d.redis) {
-    std::lock_guard lk(d.search_mu);
+    MutexLock lk(d.search_mu);
     auto [it, inserted] = d.local_search_gen.try_emplace(userId);
     if (inserted) it->second = d.randomToken();
     return it->second;
@@ -1086,7 +1086,7 @@ std::optional<std::string> TieredCache::searchGeneration(std::int64_t userId) {
     if (d.search_bump_failures.load() != d.search_repaired_upto.load()) {
       // A bump of ours never reached Redis: no token there can be trusted until
       // every search copy is retired. A failure after `f` is repaired next time.
-      std::lock_guard lk(d.search_mu);
+      MutexLock lk(d.search_mu);
       const auto f = d.search_bump_failures.load();
       if (f != d.search_repaired_upto.load()) {
         d.gens.bump(Namespace::Search);
@@ -1109,7 +1109,7 @@ std::optional<std::string> TieredCache::searchGeneration(std::int64_t userId) {
 void TieredCache::bumpSearchGenerations(std::int64_t userId) {
   auto& d = *impl_;
   if (!d.redis) {
-    std::lock_guard lk(d.search_mu);
+    MutexLock lk(d.search_mu);
     d.local_search_gen[userId] = d.randomToken();
     d.local_search_gen[0] = d.randomToken();
     return;
