@@ -72,7 +72,9 @@ TierCore::TierCore(CoreConfig config) : impl_(std::make_unique<Impl>(std::move(c
     impl_->sweeper = std::make_unique<ops::SessionSweeper>(*this, impl_->config.session_sweeper);
 }
 TierCore::~TierCore() {
-  if (impl_) impl_->sweeper.reset();
+  if (!impl_) return;
+  impl_->sweeper.reset();
+  impl_->cache.stopRepairs();  // its thread publishes to the backplane, destroyed before the cache
 }
 
 const CoreConfig& TierCore::config() const noexcept { return impl_->config; }

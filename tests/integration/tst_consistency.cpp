@@ -350,6 +350,30 @@ class TestConsistency : public QObject {
     QCOMPARE(after.value->title, std::string("written during the outage"));
   }
 
+  // The repair is the cache's repairer thread's: once Redis answers, time alone
+  // repairs the key (before, only a later read or write ran the repair).
+  void repairNeedsNoRead() {
+    TierCore core(config());
+    auto e = core.entries().get(14).value.value();  // in L2 at its version
+    const auto key = codec::entryKey(14);
+    QCOMPARE(core.cache().peekL2(codec::Namespace::Entry, key).value->entity_version, e.version);
+    repo::JournalEntry updated;
+    {
+      Paused paused(redis->process());
+      updated = core.entries().update(14, repo::EntryDraft{"repaired without a read", e.content, 2, e.tags});
+      QVERIFY(core.cache().pendingRepairs() >= 1);
+    }
+    // No read or write of the core from here on.
+    QTRY_COMPARE_WITH_TIMEOUT(core.cache().pendingRepairs(), std::size_t{0}, 5000);
+    // L2 no longer holds the old copy: a fence at the new version (or nothing).
+    const auto peek = core.cache().peekL2(codec::Namespace::Entry, key);
+    if (peek.present) {
+      QVERIFY(peek.value);
+      QCOMPARE(peek.value->entity_version, updated.version);
+      QCOMPARE(peek.value->payload, std::string(codec::kFencePayload));
+    }
+  }
+
   void breakerClosesAgainWithoutHelp() {
     TierCore core(config());
     core.entries().get(13);

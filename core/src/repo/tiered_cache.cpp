@@ -10,6 +10,7 @@
 #include <future>
 #include <limits>
 #include <random>
+#include <thread>
 #include <unordered_map>
 
 #include "tier/common/clock.h"
@@ -283,12 +284,19 @@ struct TieredCache::Impl {
   // L2 writes/invalidations that did not reach Redis: key -> lowest version an
   // L2 copy must have to be trusted (INT64_MAX: no L2 copy is trusted).
   static constexpr std::size_t kMaxPending = 100'000;
+  static constexpr std::chrono::milliseconds kRepairEvery{100};
   mutable Mutex pending_mu;
   std::unordered_map<std::string, std::int64_t> pending TIER_GUARDED_BY(pending_mu);
   bool pending_overflow TIER_GUARDED_BY(pending_mu) = false;
   std::atomic<std::size_t> pending_size{0};
-  std::atomic<bool> repairing{false};
-  std::atomic<std::int64_t> next_repair_ns{0};
+
+  // The repairer: a thread of its own, started by the first key remembered (a
+  // cache whose Redis never fails has none), so that no read or write ever
+  // waits on a repair's pipeline. stopRepairs() ends it.
+  Mutex repair_mu;
+  CondVar repair_cv;  // a key was remembered, or stop
+  bool repair_stop TIER_GUARDED_BY(repair_mu) = false;
+  std::thread repairer TIER_GUARDED_BY(repair_mu);
 
   Mutex rng_mu;
   std::mt19937_64 rng TIER_GUARDED_BY(rng_mu){std::random_device{}()};
@@ -391,12 +399,11 @@ struct TieredCache::Impl {
   }
 
   // L2 is worth asking: configured, and not carrying more unrepaired writes
-  // than we could track. The breaker itself fails fast without I/O.
-  bool redisUsable() {
+  // than we could track. The breaker itself fails fast without I/O. No repair
+  // runs here: that is the repairer's thread.
+  bool redisUsable() const {
     if (!redis) return false;
-    if (pending_size.load(std::memory_order_relaxed) > 0) maybeRepair();
-    if (pending_size.load(std::memory_order_relaxed) >= kMaxPending) return false;
-    return true;
+    return pending_size.load(std::memory_order_relaxed) < kMaxPending;
   }
 
   // The version of L1's entry for `key` (a floor counts), or -1. Under the stripe lock.
@@ -489,15 +496,18 @@ struct TieredCache::Impl {
 
   // ---- pending repairs ----
   void remember(const std::string& key, std::int64_t minVersion) {
-    MutexLock lk(pending_mu);
-    if (pending.size() >= kMaxPending && !pending.count(key)) {
-      pending_overflow = true;
-      pending_size.store(kMaxPending);
-      return;
+    {
+      MutexLock lk(pending_mu);
+      if (pending.size() >= kMaxPending && !pending.count(key)) {
+        pending_overflow = true;
+        pending_size.store(kMaxPending);
+      } else {
+        auto& v = pending[key];
+        v = std::max(v, minVersion);
+        pending_size.store(pending_overflow ? kMaxPending : pending.size());
+      }
     }
-    auto& v = pending[key];
-    v = std::max(v, minVersion);
-    pending_size.store(pending_overflow ? kMaxPending : pending.size());
+    wakeRepairer();
   }
   // L2 holds `key` at `version` or newer (kNever: L2 has no copy at all);
   // a remembered minimum above that stays.
@@ -518,21 +528,47 @@ struct TieredCache::Impl {
     return it == pending.end() || version >= it->second;
   }
 
-  // UNLINKs the remembered keys once Redis answers (at most every 100 ms, one
-  // thread at a time); after an overflow, bumps every namespace generation.
-  void maybeRepair() {
-    const auto now = steadyNowNs();
-    if (now < next_repair_ns.load(std::memory_order_relaxed)) return;
-    bool expected = false;
-    if (!repairing.compare_exchange_strong(expected, true)) return;
-    next_repair_ns.store(now + 100'000'000);
-    try {
-      if (redis->breakerState() != redis::BreakerState::Open) repairOnce();
-    } catch (const Error&) {
-      // Still unreachable: try again later.
-    }
-    repairing.store(false);
+  void wakeRepairer() {
+    MutexLock lk(repair_mu);
+    if (repair_stop) return;  // stopping: the keys stay remembered (and their L2 copies untrusted)
+    if (!repairer.joinable()) repairer = std::thread([this] { repairLoop(); });
+    repair_cv.notify_one();
   }
+
+  // While keys are remembered: every 100 ms, one repairOnce() (up to 1,000
+  // keys) unless the breaker is open; a failure waits for the next turn.
+  void repairLoop() {
+    MutexLock lk(repair_mu);
+    for (;;) {
+      while (!repair_stop && pending_size.load(std::memory_order_relaxed) == 0) repair_cv.wait(repair_mu);
+      const auto turn = std::chrono::steady_clock::now() + kRepairEvery;
+      while (!repair_stop)
+        if (!repair_cv.waitUntil(repair_mu, turn)) break;
+      if (repair_stop) return;
+      lk.unlock();
+      try {
+        if (redis->breakerState() != redis::BreakerState::Open) repairOnce();
+      } catch (const std::exception&) {
+        // Still unreachable, or refused: the keys stay remembered; next turn.
+      }
+      lk.lock();
+    }
+  }
+
+  void stopRepairs() {
+    std::thread t;
+    {
+      MutexLock lk(repair_mu);
+      repair_stop = true;
+      t = std::move(repairer);
+    }
+    repair_cv.notify_all();
+    if (t.joinable()) t.join();
+  }
+  ~Impl() { stopRepairs(); }
+
+  // UNLINKs (or fences) up to 1,000 remembered keys in one pipeline; after an
+  // overflow, bumps every namespace generation instead. Repairer thread only.
 
   void repairOnce() {
     std::vector<std::string> batch;
@@ -1038,6 +1074,7 @@ void TieredCache::flushLocal() {
 }
 
 std::size_t TieredCache::pendingRepairs() const { return impl_->pending_size.load(); }
+void TieredCache::stopRepairs() { impl_->stopRepairs(); }
 
 std::optional<codec::Envelope> TieredCache::peekL1(const std::string& key) const {
   auto v = impl_->l1->get(key);  // counted as an L1 access, harmless for inspection

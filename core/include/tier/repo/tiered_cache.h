@@ -165,8 +165,15 @@ class TieredCache {
   // The same after a database change: never throws; if Redis cannot be reached
   // the key is remembered and its L2 copy treated as a miss until repaired.
   void invalidateAfterWrite(const std::string& key);
-  // Keys waiting for an L2 repair (for health and tests).
+  // Keys waiting for an L2 repair (for health and tests). A background thread
+  // of the cache (started by the first such key) repairs them every 100 ms
+  // while Redis answers; reads and writes never run a repair themselves.
   std::size_t pendingRepairs() const;
+  // Stops that thread, waiting for a repair in flight (bounded by Redis's
+  // command timeout). Keys still pending stay pending: their L2 copies stay
+  // untrusted. The owner calls it before what the repairer uses (the attached
+  // backplane) goes; the destructor calls it too. Idempotent.
+  void stopRepairs();
   // L1 only (e.g. after a cross-instance invalidation message).
   void invalidateLocal(const std::string& key);
 
