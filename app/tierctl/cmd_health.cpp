@@ -52,9 +52,9 @@ QJsonObject fleetPublisherJson(const tier::ops::HealthReport& h) {
                      {QStringLiteral("last_error"), fromStd(tier::redactSecrets(f.last_error))}};
 }
 
-QJsonObject backplaneJson(const tier::repo::BackplaneStats& b) {
+QJsonObject backplaneJson(const tier::cache::BackplaneStats& b) {
   return QJsonObject{{QStringLiteral("enabled"), b.enabled},
-                     {QStringLiteral("link"), QLatin1String(tier::repo::toString(b.link))},
+                     {QStringLiteral("link"), QLatin1String(tier::cache::toString(b.link))},
                      {QStringLiteral("channel"), fromStd(b.channel)},
                      {QStringLiteral("instance_id"), QString::number(b.instance_id, 16)},
                      {QStringLiteral("messages_sent"), static_cast<double>(b.sent)},
@@ -262,7 +262,7 @@ void printHealthText(const tier::ops::HealthReport& h) {
     printLine(QStringLiteral("backplane off (L1 copies capped, not invalidated across instances)"));
   } else {
     printLine(QStringLiteral("backplane %1  %2  sent %3 (failed %4)  received %5  gaps %6  L1 flushes %7  link losses %8%9")
-                  .arg(QLatin1String(tier::repo::toString(b.link)), fromStd(b.channel), thousands(static_cast<long long>(b.sent)),
+                  .arg(QLatin1String(tier::cache::toString(b.link)), fromStd(b.channel), thousands(static_cast<long long>(b.sent)),
                        thousands(static_cast<long long>(b.send_failures)), thousands(static_cast<long long>(b.received)),
                        thousands(static_cast<long long>(b.gaps)), thousands(static_cast<long long>(b.flushes)),
                        thousands(static_cast<long long>(b.link_losses)),

@@ -66,14 +66,14 @@ int runSearch(Context& ctx) {
 
   tier::repo::EntrySearch search(ctx.core().cache(), ctx.core().pg());
   const tier::repo::SearchResult r = search.search(text, user, limit);
-  const bool cached = r.source == tier::repo::Source::L1 || r.source == tier::repo::Source::L2;
+  const bool cached = r.source == tier::cache::Source::L1 || r.source == tier::cache::Source::L2;
 
   if (ctx.json()) {
     QJsonArray hits;
     for (const auto& h : r.hits) hits.append(hitJson(h));
     printJson(QJsonObject{{QStringLiteral("query"), fromStd(r.query)},
                           {QStringLiteral("user_id"), user ? QJsonValue(static_cast<double>(user)) : QJsonValue()},
-                          {QStringLiteral("source"), QLatin1String(tier::repo::toString(r.source))},
+                          {QStringLiteral("source"), QLatin1String(tier::cache::toString(r.source))},
                           {QStringLiteral("cached"), cached},
                           {QStringLiteral("highlight"),
                            QJsonObject{{QStringLiteral("start"), QLatin1String(tier::repo::EntrySearch::kMarkStart)},
@@ -83,7 +83,7 @@ int runSearch(Context& ctx) {
     return tier::kExitOk;
   }
   const QString scope = user ? QStringLiteral("user %1").arg(user) : QStringLiteral("all users");
-  const QString from = cached ? QStringLiteral("cached (%1)").arg(QLatin1String(tier::repo::toString(r.source)))
+  const QString from = cached ? QStringLiteral("cached (%1)").arg(QLatin1String(tier::cache::toString(r.source)))
                               : QStringLiteral("from PostgreSQL");
   if (r.hits.empty()) {
     printLine(QStringLiteral("no entries for: %1  (%2, %3)").arg(oneLine(r.query), scope, from));

@@ -12,7 +12,7 @@ struct TierCore::Impl {
   std::unique_ptr<redis::RedisClient> redis;
   pg::PgPool pg;
   pg::ReadRouter reads;
-  repo::TieredCache cache;
+  cache::TieredCache cache;
   repo::UserRepository users;
   repo::JournalRepository entries;
   repo::SessionRepository sessions;
@@ -20,7 +20,7 @@ struct TierCore::Impl {
   repo::AnalyticsRepository analytics;
   redis::RedisReadView redisView{redis.get()};
   std::unique_ptr<fleet::Publisher> publisher;  // after metrics and l1, which it reads
-  std::unique_ptr<repo::Backplane> backplane;  // last: its thread calls into cache, so it stops first
+  std::unique_ptr<cache::Backplane> backplane;  // last: its thread calls into cache, so it stops first
   // Started once the core is whole and stopped first (~TierCore): its thread uses all of the above.
   std::unique_ptr<ops::SessionSweeper> sweeper;
 
@@ -56,9 +56,9 @@ struct TierCore::Impl {
         knowledge(cache, pg, &reads),
         analytics(cache, pg, &reads) {
     if (redis && config.backplane.enabled) {
-      backplane = std::make_unique<repo::Backplane>(
+      backplane = std::make_unique<cache::Backplane>(
           redis.get(), config.backplane,
-          repo::Backplane::Handlers{[this](const repo::Invalidation& inv) { cache.applyRemote(inv); },
+          cache::Backplane::Handlers{[this](const cache::Invalidation& inv) { cache.applyRemote(inv); },
                                     [this] { cache.flushLocal(); }},
           &metrics);
       cache.attachBackplane(backplane.get());
@@ -84,8 +84,8 @@ bool TierCore::hasRedis() const noexcept { return impl_->redis != nullptr; }
 const redis::RedisReadView& TierCore::redis() const noexcept { return impl_->redisView; }
 pg::PgPool& TierCore::pg() noexcept { return impl_->pg; }
 pg::ReadRouter& TierCore::reads() noexcept { return impl_->reads; }
-repo::TieredCache& TierCore::cache() noexcept { return impl_->cache; }
-repo::Backplane* TierCore::backplane() noexcept { return impl_->backplane.get(); }
+cache::TieredCache& TierCore::cache() noexcept { return impl_->cache; }
+cache::Backplane* TierCore::backplane() noexcept { return impl_->backplane.get(); }
 const fleet::Publisher* TierCore::publisher() const noexcept { return impl_->publisher.get(); }
 ops::SessionSweeper* TierCore::sessionSweeper() noexcept { return impl_->sweeper.get(); }
 repo::UserRepository& TierCore::users() noexcept { return impl_->users; }

@@ -57,7 +57,7 @@ class TestKeysAnalysis : public QObject {
 
   // Values of varied size (i % 40 blocks of padding), so the largest keys differ.
   void fill(tier::codec::Namespace ns, int from, int to, std::string (*key)(std::int64_t)) {
-    std::vector<tier::repo::TieredCache::FillItem> items;
+    std::vector<tier::cache::TieredCache::FillItem> items;
     for (int i = from; i <= to; ++i)
       items.push_back({key(i),
                        "{\"id\":" + std::to_string(i) + ",\"user_id\":1,\"pad\":\"" +

@@ -56,7 +56,7 @@ class TestKeysPage : public QObject {
   std::unique_ptr<KeysPage> page_;
 
   void fill(tier::codec::Namespace ns, const std::vector<std::string>& keys) {
-    std::vector<tier::repo::TieredCache::FillItem> items;
+    std::vector<tier::cache::TieredCache::FillItem> items;
     std::int64_t i = 0;
     for (const auto& k : keys) {
       ++i;
@@ -446,7 +446,7 @@ class TestKeysPage : public QObject {
     const int bulk =
         qEnvironmentVariableIsSet("TIER_KEYS_BULK") ? qEnvironmentVariableIntValue("TIER_KEYS_BULK") : 12'000;
     const int budget = bulk * 5 / 6;
-    std::vector<tier::repo::TieredCache::FillItem> items;
+    std::vector<tier::cache::TieredCache::FillItem> items;
     for (int i = 0; i < bulk; ++i) {
       items.push_back({tier::codec::knowledgeKey("bulk-" + std::to_string(i)), "{\"n\":" + std::to_string(i) + "}", 1});
       if (items.size() == 5000 || i + 1 == bulk) {

@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
             mine.push_back("E read " + std::to_string(a.ids[i]) + " not found");
           } else {
             mine.push_back("R " + std::to_string(a.ids[i]) + " " + std::to_string(f.value->version) + " " +
-                           std::to_string(t0) + " " + std::to_string(t1) + " " + tier::repo::toString(f.source) +
+                           std::to_string(t0) + " " + std::to_string(t1) + " " + tier::cache::toString(f.source) +
                            (f.stale ? "+stale" : ""));
           }
         } catch (const tier::Error& e) {
@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
   for (const auto& l : lines) out << l << '\n';
   if (auto* bp = core.backplane()) {
     const auto s = bp->stats();
-    out << "S link=" << tier::repo::toString(s.link) << " sent=" << s.sent << " send_failures=" << s.send_failures
+    out << "S link=" << tier::cache::toString(s.link) << " sent=" << s.sent << " send_failures=" << s.send_failures
         << " received=" << s.received << " gaps=" << s.gaps << " flushes=" << s.flushes
         << " link_losses=" << s.link_losses << " subscribes=" << s.subscribes
         << " last_resubscribe_ms=" << s.last_resubscribe_ms << " last_lag_ms=" << s.last_lag_ms << '\n';

@@ -1,4 +1,4 @@
-// Cross-instance L1 coherence through the invalidation backplane (repo/backplane.h),
+// Cross-instance L1 coherence through the invalidation backplane (cache/backplane.h),
 // against real servers: two processes sharing keys, the pub/sub link killed and
 // Redis restarted, a hung Redis noticed, and fills that never publish.
 // TIER_TEST_LABELS: concurrency;reliability
@@ -35,7 +35,7 @@
 #include "tier/ops/health.h"
 #include "tier/ops/invalidation.h"
 #include "tier/ops/warming.h"
-#include "tier/repo/backplane.h"
+#include "tier/cache/backplane.h"
 
 using namespace tier;
 using namespace std::chrono_literals;
@@ -58,7 +58,7 @@ long long publishCalls(test::TestRedis& r) {
   return std::stoll(info.substr(at + std::strlen("cmdstat_publish:calls=")));
 }
 
-repo::BackplaneStats bpStats(TierCore& c) { return c.backplane()->stats(); }
+cache::BackplaneStats bpStats(TierCore& c) { return c.backplane()->stats(); }
 
 struct Gate {
   std::mutex mu;
@@ -142,17 +142,17 @@ class TestCoherence : public QObject {
   void cleanupTestCase() { redis.reset(); }
 
   void messagesRoundTrip() {
-    repo::DecodedInvalidation d;
-    const repo::Invalidation inv{repo::Invalidation::Kind::Pattern, "entry:v1:1|2*"};
-    QVERIFY(repo::decodeInvalidation(repo::encodeInvalidation(0xfeedULL, 42, 1234567, inv), d));
+    cache::DecodedInvalidation d;
+    const cache::Invalidation inv{cache::Invalidation::Kind::Pattern, "entry:v1:1|2*"};
+    QVERIFY(cache::decodeInvalidation(cache::encodeInvalidation(0xfeedULL, 42, 1234567, inv), d));
     QCOMPARE(d.instance, 0xfeedULL);
     QCOMPARE(d.seq, 42ULL);
     QCOMPARE(d.sent_unix_ns, 1234567LL);
-    QVERIFY(d.inv.kind == repo::Invalidation::Kind::Pattern);
+    QVERIFY(d.inv.kind == cache::Invalidation::Kind::Pattern);
     QCOMPARE(d.inv.target, inv.target);
     for (const char* bad : {"", "tc1|", "tc2|000000000000feed|1|1|K|k", "tc1|feed|1|1|K|k",
                             "tc1|000000000000feed|x|1|K|k", "tc1|000000000000feed|1|1|Z|k"})
-      QVERIFY2(!repo::decodeInvalidation(bad, d), bad);
+      QVERIFY2(!cache::decodeInvalidation(bad, d), bad);
   }
 
   // One instance's write drops the other's L1 copy within the window.
@@ -160,7 +160,7 @@ class TestCoherence : public QObject {
     TierCore a(config()), b(config());
     const std::int64_t id = 21;
     QVERIFY(a.entries().get(id).value);
-    QCOMPARE(a.entries().get(id).source, repo::Source::L1);
+    QCOMPARE(a.entries().get(id).source, cache::Source::L1);
     QVERIFY(a.backplane() && a.backplane()->linked());
     auto before = a.entries().get(id).value->version;
     auto e = b.entries().loadFromDb(id).value();
@@ -174,7 +174,7 @@ class TestCoherence : public QObject {
     // Health carries the link.
     const auto h = ops::checkHealth(a);
     QVERIFY(h.backplane.enabled);
-    QCOMPARE(QLatin1String(repo::toString(h.backplane.link)), QLatin1String("up"));
+    QCOMPARE(QLatin1String(cache::toString(h.backplane.link)), QLatin1String("up"));
   }
 
   // Hand-made messages: a hole in a sender's sequence flushes L1; garbage and
@@ -219,12 +219,12 @@ class TestCoherence : public QObject {
     TierCore a(config()), b(config());
     const auto key = codec::entryKey(41);
     a.entries().get(41);
-    QCOMPARE(a.entries().get(41).source, repo::Source::L1);
+    QCOMPARE(a.entries().get(41).source, cache::Source::L1);
     const auto received = bpStats(a).received;
     ops::invalidate(b, {static_cast<ops::InvalidateKind>(kind), target.toStdString(), false});
     QTRY_VERIFY_WITH_TIMEOUT(bpStats(a).received > received, 2000);
     QVERIFY(!tier::internal::TierAccess::l1(a).contains(key));
-    QVERIFY(a.entries().get(41).source != repo::Source::L1);
+    QVERIFY(a.entries().get(41).source != cache::Source::L1);
   }
 
   void userInvalidationReachesOtherInstances() {
@@ -337,7 +337,7 @@ class TestCoherence : public QObject {
     const std::int64_t id = 31;
     const auto key = codec::entryKey(id);
     a.entries().get(id);
-    QCOMPARE(a.entries().get(id).source, repo::Source::L1);
+    QCOMPARE(a.entries().get(id).source, cache::Source::L1);
     QVERIFY(a.backplane()->linked());
 
     // 1. CLIENT KILL TYPE pubsub.
@@ -357,14 +357,14 @@ class TestCoherence : public QObject {
 
     // 2. Redis restarted: while it is down the link is down and L1 is bypassed,
     // so a write by the other instance is seen at once (from L3).
-    QCOMPARE(a.entries().get(id).source, repo::Source::L1);
+    QCOMPARE(a.entries().get(id).source, cache::Source::L1);
     const auto killedAt = monoNs();
     redis->kill();
     QTRY_VERIFY_WITH_TIMEOUT(!a.backplane()->linked(), 3000);
     auto up2 = b.entries().update(id, repo::EntryDraft{"while redis was down", e.content, 6, e.tags});
     auto during = a.entries().get(id);
     QCOMPARE(during.value->version, up2.version);
-    QVERIFY(during.source != repo::Source::L1);
+    QVERIFY(during.source != cache::Source::L1);
     const auto restartCalledAt = monoNs();  // Redis cannot answer before this
     redis->restart();
     QTRY_VERIFY_WITH_TIMEOUT(a.backplane()->linked(), 5000);
@@ -448,11 +448,11 @@ class TestCoherence : public QObject {
     a.entries().get(1);
     b.entries().get(1);
     Gate gate;
-    repo::CacheRead first;
+    cache::CacheRead first;
     std::thread reader([&] {
-      first = a.cache().read(codec::Namespace::Entry, key, [&]() -> std::optional<repo::Loaded> {
+      first = a.cache().read(codec::Namespace::Entry, key, [&]() -> std::optional<cache::Loaded> {
         gate.enterAndWait();
-        return repo::Loaded{R"({"v":1})", 1};
+        return cache::Loaded{R"({"v":1})", 1};
       });
     });
     gate.waitEntered();
@@ -463,7 +463,7 @@ class TestCoherence : public QObject {
     reader.join();
     QCOMPARE(first.value->payload, std::string(R"({"v":1})"));  // it asked before the write: fine
     QTRY_VERIFY_WITH_TIMEOUT(bpStats(a).received > received, 2000);
-    auto never = []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":3})", 3}; };
+    auto never = []() -> std::optional<cache::Loaded> { return cache::Loaded{R"({"v":3})", 3}; };
     auto next = a.cache().read(codec::Namespace::Entry, key, never);
     QCOMPARE(next.value->payload, std::string(R"({"v":2})"));
     auto l1 = a.cache().peekL1(key);

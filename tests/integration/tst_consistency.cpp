@@ -15,7 +15,7 @@
 #include "tier/core.h"
 #include "tier/l1/l1_cache.h"
 #include "tier/redis/redis_client.h"
-#include "tier/repo/tiered_cache.h"
+#include "tier/cache/tiered_cache.h"
 
 using namespace tier;
 using namespace std::chrono_literals;
@@ -55,12 +55,12 @@ struct Paused {
 struct Rig {
   l1::L1Cache l1;
   redis::RedisClient rc;
-  repo::TieredCache cache;
+  cache::TieredCache cache;
   explicit Rig(const redis::RedisOptions& ro, metrics::Metrics* m = nullptr)
       : rc(ro), cache(&l1, &rc, m, CachePolicies{}) {}
 };
 
-std::string payloadOf(const repo::CacheRead& r) { return r.value ? r.value->payload : std::string("<none>"); }
+std::string payloadOf(const cache::CacheRead& r) { return r.value ? r.value->payload : std::string("<none>"); }
 
 }  // namespace
 
@@ -95,30 +95,30 @@ class TestConsistency : public QObject {
     auto& [l1, rc, cache] = rig;
     const std::string key = codec::entryKey(424242);
     Gate gate;
-    repo::CacheRead first;
+    cache::CacheRead first;
     std::thread slow([&] {
-      first = cache.read(codec::Namespace::Entry, key, [&]() -> std::optional<repo::Loaded> {
+      first = cache.read(codec::Namespace::Entry, key, [&]() -> std::optional<cache::Loaded> {
         gate.enterAndWait();
-        return repo::Loaded{R"({"v":1})", 1};
+        return cache::Loaded{R"({"v":1})", 1};
       });
     });
     gate.waitEntered();
     // The row changes (v2) and the key is invalidated while the v1 load is in flight.
     cache.invalidate(key);
     auto second = cache.read(codec::Namespace::Entry, key,
-                             []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":2})", 2}; });
+                             []() -> std::optional<cache::Loaded> { return cache::Loaded{R"({"v":2})", 2}; });
     QCOMPARE(payloadOf(second), std::string(R"({"v":2})"));
     gate.release();
     slow.join();
     QCOMPARE(payloadOf(first), std::string(R"({"v":1})"));  // it started before: fine
     // ...but its v1 must not have been stored over v2, in L1 or L2.
     auto third = cache.read(codec::Namespace::Entry, key,
-                            []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":3})", 3}; });
+                            []() -> std::optional<cache::Loaded> { return cache::Loaded{R"({"v":3})", 3}; });
     QCOMPARE(payloadOf(third), std::string(R"({"v":2})"));
     l1.clear();
     auto fourth = cache.read(codec::Namespace::Entry, key,
-                             []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":3})", 3}; });
-    QCOMPARE(fourth.source, repo::Source::L2);
+                             []() -> std::optional<cache::Loaded> { return cache::Loaded{R"({"v":3})", 3}; });
+    QCOMPARE(fourth.source, cache::Source::L2);
     QCOMPARE(payloadOf(fourth), std::string(R"({"v":2})"));
   }
 
@@ -133,11 +133,11 @@ class TestConsistency : public QObject {
     for (int i = 0; i < kRounds; ++i) {
       const std::string key = codec::entryKey(440000 + i);
       Gate gate;
-      repo::CacheRead first;
+      cache::CacheRead first;
       std::thread reader([&] {
-        first = cache.read(codec::Namespace::Entry, key, [&]() -> std::optional<repo::Loaded> {
+        first = cache.read(codec::Namespace::Entry, key, [&]() -> std::optional<cache::Loaded> {
           gate.enterAndWait();  // v1 is loaded; the fill has not run yet
-          return repo::Loaded{R"({"v":1})", 1};
+          return cache::Loaded{R"({"v":1})", 1};
         });
       });
       gate.waitEntered();
@@ -145,7 +145,7 @@ class TestConsistency : public QObject {
       gate.release();
       reader.join();
       QCOMPARE(payloadOf(first), std::string(R"({"v":1})"));  // it asked before the write
-      auto none = []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":3})", 3}; };
+      auto none = []() -> std::optional<cache::Loaded> { return cache::Loaded{R"({"v":3})", 3}; };
       const auto inL1 = cache.peekL1(key);
       const auto inL2 = cache.peekL2(codec::Namespace::Entry, key);
       const auto next = cache.read(codec::Namespace::Entry, key, none);
@@ -153,7 +153,7 @@ class TestConsistency : public QObject {
       const auto viaL2 = cache.read(codec::Namespace::Entry, key, none);
       const bool ok = (!inL1 || inL1->entity_version == 2) && inL2.value && inL2.value->entity_version == 2 &&
                       payloadOf(next) == R"({"v":2})" && payloadOf(viaL2) == R"({"v":2})" &&
-                      viaL2.source == repo::Source::L2;
+                      viaL2.source == cache::Source::L2;
       if (!ok) ++stale;
     }
     test::reportFigure({QStringLiteral("Stale-set race forced (reader loads v1, writer commits v2 and writes through, "
@@ -175,7 +175,7 @@ class TestConsistency : public QObject {
     Rig rig(ro);
     auto& [l1, rc, cache] = rig;
     const std::string key = codec::entryKey(460001);
-    auto l3 = []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":2})", 2}; };
+    auto l3 = []() -> std::optional<cache::Loaded> { return cache::Loaded{R"({"v":2})", 2}; };
     cache.writeThrough(codec::Namespace::Entry, key, R"({"v":1})", 1);
     QCOMPARE(payloadOf(cache.read(codec::Namespace::Entry, key, l3)), std::string(R"({"v":1})"));
     QCOMPARE(redis->cli("CLIENT PAUSE 700 WRITE").substr(0, 2), std::string("OK"));
@@ -184,10 +184,10 @@ class TestConsistency : public QObject {
     cache.invalidateLocal(key);  // e.g. a peer's message about its own, older write
     const auto during = cache.read(codec::Namespace::Entry, key, l3);
     writer.join();  // acknowledged once the pause is over
-    const bool interleaved = during.source == repo::Source::L2 && payloadOf(during) == R"({"v":1})";
+    const bool interleaved = during.source == cache::Source::L2 && payloadOf(during) == R"({"v":1})";
     if (!interleaved) QSKIP("the reader did not meet the old L2 copy (the pause ended first): nothing to check");
     const auto after = cache.read(codec::Namespace::Entry, key, l3);
-    qInfo("after the acknowledged write: %s from %s", payloadOf(after).c_str(), repo::toString(after.source));
+    qInfo("after the acknowledged write: %s from %s", payloadOf(after).c_str(), cache::toString(after.source));
     QCOMPARE(payloadOf(after), std::string(R"({"v":2})"));
   }
 
@@ -201,7 +201,7 @@ class TestConsistency : public QObject {
     Rig rig(ro);
     auto& [l1, rc, cache] = rig;
     const std::string key = codec::entryKey(460004);
-    auto l3 = []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":2})", 2}; };
+    auto l3 = []() -> std::optional<cache::Loaded> { return cache::Loaded{R"({"v":2})", 2}; };
     cache.writeThrough(codec::Namespace::Entry, key, R"({"v":1})", 1);
     QCOMPARE(redis->cli("CLIENT PAUSE 700 WRITE").substr(0, 2), std::string("OK"));
     std::thread invalidator([&] { cache.invalidate(key); });
@@ -209,14 +209,14 @@ class TestConsistency : public QObject {
     const auto during = cache.read(codec::Namespace::Entry, key, l3);
     const auto inL1During = cache.peekL1(key);
     invalidator.join();
-    if (during.source != repo::Source::L2 || !inL1During)
+    if (during.source != cache::Source::L2 || !inL1During)
       QSKIP("the reader did not refill L1 from the old L2 copy (the pause ended first): nothing to check");
     QVERIFY(!cache.peekL1(key));
     const auto after = cache.read(codec::Namespace::Entry, key, l3);
     qInfo("during the UNLINK: %s from %s; after invalidate(): %s from %s", payloadOf(during).c_str(),
-          repo::toString(during.source), payloadOf(after).c_str(), repo::toString(after.source));
+          cache::toString(during.source), payloadOf(after).c_str(), cache::toString(after.source));
     QCOMPARE(payloadOf(after), std::string(R"({"v":2})"));
-    QCOMPARE(after.source, repo::Source::L3);
+    QCOMPARE(after.source, cache::Source::L3);
   }
 
   // Monotonic reads while the writer's L2 SET is on the wire (held by CLIENT
@@ -231,7 +231,7 @@ class TestConsistency : public QObject {
     Rig rig(ro);
     auto& [l1, rc, cache] = rig;
     const std::string key = codec::entryKey(460002);
-    auto l3 = []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":2})", 2}; };
+    auto l3 = []() -> std::optional<cache::Loaded> { return cache::Loaded{R"({"v":2})", 2}; };
     cache.writeThrough(codec::Namespace::Entry, key, R"({"v":1})", 1);
     QCOMPARE(redis->cli("CLIENT PAUSE 700 WRITE").substr(0, 2), std::string("OK"));
     std::thread writer([&] { cache.writeThrough(codec::Namespace::Entry, key, R"({"v":2})", 2); });
@@ -262,11 +262,11 @@ class TestConsistency : public QObject {
     auto& [l1, rc, cache] = rig;
     const std::string key = codec::entryKey(460003);
     Gate gate;
-    repo::CacheRead first;
+    cache::CacheRead first;
     std::thread reader([&] {
-      first = cache.read(codec::Namespace::Entry, key, [&]() -> std::optional<repo::Loaded> {
+      first = cache.read(codec::Namespace::Entry, key, [&]() -> std::optional<cache::Loaded> {
         gate.enterAndWait();
-        return repo::Loaded{R"({"v":3})", 3};
+        return cache::Loaded{R"({"v":3})", 3};
       });
     });
     gate.waitEntered();
@@ -276,11 +276,11 @@ class TestConsistency : public QObject {
     QCOMPARE(payloadOf(first), std::string(R"({"v":3})"));
     cache.writeThrough(codec::Namespace::Entry, key, R"({"v":2})", 2);
     QVERIFY(!cache.peekL1(key) || cache.peekL1(key)->entity_version >= 3);
-    const auto next = cache.read(codec::Namespace::Entry, key, []() -> std::optional<repo::Loaded> {
-      return repo::Loaded{R"({"v":3})", 3};
+    const auto next = cache.read(codec::Namespace::Entry, key, []() -> std::optional<cache::Loaded> {
+      return cache::Loaded{R"({"v":3})", 3};
     });
     qInfo("after v3 was returned and v2 written through: %s from %s", payloadOf(next).c_str(),
-          repo::toString(next.source));
+          cache::toString(next.source));
     QCOMPARE(payloadOf(next), std::string(R"({"v":3})"));
   }
 
@@ -296,13 +296,13 @@ class TestConsistency : public QObject {
     const std::string key = codec::entryKey(450001);
     const int kThreads = 100;
     std::atomic<int> loads{0}, ready{0}, ok{0};
-    auto loader = [&]() -> std::optional<repo::Loaded> {
+    auto loader = [&]() -> std::optional<cache::Loaded> {
       loads.fetch_add(1);
       const auto deadline = std::chrono::steady_clock::now() + 10s;
       while (m.snapshot(0s).counter(metrics::Counter::SingleFlightShared) < kThreads - 1 &&
              std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(1ms);
-      return repo::Loaded{R"({"v":1})", 1};
+      return cache::Loaded{R"({"v":1})", 1};
     };
     std::vector<std::thread> threads;
     for (int i = 0; i < kThreads; ++i)
@@ -393,7 +393,7 @@ class TestConsistency : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(
         [&] {
           tier::internal::TierAccess::l1(core).clear();
-          return core.entries().get(13).source == repo::Source::L2;
+          return core.entries().get(13).source == cache::Source::L2;
         }(),
         5000);
     QCOMPARE(tier::internal::TierAccess::redis(core)->breakerState(), redis::BreakerState::Closed);
@@ -402,12 +402,12 @@ class TestConsistency : public QObject {
   void lostGenerationCounterNeverRevivesOldCopies() {
     TierCore a(config());
     const auto slug = a.knowledge().allSlugs().front();
-    QCOMPARE(a.knowledge().get(slug).source, repo::Source::L3);  // filled under generation g0
+    QCOMPARE(a.knowledge().get(slug).source, cache::Source::L3);  // filled under generation g0
     a.cache().invalidateNamespace(codec::Namespace::Knowledge);      // g1: the copy is retired
     // The counter is lost (eviction, a careless DEL) and a new process starts.
     redis->cli("DEL tc:nsgen:knowledge");
     TierCore b(config());
-    QVERIFY(b.knowledge().get(slug).source != repo::Source::L2);  // never the retired copy
+    QVERIFY(b.knowledge().get(slug).source != cache::Source::L2);  // never the retired copy
     // A pattern never deletes the counters, even when any namespace is allowed.
     b.knowledge().get(slug);
     QVERIFY(!redis->cli("GET tc:nsgen:knowledge").empty());

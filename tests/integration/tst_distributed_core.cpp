@@ -217,8 +217,8 @@ void TestDistributedCore::cluster() {
     QCOMPARE(countKeys(r, pattern), 60LL);
     const auto before = core.backplane()->stats();
     for (int i = 0; i < 60; ++i) {
-      tier::repo::Invalidation inv;
-      inv.kind = tier::repo::Invalidation::Kind::Key;
+      tier::cache::Invalidation inv;
+      inv.kind = tier::cache::Invalidation::Kind::Key;
       inv.target = "tc:test:bpunlink:" + std::to_string(i);
       inv.unlink_l2 = true;
       core.backplane()->publish(std::move(inv));

@@ -389,10 +389,10 @@ class TestHostileInput : public QObject {
     auto e = core_->entries().get(id);
     QVERIFY(e.value);
     QCOMPARE(e.value->id, id);
-    QCOMPARE(e.source, repo::Source::L3);
+    QCOMPARE(e.source, cache::Source::L3);
     auto s = core_->sessions().get(sessionKeyId);
     QVERIFY(s.value);
-    QCOMPARE(s.source, repo::Source::L3);
+    QCOMPARE(s.source, cache::Source::L3);
     // Counted: a decoder rejection, or (a non-string at the key) a Redis command error.
     const auto counted =
         wrongType ? counter(Counter::RedisError) - redisErrors : counter(Counter::DecodeReject) - rejects;
@@ -403,7 +403,7 @@ class TestHostileInput : public QObject {
     tier::internal::TierAccess::l1(*core_).clear();
     if (!wrongType) {
       // A rejected value was replaced by the fill: the next read is a cache hit.
-      QCOMPARE(core_->entries().get(id).source, repo::Source::L2);
+      QCOMPARE(core_->entries().get(id).source, cache::Source::L2);
     } else {
       const auto i = ops::inspectSession(*core_, sessionKeyId);
       QVERIFY(i.l3_present);

@@ -106,7 +106,7 @@ class TstKeyspace : public QObject {
   }
 
   void fill(codec::Namespace ns, const std::vector<std::string>& keys, std::size_t padBase) {
-    std::vector<repo::TieredCache::FillItem> items;
+    std::vector<cache::TieredCache::FillItem> items;
     long long i = 0;
     for (const auto& k : keys) {
       items.push_back({k, payloadOf(i, padBase + static_cast<std::size_t>(i % 7) * 40), 1 + i});
@@ -592,7 +592,7 @@ class TstKeyspace : public QObject {
     QVERIFY2(before.hot_note.find("sketch") != std::string::npos, before.hot_note.c_str());
     // Reads through the fresh core's cache (L2 holds both: the loader is never called).
     const std::string hot = codec::sessionKey(1), warm = codec::sessionKey(2);
-    const repo::TieredCache::Loader never = [] () -> std::optional<repo::Loaded> {
+    const cache::TieredCache::Loader never = [] () -> std::optional<cache::Loaded> {
       throw std::runtime_error("the loader ran: the key was not in L2");
     };
     for (int i = 0; i < 12; ++i) QVERIFY(fresh.cache().read(codec::Namespace::Session, hot, never).value);

@@ -49,7 +49,7 @@ class TestOperations : public QObject {
     QFETCH(int, kind);
     QFETCH(QString, target);
     const std::string key = codec::entryKey(470001);
-    auto l3 = []() -> std::optional<repo::Loaded> { return repo::Loaded{R"({"v":2})", 2}; };
+    auto l3 = []() -> std::optional<cache::Loaded> { return cache::Loaded{R"({"v":2})", 2}; };
     core->cache().writeThrough(codec::Namespace::Entry, key, R"({"v":1})", 1);
     internal::TierAccess::l1(*core).clear();  // the next read goes to L2 and fills L1 from it
     std::promise<void> entered, release;
@@ -72,7 +72,7 @@ class TestOperations : public QObject {
     const auto after = core->cache().read(codec::Namespace::Entry, key, l3);
     QVERIFY(after.value);
     QCOMPARE(after.value->payload, std::string(R"({"v":2})"));
-    QCOMPARE(after.source, repo::Source::L3);
+    QCOMPARE(after.source, cache::Source::L3);
   }
 
   void patternDryRunCountsWhatDeleteRemoves() {
@@ -121,7 +121,7 @@ class TestOperations : public QObject {
     QCOMPARE(r.matched, 1);
     QCOMPARE(r.deleted, 1);
     QVERIFY(!tier::internal::TierAccess::l1(*core).contains(codec::sessionKey(2)));
-    QCOMPARE(core->sessions().get(2).source, repo::Source::L3);
+    QCOMPARE(core->sessions().get(2).source, cache::Source::L3);
   }
 
   void userInvalidation() {
@@ -137,7 +137,7 @@ class TestOperations : public QObject {
     req.dry_run = false;
     auto real = ops::invalidate(*core, req);
     QCOMPARE(real.deleted, dry.matched);
-    QCOMPARE(core->users().get(4).source, repo::Source::L3);
+    QCOMPARE(core->users().get(4).source, cache::Source::L3);
   }
 
   void namespaceInvalidationIsAGenerationBump() {
@@ -149,7 +149,7 @@ class TestOperations : public QObject {
     QCOMPARE(real.l1_dropped, 30);
     QCOMPARE(redisCount("entry:*"), 30);  // keys stay until they expire...
     TierCore other(test::coreConfig());
-    QCOMPARE(other.entries().get(1).source, repo::Source::L3);  // ...but are misses everywhere
+    QCOMPARE(other.entries().get(1).source, cache::Source::L3);  // ...but are misses everywhere
   }
 
   void badRequestsChangeNothing_data() {
@@ -184,7 +184,7 @@ class TestOperations : public QObject {
     QCOMPARE(redisCount("knowledge:*"), r.candidates);
     QVERIFY(r.audit_id > 0);
     auto slugs = core->knowledge().allSlugs();
-    QCOMPARE(core->knowledge().get(slugs.back()).source, repo::Source::L1);
+    QCOMPARE(core->knowledge().get(slugs.back()).source, cache::Source::L1);
   }
 
   void warmSessionsAndEntries() {

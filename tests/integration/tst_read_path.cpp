@@ -33,17 +33,17 @@ class TestReadPath : public QObject {
   void missThenL1ThenL2() {
     auto a = core->entries().get(5);
     QVERIFY(a.value);
-    QCOMPARE(a.source, repo::Source::L3);
+    QCOMPARE(a.source, cache::Source::L3);
     auto b = core->entries().get(5);
-    QCOMPARE(b.source, repo::Source::L1);
+    QCOMPARE(b.source, cache::Source::L1);
     QCOMPARE(*b.value, *a.value);
     tier::internal::TierAccess::l1(*core).clear();
     auto c = core->entries().get(5);
-    QCOMPARE(c.source, repo::Source::L2);
+    QCOMPARE(c.source, cache::Source::L2);
     QCOMPARE(*c.value, *a.value);
     // Another instance (own L1) sees the same L2 copy.
     TierCore other(test::coreConfig());
-    QCOMPARE(other.entries().get(5).source, repo::Source::L2);
+    QCOMPARE(other.entries().get(5).source, cache::Source::L2);
   }
 
   // The run this is (tst_read_path or tst_read_path_on_cluster) is the Redis the core uses.
@@ -52,7 +52,7 @@ class TestReadPath : public QObject {
   void absentIsCleanMiss() {
     auto r = core->entries().get(999999999);
     QVERIFY(!r.value);
-    QCOMPARE(r.source, repo::Source::L3);
+    QCOMPARE(r.source, cache::Source::L3);
   }
 
   void appendVisibleToNextRead() {
@@ -63,7 +63,7 @@ class TestReadPath : public QObject {
     auto msg = core->sessions().appendMessage(id, "user", "I slept better last night");
     auto after = core->sessions().get(id);
     QVERIFY(after.value);
-    QCOMPARE(after.source, repo::Source::L1);
+    QCOMPARE(after.source, cache::Source::L1);
     QCOMPARE(after.value->message_count, before.value->message_count + 1);
     QCOMPARE(after.value->messages.back().content, std::string("I slept better last night"));
     QCOMPARE(after.value->messages.back().seq, msg.seq);
@@ -71,7 +71,7 @@ class TestReadPath : public QObject {
     // And through L2, for another instance.
     TierCore other(test::coreConfig());
     auto viaL2 = other.sessions().get(id);
-    QCOMPARE(viaL2.source, repo::Source::L2);
+    QCOMPARE(viaL2.source, cache::Source::L2);
     QCOMPARE(viaL2.value->message_count, after.value->message_count);
   }
 
@@ -82,7 +82,7 @@ class TestReadPath : public QObject {
     QVERIFY(updated.version > e.version);
     TierCore other(test::coreConfig());
     auto r = other.entries().get(7);
-    QCOMPARE(r.source, repo::Source::L2);
+    QCOMPARE(r.source, cache::Source::L2);
     QCOMPARE(r.value->title, std::string("Edited title"));
     QCOMPARE(r.value->version, updated.version);
   }
@@ -163,7 +163,7 @@ class TestReadPath : public QObject {
     auto r = core->entries().get(11);
     QVERIFY(r.value);
     QCOMPARE(r.value->id, 11);
-    QCOMPARE(r.source, repo::Source::L3);
+    QCOMPARE(r.source, cache::Source::L3);
     QCOMPARE(counter(Counter::DecodeReject), rejectsBefore + 1);
     // The bad value was dropped and the fill repaired L2.
     auto fixed = codec::decode(tier::internal::TierAccess::redis(*core)->get(key).value());
@@ -203,14 +203,14 @@ class TestReadPath : public QObject {
     QVERIFY(core->knowledge().get("anxiety-1").value || true);
     auto slugs = core->knowledge().allSlugs();
     QVERIFY(!slugs.empty());
-    QCOMPARE(core->knowledge().get(slugs[0]).source, repo::Source::L3);
-    QCOMPARE(core->knowledge().get(slugs[0]).source, repo::Source::L1);
+    QCOMPARE(core->knowledge().get(slugs[0]).source, cache::Source::L3);
+    QCOMPARE(core->knowledge().get(slugs[0]).source, cache::Source::L1);
     core->cache().invalidateNamespace(codec::Namespace::Knowledge);
     tier::internal::TierAccess::l1(*core).erasePrefix("knowledge:");
     // The L2 copy is still there but from an older generation: a miss.
     QVERIFY(tier::internal::TierAccess::redis(*core)->get(codec::knowledgeKey(slugs[0])));
-    QCOMPARE(core->knowledge().get(slugs[0]).source, repo::Source::L3);
-    QCOMPARE(core->knowledge().get(slugs[0]).source, repo::Source::L1);
+    QCOMPARE(core->knowledge().get(slugs[0]).source, cache::Source::L3);
+    QCOMPARE(core->knowledge().get(slugs[0]).source, cache::Source::L1);
   }
 
   void hostileSearchTextIsJustText_data() {
@@ -245,7 +245,7 @@ class TestReadPath : public QObject {
     // Evicted from both tiers; the next read sees the expired state.
     QVERIFY(!tier::internal::TierAccess::redis(*core)->get(codec::sessionKey(idle)));
     auto r = core->sessions().get(idle);
-    QCOMPARE(r.source, repo::Source::L3);
+    QCOMPARE(r.source, cache::Source::L3);
     QCOMPARE(r.value->status, std::string("expired"));
     QCOMPARE(core->sessions().get(fresh).value->status, std::string("active"));
     QVERIFY_THROWS_EXCEPTION(BadInputError, core->sessions().appendMessage(idle, "user", "hello?"));
@@ -267,10 +267,10 @@ class TestReadPath : public QObject {
   void moodStatsInvalidatedByEntryChange() {
     auto s1 = core->analytics().moodStats(5, 90);
     QVERIFY(s1.value);
-    QCOMPARE(core->analytics().moodStats(5, 90).source, repo::Source::L1);
+    QCOMPARE(core->analytics().moodStats(5, 90).source, cache::Source::L1);
     core->entries().create(5, repo::EntryDraft{"new", "a new entry today", 10, {}});
     auto s2 = core->analytics().moodStats(5, 90);
-    QCOMPARE(s2.source, repo::Source::L3);
+    QCOMPARE(s2.source, cache::Source::L3);
     QCOMPARE(s2.value->entries, s1.value->entries + 1);
   }
 };

@@ -18,7 +18,7 @@
 #include "reliability_report.h"
 #include "tier/common/error.h"
 #include "tier/redis/redis_client.h"
-#include "tier/repo/backplane.h"
+#include "tier/cache/backplane.h"
 
 using namespace tier::test;
 using namespace std::chrono_literals;
@@ -440,9 +440,9 @@ void TestRedisDistributedClient::sentinel() {
                      msg.find("circuit open") != std::string::npos,
                  msg.c_str());
       }
-      tier::repo::BackplaneOptions bo;
+      tier::cache::BackplaneOptions bo;
       bo.enabled = true;
-      tier::repo::Backplane bp(&misled, bo, {[](const tier::repo::Invalidation&) {}, [] {}});
+      tier::cache::Backplane bp(&misled, bo, {[](const tier::cache::Invalidation&) {}, [] {}});
       QVERIFY(!bp.l1Usable());
       QVERIFY(!bp.linked());
       const auto st = bp.stats();

@@ -23,7 +23,7 @@
 
 using namespace tier;
 using repo::EntrySearch;
-using repo::Source;
+using cache::Source;
 
 namespace {
 

@@ -13,13 +13,13 @@
 #include "tier/l1/l1_cache.h"
 #include "tier/metrics/metrics.h"
 #include "tier/redis/redis_client.h"
-#include "tier/repo/tiered_cache.h"
+#include "tier/cache/tiered_cache.h"
 
 using namespace tier;
 using namespace std::chrono_literals;
 using codec::Namespace;
-using repo::Loaded;
-using repo::Source;
+using cache::Loaded;
+using cache::Source;
 
 namespace {
 
@@ -36,7 +36,7 @@ struct Rig {
   metrics::Metrics metrics;
   l1::L1Cache l1;
   redis::RedisClient redis;
-  repo::TieredCache cache;
+  cache::TieredCache cache;
   explicit Rig(CachePolicies p) : redis(options(), &metrics), cache(&l1, &redis, &metrics, p) {}
   static redis::RedisOptions options() {
     redis::RedisOptions o;
@@ -46,13 +46,13 @@ struct Rig {
   std::uint64_t staleServed() { return metrics.snapshot(0s).counter(metrics::Counter::StaleServed); }
 };
 
-repo::TieredCache::Loader row(std::int64_t version) {
+cache::TieredCache::Loader row(std::int64_t version) {
   return [version]() -> std::optional<Loaded> {
     return Loaded{"{\"v\":" + std::to_string(version) + "}", version};
   };
 }
 template <typename E>
-repo::TieredCache::Loader failing() {
+cache::TieredCache::Loader failing() {
   return []() -> std::optional<Loaded> { throw E("database down"); };
 }
 

@@ -499,7 +499,7 @@ void ServerPanel::setReport(const ops::HealthReport& report, qint64 at_ms) {
   set("pool.backplane", !b.enabled
                             ? QStringLiteral("off (L1 copies capped at the L1 TTL)")
                             : QStringLiteral("link %1 · %2 sent · %3 received · %4 L1 flushes%5")
-                                  .arg(QLatin1String(repo::toString(b.link)), num(static_cast<long long>(b.sent)),
+                                  .arg(QLatin1String(cache::toString(b.link)), num(static_cast<long long>(b.sent)),
                                        num(static_cast<long long>(b.received)), num(static_cast<long long>(b.flushes)),
                                        b.last_error.empty() ? QString() : QStringLiteral(" · ") + qs(b.last_error)));
 }

@@ -692,7 +692,7 @@ void UsersPage::searchEntries(const QString& text) {
         results_->setSortingEnabled(true);
         for (int i : {0, 1, 3}) results_->resizeColumnToContents(i);
         results_->setColumnWidth(2, std::max(results_->columnWidth(2), fontMetrics().horizontalAdvance(QLatin1Char('M')) * 16));
-        const QString from = r.source == repo::Source::L1 || r.source == repo::Source::L2
+        const QString from = r.source == cache::Source::L1 || r.source == cache::Source::L2
                                  ? QStringLiteral("from the cache")
                                  : QStringLiteral("from PostgreSQL");
         const QString scope = r.user_id > 0 ? QStringLiteral("user %1").arg(r.user_id) : QStringLiteral("every user");

@@ -18,9 +18,9 @@
 #include "tier/pg/read_router.h"
 #include "tier/redis/redis_client.h"
 #include "tier/redis/redis_view.h"
-#include "tier/repo/backplane.h"
+#include "tier/cache/backplane.h"
 #include "tier/repo/repositories.h"
-#include "tier/repo/tiered_cache.h"
+#include "tier/cache/tiered_cache.h"
 
 namespace tier {
 
@@ -41,7 +41,7 @@ struct CoreConfig {
   pg::ReplicaOptions pg_replica;  // conninfo is filled from pg_replica_conninfo
   CachePolicies policies;
   // Cross-instance L1 invalidation over Redis pub/sub; ignored without Redis.
-  repo::BackplaneOptions backplane;
+  cache::BackplaneOptions backplane;
   Thresholds thresholds;
   // Fleet telemetry (fleet/publisher.h): on by default whenever Redis is
   // configured; enabled = false (metrics_publish=false, --no-publish) turns it off.
@@ -64,7 +64,7 @@ class TierCore {
   metrics::Metrics& metrics() noexcept;
   // The tiers are not handed out for change: every change to L1 or L2 goes
   // through cache() (its write epochs, settle step and backplane keep the
-  // ordering promises of repo/tiered_cache.h). What callers get is a look.
+  // ordering promises of cache/tiered_cache.h). What callers get is a look.
   const l1::L1Cache& l1() const noexcept;
   bool hasRedis() const noexcept;  // false when no Redis URL was configured
   // Read-only commands only (redis/redis_view.h); configured() == hasRedis().
@@ -74,9 +74,9 @@ class TierCore {
   pg::PgPool& pg() noexcept;
   // Routes the reads that may leave the primary; without a replica it runs them on pg().
   pg::ReadRouter& reads() noexcept;
-  repo::TieredCache& cache() noexcept;
+  cache::TieredCache& cache() noexcept;
   // Null when there is no Redis or config.backplane.enabled is false.
-  repo::Backplane* backplane() noexcept;
+  cache::Backplane* backplane() noexcept;
   // Null when there is no Redis or config.fleet.enabled is false.
   const fleet::Publisher* publisher() const noexcept;
   // Null unless config.session_sweeper.enabled.

@@ -87,7 +87,7 @@ std::string takeScanPage(redis::Reply& r, std::vector<std::string>& out) {
 }
 
 // invalidateMany's errors in this operation's words (an ACL refusal is a permission error).
-repo::TieredCache::BatchInvalidation dropKeys(TierCore& core, const std::vector<std::string>& keys, int batch,
+cache::TieredCache::BatchInvalidation dropKeys(TierCore& core, const std::vector<std::string>& keys, int batch,
                                              bool publishEach) {
   try {
     return core.cache().invalidateMany(keys, static_cast<std::size_t>(batch), publishEach);

@@ -17,7 +17,7 @@ namespace tier::ops {
 namespace {
 
 using codec::Namespace;
-using repo::TieredCache;
+using cache::TieredCache;
 
 constexpr std::size_t kChunk = 100;  // items per DB batch and per Redis pipeline
 
@@ -161,7 +161,7 @@ WarmResult warm(TierCore& core, WarmSet set, const WarmOptions& o,
         } catch (const std::exception&) {
           failed = static_cast<long long>(chunk.size());  // e.g. an id that is not a number; never let a worker thread terminate
         }
-        repo::TieredCache::FillResult filled;
+        cache::TieredCache::FillResult filled;
         try {
           filled = core.cache().fillMany(job.ns, items);
         } catch (...) {

@@ -12,6 +12,12 @@
 #include "tier/pg/read_router.h"
 
 namespace tier::repo {
+
+// The cache engine (cache/tiered_cache.h) the repositories read through.
+using cache::CacheRead;
+using cache::Loaded;
+using cache::Source;
+using cache::TieredCache;
 namespace {
 
 using codec::Namespace;

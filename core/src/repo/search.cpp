@@ -12,6 +12,11 @@
 #include "tier/pg/pg_pool.h"
 
 namespace tier::repo {
+
+// The cache engine (cache/tiered_cache.h) the repositories read through.
+using cache::CacheRead;
+using cache::Loaded;
+using cache::Source;
 namespace {
 
 

@@ -3,7 +3,7 @@
 #include "tier/codec/keys.h"
 #include "tier/common/error.h"
 #include "tier/pg/pg_pool.h"
-#include "tier/repo/tiered_cache.h"
+#include "tier/cache/tiered_cache.h"
 
 namespace tier::repo::expiry {
 namespace {
@@ -46,7 +46,7 @@ std::vector<std::int64_t> oldestIdle(pg::Connection& c, std::int64_t idleSeconds
 
 #undef TIER_IDLE
 
-DroppedCopies dropSessionCopies(TieredCache& cache, const std::vector<std::int64_t>& ids) {
+DroppedCopies dropSessionCopies(cache::TieredCache& cache, const std::vector<std::int64_t>& ids) {
   DroppedCopies out;
   if (ids.empty()) return out;
   std::vector<std::string> keys;

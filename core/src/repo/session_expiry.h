@@ -9,7 +9,7 @@ namespace tier::pg {
 class Connection;
 }
 
-namespace tier::repo {
+namespace tier::cache {
 class TieredCache;
 }
 
@@ -34,6 +34,6 @@ struct DroppedCopies {
   long long l1_dropped = 0;
   std::string error;  // redacted, one line; empty if Redis answered
 };
-DroppedCopies dropSessionCopies(TieredCache& cache, const std::vector<std::int64_t>& ids);
+DroppedCopies dropSessionCopies(cache::TieredCache& cache, const std::vector<std::int64_t>& ids);
 
 }  // namespace tier::repo::expiry

@@ -555,7 +555,7 @@ struct Workload::Impl {
       if (detail::AckTracker::isStale(expected, f.value->version)) {
         st.stale.fetch_add(1, std::memory_order_relaxed);
         noteError("stale read: entry " + std::to_string(id) + " version " + std::to_string(f.value->version) +
-                  " < acknowledged " + std::to_string(expected) + " (from " + repo::toString(f.source) + ")");
+                  " < acknowledged " + std::to_string(expected) + " (from " + cache::toString(f.source) + ")");
       }
       return std::move(f.value);
     } catch (const std::exception& e) {
@@ -578,7 +578,7 @@ struct Workload::Impl {
         st.stale.fetch_add(1, std::memory_order_relaxed);
         noteError("stale read: session " + std::to_string(id) + " has " + std::to_string(f.value->message_count) +
                   " messages < acknowledged seq " + std::to_string(expected) + " (from " +
-                  repo::toString(f.source) + ")");
+                  cache::toString(f.source) + ")");
       }
     } catch (const std::exception& e) {
       st.failed_reads.fetch_add(1, std::memory_order_relaxed);

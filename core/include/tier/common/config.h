@@ -38,7 +38,7 @@ struct CachePolicies {
   // another instance's write is seen within this bound even without the
   // invalidation backplane. 0 = the namespace TTL.
   std::chrono::seconds l1_max_ttl{30};
-  // The same cap while the invalidation backplane (repo/backplane.h) is
+  // The same cap while the invalidation backplane (cache/backplane.h) is
   // linked: other instances' writes then reach L1 as messages, and this cap
   // only bounds what a writer that does not publish could leave. 0 = the namespace TTL.
   std::chrono::seconds l1_max_ttl_linked{300};

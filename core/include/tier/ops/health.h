@@ -9,7 +9,7 @@
 #include "tier/pg/pg_pool.h"
 #include "tier/pg/read_router.h"
 #include "tier/redis/redis_client.h"
-#include "tier/repo/backplane.h"
+#include "tier/cache/backplane.h"
 
 namespace tier {
 class TierCore;
@@ -117,8 +117,8 @@ struct HealthReport {
   PostgresHealth postgres;
   // Cross-instance L1 invalidation (enabled = false: none, L1 capped by
   // CachePolicies::l1_max_ttl). link "up" is the only state in which L1 serves
-  // with the longer cap; "down"/"connecting" bypass L1 (see repo/backplane.h).
-  repo::BackplaneStats backplane;
+  // with the longer cap; "down"/"connecting" bypass L1 (see cache/backplane.h).
+  cache::BackplaneStats backplane;
   ReplicaHealth replica;
   // Fleet telemetry (fleet/publisher.h): publishing false = off (no Redis,
   // or turned off); failed/refused publishes never affect reads and writes.

@@ -1,7 +1,7 @@
 #pragma once
 // RedisReadView: the Redis that TierCore hands to health, inspection and the
 // console — it can look, never change. Every change to the cache tier goes
-// through repo::TieredCache, which orders it (write epochs, settle, backplane);
+// through cache::TieredCache, which orders it (write epochs, settle, backplane);
 // a caller holding only this view cannot go around that.
 //
 // Thread-safety: as RedisClient (every method from any thread).

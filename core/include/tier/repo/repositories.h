@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "tier/repo/models.h"
-#include "tier/repo/tiered_cache.h"
+#include "tier/cache/tiered_cache.h"
 
 namespace tier::pg {
 class PgPool;
@@ -25,13 +25,13 @@ namespace tier::repo {
 template <typename T>
 struct Fetched {
   std::optional<T> value;
-  Source source = Source::None;
+  cache::Source source = cache::Source::None;
   bool stale = false;  // a copy past its TTL, served because PostgreSQL was unreachable
 };
 
 class UserRepository {
  public:
-  UserRepository(TieredCache& cache, pg::PgPool& pg) : cache_(cache), pg_(pg) {}
+  UserRepository(cache::TieredCache& cache, pg::PgPool& pg) : cache_(cache), pg_(pg) {}
   Fetched<User> get(std::int64_t id);
   std::optional<User> findByEmail(const std::string& email);  // database, exact match
   // Write-through: the new row is in L1 and L2 when this returns.
@@ -40,7 +40,7 @@ class UserRepository {
   std::optional<User> loadFromDb(std::int64_t id);
 
  private:
-  TieredCache& cache_;
+  cache::TieredCache& cache_;
   pg::PgPool& pg_;
 };
 
@@ -54,7 +54,7 @@ struct EntryDraft {
 class JournalRepository {
  public:
   // reads (may be null): routes loadManyFromDb and hotEntryIds (warming) to a replica.
-  JournalRepository(TieredCache& cache, pg::PgPool& pg, pg::ReadRouter* reads = nullptr)
+  JournalRepository(cache::TieredCache& cache, pg::PgPool& pg, pg::ReadRouter* reads = nullptr)
       : cache_(cache), pg_(pg), reads_(reads) {}
   Fetched<JournalEntry> get(std::int64_t id);
   // Newest first; database.
@@ -73,7 +73,7 @@ class JournalRepository {
 
  private:
   void invalidateStats(std::int64_t userId);
-  TieredCache& cache_;
+  cache::TieredCache& cache_;
   pg::PgPool& pg_;
   pg::ReadRouter* reads_;
 };
@@ -92,7 +92,7 @@ class SessionRepository {
  public:
   static constexpr int kDefaultRecentMessages = 50;
   // reads (may be null): routes loadForInspection and loadManyFromDb (warming) to a replica.
-  SessionRepository(TieredCache& cache, pg::PgPool& pg, int recentMessages = kDefaultRecentMessages,
+  SessionRepository(cache::TieredCache& cache, pg::PgPool& pg, int recentMessages = kDefaultRecentMessages,
                     pg::ReadRouter* reads = nullptr)
       : cache_(cache), pg_(pg), recent_(recentMessages), reads_(reads) {}
   // The session with its latest messages (one database round trip on a miss).
@@ -117,7 +117,7 @@ class SessionRepository {
   int recentMessages() const noexcept { return recent_; }
 
  private:
-  TieredCache& cache_;
+  cache::TieredCache& cache_;
   pg::PgPool& pg_;
   int recent_;
   pg::ReadRouter* reads_;
@@ -126,7 +126,7 @@ class SessionRepository {
 class KnowledgeRepository {
  public:
   // reads (may be null): routes allSlugs and loadManyFromDb (warming) to a replica.
-  KnowledgeRepository(TieredCache& cache, pg::PgPool& pg, pg::ReadRouter* reads = nullptr)
+  KnowledgeRepository(cache::TieredCache& cache, pg::PgPool& pg, pg::ReadRouter* reads = nullptr)
       : cache_(cache), pg_(pg), reads_(reads) {}
   Fetched<KnowledgeArticle> get(const std::string& slug);  // BadInputError for an invalid slug
   std::vector<KnowledgeArticle> listByTopic(const std::string& topic, int limit = 100);  // database
@@ -136,7 +136,7 @@ class KnowledgeRepository {
   std::vector<KnowledgeArticle> loadManyFromDb(const std::vector<std::string>& slugs);
 
  private:
-  TieredCache& cache_;
+  cache::TieredCache& cache_;
   pg::PgPool& pg_;
   pg::ReadRouter* reads_;
 };
@@ -144,7 +144,7 @@ class KnowledgeRepository {
 class AnalyticsRepository {
  public:
   // reads (may be null): routes loadFromDb (the mood aggregate, also behind moodStats' fill) to a replica.
-  AnalyticsRepository(TieredCache& cache, pg::PgPool& pg, pg::ReadRouter* reads = nullptr)
+  AnalyticsRepository(cache::TieredCache& cache, pg::PgPool& pg, pg::ReadRouter* reads = nullptr)
       : cache_(cache), pg_(pg), reads_(reads) {}
   // Cache-aside; invalidated when the user's entries change. periodDays: 7, 30 or 90.
   Fetched<MoodStats> moodStats(std::int64_t userId, int periodDays);
@@ -152,7 +152,7 @@ class AnalyticsRepository {
   static const std::vector<int>& periods();  // {7, 30, 90}
 
  private:
-  TieredCache& cache_;
+  cache::TieredCache& cache_;
   pg::PgPool& pg_;
   pg::ReadRouter* reads_;
 };

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tier/repo/tiered_cache.h"
+#include "tier/cache/tiered_cache.h"
 
 namespace tier::pg {
 class Connection;
@@ -44,7 +44,7 @@ struct SearchResult {
   std::string query;         // normalized (see EntrySearch::normalize)
   std::int64_t user_id = 0;  // 0 = every user
   std::vector<SearchHit> hits;
-  Source source = Source::None;  // L1/L2: a cached result; L3: the database answered
+  cache::Source source = cache::Source::None;  // L1/L2: a cached result; L3: the database answered
   bool cacheable = true;         // false: Redis could not give a generation, so the cache was skipped
 };
 
@@ -56,7 +56,7 @@ class EntrySearch {
   static constexpr const char* kMarkStart = "[[";
   static constexpr const char* kMarkStop = "]]";
 
-  EntrySearch(TieredCache& cache, pg::PgPool& pg) : cache_(cache), pg_(pg) {}
+  EntrySearch(cache::TieredCache& cache, pg::PgPool& pg) : cache_(cache), pg_(pg) {}
 
   // Entries whose title and content match `text` (websearch_to_tsquery syntax:
   // words, "phrases", -exclusions, or; never a syntax error) or whose title
@@ -84,7 +84,7 @@ class EntrySearch {
  private:
   static pg::Result run(pg::Connection& c, const std::string& prefix, const std::string& normalized,
                         std::int64_t userId, int limit);
-  TieredCache& cache_;
+  cache::TieredCache& cache_;
   pg::PgPool& pg_;
 };
 

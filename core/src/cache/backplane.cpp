@@ -1,4 +1,4 @@
-#include "tier/repo/backplane.h"
+#include "tier/cache/backplane.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -22,7 +21,7 @@
 #include "tier/metrics/metrics.h"
 #include "tier/redis/connection.h"
 
-namespace tier::repo {
+namespace tier::cache {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
@@ -45,14 +44,6 @@ std::uint64_t randomInstanceId() {
   return id;
 }
 
-bool parseUnsigned(std::string_view s, std::uint64_t& out, int base = 10) {
-  if (s.empty()) return false;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), out, base);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
-
-bool isKind(char c) { return c == 'K' || c == 'N' || c == 'P' || c == 'A'; }
-
 using redis::Connection;
 using redis::Reply;
 
@@ -61,43 +52,6 @@ bool isStr(const Reply& r, std::string_view s) {
 }
 
 }  // namespace
-
-std::string encodeInvalidation(std::uint64_t instance, std::uint64_t seq, std::int64_t sentUnixNs,
-                               const Invalidation& inv) {
-  char id[17];
-  std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(instance));
-  std::string out = "tc1|";
-  out += id;
-  out += '|';
-  out += std::to_string(seq);
-  out += '|';
-  out += std::to_string(sentUnixNs);
-  out += '|';
-  out += static_cast<char>(inv.kind);
-  out += '|';
-  out += inv.target;
-  return out;
-}
-
-bool decodeInvalidation(std::string_view p, DecodedInvalidation& out) {
-  auto field = [&p](std::string_view& f) {
-    const auto bar = p.find('|');
-    if (bar == std::string_view::npos) return false;
-    f = p.substr(0, bar);
-    p.remove_prefix(bar + 1);
-    return true;
-  };
-  std::string_view magic, id, seq, sent, kind;
-  if (!field(magic) || magic != "tc1" || !field(id) || id.size() != 16 || !field(seq) || !field(sent) ||
-      !field(kind) || kind.size() != 1 || !isKind(kind[0]))
-    return false;
-  std::uint64_t sentU = 0;
-  if (!parseUnsigned(id, out.instance, 16) || !parseUnsigned(seq, out.seq) || !parseUnsigned(sent, sentU)) return false;
-  out.sent_unix_ns = static_cast<std::int64_t>(sentU);
-  out.inv.kind = static_cast<Invalidation::Kind>(kind[0]);
-  out.inv.target.assign(p);
-  return true;
-}
 
 const char* toString(LinkState s) noexcept {
   switch (s) {
@@ -697,4 +651,4 @@ BackplaneStats Backplane::stats() const {
   return s;
 }
 
-}  // namespace tier::repo
+}  // namespace tier::cache

@@ -50,7 +50,7 @@
 #include "tier/codec/keys.h"
 #include "tier/common/config.h"
 #include "tier/metrics/metrics.h"
-#include "tier/repo/backplane.h"
+#include "tier/cache/backplane.h"
 
 namespace tier::l1 {
 class L1Cache;
@@ -59,7 +59,7 @@ namespace tier::redis {
 class RedisClient;
 }
 
-namespace tier::repo {
+namespace tier::cache {
 
 // What the loader (L3) returned for a key.
 struct Loaded {
@@ -177,7 +177,7 @@ class TieredCache {
   // L1 only (e.g. after a cross-instance invalidation message).
   void invalidateLocal(const std::string& key);
 
-  // Cross-instance coherence (see repo/backplane.h). Attach once, before the
+  // Cross-instance coherence (see cache/backplane.h). Attach once, before the
   // cache is used; null = none. With one attached, writes and invalidations
   // publish a message after their L2 change, and L1 is used only while
   // backplane->l1Usable().
@@ -224,4 +224,4 @@ class TieredCache {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace tier::repo
+}  // namespace tier::cache

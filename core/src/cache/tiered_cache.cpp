@@ -1,4 +1,4 @@
-#include "tier/repo/tiered_cache.h"
+#include "tier/cache/tiered_cache.h"
 
 #include <time.h>
 
@@ -13,169 +13,21 @@
 #include <thread>
 #include <unordered_map>
 
+#include "cache/l1_value.h"
+#include "cache/repair_ledger.h"
+#include "cache/scripts.h"
 #include "tier/common/clock.h"
 #include "tier/common/error.h"
 #include "tier/common/thread_annotations.h"
 #include "tier/l1/l1_cache.h"
 #include "tier/redis/redis_client.h"
 
-namespace tier::repo {
+namespace tier::cache {
 namespace {
 
 using codec::Namespace;
 using metrics::Counter;
-
-// SET KEYS[1] ARGV[1] (PX ARGV[2] if > 0) unless the stored envelope's entity
-// version (bytes 9..16, little-endian i64) is newer than (ARGV[3] << 32 | ARGV[4]).
-// The version is compared as two 32-bit halves: Lua numbers are doubles and
-// would lose precision above 2^53. Anything that is not one of our envelopes
-// is overwritten. Returns 1 if written, 0 if a newer version was kept.
-constexpr const char* kGuardedSet = R"lua(
-local cur = redis.call('GETRANGE', KEYS[1], 0, 31)
-if cur and string.len(cur) >= 32 and string.sub(cur, 1, 2) == 'TC' then
-  local lo = struct.unpack('<I4', cur, 9)
-  local hi = struct.unpack('<i4', cur, 13)
-  local nhi = tonumber(ARGV[3])
-  local nlo = tonumber(ARGV[4])
-  if hi > nhi or (hi == nhi and lo > nlo) then return 0 end
-end
-if tonumber(ARGV[2]) > 0 then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-else
-  redis.call('SET', KEYS[1], ARGV[1])
-end
-return 1
-)lua";
-
-// The same for many keys in one script call (warming): KEYS[i] with ARGV
-// 4i-3..4i = value, PX, version high, version low; returns one 1/0 per key.
-// Only the 32-byte header of a current value is read (GETRANGE), never the value.
-// REQUIRES (Redis Cluster): all keys in one slot (fillMany cuts the calls per slot there).
-constexpr const char* kGuardedSetMany = R"lua(
-local out = {}
-for i = 1, #KEYS do
-  local b = 4 * (i - 1)
-  local cur = redis.call('GETRANGE', KEYS[i], 0, 31)
-  local newer = false
-  if string.len(cur) >= 32 and string.sub(cur, 1, 2) == 'TC' then
-    local lo = struct.unpack('<I4', cur, 9)
-    local hi = struct.unpack('<i4', cur, 13)
-    local nhi = tonumber(ARGV[b + 3])
-    local nlo = tonumber(ARGV[b + 4])
-    newer = hi > nhi or (hi == nhi and lo > nlo)
-  end
-  if newer then
-    out[i] = 0
-  else
-    if tonumber(ARGV[b + 2]) > 0 then
-      redis.call('SET', KEYS[i], ARGV[b + 1], 'PX', ARGV[b + 2])
-    else
-      redis.call('SET', KEYS[i], ARGV[b + 1])
-    end
-    out[i] = 1
-  end
-end
-return out
-)lua";
-
-// UNLINK KEYS[1] only if it still holds ARGV[1] (the bad bytes a reader saw),
-// so a writer's valid value that landed in between survives.
-constexpr const char* kCompareAndUnlink = R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('UNLINK', KEYS[1]) end
-return 0
-)lua";
-
-// The generation; a missing counter is created with a random start (ARGV[1]) so
-// that a lost counter (eviction, FLUSHALL) never returns to a value old copies carry.
-constexpr const char* kReadGeneration = R"lua(
-local v = redis.call('GET', KEYS[1])
-if not v then
-  redis.call('SET', KEYS[1], ARGV[1], 'NX')
-  v = redis.call('GET', KEYS[1])
-end
-return v
-)lua";
-
-constexpr const char* kBumpGeneration = R"lua(
-redis.call('SET', KEYS[1], ARGV[1], 'NX')
-return redis.call('INCR', KEYS[1])
-)lua";
-
-std::int64_t steadyNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-}
-
-std::string randomSeed() {
-  std::random_device rd;
-  // Leave head room below 2^32 so INCR stays in range for ~2^30 bumps.
-  return std::to_string(rd() % (1u << 31));
-}
-
-std::uint32_t toGeneration(const std::string& s) {
-  return static_cast<std::uint32_t>(std::strtoull(s.c_str(), nullptr, 10));
-}
-
-redis::Command guardedSetCommand(const std::string& key, std::string bytes, std::int64_t version,
-                                 std::chrono::milliseconds ttl) {
-  const auto u = static_cast<std::uint64_t>(version);
-  const auto hi = static_cast<std::int32_t>(static_cast<std::uint32_t>(u >> 32));
-  return {"EVAL", kGuardedSet, "1", key, std::move(bytes), std::to_string(ttl.count()), std::to_string(hi),
-          std::to_string(u & 0xffffffffu)};
-}
-
-// How long a version fence keeps older fills out: far longer than any load
-// that started before the write can take to reach its fill.
-constexpr std::chrono::milliseconds kFenceTtl{10 * 60 * 1000};
-
-redis::Command fenceCommand(const std::string& key, std::uint32_t generation, std::int64_t version) {
-  codec::Envelope e;
-  e.ns_generation = generation;
-  e.entity_version = version;
-  e.written_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
-  e.payload = std::string(codec::kFencePayload);
-  return guardedSetCommand(key, codec::encode(e), version, kFenceTtl);
-}
-
-// CLOCK_MONOTONIC_COARSE: a few ns per call on the L1 hit path; its ~4 ms
-// granularity is fine for TTLs.
-std::int64_t coarseNowNs() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
-// An L1 entry with this fresh-until is a floor, never served (not even stale):
-// it records that a newer version exists, so no put of an older one lands.
-constexpr std::int64_t kFloor = std::numeric_limits<std::int64_t>::min();
-
-// L1 holds our own bytes: an 8-byte little-endian fresh-until (coarseNowNs()
-// scale, kNever = no expiry) followed by the envelope. The entry itself lives
-// max_stale longer, so a copy past its TTL is still there to serve stale.
-constexpr std::size_t kL1Prefix = 8;
-
-std::string l1Wrap(std::int64_t freshUntilNs, std::string_view envelope) {
-  std::string out(kL1Prefix + envelope.size(), '\0');
-  const auto u = static_cast<std::uint64_t>(freshUntilNs);
-  for (std::size_t i = 0; i < kL1Prefix; ++i) out[i] = static_cast<char>((u >> (8 * i)) & 0xffu);
-  std::memcpy(out.data() + kL1Prefix, envelope.data(), envelope.size());
-  return out;
-}
-
-struct L1Value {
-  std::int64_t fresh_until_ns = 0;
-  std::string_view envelope;
-};
-
-std::optional<L1Value> l1Unwrap(const std::string& v) {
-  if (v.size() < kL1Prefix) return std::nullopt;
-  std::uint64_t u = 0;
-  for (std::size_t i = 0; i < kL1Prefix; ++i)
-    u |= static_cast<std::uint64_t>(static_cast<unsigned char>(v[i])) << (8 * i);
-  return L1Value{static_cast<std::int64_t>(u), std::string_view(v).substr(kL1Prefix)};
-}
+using namespace detail;  // scripts.h, l1_value.h: this file's own pieces
 
 // splitmix64's finaliser: spreads a key hash and a timestamp over 64 bits.
 std::uint64_t mix64(std::uint64_t z) noexcept {
@@ -196,53 +48,6 @@ const char* toString(Source s) noexcept {
   return "?";
 }
 
-// ---- NamespaceGenerations --------------------------------------------------
-
-NamespaceGenerations::NamespaceGenerations(redis::RedisClient* redis, std::chrono::milliseconds refresh)
-    : redis_(redis), refresh_(refresh) {}
-
-std::uint32_t NamespaceGenerations::current(Namespace ns) {
-  Slot& s = slots_[static_cast<int>(ns)];
-  if (!redis_) return s.gen.load(std::memory_order_relaxed);
-  const auto now = steadyNowNs();
-  const auto at = s.refreshed_at_ns.load(std::memory_order_relaxed);
-  if (at >= 0 && now - at < std::chrono::duration_cast<std::chrono::nanoseconds>(refresh_).count())
-    return s.gen.load(std::memory_order_acquire);
-  // One thread refreshes; the others keep using the value they have.
-  bool expected = false;
-  if (!s.refreshing.compare_exchange_strong(expected, true)) return s.gen.load(std::memory_order_acquire);
-  auto before = s.gen.load();
-  try {
-    if (redis_->breakerState() != redis::BreakerState::Open) {
-      auto r = redis_->command({"EVAL", kReadGeneration, "1", codec::namespaceGenerationKey(ns), randomSeed()});
-      if (r.type == redis::Reply::Type::String || r.type == redis::Reply::Type::Status) {
-        // Adopt Redis's value as it is (it may have been reset), unless a bump
-        // from this instance changed it meanwhile (then that value is newer).
-        s.gen.compare_exchange_strong(before, toGeneration(r.str));
-        s.refreshed_at_ns.store(now, std::memory_order_relaxed);
-      }
-    }
-  } catch (const Error&) {
-    // Redis unreachable or the user may not run scripts: keep the last known value.
-  }
-  s.refreshing.store(false);
-  return s.gen.load(std::memory_order_acquire);
-}
-
-std::uint32_t NamespaceGenerations::bump(Namespace ns) {
-  Slot& s = slots_[static_cast<int>(ns)];
-  if (!redis_) return s.gen.fetch_add(1) + 1;
-  auto r = redis_->command({"EVAL", kBumpGeneration, "1", codec::namespaceGenerationKey(ns), randomSeed()});
-  if (r.type != redis::Reply::Type::Integer) throw DataError("bumping the namespace generation failed: " + r.str);
-  const auto g = static_cast<std::uint32_t>(r.integer);
-  s.gen.store(g);
-  s.refreshed_at_ns.store(steadyNowNs());
-  return g;
-}
-
-void NamespaceGenerations::expire() {
-  for (auto& s : slots_) s.refreshed_at_ns.store(-1);
-}
 
 // ---- TieredCache -----------------------------------------------------------
 
@@ -281,14 +86,10 @@ struct TieredCache::Impl {
   std::array<Mutex, kStripes> fill_mu;  // guards no member: it makes check + put one step
   std::array<std::atomic<std::uint64_t>, kStripes> epoch{};
 
-  // L2 writes/invalidations that did not reach Redis: key -> lowest version an
-  // L2 copy must have to be trusted (INT64_MAX: no L2 copy is trusted).
-  static constexpr std::size_t kMaxPending = 100'000;
+  // L2 writes/invalidations that did not reach Redis (repair_ledger.h).
+  RepairLedger ledger;
   static constexpr std::chrono::milliseconds kRepairEvery{100};
-  mutable Mutex pending_mu;
-  std::unordered_map<std::string, std::int64_t> pending TIER_GUARDED_BY(pending_mu);
-  bool pending_overflow TIER_GUARDED_BY(pending_mu) = false;
-  std::atomic<std::size_t> pending_size{0};
+  static constexpr std::size_t kRepairBatch = 1000;  // keys per repair pipeline
 
   // The repairer: a thread of its own, started by the first key remembered (a
   // cache whose Redis never fails has none), so that no read or write ever
@@ -403,7 +204,7 @@ struct TieredCache::Impl {
   // runs here: that is the repairer's thread.
   bool redisUsable() const {
     if (!redis) return false;
-    return pending_size.load(std::memory_order_relaxed) < kMaxPending;
+    return !ledger.full();
   }
 
   // The version of L1's entry for `key` (a floor counts), or -1. Under the stripe lock.
@@ -494,39 +295,31 @@ struct TieredCache::Impl {
     return r.integer == 1;
   }
 
+  // ---- the read path (TieredCache::read) ----
+  // What a read carries from one tier down to the next.
+  struct ReadState {
+    Namespace ns;
+    const std::string& key;
+    std::uint32_t gen;
+    bool serve_stale;
+    std::int64_t floor = -1;  // a version this instance has returned: no older copy is served
+    std::optional<codec::Envelope> stale_copy{};  // the newest copy past its TTL: served only if L3 cannot be reached
+    Source stale_from = Source::None;
+    std::size_t stripe = 0;
+    std::uint64_t fill_epoch = 0;  // epoch[stripe] before L2 was read
+  };
+  std::optional<CacheRead> readL1(ReadState& r);
+  std::optional<CacheRead> readL2(ReadState& r, const Validator& valid);
+  CacheRead loadAndFill(ReadState& r, const Loader& loader);
+  void fill(const ReadState& r, const Loaded& loaded);
+
   // ---- pending repairs ----
   void remember(const std::string& key, std::int64_t minVersion) {
-    {
-      MutexLock lk(pending_mu);
-      if (pending.size() >= kMaxPending && !pending.count(key)) {
-        pending_overflow = true;
-        pending_size.store(kMaxPending);
-      } else {
-        auto& v = pending[key];
-        v = std::max(v, minVersion);
-        pending_size.store(pending_overflow ? kMaxPending : pending.size());
-      }
-    }
+    ledger.remember(key, minVersion);
     wakeRepairer();
   }
-  // L2 holds `key` at `version` or newer (kNever: L2 has no copy at all);
-  // a remembered minimum above that stays.
-  void forget(const std::string& key, std::int64_t version = kNever) {
-    if (pending_size.load(std::memory_order_relaxed) == 0) return;
-    MutexLock lk(pending_mu);
-    auto it = pending.find(key);
-    if (it == pending.end() || it->second > version) return;
-    pending.erase(it);
-    pending_size.store(pending_overflow ? kMaxPending : pending.size());
-  }
-  // True if an L2 copy of `key` at `version` may be served.
-  bool trusted(const std::string& key, std::int64_t version) {
-    if (pending_size.load(std::memory_order_relaxed) == 0) return true;
-    MutexLock lk(pending_mu);
-    if (pending_overflow) return false;
-    auto it = pending.find(key);
-    return it == pending.end() || version >= it->second;
-  }
+  void forget(const std::string& key, std::int64_t version = kNever) { ledger.forget(key, version); }
+  bool trusted(const std::string& key, std::int64_t version) const { return ledger.trusted(key, version); }
 
   void wakeRepairer() {
     MutexLock lk(repair_mu);
@@ -540,7 +333,7 @@ struct TieredCache::Impl {
   void repairLoop() {
     MutexLock lk(repair_mu);
     for (;;) {
-      while (!repair_stop && pending_size.load(std::memory_order_relaxed) == 0) repair_cv.wait(repair_mu);
+      while (!repair_stop && ledger.size() == 0) repair_cv.wait(repair_mu);
       const auto turn = std::chrono::steady_clock::now() + kRepairEvery;
       while (!repair_stop)
         if (!repair_cv.waitUntil(repair_mu, turn)) break;
@@ -567,58 +360,38 @@ struct TieredCache::Impl {
   }
   ~Impl() { stopRepairs(); }
 
-  // UNLINKs (or fences) up to 1,000 remembered keys in one pipeline; after an
-  // overflow, bumps every namespace generation instead. Repairer thread only.
-
+  // UNLINKs (or fences) up to kRepairBatch remembered keys in one pipeline;
+  // after an overflow, bumps every namespace generation instead. Repairer
+  // thread only.
   void repairOnce() {
-    std::vector<std::string> batch;
-    bool overflow = false;
-    {
-      MutexLock lk(pending_mu);
-      overflow = pending_overflow;
-      if (!overflow)
-        for (const auto& [k, v] : pending) {
-          batch.push_back(k);
-          if (batch.size() >= 1000) break;
-        }
-    }
-    if (overflow) {
+    const auto batch = ledger.take(kRepairBatch);
+    if (batch.overflowed) {
       // Lost track of individual keys: retire everything cached before now.
       for (auto ns : codec::allNamespaces()) gens.bump(ns);
       l1->clear();
       if (backplane) backplane->publish(Invalidation{Invalidation::Kind::All, {}});
-      MutexLock lk(pending_mu);
-      pending.clear();
-      pending_overflow = false;
-      pending_size.store(0);
+      ledger.clear();
       return;
     }
-    if (batch.empty()) return;
+    if (batch.keys.empty()) return;
     // A key whose new version is known gets a fence at that version rather
     // than an UNLINK: another instance's fill of a row it loaded before our
     // write would otherwise land in the empty key (the guarded SET has no
     // newer value to compare against).
     std::vector<redis::Command> cmds;
     redis::Command unlink{"UNLINK"};
-    {
-      MutexLock lk(pending_mu);
-      for (const auto& k : batch) {
-        auto it = pending.find(k);
-        const std::int64_t v = it == pending.end() ? kNever : it->second;
-        if (v == kNever)
-          unlink.push_back(k);
-        else
-          cmds.push_back(fenceCommand(k, 0, v));
-      }
+    for (const auto& [key, version] : batch.keys) {
+      if (version == kNever)
+        unlink.push_back(key);
+      else
+        cmds.push_back(fenceCommand(key, 0, version));
     }
     if (unlink.size() > 1) cmds.push_back(std::move(unlink));
     for (const auto& r : redis->pipeline(cmds))
       if (r.isError()) throw DataError("repair failed: " + r.str);
     // Peers may have refilled their L1 from the copy just removed.
-    for (const auto& k : batch) publishKey(k);
-    MutexLock lk(pending_mu);
-    for (const auto& k : batch) pending.erase(k);
-    pending_size.store(pending.size());
+    for (const auto& kv : batch.keys) publishKey(kv.first);
+    ledger.repaired(batch);
   }
 };
 
@@ -627,169 +400,179 @@ TieredCache::TieredCache(l1::L1Cache* l1, redis::RedisClient* redis, metrics::Me
     : impl_(std::make_unique<Impl>(l1, redis, metrics, policies, maxValueBytes)) {}
 TieredCache::~TieredCache() = default;
 
+// A read, top down: L1 (readL1), L2 (readL2), then PostgreSQL through the
+// loader, single-flight, and the fill of both tiers (loadAndFill, fill).
 CacheRead TieredCache::read(Namespace ns, const std::string& key, const Loader& loader, const Validator& valid) {
   auto& d = *impl_;
   d.count(Counter::Read);
-  const std::uint32_t gen = d.gens.current(ns);
-  const bool serveStale = d.maxStale().count() > 0;
-  // The newest copy past its TTL met on the way down: served only if L3 cannot be reached.
-  std::optional<codec::Envelope> staleCopy;
-  Source staleFrom = Source::None;
-
-  // L1: our own bytes, no checksum needed; another generation is a miss.
-  std::int64_t floor = -1;  // a version this instance has returned: no older copy is served
-  if (auto v = d.l1Usable() ? d.l1->get(key) : l1::Value{}) {
-    auto w = l1Unwrap(*v);
-    auto dec = w ? codec::decode(w->envelope, d.max_value_bytes, false) : codec::Decoded{};
-    if (w && w->fresh_until_ns == kFloor) {
-      // A floor: a miss that stays, so that no older version is put here or served from L2.
-      if (dec.envelope) floor = dec.envelope->entity_version;
-    } else if (dec.envelope && dec.envelope->ns_generation == gen) {
-      if (!serveStale || coarseNowNs() < w->fresh_until_ns) {
-        d.count(Counter::L1Hit);
-        if (dec.envelope->payload == "null") return {std::nullopt, Source::L1};
-        return {std::move(dec.envelope), Source::L1};
-      }
-      staleCopy = std::move(dec.envelope);
-      staleFrom = Source::L1;
-    } else {
-      d.l1->erase(key);
-    }
-  }
+  Impl::ReadState r{ns, key, d.gens.current(ns), d.maxStale().count() > 0};
+  if (auto hit = d.readL1(r)) return std::move(*hit);
   d.count(Counter::L1Miss);
-
   // Taken before looking at L2: a write from here on makes this read's fill moot.
-  const auto st = Impl::stripe(key);
-  const std::uint64_t fillEpoch = d.epoch[st].load();
-
-  // L2: untrusted bytes.
-  if (d.redisUsable()) {
-    try {
-      if (auto v = d.redis->get(key)) {
-        auto dec = codec::decode(*v, d.max_value_bytes, true);
-        const bool tombstone = dec.envelope && dec.envelope->payload == "null";
-        if (dec.envelope && dec.envelope->payload == codec::kFencePayload) {
-          // A version fence: a miss; the fill below replaces it if it is not older.
-        } else if (!dec.envelope || (!tombstone && valid && !valid(dec.envelope->payload))) {
-          // Not ours or corrupt: drop it (unless a writer replaced it meanwhile)
-          // so the fill below can replace it.
-          d.count(Counter::DecodeReject);
-          d.redis->command({"EVAL", kCompareAndUnlink, "1", key, *v});
-        } else if (dec.envelope->ns_generation == gen && dec.envelope->entity_version >= floor &&
-                   d.trusted(key, dec.envelope->entity_version)) {
-          const std::int64_t left = d.freshLeftMs(ns, key, *dec.envelope, unixMillisNow());
-          if (left > 0) {
-            d.count(Counter::L2Hit);
-            const auto l1ttl = left == kNever ? d.l1TtlFor(ns) : d.l1Ttl(std::chrono::milliseconds(left));
-            d.putL1(key, *v, dec.envelope->entity_version, l1ttl, fillEpoch);
-            if (tombstone) return {std::nullopt, Source::L2};
-            return {std::move(dec.envelope), Source::L2};
-          }
-          if (-left <= d.maxStale().count() &&
-              (!staleCopy || dec.envelope->entity_version > staleCopy->entity_version)) {
-            staleCopy = std::move(dec.envelope);
-            staleFrom = Source::L2;
-          }
-        }
-      }
-    } catch (const Error& e) {
-      d.countRedisFailure(e);
-    }
-  }
+  r.stripe = Impl::stripe(key);
+  r.fill_epoch = d.epoch[r.stripe].load();
+  if (auto hit = d.readL2(r, valid)) return std::move(*hit);
   d.count(Counter::L2Miss);
+  return d.loadAndFill(r, loader);
+}
 
-  // L3, single-flight per key.
-  std::shared_ptr<Impl::Flight> flight;
+// L1: our own bytes, no checksum needed; another generation is a miss.
+std::optional<CacheRead> TieredCache::Impl::readL1(ReadState& r) {
+  auto v = l1Usable() ? l1->get(r.key) : l1::Value{};
+  if (!v) return std::nullopt;
+  auto w = l1Unwrap(*v);
+  auto dec = w ? codec::decode(w->envelope, max_value_bytes, false) : codec::Decoded{};
+  if (w && w->fresh_until_ns == kFloor) {
+    // A floor: a miss that stays, so that no older version is put here or served from L2.
+    if (dec.envelope) r.floor = dec.envelope->entity_version;
+  } else if (dec.envelope && dec.envelope->ns_generation == r.gen) {
+    if (!r.serve_stale || coarseNowNs() < w->fresh_until_ns) {
+      count(Counter::L1Hit);
+      if (dec.envelope->payload == "null") return CacheRead{std::nullopt, Source::L1};
+      return CacheRead{std::move(dec.envelope), Source::L1};
+    }
+    r.stale_copy = std::move(dec.envelope);
+    r.stale_from = Source::L1;
+  } else {
+    l1->erase(r.key);
+  }
+  return std::nullopt;
+}
+
+// L2: untrusted bytes. A hit also fills L1; a copy past its TTL is kept in r
+// for serve-stale; a fence is a miss; bytes that are not ours are removed.
+std::optional<CacheRead> TieredCache::Impl::readL2(ReadState& r, const Validator& valid) {
+  if (!redisUsable()) return std::nullopt;
+  try {
+    auto v = redis->get(r.key);
+    if (!v) return std::nullopt;
+    auto dec = codec::decode(*v, max_value_bytes, true);
+    const bool tombstone = dec.envelope && dec.envelope->payload == "null";
+    if (dec.envelope && dec.envelope->payload == codec::kFencePayload) {
+      // A version fence: a miss; the fill replaces it if it is not older.
+    } else if (!dec.envelope || (!tombstone && valid && !valid(dec.envelope->payload))) {
+      // Not ours or corrupt: drop it (unless a writer replaced it meanwhile)
+      // so the fill can replace it.
+      count(Counter::DecodeReject);
+      redis->command({"EVAL", kCompareAndUnlink, "1", r.key, *v});
+    } else if (dec.envelope->ns_generation == r.gen && dec.envelope->entity_version >= r.floor &&
+               trusted(r.key, dec.envelope->entity_version)) {
+      const std::int64_t left = freshLeftMs(r.ns, r.key, *dec.envelope, unixMillisNow());
+      if (left > 0) {
+        count(Counter::L2Hit);
+        const auto ttl = left == kNever ? l1TtlFor(r.ns) : l1Ttl(std::chrono::milliseconds(left));
+        putL1(r.key, *v, dec.envelope->entity_version, ttl, r.fill_epoch);
+        if (tombstone) return CacheRead{std::nullopt, Source::L2};
+        return CacheRead{std::move(dec.envelope), Source::L2};
+      }
+      if (-left <= maxStale().count() &&
+          (!r.stale_copy || dec.envelope->entity_version > r.stale_copy->entity_version)) {
+        r.stale_copy = std::move(dec.envelope);
+        r.stale_from = Source::L2;
+      }
+    }
+  } catch (const Error& e) {
+    countRedisFailure(e);
+  }
+  return std::nullopt;
+}
+
+// L3, single-flight per key: one loader call, its result (or exception) shared
+// with the readers that asked meanwhile; then the fill.
+CacheRead TieredCache::Impl::loadAndFill(ReadState& r, const Loader& loader) {
+  std::shared_ptr<Flight> flight;
   bool leader = false;
   {
-    MutexLock lk(d.flights_mu);
-    auto it = d.flights.find(key);
-    if (it != d.flights.end()) {
+    MutexLock lk(flights_mu);
+    auto it = flights.find(r.key);
+    if (it != flights.end()) {
       flight = it->second;
     } else {
-      flight = std::make_shared<Impl::Flight>();
-      d.flights.emplace(key, flight);
+      flight = std::make_shared<Flight>();
+      flights.emplace(r.key, flight);
       leader = true;
     }
   }
   auto finish = [&](const std::optional<Loaded>& loaded) -> CacheRead {
     if (!loaded || loaded->payload == "null") return {std::nullopt, Source::L3};
-    return {codec::Envelope{gen, loaded->version, unixMillisNow(), loaded->payload}, Source::L3};
+    return {codec::Envelope{r.gen, loaded->version, unixMillisNow(), loaded->payload}, Source::L3};
   };
   // L3 unreachable (not "not found", not a bad query): the copy past its TTL is better than nothing.
   auto served = [&](const Error& e) -> std::optional<CacheRead> {
-    if (!staleCopy || (e.kind() != ErrorKind::Connection && e.kind() != ErrorKind::Timeout)) return std::nullopt;
-    d.count(Counter::StaleServed);
-    CacheRead r;
-    r.source = staleFrom;
-    r.stale = true;
-    if (staleCopy->payload != "null") r.value = std::move(staleCopy);
-    return r;
+    if (!r.stale_copy || (e.kind() != ErrorKind::Connection && e.kind() != ErrorKind::Timeout)) return std::nullopt;
+    count(Counter::StaleServed);
+    CacheRead out;
+    out.source = r.stale_from;
+    out.stale = true;
+    if (r.stale_copy->payload != "null") out.value = std::move(r.stale_copy);
+    return out;
   };
   if (!leader) {
-    d.count(Counter::SingleFlightShared);
+    count(Counter::SingleFlightShared);
     try {
       return finish(flight->future.get());  // rethrows the leader's exception
     } catch (const Error& e) {
-      if (auto r = served(e)) return std::move(*r);
+      if (auto out = served(e)) return std::move(*out);
       throw;
     }
   }
 
   auto release = [&] {
-    MutexLock lk(d.flights_mu);
-    auto it = d.flights.find(key);
-    if (it != d.flights.end() && it->second == flight) d.flights.erase(it);
+    MutexLock lk(flights_mu);
+    auto it = flights.find(r.key);
+    if (it != flights.end() && it->second == flight) flights.erase(it);
   };
   std::optional<Loaded> loaded;
   try {
     loaded = loader();
-    d.count(Counter::L3Read);
+    count(Counter::L3Read);
   } catch (const Error& e) {
     flight->promise.set_exception(std::current_exception());
     release();
-    if (auto r = served(e)) return std::move(*r);
+    if (auto out = served(e)) return std::move(*out);
     throw;
   } catch (...) {
     flight->promise.set_exception(std::current_exception());
     release();
     throw;
   }
-  // Fill, unless a write to this key happened while loading (it would be older).
-  // Whenever the fill does not certainly leave L2 at least at the version we
-  // return, remember that version: L2 may still hold an older copy (a writer
-  // between its commit and its L2 SET, or an L2 we could not reach), and a
-  // later read of this instance must not go back to it (monotonic reads).
-  if (loaded && loaded->payload != "null" && d.epoch[st].load() != fillEpoch && d.redisUsable())
-    d.remember(key, loaded->version);
-  if (loaded && loaded->payload != "null" && d.epoch[st].load() == fillEpoch) {
-    const std::int64_t writtenAt = unixMillisNow();
-    const std::string bytes = codec::encode(codec::Envelope{gen, loaded->version, writtenAt, loaded->payload});
-    if (bytes.size() <= d.max_value_bytes) {
-      const auto ttl = d.freshTtl(ns, key, writtenAt);
-      bool l2ok = true;
-      if (d.redisUsable()) {
-        try {
-          l2ok = d.guardedSetL2(key, bytes, loaded->version, d.physicalTtl(ttl));
-          if (l2ok) d.forget(key);
-        } catch (const Error& e) {
-          d.countRedisFailure(e);
-          // Timed out or cut: L2 may hold a newer version that this instance
-          // has already returned, so ours stays out of L1 as well. (With the
-          // breaker open, redisUsable() is false and L1 still fills.)
-          l2ok = false;
-          d.remember(key, loaded->version);
-        }
-      }
-      // L2 holding a newer version means ours is already stale: keep it out of L1 too.
-      if (l2ok) d.putL1(key, bytes, loaded->version, d.l1Ttl(ttl), fillEpoch);
-    }
-  } else if (loaded && loaded->payload != "null") {
-    d.putL1(key, {}, loaded->version, d.l1TtlFor(ns), fillEpoch);  // moot: a floor (see putL1)
-  }
+  if (loaded && loaded->payload != "null") fill(r, *loaded);
   flight->promise.set_value(loaded);
   release();
   return finish(loaded);
+}
+
+// Fill, unless a write to this key happened while loading (it would be older).
+// Whenever the fill does not certainly leave L2 at least at the version we
+// return, remember that version: L2 may still hold an older copy (a writer
+// between its commit and its L2 SET, or an L2 we could not reach), and a
+// later read of this instance must not go back to it (monotonic reads).
+void TieredCache::Impl::fill(const ReadState& r, const Loaded& loaded) {
+  if (epoch[r.stripe].load() != r.fill_epoch) {
+    if (redisUsable()) remember(r.key, loaded.version);
+    putL1(r.key, {}, loaded.version, l1TtlFor(r.ns), r.fill_epoch);  // moot: a floor (see putL1)
+    return;
+  }
+  const std::int64_t writtenAt = unixMillisNow();
+  const std::string bytes = codec::encode(codec::Envelope{r.gen, loaded.version, writtenAt, loaded.payload});
+  if (bytes.size() > max_value_bytes) return;
+  const auto ttl = freshTtl(r.ns, r.key, writtenAt);
+  bool l2ok = true;
+  if (redisUsable()) {
+    try {
+      l2ok = guardedSetL2(r.key, bytes, loaded.version, physicalTtl(ttl));
+      if (l2ok) forget(r.key);
+    } catch (const Error& e) {
+      countRedisFailure(e);
+      // Timed out or cut: L2 may hold a newer version that this instance
+      // has already returned, so ours stays out of L1 as well. (With the
+      // breaker open, redisUsable() is false and L1 still fills.)
+      l2ok = false;
+      remember(r.key, loaded.version);
+    }
+  }
+  // L2 holding a newer version means ours is already stale: keep it out of L1 too.
+  if (l2ok) putL1(r.key, bytes, loaded.version, l1Ttl(ttl), r.fill_epoch);
 }
 
 void TieredCache::writeThrough(Namespace ns, const std::string& key, const std::string& payload, std::int64_t version) {
@@ -1073,7 +856,7 @@ void TieredCache::flushLocal() {
   d.l1->clear();
 }
 
-std::size_t TieredCache::pendingRepairs() const { return impl_->pending_size.load(); }
+std::size_t TieredCache::pendingRepairs() const { return impl_->ledger.size(); }
 void TieredCache::stopRepairs() { impl_->stopRepairs(); }
 
 std::optional<codec::Envelope> TieredCache::peekL1(const std::string& key) const {
@@ -1168,4 +951,4 @@ metrics::Metrics* TieredCache::metrics() const noexcept { return impl_->metrics;
 const CachePolicies& TieredCache::policies() const noexcept { return impl_->policies; }
 std::chrono::milliseconds TieredCache::ttlFor(Namespace ns) { return impl_->ttlFor(ns); }
 
-}  // namespace tier::repo
+}  // namespace tier::cache

@@ -54,7 +54,7 @@ namespace tier::metrics {
 class Metrics;
 }
 
-namespace tier::repo {
+namespace tier::cache {
 
 struct BackplaneOptions {
   bool enabled = true;                              // false: no backplane; L1 capped by l1_max_ttl
@@ -157,4 +157,4 @@ class Backplane {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace tier::repo
+}  // namespace tier::cache
