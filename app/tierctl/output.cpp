@@ -77,17 +77,6 @@ QString isoTime(std::int64_t unixMs) {
   return QDateTime::fromMSecsSinceEpoch(unixMs, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
-QJsonObject latencyJson(const tier::metrics::LatencySummary& l) {
-  QJsonObject o;
-  o.insert(QStringLiteral("count"), static_cast<double>(l.count));
-  o.insert(QStringLiteral("p50_ms"), l.p50_ms);
-  o.insert(QStringLiteral("p95_ms"), l.p95_ms);
-  o.insert(QStringLiteral("p99_ms"), l.p99_ms);
-  o.insert(QStringLiteral("max_ms"), l.max_ms);
-  o.insert(QStringLiteral("mean_ms"), l.mean_ms);
-  return o;
-}
-
 QJsonArray thresholdsJson(const std::vector<tier::metrics::ThresholdResult>& results) {
   QJsonArray a;
   for (const auto& r : results) {

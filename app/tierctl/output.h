@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tier/metrics/latency_json.h"
 #include "tier/metrics/metrics.h"
 #include "tier/metrics/thresholds.h"
 
@@ -28,7 +29,7 @@ QString formatPercent(double ratio);      // 0.961 -> "96.1%"
 QString formatBytes(long long bytes);     // "1.2 MB"
 QString isoTime(std::int64_t unixMs);     // "2024-05-01T12:00:00.000Z"; "" for 0
 
-QJsonObject latencyJson(const tier::metrics::LatencySummary& l);
+using tier::metrics::latencyJson;  // tier/metrics/latency_json.h
 QJsonArray thresholdsJson(const std::vector<tier::metrics::ThresholdResult>& results);
 // The thresholds as an aligned text table (name, value, limit, status).
 QStringList thresholdsTable(const std::vector<tier::metrics::ThresholdResult>& results);

@@ -1,7 +1,7 @@
 // The L1 half of `tierctl bench`: hit cost and 2-thread scaling against a bare
 // absl::flat_hash_map, hit ratios against LRU and Belady-OPT on simulated traces,
 // and the heap an entry costs beyond its key and value bytes.
-#include "bench_l1.h"
+#include "l1_bench.h"
 
 #include <malloc.h>
 #include <time.h>
@@ -22,7 +22,7 @@
 #include "tier/l1/l1_cache.h"
 #include "tier/sim/trace_sim.h"
 
-namespace tier::cli::bench {
+namespace tier::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -397,4 +397,4 @@ L1BenchResult runL1Bench(const L1BenchOptions& options) {
   return r;
 }
 
-}  // namespace tier::cli::bench
+}  // namespace tier::bench

@@ -1,6 +1,7 @@
 #pragma once
 // The L1 half of `tierctl bench`: in-process measurements that need no server.
-// Owned by the L1 work (W-TinyLFU, trace simulator); called by cmd_bench.cpp.
+// Owned by the L1 work (W-TinyLFU, trace simulator); the "l1" scenario of
+// scenarios.cpp runs it.
 //
 // Each field is a ratio against a baseline measured in the same run,
 // interleaved, after warm-up (see docs/BENCHMARKS.md for the method).
@@ -8,7 +9,7 @@
 #include <functional>
 #include <string>
 
-namespace tier::cli::bench {
+namespace tier::bench {
 
 struct L1BenchOptions {
   bool quick = false;  // only prove every measurement runs (small sizes, 1 repetition)
@@ -28,4 +29,4 @@ struct L1BenchResult {
 
 L1BenchResult runL1Bench(const L1BenchOptions& options);
 
-}  // namespace tier::cli::bench
+}  // namespace tier::bench
