@@ -266,7 +266,7 @@ KeysPage::KeysPage(CoreService* service, QWidget* parent)
     const QString group = item->data(Qt::UserRole).toString();
     proxy_->setGroup(group.isEmpty() ? -1 : groupIndex(group.toStdString()));
     // A glob is within a namespace: another namespace is another scan.
-    if (!filter_->text().isEmpty() && (scanning_ || loaded_ > 0) &&
+    if (!filter_->text().isEmpty() && (scanJob_.running() || loaded_ > 0) &&
         QString::fromStdString(scanFilter_.ns) != (scannableGroup(group) ? group : QString()))
       startScan();
   });
@@ -283,8 +283,7 @@ KeysPage::KeysPage(CoreService* service, QWidget* parent)
   if (service_) {
     connect(service_, &CoreService::coreReady, this, [this] {
       // Another connection: the rows came from the old one's Redis.
-      ++generation_;
-      scanning_ = false;
+      scanJob_.drop();
       table_->setSortingEnabled(true);
       stop_->setEnabled(false);
       model_->clear();
@@ -409,7 +408,6 @@ void KeysPage::startScan() {
     Q_EMIT scanFailed(QStringLiteral("Not connected."));
     return;
   }
-  ++generation_;
   scanFilter_ = f;
   cursor_ = std::make_shared<ops::KeyspaceCursor>();
   model_->clear();
@@ -424,19 +422,18 @@ void KeysPage::startScan() {
   // per row (each O(rows) in the view); the loaded rows are sorted once at the end.
   table_->setSortingEnabled(false);
   proxy_->sort(-1);
-  scanning_ = true;
-  stopRequested_ = false;
+  scanJob_.begin();
   stop_->setEnabled(true);
   setStatus(QStringLiteral("Scanning %1…").arg(scopeText()));
   requestPage();
 }
 
 void KeysPage::stopScan() {
-  if (scanning_) stopRequested_ = true;
+  scanJob_.cancel();  // the next page finishes the scan as stopped
 }
 
 void KeysPage::requestPage() {
-  const std::uint64_t gen = generation_;
+  const std::uint64_t ticket = scanJob_.ticket();
   auto cursor = cursor_;
   const ops::KeyspaceFilter filter = scanFilter_;
   const long long rowsWanted = std::max<long long>(0, rowBudget_ - loaded_);
@@ -469,11 +466,11 @@ void KeysPage::requestPage() {
         out.done = p.done;
         return out;
       },
-      [this, gen](Page page) {
-        if (gen == generation_ && scanning_) onPage(std::move(page));
+      [this, ticket](Page page) {
+        if (scanJob_.current(ticket)) onPage(std::move(page));
       },
-      [this, gen](ErrorKind kind, const QString& message) {
-        if (gen != generation_) return;
+      [this, ticket](ErrorKind kind, const QString& message) {
+        if (!scanJob_.current(ticket)) return;
         const QString sentence = describe(kind, message);
         finish(QStringLiteral("Scan stopped: %1 (%2 keys loaded)").arg(sentence, num(loaded_)), QStringLiteral("bad"),
                false);
@@ -519,7 +516,7 @@ void KeysPage::onPage(Page page) {
       finish(budget + done + QStringLiteral(", counted by namespace."), QStringLiteral("warn"), true);
     else
       finish(done, QStringLiteral("ok"), true);
-  } else if (stopRequested_) {
+  } else if (scanJob_.cancelling()) {
     finish((budgetReached_ ? budget : QString()) + QStringLiteral("Stopped: %1.").arg(progress), QStringLiteral("warn"),
            false);
   } else {
@@ -532,9 +529,8 @@ void KeysPage::onPage(Page page) {
 }
 
 void KeysPage::finish(const QString& text, const QString& tone, bool complete) {
-  scanning_ = false;
+  scanJob_.finished();
   table_->setSortingEnabled(true);  // sorts by the header's column once
-  stopRequested_ = false;
   stop_->setEnabled(false);
   setStatus(text, tone);
   Q_EMIT scanFinished(loaded_, complete);

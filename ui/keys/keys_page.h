@@ -5,7 +5,7 @@
 // CoreService job in slot "keys.scan": each page comes back to the GUI thread
 // as a value (keys with their group index), is appended with one insert, and
 // only then is the next page asked for — so Stop takes effect between pages and
-// Redis sees one cursor at a time. A new scan bumps generation_ (and the slot),
+// Redis sees one cursor at a time. A new scan takes a new ticket (scanJob_, and the slot),
 // so a page of an older scan is dropped. The view keeps at most rowBudget()
 // rows and says so; past the budget the scan goes on (until done or Stop) only
 // counting keys by namespace on the worker, so the namespace counts and
@@ -19,6 +19,7 @@
 #include <optional>
 
 #include "common/core_service.h"
+#include "common/job_state.h"
 #include "keys/key_list_model.h"
 #include "tier/ops/capabilities.h"
 #include "tier/ops/keyspace.h"
@@ -61,7 +62,7 @@ class KeysPage : public QWidget {
   void showKey(const QString& key);
 
   // For tests and screenshots.
-  bool scanning() const { return scanning_; }
+  bool scanning() const { return scanJob_.running(); }
   KeyListModel* model() const { return model_; }
   QSortFilterProxyModel* proxy() const { return proxy_; }
   QTableView* table() const { return table_; }
@@ -153,9 +154,7 @@ class KeysPage : public QWidget {
   bool actionRunning_ = false;
 
   int rowBudget_ = kDefaultRowBudget;
-  std::uint64_t generation_ = 0;  // bumps per scan: pages of an older one are dropped
-  bool scanning_ = false;
-  bool stopRequested_ = false;
+  JobState scanJob_;  // a ticket per scan: pages of an older one are dropped; cancelling() = Stop asked
   ops::KeyspaceFilter scanFilter_;
   std::shared_ptr<ops::KeyspaceCursor> cursor_;
   long long loaded_ = 0;

@@ -244,8 +244,8 @@ KeyspaceAnalysisView::KeyspaceAnalysisView(CoreService* service, QWidget* parent
     });
     connect(service_, &CoreService::coreReady, this, [this] {
       // Another connection: the result described the old one's Redis.
-      ++generation_;
-      setBusy(false);
+      analysis_.drop();
+      showBusy();
       result_.reset();
       summary_->clear();
       memoryChart_->removeAllSeries();
@@ -266,9 +266,8 @@ KeyspaceAnalysisView::KeyspaceAnalysisView(CoreService* service, QWidget* parent
   updateReclaim();
 }
 
-KeyspaceAnalysisView::~KeyspaceAnalysisView() {
-  job_.cancel();  // the worker stops between batches; its result has no receiver
-}
+// analysis_ cancels its job as it goes: the worker stops between batches, its result has no receiver.
+KeyspaceAnalysisView::~KeyspaceAnalysisView() = default;
 
 QString KeyspaceAnalysisView::summaryText() const {
   return QTextDocumentFragment::fromHtml(summary_->text()).toPlainText();
@@ -288,8 +287,8 @@ void KeyspaceAnalysisView::setStatus(const QString& text, const QString& tone) {
   status_->setText(QStringLiteral("<span style=\"color:%1\">%2</span>").arg(toneColor(tone), text.toHtmlEscaped()));
 }
 
-void KeyspaceAnalysisView::setBusy(bool busy) {
-  running_ = busy;
+void KeyspaceAnalysisView::showBusy() {
+  const bool busy = analysis_.running();
   analyze_->setEnabled(!busy);
   cancel_->setEnabled(busy);
   progress_->setVisible(busy);
@@ -302,13 +301,12 @@ void KeyspaceAnalysisView::setBusy(bool busy) {
 
 void KeyspaceAnalysisView::analyze() {
   if (!service_) return;
-  job_.cancel();  // a running one is superseded (its slot too)
-  const std::uint64_t gen = ++generation_;
+  const std::uint64_t ticket = analysis_.begin();  // a running one is superseded (its slot too)
   const long long sample = sample_->value();
-  setBusy(true);
+  showBusy();
   reclaimResult_->clear();  // it described the copies of the last analysis
   setStatus(QStringLiteral("Analyzing up to %1 keys…").arg(num(sample)), QString());
-  job_ = service_->run<ops::KeyspaceAnalysis>(
+  analysis_ = service_->run<ops::KeyspaceAnalysis>(
       this, kAnalysisSlot,
       [sample](TierCore& core, JobContext& ctx) {
         ops::AnalyzeOptions opt;
@@ -321,21 +319,23 @@ void KeyspaceAnalysisView::analyze() {
         };
         return ops::analyzeKeyspace(core, opt);
       },
-      [this, gen](ops::KeyspaceAnalysis a) {
-        if (gen != generation_) return;  // cancelled or superseded
-        setBusy(false);
+      [this, ticket](ops::KeyspaceAnalysis a) {
+        if (!analysis_.current(ticket)) return;  // cancelled or superseded
+        analysis_.finished();
+        showBusy();
         showResult(a);
         Q_EMIT analysisFinished(true, summaryText());
       },
-      [this, gen](ErrorKind kind, const QString& message) {
-        if (gen != generation_) return;
-        setBusy(false);
+      [this, ticket](ErrorKind kind, const QString& message) {
+        if (!analysis_.current(ticket)) return;
+        analysis_.finished();
+        showBusy();
         const QString text = describe(kind, message);
         setStatus(text, QStringLiteral("bad"));
         Q_EMIT analysisFinished(false, text);
       },
-      [this, gen](double fraction, const QString& message) {
-        if (gen != generation_ || !running_) return;
+      [this, ticket](double fraction, const QString& message) {
+        if (!analysis_.current(ticket)) return;
         if (fraction >= 0) {
           progress_->setRange(0, 1000);
           progress_->setValue(static_cast<int>(std::clamp(fraction, 0.0, 1.0) * 1000));
@@ -345,10 +345,9 @@ void KeyspaceAnalysisView::analyze() {
 }
 
 void KeyspaceAnalysisView::cancel() {
-  if (!running_) return;
-  job_.cancel();
-  ++generation_;  // the cancelled job's (truncated) result is dropped
-  setBusy(false);
+  if (!analysis_.running()) return;
+  analysis_.drop();  // the cancelled job's (truncated) result is dropped
+  showBusy();
   setStatus(result_ ? QStringLiteral("Cancelled; the last result stays.") : QStringLiteral("Cancelled."),
             QStringLiteral("warn"));
   Q_EMIT analysisFinished(false, QStringLiteral("Cancelled."));
@@ -526,7 +525,7 @@ void KeyspaceAnalysisView::updateReclaim() {
   const ops::Capability c = gateByProfile(capabilities_.invalidate, tags);
   const bool found = result_ && (result_->old_generation_keys > 0 || result_->old_generation_keys_est.high > 0);
   applyCapability(reclaim_, c);  // the tooltip's reason; it enables on c.allowed alone, so after it:
-  reclaim_->setEnabled(c.allowed && found && !reclaiming_ && !running_);
+  reclaim_->setEnabled(c.allowed && found && !reclaimJob_.running() && !analysis_.running());
   if (c.allowed) {
     permission_->hide();
   } else {
@@ -537,7 +536,7 @@ void KeyspaceAnalysisView::updateReclaim() {
 
 void KeyspaceAnalysisView::onReclaim() {
   const ProfileTags tags = service_ ? profileTags(service_->settings()) : ProfileTags{};
-  if (!result_ || reclaiming_ || running_ || tags.read_only) return updateReclaim();
+  if (!result_ || reclaimJob_.running() || analysis_.running() || tags.read_only) return updateReclaim();
   if (findChild<QDialog*>(QStringLiteral("analysisReclaimConfirmation"))) return;  // already asking
   const QString what =
       result_->exact
@@ -553,15 +552,15 @@ void KeyspaceAnalysisView::onReclaim() {
 }
 
 void KeyspaceAnalysisView::runReclaim() {
-  if (reclaiming_ || !service_) return;
-  reclaiming_ = true;
+  if (reclaimJob_.running() || !service_) return;
+  reclaimJob_.started();
   updateReclaim();
   reclaimResult_->setText(QStringLiteral("Reclaiming…"));
   service_->run<ops::ReclaimResult>(
       this, kReclaimSlot,
       [](TierCore& core, JobContext& ctx) { return ops::reclaimOldGenerations(core, false, ctx.cancelFlag()); },
       [this](ops::ReclaimResult r) {
-        reclaiming_ = false;
+        reclaimJob_.finished();
         QString text =
             QStringLiteral(
                 "Reclaimed: deleted %1 of %2 old-generation copies (%3 keys scanned, %4 ms). "
@@ -577,7 +576,7 @@ void KeyspaceAnalysisView::runReclaim() {
         Q_EMIT reclaimFinished(true, text);
       },
       [this](ErrorKind kind, const QString& message) {
-        reclaiming_ = false;
+        reclaimJob_.finished();
         const QString text = describe(kind, message);
         reclaimResult_->setText(QStringLiteral("<span style=\"color:%1\">%2</span>")
                                     .arg(toneColor(QStringLiteral("bad")), text.toHtmlEscaped()));

@@ -9,13 +9,14 @@
 // double-click asks the Keys view to show one), hot keys or why there are
 // none, and the old-generation copies with Reclaim… (ops::reclaimOldGenerations
 // after confirmDestructive; greyed under a read-only profile or credentials
-// that may not UNLINK). A new analysis bumps generation_, so an older result is
-// dropped. The GUI thread never calls Redis.
+// that may not UNLINK). A new analysis takes a new ticket of its JobState, so
+// an older result is dropped. The GUI thread never calls Redis.
 #include <QWidget>
 #include <cstdint>
 #include <optional>
 
 #include "common/core_service.h"
+#include "common/job_state.h"
 #include "tier/ops/capabilities.h"
 #include "tier/ops/keyspace.h"
 
@@ -46,7 +47,7 @@ class KeyspaceAnalysisView : public QWidget {
   void setSample(int keys);
 
   // For tests and screenshots.
-  bool running() const { return running_; }
+  bool running() const { return analysis_.running(); }
   const std::optional<ops::KeyspaceAnalysis>& result() const { return result_; }
   QString summaryText() const;
   QString reclaimText() const;    // the old-generation line and the last reclaim's outcome
@@ -71,7 +72,7 @@ class KeyspaceAnalysisView : public QWidget {
   void updateReclaim();
   void onReclaim();
   void runReclaim();
-  void setBusy(bool busy);
+  void showBusy();  // the buttons and the progress bar as analysis_ says
   void setStatus(const QString& text, const QString& tone);
 
   CoreService* service_;
@@ -98,10 +99,8 @@ class KeyspaceAnalysisView : public QWidget {
 
   ops::Capabilities capabilities_;
   std::optional<ops::KeyspaceAnalysis> result_;
-  std::uint64_t generation_ = 0;  // bumps per analysis and on Cancel: an older result is dropped
-  bool running_ = false;
-  bool reclaiming_ = false;
-  JobHandle job_;
+  JobState analysis_;  // Cancel drops its result: a truncated sample is not shown
+  JobState reclaimJob_;  // no Cancel once confirmed
 };
 
 }  // namespace tier::ui
