@@ -374,6 +374,34 @@ class TestConsistency : public QObject {
     }
   }
 
+  // One key Redis refuses to repair (it holds a list: the fence's GETRANGE is
+  // WRONGTYPE) stays remembered; the other keys of the same repair batch are
+  // repaired all the same.
+  void aRefusedRepairDoesNotHoldBackTheOthers() {
+    TierCore core(config());
+    auto e15 = core.entries().get(15).value.value();
+    auto e16 = core.entries().get(16).value.value();
+    const auto key15 = codec::entryKey(15), key16 = codec::entryKey(16);
+    redis->cli("DEL " + key15);
+    redis->cli("RPUSH " + key15 + " not-an-envelope");
+    repo::JournalEntry updated16;
+    {
+      Paused paused(redis->process());
+      core.entries().update(15, repo::EntryDraft{"refused repair", e15.content, 2, e15.tags});
+      updated16 = core.entries().update(16, repo::EntryDraft{"repaired beside it", e16.content, 2, e16.tags});
+      QVERIFY(core.cache().pendingRepairs() >= 2);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(core.cache().pendingRepairs(), std::size_t{1}, 5000);
+    const auto peek = core.cache().peekL2(codec::Namespace::Entry, key16);
+    if (peek.present) QCOMPARE(peek.value->entity_version, updated16.version);
+    // Entry 15 is still served, from PostgreSQL, and its key stays remembered.
+    tier::internal::TierAccess::l1(core).clear();
+    QCOMPARE(core.entries().get(15).value->title, std::string("refused repair"));
+    QTest::qWait(500);
+    QCOMPARE(core.cache().pendingRepairs(), std::size_t{1});
+    redis->cli("DEL " + key15);
+  }
+
   void breakerClosesAgainWithoutHelp() {
     TierCore core(config());
     core.entries().get(13);

@@ -620,7 +620,7 @@ void benchFleet(Run& run) {
     const double cpu0 = processCpuS();
     const auto t0 = Clock::now();
     while (microsSince(t0) < seconds * 1e6) {
-      if (run.interrupted()) {
+      if (run.interrupted && run.interrupted()) {
         load.stop();
         run.checkInterrupted();
       }
@@ -716,7 +716,7 @@ void benchLoad(Run& run) {
   auto waitFor = [&](int seconds) {
     const auto until = Clock::now() + std::chrono::seconds(seconds);
     while (Clock::now() < until) {
-      if (run.interrupted()) {
+      if (run.interrupted && run.interrupted()) {
         load->stop();
         run.checkInterrupted();
       }

@@ -89,11 +89,13 @@ struct TieredCache::Impl {
   // L2 writes/invalidations that did not reach Redis (repair_ledger.h).
   RepairLedger ledger;
   static constexpr std::chrono::milliseconds kRepairEvery{100};
+  static constexpr std::chrono::milliseconds kRepairBackoffMax{2000};  // after repeated failures
   static constexpr std::size_t kRepairBatch = 1000;  // keys per repair pipeline
 
   // The repairer: a thread of its own, started by the first key remembered (a
-  // cache whose Redis never fails has none), so that no read or write ever
-  // waits on a repair's pipeline. stopRepairs() ends it.
+  // Redis failure, or a fill made moot by a concurrent write), so that no read
+  // or write ever waits on a repair's pipeline. stopRepairs() ends it; it
+  // publishes to the backplane, so it must stop before the backplane goes.
   Mutex repair_mu;
   CondVar repair_cv;  // a key was remembered, or stop
   bool repair_stop TIER_GUARDED_BY(repair_mu) = false;
@@ -321,29 +323,43 @@ struct TieredCache::Impl {
   void forget(const std::string& key, std::int64_t version = kNever) { ledger.forget(key, version); }
   bool trusted(const std::string& key, std::int64_t version) const { return ledger.trusted(key, version); }
 
-  void wakeRepairer() {
+  // Never throws: it runs inside reads, writes and invalidateAfterWrite. If
+  // the thread cannot be started, the key stays remembered (its L2 copy
+  // untrusted) and the next remember() tries again.
+  void wakeRepairer() noexcept {
     MutexLock lk(repair_mu);
     if (repair_stop) return;  // stopping: the keys stay remembered (and their L2 copies untrusted)
-    if (!repairer.joinable()) repairer = std::thread([this] { repairLoop(); });
+    if (!repairer.joinable()) {
+      try {
+        repairer = std::thread([this] { repairLoop(); });
+      } catch (const std::exception&) {
+        return;
+      }
+    }
     repair_cv.notify_one();
   }
 
-  // While keys are remembered: every 100 ms, one repairOnce() (up to 1,000
-  // keys) unless the breaker is open; a failure waits for the next turn.
+  // While keys are remembered: one repairOnce() (up to kRepairBatch keys) a
+  // turn, unless the breaker is open. A turn is kRepairEvery; after a failed
+  // one the next waits twice as long, up to kRepairBackoffMax, so a key Redis
+  // keeps refusing costs one pipeline every 2 s, not ten a second.
   void repairLoop() {
     MutexLock lk(repair_mu);
+    auto every = kRepairEvery;
     for (;;) {
       while (!repair_stop && ledger.size() == 0) repair_cv.wait(repair_mu);
-      const auto turn = std::chrono::steady_clock::now() + kRepairEvery;
+      const auto turn = std::chrono::steady_clock::now() + every;
       while (!repair_stop)
         if (!repair_cv.waitUntil(repair_mu, turn)) break;
       if (repair_stop) return;
       lk.unlock();
+      bool failed = false;
       try {
         if (redis->breakerState() != redis::BreakerState::Open) repairOnce();
       } catch (const std::exception&) {
-        // Still unreachable, or refused: the keys stay remembered; next turn.
+        failed = true;  // unreachable, or refused: the keys not repaired stay remembered
       }
+      every = failed ? std::min(every * 2, kRepairBackoffMax) : kRepairEvery;
       lk.lock();
     }
   }
@@ -378,20 +394,40 @@ struct TieredCache::Impl {
     // than an UNLINK: another instance's fill of a row it loaded before our
     // write would otherwise land in the empty key (the guarded SET has no
     // newer value to compare against).
+    // Each command's keys (batch indexes): a key whose command Redis refused
+    // stays remembered, the others are settled.
     std::vector<redis::Command> cmds;
+    std::vector<std::vector<std::size_t>> keysOf;
     redis::Command unlink{"UNLINK"};
-    for (const auto& [key, version] : batch.keys) {
-      if (version == kNever)
+    std::vector<std::size_t> unlinked;
+    for (std::size_t i = 0; i < batch.keys.size(); ++i) {
+      const auto& [key, version] = batch.keys[i];
+      if (version == kNever) {
         unlink.push_back(key);
-      else
+        unlinked.push_back(i);
+      } else {
         cmds.push_back(fenceCommand(key, 0, version));
+        keysOf.push_back({i});
+      }
     }
-    if (unlink.size() > 1) cmds.push_back(std::move(unlink));
-    for (const auto& r : redis->pipeline(cmds))
-      if (r.isError()) throw DataError("repair failed: " + r.str);
+    if (!unlinked.empty()) {
+      cmds.push_back(std::move(unlink));
+      keysOf.push_back(std::move(unlinked));
+    }
+    const auto replies = redis->pipeline(cmds);
+    RepairLedger::Batch done;
+    std::string refused;
+    for (std::size_t c = 0; c < cmds.size(); ++c) {
+      if (c < replies.size() && !replies[c].isError()) {
+        for (auto i : keysOf[c]) done.keys.push_back(batch.keys[i]);
+      } else if (refused.empty()) {
+        refused = c < replies.size() ? replies[c].str : std::string("no reply");
+      }
+    }
     // Peers may have refilled their L1 from the copy just removed.
-    for (const auto& kv : batch.keys) publishKey(kv.first);
-    ledger.repaired(batch);
+    for (const auto& kv : done.keys) publishKey(kv.first);
+    ledger.repaired(done);
+    if (!refused.empty()) throw DataError("repair refused: " + refused);
   }
 };
 

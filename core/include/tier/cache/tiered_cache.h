@@ -180,7 +180,8 @@ class TieredCache {
   // Cross-instance coherence (see cache/backplane.h). Attach once, before the
   // cache is used; null = none. With one attached, writes and invalidations
   // publish a message after their L2 change, and L1 is used only while
-  // backplane->l1Usable().
+  // backplane->l1Usable(). REQUIRES: stopRepairs() before the backplane is
+  // destroyed (the repairer publishes to it).
   void attachBackplane(Backplane* backplane);
   Backplane* backplane() const noexcept;
   // Applies another instance's message to this instance's L1.
