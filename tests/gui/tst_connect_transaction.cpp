@@ -147,8 +147,8 @@ class TestConnectTransaction : public QObject {
   ConnectionDialog* openDialog() {
     window_->findChild<QAction*>(QStringLiteral("connectAction"))->trigger();
     auto* d = window_->findChild<ConnectionDialog*>();
-    if (d) QTest::qWaitFor([d] { return d->isVisible(); }, 5000);
-    return d && d->isVisible() ? d : nullptr;
+    if (!d || !QTest::qWaitFor([d] { return d->isVisible(); }, 5000)) return nullptr;
+    return d;
   }
 
   static void fill(ConnectionDialog* d, const QString& profile, const QString& redis, const QString& pg) {

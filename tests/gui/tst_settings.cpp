@@ -104,7 +104,12 @@ class TestSettings : public QObject {
     QFETCH(QString, pg);
     QFETCH(QString, secret);
     ProfileStore store;
-    const Profile saved = store.saveProfile({QStringLiteral("prod"), redis, pg, pg});  // pg also as the read replica
+    Profile profile;
+    profile.name = QStringLiteral("prod");
+    profile.redis_url = redis;
+    profile.pg_conninfo = pg;
+    profile.pg_replica_conninfo = pg;  // pg also as the read replica
+    const Profile saved = store.saveProfile(profile);
     QVERIFY(!saved.redis_url.contains(secret));
     QVERIFY(!saved.pg_conninfo.contains(secret));
     QVERIFY(!saved.pg_replica_conninfo.contains(secret));
