@@ -7,6 +7,9 @@
 #include <QAbstractItemModelTester>
 #include <QCategoryAxis>
 #include <QElapsedTimer>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QVBoxLayout>
 #include <QLineSeries>
 #include <QLogValueAxis>
 #include <QSortFilterProxyModel>
@@ -31,6 +34,7 @@ using tier::metrics::Status;
 using tier::ui::DashboardPage;
 using tier::ui::MetricSeries;
 using tier::ui::StatsSnapshot;
+using tier::ui::ThresholdTile;
 
 namespace {
 
@@ -223,6 +227,37 @@ class TestDashboard : public QObject {
     QVERIFY2(hit->complianceText().startsWith(QStringLiteral("100.0 % in limit")), qPrintable(hit->complianceText()));
     // Windows without reads leave a gap, not a fake 100 %.
     QCOMPARE(points(*page_, DashboardPage::HitRateChart, MetricSeries::HitRate).size(), 10);
+  }
+
+  // A narrow tile wraps its title and grows: no line is drawn over another
+  // (the tiles once kept a one-line title's height, so at 1280 px "Redis p99
+  // (client)" ran into its value and the compliance line was cut).
+  void aNarrowTileGrowsForItsWrappedTitle() {
+    // As on the dashboard: a row of tiles above a part that takes the rest of the height.
+    QWidget window;
+    auto* column = new QVBoxLayout(&window);
+    auto* row = new QWidget(&window);
+    auto* lay = new QHBoxLayout(row);
+    lay->setContentsMargins(0, 0, 0, 0);
+    auto* tile = new ThresholdTile(QStringLiteral("Redis p99 (client)"), row);
+    lay->addWidget(tile);
+    column->addWidget(row);
+    column->addStretch(1);
+    window.resize(170, 400);  // a tile narrower than its title on one line
+    tile->setState(Status::Ok, QStringLiteral("410 µs"), QStringLiteral("limit < 5 ms"),
+                   QStringLiteral("100.0 % in limit · last 14 s"));
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto* title = tile->findChild<QLabel*>(QStringLiteral("title"));
+    auto* value = tile->findChild<QLabel*>(QStringLiteral("value"));
+    auto* compliance = tile->findChild<QLabel*>(QStringLiteral("compliance"));
+    QVERIFY(title && value && compliance);
+    QVERIFY2(title->height() >= title->heightForWidth(title->width()),
+             qPrintable(QStringLiteral("title %1 px for %2").arg(title->height()).arg(title->heightForWidth(title->width()))));
+    QVERIFY(title->geometry().bottom() < value->geometry().top());
+    QVERIFY(compliance->height() >= compliance->heightForWidth(compliance->width()));
+    QVERIFY(compliance->geometry().bottom() <= tile->contentsRect().bottom());
+    QVERIFY(tile->height() >= tile->heightForWidth(tile->width()));
   }
 
   void complianceCoversTheVisibleRangeOnly() {

@@ -78,7 +78,12 @@ ThresholdTile::ThresholdTile(const QString& title, QWidget* parent)
   lay->addWidget(limit_);
   lay->addWidget(compliance_);
   setMinimumWidth(150);
-  setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+  // As tall as its wrapped lines need at the width it gets (height-for-width),
+  // not the height of a one-line title: a narrow tile grows instead of drawing
+  // its title over its value.
+  QSizePolicy policy(QSizePolicy::Expanding, QSizePolicy::Minimum);
+  policy.setHeightForWidth(true);
+  setSizePolicy(policy);
   setState(metrics::Status::NoData, QStringLiteral("—"), QString(), QStringLiteral("waiting for data"));
 }
 
