@@ -1,11 +1,8 @@
 #include "tier/cache/tiered_cache.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <cstring>
 #include <functional>
 #include <future>
 #include <limits>
