@@ -3,11 +3,13 @@
 // policy against LRU on a Zipf trace).
 #include <QtTest>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "../../core/src/l1/frequency_sketch.h"  // private to core; its code is in tier::core
 #include "../../core/src/l1/tinylfu_policy.h"
@@ -55,13 +57,17 @@ sim::Trace handTrace(const std::vector<int>& ids) {
 // touches the entry, a miss inserts and evicts down to the bound, and every 64
 // puts the policy gets the hit/miss totals. Checks after every request that the
 // policy's lists hold exactly the entries held and the window stays in bounds.
-class ClimbHarness {
+// An erased or replaced entry is freed when the policy releases it, as the shard
+// frees it (after the grace period), and never before: the count of entries
+// released must match the count erased once the policy sweeps.
+class ClimbHarness : private tier::l1::detail::EntryReleaser {
  public:
   explicit ClimbHarness(std::size_t capacity) : cap_(capacity) {
-    policy_.setSlab(&slab_);
+    policy_.setSlab(&slab_, this);
     policy_.setCapacity(capacity);
   }
   ~ClimbHarness() {
+    policy_.releaseErased();  // before the held entries go: the sweep follows their links
     for (auto& [key, e] : held_) free(e);
   }
   ClimbHarness(const ClimbHarness&) = delete;
@@ -81,9 +87,9 @@ class ClimbHarness {
       while (held_.size() > cap_) {
         Entry* v = policy_.victim();
         if (!v) return fail("victim() returned nullptr with entries held");
-        policy_.onErase(v);
-        held_.erase(std::string(v->key()));
-        free(v);
+        if (held_.erase(std::string(v->key())) != 1) return fail("victim() named an entry not held");
+        ++erased_;
+        policy_.onErase(v);  // may release (free) v at once
       }
     }
     const std::size_t lists = policy_.windowSize() + policy_.probationSize() + policy_.protectedSize();
@@ -103,13 +109,39 @@ class ClimbHarness {
     for (auto& [key, e] : held_) {
       Entry* fresh = make(key, value_);
       const unsigned seg = e->segment();
+      ++erased_;
       policy_.onReplace(e, fresh, tier::l1::detail::keyHash(key));
-      free(e);
       e = fresh;
       if (fresh->segment() != seg) return fail(key + " moved from segment " + std::to_string(seg));
     }
     if (policy_.windowSize() != w || policy_.probationSize() != pr || policy_.protectedSize() != pt)
       return fail("list sizes changed by replacements");
+    return true;
+  }
+
+  // An erase of a held key (invalidation, expiry): wherever it sits in its queue.
+  bool erase(const std::string& key) {
+    auto it = held_.find(key);
+    if (it == held_.end()) return fail(key + " not held");
+    Entry* e = it->second;
+    held_.erase(it);
+    ++erased_;
+    policy_.onErase(e);
+    const std::size_t lists = policy_.windowSize() + policy_.probationSize() + policy_.protectedSize();
+    if (lists != held_.size()) return fail("lists hold " + std::to_string(lists) + ", shard " + std::to_string(held_.size()));
+    return true;
+  }
+  std::vector<std::string> heldKeys() const {
+    std::vector<std::string> out;
+    for (const auto& [key, e] : held_) out.push_back(key);
+    return out;
+  }
+  std::size_t held() const { return held_.size(); }
+
+  // Every erased entry released, none twice (after releaseErased(), all of them).
+  bool releasedAll() {
+    policy_.releaseErased();
+    if (released_ != erased_) return fail(std::to_string(erased_) + " erased, " + std::to_string(released_) + " released");
     return true;
   }
 
@@ -134,6 +166,10 @@ class ClimbHarness {
     failure = std::move(why);
     return false;
   }
+  void release(Entry* e) noexcept override {
+    ++released_;
+    free(e);
+  }
 
   tier::l1::detail::Slab slab_;  // first: outlives the entries and the policy
   Policy policy_;
@@ -141,6 +177,7 @@ class ClimbHarness {
   std::unordered_map<std::string, Entry*> held_;
   const tier::l1::Value value_ = std::make_shared<const std::string>("v");
   std::uint64_t hits_ = 0, misses_ = 0, puts_ = 0;
+  std::uint64_t erased_ = 0, released_ = 0;
   double minShare_ = 1, maxShare_ = 0;
 };
 
@@ -384,6 +421,7 @@ class TestL1Policy : public QObject {
     qInfo("window share: grown %.3f (hit ratio %.3f -> %.3f), after Zipf %.3f", grown, early, late, shrunk);
     QVERIFY2(shrunk <= grown - 0.15, qPrintable(QStringLiteral("%1 after %2").arg(shrunk).arg(grown)));
     QVERIFY(h.minShare() >= 0 && h.maxShare() <= Policy::kMaxWindowShare);
+    QVERIFY2(h.releasedAll(), h.failure.c_str());
   }
 
   // On frequency-biased traffic from the start the window stays small.
@@ -397,6 +435,33 @@ class TestL1Policy : public QObject {
     QVERIFY(h.policy().protectedSize() > 0);
     QVERIFY2(h.replaceAll(), h.failure.c_str());
     for (auto it = half; it != zipf.requests.end(); ++it) QVERIFY2(h.request("z:" + std::to_string(*it)), h.failure.c_str());
+    QVERIFY2(h.releasedAll(), h.failure.c_str());  // every replaced entry too
+  }
+
+  // Queues are singly linked: an entry erased from the middle of one stays linked,
+  // marked, until the front or a sweep reaches it. Marked entries (which keep their
+  // memory) stay within a quarter of each queue's live ones plus 32, and every one
+  // is released exactly once; traffic afterwards runs on the swept queues.
+  void erasedEntriesAreReleasedAsTheyGo() {
+    ClimbHarness h(1000);
+    const auto zipf = sim::zipfTrace(20'000, 0.99, 200'000, 13);
+    const auto half = zipf.requests.begin() + 100'000;
+    for (auto it = zipf.requests.begin(); it != half; ++it) QVERIFY2(h.request("z:" + std::to_string(*it)), h.failure.c_str());
+    QVERIFY(h.policy().protectedSize() > 0 && h.policy().probationSize() > 0);
+    auto keys = h.heldKeys();  // hash order: from anywhere in every queue
+    QCOMPARE(keys.size(), std::size_t{1000});
+    std::size_t most = 0;
+    for (std::size_t i = 0; i < keys.size() * 9 / 10; ++i) {
+      QVERIFY2(h.erase(keys[i]), h.failure.c_str());
+      const std::size_t linked = h.policy().erasedLinked();
+      most = std::max(most, linked);
+      QVERIFY2(linked <= 3 * 32 + h.held() / 4, qPrintable(QStringLiteral("%1 marked with %2 held").arg(linked).arg(h.held())));
+    }
+    QVERIFY2(most > 32, qPrintable(QString::number(most)));  // the marks did wait for a sweep
+    for (auto it = half; it != zipf.requests.end(); ++it) QVERIFY2(h.request("z:" + std::to_string(*it)), h.failure.c_str());
+    QCOMPARE(h.held(), std::size_t{1000});
+    QVERIFY2(h.releasedAll(), h.failure.c_str());
+    QCOMPARE(h.policy().erasedLinked(), std::size_t{0});
   }
 
   void climberKeepsWindowSmallOnZipf() {

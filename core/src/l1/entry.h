@@ -2,14 +2,16 @@
 // One cached item as a shard holds it: a block from the shard's slab with the key
 // inline. Private to core/src/l1.
 //
-// Layout (32 bytes + key): the value's shared pointer, the policy's list links
-// as 32-bit slab handles (slab.h; 0 = none), and one packed atomic word (expiry,
-// key length, namespace, policy segment, pending hits). Once published in the shard's table an entry's key, value,
+// Layout (28 bytes + key, rounded to 8): the value's shared pointer, one packed
+// atomic word (expiry, key length, namespace, policy segment, pending hits) and one
+// 32-bit slab handle (slab.h; 0 = none) that chains the entry in its policy queue,
+// then the key bytes. Once published in the shard's table an entry's key, value,
 // expiry and namespace never change (a put of a held key publishes a new entry),
 // so a lock-free reader may read them while the entry is reachable or within the
 // grace period after it was unlinked. Only the segment (under the shard lock) and
 // the pending hits (by readers, lossily) change afterwards, both by atomic
-// read-modify-writes of the one word. prev/next belong to the policy (shard lock).
+// read-modify-writes of the one word. next belongs to the policy (shard lock),
+// then to the shard's queue of retired entries.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -27,8 +29,10 @@ class Entry {
   static constexpr std::uint64_t kMaxExpiryMs = (1ull << 40) - 1;  // ~34 years after the cache's epoch
   static constexpr unsigned kMaxPendingHits = 31;
 
+  // The fixed part: the key starts right after next, in what would be the struct's tail padding.
+  static constexpr std::size_t kFixedBytes = 28;
   // Bytes of the block an entry with this key length needs (8-byte granules: the slab's size classes).
-  static constexpr std::size_t blockBytes(std::size_t keyLen) noexcept { return (sizeof(Entry) + keyLen + 7) & ~std::size_t{7}; }
+  static constexpr std::size_t blockBytes(std::size_t keyLen) noexcept { return (kFixedBytes + keyLen + 7) & ~std::size_t{7}; }
 
   // Builds an entry in mem (blockBytes(key.size()) bytes, 8-aligned).
   // REQUIRES: key.size() <= kMaxKeyBytes, ns < 32.
@@ -47,7 +51,8 @@ class Entry {
   // Milliseconds after the cache's epoch, rounded up; 0 = never expires.
   std::uint64_t expiresMs() const noexcept { return meta() & kMaxExpiryMs; }
 
-  // Policy-owned: which list the entry is on (0..3). Shard lock held.
+  // Policy-owned: which list the entry is on (0..3; a queue marks a removed entry
+  // it still links with kRemovedSegment, policy.h). Shard lock held.
   unsigned segment() const noexcept { return static_cast<unsigned>((meta() >> kSegShift) & 3u); }
   void setSegment(unsigned s) noexcept {
     std::uint64_t m = meta_.load(std::memory_order_relaxed);
@@ -70,13 +75,6 @@ class Entry {
     return static_cast<unsigned>(meta_.fetch_and(~(std::uint64_t{31} << kHitShift), std::memory_order_relaxed) >> kHitShift);
   }
 
-  Value value;  // immutable once published
-  // Slab handles, owned by the shard's EvictionPolicy (EntryList); nothing else
-  // touches them (the shard reuses them to queue the entry for reclamation once the
-  // policy let go: next chains the queue, prev holds the retiring epoch's low 32 bits).
-  std::uint32_t prev = 0;
-  std::uint32_t next = 0;
-
  private:
   // meta_: expiry 0..39 | key length 40..51 | namespace 52..56 | segment 57..58 | pending hits 59..63
   static constexpr int kKeyShift = 40;
@@ -91,14 +89,25 @@ class Entry {
   ~Entry() = default;
 
   std::uint64_t meta() const noexcept { return meta_.load(std::memory_order_relaxed); }
-  char* keyData() noexcept { return reinterpret_cast<char*>(this + 1); }
-  const char* keyData() const noexcept { return reinterpret_cast<const char*>(this + 1); }
+  char* keyData() noexcept { return reinterpret_cast<char*>(&next + 1); }
+  const char* keyData() const noexcept { return reinterpret_cast<const char*>(&next + 1); }
 
+ public:
+  Value value;  // immutable once published
+
+ private:
   std::atomic<std::uint64_t> meta_;
+
+ public:
+  // A slab handle, owned by the shard's EvictionPolicy (its queue's link, policy.h);
+  // nothing else touches it until the policy hands the entry back, after which
+  // it chains the shard's queue of retired entries.
+  std::uint32_t next = 0;
 };
 
 static_assert(Entry::kMaxKeyBytes < (1u << 12));
-static_assert(sizeof(Entry) == 32, "an entry's fixed part is what the byte overhead budget is built on");
+static_assert(sizeof(Entry) == 32, "28 bytes and the tail padding the key starts in");
+static_assert(Entry::blockBytes(0) >= sizeof(Entry), "every block holds the whole struct");
 static_assert(alignof(Entry) == 8, "slab blocks are 8-aligned");
 
 }  // namespace tier::l1::detail

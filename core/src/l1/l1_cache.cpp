@@ -172,9 +172,27 @@ struct Table {
   }
 };
 
-struct alignas(64) Shard {
+// Entries the policy released, waiting out the readers' grace period, oldest
+// first: chained through Entry::next, in batches by the epoch they were retired
+// at. A fixed ring of batches, so retiring never allocates: when it is full the
+// newest batch takes the later epoch (its older entries then wait a little longer).
+struct RetiredEntries {
+  struct Batch {
+    Entry* first;
+    std::uint64_t epoch;
+  };
+  static constexpr std::size_t kBatches = 16;
+  std::array<Batch, kBatches> batches{};
+  std::size_t first = 0;  // index of the oldest batch
+  std::size_t count = 0;  // batches in use (0 iff no entry waits)
+  Entry* head = nullptr;
+  Entry* tail = nullptr;
+};
+
+struct alignas(64) Shard final : detail::EntryReleaser {
   mutable Mutex mu;
   bool eager = false;  // policy->eagerAccess(), read on every hit (set once, before any use)
+  const EpochDomain* epochs = nullptr;  // set once, before any use
   std::unique_ptr<EvictionPolicy> policy TIER_GUARDED_BY(mu);
   std::size_t entries TIER_GUARDED_BY(mu) = 0;  // live slots
   std::size_t used TIER_GUARDED_BY(mu) = 0;     // live + tombstone slots
@@ -183,12 +201,10 @@ struct alignas(64) Shard {
   // Allocation and release under mu; at() (handle -> address) is lock-free for
   // the optimistic readers, so the slab itself is not marked guarded.
   detail::Slab slab;
-  // Entries unlinked but maybe still read by a lock-free get, oldest first,
-  // chained through next (a slab handle) with the retiring epoch's low 32 bits in
-  // prev (the policy let go of both).
-  Entry* retiredHead TIER_GUARDED_BY(mu) = nullptr;
-  Entry* retiredTail TIER_GUARDED_BY(mu) = nullptr;
+  // Entries unpublished and released by the policy but maybe still read by a lock-free get.
+  RetiredEntries retired TIER_GUARDED_BY(mu);
   std::vector<std::pair<Table*, std::uint64_t>> retiredTables TIER_GUARDED_BY(mu);
+  bool tearingDown = false;  // ~Shard: released entries are freed at once
   // Readers load this without the lock: on its own line, away from the mutex.
   alignas(64) std::atomic<Table*> table{nullptr};
 
@@ -201,7 +217,35 @@ struct alignas(64) Shard {
     slab.release(e, bytes);
   }
 
-  ~Shard() {
+  // The policy is only ever called under mu, and it is what calls this.
+  TIER_NO_THREAD_SAFETY_ANALYSIS void release(Entry* e) noexcept override {
+    if (tearingDown) {
+      freeEntry(e);
+      return;
+    }
+    RetiredEntries& r = retired;
+    e->next = 0;
+    if (r.tail) r.tail->next = slab.handleOf(e); else r.head = e;
+    r.tail = e;
+    const std::uint64_t now = epochs->current();
+    if (r.count == 0) {
+      r.batches[r.first] = {e, now};
+      r.count = 1;
+      return;
+    }
+    auto& last = r.batches[(r.first + r.count - 1) % RetiredEntries::kBatches];
+    if (last.epoch == now) return;
+    if (r.count == RetiredEntries::kBatches) {
+      last.epoch = now;
+      return;
+    }
+    r.batches[(r.first + r.count) % RetiredEntries::kBatches] = {e, now};
+    ++r.count;
+  }
+
+  ~Shard() TIER_NO_THREAD_SAFETY_ANALYSIS {
+    tearingDown = true;
+    if (policy) policy->releaseErased();  // before the live entries go: the sweep reads their links
     if (Table* t = table.load(std::memory_order_relaxed)) {
       for (std::size_t i = 0; i < t->cap; ++i) {
         const Table::Slot v = t->slots()[i].load(std::memory_order_relaxed);
@@ -209,8 +253,8 @@ struct alignas(64) Shard {
       }
       Table::destroy(t);
     }
-    while (Entry* e = retiredHead) {
-      retiredHead = entryAt(e->next);
+    while (Entry* e = retired.head) {
+      retired.head = entryAt(e->next);
       freeEntry(e);
     }
     for (auto& [t, at] : retiredTables) Table::destroy(t);
@@ -246,8 +290,9 @@ struct L1Cache::Impl {
     shard_max_bytes = options.max_bytes / options.shards;
     shards = std::make_unique<Shard[]>(options.shards);
     for (std::size_t i = 0; i < options.shards; ++i) {
+      shards[i].epochs = &epochs;
       shards[i].policy = detail::makePolicy(options.policy);
-      shards[i].policy->setSlab(&shards[i].slab);
+      shards[i].policy->setSlab(&shards[i].slab, &shards[i]);
       shards[i].policy->setCapacity(shard_max_entries);
       shards[i].eager = shards[i].policy->eagerAccess();
       shards[i].table.store(Table::make(kFirstTable), std::memory_order_seq_cst);
@@ -321,32 +366,24 @@ struct L1Cache::Impl {
     s.retiredTables.emplace_back(t, epochs.current());
   }
 
-  // REQUIRES: s.mu held. Queues e (unlinked from the table and the policy) for freeing after the grace period.
-  void retire(Shard& s, Entry* e) noexcept TIER_REQUIRES(s.mu) {
-    e->prev = static_cast<std::uint32_t>(epochs.current());
-    e->next = 0;
-    if (s.retiredTail) s.retiredTail->next = s.slab.handleOf(e); else s.retiredHead = e;
-    s.retiredTail = e;
-  }
-
-  // An entry retired at an epoch whose low 32 bits are `at`: the difference is
-  // taken mod 2^32, which can only understate it (delay a free), never overstate it.
-  static bool reclaimableEntry(std::uint32_t at, std::uint64_t now) noexcept {
-    return static_cast<std::uint32_t>(static_cast<std::uint32_t>(now) - at) >= 2;
-  }
-
   // REQUIRES: s.mu held. Frees what no reader can still see.
   void reclaim(Shard& s) noexcept TIER_REQUIRES(s.mu) {
-    if (!s.retiredHead && s.retiredTables.empty()) return;
+    RetiredEntries& r = s.retired;
+    if (r.count == 0 && s.retiredTables.empty()) return;
     std::uint64_t now = epochs.current();
-    const bool ready = s.retiredHead ? reclaimableEntry(s.retiredHead->prev, now)
-                                     : EpochDomain::reclaimable(s.retiredTables.front().second, now);
+    const bool ready = r.count != 0 ? EpochDomain::reclaimable(r.batches[r.first].epoch, now)
+                                    : EpochDomain::reclaimable(s.retiredTables.front().second, now);
     if (!ready) now = epochs.tryAdvance();
-    while (Entry* e = s.retiredHead) {
-      if (!reclaimableEntry(e->prev, now)) break;
-      s.retiredHead = s.entryAt(e->next);
-      if (!s.retiredHead) s.retiredTail = nullptr;
-      s.freeEntry(e);
+    while (r.count != 0 && EpochDomain::reclaimable(r.batches[r.first].epoch, now)) {
+      Entry* stop = r.count > 1 ? r.batches[(r.first + 1) % RetiredEntries::kBatches].first : nullptr;
+      while (r.head != stop) {
+        Entry* e = r.head;
+        r.head = s.entryAt(e->next);
+        s.freeEntry(e);
+      }
+      if (!r.head) r.tail = nullptr;
+      r.first = (r.first + 1) % RetiredEntries::kBatches;
+      --r.count;
     }
     std::size_t kept = 0;
     for (auto& rt : s.retiredTables) {
@@ -358,7 +395,8 @@ struct L1Cache::Impl {
     s.retiredTables.resize(kept);
   }
 
-  // REQUIRES: s.mu held and slot holds e. Unlinks e and queues it for freeing.
+  // REQUIRES: s.mu held and slot holds e. Unpublishes e, then hands it to the
+  // policy, which releases it (Shard::release) for freeing after the grace period.
   void remove(Shard& s, std::size_t slot, Entry* e, Removal why) TIER_REQUIRES(s.mu) {
     NsCounters& c = s.ns[e->ns()];
     switch (why) {
@@ -371,9 +409,10 @@ struct L1Cache::Impl {
     c.bytes -= charge;
     --s.entries;
     s.bytes -= charge;
-    s.policy->onErase(e);
+    // Unpublished before the policy may release it: a release records the epoch
+    // the grace period counts from, so no reader may find e after it.
     tableOf(s)->slots()[slot].store(Table::kTombstone, std::memory_order_seq_cst);
-    retire(s, e);
+    s.policy->onErase(e);
   }
   void remove(Shard& s, Entry* e, Removal why) TIER_REQUIRES(s.mu) {
     const std::size_t slot = tableOf(s)->slotOf(s.slab.handleOf(e), detail::keyHash(e->key()), shard_bits);
@@ -540,11 +579,11 @@ void L1Cache::put(std::string_view key, Value value, std::chrono::milliseconds t
     t->slots()[slot].store(Table::pack(fh, h), std::memory_order_seq_cst);
     c.bytes += charge - oldCharge;
     s.bytes += charge - oldCharge;
-    s.policy->onReplace(old, fresh, h);
-    im.retire(s, old);
+    s.policy->onReplace(old, fresh, h);  // old is released by the policy
   } else {
     try {
       im.reserveSlot(s);
+      s.policy->onInsert(fresh, h);  // before it is published: if it throws, nothing changed
     } catch (...) {
       s.freeEntry(fresh);
       throw;
@@ -557,7 +596,6 @@ void L1Cache::put(std::string_view key, Value value, std::chrono::milliseconds t
     c.bytes += charge;
     ++s.entries;
     s.bytes += charge;
-    s.policy->onInsert(fresh, h);
   }
   ++c.inserts;
   // Every 64th put of a namespace: the shard's hit/miss totals for the policy's window climber.

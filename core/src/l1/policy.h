@@ -3,7 +3,10 @@
 // shard's lock held, so implementations need no synchronisation of their own.
 //
 // Contract: every entry the shard holds has had onInsert() and, when it leaves
-// (eviction, expiry, erase, clear), onErase() before it is freed. A hit calls
+// (eviction, expiry, erase, clear), onErase(), after the shard unpublished it. The
+// policy may still link an erased entry: it hands it back through the shard's
+// EntryReleaser once it no longer does (at once, or when its queue reaches it), and
+// only then may the shard free it (after the readers' grace period). A hit calls
 // Entry::touch() only, without the shard's lock (a lossy count in a cache line the
 // lookup already loaded), or, if eagerAccess(), takes the lock and calls
 // onAccess() too; lazy policies fold the pending hits into recency
@@ -26,6 +29,15 @@ namespace tier::l1::detail {
 // The one hash of a key: the shard, the map and the policies all use it.
 inline std::uint64_t keyHash(std::string_view key) noexcept { return absl::Hash<std::string_view>{}(key); }
 
+// The shard's side of releasing: takes an erased entry the policy no longer links.
+class EntryReleaser {
+ public:
+  virtual void release(Entry* e) noexcept = 0;
+
+ protected:
+  ~EntryReleaser() = default;
+};
+
 class EvictionPolicy {
  public:
   explicit EvictionPolicy(bool eagerAccess) : eager_(eagerAccess) {}
@@ -33,8 +45,9 @@ class EvictionPolicy {
   EvictionPolicy(const EvictionPolicy&) = delete;
   EvictionPolicy& operator=(const EvictionPolicy&) = delete;
 
-  // The slab the shard builds its entries in (list links are its handles). Called once, before any entry.
-  virtual void setSlab(const Slab* slab) = 0;
+  // The slab the shard builds its entries in (queue links are its handles) and where
+  // erased entries go once unlinked. Called once, before any entry.
+  virtual void setSlab(const Slab* slab, EntryReleaser* releaser) = 0;
   // The shard's bound in entries; 0 = bounded by bytes only (the policy sizes
   // its segments from what it holds). Called once, before any entry.
   virtual void setCapacity(std::size_t entries) = 0;
@@ -43,7 +56,8 @@ class EvictionPolicy {
   // A put that replaced e's value.
   virtual void onUpdate(Entry* e) = 0;
   // A put of a held key: entries are immutable once readers can see them, so the
-  // shard publishes `fresh` in old's place and frees old later. Default: old leaves,
+  // shard publishes `fresh` in old's place; old is erased (and released as onErase's
+  // are). Default: old leaves,
   // fresh arrives and counts as updated (a policy may override to keep old's place).
   virtual void onReplace(Entry* old, Entry* fresh, std::uint64_t hash) {
     onErase(old);
@@ -57,8 +71,11 @@ class EvictionPolicy {
   // hits are lazy, so this is how a policy learns its hit rate (W-TinyLFU's window climber).
   virtual void onCounts(std::uint64_t /*hits*/, std::uint64_t /*misses*/) {}
   virtual Entry* victim() = 0;
-  // An entry at the cold end, for opportunistic expiry cleanup; no side effects.
-  virtual Entry* coldest() const = 0;
+  // An entry at the cold end, for opportunistic expiry cleanup; changes no order
+  // (it may release erased entries it passes).
+  virtual Entry* coldest() = 0;
+  // Releases every erased entry it still links (the shard's teardown).
+  virtual void releaseErased() noexcept = 0;
 
   bool eagerAccess() const noexcept { return eager_; }
 
@@ -70,57 +87,92 @@ class EvictionPolicy {
 std::unique_ptr<EvictionPolicy> makePolicy(std::string_view name);
 bool isKnownPolicy(std::string_view name) noexcept;
 
-// An intrusive doubly linked list through Entry::prev/next, most recent at the
-// head. The links are slab handles (4 bytes each instead of 8), so the list needs
-// its shard's slab to follow and make them (setSlab before the first entry).
-class EntryList {
+// An intrusive FIFO queue through Entry::next, oldest at the front. The link is a
+// slab handle (4 bytes instead of 8), and there is one link, not two: an entry is
+// only ever taken from the front or appended at the back. Removing one from the
+// middle (erase, expiry, a replaced or rejected entry) marks it (segment
+// kRemovedSegment) and leaves it linked: the front skips and releases marked
+// entries, and once they pass a quarter of the live ones (and a few dozen) one
+// pass over the queue unlinks and releases them all, so removal stays O(1)
+// amortised and marked entries never outnumber a quarter of the queue by much.
+class EntryQueue {
  public:
-  void setSlab(const Slab* slab) noexcept { slab_ = slab; }
-  Entry* head() const noexcept { return head_; }
-  Entry* tail() const noexcept { return tail_; }
+  static constexpr unsigned kRemovedSegment = 3;
+
+  void setSlab(const Slab* slab, EntryReleaser* releaser) noexcept {
+    slab_ = slab;
+    releaser_ = releaser;
+  }
+  // Live entries (marked ones not counted).
   std::size_t size() const noexcept { return size_; }
-  Entry* prevOf(const Entry* e) const noexcept { return entryAt(e->prev); }
-  Entry* nextOf(const Entry* e) const noexcept { return entryAt(e->next); }
-  void pushFront(Entry* e) noexcept {
+  std::size_t removed() const noexcept { return removed_; }
+
+  // The oldest live entry, or nullptr; releases the marked entries ahead of it.
+  Entry* front() noexcept {
+    while (head_ && head_->segment() == kRemovedSegment) {
+      Entry* e = unlinkFront();
+      --removed_;
+      releaser_->release(e);
+    }
+    return head_;
+  }
+  void pushBack(Entry* e) noexcept {
     const Handle h = slab_->handleOf(e);
-    e->prev = 0;
-    e->next = head_ ? head_h_ : 0;
-    if (head_) head_->prev = h; else tail_ = e;
-    head_ = e;
-    head_h_ = h;
+    e->next = 0;
+    if (tail_) tail_->next = h; else head_ = e;
+    tail_ = e;
     ++size_;
   }
-  void unlink(Entry* e) noexcept {
-    Entry* p = entryAt(e->prev);
-    Entry* n = entryAt(e->next);
-    if (p) p->next = e->next; else { head_ = n; head_h_ = e->next; }
-    if (n) n->prev = e->prev; else tail_ = p;
-    e->prev = e->next = 0;
+  // Takes the oldest live entry off the queue (nullptr if none).
+  Entry* popFront() noexcept {
+    if (!front()) return nullptr;
     --size_;
+    return unlinkFront();
   }
-  // fresh takes old's place in the list; old leaves it.
-  void replace(Entry* old, Entry* fresh) noexcept {
-    const Handle h = slab_->handleOf(fresh);
-    fresh->prev = old->prev;
-    fresh->next = old->next;
-    if (Entry* p = entryAt(fresh->prev)) p->next = h; else { head_ = fresh; head_h_ = h; }
-    if (Entry* n = entryAt(fresh->next)) n->prev = h; else tail_ = fresh;
-    old->prev = old->next = 0;
+  // e (live, on this queue) leaves it: marked now, released later (see the class comment).
+  void remove(Entry* e) noexcept {
+    e->setSegment(kRemovedSegment);
+    --size_;
+    ++removed_;
+    if (removed_ > kSweepAfter && removed_ > size_ / 4) sweep();
   }
-  void moveToFront(Entry* e) noexcept {
-    if (head_ == e) return;
-    unlink(e);
-    pushFront(e);
+  // Unlinks and releases every marked entry.
+  void sweep() noexcept {
+    Entry* prev = nullptr;
+    Entry* cur = head_;
+    while (cur) {
+      Entry* after = entryAt(cur->next);
+      if (cur->segment() == kRemovedSegment) {
+        if (prev) prev->next = cur->next; else head_ = after;
+        if (cur == tail_) tail_ = prev;
+        cur->next = 0;
+        releaser_->release(cur);
+      } else {
+        prev = cur;
+      }
+      cur = after;
+    }
+    removed_ = 0;
   }
 
  private:
+  static constexpr std::size_t kSweepAfter = 32;
+
+  Entry* unlinkFront() noexcept {
+    Entry* e = head_;
+    head_ = entryAt(e->next);
+    if (!head_) tail_ = nullptr;
+    e->next = 0;
+    return e;
+  }
   Entry* entryAt(Handle h) const noexcept { return h ? static_cast<Entry*>(slab_->at(h)) : nullptr; }
 
   const Slab* slab_ = nullptr;
-  Entry* head_ = nullptr;
-  Entry* tail_ = nullptr;
-  Handle head_h_ = 0;  // head_'s handle
+  EntryReleaser* releaser_ = nullptr;
+  Entry* head_ = nullptr;  // oldest
+  Entry* tail_ = nullptr;  // newest
   std::size_t size_ = 0;
+  std::size_t removed_ = 0;
 };
 
 }  // namespace tier::l1::detail

@@ -47,45 +47,49 @@ void TinyLfuPolicy::flushHits(Entry* e) noexcept {
   for (unsigned i = 0; i < n; ++i) sketch_.increment(h);
 }
 
-void TinyLfuPolicy::move(Entry* e, Segment to) noexcept {
-  lists_[e->segment()].unlink(e);
+Entry* TinyLfuPolicy::moveFront(Segment from, Segment to) noexcept {
+  Entry* e = lists_[from].popFront();
+  if (!e) return nullptr;
   e->setSegment(to);
-  lists_[to].pushFront(e);
+  lists_[to].pushBack(e);
+  return e;
 }
 
 void TinyLfuPolicy::onInsert(Entry* e, std::uint64_t hash) {
   if (capacity_ == 0 && total() >= sketch_.capacity()) sketch_.ensureCapacity(std::bit_ceil(total() + 1) * 2);
   sketch_.increment(hash);
   e->setSegment(kWindow);
-  lists_[kWindow].pushFront(e);
+  lists_[kWindow].pushBack(e);
   // The window's LRU end moves to probation, where the next eviction judges it.
+  // (size > windowMax >= 1: a live entry other than e is on the window.)
   while (lists_[kWindow].size() > windowMax()) {
-    Entry* t = lists_[kWindow].tail();
-    // The newcomer is the most recent use of all (others' pending hits happened before it).
-    if (t == e) t = lists_[kWindow].prevOf(e);
-    if (t->pendingHits() != 0) {  // used while in the window: second chance
-      flushHits(t);
-      lists_[kWindow].moveToFront(t);
+    Entry* t = lists_[kWindow].front();
+    // The newcomer is the most recent use of all (others' pending hits happened
+    // before it): it goes back to the MRU end, as does one used while in the window
+    // (second chance).
+    if (t == e || t->pendingHits() != 0) {
+      if (t != e) flushHits(t);
+      moveFront(kWindow, kWindow);
       continue;
     }
-    move(t, kProbation);
-    candidate_ = t;
+    candidate_ = moveFront(kWindow, kProbation);
   }
 }
 
 void TinyLfuPolicy::onReplace(Entry* old, Entry* fresh, std::uint64_t) {
   flushHits(old);  // its pending hits count for the key, not for the retired block
   const auto seg = static_cast<Segment>(old->segment());
+  lists_[seg].remove(old);  // released by the queue later
   fresh->setSegment(seg);
-  lists_[seg].replace(old, fresh);
-  if (candidate_ == old) candidate_ = fresh;
+  lists_[seg].pushBack(fresh);
+  if (candidate_ == old) candidate_ = fresh;  // both newest on probation
   fresh->touch();
 }
 
 void TinyLfuPolicy::onErase(Entry* e) {
   flushHits(e);  // a key that comes back keeps its popularity
   if (candidate_ == e) candidate_ = nullptr;
-  lists_[e->segment()].unlink(e);
+  lists_[e->segment()].remove(e);
 }
 
 void TinyLfuPolicy::setWindowShare(double share) noexcept {
@@ -93,8 +97,8 @@ void TinyLfuPolicy::setWindowShare(double share) noexcept {
   // A smaller window hands its LRU end to probation now (pending hits travel along
   // and are applied there); a larger one fills from newcomers while evictions shrink
   // the main space. Either way every entry stays on exactly one list.
-  while (lists_[kWindow].size() > windowMax()) move(lists_[kWindow].tail(), kProbation);
-  while (lists_[kProtected].size() > protectedMax()) move(lists_[kProtected].tail(), kProbation);
+  while (lists_[kWindow].size() > windowMax()) moveFront(kWindow, kProbation);
+  while (lists_[kProtected].size() > protectedMax()) moveFront(kProtected, kProbation);
 }
 
 void TinyLfuPolicy::onCounts(std::uint64_t hits, std::uint64_t misses) {
@@ -139,19 +143,19 @@ void TinyLfuPolicy::onCounts(std::uint64_t hits, std::uint64_t misses) {
 
 Entry* TinyLfuPolicy::probationVictim() noexcept {
   for (;;) {
-    Entry* t = lists_[kProbation].tail();
+    Entry* t = lists_[kProbation].front();
     if (!t || t->pendingHits() == 0 || t == candidate_) return t;
     // Used while on probation: promoted, as an eager SLRU would have done at the hit.
     flushHits(t);
-    move(t, kProtected);
+    moveFront(kProbation, kProtected);
     while (lists_[kProtected].size() > protectedMax()) {
-      Entry* p = lists_[kProtected].tail();
+      Entry* p = lists_[kProtected].front();
       if (p != t && p->pendingHits() != 0) {
         flushHits(p);
-        lists_[kProtected].moveToFront(p);
+        moveFront(kProtected, kProtected);
         continue;
       }
-      move(p, kProbation);  // demoted to probation's MRU end
+      moveFront(kProtected, kProbation);  // demoted to probation's MRU end
     }
   }
 }
@@ -175,8 +179,8 @@ Entry* TinyLfuPolicy::victim() {
     return admit(fc, fv) ? v : c;
   }
   if (v) return v;
-  if (Entry* p = lists_[kProtected].tail()) return p;
-  return lists_[kWindow].tail();
+  if (Entry* p = lists_[kProtected].front()) return p;
+  return lists_[kWindow].front();
 }
 
 }  // namespace tier::l1::detail

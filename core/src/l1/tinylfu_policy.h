@@ -14,10 +14,13 @@ namespace tier::l1::detail {
 // and recency still wins within the window.
 //
 // Hits are lazy (eagerAccess() is false): Entry::touch() counts them in the entry,
-// and the policy applies them — move to the head, promote probation to protected,
-// add to the sketch — when the entry reaches the LRU end of its list. Each list
-// thus behaves as a CLOCK (second chance) over LRU insertion order, which keeps
-// the hit path free of list relinks and sketch writes.
+// and the policy applies them — back to the MRU end, promote probation to protected,
+// add to the sketch — when the entry reaches the LRU end (the front) of its queue.
+// Each queue thus behaves as a CLOCK (second chance) over insertion order, which
+// keeps the hit path free of list relinks and sketch writes, and lets the queues
+// be singly linked (EntryQueue: entries only leave at the front; a removal from
+// the middle is a mark, released when the front or a sweep reaches it). A new
+// value for a held key goes to the MRU end of the old one's segment.
 //
 // The window's share adapts by hill climbing (Caffeine's climber): the shard reports
 // its hit and miss totals (onCounts); once the cache is full and the sketch has aged
@@ -30,21 +33,25 @@ namespace tier::l1::detail {
 class TinyLfuPolicy final : public EvictionPolicy {
  public:
   TinyLfuPolicy();
-  void setSlab(const Slab* slab) override {
-    for (auto& l : lists_) l.setSlab(slab);
+  void setSlab(const Slab* slab, EntryReleaser* releaser) override {
+    for (auto& l : lists_) l.setSlab(slab, releaser);
   }
   void setCapacity(std::size_t entries) override;
   void onInsert(Entry* e, std::uint64_t hash) override;
   void onUpdate(Entry* e) override { e->touch(); }
-  // A new value for a held key keeps the key's place (segment and list position)
-  // and counts as one use, as an in-place update did before entries became immutable.
+  // A new value for a held key keeps the key's segment (at its MRU end) and counts
+  // as one use, as an in-place update did before entries became immutable.
   void onReplace(Entry* old, Entry* fresh, std::uint64_t hash) override;
   void onAccess(Entry*) override {}
   void onErase(Entry* e) override;
   void onCounts(std::uint64_t hits, std::uint64_t misses) override;
   Entry* victim() override;
-  Entry* coldest() const override {
-    return lists_[kProbation].tail() ? lists_[kProbation].tail() : lists_[kWindow].tail();
+  Entry* coldest() override {
+    Entry* e = lists_[kProbation].front();
+    return e ? e : lists_[kWindow].front();
+  }
+  void releaseErased() noexcept override {
+    for (auto& l : lists_) l.sweep();
   }
 
   // For tests: the sketch's estimate of a key's popularity, and its halvings.
@@ -53,6 +60,8 @@ class TinyLfuPolicy final : public EvictionPolicy {
   std::size_t windowSize() const noexcept { return lists_[kWindow].size(); }
   std::size_t probationSize() const noexcept { return lists_[kProbation].size(); }
   std::size_t protectedSize() const noexcept { return lists_[kProtected].size(); }
+  // Erased entries still linked (not yet released), over the three queues.
+  std::size_t erasedLinked() const noexcept { return lists_[0].removed() + lists_[1].removed() + lists_[2].removed(); }
   // The window's target share of the capacity (0..kMaxWindowShare) and its bound in entries.
   double windowShare() const noexcept { return share_; }
   std::size_t windowMax() const noexcept;
@@ -69,11 +78,12 @@ class TinyLfuPolicy final : public EvictionPolicy {
   std::size_t protectedMax() const noexcept;
   void setWindowShare(double share) noexcept;
   void flushHits(Entry* e) noexcept;
-  void move(Entry* e, Segment to) noexcept;
+  // Takes the front (LRU end) of `from` to the back (MRU end) of `to`; returns it.
+  Entry* moveFront(Segment from, Segment to) noexcept;
   Entry* probationVictim() noexcept;
   bool admit(unsigned candidateFreq, unsigned victimFreq) noexcept;
 
-  EntryList lists_[3];
+  EntryQueue lists_[3];
   FrequencySketch sketch_;
   std::size_t capacity_ = 0;      // 0 = sized from what the shard holds
   Entry* candidate_ = nullptr;    // last entry moved from the window to probation, not yet judged
