@@ -5,7 +5,7 @@
 // list and are reused by the next entry of that size. Private to core/src/l1.
 //
 // A block is also named by a 28-bit handle (chunk index << 13 | offset in 8-byte
-// granules), which is what the shard's table slots and the policy's list links
+// granules), which is what the shard's table slots and the policy's queue link
 // hold instead of 64-bit addresses. at() turns a handle back into an address
 // without a lock: chunks sit in a fixed two-level directory of atomic pointers
 // that never moves, a chunk's pointer is stored before any handle into it is
