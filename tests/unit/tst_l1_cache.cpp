@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tier/common/error.h"
 #include "tier/l1/l1_cache.h"
@@ -348,6 +349,35 @@ class TestL1Cache : public QObject {
   // The shard's table grows (by 1.5x) and is rebuilt when erased slots pile up;
   // through all of it every held key is found, no erased one is, and a value handed
   // out before its key was replaced or erased stays intact.
+  // A replaced or erased entry stays linked in its policy queue until the queue
+  // releases it (policy.h), and keeps its value alive meanwhile: the shard has the
+  // policy sweep once those values pass a bound, so re-putting one big hot key does
+  // not hold dozens of its old values (the count bound alone allowed 32 per queue).
+  void replacedValuesAreReleasedPromptly_data() {
+    QTest::addColumn<int>("maxBytes");
+    QTest::newRow("byte bound 4 MiB") << (4 << 20);
+    QTest::newRow("no byte bound") << 0;
+  }
+  void replacedValuesAreReleasedPromptly() {
+    QFETCH(int, maxBytes);
+    L1Cache c(oneShard(1000, static_cast<std::size_t>(maxBytes)));
+    c.put("k:a", std::make_shared<const std::string>("a"), 0ms);
+    std::vector<std::weak_ptr<const std::string>> old;
+    for (int i = 0; i < 40; ++i) {
+      auto v = std::make_shared<const std::string>(std::size_t{1} << 20, static_cast<char>('a' + i % 26));
+      old.push_back(v);
+      c.put("k:b", std::move(v), 0ms);
+    }
+    c.erase("k:none");  // one more shard operation: the last release's grace period
+    c.erase("k:none");
+    std::size_t alive = 0;
+    for (std::size_t i = 0; i + 1 < old.size(); ++i) alive += old[i].expired() ? 0 : 1;
+    // Alive: the ones within the readers' grace period (two epochs), not dozens.
+    QVERIFY2(alive <= 3, qPrintable(QStringLiteral("%1 old values of 39 still held").arg(alive)));
+    QVERIFY(!old.back().expired());  // the current one
+    QCOMPARE(c.stats().entries, std::size_t{2});
+  }
+
   void tableGrowsAndReusesErasedSlots() {
     L1Cache c(oneShard());
     const auto key = [](int i) { return "entry:" + std::to_string(i); };

@@ -29,7 +29,7 @@ class Entry {
   static constexpr std::uint64_t kMaxExpiryMs = (1ull << 40) - 1;  // ~34 years after the cache's epoch
   static constexpr unsigned kMaxPendingHits = 31;
 
-  // The fixed part: the key starts right after next, in what would be the struct's tail padding.
+  // The fixed part: the key starts right after next (key_), in the struct's last 4 bytes.
   static constexpr std::size_t kFixedBytes = 28;
   // Bytes of the block an entry with this key length needs (8-byte granules: the slab's size classes).
   static constexpr std::size_t blockBytes(std::size_t keyLen) noexcept { return (kFixedBytes + keyLen + 7) & ~std::size_t{7}; }
@@ -89,8 +89,8 @@ class Entry {
   ~Entry() = default;
 
   std::uint64_t meta() const noexcept { return meta_.load(std::memory_order_relaxed); }
-  char* keyData() noexcept { return reinterpret_cast<char*>(&next + 1); }
-  const char* keyData() const noexcept { return reinterpret_cast<const char*>(&next + 1); }
+  char* keyData() noexcept { return key_; }
+  const char* keyData() const noexcept { return key_; }
 
  public:
   Value value;  // immutable once published
@@ -103,10 +103,14 @@ class Entry {
   // nothing else touches it until the policy hands the entry back, after which
   // it chains the shard's queue of retired entries.
   std::uint32_t next = 0;
+
+ private:
+  // The key's first bytes (the struct's last 4); the rest follow in the slab block.
+  char key_[4];
 };
 
 static_assert(Entry::kMaxKeyBytes < (1u << 12));
-static_assert(sizeof(Entry) == 32, "28 bytes and the tail padding the key starts in");
+static_assert(sizeof(Entry) == 32, "28 bytes and the 4 the key starts in");
 static_assert(Entry::blockBytes(0) >= sizeof(Entry), "every block holds the whole struct");
 static_assert(alignof(Entry) == 8, "slab blocks are 8-aligned");
 

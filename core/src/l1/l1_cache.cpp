@@ -172,6 +172,8 @@ struct Table {
   }
 };
 
+std::size_t chargeOf(std::size_t keyLen, const Value& v) noexcept { return keyLen + v->size() + kEntryOverheadBytes; }
+
 // Entries the policy released, waiting out the readers' grace period, oldest
 // first: chained through Entry::next, in batches by the epoch they were retired
 // at. A fixed ring of batches, so retiring never allocates: when it is full the
@@ -201,6 +203,9 @@ struct alignas(64) Shard final : detail::EntryReleaser {
   // Allocation and release under mu; at() (handle -> address) is lock-free for
   // the optimistic readers, so the slab itself is not marked guarded.
   detail::Slab slab;
+  // Charges of entries erased but not yet released by the policy (they keep their
+  // values alive meanwhile): past a bound, reclaim() has the policy sweep (markedLimit).
+  std::size_t markedBytes TIER_GUARDED_BY(mu) = 0;
   // Entries unpublished and released by the policy but maybe still read by a lock-free get.
   RetiredEntries retired TIER_GUARDED_BY(mu);
   std::vector<std::pair<Table*, std::uint64_t>> retiredTables TIER_GUARDED_BY(mu);
@@ -223,6 +228,7 @@ struct alignas(64) Shard final : detail::EntryReleaser {
       freeEntry(e);
       return;
     }
+    markedBytes -= chargeOf(e->keyLen(), e->value);
     RetiredEntries& r = retired;
     e->next = 0;
     if (r.tail) r.tail->next = slab.handleOf(e); else r.head = e;
@@ -272,8 +278,6 @@ std::size_t resolveShards(const L1Options& o) {
   while (n > 1 && o.max_entries != 0 && o.max_entries / n == 0) n /= 2;
   return n;
 }
-
-std::size_t chargeOf(std::size_t keyLen, const Value& v) noexcept { return keyLen + v->size() + kEntryOverheadBytes; }
 
 constexpr std::size_t kFirstTable = 16;
 
@@ -366,8 +370,17 @@ struct L1Cache::Impl {
     s.retiredTables.emplace_back(t, epochs.current());
   }
 
+  // Erased entries a policy may keep linked before it must sweep: their values are
+  // memory the shard no longer counts. An eighth of the byte bound (else a quarter
+  // of what the shard holds), and at least 64 KiB so small shards do not sweep for
+  // every few erases. The policy's own count bound (policy.h) applies as well.
+  std::size_t markedLimit(const Shard& s) const noexcept TIER_REQUIRES(s.mu) {
+    return std::max<std::size_t>(shard_max_bytes != 0 ? shard_max_bytes / 8 : s.bytes / 4, std::size_t{64} << 10);
+  }
+
   // REQUIRES: s.mu held. Frees what no reader can still see.
   void reclaim(Shard& s) noexcept TIER_REQUIRES(s.mu) {
+    if (s.markedBytes > markedLimit(s)) s.policy->releaseErased();
     RetiredEntries& r = s.retired;
     if (r.count == 0 && s.retiredTables.empty()) return;
     std::uint64_t now = epochs.current();
@@ -412,6 +425,7 @@ struct L1Cache::Impl {
     // Unpublished before the policy may release it: a release records the epoch
     // the grace period counts from, so no reader may find e after it.
     tableOf(s)->slots()[slot].store(Table::kTombstone, std::memory_order_seq_cst);
+    s.markedBytes += charge;  // until released (Shard::release)
     s.policy->onErase(e);
   }
   void remove(Shard& s, Entry* e, Removal why) TIER_REQUIRES(s.mu) {
@@ -490,9 +504,10 @@ struct L1Cache::Impl {
   std::size_t shard_max_entries = 0;
   std::size_t shard_max_bytes = 0;
   std::int64_t epoch_ns = 0;
+  // Before shards: a shard's teardown must not outlive the epochs it was given.
+  EpochDomain epochs;
   std::unique_ptr<Shard[]> shards;
   NamespaceTable namespaces;
-  EpochDomain epochs;
   struct AlignedDelete {
     void operator()(std::atomic<std::uint64_t>* p) const noexcept { ::operator delete[](p, std::align_val_t{64}); }
   };
@@ -579,6 +594,7 @@ void L1Cache::put(std::string_view key, Value value, std::chrono::milliseconds t
     t->slots()[slot].store(Table::pack(fh, h), std::memory_order_seq_cst);
     c.bytes += charge - oldCharge;
     s.bytes += charge - oldCharge;
+    s.markedBytes += oldCharge;  // until released (Shard::release)
     s.policy->onReplace(old, fresh, h);  // old is released by the policy
   } else {
     try {

@@ -92,9 +92,11 @@ bool isKnownPolicy(std::string_view name) noexcept;
 // only ever taken from the front or appended at the back. Removing one from the
 // middle (erase, expiry, a replaced or rejected entry) marks it (segment
 // kRemovedSegment) and leaves it linked: the front skips and releases marked
-// entries, and once they pass a quarter of the live ones (and a few dozen) one
-// pass over the queue unlinks and releases them all, so removal stays O(1)
-// amortised and marked entries never outnumber a quarter of the queue by much.
+// entries, and once there are more than 32 and more than a quarter of the live
+// ones, one pass over the queue unlinks and releases them all, so removal stays
+// O(1) amortised and a queue holds at most max(32, live / 4) marked entries
+// (the shard also has the policy sweep when their values pass a byte bound:
+// L1Cache's reclaim, releaseErased).
 class EntryQueue {
  public:
   static constexpr unsigned kRemovedSegment = 3;

@@ -34,10 +34,12 @@
 namespace tier::l1 {
 
 // Fixed bytes charged per entry on top of key and value: an upper bound of the heap
-// an entry costs beyond its key and value bytes as `tierctl bench` measures it
-// (53.4 B at 1M entries, where the table's load is 0.7): the 32-byte entry block
-// from the shard's slab with the key inline, rounded to 8 bytes; the 4-byte table
-// slot at the table's load (0.53-0.8); the frequency sketch's share (~10.5 B).
+// an entry costs beyond its key and value bytes under the default policy, as
+// `tierctl bench` measures it (46.1 B at 1M entries with 18-19 byte keys, where the
+// table's load is 0.7): the 28-byte entry block from the shard's slab with the key
+// inline, rounded to 8 bytes (up to 7 B); the 4-byte table slot at the table's load
+// (0.53-0.8); the frequency sketch's share (~10.5 B). The "lru" policy keeps its
+// links in a map of its own and costs more.
 inline constexpr std::size_t kEntryOverheadBytes = 56;
 inline constexpr std::size_t kMaxKeyBytes = 4095;
 
