@@ -72,14 +72,27 @@ bool portFree(int port) {
   return ok;
 }
 
+// The first port the kernel hands out for outgoing connections and port-0 binds.
+int ephemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  if (in >> low && low > 1024) return low;
+  return 32768;  // Linux's default
+}
+
 // A free loopback port below the ephemeral range (20000-29999), so that neither
 // an outgoing connection nor another test's port-0 bind takes it while its
 // server is down (the fault tests kill a node and restart it on the same port).
-// withBus: P + 10000 (the cluster bus) must be free too.
+// withBus: P + 10000 (the cluster bus) must be free too, and below the ephemeral
+// range as well: a bus port in it (32768+ by default) could be taken by any
+// outgoing connection between this check and the node's start, and the node then
+// exits unable to bind its bus (seen in CI: "does not answer").
 int pickLowPort(std::vector<int>& taken, bool withBus) {
   static std::mt19937 rng(static_cast<unsigned>(::getpid()) ^
                           static_cast<unsigned>(Clock::now().time_since_epoch().count()));
-  std::uniform_int_distribution<int> dist(20000, 29999);
+  const int high = withBus ? std::min(29999, ephemeralLow() - 1 - 10000) : 29999;
+  if (high < 20100) throw Error(ErrorKind::Internal, "the ephemeral port range leaves no room for cluster bus ports");
+  std::uniform_int_distribution<int> dist(20000, high);
   for (int i = 0; i < 500; ++i) {
     int p = dist(rng);
     if (std::find(taken.begin(), taken.end(), p) != taken.end()) continue;
@@ -142,8 +155,10 @@ void startRedis(const std::string& dir, int port, const std::string& extraConf, 
     if (redisCli(port, "PING").rfind("PONG", 0) == 0) return;
     std::this_thread::sleep_for(50ms);
   }
+  // The log's end says why (a port it could not bind, ...).
+  const std::string log = readText(dir + "/redis.log");
   throw TimeoutError("redis-server on port " + std::to_string(port) +
-                     " does not answer; log: " + readText(dir + "/redis.log").substr(0, 400));
+                     " does not answer; log ends: " + log.substr(log.size() > 600 ? log.size() - 600 : 0));
 }
 
 std::map<std::string, std::string> infoFields(const std::string& text) {
