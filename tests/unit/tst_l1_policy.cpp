@@ -137,6 +137,7 @@ class ClimbHarness : private tier::l1::detail::EntryReleaser {
     return out;
   }
   std::size_t held() const { return held_.size(); }
+  void holdSweeps(bool hold) { policy_.holdSweeps(hold); }
 
   // Every erased entry released, none twice (after releaseErased(), all of them).
   bool releasedAll() {
@@ -462,6 +463,14 @@ class TestL1Policy : public QObject {
     QCOMPARE(h.held(), std::size_t{1000});
     QVERIFY2(h.releasedAll(), h.failure.c_str());
     QCOMPARE(h.policy().erasedLinked(), std::size_t{0});
+
+    // A bulk removal (clear, prefix) holds the sweeps and sweeps once when done.
+    h.holdSweeps(true);
+    for (const auto& key : h.heldKeys()) QVERIFY2(h.erase(key), h.failure.c_str());
+    QCOMPARE(h.policy().erasedLinked(), std::size_t{1000});
+    h.holdSweeps(false);
+    QCOMPARE(h.policy().erasedLinked(), std::size_t{0});
+    QVERIFY2(h.releasedAll(), h.failure.c_str());
   }
 
   void climberKeepsWindowSmallOnZipf() {

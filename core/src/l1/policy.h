@@ -74,8 +74,12 @@ class EvictionPolicy {
   // An entry at the cold end, for opportunistic expiry cleanup; changes no order
   // (it may release erased entries it passes).
   virtual Entry* coldest() = 0;
-  // Releases every erased entry it still links (the shard's teardown).
+  // Releases every erased entry it still links (the shard's teardown, a byte bound).
   virtual void releaseErased() noexcept = 0;
+  // Bulk removal (clear, a prefix, a predicate over the whole shard): while held,
+  // erasing sweeps nothing; releasing the hold sweeps once. Removing most of a queue
+  // one sweep at a time would visit it about five times.
+  virtual void holdSweeps(bool hold) noexcept { if (!hold) releaseErased(); }
 
   bool eagerAccess() const noexcept { return eager_; }
 
@@ -136,10 +140,13 @@ class EntryQueue {
     e->setSegment(kRemovedSegment);
     --size_;
     ++removed_;
-    if (removed_ > kSweepAfter && removed_ > size_ / 4) sweep();
+    if (!held_ && removed_ > kSweepAfter && removed_ > size_ / 4) sweep();
   }
-  // Unlinks and releases every marked entry.
+  // While held, remove() does not sweep (EvictionPolicy::holdSweeps).
+  void holdSweeps(bool hold) noexcept { held_ = hold; }
+  // Unlinks and releases every marked entry (one pass; none if there is none).
   void sweep() noexcept {
+    if (removed_ == 0) return;
     Entry* prev = nullptr;
     Entry* cur = head_;
     while (cur) {
@@ -175,6 +182,7 @@ class EntryQueue {
   Entry* tail_ = nullptr;  // newest
   std::size_t size_ = 0;
   std::size_t removed_ = 0;
+  bool held_ = false;
 };
 
 }  // namespace tier::l1::detail

@@ -53,6 +53,10 @@ class TinyLfuPolicy final : public EvictionPolicy {
   void releaseErased() noexcept override {
     for (auto& l : lists_) l.sweep();
   }
+  void holdSweeps(bool hold) noexcept override {
+    for (auto& l : lists_) l.holdSweeps(hold);
+    if (!hold) releaseErased();
+  }
 
   // For tests: the sketch's estimate of a key's popularity, and its halvings.
   unsigned frequency(std::string_view key) const noexcept { return sketch_.frequency(keyHash(key)); }
