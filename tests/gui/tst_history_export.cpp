@@ -315,11 +315,17 @@ class TestHistoryExport : public QObject {
       readyAt = QDateTime::currentMSecsSinceEpoch();
       sizeAtReady = page_->history().size();
     });
+    const qint64 switchedAt = QDateTime::currentMSecsSinceEpoch();
     connectViaDialogPath(settings(QStringLiteral("second")));  // same servers, another profile
     QVERIFY(!service_->continuesPrevious());
     QCOMPARE(sizeAtReady, std::size_t(0));
+    QVERIFY(readyAt >= switchedAt);
     QTRY_VERIFY_WITH_TIMEOUT(!page_->history().empty(), 20'000);
-    QVERIFY(page_->history().at(0).at_ms >= readyAt - 1000);  // only the new connection's samples
+    // Only the new connection's samples: none older than the switch (the same 1 s of
+    // slack as before). Not measured from coreReady: the new core samples as soon as it
+    // runs, and under ASan that signal reached this slot over a second later in one CI run.
+    QVERIFY2(page_->history().at(0).at_ms >= switchedAt - 1000,
+             qPrintable(QStringLiteral("first sample %1 ms before the switch").arg(switchedAt - page_->history().at(0).at_ms)));
     QVERIFY(page_->history().at(0).at_ms > newestOfFirst);
 
     // And back to the first profile: another switch, not a reconnect of the second.
